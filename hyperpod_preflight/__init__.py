@@ -1,0 +1,90 @@
+"""hyperpod-preflight: find what would make a SageMaker HyperPod cluster fail, before
+`aws sagemaker create-cluster`.
+
+The public API returns pydantic models, never prints and never exits::
+
+    import hyperpod_preflight as hp
+    spec = hp.load_spec("cluster-config.json")
+    print(hp.plan(spec).subnets)
+    report = hp.run_preflight(spec)          # needs AWS credentials
+    report = hp.run_preflight(spec, offline=True)
+
+Errors are raised as :class:`InputError` (bad input) and :class:`CannotRunError` (no
+credentials, endpoint unreachable). boto3 is imported only when AWS is used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+from .errors import CannotRunError, InputError, PreflightError
+from .models import Finding, Outcome, Report, Severity, Status, Summary
+
+if TYPE_CHECKING:
+    from .plan import ClusterPlan
+    from .spec import ClusterSpec
+
+
+def load_spec(source: str | Path | dict[str, Any]) -> ClusterSpec:
+    """Read and validate a CreateCluster config (a path, ``-`` for stdin, or a dict)."""
+    from .spec import load_spec as _load
+
+    return _load(source)
+
+
+def plan(spec: ClusterSpec, *, ip_headroom: int = 1, instance_types: Any = None) -> ClusterPlan:
+    """What ``spec`` needs: instances, IPs per node and per subnet, subnet prefixes, ENIs."""
+    from .plan import build_plan
+
+    return build_plan(spec, ip_headroom=ip_headroom, instance_types=instance_types)
+
+
+def run_preflight(
+    spec: ClusterSpec,
+    session: Any = None,
+    *,
+    only: list[str] | None = None,
+    skip: list[str] | None = None,
+    ignore: list[str] | None = None,
+    fail_on: str = "fail",
+    offline: bool = False,
+    ip_headroom: int = 1,
+    concurrency: int = 16,
+) -> Report:
+    """Run the account pre-flight of ``spec`` and return the :class:`Report`.
+
+    ``session`` is a ``boto3.Session``; without one the usual AWS resolution applies.
+    """
+    from .preflight import run_cluster_preflight
+
+    return run_cluster_preflight(
+        spec,
+        session=session,
+        only=only or [],
+        skip=skip or [],
+        ignore=ignore or [],
+        fail_on=fail_on,
+        offline=offline,
+        ip_headroom=ip_headroom,
+        concurrency=concurrency,
+    )
+
+
+__all__ = [
+    "CannotRunError",
+    "Finding",
+    "InputError",
+    "Outcome",
+    "PreflightError",
+    "Report",
+    "Severity",
+    "Status",
+    "Summary",
+    "__version__",
+    "load_spec",
+    "plan",
+    "run_preflight",
+]

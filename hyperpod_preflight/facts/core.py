@@ -1,0 +1,303 @@
+"""The AWS access core: one session per run, shared clients, memoized single-flight reads,
+and one mapping from AWS errors to what a check can say about them.
+
+This package is the only place that imports boto3. It is imported lazily (never by
+``hp-preflight --help``).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from typing import Any, Literal, ParamSpec, TypeVar
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from ..errors import CannotRunError, InputError
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+POLICY_HINT = "policies/hp-preflight-readonly.json"
+DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnauthorizedAccess",
+        "AuthFailure",
+        "NoSuchEntityException_Unauthorized",
+    }
+)
+THROTTLE_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestThrottled",
+        "SlowDown",
+    }
+)
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+
+Reason = Literal["denied", "throttled", "absent", "error", "unreachable"]
+
+
+class FactUnavailable(Exception):
+    """A read that could not be made. Checks let it propagate (the runner reports UNKNOWN)
+    or catch it to report UNKNOWN on one resource."""
+
+    def __init__(self, action: str, reason: Reason, detail: str = "") -> None:
+        self.action = action
+        self.reason = reason
+        self.detail = detail
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        what = {
+            "denied": f"access denied to {self.action}",
+            "throttled": f"{self.action} still throttled after retries",
+            "absent": f"{self.action} is not available in this endpoint or region",
+            "error": f"{self.action} failed",
+            "unreachable": f"could not reach the endpoint for {self.action}",
+        }[self.reason]
+        return f"{what}: {self.detail}" if self.detail else what
+
+    @property
+    def remediation(self) -> str:
+        if self.reason == "denied":
+            return (
+                f"Allow {self.action} for the identity running hp-preflight "
+                f"(see {POLICY_HINT}), then run again."
+            )
+        if self.reason == "throttled":
+            return "Run again later, or with --retry-mode adaptive --max-attempts 20."
+        return ""
+
+
+def iam_action(client: Any, operation: str) -> str:
+    """IAM action name of an API call, e.g. ``ec2:DescribeSubnets``."""
+    model = client.meta.service_model
+    prefix = model.signing_name or model.endpoint_prefix
+    return f"{prefix}:{operation}"
+
+
+def classify(exc: BaseException, action: str) -> FactUnavailable:
+    """Map any exception of a read to a :class:`FactUnavailable`."""
+    if isinstance(exc, FactUnavailable):
+        return exc
+    if isinstance(exc, NotImplementedError):  # moto in-process: API not implemented
+        return FactUnavailable(action, "absent", "not implemented by this endpoint")
+    if isinstance(exc, botocore.exceptions.ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        message = str(err.get("Message", ""))[:200]
+        if code in DENIED_CODES or status == 403:
+            return FactUnavailable(action, "denied", code)
+        if code in THROTTLE_CODES:
+            return FactUnavailable(action, "throttled", code)
+        if code in ("InvalidAction", "UnknownOperationException", "NotImplemented") or (
+            status in (500, 501) and "not yet implemented" in message.lower()
+        ):
+            return FactUnavailable(action, "absent", code)
+        return FactUnavailable(action, "error", f"{code}: {message}" if message else code)
+    if isinstance(
+        exc,
+        botocore.exceptions.EndpointConnectionError
+        | botocore.exceptions.ConnectTimeoutError
+        | botocore.exceptions.ReadTimeoutError,
+    ):
+        return FactUnavailable(action, "unreachable", str(exc)[:200])
+    if isinstance(exc, botocore.exceptions.BotoCoreError):
+        return FactUnavailable(action, "error", str(exc)[:200])
+    return FactUnavailable(action, "error", f"{type(exc).__name__}: {exc}"[:200])
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def memoized(method: Callable[P, T]) -> Callable[P, T]:
+    """Cache a reader's result per run and arguments, single-flight across threads.
+
+    Two checks that need the same subnet cause one call, even when they ask at once. A read
+    that raised is cached too: the same denied call is not repeated.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        self = args[0]
+        assert isinstance(self, FactsCore)
+        key = (method.__name__, args[1:], tuple(sorted(kwargs.items())))
+        with self._memo_lock:
+            fut = self._memo.get(key)
+            owner = fut is None
+            if fut is None:
+                fut = Future()
+                self._memo[key] = fut
+        if owner:
+            try:
+                fut.set_result(method(*args, **kwargs))
+            except BaseException as exc:
+                fut.set_exception(exc)
+        return fut.result()  # type: ignore[no-any-return]
+
+    return wrapper
+
+
+class FactsCore:
+    """Session, clients and call plumbing shared by every reader mixin."""
+
+    def __init__(
+        self,
+        session: Any | None = None,
+        *,
+        profile: str | None = None,
+        region: str | None = None,
+        max_attempts: int = 10,
+        retry_mode: str = "standard",
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        max_pool_connections: int = 32,
+    ) -> None:
+        self.session = session if session is not None else make_session(profile, region)
+        self.region: str = self.session.region_name or ""
+        if not self.region:
+            raise CannotRunError(
+                "no AWS region: pass --region, or set AWS_REGION or a region in your profile"
+            )
+        self._config = botocore.config.Config(
+            region_name=self.region,
+            retries={"mode": retry_mode, "max_attempts": max_attempts},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_pool_connections=max_pool_connections,
+        )
+        self._clients: dict[str, Any] = {}
+        self._client_lock = threading.Lock()
+        self._memo: dict[Any, Future[Any]] = {}
+        self._memo_lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+        self._calls_lock = threading.Lock()
+        self.account: str | None = None
+
+    # -- clients ---------------------------------------------------------------------------
+    def client(self, service: str) -> Any:
+        with self._client_lock:
+            if service not in self._clients:
+                client = self.session.client(service, config=self._config)
+                client.meta.events.register("before-call", self._count_call)
+                self._clients[service] = client
+            return self._clients[service]
+
+    def _count_call(self, model: Any, **_: Any) -> None:
+        name = f"{model.service_model.service_name}:{model.name}"
+        with self._calls_lock:
+            self.calls[name] += 1
+
+    @property
+    def call_count(self) -> int:
+        return sum(self.calls.values())
+
+    # -- calls -----------------------------------------------------------------------------
+    def call(
+        self,
+        service: str,
+        operation: str,
+        *,
+        none_on: tuple[str, ...] = (),
+        **params: Any,
+    ) -> Any:
+        """Call ``operation`` (PascalCase) and return its response.
+
+        Error codes in ``none_on`` (e.g. ``InvalidSubnetID.NotFound``) return None; every
+        other failure raises :class:`FactUnavailable`.
+        """
+        client = self.client(service)
+        method = getattr(client, _snake(operation))
+        try:
+            return method(**params)
+        except Exception as exc:
+            if none_on and error_code(exc) in none_on:
+                return None
+            raise classify(exc, iam_action(client, operation)) from exc
+
+    def paginate(self, service: str, operation: str, key: str, **params: Any) -> list[Any]:
+        """Every item under ``key`` across all pages of ``operation``."""
+        client = self.client(service)
+        items: list[Any] = []
+        try:
+            for page in client.get_paginator(_snake(operation)).paginate(**params):
+                items.extend(page.get(key, []))
+        except Exception as exc:
+            raise classify(exc, iam_action(client, operation)) from exc
+        return items
+
+    def verify_identity(self) -> dict[str, Any]:
+        """``sts:GetCallerIdentity``, the first call of a run: fails fast with exit 3."""
+        try:
+            sts = self.session.client(
+                "sts",
+                config=self._config.merge(
+                    botocore.config.Config(
+                        retries={"mode": "standard", "max_attempts": 2},
+                        connect_timeout=3,
+                        read_timeout=5,
+                    )
+                ),
+            )
+            ident: dict[str, Any] = sts.get_caller_identity()
+        except botocore.exceptions.NoCredentialsError as exc:
+            raise CannotRunError(
+                "no AWS credentials found: configure a profile (--profile), set AWS_* "
+                "variables, or run with --offline for the checks that need no AWS access"
+            ) from exc
+        except (
+            botocore.exceptions.EndpointConnectionError,
+            botocore.exceptions.ConnectTimeoutError,
+            botocore.exceptions.ReadTimeoutError,
+        ) as exc:
+            raise CannotRunError(
+                f"cannot reach the AWS STS endpoint for region {self.region}: {exc}"
+            ) from exc
+        except botocore.exceptions.ClientError as exc:
+            code = error_code(exc)
+            raise CannotRunError(
+                f"AWS rejected the credentials ({code}): refresh them or pick another --profile"
+            ) from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            raise CannotRunError(f"cannot use AWS: {exc}") from exc
+        with self._calls_lock:
+            self.calls["sts:GetCallerIdentity"] += 1
+        self.account = ident.get("Account")
+        return ident
+
+
+def make_session(profile: str | None, region: str | None) -> Any:
+    """One boto3 session for the run; ``AWS_ENDPOINT_URL*`` variables apply as botocore
+    defines them."""
+    if region is not None and not _REGION_RE.match(region):
+        raise InputError(f"--region {region!r} is not a region name (e.g. us-west-2)")
+    try:
+        return boto3.Session(profile_name=profile, region_name=region)
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise InputError(f"--profile: {exc}") from exc
+
+
+def _snake(operation: str) -> str:
+    return str(botocore.xform_name(operation))
+
+
+def chunks(items: list[T] | tuple[T, ...], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

@@ -1,0 +1,210 @@
+"""The check engine: selects checks, runs them concurrently, isolates their errors, applies
+--ignore and --fail-on, and builds the report.
+
+A check that raises never crashes the run: a :class:`~hyperpod_preflight.facts.FactUnavailable`
+becomes UNKNOWN naming the IAM action or the reason, any other exception becomes UNKNOWN
+naming the error, and every other check goes on.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from . import __version__
+from .errors import InputError
+from .models import Finding, Outcome, Report, Severity, Status, Summary
+from .registry import Check, all_checks
+
+FailOn = Literal["fail", "warn", "unknown"]
+FAIL_LEVELS: dict[str, frozenset[Status]] = {
+    "fail": frozenset({Status.FAIL}),
+    "warn": frozenset({Status.FAIL, Status.WARN}),
+    "unknown": frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN}),
+}
+
+
+@dataclass
+class CheckContext:
+    """What a check may read. ``facts`` is None when running --offline; ``host`` holds the
+    host facts for host checks."""
+
+    spec: Any = None  # ClusterSpec
+    plan: Any = None  # ClusterPlan
+    facts: Any = None  # AwsFacts
+    host: Any = None  # HostFacts
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def offline(self) -> bool:
+        return self.facts is None
+
+
+@dataclass
+class Selection:
+    """Which checks run and how their results count (--only/--skip/--ignore/--fail-on)."""
+
+    only: Sequence[str] = ()
+    skip: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+    fail_on: FailOn = "fail"
+    concurrency: int = 16
+
+    @property
+    def ignore_all(self) -> bool:
+        return "all" in self.ignore
+
+
+def _validate_ids(ids: Iterable[str], known: Sequence[str], option: str) -> None:
+    areas = {k.split(".", 1)[0] for k in known}
+    for check_id in ids:
+        if check_id == "all" and option == "--ignore":
+            continue
+        if check_id in known or check_id in areas:
+            continue
+        close = difflib.get_close_matches(check_id, list(known) + sorted(areas), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see hp-preflight list-checks"
+        raise InputError(f"{option}: unknown check id {check_id!r}{hint}")
+
+
+def _matches(check: Check, ids: Sequence[str]) -> bool:
+    """A check matches its own id, or its area's name (``--skip quotas``)."""
+    return check.check_id in ids or check.info.area in ids
+
+
+def select_checks(kind: str, selection: Selection) -> list[Check]:
+    checks = all_checks(kind)
+    known = [c.check_id for c in checks]
+    _validate_ids(selection.only, known, "--only")
+    _validate_ids(selection.skip, known, "--skip")
+    _validate_ids(selection.ignore, known, "--ignore")
+    chosen = [c for c in checks if not selection.only or _matches(c, selection.only)]
+    return [c for c in chosen if not _matches(c, selection.skip)]
+
+
+def _to_finding(check: Check, outcome: Outcome) -> Finding:
+    return Finding(
+        check_id=check.check_id,
+        area=check.info.area,
+        status=outcome.status,
+        severity=outcome.severity or check.info.severity,
+        resource=outcome.resource,
+        message=outcome.message,
+        remediation=outcome.remediation,
+        details=outcome.details,
+        title=check.info.title,
+        docs_url=check.info.docs_url,
+    )
+
+
+def run_one(check: Check, ctx: CheckContext) -> list[Finding]:
+    """Run one check; whatever it raises becomes one UNKNOWN finding."""
+    if check.info.needs_aws and ctx.offline:
+        return [_to_finding(check, Outcome(status=Status.SKIP, resource="-",
+                                           message="needs AWS access; skipped with --offline"))]
+    try:
+        outcomes = list(check.fn(ctx))
+    except Exception as exc:  # error isolation: never a traceback, never a FAIL
+        outcomes = [_outcome_for_error(exc)]
+    if not outcomes:
+        outcomes = [Outcome(status=Status.SKIP, resource="-", message="nothing to check")]
+    return [_to_finding(check, o) for o in outcomes]
+
+
+def _outcome_for_error(exc: Exception) -> Outcome:
+    from_facts = getattr(exc, "describe", None)
+    if callable(from_facts) and hasattr(exc, "action"):
+        return Outcome(
+            status=Status.UNKNOWN,
+            resource=str(getattr(exc, "resource", "") or "-"),
+            message=f"could not tell: {from_facts()}",
+            remediation=str(getattr(exc, "remediation", "")),
+            details={"action": exc.action, "reason": getattr(exc, "reason", "")},
+        )
+    return Outcome(
+        status=Status.UNKNOWN,
+        resource="-",
+        message=f"could not tell: the check failed with {type(exc).__name__}: {exc}"[:500],
+        details={"error": type(exc).__name__},
+    )
+
+
+def apply_ignores(findings: list[Finding], selection: Selection) -> list[Finding]:
+    """--ignore: a FAIL becomes a WARN marked ignored; it stays in the report."""
+    out = []
+    for f in findings:
+        if f.status is Status.FAIL and (
+            selection.ignore_all or f.check_id in selection.ignore or f.area in selection.ignore
+        ):
+            f = f.model_copy(
+                update={
+                    "status": Status.WARN,
+                    "ignored": True,
+                    "message": f"{f.message} [ignored: FAIL downgraded by --ignore]",
+                }
+            )
+        out.append(f)
+    return out
+
+
+def summarize(findings: Sequence[Finding], fail_on: FailOn) -> Summary:
+    counts = Counter(f.status.value for f in findings)
+    failing = FAIL_LEVELS[fail_on]
+    exit_code = 1 if any(f.status in failing for f in findings) else 0
+    return Summary(
+        total=len(findings),
+        by_status={s.value: counts.get(s.value, 0) for s in Status},
+        exit_code=exit_code,
+        fail_on=fail_on,
+    )
+
+
+def run_checks(
+    checks: Sequence[Check], ctx: CheckContext, selection: Selection
+) -> list[Finding]:
+    """Run ``checks`` with up to ``selection.concurrency`` at once, in stable order."""
+    workers = max(1, min(selection.concurrency, len(checks) or 1))
+    if workers == 1:
+        results = [run_one(c, ctx) for c in checks]
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool:
+            results = list(pool.map(lambda c: run_one(c, ctx), checks))
+    findings = [f for group in results for f in group]
+    return apply_ignores(findings, selection)
+
+
+def build_report(
+    kind: str,
+    ctx: CheckContext,
+    selection: Selection,
+    *,
+    target: str = "",
+    facts_summary: dict[str, Any] | None = None,
+) -> Report:
+    """Select and run the checks of ``kind`` and wrap their findings in a :class:`Report`."""
+    started = time.perf_counter()
+    checks = select_checks(kind, selection)
+    findings = run_checks(checks, ctx, selection)
+    facts = ctx.facts
+    return Report(
+        tool_version=__version__,
+        kind=kind,
+        target=target,
+        region=getattr(facts, "region", None),
+        account=getattr(facts, "account", None),
+        duration_s=round(time.perf_counter() - started, 3),
+        api_calls=getattr(facts, "call_count", None),
+        results=findings,
+        summary=summarize(findings, selection.fail_on),
+        facts=facts_summary or {},
+    )
+
+
+def worst(findings: Iterable[Finding]) -> Severity | None:
+    failing = [f.severity for f in findings if f.status is Status.FAIL]
+    return max(failing, key=lambda s: s.rank) if failing else None

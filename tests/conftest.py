@@ -1,0 +1,62 @@
+"""Test-suite guard rails: fail closed, never reach AWS or the metadata address.
+
+- fake credentials and region for every test;
+- ``AWS_EC2_METADATA_DISABLED=true``;
+- ``AWS_ENDPOINT_URL`` points at a closed loopback port by default, so a test that forgets
+  moto gets "connection refused" instead of reaching AWS; the ``moto_env`` helper lifts it
+  inside ``mock_aws`` (moto intercepts AWS's own host names in-process);
+- pytest-socket (``--allow-hosts`` in pyproject) refuses every connection off loopback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+LOOPBACK_ENDPOINT = "http://127.0.0.1:9"
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+SHARED = REPO.parent / "shared"
+
+_SAFE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-west-2",
+    "AWS_REGION": "us-west-2",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_ENDPOINT_URL": LOOPBACK_ENDPOINT,
+    "AWS_CONFIG_FILE": "/nonexistent/hp-preflight-tests/config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/hp-preflight-tests/credentials",
+    "NO_COLOR": "1",
+}
+
+for _name in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_") or k == "AWS_PROFILE"]:
+    del os.environ[_name]
+os.environ.update(_SAFE_ENV)
+
+
+@pytest.fixture(autouse=True)
+def _fail_closed_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Restore the safe environment before every test, whatever the last one changed."""
+    for name, value in _SAFE_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@contextlib.contextmanager
+def moto_env() -> Iterator[None]:
+    """``mock_aws`` with the loopback endpoint lifted (moto matches AWS host names)."""
+    from moto import mock_aws
+
+    saved = os.environ.pop("AWS_ENDPOINT_URL", None)
+    try:
+        with mock_aws():
+            yield
+    finally:
+        if saved is not None:
+            os.environ["AWS_ENDPOINT_URL"] = saved
