@@ -7,7 +7,7 @@ fields are only ever added, never renamed or removed, within one major schema ve
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION = "1.0"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Outcome of one check on one resource."""
 
     PASS = "PASS"
@@ -38,7 +38,7 @@ _STATUS_RANK = {
 }
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How much a failure of the check matters."""
 
     CRITICAL = "critical"  # cluster creation will fail

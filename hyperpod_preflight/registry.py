@@ -109,8 +109,9 @@ def all_checks(kind: str = "cluster") -> list[Check]:
     """Every registered check of ``kind`` (``cluster`` or ``host``), ordered by id."""
 
     _load(CLUSTER_CHECK_MODULES if kind == "cluster" else HOST_CHECK_MODULES)
-    wanted = (lambda a: a != "host") if kind == "cluster" else (lambda a: a == "host")
-    return sorted((c for c in _REGISTRY.values() if wanted(c.info.area)), key=lambda c: c.check_id)
+    host = kind == "host"
+    chosen = (c for c in _REGISTRY.values() if (c.info.area == "host") == host)
+    return sorted(chosen, key=lambda c: c.check_id)
 
 
 def get(check_id: str) -> Check:

@@ -105,8 +105,16 @@ def _to_finding(check: Check, outcome: Outcome) -> Finding:
 def run_one(check: Check, ctx: CheckContext) -> list[Finding]:
     """Run one check; whatever it raises becomes one UNKNOWN finding."""
     if check.info.needs_aws and ctx.offline:
-        return [_to_finding(check, Outcome(status=Status.SKIP, resource="-",
-                                           message="needs AWS access; skipped with --offline"))]
+        return [
+            _to_finding(
+                check,
+                Outcome(
+                    status=Status.SKIP,
+                    resource="-",
+                    message="needs AWS access; skipped with --offline",
+                ),
+            )
+        ]
     try:
         outcomes = list(check.fn(ctx))
     except Exception as exc:  # error isolation: never a traceback, never a FAIL
@@ -164,9 +172,7 @@ def summarize(findings: Sequence[Finding], fail_on: FailOn) -> Summary:
     )
 
 
-def run_checks(
-    checks: Sequence[Check], ctx: CheckContext, selection: Selection
-) -> list[Finding]:
+def run_checks(checks: Sequence[Check], ctx: CheckContext, selection: Selection) -> list[Finding]:
     """Run ``checks`` with up to ``selection.concurrency`` at once, in stable order."""
     workers = max(1, min(selection.concurrency, len(checks) or 1))
     if workers == 1:
