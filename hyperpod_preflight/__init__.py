@@ -21,25 +21,43 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 from .errors import CannotRunError, InputError, PreflightError
-from .models import Finding, Outcome, Report, Severity, Status, Summary
 
 if TYPE_CHECKING:
+    from .models import Finding, Outcome, Report, Severity, Status, Summary
     from .plan import ClusterPlan
     from .spec import ClusterSpec
+
+_LAZY_MODELS = ("Finding", "Outcome", "Report", "Severity", "Status", "Summary")
+
+
+def __getattr__(name: str) -> Any:
+    # The models import pydantic; load them on first use so `hp-preflight --help` stays fast.
+    if name in _LAZY_MODELS:
+        from . import models
+
+        return getattr(models, name)
+    if name in ("ClusterSpec", "ClusterPlan"):
+        from . import plan as _plan
+        from . import spec as _spec
+
+        return getattr(_spec if name == "ClusterSpec" else _plan, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_spec(source: str | Path | dict[str, Any]) -> ClusterSpec:
     """Read and validate a CreateCluster config (a path, ``-`` for stdin, or a dict)."""
     from .spec import load_spec as _load
 
-    return _load(source)
+    spec: ClusterSpec = _load(source)
+    return spec
 
 
 def plan(spec: ClusterSpec, *, ip_headroom: int = 1, instance_types: Any = None) -> ClusterPlan:
     """What ``spec`` needs: instances, IPs per node and per subnet, subnet prefixes, ENIs."""
     from .plan import build_plan
 
-    return build_plan(spec, ip_headroom=ip_headroom, instance_types=instance_types)
+    result: ClusterPlan = build_plan(spec, ip_headroom=ip_headroom, instance_types=instance_types)
+    return result
 
 
 def run_preflight(
@@ -75,6 +93,8 @@ def run_preflight(
 
 __all__ = [
     "CannotRunError",
+    "ClusterPlan",
+    "ClusterSpec",
     "Finding",
     "InputError",
     "Outcome",

@@ -1,0 +1,94 @@
+"""One account pre-flight run: validate the selection, open the AWS session (unless
+offline), size the instance types from EC2, plan, run the checks, return the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .models import Report
+from .runner import CheckContext, FailOn, Selection, build_report, select_checks
+from .spec import ClusterSpec
+
+
+def run_cluster_preflight(
+    spec: ClusterSpec,
+    *,
+    session: Any = None,
+    facts: Any = None,
+    profile: str | None = None,
+    region: str | None = None,
+    only: Sequence[str] = (),
+    skip: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    fail_on: str = "fail",
+    offline: bool = False,
+    ip_headroom: int = 1,
+    concurrency: int = 16,
+    retry_mode: str = "standard",
+    max_attempts: int = 10,
+    options: dict[str, Any] | None = None,
+) -> Report:
+    """Run every selected cluster check of ``spec``.
+
+    ``facts`` (an :class:`~hyperpod_preflight.facts.AwsFacts`) or ``session`` (a
+    ``boto3.Session``) may be given; otherwise one session is made from ``profile`` and
+    ``region``. Raises InputError for a bad selection and CannotRunError when AWS cannot be
+    used at all, both before any check runs.
+    """
+    if fail_on not in ("fail", "warn", "unknown"):
+        from .errors import InputError
+
+        raise InputError(f"--fail-on {fail_on!r}: choose fail, warn or unknown")
+    fail_level: FailOn = fail_on  # type: ignore[assignment]
+    selection = Selection(
+        only=list(only),
+        skip=list(skip),
+        ignore=list(ignore),
+        fail_on=fail_level,
+        concurrency=concurrency,
+    )
+    select_checks("cluster", selection)  # bad ids are bad input: exit 2 before any AWS call
+
+    if not offline and facts is None:
+        from .facts import AwsFacts
+
+        facts = AwsFacts(
+            session,
+            profile=profile,
+            region=region,
+            retry_mode=retry_mode,
+            max_attempts=max_attempts,
+        )
+        facts.verify_identity()
+
+    plan, notes = _plan_with_live_types(spec, facts, ip_headroom)
+    ctx = CheckContext(spec=spec, plan=plan, facts=facts, options=dict(options or {}))
+    ctx.options.setdefault("ip_headroom", ip_headroom)
+    return build_report(
+        "cluster",
+        ctx,
+        selection,
+        target=spec.name,
+        facts_summary={"plan": plan.model_dump(mode="json"), "notes": notes},
+    )
+
+
+def _plan_with_live_types(spec: ClusterSpec, facts: Any, ip_headroom: int) -> tuple[Any, list[str]]:
+    """Plan with EC2's own instance-type figures when AWS is reachable, else the catalog."""
+    from .catalog import from_ec2_description
+    from .planner import build_plan
+
+    notes: list[str] = []
+    live = None
+    names = tuple(dict.fromkeys(t for g in spec.instance_groups for t in g.ec2_types))
+    if facts is not None and names:
+        from .facts import FactUnavailable
+
+        try:
+            described = facts.instance_types(names)
+            live = {name: from_ec2_description(d) for name, d in described.items()}
+        except FactUnavailable as exc:
+            notes.append(f"instance types sized from the built-in catalog: {exc.describe()}")
+    return build_plan(spec, ip_headroom=ip_headroom, instance_types=live), notes
