@@ -33,7 +33,7 @@ AREAS = (
     "tools",
     "host",
 )
-DOCS_BASE = "https://github.com/hyperpod-preflight/hyperpod-preflight/blob/main/docs/checks.md"
+DOCS_BASE = "docs/checks.md"
 _ID_RE = re.compile(r"^[a-z]+\.[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -69,7 +69,7 @@ def check(
     def register(fn: CheckFn) -> CheckFn:
         if check_id in _REGISTRY and _REGISTRY[check_id].fn is not fn:
             raise ValueError(f"check id {check_id!r} registered twice")
-        anchor = check_id.replace(".", "").replace("-", "")
+        anchor = check_id.replace(".", "")  # GitHub heading anchor of `area.name`
         info = CheckInfo(
             check_id=check_id,
             area=area,

@@ -1,0 +1,225 @@
+"""The command line as a user meets it: exit codes, one-line errors, outputs, start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hyperpod_preflight.cli import main
+
+SLURM = EXAMPLES / "slurm-p5-cluster.json"
+EKS = EXAMPLES / "eks-p5-g5-cluster.json"
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    out, err = capsys.readouterr()
+    code = exit_info.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+def assert_one_line_error(err: str) -> None:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("hp-preflight: error:"), err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "expect"),
+    [
+        ('{"ClusterName": "x", ', "line 1"),
+        ("", "empty"),
+        ("[1, 2]", "object"),
+        ('{"ClusterName": "c", "Bogus": 1}', "Bogus"),
+    ],
+)
+def test_bad_config_files_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, expect: str
+) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(content)
+    code, _, err = run_cli(["check", "--offline", "--config", str(path)], capsys)
+    assert code == 2
+    assert_one_line_error(err)
+    assert expect.lower() in err.lower()
+
+
+def test_binary_and_missing_files_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    binary = tmp_path / "b.json"
+    binary.write_bytes(b"\x00\xff\xfe\x89PNG\r\n")
+    for path in (binary, tmp_path / "missing.json", tmp_path):
+        code, _, err = run_cli(["check", "--offline", "--config", str(path)], capsys)
+        assert code == 2, err
+        assert_one_line_error(err)
+
+
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        (["--vpc", "vpc-0abc", "--instance-group", "w=ml.p5.48xlargee:4"], "ml.p5.48xlarge"),
+        (["--vpc", "vpc-0abc", "--subnet", "subnet_123"], "--subnet"),
+        (["--vpc", "not-a-vpc"], "--vpc"),
+        (["--vpc", "vpc-0abc", "--skip", "network.nope"], "network.nope"),
+        (["--vpc", "vpc-0abc", "--no-such-flag"], "no-such-flag"),
+        (["--config", str(SLURM), "--subnet", "subnet-0123456789abcdef0"], "--config"),
+        ([], "--vpc"),
+    ],
+)
+def test_bad_flags_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], args: list[str], expect: str
+) -> None:
+    code, _, err = run_cli(["--offline", *args], capsys)
+    assert code == 2, err
+    assert_one_line_error(err)
+    assert expect in err
+
+
+def test_no_credentials_exits_3_and_suggests_offline(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    code, _, err = run_cli(["check", "--config", str(SLURM)], capsys)
+    assert code == 3
+    assert_one_line_error(err)
+    assert "credentials" in err and "--offline" in err
+
+
+def test_unreachable_endpoint_exits_3_quickly(capsys: pytest.CaptureFixture[str]) -> None:
+    # conftest points AWS_ENDPOINT_URL at a closed loopback port
+    code, _, err = run_cli(["--region", "us-west-2", "--vpc", "vpc-0abc"], capsys)
+    assert code == 3
+    assert_one_line_error(err)
+    assert "reach" in err
+
+
+def test_no_region_exits_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    code, _, err = run_cli(["--vpc", "vpc-0abc"], capsys)
+    assert code == 3
+    assert_one_line_error(err)
+    assert "--region" in err
+
+
+def test_malformed_region_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["--region", "us_west_2", "--vpc", "vpc-0abc"], capsys)
+    assert code == 2
+    assert_one_line_error(err)
+
+
+def test_offline_check_of_the_example_runs_config_checks_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run_cli(["check", "--offline", "--config", str(SLURM), "-o", "json"], capsys)
+    report = json.loads(out)
+    assert code == report["summary"]["exit_code"]
+    areas = {r["area"] for r in report["results"] if r["status"] != "SKIP"}
+    assert areas == {"config"}
+    skipped = [r for r in report["results"] if r["area"] != "config"]
+    assert all(r["status"] == "SKIP" and "offline" in r["message"] for r in skipped)
+
+
+def test_output_file_and_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "out" / "report.xml"
+    _, out, _ = run_cli(
+        ["check", "--offline", "--config", str(SLURM), "-o", "junit", "--output-file", str(target)],
+        capsys,
+    )
+    assert target.read_text().startswith("<?xml")
+    assert str(target) in out
+
+
+def test_plan_prints_ips_per_node_and_prefix(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["plan", str(SLURM), "-o", "json"], capsys)
+    assert code == 0
+    plan = json.loads(out)
+    p5 = [g for g in plan["groups"] if g["instance_type"] == "ml.p5.48xlarge"]
+    assert p5 and all(g["ips_per_node"] == 32 for g in p5)
+    code, out, _ = run_cli(["plan", str(EKS), "-o", "json"], capsys)
+    eks = json.loads(out)
+    p5_eks = next(g for g in eks["groups"] if g["instance_type"] == "ml.p5.48xlarge")
+    assert p5_eks["ips_per_node"] == 81
+    code, out, _ = run_cli(["plan", str(SLURM)], capsys)
+    assert "IPS/NODE" in out and "/2" in out  # a prefix such as /26
+
+
+def test_list_checks_and_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["list-checks", "-o", "json"], capsys)
+    ids = [c["check_id"] for c in json.loads(out)]
+    assert code == 0 and "config.unique-group-names" in ids and len(ids) == len(set(ids))
+    code, out, _ = run_cli(["schema"], capsys)
+    assert code == 0 and "results" in json.loads(out)["properties"]
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["--version"], capsys)
+    assert code == 0 and "hp-preflight" in out
+
+
+def test_help_does_not_import_boto3_or_pydantic() -> None:
+    probe = (
+        "import sys, hyperpod_preflight.cli as c\n"
+        "try:\n    c.main(['--help'])\nexcept SystemExit as e:\n    code = e.code\n"
+        "print('|'.join(m for m in ('boto3', 'botocore', 'pydantic', 'tabulate')"
+        " if m in sys.modules), code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    last = result.stdout.strip().splitlines()[-1]
+    assert last == " 0", last
+    assert "check" in result.stdout and "quotas" in result.stdout and "host" in result.stdout
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "ClusterName",
+                    "InstanceGroups",
+                    "VpcConfig",
+                    "Orchestrator",
+                    "InstanceType",
+                    "InstanceCount",
+                    "Subnets",
+                    "x",
+                ]
+            )
+            | st.text(max_size=6),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(doc=json_values)
+def test_arbitrary_json_never_crashes_the_cli(
+    doc: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "fuzz.json"
+    path.write_text(json.dumps(doc))
+    code, _, err = run_cli(["check", "--offline", "--config", str(path), "-o", "json"], capsys)
+    assert code in (0, 1, 2), err
+    assert "Traceback" not in err and "internal error" not in err
