@@ -1,9 +1,298 @@
-"""Readers for ec2 facts (mixin of :class:`~hyperpod_preflight.facts.AwsFacts`)."""
+"""Readers for EC2 facts: the VPC, subnets, route tables, NAT gateways, VPC endpoints,
+security groups, availability zones and instance types a cluster config names (mixin of
+:class:`~hyperpod_preflight.facts.AwsFacts`).
+
+Every reader asks for exactly what the config names, with server-side filters rather than
+id lists (``subnet-id`` filters return nothing for a missing id where ``SubnetIds=`` would
+fail the whole call), so the number of calls depends on the config and never on how many
+VPCs, subnets or groups the account holds. Readers that take several ids normalise them
+(sorted, de-duplicated) before the memo, so two checks asking for the same set cause one
+call.
+"""
 
 from __future__ import annotations
 
-from .core import FactsCore
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..spec import strip_ml
+from .core import FactsCore, chunks, memoized
+
+# EC2 accepts at most a few hundred values per filter; stay well below.
+FILTER_VALUES_PER_CALL = 200
+
+# The VPC endpoint services a cluster's nodes may need (suffixes after
+# ``com.amazonaws.<region>.``). Read in one call whatever the checks need.
+ENDPOINT_SERVICES = (
+    "s3",
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "logs",
+    "sts",
+    "ecr.api",
+    "ecr.dkr",
+)
+
+VpcAttribute = Literal["enableDnsSupport", "enableDnsHostnames"]
+
+
+def _norm(ids: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({i for i in ids if i}))
+
+
+@dataclass(frozen=True)
+class SubnetRouteTable:
+    """The route table that governs one subnet: its explicit association, else the VPC's
+    main table (``implicit`` is then True)."""
+
+    subnet_id: str
+    route_table: dict[str, Any]
+    implicit: bool
+
+    @property
+    def route_table_id(self) -> str:
+        return str(self.route_table.get("RouteTableId", ""))
+
+    @property
+    def routes(self) -> list[dict[str, Any]]:
+        return list(self.route_table.get("Routes", []))
+
+    @property
+    def association_id(self) -> str | None:
+        """The explicit association's id (for ``replace-route-table-association``)."""
+        if self.implicit:
+            return None
+        for assoc in self.route_table.get("Associations", []):
+            if assoc.get("SubnetId") == self.subnet_id:
+                return str(assoc.get("RouteTableAssociationId", "")) or None
+        return None
+
+
+@dataclass(frozen=True)
+class ZoneMap:
+    """Availability zone names ↔ zone ids of this account and region. Names map to
+    different physical zones in each account; ids do not."""
+
+    id_by_name: dict[str, str] = field(default_factory=dict)
+    name_by_id: dict[str, str] = field(default_factory=dict)
+
+    def label(self, zone_id: str) -> str:
+        """``usw2-az1 (us-west-2b)`` where the name is known."""
+        name = self.name_by_id.get(zone_id)
+        return f"{zone_id} ({name})" if name else zone_id
+
+    def to_id(self, zone: str) -> str:
+        """A zone name or id → the zone id (unchanged when unknown)."""
+        if zone in self.name_by_id:
+            return zone
+        return self.id_by_name.get(zone, zone)
 
 
 class Ec2Facts(FactsCore):
-    """ec2 readers: memoized, asking only for what the spec names."""
+    """EC2 readers: memoized, asking only for what the spec names."""
+
+    # -- subnets ---------------------------------------------------------------------------
+    def subnets(self, subnet_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The subnets of ``subnet_ids`` that exist, by id (one ``DescribeSubnets`` per 200
+        ids; a missing id is simply absent from the result)."""
+        return self._subnets(_norm(subnet_ids))
+
+    @memoized
+    def _subnets(self, subnet_ids: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for part in chunks(subnet_ids, FILTER_VALUES_PER_CALL):
+            for subnet in self.paginate(
+                "ec2",
+                "DescribeSubnets",
+                "Subnets",
+                Filters=[{"Name": "subnet-id", "Values": part}],
+            ):
+                found[subnet["SubnetId"]] = subnet
+        return found
+
+    def cluster_vpc_id(self, subnet_ids: Iterable[str], given: str | None = None) -> str | None:
+        """The cluster's VPC: ``given`` (``--vpc``) when set, else the VPC of the first
+        listed subnet that exists; None when neither tells."""
+        if given:
+            return given
+        ordered = [s for s in dict.fromkeys(subnet_ids) if s]
+        if not ordered:
+            return None
+        found = self.subnets(ordered)
+        for subnet_id in ordered:
+            if subnet_id in found:
+                return str(found[subnet_id]["VpcId"])
+        return None
+
+    # -- VPC -------------------------------------------------------------------------------
+    @memoized
+    def vpc(self, vpc_id: str) -> dict[str, Any] | None:
+        """The VPC, or None when it does not exist."""
+        vpcs = self.paginate(
+            "ec2", "DescribeVpcs", "Vpcs", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+        )
+        return vpcs[0] if vpcs else None
+
+    @memoized
+    def vpc_attribute(self, vpc_id: str, attribute: VpcAttribute) -> bool | None:
+        """``enableDnsSupport`` / ``enableDnsHostnames`` of a VPC; None when the VPC does
+        not exist."""
+        resp = self.call(
+            "ec2",
+            "DescribeVpcAttribute",
+            none_on=("InvalidVpcID.NotFound", "InvalidVpcID.Malformed"),
+            VpcId=vpc_id,
+            Attribute=attribute,
+        )
+        if resp is None:
+            return None
+        key = attribute[0].upper() + attribute[1:]
+        return bool(resp.get(key, {}).get("Value", False))
+
+    # -- route tables ----------------------------------------------------------------------
+    def subnet_route_tables(self, subnet_ids: Iterable[str]) -> dict[str, SubnetRouteTable]:
+        """The route table of every existing subnet of ``subnet_ids``: one call for the
+        explicit associations (``association.subnet-id``) and, only when a subnet has
+        none, one call for the main tables of its VPC (``association.main`` + ``vpc-id``)."""
+        return self._subnet_route_tables(_norm(subnet_ids))
+
+    @memoized
+    def _subnet_route_tables(self, subnet_ids: tuple[str, ...]) -> dict[str, SubnetRouteTable]:
+        subnets = self.subnets(subnet_ids)
+        present = [s for s in subnet_ids if s in subnets]
+        explicit: dict[str, dict[str, Any]] = {}
+        for part in chunks(present, FILTER_VALUES_PER_CALL):
+            tables = self.paginate(
+                "ec2",
+                "DescribeRouteTables",
+                "RouteTables",
+                Filters=[{"Name": "association.subnet-id", "Values": part}],
+            )
+            for table in tables:
+                for assoc in table.get("Associations", []):
+                    state = assoc.get("AssociationState", {}).get("State", "associated")
+                    subnet_id = assoc.get("SubnetId")
+                    if subnet_id in subnets and state in ("associated", "associating"):
+                        explicit[subnet_id] = table
+        result = {s: SubnetRouteTable(s, t, implicit=False) for s, t in explicit.items()}
+        orphans = [s for s in present if s not in explicit]
+        if orphans:
+            mains = self.main_route_tables({subnets[s]["VpcId"] for s in orphans})
+            for subnet_id in orphans:
+                main = mains.get(subnets[subnet_id]["VpcId"])
+                if main is not None:
+                    result[subnet_id] = SubnetRouteTable(subnet_id, main, implicit=True)
+        return result
+
+    def main_route_tables(self, vpc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The main route table of each VPC of ``vpc_ids``, by VPC id."""
+        return self._main_route_tables(_norm(vpc_ids))
+
+    @memoized
+    def _main_route_tables(self, vpc_ids: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        tables = self.paginate(
+            "ec2",
+            "DescribeRouteTables",
+            "RouteTables",
+            Filters=[
+                {"Name": "association.main", "Values": ["true"]},
+                {"Name": "vpc-id", "Values": list(vpc_ids)},
+            ],
+        )
+        return {str(t["VpcId"]): t for t in tables}
+
+    # -- NAT gateways and endpoints --------------------------------------------------------
+    def nat_gateways(self, nat_gateway_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The NAT gateways of ``nat_gateway_ids`` that exist, by id."""
+        return self._nat_gateways(_norm(nat_gateway_ids))
+
+    @memoized
+    def _nat_gateways(self, nat_gateway_ids: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for part in chunks(nat_gateway_ids, FILTER_VALUES_PER_CALL):
+            for nat in self.paginate(
+                "ec2",
+                "DescribeNatGateways",
+                "NatGateways",
+                Filter=[{"Name": "nat-gateway-id", "Values": part}],
+            ):
+                found[nat["NatGatewayId"]] = nat
+        return found
+
+    @memoized
+    def vpc_endpoints(self, vpc_id: str) -> list[dict[str, Any]]:
+        """The VPC's endpoints for the services in :data:`ENDPOINT_SERVICES` (Gateway and
+        Interface, any state), in one call filtered by ``vpc-id`` and ``service-name``."""
+        names = [
+            f"{prefix}.{self.region}.{svc}"
+            for svc in ENDPOINT_SERVICES
+            for prefix in self._endpoint_prefixes()
+        ]
+        return self.paginate(
+            "ec2",
+            "DescribeVpcEndpoints",
+            "VpcEndpoints",
+            Filters=[
+                {"Name": "vpc-id", "Values": [vpc_id]},
+                {"Name": "service-name", "Values": names},
+            ],
+        )
+
+    def endpoint_service_name(self, service: str) -> str:
+        """``com.amazonaws.<region>.<service>``, the name an endpoint is created with."""
+        return f"com.amazonaws.{self.region}.{service}"
+
+    def _endpoint_prefixes(self) -> tuple[str, ...]:
+        # China regions name some endpoint services ``cn.com.amazonaws.<region>.<svc>``.
+        if self.region.startswith("cn-"):
+            return ("com.amazonaws", "cn.com.amazonaws")
+        return ("com.amazonaws",)
+
+    # -- security groups -------------------------------------------------------------------
+    def security_groups(self, group_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The security groups of ``group_ids`` that exist, by id."""
+        return self._security_groups(_norm(group_ids))
+
+    @memoized
+    def _security_groups(self, group_ids: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for part in chunks(group_ids, FILTER_VALUES_PER_CALL):
+            for group in self.paginate(
+                "ec2",
+                "DescribeSecurityGroups",
+                "SecurityGroups",
+                Filters=[{"Name": "group-id", "Values": part}],
+            ):
+                found[group["GroupId"]] = group
+        return found
+
+    # -- zones and instance types ----------------------------------------------------------
+    @memoized
+    def availability_zones(self) -> ZoneMap:
+        """Zone names ↔ ids of the region's zones enabled for this account."""
+        resp = self.call("ec2", "DescribeAvailabilityZones")
+        zones = resp.get("AvailabilityZones", [])
+        return ZoneMap(
+            id_by_name={z["ZoneName"]: z["ZoneId"] for z in zones},
+            name_by_id={z["ZoneId"]: z["ZoneName"] for z in zones},
+        )
+
+    def instance_types(self, ec2_names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        """``DescribeInstanceTypes`` entries by EC2 type name (``ml.`` prefixes are
+        stripped); a type EC2 does not know is absent from the result."""
+        return self._instance_types(_norm(strip_ml(n) for n in ec2_names))
+
+    @memoized
+    def _instance_types(self, ec2_names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for part in chunks(ec2_names, 100):
+            for info in self.paginate(
+                "ec2",
+                "DescribeInstanceTypes",
+                "InstanceTypes",
+                Filters=[{"Name": "instance-type", "Values": part}],
+            ):
+                found[info["InstanceType"]] = info
+        return found
