@@ -1,13 +1,51 @@
 """The requirement planner: pure functions from a ClusterSpec (and instance-type facts) to
 what the cluster will need — instances per type, IP addresses per node and per subnet, the
 smallest subnet that fits, ENIs, the largest EBS volume, EC2 vCPU equivalents. No I/O.
+
+Decisions a user sees:
+
+- IP addresses per node. Slurm: one per network card (1 for a type without several cards).
+  EKS: the primary ENI's IPv4 addresses (the VPC CNI hands them to pods) plus one for each
+  other network card. p5.48xlarge: 32 (Slurm) and 81 (EKS), as the HyperPod docs say.
+- A group with several subnets is sized as if all its nodes could land in any one of them:
+  HyperPod chooses the subnet of each node and promises no spread, so every subnet of the
+  group must hold the whole group. Groups that share a subnet add up there.
+- Headroom: ``ip_headroom`` extra nodes per (non-empty) group, the replacement node HyperPod
+  launches while a faulty one is still being torn down.
+- ENIs: one per network card per node (headroom included), for both orchestrators; the
+  EKS figure above already assumes the pods' addresses live on the primary ENI.
+- AWS reserves 5 addresses in every subnet; a subnet prefix "fits" only what is left.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field
 
+from .catalog import InstanceTypeInfo, lookup
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from .spec import ClusterSpec, InstanceGroup
+
 AWS_RESERVED_PER_SUBNET = 5  # AWS keeps 5 addresses of every subnet
+SMALLEST_SUBNET_PREFIX = 28  # AWS allows IPv4 subnets from /28 ...
+LARGEST_SUBNET_PREFIX = 16  # ... to /16
+
+# EC2 On-Demand vCPU quotas by instance family letters (Service Quotas, service code ec2).
+STANDARD_QUOTA = ("Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", "L-1216C47A")
+EC2_VCPU_QUOTAS: dict[str, tuple[str, str]] = {
+    "p": ("Running On-Demand P instances", "L-417A185B"),
+    "g": ("Running On-Demand G and VT instances", "L-DB2E81BA"),
+    "gr": ("Running On-Demand G and VT instances", "L-DB2E81BA"),
+    "vt": ("Running On-Demand G and VT instances", "L-DB2E81BA"),
+    "trn": ("Running On-Demand Trn instances", "L-2C3B7624"),
+    "inf": ("Running On-Demand Inf instances", "L-1945791B"),
+    **dict.fromkeys(("a", "c", "d", "h", "i", "m", "r", "t", "z"), STANDARD_QUOTA),
+}
 
 
 class GroupPlan(BaseModel):
@@ -19,6 +57,11 @@ class GroupPlan(BaseModel):
     network_cards: int | None = None
     subnets: tuple[str, ...] = ()
     availability_note: str = ""
+    instance_types: tuple[str, ...] = Field(
+        default=(), description="Every type the group may use (InstanceRequirements)."
+    )
+    headroom_nodes: int = Field(default=0, description="Replacement nodes kept room for.")
+    json_path: str = ""
 
 
 class SubnetNeed(BaseModel):
@@ -50,3 +93,221 @@ class ClusterPlan(BaseModel):
     vcpus: list[VcpuNeed] = Field(default_factory=list, description="Advisory EC2 equivalents.")
     ip_headroom_nodes: int = 1
     notes: list[str] = Field(default_factory=list)
+    unsized_groups: list[str] = Field(
+        default_factory=list, description="Groups whose instance type could not be sized."
+    )
+    type_info: dict[str, InstanceTypeInfo] = Field(
+        default_factory=dict,
+        description="The figures used per EC2 type (catalog or describe_instance_types).",
+    )
+
+
+# -- pure helpers -------------------------------------------------------------------------------
+def ips_per_node(info: InstanceTypeInfo, orchestrator: str) -> int:
+    """IPv4 addresses one node takes from its subnet (see the module docstring)."""
+    cards = max(1, info.network_cards)
+    if orchestrator == "eks":
+        return info.ipv4_per_eni + cards - 1
+    return cards
+
+
+def usable_addresses(prefix: int) -> int:
+    """Addresses a subnet of ``/prefix`` leaves for instances (AWS reserves 5)."""
+    return max(0, (1 << (32 - prefix)) - AWS_RESERVED_PER_SUBNET)
+
+
+def min_subnet_prefix(addresses: int) -> int:
+    """The largest prefix length (smallest subnet) whose usable addresses hold ``addresses``.
+
+    Never above /28, the smallest subnet AWS allows; may be below /16 (the largest it allows)
+    when nothing fits, which the caller reports.
+    """
+    prefix = SMALLEST_SUBNET_PREFIX
+    while prefix > 0 and usable_addresses(prefix) < addresses:
+        prefix -= 1
+    return prefix
+
+
+def ec2_vcpu_quota(ec2_type: str) -> tuple[str, str] | None:
+    """(quota name, quota code) of the EC2 On-Demand vCPU quota counting ``ec2_type``."""
+    match = re.match(r"[a-z]+", ec2_type.removeprefix("ml."))
+    return EC2_VCPU_QUOTAS.get(match.group(0)) if match else None
+
+
+def _resolve(ec2_type: str, overrides: Mapping[str, InstanceTypeInfo]) -> InstanceTypeInfo | None:
+    return overrides.get(ec2_type) or lookup(ec2_type)
+
+
+# -- the plan -----------------------------------------------------------------------------------
+def build_plan(
+    spec: ClusterSpec,
+    *,
+    ip_headroom: int = 1,
+    instance_types: Mapping[str, InstanceTypeInfo] | None = None,
+) -> ClusterPlan:
+    """What ``spec`` needs. ``instance_types`` (keyed by EC2 name, e.g. from
+    ``describe_instance_types``) takes precedence over the built-in catalog."""
+    if ip_headroom < 0:
+        raise InputError(f"--ip-headroom {ip_headroom}: must be 0 or more")
+    overrides = {k.removeprefix("ml."): v for k, v in (instance_types or {}).items()}
+    notes: list[str] = []
+    type_info: dict[str, InstanceTypeInfo] = {}
+    unsized_types: dict[str, None] = {}
+    groups: list[GroupPlan] = []
+    unsized_groups: list[str] = []
+    sized: dict[str, list[InstanceTypeInfo]] = {}
+
+    for group in spec.instance_groups:
+        infos = []
+        for ec2_type in group.ec2_types:
+            info = _resolve(ec2_type, overrides)
+            if info is None:
+                unsized_types[ec2_type] = None
+            else:
+                type_info[ec2_type] = info
+                infos.append(info)
+        complete = bool(group.types) and len(infos) == len(group.types)
+        if complete:
+            sized[group.name] = infos
+        else:
+            unsized_groups.append(group.name)
+        vpc = spec.vpc_for(group)
+        groups.append(
+            GroupPlan(
+                name=group.name,
+                instance_type=group.instance_type,
+                count=group.count,
+                # A group that may use several types is sized by the most demanding one.
+                ips_per_node=max(ips_per_node(i, spec.orchestrator) for i in infos)
+                if complete
+                else None,
+                efa_interfaces=min(i.efa_interfaces for i in infos) if complete else None,
+                network_cards=max(i.network_cards for i in infos) if complete else None,
+                subnets=vpc.subnets if vpc else (),
+                instance_types=group.types,
+                headroom_nodes=ip_headroom if group.count > 0 else 0,
+                json_path=group.json_path,
+            )
+        )
+
+    instances_by_type: dict[str, int] = {}
+    for group in spec.instance_groups:
+        if group.instance_type:
+            instances_by_type[group.instance_type] = (
+                instances_by_type.get(group.instance_type, 0) + group.count
+            )
+    flexible = [g.name for g in spec.instance_groups if not g.instance_type and g.count]
+    if flexible:
+        notes.append(
+            f"group(s) {', '.join(flexible)} use InstanceRequirements: their instances are in "
+            "the total but not under one type; sized by their most demanding type"
+        )
+
+    subnets = _subnet_needs(groups, unsized_groups, notes)
+    if any(len(g.subnets) > 1 for g in groups if g.count):
+        notes.append(
+            "a group with several subnets is sized as if all its nodes could land in any one "
+            "of them: each of its subnets must hold the whole group"
+        )
+    if spec.orchestrator == "eks" and spec.instance_groups:
+        notes.append(
+            "EKS: IPs per node are what a node takes at start (the primary ENI's addresses for "
+            "pods, plus one per other network card); a node running more pods than that can "
+            "attach further ENIs and take more"
+        )
+    if spec.instance_groups and not spec.all_subnets:
+        notes.append(
+            "no VpcConfig: the cluster uses the SageMaker-managed VPC; no subnet to size"
+            if spec.orchestrator == "slurm"
+            else "no VpcConfig: an EKS-orchestrated cluster needs one; no subnet to size"
+        )
+
+    enis: int | None = sum(
+        (g.count + g.headroom_nodes) * (g.network_cards or 1) for g in groups if g.name in sized
+    )
+    if any(g.count for g in groups if g.name not in sized):
+        enis = None
+    for ec2_type in unsized_types:
+        notes.append(
+            f"ml.{ec2_type} cannot be sized offline (not in the built-in catalog): run with "
+            "AWS credentials so its figures come from ec2:DescribeInstanceTypes"
+        )
+
+    sizes = [s for g in spec.instance_groups for s in g.ebs_volume_sizes_gb]
+    return ClusterPlan(
+        orchestrator=spec.orchestrator,
+        instances_by_type=instances_by_type,
+        total_instances=sum(g.count for g in spec.instance_groups),
+        groups=groups,
+        subnets=subnets,
+        enis_needed=enis,
+        max_ebs_gb=max(sizes) if sizes else None,
+        vcpus=_vcpu_needs(spec.instance_groups, sized, notes),
+        ip_headroom_nodes=ip_headroom,
+        notes=notes,
+        unsized_groups=unsized_groups,
+        type_info=type_info,
+    )
+
+
+def _subnet_needs(
+    groups: list[GroupPlan], unsized_groups: list[str], notes: list[str]
+) -> list[SubnetNeed]:
+    order: dict[str, list[GroupPlan]] = {}
+    for group in groups:
+        for subnet in dict.fromkeys(group.subnets):
+            order.setdefault(subnet, []).append(group)
+    needs = []
+    for subnet, placed in order.items():
+        sized = [g for g in placed if g.ips_per_node is not None]
+        addresses = sum(g.count * (g.ips_per_node or 0) for g in sized)
+        headroom = sum(g.headroom_nodes * (g.ips_per_node or 0) for g in sized)
+        unsized = tuple(g.name for g in placed if g.name in unsized_groups)
+        total = addresses + headroom
+        need = SubnetNeed(
+            subnet_id=subnet,
+            groups=tuple(g.name for g in placed),
+            nodes=sum(g.count for g in placed),
+            addresses_needed=addresses,
+            headroom_addresses=headroom,
+            total_needed=total,
+            min_prefix=min_subnet_prefix(total),
+            unsized_groups=unsized,
+        )
+        if need.min_prefix < LARGEST_SUBNET_PREFIX:
+            notes.append(
+                f"{subnet} would need {total} addresses: more than the largest subnet AWS "
+                f"allows (/16, {usable_addresses(LARGEST_SUBNET_PREFIX)} usable); spread the "
+                "groups over more subnets"
+            )
+        if unsized:
+            notes.append(
+                f"{subnet}: the addresses of {', '.join(unsized)} are not counted (type not "
+                "sized); the figure is a lower bound"
+            )
+        needs.append(need)
+    return needs
+
+
+def _vcpu_needs(
+    spec_groups: tuple[InstanceGroup, ...],
+    sized: Mapping[str, list[InstanceTypeInfo]],
+    notes: list[str],
+) -> list[VcpuNeed]:
+    by_quota: dict[tuple[str, str], tuple[int, dict[str, None]]] = {}
+    for group in spec_groups:
+        infos = sized.get(group.name)
+        if not infos or not group.count:
+            continue
+        largest = max(infos, key=lambda i: i.vcpus)
+        quota = ec2_vcpu_quota(largest.name)
+        if quota is None:
+            notes.append(f"ml.{largest.name}: no EC2 On-Demand vCPU quota family known")
+            continue
+        vcpus, types = by_quota.get(quota, (0, {}))
+        types.update(dict.fromkeys(f"ml.{i.name}" for i in infos))
+        by_quota[quota] = (vcpus + group.count * largest.vcpus, types)
+    return [
+        VcpuNeed(quota_name=name, quota_code=code, vcpus=vcpus, instance_types=tuple(types))
+        for (name, code), (vcpus, types) in by_quota.items()
+    ]
