@@ -1,9 +1,345 @@
-"""Readers for quotas facts (mixin of :class:`~hyperpod_preflight.facts.AwsFacts`)."""
+"""Service Quotas readers, region usage counters for quota maths, and the project's only
+mutating AWS calls (mixin of :class:`~hyperpod_preflight.facts.AwsFacts`).
+
+Reading
+    SageMaker quotas are looked up by **name** (their codes are not documented). Service
+    Quotas lists only quotas that have an *applied* value (``ListServiceQuotas``); a quota
+    still at its default appears only in ``ListAWSDefaultServiceQuotas``. Both listings of a
+    service are paged once per run (SageMaker has 1,000+ quotas, 10+ pages of 100), read
+    concurrently and shared by every check; the applied value wins. A name found in neither
+    is ``None`` (the check says UNKNOWN), never 0.
+
+    VPC and EC2 quotas have stable codes: ``GetServiceQuota``, falling back to
+    ``GetAWSDefaultServiceQuota`` on ``NoSuchResourceException``.
+
+Usage counters
+    Elastic IPs (``DescribeAddresses``: one call) and network interfaces. Counting the
+    region's network interfaces costs one ``DescribeNetworkInterfaces`` page per 1,000
+    interfaces, so :meth:`QuotaFacts.network_interface_count` stops as soon as the answer
+    is decided (``stop_after``): its cost is bounded by the quota, not the account size.
+
+Mutating (the ONLY write calls in hyperpod-preflight)
+    :meth:`QuotaFacts.request_quota_increase` (``RequestServiceQuotaIncrease``) and the poll
+    :meth:`QuotaFacts.requested_quota_change`. Only :mod:`hyperpod_preflight.quota_requests`
+    calls them, and only when the user asked to submit.
+"""
 
 from __future__ import annotations
 
-from .core import FactsCore
+import re
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .core import FactsCore, FactUnavailable, classify, iam_action, memoized
+
+SAGEMAKER = "sagemaker"
+PAGE_SIZE = 100  # the most ListServiceQuotas / ListAWSDefaultServiceQuotas return per page
+NOT_FOUND = "NoSuchResourceException"
+ALREADY_REQUESTED = "ResourceAlreadyExistsException"
+
+# RequestedServiceQuotaChange.Status (botocore's RequestStatus enum). A status this module
+# does not know (a newer botocore/AWS value) counts as still open: never re-submit on a guess.
+RESOLVED_STATUSES = frozenset(
+    {"APPROVED", "DENIED", "CASE_CLOSED", "NOT_APPROVED", "INVALID_REQUEST"}
+)
+OPEN_STATUSES = frozenset({"PENDING", "CASE_OPENED"})
+
+# Well-known codes (stable for EC2/VPC; AWS documents them in the Service Quotas console).
+ENI_QUOTA = ("vpc", "L-DF5E4CA3")  # Network interfaces per Region
+EIP_QUOTA = ("ec2", "L-0263D0A3")  # EC2-VPC Elastic IPs (service code ec2, not vpc)
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_quota_name(name: str) -> str:
+    """Names compare case- and whitespace-insensitively (AWS's are stable but not tidy)."""
+    return _SPACES.sub(" ", name.strip()).lower()
+
+
+class QuotaValue(BaseModel):
+    """One quota as Service Quotas reports it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service_code: str
+    quota_code: str
+    name: str
+    value: float | None = None
+    source: Literal["applied", "default"]
+    adjustable: bool = True
+    unit: str = ""
+    error: str = ""  # ErrorReason "CODE: message" when AWS could not give the value
+    default_value: float | None = None  # AWS default, when known alongside an applied value
+
+    @property
+    def limit(self) -> int | None:
+        """The value as a whole count (quotas of counts are integral), None if unknown."""
+        return None if self.value is None else int(self.value)
+
+    @property
+    def described(self) -> str:
+        """``12 (applied)`` / ``0 (AWS default; no applied value)``."""
+        if self.value is None:
+            return f"unavailable ({self.error or 'no value'})"
+        shown = _fmt(self.value)
+        if self.source == "applied":
+            return f"{shown} (applied)"
+        return f"{shown} (AWS default; no applied value)"
+
+
+class QuotaChangeRequest(BaseModel):
+    """One quota increase request (``RequestedServiceQuotaChange``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str
+    case_id: str | None = None
+    service_code: str
+    quota_code: str
+    quota_name: str = ""
+    desired_value: float | None = None
+    status: str
+    created: datetime | None = None
+    last_updated: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Still pending (PENDING, CASE_OPENED, or a status newer than this code)."""
+        return self.status not in RESOLVED_STATUSES
+
+
+class CountResult(BaseModel):
+    """A count that may have stopped early once the answer was decided."""
+
+    model_config = ConfigDict(frozen=True)
+
+    count: int
+    complete: bool  # False: stopped after reaching ``count`` (there may be more)
+    pages: int = 0
 
 
 class QuotaFacts(FactsCore):
-    """quotas readers: memoized, asking only for what the spec names."""
+    """Service Quotas readers: one shared listing per service, lookups by name or code."""
+
+    # -- listings (paged once per run, shared) --------------------------------------------
+    @memoized
+    def applied_quotas(self, service_code: str) -> dict[str, QuotaValue]:
+        """Every quota of ``service_code`` with an applied value, by normalized name."""
+        items = self.paginate(
+            "service-quotas",
+            "ListServiceQuotas",
+            "Quotas",
+            ServiceCode=service_code,
+            PaginationConfig={"PageSize": PAGE_SIZE},
+        )
+        return _index(_quota(item, "applied") for item in items)
+
+    @memoized
+    def default_quotas(self, service_code: str) -> dict[str, QuotaValue]:
+        """Every quota of ``service_code`` with its AWS default value, by normalized name."""
+        items = self.paginate(
+            "service-quotas",
+            "ListAWSDefaultServiceQuotas",
+            "Quotas",
+            ServiceCode=service_code,
+            PaginationConfig={"PageSize": PAGE_SIZE},
+        )
+        return _index(_quota(item, "default") for item in items)
+
+    def quota_listings(
+        self, service_code: str
+    ) -> tuple[dict[str, QuotaValue] | FactUnavailable, dict[str, QuotaValue] | FactUnavailable]:
+        """Both listings of ``service_code``, read concurrently; a failed one is returned as
+        its :class:`FactUnavailable` so a lookup can still use the other."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quota-defaults") as pool:
+            defaults_future = pool.submit(self.default_quotas, service_code)
+            applied: dict[str, QuotaValue] | FactUnavailable
+            try:
+                applied = self.applied_quotas(service_code)
+            except FactUnavailable as exc:
+                applied = exc
+            defaults: dict[str, QuotaValue] | FactUnavailable
+            try:
+                defaults = defaults_future.result()
+            except FactUnavailable as exc:
+                defaults = exc
+        return applied, defaults
+
+    @memoized
+    def quota_by_name(self, service_code: str, *names: str) -> QuotaValue | None:
+        """The quota named ``names[0]`` (or an alternative spelling after it): its applied
+        value, else its AWS default; None when no listing holds any of the names.
+
+        Raises FactUnavailable when the answer depends on a listing that could not be read
+        (the applied listing always does: a default alone may understate an increase).
+        """
+        applied, defaults = self.quota_listings(service_code)
+        if isinstance(applied, FactUnavailable):
+            raise applied
+        keys = [normalize_quota_name(n) for n in names]
+        default_of = (lambda key: None) if isinstance(defaults, FactUnavailable) else defaults.get
+        for key in keys:
+            found = applied.get(key)
+            if found is not None:
+                default = default_of(key)
+                if default is not None and default.value is not None:
+                    found = found.model_copy(update={"default_value": default.value})
+                return found
+        if isinstance(defaults, FactUnavailable):
+            raise defaults
+        for key in keys:
+            found = defaults.get(key)
+            if found is not None:
+                return found.model_copy(update={"default_value": found.value})
+        return None
+
+    def sagemaker_quota(self, name: str, *aliases: str) -> QuotaValue | None:
+        """A SageMaker quota by name, e.g. ``ml.p5.48xlarge for cluster usage``."""
+        return self.quota_by_name(SAGEMAKER, name, *aliases)
+
+    @memoized
+    def quota_by_code(self, service_code: str, quota_code: str) -> QuotaValue | None:
+        """``GetServiceQuota``, else ``GetAWSDefaultServiceQuota``; None when neither has it."""
+        got = self.call(
+            "service-quotas",
+            "GetServiceQuota",
+            none_on=(NOT_FOUND,),
+            ServiceCode=service_code,
+            QuotaCode=quota_code,
+        )
+        if got is not None and got.get("Quota"):
+            return _quota(got["Quota"], "applied")
+        got = self.call(
+            "service-quotas",
+            "GetAWSDefaultServiceQuota",
+            none_on=(NOT_FOUND,),
+            ServiceCode=service_code,
+            QuotaCode=quota_code,
+        )
+        if got is not None and got.get("Quota"):
+            default = _quota(got["Quota"], "default")
+            return default.model_copy(update={"default_value": default.value})
+        return None
+
+    # -- request history --------------------------------------------------------------------
+    @memoized
+    def quota_change_history(self, service_code: str, quota_code: str) -> list[QuotaChangeRequest]:
+        """Every increase request of one quota (newest first), read once per run."""
+        return self.read_quota_change_history(service_code, quota_code)
+
+    def read_quota_change_history(
+        self, service_code: str, quota_code: str
+    ) -> list[QuotaChangeRequest]:
+        """The same, always read fresh (used right before submitting)."""
+        items = self.paginate(
+            "service-quotas",
+            "ListRequestedServiceQuotaChangeHistoryByQuota",
+            "RequestedQuotas",
+            ServiceCode=service_code,
+            QuotaCode=quota_code,
+        )
+        changes = [_change(item) for item in items]
+        return sorted(changes, key=lambda c: c.created or datetime.min, reverse=True)
+
+    def open_quota_requests(self, service_code: str, quota_code: str) -> list[QuotaChangeRequest]:
+        return [c for c in self.quota_change_history(service_code, quota_code) if c.is_open]
+
+    # -- usage counters for quota maths ------------------------------------------------------
+    @memoized
+    def elastic_ip_count(self) -> int:
+        """Elastic IP addresses allocated in the region (``DescribeAddresses``: one call)."""
+        resp = self.call("ec2", "DescribeAddresses")
+        return len(resp.get("Addresses", []))
+
+    @memoized
+    def network_interface_count(self, stop_after: int | None = None) -> CountResult:
+        """Network interfaces in the region, 1,000 per page, stopping once more than
+        ``stop_after`` have been seen (the caller only needs to know it is exceeded)."""
+        client = self.client("ec2")
+        count = pages = 0
+        try:
+            paginator = client.get_paginator("describe_network_interfaces")
+            for page in paginator.paginate(PaginationConfig={"PageSize": 1000}):
+                pages += 1
+                count += len(page.get("NetworkInterfaces", []))
+                if stop_after is not None and count > stop_after:
+                    return CountResult(count=count, complete=False, pages=pages)
+        except Exception as exc:
+            raise classify(exc, iam_action(client, "DescribeNetworkInterfaces")) from exc
+        return CountResult(count=count, complete=True, pages=pages)
+
+    # -- MUTATING: the only calls in hyperpod-preflight that change anything -----------------
+    def request_quota_increase(
+        self, service_code: str, quota_code: str, desired_value: float
+    ) -> QuotaChangeRequest | None:
+        """Submit one quota increase (``servicequotas:RequestServiceQuotaIncrease``).
+
+        Returns None when AWS answers ``ResourceAlreadyExistsException`` (a request for this
+        quota is already open). Never memoized, never retried by this code (botocore retries
+        only throttling and transient errors).
+        """
+        resp = self.call(
+            "service-quotas",
+            "RequestServiceQuotaIncrease",
+            none_on=(ALREADY_REQUESTED,),
+            ServiceCode=service_code,
+            QuotaCode=quota_code,
+            DesiredValue=float(desired_value),
+        )
+        if resp is None:
+            return None
+        return _change(resp["RequestedQuota"])
+
+    def requested_quota_change(self, request_id: str) -> QuotaChangeRequest:
+        """The current state of one request (``GetRequestedServiceQuotaChange``; a poll)."""
+        resp = self.call("service-quotas", "GetRequestedServiceQuotaChange", RequestId=request_id)
+        return _change(resp["RequestedQuota"])
+
+
+def _quota(item: dict[str, Any], source: Literal["applied", "default"]) -> QuotaValue:
+    reason = item.get("ErrorReason") or {}
+    error = ""
+    if reason:
+        error = f"{reason.get('ErrorCode', '')}: {reason.get('ErrorMessage', '')}".strip(": ")
+    value = item.get("Value")
+    return QuotaValue(
+        service_code=str(item.get("ServiceCode", "")),
+        quota_code=str(item.get("QuotaCode", "")),
+        name=str(item.get("QuotaName", "")),
+        value=float(value) if value is not None else None,
+        source=source,
+        adjustable=bool(item.get("Adjustable", True)),
+        unit=str(item.get("Unit", "")),
+        error=error,
+    )
+
+
+def _index(quotas: Iterable[QuotaValue]) -> dict[str, QuotaValue]:
+    """By normalized name; the first entry of a name wins (account level comes first)."""
+    out: dict[str, QuotaValue] = {}
+    for q in quotas:
+        out.setdefault(normalize_quota_name(q.name), q)
+    return out
+
+
+def _change(item: dict[str, Any]) -> QuotaChangeRequest:
+    desired = item.get("DesiredValue")
+    return QuotaChangeRequest(
+        request_id=str(item.get("Id", "")),
+        case_id=item.get("CaseId") or None,
+        service_code=str(item.get("ServiceCode", "")),
+        quota_code=str(item.get("QuotaCode", "")),
+        quota_name=str(item.get("QuotaName", "")),
+        desired_value=float(desired) if desired is not None else None,
+        status=str(item.get("Status", "")),
+        created=item.get("Created"),
+        last_updated=item.get("LastUpdated"),
+    )
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
