@@ -1,0 +1,599 @@
+"""Quota checks (area ``quotas``): will the account's quotas let this cluster be created?
+
+SageMaker HyperPod capacity is governed by SageMaker quotas looked up by name:
+``ml.<type> for cluster usage`` (shared by every HyperPod cluster of the region, so the
+instances of existing clusters count), ``Maximum number instances allowed per SageMaker
+HyperPod cluster``, ``Total number of instances allowed across SageMaker HyperPod clusters``
+and ``Maximum size of EBS volume in GB for a SageMaker HyperPod cluster instance``; groups
+with ``CapacityRequirements.Spot`` use the spot variants. These checks FAIL with the numbers
+(applied value, in use, this config needs, deficit) and the exact increase command.
+
+Network interfaces, NAT-gateway Elastic IPs and EC2 vCPU quotas are advisory (WARN): what
+HyperPod creates in the account is derived, not documented, and EC2 vCPU quotas do not
+govern HyperPod capacity at all.
+
+A check never FAILs because it could not read something: an unreadable quota or usage is
+UNKNOWN on that quota, naming the IAM action. :func:`sagemaker_quota_needs` is the one place
+that says which SageMaker quotas a config needs; ``quota_requests`` and the ``quotas`` CLI
+use it too.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections import Counter
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ..facts.core import FactUnavailable
+from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
+from ..registry import check
+from ..runner import CheckContext
+
+PER_CLUSTER_QUOTA = "Maximum number instances allowed per SageMaker HyperPod cluster"
+TOTAL_QUOTA = "Total number of instances allowed across SageMaker HyperPod clusters"
+SPOT_TOTAL_QUOTA = "Total number of Spot instances allowed across SageMaker HyperPod clusters"
+EBS_QUOTA = "Maximum size of EBS volume in GB for a SageMaker HyperPod cluster instance"
+# Other spellings seen in AWS documentation; tried after the name AWS lists today.
+ALIASES: dict[str, tuple[str, ...]] = {
+    PER_CLUSTER_QUOTA: ("Maximum number of instances allowed per SageMaker HyperPod cluster",),
+    EBS_QUOTA: ("Maximum size of EBS volume in GB for a HyperPod cluster instance",),
+}
+ENI_SERVICE, ENI_CODE = "vpc", "L-DF5E4CA3"
+EIP_SERVICE, EIP_CODE = "ec2", "L-0263D0A3"
+
+NeedKind = Literal["instance-type", "per-cluster", "total", "ebs-volume-size"]
+
+
+def instance_type_quota_name(instance_type: str, *, spot: bool = False) -> str:
+    """``ml.p5.48xlarge for cluster usage`` (or ``… for cluster spot instance usage``)."""
+    ml_type = instance_type if instance_type.startswith("ml.") else f"ml.{instance_type}"
+    return f"{ml_type} for cluster {'spot instance ' if spot else ''}usage"
+
+
+class QuotaNeed(BaseModel):
+    """One SageMaker quota this config needs, and how much of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: NeedKind
+    quota_name: str
+    aliases: tuple[str, ...] = ()
+    needed: int
+    shared: bool  # instances of existing clusters count against it
+    spot: bool = False
+    instance_type: str | None = None
+    groups: tuple[str, ...] = ()
+    unit: str = "instances"
+
+    def in_use(self, usage: Any) -> int:
+        """What existing clusters already hold of this quota (0 when not shared)."""
+        if not self.shared:
+            return 0
+        if self.kind == "instance-type" and self.instance_type:
+            return int(usage.instances_of(self.instance_type, spot=self.spot))
+        return int(usage.total(spot=self.spot))
+
+    def holders(self, usage: Any) -> dict[str, int]:
+        if not self.shared:
+            return {}
+        held: dict[str, int] = usage.holders(self.instance_type, spot=self.spot)
+        return held
+
+
+def spot_groups(spec: Any) -> set[str]:
+    """Names of the groups the config puts on Spot (``CapacityRequirements.Spot``)."""
+    raw = spec.raw if isinstance(getattr(spec, "raw", None), dict) else {}
+    names = set()
+    for key in ("InstanceGroups", "RestrictedInstanceGroups"):
+        for group in raw.get(key) or []:
+            if isinstance(group, dict) and "Spot" in (group.get("CapacityRequirements") or {}):
+                names.add(str(group.get("InstanceGroupName", "")))
+    return names
+
+
+def sagemaker_quota_needs(spec: Any, plan: Any) -> list[QuotaNeed]:
+    """Every SageMaker quota ``spec`` needs, from the plan's instance counts and EBS size."""
+    on_spot = spot_groups(spec)
+    on_demand: Counter[str] = Counter({t: int(n) for t, n in plan.instances_by_type.items()})
+    spot: Counter[str] = Counter()
+    groups_of: dict[tuple[str, bool], list[str]] = {}
+    for group in spec.instance_groups:
+        is_spot = group.name in on_spot
+        for t in group.types:
+            groups_of.setdefault((t, is_spot), []).append(group.name)
+        if is_spot and group.instance_type:
+            spot[group.instance_type] += group.count
+            on_demand[group.instance_type] = max(0, on_demand[group.instance_type] - group.count)
+
+    needs: list[QuotaNeed] = []
+    for table, is_spot in ((on_demand, False), (spot, True)):
+        for instance_type in sorted(table):
+            if table[instance_type] <= 0:
+                continue
+            needs.append(
+                QuotaNeed(
+                    kind="instance-type",
+                    quota_name=instance_type_quota_name(instance_type, spot=is_spot),
+                    needed=table[instance_type],
+                    shared=True,
+                    spot=is_spot,
+                    instance_type=instance_type,
+                    groups=tuple(groups_of.get((instance_type, is_spot), ())),
+                )
+            )
+    total = int(plan.total_instances)
+    all_groups = tuple(g.name for g in spec.instance_groups)
+    needs.append(
+        QuotaNeed(
+            kind="per-cluster",
+            quota_name=PER_CLUSTER_QUOTA,
+            aliases=ALIASES.get(PER_CLUSTER_QUOTA, ()),
+            needed=total,
+            shared=False,
+            groups=all_groups,
+        )
+    )
+    spot_total = sum(spot.values())
+    needs.append(
+        QuotaNeed(
+            kind="total",
+            quota_name=TOTAL_QUOTA,
+            needed=max(0, total - spot_total),
+            shared=True,
+            groups=tuple(g.name for g in spec.instance_groups if g.name not in on_spot),
+        )
+    )
+    if spot_total:
+        needs.append(
+            QuotaNeed(
+                kind="total",
+                quota_name=SPOT_TOTAL_QUOTA,
+                needed=spot_total,
+                shared=True,
+                spot=True,
+                groups=tuple(g.name for g in spec.instance_groups if g.name in on_spot),
+            )
+        )
+    if plan.max_ebs_gb:
+        largest = int(plan.max_ebs_gb)
+        needs.append(
+            QuotaNeed(
+                kind="ebs-volume-size",
+                quota_name=EBS_QUOTA,
+                aliases=ALIASES.get(EBS_QUOTA, ()),
+                needed=largest,
+                shared=False,
+                groups=tuple(
+                    g.name for g in spec.instance_groups if largest in g.ebs_volume_sizes_gb
+                ),
+                unit="GB",
+            )
+        )
+    return needs
+
+
+# -- remediation text ---------------------------------------------------------------------
+def increase_command(service_code: str, quota_code: str, desired: int, region: str) -> str:
+    """The exact AWS CLI command that requests ``desired`` for one quota."""
+    return (
+        f"aws service-quotas request-service-quota-increase --service-code {service_code} "
+        f"--quota-code {quota_code} --desired-value {desired} --region {region}"
+    )
+
+
+def request_hint(spec: Any) -> str:
+    source = str(getattr(spec, "source", "") or "")
+    config = shlex.quote(source) if source and source not in ("flags", "-") else "<config.json>"
+    return f"hp-preflight quotas request --config {config}"
+
+
+def _increase_remediation(ctx: CheckContext, quota: Any, desired: int, *, all_at_once: bool) -> str:
+    if not quota.adjustable:
+        return (
+            f"'{quota.name}' is not adjustable through Service Quotas: reduce what the config "
+            "asks for, or ask AWS Support."
+        )
+    text = f"Request at least {desired}: " + increase_command(
+        quota.service_code, quota.quota_code, desired, ctx.facts.region
+    )
+    if all_at_once:
+        text += f" (or every quota this config needs at once: {request_hint(ctx.spec)})"
+    return text
+
+
+def _not_found(ctx: CheckContext, resource: str, service: str, what: str) -> Outcome:
+    return unknown(
+        resource,
+        f"could not tell: no quota {what} in Service Quotas ({service}, {ctx.facts.region}), "
+        "neither with an applied value nor as an AWS default",
+        remediation=(
+            "Look it up in the Service Quotas console; an instance type with no "
+            "'for cluster usage' quota is usually not offered for HyperPod in this region."
+        ),
+        service_code=service,
+    )
+
+
+def _unreadable(resource: str, exc: FactUnavailable, what: str) -> Outcome:
+    return unknown(
+        resource,
+        f"could not tell: {what}: {exc.describe()}",
+        remediation=exc.remediation,
+        action=exc.action,
+        error_kind=exc.reason,
+    )
+
+
+def _n(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+# -- the SageMaker quota judgement shared by four checks ----------------------------------
+def judge_sagemaker_need(ctx: CheckContext, need: QuotaNeed) -> Outcome:
+    """PASS/FAIL/UNKNOWN of one SageMaker quota need, with the numbers."""
+    resource = need.quota_name
+    try:
+        quota = ctx.facts.sagemaker_quota(need.quota_name, *need.aliases)
+    except FactUnavailable as exc:
+        return _unreadable(resource, exc, "the SageMaker quotas could not be read")
+    if quota is None:
+        return _not_found(ctx, resource, "sagemaker", f"named '{need.quota_name}'")
+    if quota.value is None:
+        return unknown(
+            resource,
+            f"could not tell: Service Quotas has no value for '{quota.name}' "
+            f"({quota.error or 'no reason given'})",
+            quota_code=quota.quota_code,
+            default_value=quota.default_value,
+        )
+    limit = int(quota.value)
+    numbers: dict[str, Any] = {
+        "quota_code": quota.quota_code,
+        "service_code": quota.service_code,
+        "value": quota.value,
+        "value_source": quota.source,
+        "needed": need.needed,
+        "unit": need.unit,
+        "groups": list(need.groups),
+    }
+    in_use = 0
+    if need.shared:
+        try:
+            usage = ctx.facts.hyperpod_usage()
+        except FactUnavailable as exc:
+            if need.needed > limit:  # short even if nothing else held any: proven
+                deficit = need.needed - limit
+                return failed(
+                    resource,
+                    f"quota {quota.described}; this config alone needs {need.needed} "
+                    f"{need.unit} → short by at least {deficit} (instances of existing "
+                    f"clusters could not be read: {exc.describe()})",
+                    _increase_remediation(ctx, quota, need.needed, all_at_once=True),
+                    **numbers,
+                    in_use=None,
+                    deficit=deficit,
+                )
+            return _unreadable(
+                resource,
+                exc,
+                f"quota {quota.described}, this config needs {need.needed}, but the "
+                "instances existing HyperPod clusters hold could not be read",
+            )
+        in_use = need.in_use(usage)
+        holders = need.holders(usage)
+        numbers["in_use"] = in_use
+        numbers["in_use_by_cluster"] = holders
+        same_name = usage.cluster(getattr(ctx.spec, "name", ""))
+        if same_name is not None:
+            numbers["note"] = (
+                f"a cluster named '{same_name.name}' already exists and is counted as in use; "
+                "create-cluster would fail on the name"
+            )
+    total = in_use + need.needed
+    deficit = total - limit
+    used = f"in use {in_use}" + (
+        f" ({', '.join(f'{k}: {v}' for k, v in sorted(numbers['in_use_by_cluster'].items()))})"
+        if numbers.get("in_use_by_cluster")
+        else ""
+    )
+    if deficit > 0:
+        figures = (
+            f"quota {quota.described}, {used}, this config needs {need.needed}"
+            if need.shared
+            else f"quota {quota.described}, this config needs {need.needed} {need.unit}"
+        )
+        return failed(
+            resource,
+            f"{figures} → short by {deficit}; create-cluster would exceed the quota",
+            _increase_remediation(ctx, quota, total, all_at_once=True),
+            **numbers,
+            deficit=deficit,
+            desired_value=total,
+        )
+    figures = (
+        f"quota {quota.described}, {used}, this config needs {need.needed}: "
+        f"{limit - total} to spare"
+        if need.shared
+        else f"quota {quota.described} covers the {need.needed} {need.unit} this config needs"
+    )
+    return passed(resource, figures, **numbers, deficit=0)
+
+
+def _judge_kind(ctx: CheckContext, *kinds: NeedKind) -> list[Outcome]:
+    needs = [n for n in sagemaker_quota_needs(ctx.spec, ctx.plan) if n.kind in kinds]
+    return [judge_sagemaker_need(ctx, n) for n in needs]
+
+
+@check(
+    "quotas.instance-type",
+    "Instance-type quota (ml.<type> for cluster usage) covers existing clusters plus this config",
+    Severity.CRITICAL,
+)
+def instance_type_quota(ctx: CheckContext) -> list[Outcome]:
+    return _judge_kind(ctx, "instance-type")
+
+
+@check(
+    "quotas.instances-per-cluster",
+    "Instances per HyperPod cluster quota covers this config",
+    Severity.CRITICAL,
+)
+def instances_per_cluster_quota(ctx: CheckContext) -> list[Outcome]:
+    return _judge_kind(ctx, "per-cluster")
+
+
+@check(
+    "quotas.instances-total",
+    "Instances across all HyperPod clusters quota covers existing clusters plus this config",
+    Severity.CRITICAL,
+)
+def instances_total_quota(ctx: CheckContext) -> list[Outcome]:
+    return _judge_kind(ctx, "total")
+
+
+@check(
+    "quotas.ebs-volume-size",
+    "EBS volume size quota per HyperPod cluster instance covers the largest volume",
+    Severity.CRITICAL,
+)
+def ebs_volume_size_quota(ctx: CheckContext) -> list[Outcome]:
+    if not ctx.plan.max_ebs_gb:
+        return [skipped(EBS_QUOTA, "no InstanceStorageConfigs EBS volume in the config")]
+    return _judge_kind(ctx, "ebs-volume-size")
+
+
+# -- advisory: network interfaces, Elastic IPs, EC2 vCPUs ----------------------------------
+def _quota_by_code(ctx: CheckContext, service: str, code: str, resource: str) -> Any:
+    """The quota, or an UNKNOWN Outcome explaining why not."""
+    try:
+        quota = ctx.facts.quota_by_code(service, code)
+    except FactUnavailable as exc:
+        return _unreadable(resource, exc, f"the {service} quota {code} could not be read")
+    if quota is None:
+        return _not_found(ctx, resource, service, f"with code {code}")
+    if quota.value is None:
+        return unknown(
+            resource, f"could not tell: no value for {service} quota {code} ({quota.error})"
+        )
+    return quota
+
+
+@check(
+    "quotas.network-interfaces",
+    "Network interfaces per Region quota leaves room for the cluster's interfaces (advisory)",
+    Severity.MEDIUM,
+)
+def network_interfaces_quota(ctx: CheckContext) -> list[Outcome]:
+    resource = "Network interfaces per Region"
+    if not ctx.spec.all_subnets:
+        return [
+            skipped(
+                resource,
+                "no VpcConfig: the nodes create no network interfaces in your VPCs",
+            )
+        ]
+    needed = ctx.plan.enis_needed
+    if needed is None:
+        return [
+            unknown(
+                resource,
+                "could not tell: the plan could not size the network interfaces of every "
+                "instance type (unknown type)",
+            )
+        ]
+    quota = _quota_by_code(ctx, ENI_SERVICE, ENI_CODE, resource)
+    if isinstance(quota, Outcome):
+        return [quota]
+    limit = int(quota.value)
+    room = limit - needed
+    try:
+        counted = ctx.facts.network_interface_count(stop_after=max(room, 0))
+    except FactUnavailable as exc:
+        return [_unreadable(resource, exc, "the region's network interfaces could not be counted")]
+    in_use = f"{counted.count}" if counted.complete else f"more than {max(room, 0)}"
+    numbers = {
+        "quota_code": ENI_CODE,
+        "service_code": ENI_SERVICE,
+        "value": quota.value,
+        "value_source": quota.source,
+        "in_use": counted.count,
+        "in_use_complete": counted.complete,
+        "needed": needed,
+    }
+    advisory = (
+        "advisory: the cluster's interface count is derived from the instance types, not "
+        "documented; 'ENI limit exceeded' fails creation"
+    )
+    if counted.count > room:
+        deficit = counted.count + needed - limit
+        desired = counted.count + needed
+        short = f"short by {deficit}" if counted.complete else f"short by at least {deficit}"
+        return [
+            warned(
+                resource,
+                f"quota {quota.described}, in use {in_use}, this cluster creates about "
+                f"{needed} → {short} ({advisory})",
+                _increase_remediation(ctx, quota, desired, all_at_once=False),
+                **numbers,
+                deficit=deficit,
+                desired_value=desired,
+            )
+        ]
+    return [
+        passed(
+            resource,
+            f"quota {quota.described}, in use {in_use}, this cluster creates about {needed}: "
+            f"{limit - counted.count - needed} to spare",
+            **numbers,
+            deficit=0,
+        )
+    ]
+
+
+def _has_nat_egress(routes: list[dict[str, Any]]) -> bool:
+    return any(
+        r.get("DestinationCidrBlock") == "0.0.0.0/0"
+        and r.get("NatGatewayId")
+        and r.get("State", "active") == "active"
+        for r in routes
+    )
+
+
+@check(
+    "quotas.elastic-ips",
+    "Elastic IP quota leaves one address per NAT gateway the cluster's subnets still need "
+    "(advisory)",
+    Severity.LOW,
+)
+def elastic_ips_quota(ctx: CheckContext) -> list[Outcome]:
+    resource = "EC2-VPC Elastic IPs"
+    subnet_ids = list(ctx.spec.all_subnets)
+    if not subnet_ids:
+        return [skipped(resource, "no VpcConfig: the cluster needs no NAT gateway of yours")]
+    try:
+        subnets = ctx.facts.subnets(subnet_ids)
+        tables = ctx.facts.subnet_route_tables(subnet_ids)
+    except FactUnavailable as exc:
+        return [_unreadable(resource, exc, "the subnets' route tables could not be read")]
+    zones_without_nat = sorted(
+        {
+            str(subnets[s].get("AvailabilityZoneId") or subnets[s].get("AvailabilityZone", "?"))
+            for s in subnet_ids
+            if s in subnets and (s not in tables or not _has_nat_egress(tables[s].routes))
+        }
+    )
+    needed = len(zones_without_nat)
+    quota = _quota_by_code(ctx, EIP_SERVICE, EIP_CODE, resource)
+    if isinstance(quota, Outcome):
+        return [quota]
+    try:
+        in_use = ctx.facts.elastic_ip_count()
+    except FactUnavailable as exc:
+        return [_unreadable(resource, exc, "the region's Elastic IPs could not be counted")]
+    limit = int(quota.value)
+    free = limit - in_use
+    numbers = {
+        "quota_code": EIP_CODE,
+        "service_code": EIP_SERVICE,
+        "value": quota.value,
+        "value_source": quota.source,
+        "in_use": in_use,
+        "needed": needed,
+        "zones_without_nat": zones_without_nat,
+    }
+    if needed == 0:
+        return [
+            passed(
+                resource,
+                f"every cluster subnet already routes through a NAT gateway: no new Elastic "
+                f"IP needed ({in_use} of {_n(quota.value)} in use)",
+                **numbers,
+                deficit=0,
+            )
+        ]
+    note = (
+        f"subnets in {', '.join(zones_without_nat)} have no NAT gateway route; a NAT "
+        "gateway per zone needs one Elastic IP each (not one per node), unless egress goes "
+        "through VPC endpoints or another path"
+    )
+    if free < needed:
+        deficit = needed - free
+        return [
+            warned(
+                resource,
+                f"quota {quota.described}, in use {in_use}, NAT gateways to add {needed} → "
+                f"short by {deficit} (advisory: {note})",
+                _increase_remediation(ctx, quota, in_use + needed, all_at_once=False),
+                **numbers,
+                deficit=deficit,
+                desired_value=in_use + needed,
+            )
+        ]
+    return [
+        passed(
+            resource,
+            f"quota {quota.described}, in use {in_use}: {free} free for the {needed} NAT "
+            f"gateway(s) you may add ({note})",
+            **numbers,
+            deficit=0,
+        )
+    ]
+
+
+@check(
+    "quotas.ec2-vcpus",
+    "EC2 On-Demand vCPU quotas vs this config's instances (advisory; HyperPod does not use them)",
+    Severity.INFO,
+)
+def ec2_vcpu_quotas(ctx: CheckContext) -> list[Outcome]:
+    vcpus = list(getattr(ctx.plan, "vcpus", []) or [])
+    if not vcpus:
+        return [skipped("-", "the plan has no EC2 vCPU figures for these instance types")]
+    out: list[Outcome] = []
+    for need in vcpus:
+        resource = need.quota_name
+        quota = _quota_by_code(ctx, "ec2", need.quota_code, resource)
+        if isinstance(quota, Outcome):
+            out.append(quota)
+            continue
+        limit = int(quota.value)
+        numbers = {
+            "quota_code": need.quota_code,
+            "service_code": "ec2",
+            "value": quota.value,
+            "value_source": quota.source,
+            "needed_vcpus": need.vcpus,
+            "instance_types": list(need.instance_types),
+        }
+        advisory = (
+            "advisory only: HyperPod instances count against the SageMaker 'for cluster usage' "
+            "quotas, not this EC2 quota; it matters only to run the same instances in EC2"
+        )
+        if need.vcpus > limit:
+            out.append(
+                warned(
+                    resource,
+                    f"EC2 quota {quota.described} vCPUs; this config's instances "
+                    f"({', '.join(need.instance_types)}) total {need.vcpus} vCPUs → "
+                    f"{need.vcpus - limit} vCPUs over ({advisory})",
+                    _increase_remediation(ctx, quota, need.vcpus, all_at_once=False),
+                    severity=Severity.INFO,
+                    **numbers,
+                    deficit=need.vcpus - limit,
+                )
+            )
+        else:
+            out.append(
+                passed(
+                    resource,
+                    f"EC2 quota {quota.described} vCPUs covers the {need.vcpus} vCPUs of "
+                    f"{', '.join(need.instance_types)} ({advisory})",
+                    **numbers,
+                    deficit=0,
+                )
+            )
+    return out

@@ -1,0 +1,327 @@
+"""`hp-preflight quotas`: the quota headroom of a config, and safe quota-increase requests.
+
+    hp-preflight quotas --config cluster.json            # table; exit 1 when a quota is short
+    hp-preflight quotas request --config cluster.json    # the plan, a dry run
+    hp-preflight quotas request --config cluster.json --headroom 2 --yes --wait
+
+Exit codes: 0 ok; 1 a SageMaker quota is short (``quotas``) or a request failed, was
+refused or is still open at the ``--timeout`` (``request``); 2 bad input; 3 could not run.
+The lead's ``cli.main`` turns raised errors into one line and the exit code.
+
+Wiring: ``build_spec`` and the shared options come from :mod:`hyperpod_preflight.cli`; a
+caller may hand in ready objects through the click context object
+(``{"spec": …, "plan": …, "facts": …}``), which is how a provisioning script or a test
+reuses one AWS session.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from .cli import EXIT_FINDINGS, EXIT_OK, aws_options, build_spec, spec_options
+
+ADVISORY_CHECKS = ("quotas.network-interfaces", "quotas.elastic-ips", "quotas.ec2-vcpus")
+
+
+def _quota_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option(
+        "--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True
+    )(fn)
+    return aws_options(spec_options(fn))
+
+
+@click.group("quotas", invoke_without_command=True)
+@_quota_options
+@click.pass_context
+def quotas(ctx: click.Context, /, **params: Any) -> int:
+    """Quota headroom for a config: per quota the applied value, what existing HyperPod
+    clusters use, what this config needs and the deficit (exit 1 when one is short).
+
+    \b
+      hp-preflight quotas --config cluster.json
+      hp-preflight quotas request --config cluster.json --yes
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["quotas_params"] = params
+    if ctx.invoked_subcommand is not None:
+        return EXIT_OK
+    spec, plan, facts = _inputs(ctx, params)
+    return show_quotas(spec, plan, facts, output=params["output"])
+
+
+@quotas.command("request")
+@_quota_options
+@click.option(
+    "--headroom",
+    type=click.IntRange(0, 100000),
+    default=0,
+    show_default=True,
+    help="Instances to ask for beyond in use + needed.",
+)
+@click.option("--yes", is_flag=True, help="Submit the requests (without it: a dry run).")
+@click.option("--wait", is_flag=True, help="With --yes: poll until each request is resolved.")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(0, 86400),
+    default=900,
+    show_default=True,
+    help="Seconds --wait polls before giving up.",
+)
+@click.option(
+    "--poll",
+    "poll_s",
+    type=click.FloatRange(0, 3600),
+    default=15,
+    show_default=True,
+    help="Seconds between --wait polls.",
+)
+@click.pass_context
+def request_cmd(ctx: click.Context, /, **params: Any) -> int:
+    """Plan the SageMaker quota increases this config needs and, with --yes, submit them.
+
+    Never submits while a request for the same quota is open; prints each request and
+    support-case id.
+    """
+    merged = _merge(ctx, (ctx.obj or {}).get("quotas_params", {}), params)
+    spec, plan, facts = _inputs(ctx, merged)
+    return request_quotas(
+        spec,
+        plan,
+        facts,
+        headroom=params["headroom"],
+        yes=params["yes"],
+        wait=params["wait"],
+        timeout_s=params["timeout_s"],
+        poll_s=params["poll_s"],
+        output=merged["output"],
+    )
+
+
+# -- inputs ---------------------------------------------------------------------------------
+def _merge(ctx: click.Context, group: dict[str, Any], sub: dict[str, Any]) -> dict[str, Any]:
+    """Options given after `request` win; those given after `quotas` fill the rest."""
+    merged = dict(group)
+    for key, value in sub.items():
+        source = ctx.get_parameter_source(key)
+        if key not in merged or source is not click.core.ParameterSource.DEFAULT:
+            merged[key] = value
+    return merged
+
+
+def _inputs(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(spec, plan, facts): handed in through ``ctx.obj``, else built from the options."""
+    obj = ctx.find_object(dict) or {}
+    spec = obj.get("spec") or build_spec(**params)
+    facts = obj.get("facts")
+    if facts is None:
+        from .facts import AwsFacts
+
+        facts = AwsFacts(
+            profile=params.get("profile"),
+            region=params.get("region"),
+            retry_mode=params.get("retry_mode") or "standard",
+            max_attempts=params.get("max_attempts") or 10,
+        )
+        facts.verify_identity()
+    plan = obj.get("plan")
+    if plan is None:
+        from .preflight import _plan_with_live_types
+
+        plan, _notes = _plan_with_live_types(spec, facts, params.get("ip_headroom") or 1)
+    return spec, plan, facts
+
+
+# -- `quotas` -------------------------------------------------------------------------------
+def show_quotas(spec: Any, plan: Any, facts: Any, *, output: str = "table") -> int:
+    """Print the quota table of ``spec``; 1 when a SageMaker quota is short."""
+    from .quota_requests import plan_quota_requests
+    from .registry import get
+    from .runner import CheckContext, run_one
+
+    rows = plan_quota_requests(spec, plan, facts, include_history=False)
+    ctx = CheckContext(spec=spec, plan=plan, facts=facts)
+    advisory = [f for cid in ADVISORY_CHECKS for f in run_one(get(cid), ctx)]
+    short = [r for r in rows if (r.deficit or 0) > 0]
+    unknown = [r for r in rows if r.action == "unknown"]
+    if output == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "cluster": spec.name,
+                    "region": facts.region,
+                    "quotas": [_row_json(r) for r in rows],
+                    "advisory": [f.model_dump(mode="json") for f in advisory],
+                    "short": len(short),
+                    "api_calls": facts.call_count,
+                },
+                indent=2,
+            )
+        )
+        return EXIT_FINDINGS if short else EXIT_OK
+
+    from tabulate import tabulate
+
+    click.echo(f"SageMaker HyperPod quotas for {spec.name} in {facts.region}")
+    table = [
+        [
+            r.quota_name,
+            r.quota_code or "?",
+            _value(r),
+            _num(r.in_use) if r.kind in ("instance-type", "total") else "-",
+            f"{r.needed}" + (" GB" if r.unit == "GB" else ""),
+            _deficit(r),
+        ]
+        for r in rows
+    ]
+    headers = ["QUOTA", "CODE", "APPLIED VALUE", "IN USE", "THIS CONFIG NEEDS", "DEFICIT"]
+    click.echo(tabulate(table, headers=headers, tablefmt="simple"))
+    for r in unknown:
+        click.echo(f"  ? {r.quota_name}: {r.reason}")
+    if advisory:
+        click.echo("\nAdvisory (network interfaces, NAT gateway Elastic IPs, EC2 vCPUs)")
+        click.echo(
+            tabulate(
+                [[f.status.value, f.resource, f.message] for f in advisory],
+                headers=["STATUS", "QUOTA", "DETAIL"],
+                tablefmt="simple",
+                maxcolwidths=[None, 34, 90],
+            )
+        )
+    if short:
+        click.echo(
+            f"\n{len(short)} quota(s) short. Request them: "
+            f"{_request_hint(spec)} (add --yes to submit)"
+        )
+    return EXIT_FINDINGS if short else EXIT_OK
+
+
+def _row_json(r: Any) -> dict[str, Any]:
+    data: dict[str, Any] = r.model_dump(mode="json")
+    data["deficit"] = r.deficit
+    return data
+
+
+def _num(value: float | int | None) -> str:
+    if value is None:
+        return "?"
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _value(r: Any) -> str:
+    if r.current_value is None:
+        return "?"
+    return f"{_num(r.current_value)}" + (" (default)" if r.value_source == "default" else "")
+
+
+def _deficit(r: Any) -> str:
+    if r.deficit is None:
+        return "?"
+    return str(r.deficit) if r.deficit else "0"
+
+
+def _request_hint(spec: Any) -> str:
+    from .checks.quotas import request_hint
+
+    return request_hint(spec)
+
+
+# -- `quotas request` ------------------------------------------------------------------------
+def request_quotas(
+    spec: Any,
+    plan: Any,
+    facts: Any,
+    *,
+    headroom: int = 0,
+    yes: bool = False,
+    wait: bool = False,
+    timeout_s: float = 900,
+    poll_s: float = 15,
+    output: str = "table",
+) -> int:
+    """Print the request plan; with ``yes`` submit it (and with ``wait`` follow it)."""
+    from .quota_requests import plan_quota_requests, submit_quota_requests
+
+    plans = plan_quota_requests(spec, plan, facts, headroom=headroom)
+    to_submit = [p for p in plans if p.action == "submit"]
+    results = (
+        submit_quota_requests(plans, facts, wait=wait, timeout_s=timeout_s, poll_s=poll_s)
+        if yes
+        else []
+    )
+    failed = [
+        r
+        for r in results
+        if r.action == "failed"
+        or r.timed_out
+        or (r.resolved and r.status not in ("APPROVED", None))
+    ]
+    unknown = [p for p in plans if p.action == "unknown"]
+    code = EXIT_FINDINGS if failed or unknown else EXIT_OK
+    if output == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "cluster": spec.name,
+                    "region": facts.region,
+                    "dry_run": not yes,
+                    "plan": [_row_json(p) for p in plans],
+                    "commands": [p.command(facts.region) for p in to_submit],
+                    "results": [r.model_dump(mode="json") for r in results],
+                },
+                indent=2,
+            )
+        )
+        return code
+
+    from tabulate import tabulate
+
+    click.echo(
+        f"Quota request plan for {spec.name} in {facts.region} "
+        f"(desired = in use + needed + headroom {headroom})"
+    )
+    click.echo(
+        tabulate(
+            [
+                [
+                    p.quota_name,
+                    p.quota_code or "?",
+                    _value(p),
+                    _num(p.in_use),
+                    p.needed,
+                    p.desired_value,
+                    p.action,
+                    p.reason,
+                ]
+                for p in plans
+            ],
+            headers=["QUOTA", "CODE", "CURRENT", "IN USE", "NEEDS", "DESIRED", "ACTION", "NOTE"],
+            tablefmt="simple",
+            maxcolwidths=[None, None, None, None, None, None, None, 60],
+        )
+    )
+    if not yes:
+        if to_submit:
+            click.echo(f"\ndry run: nothing submitted. To submit: {_request_hint(spec)} --yes")
+            click.echo("or one by one:")
+            for p in to_submit:
+                click.echo(f"  {p.command(facts.region)}")
+        else:
+            click.echo("\ndry run: nothing to submit.")
+        return code
+    click.echo("")
+    for r in results:
+        if r.action == "skipped":
+            continue
+        ids = f"request {r.request_id or '-'}, case {r.case_id or '-'}"
+        state = f"{r.status or '-'}" + (" (timed out waiting)" if r.timed_out else "")
+        click.echo(f"{r.action}: {r.quota_name} → {r.desired_value}: {ids}, status {state}")
+        if r.action in ("failed", "already-requested"):
+            click.echo(f"  {r.message}")
+    if not any(r.action != "skipped" for r in results):
+        click.echo("nothing to submit: every quota covers this config.")
+    return code
