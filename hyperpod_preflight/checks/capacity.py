@@ -1,0 +1,243 @@
+"""Capacity checks (area ``capacity``): is each instance type offered in the availability
+zone of the subnets its group uses, and does each training plan cover its group.
+
+Zones are compared by **id** (``usw2-az1``), never by name: zone names map to different
+physical zones in each account. EC2 offerings are advice, not proof: HyperPod's capacity
+pool is separate from EC2's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
+from ..registry import check
+
+if TYPE_CHECKING:
+    from ..facts.ec2 import ZoneMap
+    from ..runner import CheckContext
+    from ..spec import InstanceGroup
+
+CAPACITY_FAILURE = (
+    "We currently do not have sufficient capacity for the requested instance type(s) / "
+    "Insufficient capacity in the Availability Zone"
+)
+
+
+def _group_zone_ids(
+    ctx: CheckContext, group: InstanceGroup, subnets: dict[str, dict[str, Any]]
+) -> dict[str, list[str]]:
+    """Zone id → the group's subnets in it (subnets that exist)."""
+    zones: dict[str, list[str]] = {}
+    vpc = ctx.spec.vpc_for(group)
+    for sid in vpc.subnets if vpc else ():
+        if sid in subnets and subnets[sid].get("AvailabilityZoneId"):
+            zones.setdefault(str(subnets[sid]["AvailabilityZoneId"]), []).append(sid)
+    return zones
+
+
+def _labels(zones: ZoneMap, ids: Any) -> str:
+    return ", ".join(zones.label(z) for z in sorted(ids)) or "none"
+
+
+@check(
+    "capacity.instance-type-offered",
+    "Each instance type is offered in the availability zone of its group's subnets",
+    Severity.HIGH,
+)
+def instance_type_offered(ctx: CheckContext) -> list[Outcome]:
+    groups = [g for g in ctx.spec.instance_groups if g.types]
+    if not groups:
+        return [skipped("-", "no instance group names an instance type")]
+    all_types = tuple(dict.fromkeys(t for g in groups for t in g.ec2_types))
+    offered = ctx.facts.instance_type_offerings(all_types)
+    zones = ctx.facts.availability_zones()
+    subnets = ctx.facts.subnets(ctx.spec.all_subnets) if ctx.spec.all_subnets else {}
+    out: list[Outcome] = []
+    for group in groups:
+        group_zones = _group_zone_ids(ctx, group, subnets)
+        problems: list[str] = []
+        where: dict[str, list[str]] = {}
+        for ml_type, ec2_type in zip(group.types, group.ec2_types, strict=True):
+            here = offered.get(ec2_type, frozenset())
+            where[ml_type] = sorted(here)
+            if not here:
+                problems.append(
+                    f"{ml_type} is not offered by EC2 in any zone of {ctx.facts.region}"
+                )
+                continue
+            lacking = [z for z in group_zones if z not in here]
+            for zone in lacking:
+                problems.append(
+                    f"{ml_type} is not offered in {zones.label(zone)} (subnets "
+                    f"{', '.join(group_zones[zone])}); it is offered in {_labels(zones, here)}"
+                )
+        if not problems:
+            if group_zones:
+                msg = f"{', '.join(group.types)} offered in {_labels(zones, group_zones)}"
+            else:
+                msg = (
+                    f"{', '.join(group.types)} offered in {ctx.facts.region} "
+                    "(no subnets: HyperPod picks the zone)"
+                )
+            out.append(passed(group.name, msg, offered_in=where))
+            continue
+        vpc_id = next(
+            (subnets[s]["VpcId"] for ids in group_zones.values() for s in ids), "<vpc-id>"
+        )
+        out.append(
+            warned(
+                group.name,
+                f"group {group.name}: {'; '.join(problems)}. Creation in that zone is likely "
+                f'to fail with "{CAPACITY_FAILURE}" (EC2 offerings are advice, not proof: '
+                "HyperPod capacity is separate)",
+                "Place the group in a zone that offers the type, through its "
+                "OverrideVpcConfig.Subnets: find one with `aws ec2 describe-subnets --filters "
+                f"Name=vpc-id,Values={vpc_id} Name=availability-zone-id,Values=<zone-id>` or "
+                f"create one with `aws ec2 create-subnet --vpc-id {vpc_id} "
+                "--availability-zone-id <zone-id> --cidr-block <cidr>`; or use a training plan.",
+                offered_in=where,
+                group_zones=sorted(group_zones),
+            )
+        )
+    return out
+
+
+def _plan_problems(
+    plan: dict[str, Any],
+    group: InstanceGroup,
+    wanted_count: int,
+    group_zones: dict[str, list[str]],
+    zones: ZoneMap,
+) -> tuple[list[str], list[str]]:
+    """(failures, warnings) of one training plan for one group."""
+    fails: list[str] = []
+    warns: list[str] = []
+    name = plan.get("TrainingPlanName", "?")
+    status = plan.get("Status")
+    if status in ("Expired", "Failed"):
+        fails.append(f"training plan {name} is {status}")
+    elif status != "Active":
+        start = plan.get("StartTime")
+        when = f" (starts {start})" if start else ""
+        warns.append(f"training plan {name} is {status}{when}: no capacity until it is Active")
+    targets = plan.get("TargetResources")
+    if targets and "hyperpod-cluster" not in targets:
+        fails.append(f"training plan {name} targets {', '.join(targets)}, not hyperpod-cluster")
+    summaries = plan.get("ReservedCapacitySummaries", [])
+    matching = [s for s in summaries if s.get("InstanceType") in group.types]
+    if summaries and not matching:
+        kinds = sorted({str(s.get("InstanceType")) for s in summaries})
+        fails.append(
+            f"training plan {name} reserves {', '.join(kinds)}, not {', '.join(group.types)}"
+        )
+    available = plan.get("AvailableInstanceCount")
+    if available is None and matching:
+        available = sum(int(s.get("TotalInstanceCount", 0)) for s in matching)
+    if available is not None and wanted_count > int(available):
+        fails.append(
+            f"the groups on training plan {name} need {wanted_count} instances, it has "
+            f"{available} available"
+        )
+    plan_zones = {
+        zones.to_id(str(s["AvailabilityZone"])) for s in matching if s.get("AvailabilityZone")
+    }
+    outside = {z: s for z, s in group_zones.items() if plan_zones and z not in plan_zones}
+    if outside:
+        fails.append(
+            f"subnets {', '.join(s for ids in outside.values() for s in ids)} are in "
+            f"{_labels(zones, outside)}, the plan's capacity is in {_labels(zones, plan_zones)}"
+        )
+    return fails, warns
+
+
+@check(
+    "capacity.training-plan",
+    "Each group's training plan exists, is active and covers the group",
+    Severity.CRITICAL,
+)
+def training_plan(ctx: CheckContext) -> list[Outcome]:
+    from ..facts.core import FactUnavailable
+
+    groups = [g for g in ctx.spec.instance_groups if g.training_plan_arn]
+    if not groups:
+        return [skipped("-", "no instance group uses a TrainingPlanArn")]
+    subnets = ctx.facts.subnets(ctx.spec.all_subnets) if ctx.spec.all_subnets else {}
+    # Groups sharing a plan draw on the same available count.
+    per_plan: dict[tuple[str, str | None], int] = {}
+    for g in groups:
+        key = (str(g.training_plan_arn), g.instance_type)
+        per_plan[key] = per_plan.get(key, 0) + g.count
+    out: list[Outcome] = []
+    zones: ZoneMap | None = None
+    for group in groups:
+        arn = str(group.training_plan_arn)
+        try:
+            plan = ctx.facts.training_plan(arn)
+            if zones is None:
+                zones = ctx.facts.availability_zones()
+        except FactUnavailable as exc:
+            out.append(
+                unknown(
+                    group.name,
+                    f"could not tell: {exc.describe()}",
+                    exc.remediation,
+                    action=exc.action,
+                    cause=exc.reason,
+                    training_plan=arn,
+                )
+            )
+            continue
+        if plan is None:
+            out.append(
+                failed(
+                    group.name,
+                    f"training plan {arn} of group {group.name} does not exist in "
+                    f"{ctx.facts.region} (or this account)",
+                    "Fix TrainingPlanArn; list plans with `aws sagemaker list-training-plans "
+                    f"--region {ctx.facts.region}`.",
+                    training_plan=arn,
+                )
+            )
+            continue
+        assert zones is not None
+        group_zones = _group_zone_ids(ctx, group, subnets)
+        wanted = per_plan[(arn, group.instance_type)]
+        fails, warns = _plan_problems(plan, group, wanted, group_zones, zones)
+        figures = {
+            "training_plan": arn,
+            "status": plan.get("Status"),
+            "available": plan.get("AvailableInstanceCount"),
+            "needed": wanted,
+        }
+        if fails:
+            out.append(
+                failed(
+                    group.name,
+                    f'group {group.name}: {"; ".join(fails + warns)}. Expect: "{CAPACITY_FAILURE}"',
+                    "Match the group to its plan: same instance type, InstanceCount within the "
+                    "plan's available count, subnets in the plan's zone (OverrideVpcConfig); "
+                    f"see `aws sagemaker describe-training-plan --training-plan-name "
+                    f"{plan.get('TrainingPlanName', arn)}`.",
+                    **figures,
+                )
+            )
+        elif warns:
+            out.append(
+                warned(
+                    group.name,
+                    f"group {group.name}: {'; '.join(warns)}",
+                    "Create the cluster once the plan is Active, or expect its nodes to wait.",
+                    **figures,
+                )
+            )
+        else:
+            out.append(
+                passed(
+                    group.name,
+                    f"training plan {plan.get('TrainingPlanName')} is Active and covers "
+                    f"{group.count} x {group.instance_type}",
+                    **figures,
+                )
+            )
+    return out
