@@ -468,6 +468,25 @@ def _enum_message(value: str, shape_name: str, enum: Sequence[str]) -> str:
     return f"{_short(value)} is not a valid {shape_name}"
 
 
+def config_problems(config: Any) -> tuple[list[Problem], list[str]]:
+    """Every problem of a CreateCluster config (schema, then HyperPod forms), in path order,
+    and the notices of what was tolerated (a config without ClusterName)."""
+    notices: list[str] = []
+    problems: list[Problem] = []
+    for problem in schema_problems(config):
+        # `aws sagemaker create-cluster --cluster-name X --cli-input-json file://c.json` is a
+        # common way to call it, so a file without ClusterName is tolerated, and said so.
+        if problem.path == "ClusterName" and problem.message == "required but missing":
+            notices.append(
+                "ClusterName is not in the config: pass --cluster-name to create-cluster"
+            )
+            continue
+        problems.append(problem)
+    problems += semantic_problems(config)
+    problems.sort(key=lambda p: _path_key(p.path))
+    return problems, notices
+
+
 def format_problems(source_name: str, problems: Sequence[Problem | str]) -> str:
     """One line: ``source: p1; p2; ... (+N more)``."""
     shown = []
@@ -598,19 +617,8 @@ def _spec_from_config(
             f"{source_name}: the top level must be a JSON object (the create-cluster input), "
             f"not {_kind(config)}"
         )
-    notices: list[str] = []
-    problems = list(extra)
-    for problem in schema_problems(config):
-        # `aws sagemaker create-cluster --cluster-name X --cli-input-json file://c.json` is a
-        # common way to call it, so a file without ClusterName is tolerated, and said so.
-        if problem.path == "ClusterName" and problem.message == "required but missing":
-            notices.append(
-                "ClusterName is not in the config: pass --cluster-name to create-cluster"
-            )
-            continue
-        problems.append(problem)
-    problems += semantic_problems(config)
-    problems.sort(key=lambda p: _path_key(p.path))
+    problems, notices = config_problems(config)
+    problems = extra + problems
     if problems:
         raise InputError(format_problems(source_name, problems))
     try:
