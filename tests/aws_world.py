@@ -10,6 +10,7 @@ Every canned success body is validated against botocore's output shape first.
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -229,29 +230,40 @@ def validated(service: str, operation: str, body: dict[str, Any]) -> dict[str, A
 
 class TrainingPlans:
     """A ``before-call`` handler answering ``sagemaker:DescribeTrainingPlan`` (moto lacks
-    it) from ``plans`` (name → response body, validated; a name not listed → the modelled
-    ``ResourceNotFound`` error). Registered after the facts' own call counter, so calls
-    are still counted."""
+    it) from ``plans`` (name → response body, validated; a name in ``errors`` → that error
+    code; any other name → the modelled ``ResourceNotFound`` error). Registered after the
+    facts' own call counter, so calls are still counted."""
 
-    def __init__(self, plans: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self, plans: dict[str, dict[str, Any]], errors: dict[str, str] | None = None
+    ) -> None:
+        self.errors = dict(errors or {})
         self.plans = {
             n: validated("sagemaker", "DescribeTrainingPlan", b) for n, b in plans.items()
         }
         self.asked: list[str] = []
 
     def attach(self, client: Any) -> TrainingPlans:
-        client.meta.events.register("before-call.sagemaker.DescribeTrainingPlan", self)
+        # On the generic event, after the facts' counter: botocore calls handlers of a
+        # more specific event name first and stops at the first answer.
+        client.meta.events.register("before-call", self)
         return self
 
-    def __call__(self, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
-        name = params["TrainingPlanName"]
+    def __call__(
+        self, params: dict[str, Any], model: Any, **_: Any
+    ) -> tuple[Any, dict[str, Any]] | None:
+        if model.name != "DescribeTrainingPlan":
+            return None
+        # ``params`` is the serialized request; the JSON protocol puts the input in the body.
+        name = json.loads(params["body"])["TrainingPlanName"]
         self.asked.append(name)
         if name in self.plans:
             meta = {"HTTPStatusCode": 200, "RequestId": "stub", "HTTPHeaders": {}}
             body = {**self.plans[name], "ResponseMetadata": meta}
             return _response(200, b"", {}), body
+        code = self.errors.get(name, "ResourceNotFound")
         error = {
-            "Error": {"Code": "ResourceNotFound", "Message": f"training plan {name} not found"},
+            "Error": {"Code": code, "Message": f"{code}: training plan {name}"},
             "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": "stub", "HTTPHeaders": {}},
         }
         return _response(400, b"", {}), error
@@ -334,3 +346,42 @@ def training_plan_body(
             }
         ],
     }
+
+
+# -- running checks -----------------------------------------------------------------------
+def new_facts() -> Any:
+    """A fresh :class:`AwsFacts` (empty memo and call counter) on a moto-backed session.
+    Call inside a test whose ``AWS_ENDPOINT_URL`` is lifted (see ``facts`` fixtures)."""
+    import boto3
+
+    from hyperpod_preflight.facts import AwsFacts
+
+    return AwsFacts(boto3.Session(region_name=REGION))
+
+
+def run(check_id: str, spec: Any, facts: Any, plan: Any = None, **options: Any) -> list[Any]:
+    """Run one registered check through the engine (errors become UNKNOWN as in a real run)
+    and return its findings. The plan defaults to ``build_plan(spec)``."""
+    import hyperpod_preflight.checks.capacity
+    import hyperpod_preflight.checks.network  # noqa: F401  (registers the checks)
+    from hyperpod_preflight.plan import build_plan
+    from hyperpod_preflight.registry import get
+    from hyperpod_preflight.runner import CheckContext, run_one
+
+    ctx = CheckContext(
+        spec=spec, plan=plan if plan is not None else build_plan(spec), facts=facts, options=options
+    )
+    return run_one(get(check_id), ctx)
+
+
+def by_resource(findings: Iterable[Any]) -> dict[str, Any]:
+    """Findings keyed by resource (one per resource is the contract: assert it)."""
+    out: dict[str, Any] = {}
+    for f in findings:
+        assert f.resource not in out, f"two findings for {f.resource}"
+        out[f.resource] = f
+    return out
+
+
+def statuses(findings: Iterable[Any]) -> dict[str, str]:
+    return {r: f.status.value for r, f in by_resource(findings).items()}
