@@ -317,6 +317,12 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+def _describe_value(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return f"{_kind(value)} {_short(value, 40)}"
+
+
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -325,7 +331,8 @@ def _short(value: Any, limit: int = 60) -> str:
 def _valid_types_text(valid_types: Sequence[Any]) -> str:
     names = []
     for t in valid_types:
-        name = getattr(t, "__name__", str(t))
+        # botocore reports the types as str(cls), e.g. "<class 'int'>"
+        name = getattr(t, "__name__", None) or re.sub(r"<class '(?:.*\.)?(\w+)'>", r"\1", str(t))
         names.append({"str": "a string", "int": "an integer", "bool": "true/false",
                       "list": "a list", "tuple": "a list", "dict": "an object",
                       "float": "a number", "Decimal": "a number",
@@ -351,7 +358,7 @@ def _from_botocore(reason: str, name: str, additional: dict[str, Any]) -> Proble
     if reason == "invalid type":
         param = additional.get("param")
         expected = _valid_types_text(additional.get("valid_types", ()))
-        return Problem(path, f"must be {expected}, not {_kind(param)} {_short(param, 40)}")
+        return Problem(path, f"must be {expected}, not {_describe_value(param)}")
     if reason == "invalid range":
         return Problem(
             path, f"{additional.get('param')} is below the minimum {additional.get('min_allowed')}"
