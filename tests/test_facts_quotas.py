@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aws_world import Injector, denied, new_facts, validated
+from aws_world import Injector, denied, validated
 from conftest import moto_env
 from quota_stubs import (
     EC2_VPC_QUOTAS,
@@ -17,6 +17,7 @@ from quota_stubs import (
     change,
     create_existing_clusters,
     default_account,
+    fresh_facts,
     quota,
     sagemaker_quotas,
 )
@@ -42,7 +43,7 @@ def _lifted(_fail_closed_env: None, monkeypatch: pytest.MonkeyPatch, world: None
 
 
 def facts_with(fake: ServiceQuotasFake) -> Any:
-    facts = new_facts()
+    facts = fresh_facts()
     fake.attach(facts)
     return facts
 
@@ -166,7 +167,7 @@ def test_request_history_marks_open_requests() -> None:
 
 # -- HyperPod usage -----------------------------------------------------------------------
 def test_usage_counts_instances_of_existing_clusters() -> None:
-    facts = new_facts()
+    facts = fresh_facts()
     usage = facts.hyperpod_usage()
     assert {c.name for c in usage.clusters} == {"team-a", "team-b"}
     assert usage.instances_of(P5) == 3
@@ -183,7 +184,7 @@ def test_usage_survives_throttling(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0.01
     )
-    facts = new_facts()
+    facts = fresh_facts()
     throttled = _json_error("ThrottlingException")
     injector = Injector().queue("ListClusters", throttled(), throttled())
     injector.queue("DescribeCluster", throttled())
@@ -194,7 +195,7 @@ def test_usage_survives_throttling(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_usage_denied_names_the_action() -> None:
-    facts = new_facts()
+    facts = fresh_facts()
     denied_sm = Injector().always("ListClusters", lambda _r: _json_error("AccessDeniedException")())
     denied_sm.attach(facts.client("sagemaker"))
     with pytest.raises(FactUnavailable) as info:
@@ -256,7 +257,7 @@ def test_cluster_usage_rules() -> None:
 def test_eni_count_stops_once_decided() -> None:
     import boto3
 
-    facts = new_facts()
+    facts = fresh_facts()
     ec2 = boto3.client("ec2", region_name="us-west-2")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24")["Subnet"]["SubnetId"]
@@ -270,7 +271,7 @@ def test_eni_count_stops_once_decided() -> None:
 
 
 def test_eni_count_denied() -> None:
-    facts = new_facts()
+    facts = fresh_facts()
     denied("DescribeNetworkInterfaces").attach(facts.client("ec2"))
     with pytest.raises(FactUnavailable) as info:
         facts.network_interface_count(stop_after=10)
