@@ -65,14 +65,7 @@ def test_route_tables_explicit_and_implicit_main(world: dict[str, Any], facts: A
     assert implicit.implicit and implicit.association_id is None
     assert implicit.route_table_id == main_route_table(world["ec2"], net.vpc)
     assert MISSING_SUBNET not in tables
-    assert facts.calls["ec2:DescribeRouteTables"] == 2  # explicit + the VPC's main table
-
-
-def test_main_table_not_read_when_every_subnet_is_associated(
-    world: dict[str, Any], facts: Any
-) -> None:
-    facts.subnet_route_tables([world["net"].subnets["a"]])
-    assert facts.calls["ec2:DescribeRouteTables"] == 1
+    assert facts.calls["ec2:DescribeRouteTables"] == 1  # explicit and main in one call
 
 
 def test_vpc_and_attributes(world: dict[str, Any], facts: Any) -> None:

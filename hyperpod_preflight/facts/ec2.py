@@ -153,55 +153,57 @@ class Ec2Facts(FactsCore):
 
     # -- route tables ----------------------------------------------------------------------
     def subnet_route_tables(self, subnet_ids: Iterable[str]) -> dict[str, SubnetRouteTable]:
-        """The route table of every existing subnet of ``subnet_ids``: one call for the
-        explicit associations (``association.subnet-id``) and, only when a subnet has
-        none, one call for the main tables of its VPC (``association.main`` + ``vpc-id``)."""
+        """The route table of every existing subnet of ``subnet_ids``: its explicit
+        association, else its VPC's main table."""
         return self._subnet_route_tables(_norm(subnet_ids))
 
     @memoized
     def _subnet_route_tables(self, subnet_ids: tuple[str, ...]) -> dict[str, SubnetRouteTable]:
         subnets = self.subnets(subnet_ids)
         present = [s for s in subnet_ids if s in subnets]
+        if not present:
+            return {}
         explicit: dict[str, dict[str, Any]] = {}
-        for part in chunks(present, FILTER_VALUES_PER_CALL):
-            tables = self.paginate(
-                "ec2",
-                "DescribeRouteTables",
-                "RouteTables",
-                Filters=[{"Name": "association.subnet-id", "Values": part}],
-            )
-            for table in tables:
-                for assoc in table.get("Associations", []):
-                    state = assoc.get("AssociationState", {}).get("State", "associated")
-                    subnet_id = assoc.get("SubnetId")
-                    if subnet_id in subnets and state in ("associated", "associating"):
-                        explicit[subnet_id] = table
-        result = {s: SubnetRouteTable(s, t, implicit=False) for s, t in explicit.items()}
-        orphans = [s for s in present if s not in explicit]
-        if orphans:
-            mains = self.main_route_tables({subnets[s]["VpcId"] for s in orphans})
-            for subnet_id in orphans:
-                main = mains.get(subnets[subnet_id]["VpcId"])
-                if main is not None:
-                    result[subnet_id] = SubnetRouteTable(subnet_id, main, implicit=True)
+        main: dict[str, dict[str, Any]] = {}
+        for table in self.route_tables({subnets[s]["VpcId"] for s in present}):
+            for assoc in table.get("Associations", []):
+                state = assoc.get("AssociationState", {}).get("State", "associated")
+                if state not in ("associated", "associating"):
+                    continue
+                if assoc.get("Main"):
+                    main[str(table["VpcId"])] = table
+                elif assoc.get("SubnetId") in subnets:
+                    explicit[str(assoc["SubnetId"])] = table
+        result: dict[str, SubnetRouteTable] = {}
+        for subnet_id in present:
+            if subnet_id in explicit:
+                result[subnet_id] = SubnetRouteTable(subnet_id, explicit[subnet_id], False)
+            elif subnets[subnet_id]["VpcId"] in main:
+                table = main[subnets[subnet_id]["VpcId"]]
+                result[subnet_id] = SubnetRouteTable(subnet_id, table, implicit=True)
         return result
 
-    def main_route_tables(self, vpc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The main route table of each VPC of ``vpc_ids``, by VPC id."""
-        return self._main_route_tables(_norm(vpc_ids))
+    def route_tables(self, vpc_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Every route table of the VPCs ``vpc_ids``, in one call filtered by ``vpc-id``.
+
+        One call finds both the explicit associations and the main table (for subnets
+        without one), and its count does not depend on the account's size. Filtering by
+        ``association.subnet-id`` instead would also work on AWS (several values of one
+        filter are ORed) but moto, and LocalStack built on it, match a multi-valued filter
+        against a table's association list as a subset/superset, which misses tables.
+        """
+        return self._route_tables(_norm(vpc_ids))
 
     @memoized
-    def _main_route_tables(self, vpc_ids: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-        tables = self.paginate(
+    def _route_tables(self, vpc_ids: tuple[str, ...]) -> list[dict[str, Any]]:
+        if not vpc_ids:
+            return []
+        return self.paginate(
             "ec2",
             "DescribeRouteTables",
             "RouteTables",
-            Filters=[
-                {"Name": "association.main", "Values": ["true"]},
-                {"Name": "vpc-id", "Values": list(vpc_ids)},
-            ],
+            Filters=[{"Name": "vpc-id", "Values": list(vpc_ids)}],
         )
-        return {str(t["VpcId"]): t for t in tables}
 
     # -- NAT gateways and endpoints --------------------------------------------------------
     def nat_gateways(self, nat_gateway_ids: Iterable[str]) -> dict[str, dict[str, Any]]:

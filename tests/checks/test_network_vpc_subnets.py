@@ -1,0 +1,260 @@
+"""network.vpc-*, network.subnet-*, network.egress and network.s3-gateway-endpoint against a
+moto account holding healthy and broken subnets side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+from aws_world import (
+    REGION,
+    add_default_route,
+    by_resource,
+    denied,
+    healthy_network,
+    main_route_table,
+    make_interface_endpoints,
+    make_nat_gateway,
+    make_route_table,
+    make_s3_gateway_endpoint,
+    make_subnet,
+    make_vpc,
+    new_facts,
+    run,
+    statuses,
+)
+from conftest import moto_env
+
+from hyperpod_preflight.checks.network import BASE_INTERFACE_SERVICES, LIFECYCLE_FAILURE
+from hyperpod_preflight.spec import ClusterSpec, InstanceGroup, VpcSettings
+
+MISSING_SUBNET = "subnet-0123456789abcdef0"
+MISSING_VPC = "vpc-0123456789abcdef0"
+
+
+@pytest.fixture(scope="module")
+def w() -> Iterator[SimpleNamespace]:
+    with moto_env():
+        ec2 = boto3.client("ec2", region_name=REGION)
+        net = healthy_network(ec2)
+        vpc, private = net.vpc, net.route_tables["private"]
+        ns = SimpleNamespace(ec2=ec2, net=net, a=net.subnets["a"], sg=net.sgs["efa"])
+        # No explicit association: the main table governs it, and it routes to the IGW.
+        ns.implicit = make_subnet(ec2, vpc, "10.0.64.0/24", zone_id="usw2-az2")
+        ns.main_rtb = main_route_table(ec2, vpc)
+        add_default_route(ec2, ns.main_rtb, GatewayId=net.igw)
+        ns.small = make_subnet(ec2, vpc, "10.0.65.0/28", zone_id="usw2-az1")
+        ec2.associate_route_table(RouteTableId=private, SubnetId=ns.small)
+        ns.mapped = make_subnet(ec2, vpc, "10.0.66.0/24", zone_id="usw2-az1", public_ip=True)
+        ec2.associate_route_table(RouteTableId=private, SubnetId=ns.mapped)
+        ns.isolated = make_subnet(ec2, vpc, "10.0.67.0/24", zone_id="usw2-az1")
+        ns.isolated_rtb = make_route_table(ec2, vpc, [ns.isolated])
+        ns.dead_nat_subnet = make_subnet(ec2, vpc, "10.0.68.0/24", zone_id="usw2-az1")
+        dead = make_nat_gateway(ec2, net.subnets["public"])
+        ec2.delete_nat_gateway(NatGatewayId=dead)
+        add_default_route(ec2, make_route_table(ec2, vpc, [ns.dead_nat_subnet]), NatGatewayId=dead)
+        ns.nat_only = make_subnet(ec2, vpc, "10.0.69.0/24", zone_id="usw2-az1")
+        ns.nat_only_rtb = make_route_table(ec2, vpc, [ns.nat_only])
+        add_default_route(ec2, ns.nat_only_rtb, NatGatewayId=net.nat)
+        # VPC B: DNS off.
+        ns.vpc_b = make_vpc(ec2, "10.1.0.0/16", dns=False)
+        ns.b1 = make_subnet(ec2, ns.vpc_b, "10.1.0.0/24", zone_id="usw2-az1")
+        # VPC C: no internet at all, interface endpoints for the base services only, and an
+        # S3 gateway endpoint on the main table but not on c1's table.
+        ns.vpc_c = make_vpc(ec2, "10.2.0.0/16")
+        ns.c1 = make_subnet(ec2, ns.vpc_c, "10.2.0.0/24", zone_id="usw2-az1")
+        ns.c1_rtb = make_route_table(ec2, ns.vpc_c, [ns.c1])
+        make_interface_endpoints(ec2, ns.vpc_c, [ns.c1], BASE_INTERFACE_SERVICES)
+        ns.c_s3 = make_s3_gateway_endpoint(ec2, ns.vpc_c, [main_route_table(ec2, ns.vpc_c)])
+        yield ns
+
+
+@pytest.fixture
+def facts(w: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    return new_facts()
+
+
+def spec(
+    *subnets: str,
+    sgs: tuple[str, ...] = (),
+    orchestrator: str = "slurm",
+    vpc_id: str | None = None,
+    count: int = 2,
+    instance_type: str = "ml.p5.48xlarge",
+) -> ClusterSpec:
+    groups = (InstanceGroup(name="workers", instance_type=instance_type, count=count),)
+    vpc = VpcSettings(subnets=subnets, security_group_ids=sgs) if subnets or sgs else None
+    return ClusterSpec(
+        name="c",
+        orchestrator=orchestrator,  # type: ignore[arg-type]
+        instance_groups=groups,
+        vpc_config=vpc,
+        vpc_id=vpc_id,
+    )
+
+
+# -- network.vpc-exists / network.vpc-dns -------------------------------------------------
+def test_vpc_exists_pass_fail_skip(w: SimpleNamespace, facts: Any) -> None:
+    assert statuses(run("network.vpc-exists", spec(w.a), facts)) == {w.net.vpc: "PASS"}
+    missing = by_resource(run("network.vpc-exists", spec(vpc_id=MISSING_VPC), facts))
+    assert missing[MISSING_VPC].status.value == "FAIL"
+    assert f"The VPC '{MISSING_VPC}' does not exist" in missing[MISSING_VPC].message
+    assert statuses(run("network.vpc-exists", spec(), facts)) == {"-": "SKIP"}
+    assert statuses(run("network.vpc-exists", spec(MISSING_SUBNET), facts)) == {"-": "SKIP"}
+
+
+def test_only_vpc_given_vpc_checks_run_subnet_checks_skip(w: SimpleNamespace, facts: Any) -> None:
+    only_vpc = spec(vpc_id=w.net.vpc)
+    assert statuses(run("network.vpc-exists", only_vpc, facts)) == {w.net.vpc: "PASS"}
+    assert statuses(run("network.vpc-dns", only_vpc, facts)) == {w.net.vpc: "PASS"}
+    for check_id in (
+        "network.subnet-exists",
+        "network.subnet-capacity",
+        "network.subnet-private",
+        "network.egress",
+        "network.s3-gateway-endpoint",
+    ):
+        assert statuses(run(check_id, only_vpc, facts)) == {"-": "SKIP"}, check_id
+
+
+def test_vpc_dns_pass_and_fail(w: SimpleNamespace, facts: Any) -> None:
+    assert statuses(run("network.vpc-dns", spec(w.a), facts)) == {w.net.vpc: "PASS"}
+    bad = by_resource(run("network.vpc-dns", spec(w.b1), facts))[w.vpc_b]
+    assert bad.status.value == "FAIL"
+    assert "enableDnsSupport and enableDnsHostnames are off" in bad.message
+    assert f"aws ec2 modify-vpc-attribute --vpc-id {w.vpc_b} --enable-dns-hostnames" in (
+        bad.remediation
+    )
+    assert statuses(run("network.vpc-dns", spec(vpc_id=MISSING_VPC), facts)) == {
+        MISSING_VPC: "SKIP"
+    }
+
+
+# -- network.subnet-exists ----------------------------------------------------------------
+def test_subnet_exists(w: SimpleNamespace, facts: Any) -> None:
+    found = by_resource(run("network.subnet-exists", spec(w.a, MISSING_SUBNET, w.b1), facts))
+    assert found[w.a].status.value == "PASS"
+    assert "usw2-az1" in found[w.a].message
+    assert found[MISSING_SUBNET].status.value == "FAIL"
+    assert f"The subnet '{MISSING_SUBNET}' does not exist" in found[MISSING_SUBNET].message
+    assert found[w.b1].status.value == "FAIL"  # in VPC B, the cluster is in VPC A
+    assert w.vpc_b in found[w.b1].message and w.net.vpc in found[w.b1].message
+    assert facts.calls["ec2:DescribeSubnets"] == 1
+
+
+def test_subnet_exists_against_given_vpc(w: SimpleNamespace, facts: Any) -> None:
+    found = statuses(run("network.subnet-exists", spec(w.a, vpc_id=w.vpc_b), facts))
+    assert found == {w.a: "FAIL"}
+
+
+# -- network.subnet-capacity --------------------------------------------------------------
+def test_subnet_capacity_pass_and_fail_with_figures(w: SimpleNamespace, facts: Any) -> None:
+    found = by_resource(run("network.subnet-capacity", spec(w.a, w.small), facts))
+    # p5.48xlarge on Slurm: 32 addresses per node; 2 nodes + 1 headroom node = 96.
+    assert found[w.a].status.value == "PASS"
+    assert found[w.a].details["needed"] == 96
+    small = found[w.small]
+    assert small.status.value == "FAIL"
+    assert small.details["needed"] == 96 and small.details["free"] == 11
+    assert "a /25 or larger fits" in small.message and "needs 96 addresses" in small.message
+    assert "--availability-zone-id usw2-az1" in small.remediation
+
+
+def test_subnet_capacity_eks_counts_more(w: SimpleNamespace, facts: Any) -> None:
+    found = by_resource(run("network.subnet-capacity", spec(w.a, orchestrator="eks"), facts))
+    assert found[w.a].details["needed"] == 3 * 81
+
+
+# -- network.subnet-private ---------------------------------------------------------------
+def test_subnet_private_explicit_implicit_and_mapped(w: SimpleNamespace, facts: Any) -> None:
+    subnets = (w.a, w.implicit, w.mapped, MISSING_SUBNET)
+    slurm = by_resource(run("network.subnet-private", spec(*subnets), facts))
+    assert slurm[w.a].status.value == "PASS"
+    assert slurm[w.implicit].status.value == "WARN"
+    assert f"main route table {w.main_rtb}" in slurm[w.implicit].message
+    assert "associate-route-table --subnet-id" in slurm[w.implicit].remediation
+    assert slurm[w.mapped].status.value == "WARN"
+    assert "--no-map-public-ip-on-launch" in slurm[w.mapped].remediation
+    assert slurm[MISSING_SUBNET].status.value == "SKIP"
+    eks = statuses(run("network.subnet-private", spec(*subnets, orchestrator="eks"), new_facts()))
+    assert eks == {w.a: "PASS", w.implicit: "FAIL", w.mapped: "FAIL", MISSING_SUBNET: "SKIP"}
+
+
+# -- network.egress -----------------------------------------------------------------------
+def test_egress_nat_none_and_dead_nat(w: SimpleNamespace, facts: Any) -> None:
+    found = by_resource(
+        run("network.egress", spec(w.a, w.isolated, w.dead_nat_subnet, w.implicit), facts)
+    )
+    assert found[w.a].status.value == "PASS" and w.net.nat in found[w.a].message
+    isolated = found[w.isolated]
+    assert isolated.status.value == "FAIL"
+    assert LIFECYCLE_FAILURE in isolated.message
+    assert isolated.details["missing_endpoints"] == list(BASE_INTERFACE_SERVICES)
+    assert f"--route-table-id {w.isolated_rtb}" in isolated.remediation
+    assert f"--service-name com.amazonaws.{REGION}.ssm " in isolated.remediation
+    assert found[w.dead_nat_subnet].status.value == "FAIL"
+    assert "is deleted" in found[w.dead_nat_subnet].message
+    # An internet gateway gives HyperPod's interfaces (no public IP) no egress.
+    assert found[w.implicit].status.value == "FAIL"
+
+
+def test_egress_endpoints_only_slurm_pass_eks_names_missing(w: SimpleNamespace, facts: Any) -> None:
+    assert statuses(run("network.egress", spec(w.c1), facts)) == {w.c1: "PASS"}
+    eks = by_resource(run("network.egress", spec(w.c1, orchestrator="eks"), new_facts()))[w.c1]
+    assert eks.status.value == "FAIL"
+    assert eks.details["missing_endpoints"] == ["ecr.api", "ecr.dkr"]
+
+
+# -- network.s3-gateway-endpoint ----------------------------------------------------------
+def test_s3_gateway_endpoint(w: SimpleNamespace, facts: Any) -> None:
+    subnets = (w.a, w.isolated, w.nat_only, w.mapped)
+    found = by_resource(run("network.s3-gateway-endpoint", spec(*subnets), facts))
+    assert found[w.a].status.value == "PASS" and found[w.mapped].status.value == "PASS"
+    isolated = found[w.isolated]
+    assert isolated.status.value == "FAIL" and LIFECYCLE_FAILURE in isolated.message
+    assert isolated.remediation == (
+        f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {w.net.s3_endpoint} "
+        f"--add-route-table-ids {w.isolated_rtb}"
+    )
+    # With a NAT gateway the scripts still arrive: advice, not failure.
+    assert found[w.nat_only].status.value == "WARN"
+    assert w.nat_only_rtb in found[w.nat_only].remediation
+
+
+def test_s3_gateway_endpoint_missing_in_vpc(w: SimpleNamespace, facts: Any) -> None:
+    found = by_resource(run("network.s3-gateway-endpoint", spec(w.b1), facts))[w.b1]
+    assert found.status.value == "FAIL"
+    assert "has no gateway endpoint for com.amazonaws.us-west-2.s3" in found.message
+    assert "create-vpc-endpoint" in found.remediation and "--vpc-endpoint-type Gateway" in (
+        found.remediation
+    )
+    c1 = by_resource(run("network.s3-gateway-endpoint", spec(w.c1), facts))[w.c1]
+    assert c1.status.value == "FAIL" and w.c_s3 in c1.remediation
+
+
+# -- cannot tell --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("check_id", "operation"),
+    [
+        ("network.vpc-exists", "DescribeVpcs"),
+        ("network.vpc-dns", "DescribeVpcAttribute"),
+        ("network.subnet-exists", "DescribeSubnets"),
+        ("network.subnet-capacity", "DescribeSubnets"),
+        ("network.subnet-private", "DescribeRouteTables"),
+        ("network.egress", "DescribeVpcEndpoints"),
+        ("network.s3-gateway-endpoint", "DescribeVpcEndpoints"),
+        ("network.s3-gateway-endpoint", "DescribeNatGateways"),
+    ],
+)
+def test_denied_is_unknown_naming_the_action(
+    w: SimpleNamespace, facts: Any, check_id: str, operation: str
+) -> None:
+    denied(operation).attach(facts.client("ec2"))
+    findings = run(check_id, spec(w.isolated, w.nat_only), facts)
+    assert [f.status.value for f in findings] == ["UNKNOWN"]
+    assert f"ec2:{operation}" in findings[0].message
+    assert "hp-preflight-readonly.json" in findings[0].remediation
