@@ -130,10 +130,26 @@ def _inputs(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any, Any]:
         facts.verify_identity()
     plan = obj.get("plan")
     if plan is None:
-        from .preflight import _plan_with_live_types
-
-        plan, _notes = _plan_with_live_types(spec, facts, params.get("ip_headroom") or 1)
+        plan = _plan(spec, facts, params.get("ip_headroom") or 1)
     return spec, plan, facts
+
+
+def _plan(spec: Any, facts: Any, ip_headroom: int) -> Any:
+    """The plan, with EC2's own figures for the config's instance types when readable
+    (ENIs depend on them), else the built-in catalog's."""
+    from .catalog import from_ec2_description
+    from .facts import FactUnavailable
+    from .plan import build_plan
+
+    names = tuple(dict.fromkeys(t for g in spec.instance_groups for t in g.ec2_types))
+    live = None
+    if names:
+        try:
+            described = facts.instance_types(names)
+            live = {name: from_ec2_description(d) for name, d in described.items()}
+        except FactUnavailable:
+            live = None
+    return build_plan(spec, ip_headroom=ip_headroom, instance_types=live)
 
 
 # -- `quotas` -------------------------------------------------------------------------------

@@ -157,6 +157,7 @@ class ServiceQuotasFake:
         self.history = list(history)
         self.progression = progression
         self.reject_duplicates = reject_duplicates
+        self.exists_on_request = False  # answer every request ResourceAlreadyExistsException
         self.seen: dict[str, int] = {}
         self.submitted: list[dict[str, Any]] = []
         self.page_sizes: list[int] = []
@@ -268,7 +269,7 @@ class ServiceQuotasFake:
             and c["QuotaCode"] == code
             and c["Status"] in ("PENDING", "CASE_OPENED")
         ]
-        if open_ones and self.reject_duplicates:
+        if (open_ones and self.reject_duplicates) or self.exists_on_request:
             return error(
                 "ResourceAlreadyExistsException",
                 "The specified resource already exists.",
