@@ -1,0 +1,104 @@
+"""The host pre-flight as a library call: read the node, judge it against a profile, return
+the :class:`~hyperpod_preflight.models.Report` (``kind="host"``). Never prints, never exits.
+
+    from hyperpod_preflight.host import run_host_preflight
+    report = run_host_preflight(profile="hyperpod-node", instance_type="ml.p5.48xlarge")
+    print(report.summary.exit_code)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..models import Report
+from ..runner import CheckContext, FailOn, Selection, build_report
+from .facts import AUTO, CollectOptions, collect_host_facts
+from .instance_types import IMDS_BASE, expectation
+from .profiles import DEFAULT_PROFILE, apply_overrides, load_profile
+
+
+def run_host_preflight(
+    *,
+    profile: str = DEFAULT_PROFILE,
+    instance_type: str | None = None,
+    requires: Mapping[str, str] | None = None,
+    paths: Sequence[str] = (),
+    shared_mounts: Sequence[str] = (),
+    measure_bandwidth: bool = False,
+    dcgm: bool = False,
+    imds: bool = False,
+    root: str = "/",
+    only: Sequence[str] = (),
+    skip: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    fail_on: FailOn = "fail",
+    nvml: Any = AUTO,
+    imds_url: str = IMDS_BASE,
+) -> Report:
+    """Check this node (or the tree at ``root``) against ``profile``.
+
+    Raises :class:`InputError` for an unknown profile, requirement or check id, or a root
+    that is not a directory.
+    """
+    if not Path(root).is_dir():
+        raise InputError(f"--root {root}: not a directory")
+    for path in [*paths, *shared_mounts]:
+        if not path.startswith("/"):
+            raise InputError(f"{path!r}: give an absolute path")
+    chosen = apply_overrides(load_profile(profile), dict(requires or {}))
+    # Run the checks the profile names (and the opt-in measurements asked for); --only
+    # may still name any host check.
+    wanted = {item.check for item in chosen.requirements}
+    if measure_bandwidth:
+        wanted.add("host.h2d-bandwidth")
+    if dcgm:
+        wanted.add("host.dcgm")
+    selection = Selection(
+        only=list(only) or sorted(wanted),
+        skip=list(skip),
+        ignore=list(ignore),
+        fail_on=fail_on,
+        concurrency=4,
+    )
+    # Validate ids before reading the machine (a typo should not cost a GPU probe).
+    from ..runner import select_checks
+
+    select_checks("host", selection)
+    facts = collect_host_facts(
+        chosen,
+        CollectOptions(
+            root=root,
+            instance_type=instance_type,
+            paths=list(paths),
+            shared_mounts=list(shared_mounts),
+            measure_bandwidth=measure_bandwidth,
+            dcgm=dcgm,
+            imds=imds,
+            imds_url=imds_url,
+            nvml=nvml,
+        ),
+    )
+    expect = expectation(facts.instance_type) if facts.instance_type else None
+    ctx = CheckContext(
+        host=facts,
+        options={
+            "profile": chosen,
+            "expect": expect,
+            "paths": list(paths),
+            "shared_mounts": list(shared_mounts),
+            "measure_bandwidth": measure_bandwidth,
+            "dcgm": dcgm,
+        },
+    )
+    summary: dict[str, Any] = {
+        "profile": chosen.name,
+        "overrides": {r.id: r.threshold for r in chosen.requirements if r.overridden},
+        "expectation": expect.model_dump() if expect else None,
+        **facts.summary(),
+    }
+    return build_report(
+        "host", ctx, selection, target=facts.hostname or "localhost", facts_summary=summary
+    )

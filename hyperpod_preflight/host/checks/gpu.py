@@ -1,0 +1,518 @@
+"""GPU checks: count, driver, compute capability, memory health, PCIe, persistence, NVLink,
+and nvidia-smi itself. One finding per GPU (``gpu0 (0000:00:06.0)``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...models import Outcome, Severity, passed, skipped, unknown, warned
+from ...registry import check
+from ...runner import CheckContext
+from ..commands import version_at_least
+from ._common import (
+    REPLACE_NODE,
+    expectation,
+    facts,
+    judged,
+    missing_field,
+    no_gpu_outcomes,
+    not_in_profile,
+    requirement,
+    source_name,
+)
+
+DRIVER_INSTALL = (
+    "install a current NVIDIA datacenter driver (Ubuntu: sudo apt-get install -y "
+    "nvidia-driver-570-server && sudo reboot; HyperPod: use the current HyperPod DLAMI)"
+)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+@check("host.gpu-count", "GPU count matches the instance type", Severity.HIGH, needs_aws=False)
+def gpu_count(ctx: CheckContext) -> list[Outcome]:
+    req = requirement(ctx, "host.gpu-count")
+    if req is None:
+        return not_in_profile(ctx)
+    host = facts(ctx)
+    expect = expectation(ctx)
+    on_bus = len(host.pci_gpus)
+    seen = len(host.gpu.gpus) if host.gpu.readable else 0
+    details: dict[str, Any] = {"driver_visible": seen, "pci_bus": on_bus, "source": host.gpu.source}
+    if req.threshold == "instance-type":
+        if expect is None:
+            why = (
+                f"instance type {host.instance_type} is not in hp-preflight's table"
+                if host.instance_type
+                else "the instance type is unknown (no --instance-type, no "
+                "/opt/ml/config/resource_config.json)"
+            )
+            return [
+                unknown(
+                    "gpus",
+                    f"could not tell the expected GPU count: {why}; "
+                    f"{_plural(seen, 'GPU')} visible to the driver, {on_bus} on the PCI "
+                    "bus",
+                    "pass --instance-type ml.p5.48xlarge, or --require gpu-count=N",
+                    **details,
+                )
+            ]
+        if expect.accelerator == "neuron":
+            return [
+                skipped(
+                    "gpus",
+                    f"{expect.instance_type} has Neuron (Trainium) accelerators, not NVIDIA GPUs",
+                )
+            ]
+        want, where = expect.gpus, expect.instance_type
+    else:
+        try:
+            want, where = int(req.threshold), "at least"
+        except (TypeError, ValueError):
+            return [unknown("gpus", f"gpu-count threshold {req.threshold!r} is not a number")]
+    if host.gpu.permission_denied:
+        return [
+            unknown(
+                "gpus",
+                f"could not tell: {host.gpu.error}",
+                "run as a user allowed to open /dev/nvidia*",
+                **details,
+            )
+        ]
+    if not host.gpu.readable and on_bus:
+        return [
+            judged(
+                req,
+                "gpus",
+                f"{_plural(on_bus, 'NVIDIA GPU')} on the PCI bus but none "
+                f"usable by the driver ({host.gpu.error}); expected {want}",
+                f"check the driver: lsmod | grep nvidia; sudo dmesg | grep -i NVRM; "
+                f"{DRIVER_INSTALL}",
+                **details,
+            )
+        ]
+    label = f"{where} has {want}" if where != "at least" else f"expected at least {want}"
+    if seen < want:
+        extra = (
+            f"; {on_bus} on the PCI bus, so {on_bus - seen} the driver cannot use"
+            if on_bus > seen
+            else ""
+        )
+        return [
+            judged(
+                req,
+                "gpus",
+                f"{_plural(seen, 'GPU')} visible to the driver, {label}{extra}",
+                "nvidia-smi -L; sudo dmesg | grep -i -e NVRM -e Xid (a GPU "
+                f"that fell off the bus needs a reboot or a new node); {REPLACE_NODE}",
+                expected=want,
+                **details,
+            )
+        ]
+    if where != "at least" and seen > want:
+        return [
+            warned(
+                "gpus",
+                f"{_plural(seen, 'GPU')} visible, more than the {want} of "
+                f"{where}: is --instance-type right?",
+                **details,
+            )
+        ]
+    return [
+        passed(
+            "gpus",
+            f"{_plural(seen, 'GPU')} visible to the driver ({label})",
+            expected=want,
+            **details,
+        )
+    ]
+
+
+@check("host.driver-version", "NVIDIA driver recent enough", Severity.HIGH, needs_aws=False)
+def driver_version(ctx: CheckContext) -> list[Outcome]:
+    req = requirement(ctx, "host.driver-version")
+    if req is None:
+        return not_in_profile(ctx)
+    host = facts(ctx)
+    minimum = str(req.threshold)
+    if not host.gpu.readable:
+        if host.gpu.permission_denied:
+            return [unknown("driver", f"could not tell: {host.gpu.error}")]
+        if host.pci_gpus:
+            return [
+                judged(
+                    req,
+                    "driver",
+                    f"{_plural(len(host.pci_gpus), 'NVIDIA GPU')} on the "
+                    f"PCI bus but no usable driver ({host.gpu.error})",
+                    DRIVER_INSTALL,
+                )
+            ]
+        return [skipped("driver", "no NVIDIA GPU on this host")]
+    version = host.gpu.driver_version
+    if not version:
+        return [unknown("driver", f"could not tell: {source_name(host)} gave no driver version")]
+    try:
+        ok = version_at_least(version, minimum)
+    except ValueError:
+        return [unknown("driver", f"could not compare driver version {version!r}")]
+    cuda = f", CUDA {host.gpu.cuda_driver_version}" if host.gpu.cuda_driver_version else ""
+    if not ok:
+        return [
+            judged(
+                req,
+                "driver",
+                f"driver {version}{cuda} is older than {minimum}",
+                DRIVER_INSTALL,
+                version=version,
+                minimum=minimum,
+            )
+        ]
+    return [passed("driver", f"driver {version}{cuda} (>= {minimum})", version=version)]
+
+
+@check(
+    "host.compute-capability", "GPU compute capability high enough", Severity.HIGH, needs_aws=False
+)
+def compute_capability(ctx: CheckContext) -> list[Outcome]:
+    req = requirement(ctx, "host.compute-capability")
+    if req is None:
+        return not_in_profile(ctx)
+    host = facts(ctx)
+    early = no_gpu_outcomes(host, "the compute capability")
+    if early is not None:
+        return early
+    minimum = str(req.threshold)
+    out = []
+    for gpu in host.gpu.gpus:
+        if gpu.compute_capability is None:
+            out.append(missing_field(host, gpu, "compute_capability"))
+        elif not version_at_least(gpu.compute_capability, minimum):
+            out.append(
+                judged(
+                    req,
+                    gpu.label,
+                    f"{gpu.name} has compute capability {gpu.compute_capability}, below {minimum}",
+                    "this GPU is too old for the workload: use an instance type with "
+                    "newer GPUs (p4d: 8.0, p5: 9.0)",
+                    cc=gpu.compute_capability,
+                )
+            )
+        else:
+            out.append(
+                passed(
+                    gpu.label,
+                    f"{gpu.name}: compute capability {gpu.compute_capability} (>= {minimum})",
+                )
+            )
+    return out
+
+
+@check("host.ecc", "ECC on, no uncorrectable errors", Severity.HIGH, needs_aws=False)
+def ecc(ctx: CheckContext) -> list[Outcome]:
+    req = requirement(ctx, "host.ecc")
+    if req is None:
+        return not_in_profile(ctx)
+    host = facts(ctx)
+    early = no_gpu_outcomes(host, "ECC")
+    if early is not None:
+        return early
+    out = []
+    for gpu in host.gpu.gpus:
+        i = gpu.index
+        if gpu.ecc_enabled is None:
+            out.append(missing_field(host, gpu, "ecc_enabled"))
+        elif not gpu.ecc_enabled:
+            later = " (enabled after the next GPU reset)" if gpu.ecc_pending_enabled else ""
+            out.append(
+                judged(
+                    req,
+                    gpu.label,
+                    f"ECC is disabled{later}",
+                    f"sudo nvidia-smi -i {i} -e 1 && sudo reboot",
+                )
+            )
+        elif gpu.ecc_uncorrected_volatile:
+            out.append(
+                judged(
+                    req,
+                    gpu.label,
+                    f"{gpu.ecc_uncorrected_volatile} uncorrectable "
+                    "ECC error(s) since the driver loaded",
+                    f"drain the node and reset the GPU (sudo nvidia-smi -i {i} -r, or "
+                    f"reboot), then re-run; if they return, {REPLACE_NODE}",
+                    volatile=gpu.ecc_uncorrected_volatile,
+                )
+            )
+        elif gpu.ecc_uncorrected_aggregate:
+            out.append(
+                warned(
+                    gpu.label,
+                    f"ECC on; {gpu.ecc_uncorrected_aggregate} uncorrectable "
+                    "error(s) in the GPU's lifetime count, none since the driver "
+                    "loaded (see host.row-remap)",
+                    f"watch: nvidia-smi -q -i {i} -d ECC,ROW_REMAPPER",
+                    Severity.MEDIUM,
+                    aggregate=gpu.ecc_uncorrected_aggregate,
+                )
+            )
+        else:
+            counts = "" if gpu.ecc_uncorrected_volatile is None else ", 0 uncorrectable errors"
+            out.append(passed(gpu.label, f"ECC enabled{counts}"))
+    return out
+
+
+@check("host.row-remap", "No pending row remaps or retired pages", Severity.HIGH, needs_aws=False)
+def row_remap(ctx: CheckContext) -> list[Outcome]:
+    req = requirement(ctx, "host.row-remap")
+    if req is None:
+        return not_in_profile(ctx)
+    host = facts(ctx)
+    early = no_gpu_outcomes(host, "row remapping")
+    if early is not None:
+        return early
+    out = []
+    for gpu in host.gpu.gpus:
+        i = gpu.index
+        if gpu.remap_failure:
+            out.append(
+                judged(
+                    req,
+                    gpu.label,
+                    "row remapping failed: the GPU has run out of spare memory rows",
+                    REPLACE_NODE,
+                    severity=Severity.CRITICAL,
+                )
+            )
+        elif gpu.remap_pending or gpu.retired_pages_pending:
+            what = "a row remap" if gpu.remap_pending else "a page retirement"
+            out.append(
+                judged(
+                    req,
+                    gpu.label,
+                    f"{what} is pending until the GPU is reset",
+                    f"drain the node, then sudo nvidia-smi -i {i} -r (or reboot)",
+                )
+            )
+        else:
+            known = [
+                f
+                for f in ("remap_pending", "remap_failure", "retired_pages_pending")
+                if getattr(gpu, f) is not None
+            ]
+            if known:
+                remapped = (
+                    f"; {gpu.remapped_rows_uncorrectable} rows remapped for uncorrectable errors"
+                    if gpu.remapped_rows_uncorrectable
+                    else ""
+                )
+                out.append(
+                    passed(
+                        gpu.label,
+                        "nothing pending "
+                        f"({', '.join(k.replace('_', ' ') for k in known)}: no)"
+                        f"{remapped}",
+                    )
+                )
+            else:
+                out.append(missing_field(host, gpu, "remap_pending"))
+    return out
+
+
+@check("host.pcie-link", "GPU PCIe link at full width and speed", Severity.MEDIUM, needs_aws=False)
+def pcie_link(ctx: CheckContext) -> list[Outcome]:
+    req = requirement(ctx, "host.pcie-link")
+    if req is None:
+        return not_in_profile(ctx)
+    host = facts(ctx)
+    early = no_gpu_outcomes(host, "the PCIe link")
+    if early is not None:
+        return early
+    out = []
+    for gpu in host.gpu.gpus:
+        values = (
+            gpu.pcie_gen_current,
+            gpu.pcie_gen_max,
+            gpu.pcie_width_current,
+            gpu.pcie_width_max,
+        )
+        if None in values:
+            field = next(
+                f
+                for f, v in zip(
+                    ("pcie_gen_current", "pcie_gen_max", "pcie_width_current", "pcie_width_max"),
+                    values,
+                    strict=True,
+                )
+                if v is None
+            )
+            out.append(missing_field(host, gpu, field))
+            continue
+        gen, gen_max, width, width_max = (int(v) for v in values if v is not None)
+        link = f"PCIe Gen{gen} x{width} (max Gen{gen_max} x{width_max})"
+        bus = gpu.pci_bus_id or "<bus id>"
+        if width < width_max:
+            out.append(
+                judged(
+                    req,
+                    gpu.label,
+                    f"{link}: the link trained at a lower width",
+                    f"sudo lspci -vv -s {bus} | grep -e LnkCap -e LnkSta (a seating or "
+                    f"riser fault); {REPLACE_NODE}",
+                    gen=gen,
+                    width=width,
+                )
+            )
+        elif gen < gen_max:
+            out.append(
+                warned(
+                    gpu.label,
+                    f"{link}: below the maximum generation (GPUs lower it "
+                    "when idle; re-check under load)",
+                    f"nvidia-smi -q -i {gpu.index} -d PERFORMANCE,PCIE while a job "
+                    "runs; if it stays low, reboot or replace the node",
+                    gen=gen,
+                    width=width,
+                )
+            )
+        else:
+            out.append(passed(gpu.label, link))
+    return out
+
+
+@check("host.persistence-mode", "GPU persistence mode on", Severity.MEDIUM, needs_aws=False)
+def persistence_mode(ctx: CheckContext) -> list[Outcome]:
+    req = requirement(ctx, "host.persistence-mode")
+    if req is None:
+        return not_in_profile(ctx)
+    host = facts(ctx)
+    early = no_gpu_outcomes(host, "persistence mode")
+    if early is not None:
+        return early
+    out = []
+    for gpu in host.gpu.gpus:
+        if gpu.persistence_mode is None:
+            out.append(missing_field(host, gpu, "persistence_mode"))
+        elif not gpu.persistence_mode:
+            out.append(
+                judged(
+                    req,
+                    gpu.label,
+                    "persistence mode is off (each job pays driver "
+                    "start-up; NCCL start can time out)",
+                    "sudo systemctl enable --now nvidia-persistenced "
+                    f"(or: sudo nvidia-smi -i {gpu.index} -pm 1)",
+                )
+            )
+        else:
+            out.append(passed(gpu.label, "persistence mode on"))
+    return out
+
+
+@check("host.nvlink", "All NVLinks up", Severity.HIGH, needs_aws=False)
+def nvlink(ctx: CheckContext) -> list[Outcome]:
+    req = requirement(ctx, "host.nvlink")
+    if req is None:
+        return not_in_profile(ctx)
+    host = facts(ctx)
+    early = no_gpu_outcomes(host, "NVLink")
+    if early is not None:
+        return early
+    expect = expectation(ctx)
+    out = []
+    for gpu in host.gpu.gpus:
+        links = gpu.nvlink_active
+        if not links:
+            if links is None and "nvlink_active" in gpu.errors:
+                out.append(missing_field(host, gpu, "nvlink_active"))
+            elif expect is not None and expect.nvswitch:
+                out.append(
+                    warned(
+                        gpu.label,
+                        f"no NVLink reported, yet {expect.instance_type} "
+                        "links its GPUs through NVSwitch: is this that instance type?",
+                        "nvidia-smi nvlink -s; nvidia-smi topo -m",
+                    )
+                )
+            else:
+                out.append(skipped(gpu.label, "this GPU has no NVLink (NVML: not supported)"))
+            continue
+        down = [str(n) for n, up in enumerate(links) if not up]
+        if down:
+            out.append(
+                judged(
+                    req,
+                    gpu.label,
+                    f"NVLink {', '.join(down)} down ({len(links) - len(down)}/{len(links)} up)",
+                    f"nvidia-smi nvlink -s -i {gpu.index}; reset the GPUs (sudo "
+                    f"nvidia-smi -r) or reboot; if links stay down, {REPLACE_NODE}",
+                    down=down,
+                )
+            )
+        else:
+            out.append(passed(gpu.label, f"{len(links)}/{len(links)} NVLinks up"))
+    return out
+
+
+@check("host.nvidia-smi", "nvidia-smi runs", Severity.HIGH, needs_aws=False)
+def nvidia_smi(ctx: CheckContext) -> list[Outcome]:
+    req = requirement(ctx, "host.nvidia-smi")
+    if req is None:
+        return not_in_profile(ctx)
+    host = facts(ctx)
+    tool = host.tool("nvidia-smi")
+    if not tool.found:
+        return [judged(req, "nvidia-smi", "nvidia-smi is not on PATH", DRIVER_INSTALL)]
+    if not tool.ran:
+        return [unknown("nvidia-smi", "could not tell: nvidia-smi was not run")]
+    if tool.error:
+        first = tool.output.splitlines()[0] if tool.output else tool.error
+        return [
+            judged(
+                req,
+                "nvidia-smi",
+                f"nvidia-smi -L failed: {first}",
+                DRIVER_INSTALL,
+                exit_code=tool.exit_code,
+            )
+        ]
+    count = sum(1 for line in tool.output.splitlines() if line.startswith("GPU "))
+    if count == 0:
+        return [judged(req, "nvidia-smi", "nvidia-smi -L lists no GPU", DRIVER_INSTALL)]
+    return [passed("nvidia-smi", f"nvidia-smi -L lists {_plural(count, 'GPU')}")]
+
+
+@check(
+    "host.host-ram-vs-vram", "Host memory covers the GPU memory", Severity.MEDIUM, needs_aws=False
+)
+def host_ram_vs_vram(ctx: CheckContext) -> list[Outcome]:
+    req = requirement(ctx, "host.host-ram-vs-vram")
+    if req is None:
+        return not_in_profile(ctx)
+    host = facts(ctx)
+    early = no_gpu_outcomes(host, "the host/GPU memory ratio")
+    if early is not None:
+        return early
+    sizes = [g.memory_total_mib for g in host.gpu.gpus]
+    if None in sizes or host.mem_total_bytes is None:
+        return [unknown("memory", "could not tell: GPU memory or MemTotal unreadable")]
+    vram = sum(s for s in sizes if s is not None) * 1024 * 1024
+    ratio = float(req.threshold)
+    have = host.mem_total_bytes / vram
+    text = (
+        f"host memory {host.mem_total_bytes / 2**30:.0f} GiB is {have:.2f}x the "
+        f"{vram / 2**30:.0f} GiB of GPU memory"
+    )
+    if have < ratio:
+        return [
+            judged(
+                req,
+                "memory",
+                f"{text}; needs {ratio:g}x to hold checkpoint images",
+                f"use a host with at least {ratio * vram / 2**30:.0f} GiB of memory",
+                ratio=round(have, 2),
+            )
+        ]
+    return [passed("memory", f"{text} (>= {ratio:g}x)", ratio=round(have, 2))]

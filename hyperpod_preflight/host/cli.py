@@ -1,0 +1,297 @@
+"""``hp-preflight host``: check this node; ``list-profiles``, ``inventory``, ``aggregate``.
+
+Exit codes as everywhere: 0 passed, 1 findings at the --fail-on level (for ``aggregate``:
+a failing node or an outlier), 2 bad usage or input (one line), 3 could not run. Errors are
+one line on stderr, never a traceback, whether the group runs under ``hp-preflight`` or alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
+
+import click
+
+from ..errors import PreflightError
+
+F = TypeVar("F", bound=Callable[..., Any])
+OUTPUTS = ("table", "json", "markdown", "junit")
+
+
+def _guarded(fn: F) -> F:
+    """One line on stderr and the documented exit code for every error."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except PreflightError as exc:
+            click.echo(f"hp-preflight: error: {str(exc).replace(chr(10), ' ')}", err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
+        except Exception as exc:
+            if os.environ.get("HP_PREFLIGHT_DEBUG"):
+                raise
+            click.echo(
+                f"hp-preflight: error: could not run: {type(exc).__name__}: {exc} "
+                "(set HP_PREFLIGHT_DEBUG=1 for details)",
+                err=True,
+            )
+            raise click.exceptions.Exit(3) from None
+
+    return cast(F, wrapper)
+
+
+def _split(values: Sequence[str]) -> list[str]:
+    return [p.strip() for v in values for p in v.split(",") if p.strip()]
+
+
+def _write(text: str, output_file: str | None, summary: str) -> None:
+    if not output_file:
+        click.echo(text, nl=False)
+        return
+    from ..errors import InputError
+
+    try:
+        folder = os.path.dirname(output_file)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        with open(output_file, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise InputError(f"--output-file {output_file}: {exc.strerror or exc}") from exc
+    click.echo(f"{summary} → {output_file}", err=True)
+
+
+def _color(output_file: str | None) -> bool:
+    return (
+        output_file is None
+        and "NO_COLOR" not in os.environ
+        and sys.stdout.isatty()
+        and os.environ.get("TERM") != "dumb"
+    )
+
+
+@click.group(
+    "host",
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--profile",
+    "profile_name",
+    default="hyperpod-node",
+    show_default=True,
+    metavar="NAME",
+    help="Requirement profile (see `host list-profiles`).",
+)
+@click.option(
+    "--instance-type",
+    metavar="ml.TYPE",
+    help="Expected instance type (else /opt/ml/config/resource_config.json).",
+)
+@click.option(
+    "--require",
+    "requires",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a profile threshold (or add a requirement); repeatable.",
+)
+@click.option(
+    "--path",
+    "paths",
+    multiple=True,
+    metavar="DIR",
+    help="Check free space here instead of the profile's paths; repeatable.",
+)
+@click.option(
+    "--shared-mount",
+    "shared_mounts",
+    multiple=True,
+    metavar="DIR",
+    help="A shared file system that must be mounted (e.g. /fsx); repeatable.",
+)
+@click.option(
+    "--measure-bandwidth",
+    is_flag=True,
+    help="Measure pinned host-to-device bandwidth (torch or cupy; a few seconds).",
+)
+@click.option("--dcgm", is_flag=True, help="Run `dcgmi diag -r 1 -j` (about a minute).")
+@click.option(
+    "--imds",
+    is_flag=True,
+    help="Ask the instance metadata service (169.254.169.254) for the instance type.",
+)
+@click.option(
+    "--root",
+    default="/",
+    show_default=True,
+    metavar="DIR",
+    help="Read /proc, /sys, /etc and tools under this tree (tests, captured trees).",
+)
+@click.option("--only", multiple=True, metavar="IDS", help="Run only these check ids.")
+@click.option("--skip", multiple=True, metavar="IDS", help="Do not run these check ids.")
+@click.option(
+    "--ignore",
+    multiple=True,
+    metavar="IDS|all",
+    help="Report these FAILs as WARN (marked ignored).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["fail", "warn", "unknown"]),
+    default="fail",
+    show_default=True,
+    help="Lowest status that makes the exit code 1.",
+)
+@click.option("--output", "-o", type=click.Choice(OUTPUTS), default="table", show_default=True)
+@click.option("--output-file", metavar="FILE", help="Write the report here.")
+@click.pass_context
+@_guarded
+def host(ctx: click.Context, /, **params: Any) -> None:
+    """Check this GPU node against a requirement profile.
+
+      hp-preflight host --instance-type ml.p5.48xlarge
+
+      hp-preflight host --profile checkpoint --measure-bandwidth
+
+      hp-preflight host --output json --output-file /fsx/preflight/$(hostname).json
+
+    Read-only; needs no root and no network (the metadata service only with --imds).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from ..render import render_report, summary_line
+    from .api import run_host_preflight
+    from .profiles import parse_requires
+
+    report = run_host_preflight(
+        profile=params["profile_name"],
+        instance_type=params["instance_type"],
+        requires=parse_requires(params["requires"]),
+        paths=params["paths"],
+        shared_mounts=params["shared_mounts"],
+        measure_bandwidth=params["measure_bandwidth"],
+        dcgm=params["dcgm"],
+        imds=params["imds"],
+        root=params["root"],
+        only=_split(params["only"]),
+        skip=_split(params["skip"]),
+        ignore=_split(params["ignore"]),
+        fail_on=params["fail_on"],
+    )
+    text = render_report(report, params["output"], color=_color(params["output_file"]))
+    _write(text, params["output_file"], summary_line(report))
+    ctx.exit(report.summary.exit_code)
+
+
+@host.command("list-profiles")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+)
+@_guarded
+def list_profiles(output: str) -> None:
+    """Every profile and its requirements (id, level, threshold, what it means)."""
+    import json
+
+    from .profiles import load_profile, profile_names
+
+    profiles = [load_profile(name) for name in profile_names()]
+    if output == "json":
+        click.echo(json.dumps([p.model_dump(mode="json") for p in profiles], indent=2))
+        return
+    from tabulate import tabulate
+
+    fmt = "github" if output == "markdown" else "simple"
+    blocks = []
+    for p in profiles:
+        rows = [
+            [r.id, r.level, json.dumps(r.threshold), r.check, r.description] for r in p.requirements
+        ]
+        table = tabulate(
+            rows,
+            headers=["KEY", "LEVEL", "THRESHOLD", "CHECK", "DESCRIPTION"],
+            tablefmt=fmt,
+            maxcolwidths=[None, None, None, None, 70],
+        )
+        blocks.append(f"{p.name}: {p.description}\n\n{table}")
+    click.echo("\n\n".join(blocks))
+    click.echo("\nOverride with --require KEY=VALUE (e.g. --require driver-min=550).")
+
+
+@host.command("inventory")
+@click.option(
+    "--output-file",
+    metavar="FILE",
+    help="Write the YAML here (e.g. output/gpu_inventory.yaml); else stdout.",
+)
+@click.option(
+    "--root", default="/", show_default=True, metavar="DIR", help="Read the node under this tree."
+)
+@click.pass_context
+@_guarded
+def inventory(ctx: click.Context, output_file: str | None, root: str) -> None:
+    """Per GPU: index, name, PCI address, vendor/device id, IOMMU group, bound driver,
+    memory; and a ready PCIe-passthrough snippet (vfio-pci ids, kernel args, libvirt)."""
+    from pathlib import Path
+
+    from .. import __version__
+    from ..errors import InputError
+    from .facts import CollectOptions, collect_host_facts
+    from .inventory import build_inventory, inventory_yaml
+    from .profiles import Profile
+
+    if not Path(root).is_dir():
+        raise InputError(f"--root {root}: not a directory")
+    bare = Profile(name="inventory", description="", requirements=[])
+    facts = collect_host_facts(bare, CollectOptions(root=root))
+    found = build_inventory(facts)
+    text = inventory_yaml(found, facts.cpu.vendor, __version__)
+    _write(text, output_file, f"{len(found.gpus)} GPU(s) listed")
+    if not found.gpus:
+        why = f" ({facts.gpu.error})" if facts.gpu.error else ""
+        click.echo(f"hp-preflight: no NVIDIA GPU found on this host{why}", err=True)
+    ctx.exit(0)
+
+
+@host.command("aggregate")
+@click.argument("reports", nargs=-1, required=True, metavar="REPORT...")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--output-file", metavar="FILE")
+@click.option(
+    "--all-checks",
+    is_flag=True,
+    help="Show every check column, not only those with a finding somewhere.",
+)
+@click.pass_context
+@_guarded
+def aggregate(
+    ctx: click.Context,
+    reports: tuple[str, ...],
+    output: str,
+    output_file: str | None,
+    all_checks: bool,
+) -> None:
+    """Fleet table from JSON host reports (files or folders): nodes × checks, failing nodes
+    first, outliers (fewer GPUs, degraded PCIe, a different driver). Exit 1 when a node
+    failed or stands out."""
+    from .aggregate import build_fleet_view, load_reports, render_fleet_view
+
+    view = build_fleet_view(load_reports(list(reports)))
+    text = render_fleet_view(view, output, all_checks=all_checks)
+    _write(text, output_file, f"{len(view.nodes)} nodes")
+    ctx.exit(view.exit_code)

@@ -1,0 +1,257 @@
+"""Collect :class:`HostFacts` for one node: files first, then NVML, then only the commands
+the chosen profile needs, run concurrently.
+
+Everything is read under ``root`` (``/`` on a node; a fixture tree in tests). NVML is asked
+only for the live root (it cannot be pointed at a tree) unless a pynvml-like module is
+passed in; without NVML, ``nvidia-smi`` found in the tree is used. Nothing here writes, needs
+root, or touches the network (the metadata service only with ``imds=True``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import sysfs
+from .commands import CommandResult, probe_tools, run_command
+from .instance_types import IMDS_BASE, imds_instance_type, read_resource_config
+from .models import GpuFacts, HostFacts, ServiceFacts, SlurmNodeFacts, ToolInfo
+from .nvml import load_pynvml, read_nvml
+from .nvsmi import read_nvidia_smi
+from .profiles import Profile
+
+AUTO: Any = object()  # "find pynvml yourself"
+FABRIC_MANAGER_UNIT = "nvidia-fabricmanager"
+
+
+@dataclass
+class CollectOptions:
+    root: str = "/"
+    instance_type: str | None = None
+    paths: list[str] = field(default_factory=list)
+    shared_mounts: list[str] = field(default_factory=list)
+    measure_bandwidth: bool = False
+    dcgm: bool = False
+    imds: bool = False
+    imds_url: str = IMDS_BASE
+    nvml: Any = AUTO
+    run: Callable[..., CommandResult] = run_command
+
+
+def _needed_tools(profile: Profile, opts: CollectOptions) -> tuple[set[str], set[str]]:
+    """(tools to look up, tools whose version command must run) for ``profile``."""
+    names: set[str] = {"nvidia-smi"}
+    versions: set[str] = set()
+    for item in profile.requirements:
+        if item.check == "host.tools":
+            tool = str(item.params.get("tool", item.id.removeprefix("tool-")))
+            names.add(tool)
+            if item.threshold is not None:
+                versions.add(tool)
+        elif item.check == "host.python-version":
+            names.add("python3")
+            versions.add("python3")
+        elif item.check == "host.slurm-gres":
+            names.add("scontrol")
+        elif item.check == "host.fabric-manager":
+            names.add("systemctl")
+        elif item.check == "host.apptainer-nv":
+            names.update({"apptainer", "nvidia-container-cli"})
+    if opts.dcgm:
+        names.add("dcgmi")
+    return names, versions
+
+
+def _fabric_manager(
+    root: Path, systemctl: ToolInfo, run: Callable[..., CommandResult]
+) -> ServiceFacts:
+    service = ServiceFacts(name=FABRIC_MANAGER_UNIT)
+    if systemctl.path:
+        result = run([systemctl.path, "is-active", FABRIC_MANAGER_UNIT], 3.0)
+        state = (result.stdout.strip().splitlines() or [""])[0].strip()
+        if result.error is None and state in (
+            "active",
+            "inactive",
+            "failed",
+            "activating",
+            "deactivating",
+            "reloading",
+        ):
+            service.state, service.source = state, "systemctl is-active"
+            return service
+        service.detail = (result.error or (result.stderr or result.stdout).strip())[:200]
+    running = sysfs.fabric_manager_process(root)
+    if running is None:
+        service.detail = service.detail or "no systemd and /proc unreadable"
+        return service
+    service.state = "active" if running else "not-running"
+    service.source = "process list (/proc/*/comm)"
+    return service
+
+
+def _slurm_node(scontrol: str, node: str, run: Callable[..., CommandResult]) -> SlurmNodeFacts:
+    result = run([scontrol, "show", "node", node, "-o"], 3.0)
+    facts = SlurmNodeFacts(node=node)
+    if not result.ok:
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        facts.error = result.error or (lines[0][:200] if lines else f"exit {result.exit_code}")
+        return facts
+    gres = re.search(r"(?:^|\s)Gres=(\S*)", result.stdout)
+    state = re.search(r"(?:^|\s)State=(\S*)", result.stdout)
+    facts.gres = gres.group(1) if gres else None
+    facts.state = state.group(1) if state else None
+    return facts
+
+
+def _read_gpus(
+    root: Path, opts: CollectOptions, tools: dict[str, ToolInfo], want_nvlink: bool
+) -> GpuFacts:
+    nvml = opts.nvml
+    if nvml is AUTO:
+        nvml = load_pynvml() if opts.root in ("/", "") else None
+    nvml_error = None
+    if nvml is not None:
+        facts = read_nvml(nvml)
+        if facts.readable or facts.permission_denied:
+            return facts
+        nvml_error = facts.error
+    else:
+        nvml_error = "NVML: nvidia-ml-py not installed" if opts.root in ("/", "") else None
+    smi = tools.get("nvidia-smi")
+    if smi is None or smi.path is None:
+        reasons = [r for r in (nvml_error, "nvidia-smi: not found on PATH") if r]
+        return GpuFacts(source="none", error="; ".join(reasons))
+    facts = read_nvidia_smi(smi.path, lambda argv: opts.run(argv, 10.0), want_nvlink=want_nvlink)
+    if not facts.readable and nvml_error:
+        facts.error = f"{nvml_error}; {facts.error}"
+    return facts
+
+
+def collect_host_facts(profile: Profile, opts: CollectOptions | None = None) -> HostFacts:
+    """Read everything ``profile`` (and the options) need about this node."""
+    opts = opts or CollectOptions()
+    started = time.perf_counter()
+    root = Path(opts.root or "/")
+    facts = HostFacts(root=str(root))
+    names, versions = _needed_tools(profile, opts)
+    checks = {item.check for item in profile.requirements}
+
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="facts") as pool:
+        tools_future = pool.submit(probe_tools, names, root, versions=versions)
+
+        facts.hostname = sysfs.hostname(root)
+        facts.kernel_release = sysfs.kernel_release(root)
+        facts.os_release = sysfs.os_release(root)
+        facts.cpu = sysfs.cpu_info(root)
+        mem = sysfs.meminfo(root)
+        facts.mem_total_bytes = mem.get("MemTotal")
+        facts.mem_available_bytes = mem.get("MemAvailable")
+        loaded = sysfs.modules(root)
+        if loaded is not None:
+            facts.modules = sorted(set(loaded) | sysfs.builtin_modules(root))
+        facts.cmdline = sysfs.cmdline(root)
+        facts.iommu_group_count = sysfs.iommu_group_count(root)
+        facts.pci_devices = sysfs.pci_devices(root) or []
+        facts.infiniband_devices = sysfs.infiniband_devices(root)
+        facts.uverbs_devices = sysfs.uverbs_devices(root)
+        facts.cgroup = sysfs.cgroup(root)
+        facts.memlock = sysfs.memlock(root)
+        facts.user = sysfs.user(root)
+        facts.kvm = sysfs.kvm(root)
+        mount_table = sysfs.mounts(root)
+        disk_paths = list(opts.paths)
+        if not disk_paths:
+            for item in profile.for_check("host.disk-free"):
+                disk_paths.extend(str(p) for p in item.params.get("paths", []))
+        for path in dict.fromkeys([*disk_paths, *opts.shared_mounts]):
+            facts.disks.append(sysfs.disk(root, path, mount_table))
+
+        facts.resource_config = read_resource_config(root, facts.hostname)
+        if opts.instance_type:
+            facts.instance_type, facts.instance_type_source = opts.instance_type, "--instance-type"
+        elif facts.resource_config and facts.resource_config.instance_type:
+            facts.instance_type = facts.resource_config.instance_type
+            facts.instance_type_source = "resource_config.json"
+        elif opts.imds:
+            found = imds_instance_type(opts.imds_url)
+            if found:
+                facts.instance_type, facts.instance_type_source = found, "instance metadata"
+            else:
+                facts.notes.append("--imds: the instance metadata service did not answer")
+
+        tools = tools_future.result()
+        facts.tools = tools
+        futures: dict[str, Future[Any]] = {}
+        if "host.fabric-manager" in checks:
+            futures["fm"] = pool.submit(
+                _fabric_manager,
+                root,
+                tools.get("systemctl") or ToolInfo(name="systemctl"),
+                opts.run,
+            )
+        scontrol = tools.get("scontrol")
+        if "host.slurm-gres" in checks and scontrol is not None and scontrol.path:
+            node = (facts.hostname or "").split(".")[0]
+            futures["slurm"] = pool.submit(_slurm_node, scontrol.path, node, opts.run)
+        smi = tools.get("nvidia-smi")
+        if "host.nvidia-smi" in checks and smi is not None and smi.path:
+            futures["smi"] = pool.submit(opts.run, [smi.path, "-L"], 10.0)
+        if opts.dcgm and tools.get("dcgmi") and tools["dcgmi"].path:
+            from .dcgm import run_diag
+
+            futures["dcgm"] = pool.submit(run_diag, tools["dcgmi"].path, opts.run)
+
+        facts.gpu = _read_gpus(root, opts, tools, want_nvlink="host.nvlink" in checks)
+
+        if "fm" in futures:
+            facts.fabric_manager = futures["fm"].result()
+        if "slurm" in futures:
+            facts.slurm = futures["slurm"].result()
+        if "smi" in futures:
+            result: CommandResult = futures["smi"].result()
+            info = tools["nvidia-smi"]
+            info.ran, info.exit_code = True, result.exit_code
+            text = (result.stdout + "\n" + result.stderr).strip()
+            info.output = "\n".join(text.splitlines()[:8])[:600]
+            info.error = result.error or (
+                None if result.exit_code == 0 else f"exited with {result.exit_code}"
+            )
+        if "dcgm" in futures:
+            facts.dcgm = futures["dcgm"].result()
+        elif opts.dcgm:
+            from .models import DcgmFacts
+
+            facts.dcgm = DcgmFacts(error="dcgmi not found on PATH")
+
+    if "host.apptainer-nv" in checks:
+        facts.apptainer_nvliblist = _nvliblist(root, tools.get("apptainer"))
+    python = tools.get("python3")
+    if python is not None and python.version:
+        facts.python_version = python.version
+    if opts.measure_bandwidth:
+        from .bandwidth import measure
+
+        facts.bandwidth = measure(facts.gpu.gpus)
+    facts.collect_seconds = round(time.perf_counter() - started, 3)
+    return facts
+
+
+def _nvliblist(root: Path, apptainer: ToolInfo | None) -> str | None:
+    """Apptainer's nvliblist.conf (what --nv binds), next to its install prefix or in /etc."""
+    candidates = ["/etc/apptainer/nvliblist.conf", "/usr/local/etc/apptainer/nvliblist.conf"]
+    if apptainer is not None and apptainer.path:
+        prefix = Path(apptainer.path).parent.parent
+        try:
+            relative = "/" + str(prefix.relative_to(root)).lstrip("./")
+        except ValueError:
+            relative = str(prefix)
+        candidates.insert(0, f"{relative.rstrip('/')}/etc/apptainer/nvliblist.conf")
+    for candidate in candidates:
+        if sysfs.under(root, candidate).is_file():
+            return candidate
+    return None
