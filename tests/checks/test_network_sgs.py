@@ -1,0 +1,239 @@
+"""network.sg-* and network.efa-single-az against moto: every rule and every group pair of
+every configured group is looked at, and zones are compared by id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+from aws_world import (
+    REGION,
+    allow,
+    by_resource,
+    denied,
+    make_sg,
+    make_subnet,
+    make_vpc,
+    new_facts,
+    run,
+    statuses,
+)
+from conftest import moto_env
+
+from hyperpod_preflight.checks.network import EFA_FAILURE
+from hyperpod_preflight.models import Severity
+from hyperpod_preflight.spec import ClusterSpec, InstanceGroup, VpcSettings
+
+MISSING_SG = "sg-0123456789abcdef0"
+
+
+@pytest.fixture(scope="module")
+def w() -> Iterator[SimpleNamespace]:
+    with moto_env():
+        ec2 = boto3.client("ec2", region_name=REGION)
+        vpc = make_vpc(ec2)
+        ns = SimpleNamespace(ec2=ec2, vpc=vpc)
+        ns.az1 = make_subnet(ec2, vpc, "10.0.0.0/20", zone_id="usw2-az1")
+        ns.az1b = make_subnet(ec2, vpc, "10.0.16.0/20", zone_id="usw2-az1")
+        ns.az2 = make_subnet(ec2, vpc, "10.0.32.0/20", zone_id="usw2-az2")
+        ns.other = make_sg(ec2, vpc, "other", self_ingress=False, self_egress=False)
+        ns.good = make_sg(ec2, vpc, "good")
+        # The self pair is not the first pair of its rule (the ParallelCluster false positive).
+        ns.multi = make_sg(ec2, vpc, "multi", other_pairs=[ns.other], open_egress=False)
+        ns.lacking = make_sg(ec2, vpc, "lacking", self_ingress=False, self_egress=False)
+        ns.ports = make_sg(ec2, vpc, "ports", self_ingress=False, self_egress=False)
+        for direction in ("ingress", "egress"):
+            allow(
+                ec2,
+                ns.ports,
+                direction,
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 0,
+                    "ToPort": 65535,
+                    "UserIdGroupPairs": [{"GroupId": ns.ports}],
+                },
+            )
+        ns.crowded = make_sg(ec2, vpc, "crowded")
+        allow(
+            ec2,
+            ns.crowded,
+            "ingress",
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "IpRanges": [{"CidrIp": f"10.9.{i}.0/24"} for i in range(56)],
+            },
+        )
+        ns.fsx_partial = make_sg(ec2, vpc, "fsx", self_ingress=False)
+        allow(
+            ec2,
+            ns.fsx_partial,
+            "ingress",
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 988,
+                "ToPort": 988,
+                "UserIdGroupPairs": [{"GroupId": ns.fsx_partial}],
+            },
+        )
+        ns.vpc_b = make_vpc(ec2, "10.1.0.0/16")
+        ns.foreign = make_sg(ec2, ns.vpc_b, "foreign")
+        yield ns
+
+
+@pytest.fixture
+def facts(w: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    return new_facts()
+
+
+def spec(
+    w: SimpleNamespace,
+    *sgs: str,
+    subnets: tuple[str, ...] | None = None,
+    groups: tuple[InstanceGroup, ...] | None = None,
+) -> ClusterSpec:
+    return ClusterSpec(
+        name="c",
+        instance_groups=groups
+        or (InstanceGroup(name="workers", instance_type="ml.p5.48xlarge", count=2),),
+        vpc_config=VpcSettings(subnets=subnets or (w.az1,), security_group_ids=sgs),
+    )
+
+
+def test_sg_exists(w: SimpleNamespace, facts: Any) -> None:
+    found = by_resource(run("network.sg-exists", spec(w, w.good, MISSING_SG, w.foreign), facts))
+    assert found[w.good].status.value == "PASS"
+    assert f"The security group '{MISSING_SG}' does not exist" in found[MISSING_SG].message
+    assert found[w.foreign].status.value == "FAIL"
+    assert "The security group does not belong to the VPC" in found[w.foreign].message
+    assert facts.calls["ec2:DescribeSecurityGroups"] == 1
+
+
+@pytest.mark.parametrize("check_id", ["network.sg-efa-self-ingress", "network.sg-efa-self-egress"])
+def test_efa_self_rules_every_group_every_pair(
+    w: SimpleNamespace, facts: Any, check_id: str
+) -> None:
+    findings = by_resource(
+        run(check_id, spec(w, w.good, w.multi, w.lacking, w.ports, MISSING_SG), facts)
+    )
+    assert {r: f.status.value for r, f in findings.items()} == {
+        w.good: "PASS",
+        w.multi: "PASS",
+        w.lacking: "FAIL",
+        w.ports: "FAIL",
+        MISSING_SG: "SKIP",
+    }
+    lacking = findings[w.lacking]
+    assert EFA_FAILURE in lacking.message
+    direction = "ingress" if check_id.endswith("ingress") else "egress"
+    assert lacking.remediation == (
+        f"aws ec2 authorize-security-group-{direction} --group-id {w.lacking} "
+        f"--ip-permissions 'IpProtocol=-1,UserIdGroupPairs=[{{GroupId={w.lacking}}}]'"
+    )
+    assert "tcp 0-65535" in findings[w.ports].message  # a port range does not count
+
+
+def test_two_groups_one_lacking_fails_only_that_one(w: SimpleNamespace, facts: Any) -> None:
+    found = statuses(run("network.sg-efa-self-ingress", spec(w, w.good, w.lacking), facts))
+    assert found == {w.good: "PASS", w.lacking: "FAIL"}
+
+
+def test_egress_open_only(w: SimpleNamespace, facts: Any) -> None:
+    found = statuses(run("network.sg-egress-open-only", spec(w, w.lacking, w.good, w.multi), facts))
+    assert found == {w.lacking: "WARN", w.good: "PASS", w.multi: "PASS"}
+
+
+def test_sg_count_runs_offline_and_per_vpc_config(w: SimpleNamespace) -> None:
+    six = tuple(f"sg-0{i:016x}" for i in range(6))
+    groups = (
+        InstanceGroup(name="workers", instance_type="ml.p5.48xlarge", count=1),
+        InstanceGroup(
+            name="login",
+            instance_type="ml.m5.xlarge",
+            count=1,
+            override_vpc=VpcSettings(subnets=(w.az1,), security_group_ids=six),
+        ),
+    )
+    found = statuses(run("network.sg-count", spec(w, w.good, groups=groups), None))
+    assert found == {"VpcConfig": "PASS", "InstanceGroups[login].OverrideVpcConfig": "FAIL"}
+    assert statuses(run("network.sg-count", ClusterSpec(name="c"), None)) == {"-": "SKIP"}
+
+
+def test_rule_count_near_limit_is_info(w: SimpleNamespace, facts: Any) -> None:
+    found = by_resource(run("network.sg-rule-count", spec(w, w.crowded, w.good), facts))
+    assert found[w.good].status.value == "PASS"
+    crowded = found[w.crowded]
+    assert crowded.status.value == "WARN" and crowded.severity is Severity.INFO
+    assert crowded.details["inbound"] == 57  # 56 CIDRs + the self pair
+
+
+def test_fsx_lustre_only_with_the_option(w: SimpleNamespace, facts: Any) -> None:
+    cfg = spec(w, w.good, w.fsx_partial)
+    assert statuses(run("network.sg-fsx-lustre", cfg, facts)) == {"-": "SKIP"}
+    found = by_resource(run("network.sg-fsx-lustre", cfg, facts, fsx=True))
+    assert found[w.good].status.value == "PASS"
+    partial = found[w.fsx_partial]
+    assert partial.status.value == "FAIL"
+    assert "ingress 1018, 1019, 1020, 1021, 1022, 1023" in partial.message
+    assert "egress" not in partial.message.split("within the group:")[1].split(";")[0]
+    assert "FromPort=1018,ToPort=1023" in partial.remediation
+
+
+def test_efa_single_az(w: SimpleNamespace, facts: Any) -> None:
+    groups = (
+        InstanceGroup(name="spread", instance_type="ml.p5.48xlarge", count=2),
+        InstanceGroup(name="cpu", instance_type="ml.m5.xlarge", count=2),
+        InstanceGroup(
+            name="pinned",
+            instance_type="ml.p5.48xlarge",
+            count=2,
+            override_vpc=VpcSettings(subnets=(w.az1, w.az1b), security_group_ids=(w.good,)),
+        ),
+    )
+    cfg = spec(w, w.good, subnets=(w.az1, w.az2), groups=groups)
+    found = by_resource(run("network.efa-single-az", cfg, facts))
+    assert found["spread"].status.value == "FAIL"
+    assert "usw2-az1" in found["spread"].message and "usw2-az2" in found["spread"].message
+    assert EFA_FAILURE in found["spread"].message
+    assert found["cpu"].status.value == "SKIP"
+    assert found["pinned"].status.value == "PASS"
+
+
+def test_efa_single_az_falls_back_to_the_plan_when_types_unreadable(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    denied("DescribeInstanceTypes").attach(facts.client("ec2"))
+    cfg = spec(w, w.good, subnets=(w.az1, w.az2))
+    # p5.48xlarge is in the built-in catalog: EFA is known without the API.
+    assert statuses(run("network.efa-single-az", cfg, facts)) == {"workers": "FAIL"}
+
+
+@pytest.mark.parametrize(
+    "check_id",
+    [
+        "network.sg-exists",
+        "network.sg-efa-self-ingress",
+        "network.sg-efa-self-egress",
+        "network.sg-egress-open-only",
+        "network.sg-rule-count",
+        "network.sg-fsx-lustre",
+    ],
+)
+def test_denied_is_unknown(w: SimpleNamespace, facts: Any, check_id: str) -> None:
+    denied("DescribeSecurityGroups").attach(facts.client("ec2"))
+    findings = run(check_id, spec(w, w.good), facts, fsx=True)
+    assert [f.status.value for f in findings] == ["UNKNOWN"]
+    assert "ec2:DescribeSecurityGroups" in findings[0].message
+
+
+def test_efa_single_az_denied_subnets_is_unknown(w: SimpleNamespace, facts: Any) -> None:
+    denied("DescribeSubnets").attach(facts.client("ec2"))
+    findings = run("network.efa-single-az", spec(w, w.good, subnets=(w.az1, w.az2)), facts)
+    assert [f.status.value for f in findings] == ["UNKNOWN"]
+    assert "ec2:DescribeSubnets" in findings[0].message
