@@ -58,6 +58,9 @@ class InstanceGroup(BaseModel):
     execution_role: str | None = None
     lifecycle_source_s3_uri: str | None = None
     lifecycle_on_create: str | None = None
+    lifecycle_on_init_complete: str | None = Field(
+        default=None, description="`LifeCycleConfig.OnInitComplete`: runs after AMI setup."
+    )
     threads_per_core: int | None = None
     ebs_volume_sizes_gb: tuple[int, ...] = ()
     override_vpc: VpcSettings | None = None
@@ -159,7 +162,9 @@ EKS_CLUSTER_ARN_RE = re.compile(
     r"cluster/(?P<name>[0-9A-Za-z][A-Za-z0-9_-]{0,99})",
     re.ASCII,
 )
-S3_URI_RE = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?P<key>/.*)?", re.ASCII)
+# Bucket names: today's rules are [a-z0-9.-]{3,63}; legacy us-east-1 buckets may also hold
+# capitals and underscores, so those are accepted too.
+S3_URI_RE = re.compile(r"s3://(?P<bucket>[A-Za-z0-9][A-Za-z0-9._-]{1,254})(?P<key>/.*)?", re.ASCII)
 ARN_PARTITION_RE = re.compile(r"arn:(aws(?:-[a-z]+)*):", re.ASCII)
 
 MAX_CONFIG_BYTES = 10 * 1024 * 1024
@@ -662,6 +667,7 @@ def _group(raw: dict[str, Any], json_path: str, restricted: bool) -> InstanceGro
         execution_role=raw.get("ExecutionRole"),
         lifecycle_source_s3_uri=lifecycle.get("SourceS3Uri"),
         lifecycle_on_create=lifecycle.get("OnCreate"),
+        lifecycle_on_init_complete=lifecycle.get("OnInitComplete"),
         threads_per_core=raw.get("ThreadsPerCore"),
         ebs_volume_sizes_gb=sizes,
         override_vpc=_vpc(raw.get("OverrideVpcConfig")),

@@ -166,11 +166,14 @@ def check_lifecycle_config(ctx: CheckContext) -> list[Outcome]:
 
 
 def _lifecycle_outcome(spec: ClusterSpec, group: InstanceGroup) -> Outcome:
+    # The API reference (API_ClusterLifeCycleConfig) asks for an S3 path starting with
+    # s3://sagemaker-; the bucket name itself is judged by config.lifecycle-bucket-name.
     path = f"{group.json_path}.LifeCycleConfig"
-    uri, on_create = group.lifecycle_source_s3_uri, group.lifecycle_on_create
+    uri = group.lifecycle_source_s3_uri
+    scripts = [s for s in (group.lifecycle_on_create, group.lifecycle_on_init_complete) if s]
     if group.restricted:
         return skipped(group.name, "restricted instance groups take no LifeCycleConfig")
-    if uri is None and on_create is None:
+    if uri is None and not scripts:
         if _from_flags(spec):
             return skipped(group.name, "no --lifecycle-uri given")
         return warned(
@@ -183,7 +186,7 @@ def _lifecycle_outcome(spec: ClusterSpec, group: InstanceGroup) -> Outcome:
     if uri is None:
         return failed(
             group.name,
-            f"LifeCycleConfig has OnCreate {on_create!r} but no SourceS3Uri",
+            f"LifeCycleConfig names {scripts[0]!r} but no SourceS3Uri to fetch it from",
             f'Add {path}.SourceS3Uri, e.g. "s3://sagemaker-<bucket>/lifecycle/".',
         )
     if not S3_URI_RE.fullmatch(uri):
@@ -193,27 +196,30 @@ def _lifecycle_outcome(spec: ClusterSpec, group: InstanceGroup) -> Outcome:
             f"Set {path}.SourceS3Uri to the S3 prefix holding the scripts, e.g. "
             '"s3://sagemaker-<bucket>/lifecycle/".',
         )
-    if on_create is None:
+    if not scripts:
         if _from_flags(spec):
             return passed(group.name, f"SourceS3Uri {uri} is well-formed (no OnCreate with flags)")
         return failed(
             group.name,
-            f"LifeCycleConfig has SourceS3Uri {uri} but no OnCreate script",
+            f"LifeCycleConfig has SourceS3Uri {uri} but names no script (OnCreate)",
             f'Add {path}.OnCreate naming the script under that prefix, e.g. "on_create.sh".',
         )
-    if "://" in on_create:
-        return failed(
-            group.name,
-            f"OnCreate {on_create!r} is a URI; it must be a file name under SourceS3Uri",
-            f'Set {path}.OnCreate to the script\'s name relative to {uri}, e.g. "on_create.sh".',
-        )
-    if on_create.startswith("/") or on_create != on_create.strip():
-        return warned(
-            group.name,
-            f"OnCreate {on_create!r} is not a plain relative file name",
-            f'Set {path}.OnCreate to the script\'s name relative to {uri}, e.g. "on_create.sh".',
-        )
-    return passed(group.name, f"lifecycle script {on_create} from {uri}")
+    for script in scripts:
+        if "://" in script:
+            return failed(
+                group.name,
+                f"script {script!r} is a URI; it must be a file name under SourceS3Uri",
+                f"Set {path}.OnCreate to the script's name relative to {uri}, "
+                'e.g. "on_create.sh".',
+            )
+        if script.startswith("/") or script != script.strip():
+            return warned(
+                group.name,
+                f"script {script!r} is not a plain relative file name",
+                f"Set {path}.OnCreate to the script's name relative to {uri}, "
+                'e.g. "on_create.sh".',
+            )
+    return passed(group.name, f"lifecycle script {', '.join(scripts)} from {uri}")
 
 
 # -- config.execution-role-arn ------------------------------------------------------------------
@@ -541,7 +547,7 @@ def check_efa_single_subnet_az(ctx: CheckContext) -> list[Outcome]:
             outcomes.append(skipped(group.name, "the instance type has no EFA"))
             continue
         if group.count <= 1:
-            outcomes.append(passed(group.name, "a single node: EFA spans no zones"))
+            outcomes.append(passed(group.name, "at most one node: EFA spans no zones"))
             continue
         where = (
             f"{group.json_path}.OverrideVpcConfig.Subnets" if group.override_vpc else

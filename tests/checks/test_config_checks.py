@@ -122,6 +122,8 @@ def test_lifecycle_config() -> None:
         group("uri-create", LifeCycleConfig={"SourceS3Uri": "s3://sagemaker-b/lc/",
                                              "OnCreate": "s3://sagemaker-b/lc/on_create.sh"}),
         group("none", LifeCycleConfig=None),
+        group("init-only", LifeCycleConfig={"SourceS3Uri": "s3://sagemaker-b/lc/",
+                                            "OnInitComplete": "after_ami.sh"}),
     )  # fmt: skip
     findings = run("config.lifecycle-config", spec)
     assert statuses(findings) == {
@@ -130,6 +132,7 @@ def test_lifecycle_config() -> None:
         "https": Status.FAIL,
         "uri-create": Status.FAIL,
         "none": Status.WARN,
+        "init-only": Status.PASS,
     }
     by = {f.resource: f for f in findings}
     assert "InstanceGroups[1].LifeCycleConfig.OnCreate" in by["no-create"].remediation
