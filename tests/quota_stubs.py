@@ -445,12 +445,14 @@ SLURM_CONFIG: dict[str, Any] = {
 
 
 def slurm_config(subnets: list[str], sgs: list[str], **changes: Any) -> dict[str, Any]:
-    """The standard 3-group Slurm config on ``subnets``/``sgs``; ``workers_count``,
+    """The standard 3-group Slurm config on ``subnets``/``sgs`` (no VpcConfig without
+    subnets); ``workers_count``,
     ``workers_spot``, ``ebs_gb`` and ``name`` adjust it."""
     import copy
 
     cfg = copy.deepcopy(SLURM_CONFIG)
-    cfg["VpcConfig"] = {"Subnets": list(subnets), "SecurityGroupIds": list(sgs)}
+    if subnets:
+        cfg["VpcConfig"] = {"Subnets": list(subnets), "SecurityGroupIds": list(sgs)}
     workers = cfg["InstanceGroups"][2]
     if "workers_count" in changes:
         workers["InstanceCount"] = changes["workers_count"]

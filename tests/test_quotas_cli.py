@@ -1,0 +1,171 @@
+"""`hp-preflight quotas` and `hp-preflight quotas request`: tables, exit codes, dry run vs
+--yes, case ids, --wait. Spec, plan and facts are handed in through the click context
+object (as a provisioning script would); input and could-not-run errors go through the
+real entry point."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import moto_env
+from quota_stubs import (
+    EC2_VPC_QUOTAS,
+    P5,
+    ServiceQuotasFake,
+    change,
+    create_existing_clusters,
+    default_account,
+    fresh_facts,
+    sagemaker_quotas,
+    slurm_config,
+)
+
+from hyperpod_preflight.cli import cli, main
+from hyperpod_preflight.plan import build_plan
+from hyperpod_preflight.spec import load_spec
+
+P5_QUOTA = f"{P5} for cluster usage"
+P5_CODE = "L-8762A75F"
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[None]:
+    import boto3
+
+    with moto_env():
+        create_existing_clusters(boto3.client("sagemaker", region_name="us-west-2"))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _lifted(_fail_closed_env: None, monkeypatch: pytest.MonkeyPatch, world: None) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+def invoke(
+    args: list[str], changes: dict[str, float | None] | None = None, **fake_kwargs: Any
+) -> tuple[int, str, ServiceQuotasFake]:
+    """Run `hp-preflight ARGS` with a Service Quotas fake; (exit code, output, fake)."""
+    spec = load_spec(slurm_config([], []))
+    spec = spec.model_copy(update={"source": "cluster.json"})
+    applied, defaults = sagemaker_quotas(applied=default_account(changes))
+    fake = ServiceQuotasFake(applied + EC2_VPC_QUOTAS, defaults, **fake_kwargs)
+    facts = fresh_facts()
+    fake.attach(facts)
+    result = CliRunner().invoke(
+        cli,
+        args,
+        obj={"spec": spec, "plan": build_plan(spec), "facts": facts},
+        standalone_mode=False,
+        catch_exceptions=False,
+    )
+    return int(result.return_value), result.output, fake
+
+
+def test_quotas_table_passes() -> None:
+    code, out, _ = invoke(["quotas"])
+    assert code == 0
+    assert "APPLIED VALUE" in out and "IN USE" in out and "THIS CONFIG NEEDS" in out
+    assert "DEFICIT" in out
+    row = next(line for line in out.splitlines() if line.startswith(P5_QUOTA))
+    assert row.split()[-5:] == [P5_CODE, "8", "3", "4", "0"]
+    assert "Advisory" in out and "quota(s) short" not in out
+
+
+def test_quotas_table_with_a_deficit_exits_1() -> None:
+    code, out, fake = invoke(["quotas"], {P5_QUOTA: 6})
+    assert code == 1
+    row = next(line for line in out.splitlines() if line.startswith(P5_QUOTA))
+    assert row.split()[-5:] == [P5_CODE, "6", "3", "4", "1"]
+    assert "1 quota(s) short" in out and "hp-preflight quotas request --config cluster.json" in out
+    assert fake.calls("RequestServiceQuotaIncrease") == 0
+    assert fake.calls("ListRequestedServiceQuotaChangeHistoryByQuota") == 0
+
+
+def test_quotas_json() -> None:
+    code, out, _ = invoke(["quotas", "--output", "json"], {P5_QUOTA: 6})
+    data = json.loads(out)
+    assert code == 1 and data["short"] == 1 and data["region"] == "us-west-2"
+    p5 = next(q for q in data["quotas"] if q["quota_name"] == P5_QUOTA)
+    assert (p5["current_value"], p5["in_use"], p5["needed"], p5["deficit"]) == (6, 3, 4, 1)
+    assert {f["check_id"] for f in data["advisory"]} == {
+        "quotas.network-interfaces",
+        "quotas.elastic-ips",
+        "quotas.ec2-vcpus",
+    }
+
+
+def test_request_without_yes_is_a_dry_run() -> None:
+    code, out, fake = invoke(["quotas", "request", "--headroom", "1"], {P5_QUOTA: 6})
+    assert code == 0
+    assert "dry run: nothing submitted" in out
+    assert "hp-preflight quotas request --config cluster.json --yes" in out
+    assert (
+        "aws service-quotas request-service-quota-increase --service-code sagemaker "
+        f"--quota-code {P5_CODE} --desired-value 8 --region us-west-2" in out
+    )
+    assert fake.calls("RequestServiceQuotaIncrease") == 0
+
+
+def test_request_with_yes_submits_and_prints_case_ids() -> None:
+    code, out, fake = invoke(["quotas", "request", "--yes"], {P5_QUOTA: 6})
+    assert code == 0
+    assert [s["DesiredValue"] for s in fake.submitted] == [7]
+    assert f"submitted: {P5_QUOTA} → 7: request req-0001, case case-0001, status PENDING" in out
+
+
+def test_request_wait_polls_to_approved() -> None:
+    code, out, fake = invoke(
+        ["quotas", "request", "--yes", "--wait", "--timeout", "5", "--poll", "0.01"],
+        {P5_QUOTA: 6},
+    )
+    assert code == 0 and "status APPROVED" in out
+    assert fake.calls("GetRequestedServiceQuotaChange") == 2
+
+
+def test_request_wait_timeout_exits_1() -> None:
+    code, out, _ = invoke(
+        ["quotas", "request", "--yes", "--wait", "--timeout", "0.05", "--poll", "0.01"],
+        {P5_QUOTA: 6},
+        progression=("PENDING",),
+    )
+    assert code == 1 and "timed out waiting" in out
+
+
+def test_request_never_duplicates_a_pending_one() -> None:
+    pending = change("r-9", "sagemaker", P5_CODE, P5_QUOTA, 12, "PENDING", case_id="c-9")
+    code, out, fake = invoke(["quotas", "request", "--yes"], {P5_QUOTA: 6}, history=[pending])
+    assert code == 0 and fake.calls("RequestServiceQuotaIncrease") == 0
+    assert "already-pending" in out and "request r-9, case c-9" in out
+
+
+# -- through the real entry point: exit codes 2 and 3, one line, no traceback -------------
+def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    captured = capsys.readouterr()
+    return int(info.value.code or 0), captured.err
+
+
+def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, err = _main(["quotas", "--config", str(tmp_path / "missing.json")], capsys)
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    code, err = _main(["quotas", "request", "--headroom", "-1"], capsys)
+    assert code == 2
+
+
+def test_unreachable_endpoint_exits_3(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from conftest import LOOPBACK_ENDPOINT
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", LOOPBACK_ENDPOINT)  # nothing listens there
+    config = tmp_path / "cluster.json"
+    config.write_text(json.dumps(slurm_config([], [])))
+    code, err = _main(["quotas", "request", "--config", str(config)], capsys)
+    assert code == 3 and "Traceback" not in err and "hp-preflight: error:" in err
