@@ -257,7 +257,7 @@ class TrainingPlans:
         # ``params`` is the serialized request; the JSON protocol puts the input in the body.
         name = json.loads(params["body"])["TrainingPlanName"]
         self.asked.append(name)
-        if name in self.plans:
+        if name in self.plans and name not in self.errors:
             meta = {"HTTPStatusCode": 200, "RequestId": "stub", "HTTPHeaders": {}}
             body = {**self.plans[name], "ResponseMetadata": meta}
             return _response(200, b"", {}), body
