@@ -321,7 +321,7 @@ def cli(ctx: click.Context, **params: Any) -> int:
 
     With no command, runs `check`:
 
-      hp-preflight --region us-west-2 --vpc vpc-0abc
+      hp-preflight --region us-west-2 --vpc vpc-0abc1234
 
       hp-preflight check --config cluster-config.json
 
@@ -359,7 +359,7 @@ def check_cmd(**params: Any) -> int:
 @click.option("--output-file", metavar="FILE")
 def plan_cmd(config: str, ip_headroom: int, output: str, output_file: str | None) -> int:
     """What CONFIG needs: instances, IPs per node and subnet, subnet sizes, ENIs (offline)."""
-    from .planner import build_plan
+    from .plan import build_plan
     from .render import render_plan
     from .spec import load_spec
 

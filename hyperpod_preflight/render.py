@@ -72,10 +72,19 @@ def _table(report: Report, *, color: bool) -> str:
     if report.account:
         head += f" · account {report.account}"
     out.append(head)
+    # Checks skipped as a whole (resource "-") are listed once at the end, by reason.
+    whole_skips: dict[str, list[str]] = {}
+    for f in report.results:
+        if f.status is Status.SKIP and f.resource == "-":
+            whole_skips.setdefault(f.message, []).append(f.check_id)
     for area, findings in _by_area(report.results).items():
         rows = [
-            [_status_label(f.status, color), f.check_id, f.resource, f.message] for f in findings
+            [_status_label(f.status, color), f.check_id, f.resource, f.message]
+            for f in findings
+            if not (f.status is Status.SKIP and f.resource == "-")
         ]
+        if not rows:
+            continue
         out.append("")
         out.append(f"[{area}]")
         out.append(
@@ -86,6 +95,9 @@ def _table(report: Report, *, color: bool) -> str:
                 maxcolwidths=[None, 34, 30, 70],
             )
         )
+    for reason, ids in whole_skips.items():
+        out.append("")
+        out.append(f"Skipped ({reason}): {', '.join(ids)}")
     fixes = _fixes(report.results)
     if fixes:
         out.append("")

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hyperpod_preflight.cli import main
+from hyperpod_preflight.registry import all_checks
 
 SLURM = EXAMPLES / "slurm-p5-cluster.json"
 EKS = EXAMPLES / "eks-p5-g5-cluster.json"
@@ -67,11 +68,11 @@ def test_binary_and_missing_files_exit_2(
 @pytest.mark.parametrize(
     ("args", "expect"),
     [
-        (["--vpc", "vpc-0abc", "--instance-group", "w=ml.p5.48xlargee:4"], "ml.p5.48xlarge"),
-        (["--vpc", "vpc-0abc", "--subnet", "subnet_123"], "--subnet"),
+        (["--vpc", "vpc-0abc1234", "--instance-group", "w=ml.p5.48xlargee:4"], "ml.p5.48xlarge"),
+        (["--vpc", "vpc-0abc1234", "--subnet", "subnet_123"], "--subnet"),
         (["--vpc", "not-a-vpc"], "--vpc"),
-        (["--vpc", "vpc-0abc", "--skip", "network.nope"], "network.nope"),
-        (["--vpc", "vpc-0abc", "--no-such-flag"], "no-such-flag"),
+        (["--vpc", "vpc-0abc1234", "--skip", "network.nope"], "network.nope"),
+        (["--vpc", "vpc-0abc1234", "--no-such-flag"], "no-such-flag"),
         (["--config", str(SLURM), "--subnet", "subnet-0123456789abcdef0"], "--config"),
         ([], "--vpc"),
     ],
@@ -98,7 +99,7 @@ def test_no_credentials_exits_3_and_suggests_offline(
 
 def test_unreachable_endpoint_exits_3_quickly(capsys: pytest.CaptureFixture[str]) -> None:
     # conftest points AWS_ENDPOINT_URL at a closed loopback port
-    code, _, err = run_cli(["--region", "us-west-2", "--vpc", "vpc-0abc"], capsys)
+    code, _, err = run_cli(["--region", "us-west-2", "--vpc", "vpc-0abc1234"], capsys)
     assert code == 3
     assert_one_line_error(err)
     assert "reach" in err
@@ -109,14 +110,14 @@ def test_no_region_exits_3(
 ) -> None:
     monkeypatch.delenv("AWS_REGION")
     monkeypatch.delenv("AWS_DEFAULT_REGION")
-    code, _, err = run_cli(["--vpc", "vpc-0abc"], capsys)
+    code, _, err = run_cli(["--vpc", "vpc-0abc1234"], capsys)
     assert code == 3
     assert_one_line_error(err)
     assert "--region" in err
 
 
 def test_malformed_region_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(["--region", "us_west_2", "--vpc", "vpc-0abc"], capsys)
+    code, _, err = run_cli(["--region", "us_west_2", "--vpc", "vpc-0abc1234"], capsys)
     assert code == 2
     assert_one_line_error(err)
 
@@ -127,10 +128,11 @@ def test_offline_check_of_the_example_runs_config_checks_only(
     code, out, _ = run_cli(["check", "--offline", "--config", str(SLURM), "-o", "json"], capsys)
     report = json.loads(out)
     assert code == report["summary"]["exit_code"]
-    areas = {r["area"] for r in report["results"] if r["status"] != "SKIP"}
-    assert areas == {"config"}
-    skipped = [r for r in report["results"] if r["area"] != "config"]
-    assert all(r["status"] == "SKIP" and "offline" in r["message"] for r in skipped)
+    offline_capable = {c.check_id for c in all_checks() if not c.info.needs_aws}
+    ran = {r["check_id"] for r in report["results"] if r["status"] != "SKIP"}
+    assert "config.schema" in ran and ran <= offline_capable
+    needs_aws = [r for r in report["results"] if r["check_id"] not in offline_capable]
+    assert needs_aws and all(r["status"] == "SKIP" and "offline" in r["message"] for r in needs_aws)
 
 
 def test_output_file_and_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,4 +24,6 @@ def test_default_endpoint_is_loopback_and_refused() -> None:
 def test_connections_off_loopback_are_refused() -> None:
     with pytest.raises(Exception) as info:
         socket.create_connection(("169.254.169.254", 80), timeout=1)
-    assert "169.254.169.254" in str(info.value) or "SocketConnectBlocked" in type(info.value).__name__
+    assert (
+        "169.254.169.254" in str(info.value) or "SocketConnectBlocked" in type(info.value).__name__
+    )

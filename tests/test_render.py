@@ -54,8 +54,8 @@ def sample_report() -> Report:
             area="config",
             status=Status.SKIP,
             severity=Severity.HIGH,
-            resource="-",
-            message="no instance groups",
+            resource="workers",
+            message="one subnet",
         ),
     ]
     return Report(
@@ -86,6 +86,23 @@ def test_table_groups_by_area_shows_fixes_and_the_ignore_hint() -> None:
     assert "--ignore network.sg-efa-self-ingress" in text
     assert "\033[" not in text
     assert text.rstrip().splitlines()[-1].startswith("FAILED: 1 PASS, 1 FAIL, 1 WARN")
+
+
+def test_table_lists_checks_skipped_as_a_whole_once() -> None:
+    report = sample_report()
+    report.results.append(
+        Finding(
+            check_id="quotas.ec2-vcpus",
+            area="quotas",
+            status=Status.SKIP,
+            severity=Severity.INFO,
+            resource="-",
+            message="needs AWS access",
+        )
+    )
+    text = render_report(report, "table")
+    assert "Skipped (needs AWS access): quotas.ec2-vcpus" in text
+    assert "SKIP      quotas.ec2-vcpus" not in text
 
 
 def test_table_is_coloured_only_when_asked() -> None:
