@@ -87,6 +87,8 @@ def request_cmd(ctx: click.Context, /, **params: Any) -> int:
     Never submits while a request for the same quota is open; prints each request and
     support-case id.
     """
+    if params["wait"] and not params["yes"]:
+        raise click.UsageError("--wait follows submitted requests: add --yes", ctx=ctx)
     merged = _merge(ctx, (ctx.obj or {}).get("quotas_params", {}), params)
     spec, plan, facts = _inputs(ctx, merged)
     return request_quotas(

@@ -157,6 +157,8 @@ def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     code, err = _main(["quotas", "request", "--headroom", "-1"], capsys)
     assert code == 2
+    code, err = _main(["quotas", "request", "--wait"], capsys)
+    assert code == 2 and "--yes" in err
 
 
 def test_unreachable_endpoint_exits_3(
