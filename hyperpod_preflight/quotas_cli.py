@@ -137,21 +137,12 @@ def _inputs(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any, Any]:
 
 
 def _plan(spec: Any, facts: Any, ip_headroom: int) -> Any:
-    """The plan, with EC2's own figures for the config's instance types when readable
-    (ENIs depend on them), else the built-in catalog's."""
-    from .catalog import from_ec2_description
-    from .facts import FactUnavailable
-    from .plan import build_plan
+    """The plan, sized with EC2's own instance-type figures when readable (the same
+    planning as `hp-preflight check`)."""
+    from .preflight import _plan_with_live_types
 
-    names = tuple(dict.fromkeys(t for g in spec.instance_groups for t in g.ec2_types))
-    live = None
-    if names:
-        try:
-            described = facts.instance_types(names)
-            live = {name: from_ec2_description(d) for name, d in described.items()}
-        except FactUnavailable:
-            live = None
-    return build_plan(spec, ip_headroom=ip_headroom, instance_types=live)
+    plan, _notes = _plan_with_live_types(spec, facts, ip_headroom)
+    return plan
 
 
 # -- `quotas` -------------------------------------------------------------------------------
