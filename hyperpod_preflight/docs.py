@@ -1,0 +1,65 @@
+"""The check reference (`docs/checks.md`), generated from the registry so that ids, titles
+and severities in the docs can never drift from the code.
+
+Regenerate with: python -m hyperpod_preflight.docs > docs/checks.md
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from .registry import all_checks
+
+EXIT_CODES = """| code | meaning |
+|---|---|
+| 0 | nothing at or above the `--fail-on` level |
+| 1 | findings at or above the `--fail-on` level |
+| 2 | bad usage or input (one line on stderr says what and where) |
+| 3 | could not run: no credentials, endpoint unreachable, no region |
+"""
+
+
+def checks_reference() -> str:
+    """Markdown reference of every check: one heading per id (the `docs_url` anchors)."""
+    out = [
+        "# Check reference",
+        "",
+        "Generated from the registry by `python -m hyperpod_preflight.docs`; do not edit by",
+        "hand. Check ids are a public interface: they never change once released, so they",
+        "are safe in `--skip`, `--ignore` and CI configuration.",
+        "",
+        "Statuses: `PASS`, `FAIL`, `WARN`, `SKIP` (not applicable, with the reason) and",
+        "`UNKNOWN` (could not tell, with the reason: a missing IAM action, throttling that",
+        "outlasted the retries, an absent API). A check never reports `FAIL` because it could",
+        "not read something.",
+        "",
+        "Exit codes:",
+        "",
+        EXIT_CODES,
+    ]
+    for kind in ("cluster", "host"):
+        checks = all_checks(kind)
+        areas: dict[str, list[str]] = {}
+        for check in checks:
+            info = check.info
+            doc = inspect.getdoc(check.fn) or ""
+            lines = [
+                f"#### `{info.check_id}`",
+                "",
+                f"{info.title}. Severity: **{info.severity.value}**. "
+                f"Needs AWS access: {'yes' if info.needs_aws else 'no'}.",
+            ]
+            if doc:
+                lines += ["", doc]
+            areas.setdefault(info.area, []).append("\n".join(lines))
+        out.append(f"## {'Account pre-flight' if kind == 'cluster' else 'Host'} checks")
+        out.append("")
+        for area, sections in areas.items():
+            out.append(f"### Area `{area}`")
+            out.append("")
+            out.extend(section + "\n" for section in sections)
+    return "\n".join(line for line in out).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(checks_reference(), end="")
