@@ -171,3 +171,25 @@ def test_unreachable_endpoint_exits_3(
     config.write_text(json.dumps(slurm_config([], [])))
     code, err = _main(["quotas", "request", "--config", str(config)], capsys)
     assert code == 3 and "Traceback" not in err and "hp-preflight: error:" in err
+
+
+def test_config_file_is_loaded_and_planned(tmp_path: Path) -> None:
+    config = tmp_path / "cluster.json"
+    config.write_text(json.dumps(slurm_config([], [], workers_count=5)))
+    applied, defaults = sagemaker_quotas(applied=default_account())
+    fake = ServiceQuotasFake(applied + EC2_VPC_QUOTAS, defaults)
+    facts = fresh_facts()
+    fake.attach(facts)
+    result = CliRunner().invoke(
+        cli,
+        ["quotas", "request", "--config", str(config)],
+        obj={"facts": facts},
+        standalone_mode=False,
+        catch_exceptions=False,
+    )
+    assert result.return_value == 0
+    row = next(line for line in result.output.splitlines() if line.startswith(P5_QUOTA))
+    # code, current, in use, needs, desired, action
+    assert row[len(P5_QUOTA) :].split()[:6] == [P5_CODE, "8", "3", "5", "8", "sufficient"]
+    assert f"--config {config} --yes" not in result.output  # 8 covers 3 + 5: nothing to submit
+    assert "dry run: nothing to submit" in result.output
