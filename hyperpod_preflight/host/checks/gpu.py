@@ -158,19 +158,19 @@ def driver_version(ctx: CheckContext) -> list[Outcome]:
         ok = version_at_least(version, minimum)
     except ValueError:
         return [unknown("driver", f"could not compare driver version {version!r}")]
-    cuda = f", CUDA {host.gpu.cuda_driver_version}" if host.gpu.cuda_driver_version else ""
+    cuda = f" (CUDA {host.gpu.cuda_driver_version})" if host.gpu.cuda_driver_version else ""
     if not ok:
         return [
             judged(
                 req,
                 "driver",
-                f"driver {version}{cuda} is older than {minimum}",
+                f"driver {version} is older than {minimum}{cuda}",
                 DRIVER_INSTALL,
                 version=version,
                 minimum=minimum,
             )
         ]
-    return [passed("driver", f"driver {version}{cuda} (>= {minimum})", version=version)]
+    return [passed("driver", f"driver {version} (>= {minimum}){cuda}", version=version)]
 
 
 @check(

@@ -1,0 +1,291 @@
+"""Readers of the node: /proc and /sys trees, NVML through a fake pynvml, nvidia-smi's CSV,
+XML and NVLink output from the real captures, tool versions, HyperPod's resource config and
+the metadata service (faked on loopback)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from host_fixture_trees import (
+    Node,
+    build_tree,
+    capture,
+    command_output,
+    nvml_from_capture,
+    resource_config,
+    tool,
+)
+
+from hyperpod_preflight.host import sysfs
+from hyperpod_preflight.host.commands import (
+    TOOLS,
+    parse_version,
+    probe_tool,
+    version_at_least,
+)
+from hyperpod_preflight.host.instance_types import (
+    expectation,
+    imds_instance_type,
+    read_resource_config,
+)
+from hyperpod_preflight.host.nvml import normalize_bus_id, read_nvml
+from hyperpod_preflight.host.nvsmi import (
+    parse_nvlink_status,
+    parse_query_csv,
+    parse_query_xml,
+    read_nvidia_smi,
+)
+
+# --------------------------------------------------------------------- NVML (fake pynvml)
+
+
+def test_nvml_reads_the_h100_capture_with_not_supported_fields() -> None:
+    fake = nvml_from_capture("h100")
+    facts = read_nvml(fake)
+    assert facts.source == "nvml"
+    assert facts.driver_version == "580.159.04"
+    assert facts.cuda_driver_version == "13.0"
+    (gpu,) = facts.gpus
+    assert gpu.name == "NVIDIA H100 80GB HBM3"
+    assert gpu.pci_bus_id == "0000:00:06.0"
+    assert gpu.label == "gpu0 (0000:00:06.0)"
+    assert gpu.compute_capability == "9.0"
+    assert gpu.memory_total_mib == 81559  # what nvidia-smi shows for the same card
+    assert (gpu.pcie_gen_current, gpu.pcie_width_current) == (5, 16)
+    assert gpu.persistence_mode is True and gpu.ecc_enabled is True and gpu.mig_enabled is False
+    assert gpu.remap_pending is False and gpu.remap_failure is False
+    # Not supported on this single-GPU VM: recorded as such, never as an error.
+    assert gpu.retired_pages_pending is None and "retired_pages_pending" in gpu.not_supported
+    assert gpu.nvlink_active is None and "nvlink_active" in gpu.not_supported
+    assert "fabric_state" in gpu.not_supported
+    assert gpu.errors == {}
+    assert fake.shutdown
+
+
+def test_nvml_reads_all_nvlinks_and_fabric_of_the_h200_pair() -> None:
+    facts = read_nvml(nvml_from_capture("h200x2"))
+    assert [g.pci_bus_id for g in facts.gpus] == ["0000:00:06.0", "0000:00:07.0"]
+    for gpu in facts.gpus:
+        assert gpu.nvlink_active == [True] * 18
+        assert gpu.fabric_state == "completed" and gpu.fabric_status_ok is True
+        assert gpu.memory_total_mib == 143771
+
+
+def test_nvml_that_cannot_start_says_why() -> None:
+    facts = read_nvml(nvml_from_capture("h100", init_error=9))
+    assert facts.source == "none" and "Driver Not Loaded" in (facts.error or "")
+    denied = read_nvml(nvml_from_capture("h100", init_error=4))
+    assert denied.permission_denied
+
+
+def test_bus_ids_are_normalised() -> None:
+    assert normalize_bus_id(b"00000000:00:1E.0") == "0000:00:1e.0"
+    assert normalize_bus_id("0000:3b:00.0") == "0000:3b:00.0"
+    assert normalize_bus_id("[N/A]") is None
+
+
+# --------------------------------------------------------------------- nvidia-smi captures
+
+
+def test_csv_capture_with_header_and_units() -> None:
+    facts = parse_query_csv(command_output("h100", "nvsmi_csv.txt"))
+    (gpu,) = facts.gpus
+    assert facts.driver_version == "580.159.04"
+    assert gpu.name == "NVIDIA H100 80GB HBM3"
+    assert gpu.compute_capability == "9.0"
+    assert gpu.memory_total_mib == 81559
+    assert (gpu.pcie_gen_current, gpu.pcie_gen_max, gpu.pcie_width_max) == (5, 5, 16)
+    assert gpu.persistence_mode is True and gpu.ecc_enabled is True and gpu.mig_enabled is False
+    assert "retired_pages_pending" in gpu.not_supported  # "[N/A]"
+    assert "remap_pending" in gpu.errors  # the CSV query cannot tell
+
+
+def test_csv_without_header_uses_the_query_order() -> None:
+    fields = ("index", "name", "memory.total", "persistence_mode")
+    facts = parse_query_csv(
+        "0, NVIDIA H200, 143771, Disabled\n1, NVIDIA H200, 143771, Enabled\n", fields
+    )
+    assert [g.persistence_mode for g in facts.gpus] == [False, True]
+
+
+def test_xml_capture_gives_remap_ecc_and_fabric() -> None:
+    facts = parse_query_xml(capture("h200x2", "nvsmi_q.xml"))
+    assert facts.source == "nvidia-smi-xml"
+    assert facts.cuda_driver_version == "13.0"
+    assert len(facts.gpus) == 2
+    gpu = facts.gpus[1]
+    assert gpu.pci_bus_id == "0000:00:07.0"
+    assert gpu.memory_total_mib == 143771
+    assert gpu.remap_pending is False and gpu.remap_failure is False
+    assert gpu.ecc_uncorrected_volatile == 0 and gpu.ecc_uncorrected_aggregate == 0
+    assert gpu.fabric_state == "completed" and gpu.fabric_status_ok is True
+    assert (gpu.pcie_width_current, gpu.pcie_width_max) == (16, 16)
+    h100 = parse_query_xml(capture("h100", "nvsmi_q.xml")).gpus[0]
+    assert "fabric_state" in h100.not_supported
+
+
+def test_nvlink_status_capture() -> None:
+    links = parse_nvlink_status(command_output("h200x2", "nvlink_status.txt"))
+    assert sorted(links) == [0, 1] and all(len(v) == 18 and all(v) for v in links.values())
+    down = parse_nvlink_status(
+        "GPU 0: NVIDIA H200 (UUID: x)\n\t Link 0: 26.562 GB/s\n\t Link 1: <inactive>\n"
+    )
+    assert down == {0: [True, False]}
+
+
+def test_nvidia_smi_falls_back_to_xml_when_the_csv_query_is_refused() -> None:
+    from hyperpod_preflight.host.commands import CommandResult
+
+    def run(argv: list[str]) -> CommandResult:
+        if any(a.startswith("--query-gpu") for a in argv):
+            return CommandResult(
+                argv, 2, 'Field "ecc.mode.pending" is not a valid field to query.', ""
+            )
+        return CommandResult(argv, 0, capture("h100", "nvsmi_q.xml"), "")
+
+    facts = read_nvidia_smi("nvidia-smi", run)
+    assert facts.source == "nvidia-smi-xml" and facts.gpus[0].name == "NVIDIA H100 80GB HBM3"
+
+
+# --------------------------------------------------------------------- /proc and /sys
+
+
+def test_tree_readers(tmp_path: Path) -> None:
+    root = build_tree(tmp_path, Node(gpus=2, efa=4, cores=48, threads_per_core=2, memlock="65536"))
+    cpu = sysfs.cpu_info(root)
+    assert (cpu.logical_cpus, cpu.physical_cores) == (96, 48)
+    assert cpu.hypervisor is True and cpu.virtualization_flag is None
+    assert sysfs.meminfo(root)["MemTotal"] == 128 * 2**30
+    devices = sysfs.pci_devices(root) or []
+    gpus = [d for d in devices if d.is_nvidia_gpu]
+    efa = [d for d in devices if d.is_efa]
+    assert [g.address for g in gpus] == ["0000:00:06.0", "0000:00:07.0"]
+    assert gpus[0].driver == "nvidia" and gpus[0].iommu_group == 10
+    assert len(efa) == 4  # the ENA card (same vendor, 0xec20) is not counted
+    assert sysfs.iommu_group_members(root, 10) == ["0000:00:06.0"]
+    assert sysfs.memlock(root) is not None and sysfs.memlock(root).soft == 65536  # type: ignore[union-attr]
+    assert sysfs.cgroup(root).version == 2
+    assert sysfs.kernel_release(root) == "6.8.0-1015-aws"
+    assert sysfs.os_release(root)["VERSION_ID"] == "22.04"
+    assert sysfs.user(root).groups == ["docker", "kvm", "libvirt", "ubuntu"]
+    assert sysfs.uverbs_devices(root) == ["uverbs0", "uverbs1", "uverbs2", "uverbs3"]
+
+
+def test_unreadable_files_give_none_not_errors(tmp_path: Path) -> None:
+    assert sysfs.memlock(tmp_path) is None
+    assert sysfs.modules(tmp_path) is None
+    assert sysfs.cpu_info(tmp_path).logical_cpus is None
+    assert sysfs.cgroup(tmp_path).version is None
+    assert sysfs.pci_devices(tmp_path) is None
+
+
+def test_cgroup_v1_hybrid_is_not_v2(tmp_path: Path) -> None:
+    assert sysfs.cgroup(build_tree(tmp_path, Node(cgroup_v2=False))).version == 1
+
+
+# --------------------------------------------------------------------- tools
+
+
+@pytest.mark.parametrize(
+    ("text", "version"),
+    [
+        ("gcc (Ubuntu 13.2.0-23ubuntu4) 13.2.0", "13.2.0"),
+        ("containerd github.com/containerd/containerd v1.6.8 9cd3357", "1.6.8"),
+        ("Version: 3.19", "3.19"),
+        ("apptainer version 1.3.4-1.el8", "1.3.4"),
+        ("no digits here", None),
+    ],
+)
+def test_version_parsing(text: str, version: str | None) -> None:
+    assert parse_version(text) == version
+
+
+def test_version_comparison() -> None:
+    assert version_at_least("580.159.04", "535")
+    assert not version_at_least("470.256.02", "535")
+    assert version_at_least("6.8.0-1015-aws", "5.15")
+    assert not version_at_least("5.4.0-1103-aws", "5.15")
+
+
+def test_probe_runs_the_tool_in_the_tree(tmp_path: Path) -> None:
+    tool(tmp_path, "cmake", "cmake version 3.16.3")
+    info = probe_tool(TOOLS["cmake"], tmp_path, want_version=True)
+    assert info.found and info.version == "3.16.3"
+    missing = probe_tool(TOOLS["criu"], tmp_path, want_version=True)
+    assert not missing.found and missing.error is None
+
+
+# --------------------------------------------------------------------- instance type
+
+
+def test_resource_config_names_this_nodes_type(tmp_path: Path) -> None:
+    root = build_tree(tmp_path)
+    resource_config(root, "ml.p5.48xlarge")
+    found = read_resource_config(root, "ip-10-1-2-3")
+    assert found is not None and found.instance_type == "ml.p5.48xlarge"
+    assert found.group == "workers" and found.cluster_name == "ml-cluster"
+    assert read_resource_config(tmp_path / "nowhere", None) is None
+
+
+def test_expectations_of_known_types() -> None:
+    p5 = expectation("ml.p5.48xlarge")
+    assert p5 is not None and (p5.gpus, p5.efa_devices, p5.nvswitch) == (8, 32, True)
+    p5en = expectation("p5en.48xlarge")
+    assert p5en is not None and p5en.efa_devices == 16
+    trn = expectation("ml.trn1.32xlarge")
+    assert trn is not None and trn.gpus == 0 and trn.accelerator == "neuron"
+    assert expectation("ml.zz9.huge") is None
+
+
+class _Imds(BaseHTTPRequestHandler):
+    hits: ClassVar[list[str]] = []
+
+    def do_PUT(self) -> None:
+        self.hits.append(f"PUT {self.path}")
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"token-123")
+
+    def do_GET(self) -> None:
+        self.hits.append(f"GET {self.path} {self.headers.get('X-aws-ec2-metadata-token')}")
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"p5.48xlarge")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_imds() -> Iterator[str]:
+    _Imds.hits = []
+    server = HTTPServer(("127.0.0.1", 0), _Imds)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_imds_v2_token_then_instance_type(fake_imds: str) -> None:
+    assert imds_instance_type(fake_imds) == "p5.48xlarge"
+    assert _Imds.hits == ["PUT /latest/api/token", "GET /latest/meta-data/instance-type token-123"]
+
+
+def test_imds_only_with_the_flag(tmp_path: Path, fake_imds: str) -> None:
+    from hyperpod_preflight.host import run_host_preflight
+
+    root = str(build_tree(tmp_path))
+    report = run_host_preflight(root=root, imds_url=fake_imds, nvml=None)
+    assert _Imds.hits == [] and report.facts["instance_type"] is None
+    report = run_host_preflight(root=root, imds=True, imds_url=fake_imds, nvml=None)
+    assert report.facts["instance_type"] == "p5.48xlarge"
+    assert report.facts["instance_type_source"] == "instance metadata"
+
+
+def test_imds_silence_is_not_an_error() -> None:
+    assert imds_instance_type("http://127.0.0.1:9", timeout=0.5) is None
