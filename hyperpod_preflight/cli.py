@@ -316,7 +316,7 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.version_option(__version__, "--version", prog_name="hp-preflight")
 @check_options
 @click.pass_context
-def cli(ctx: click.Context, **params: Any) -> int:
+def cli(ctx: click.Context, /, **params: Any) -> int:
     """Find what would make a SageMaker HyperPod cluster fail, before you create it.
 
     With no command, runs `check`:

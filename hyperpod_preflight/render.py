@@ -106,9 +106,9 @@ def _table(report: Report, *, color: bool) -> str:
             out.append(f"- {f.check_id} [{f.resource}]: {f.remediation}")
     failing = [f.check_id for f in report.results if f.status is Status.FAIL]
     if failing:
-        ids = ",".join(dict.fromkeys(failing))
+        ignore_ids = ",".join(dict.fromkeys(failing))
         out.append("")
-        out.append(f"To accept these failures and go on (not recommended): --ignore {ids}")
+        out.append(f"To accept these failures and go on (not recommended): --ignore {ignore_ids}")
     out.append("")
     out.append(summary_line(report))
     return "\n".join(out) + "\n"
