@@ -9,6 +9,7 @@ Every canned success body is validated against botocore's output shape first.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import threading
@@ -213,6 +214,7 @@ def ec2_error(code: str, status: int = 400, message: str = "injected") -> Any:
     return _response(status, body, {"Content-Type": "text/xml;charset=UTF-8"})
 
 
+@functools.cache
 def _shape(service: str, operation: str) -> Any:
     model = botocore.session.get_session().get_service_model(service)
     return model.operation_model(operation).output_shape
@@ -349,14 +351,24 @@ def training_plan_body(
 
 
 # -- running checks -----------------------------------------------------------------------
+_LOADER: list[Any] = []
+
+
 def new_facts() -> Any:
-    """A fresh :class:`AwsFacts` (empty memo and call counter) on a moto-backed session.
-    Call inside a test whose ``AWS_ENDPOINT_URL`` is lifted (see ``facts`` fixtures)."""
+    """A fresh :class:`AwsFacts` (new session, empty memo and call counter) on moto. Call
+    inside a test whose ``AWS_ENDPOINT_URL`` is lifted (see the ``facts`` fixtures).
+
+    Sessions share one botocore data loader, so the large service models (SageMaker's is
+    megabytes of JSON) are parsed once per test run rather than once per test."""
     import boto3
 
     from hyperpod_preflight.facts import AwsFacts
 
-    return AwsFacts(boto3.Session(region_name=REGION))
+    core = botocore.session.Session()
+    if not _LOADER:
+        _LOADER.append(core.get_component("data_loader"))
+    core.register_component("data_loader", _LOADER[0])
+    return AwsFacts(boto3.Session(botocore_session=core, region_name=REGION))
 
 
 def run(check_id: str, spec: Any, facts: Any, plan: Any = None, **options: Any) -> list[Any]:
