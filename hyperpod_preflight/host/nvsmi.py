@@ -100,6 +100,8 @@ def parse_query_csv(text: str, fields: tuple[str, ...] = QUERY_FIELDS) -> GpuFac
         columns, data = list(fields), rows
     facts = GpuFacts(source="nvidia-smi")
     for position, row in enumerate(data):
+        if len(row) < len(columns):
+            continue  # not a row of this query (a warning line, or another format)
         values = {col: row[i].strip() for i, col in enumerate(columns) if i < len(row)}
         try:
             index = int(values.get("index", position))
