@@ -138,7 +138,7 @@ def test_group_alone_under_click_runner(tmp_path: Path) -> None:
 def test_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = gpu_tree(tmp_path)
     target = tmp_path / "reports" / "node-a.json"
-    code, out, err = run_main(
+    _, out, err = run_main(
         ["host", "--root", str(root), "-o", "json", "--output-file", str(target)], capsys
     )
     assert json.loads(target.read_text())["kind"] == "host"
@@ -169,7 +169,7 @@ def test_inventory_yaml_from_the_tree(tmp_path: Path, capsys: pytest.CaptureFixt
         "\n".join(
             [
                 'case "$*" in',
-                "  *--query-gpu*) echo 'Field \"ecc.mode.pending\" is not a valid field.'; exit 2;;",
+                "  *--query-gpu*) echo 'Field \"ecc.mode.pending\" is not valid.'; exit 2;;",
                 f"  *) cat '{tmp_path}/q.xml';;",
                 "esac",
             ]
@@ -197,7 +197,7 @@ def test_inventory_yaml_from_the_tree(tmp_path: Path, capsys: pytest.CaptureFixt
     }
     passthrough = doc["passthrough"]
     assert passthrough["vfio_pci_ids"] == "10de:2330"
-    assert "intel_iommu=on iommu=pt vfio-pci.ids=10de:2330" == passthrough["kernel_cmdline"]
+    assert passthrough["kernel_cmdline"] == "intel_iommu=on iommu=pt vfio-pci.ids=10de:2330"
     assert passthrough["devices"][1]["libvirt_hostdev"] == [
         "<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' "
         "bus='0x00' slot='0x07' function='0x0'/></source></hostdev>"
