@@ -24,7 +24,7 @@ from .errors import CannotRunError, InputError, PreflightError
 
 if TYPE_CHECKING:
     from .models import Finding, Outcome, Report, Severity, Status, Summary
-    from .plan import ClusterPlan
+    from .planner import ClusterPlan
     from .spec import ClusterSpec
 
 _LAZY_MODELS = ("Finding", "Outcome", "Report", "Severity", "Status", "Summary")
@@ -37,7 +37,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(models, name)
     if name in ("ClusterSpec", "ClusterPlan"):
-        from . import plan as _plan
+        from . import planner as _plan
         from . import spec as _spec
 
         return getattr(_spec if name == "ClusterSpec" else _plan, name)
@@ -54,7 +54,7 @@ def load_spec(source: str | Path | dict[str, Any]) -> ClusterSpec:
 
 def plan(spec: ClusterSpec, *, ip_headroom: int = 1, instance_types: Any = None) -> ClusterPlan:
     """What ``spec`` needs: instances, IPs per node and per subnet, subnet prefixes, ENIs."""
-    from .plan import build_plan
+    from .planner import build_plan
 
     result: ClusterPlan = build_plan(spec, ip_headroom=ip_headroom, instance_types=instance_types)
     return result

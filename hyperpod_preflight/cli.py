@@ -359,7 +359,7 @@ def check_cmd(**params: Any) -> int:
 @click.option("--output-file", metavar="FILE")
 def plan_cmd(config: str, ip_headroom: int, output: str, output_file: str | None) -> int:
     """What CONFIG needs: instances, IPs per node and subnet, subnet sizes, ENIs (offline)."""
-    from .plan import build_plan
+    from .planner import build_plan
     from .render import render_plan
     from .spec import load_spec
 

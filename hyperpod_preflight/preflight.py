@@ -78,7 +78,7 @@ def run_cluster_preflight(
 def _plan_with_live_types(spec: ClusterSpec, facts: Any, ip_headroom: int) -> tuple[Any, list[str]]:
     """Plan with EC2's own instance-type figures when AWS is reachable, else the catalog."""
     from .catalog import from_ec2_description
-    from .plan import build_plan
+    from .planner import build_plan
 
     notes: list[str] = []
     live = None

@@ -193,7 +193,7 @@ def _junit(report: Report) -> str:
 
 
 def render_plan(plan: Any, fmt: str) -> str:
-    """A :class:`~hyperpod_preflight.plan.ClusterPlan` as tables or JSON."""
+    """A :class:`~hyperpod_preflight.planner.ClusterPlan` as tables or JSON."""
     if fmt == "json":
         return str(plan.model_dump_json(indent=2)) + "\n"
     if fmt not in ("table", "markdown"):

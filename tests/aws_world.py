@@ -376,7 +376,7 @@ def run(check_id: str, spec: Any, facts: Any, plan: Any = None, **options: Any) 
     and return its findings. The plan defaults to ``build_plan(spec)``."""
     import hyperpod_preflight.checks.capacity
     import hyperpod_preflight.checks.network  # noqa: F401  (registers the checks)
-    from hyperpod_preflight.plan import build_plan
+    from hyperpod_preflight.planner import build_plan
     from hyperpod_preflight.registry import get
     from hyperpod_preflight.runner import CheckContext, run_one
 

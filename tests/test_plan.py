@@ -8,7 +8,7 @@ from hp_configs import SG, SUBNET_A, SUBNET_B, SUBNET_C, cluster, group
 
 from hyperpod_preflight.catalog import InstanceTypeInfo, lookup
 from hyperpod_preflight.errors import InputError
-from hyperpod_preflight.plan import (
+from hyperpod_preflight.planner import (
     ClusterPlan,
     build_plan,
     ips_per_node,

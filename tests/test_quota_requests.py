@@ -20,7 +20,7 @@ from quota_stubs import (
     slurm_config,
 )
 
-from hyperpod_preflight.plan import build_plan
+from hyperpod_preflight.planner import build_plan
 from hyperpod_preflight.quota_requests import plan_quota_requests, submit_quota_requests
 from hyperpod_preflight.spec import load_spec
 

@@ -26,7 +26,7 @@ from quota_stubs import (
 )
 
 from hyperpod_preflight.cli import cli, main
-from hyperpod_preflight.plan import build_plan
+from hyperpod_preflight.planner import build_plan
 from hyperpod_preflight.spec import load_spec
 
 P5_QUOTA = f"{P5} for cluster usage"

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hyperpod_preflight.errors import InputError
-from hyperpod_preflight.plan import build_plan
+from hyperpod_preflight.planner import build_plan
 from hyperpod_preflight.spec import ClusterSpec, create_cluster_shape, load_spec
 
 FUZZ = settings(

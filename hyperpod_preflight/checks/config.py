@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from ..catalog import InstanceTypeInfo, lookup
 from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
-from ..plan import ClusterPlan, build_plan
+from ..planner import ClusterPlan, build_plan
 from ..registry import check
 from ..runner import CheckContext
 from ..spec import (

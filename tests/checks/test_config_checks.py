@@ -12,7 +12,7 @@ import hyperpod_preflight.checks.config  # noqa: F401  (registers the checks)
 from hyperpod_preflight import registry
 from hyperpod_preflight.catalog import InstanceTypeInfo
 from hyperpod_preflight.models import Finding, Severity, Status
-from hyperpod_preflight.plan import build_plan
+from hyperpod_preflight.planner import build_plan
 from hyperpod_preflight.runner import CheckContext, run_one
 from hyperpod_preflight.spec import ClusterSpec, InstanceGroup, load_spec, spec_from_flags
 

@@ -23,7 +23,7 @@ from aws_world import (
 )
 from conftest import moto_env
 
-from hyperpod_preflight.plan import build_plan
+from hyperpod_preflight.planner import build_plan
 from hyperpod_preflight.runner import CheckContext, Selection, build_report
 from hyperpod_preflight.spec import load_spec
 

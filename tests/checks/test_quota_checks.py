@@ -26,7 +26,7 @@ from quota_stubs import (
 
 import hyperpod_preflight.checks.quotas  # noqa: F401  (registers the checks)
 from hyperpod_preflight.models import Severity, Status
-from hyperpod_preflight.plan import build_plan
+from hyperpod_preflight.planner import build_plan
 from hyperpod_preflight.registry import get
 from hyperpod_preflight.runner import CheckContext, run_one
 from hyperpod_preflight.spec import load_spec
