@@ -60,3 +60,10 @@ def moto_env() -> Iterator[None]:
     finally:
         if saved is not None:
             os.environ["AWS_ENDPOINT_URL"] = saved
+
+
+@pytest.fixture
+def lifted_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lift the loopback default endpoint for one test that runs inside a module-scoped
+    ``moto_env()`` (the autouse fixture above restores it before every test)."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
