@@ -99,6 +99,9 @@ def run_host_preflight(
         "expectation": expect.model_dump() if expect else None,
         **facts.summary(),
     }
-    return build_report(
+    report = build_report(
         "host", ctx, selection, target=facts.hostname or "localhost", facts_summary=summary
     )
+    # The run's time is mostly reading the node: count it, not only the judging.
+    report.duration_s = round(report.duration_s + (facts.collect_seconds or 0.0), 3)
+    return report

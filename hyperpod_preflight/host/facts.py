@@ -90,7 +90,7 @@ def _fabric_manager(
         service.detail = service.detail or "no systemd and /proc unreadable"
         return service
     service.state = "active" if running else "not-running"
-    service.source = "process list (/proc/*/comm)"
+    service.source = "the process list; no systemd" if not systemctl.path else "the process list"
     return service
 
 

@@ -63,8 +63,8 @@ class GpuInfo(BaseModel):
         if field in self.not_supported:
             return True, f"{field} is not supported on {self.label}"
         if field in self.errors:
-            return False, f"{field} could not be read on {self.label}: {self.errors[field]}"
-        return False, f"{field} is not reported by {source} on {self.label}"
+            return False, f"{field} unknown on {self.label}: {self.errors[field]}"
+        return False, f"{field} unknown on {self.label}: not reported by {source}"
 
 
 class GpuFacts(BaseModel):

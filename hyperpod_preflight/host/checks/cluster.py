@@ -98,7 +98,7 @@ def efa_devices(ctx: CheckContext) -> list[Outcome]:
                 "efa",
                 f"{len(found)} EFA device(s) on the PCI bus, {label}",
                 "EFA interfaces are attached when the instance launches: check the "
-                f"launch/instance group settings; on HyperPod, {REPLACE_NODE}",
+                f"launch/instance group settings; {REPLACE_NODE}",
                 found=len(found),
                 expected=want,
                 addresses=[d.address for d in found],
@@ -232,14 +232,14 @@ def fabric_manager(ctx: CheckContext) -> list[Outcome]:
         detail = f" ({service.detail})" if service and service.detail else ""
         out.append(unknown("nvidia-fabricmanager", f"could not tell whether it runs{detail}"))
     elif service.state == "active":
-        out.append(passed("nvidia-fabricmanager", f"active ({service.source}); {reason}"))
+        out.append(passed("nvidia-fabricmanager", f"active (from {service.source}); {reason}"))
     else:
         out.append(
             judged(
                 req,
                 "nvidia-fabricmanager",
-                f"{service.state} ({service.source}), "
-                f"but {reason}: GPUs cannot talk over NVLink without it",
+                f"nvidia-fabricmanager is {service.state.replace('-', ' ')} (from "
+                f"{service.source}), but {reason}: GPUs cannot talk over NVLink without it",
                 fix,
                 state=service.state,
             )

@@ -158,7 +158,7 @@ def driver_version(ctx: CheckContext) -> list[Outcome]:
         ok = version_at_least(version, minimum)
     except ValueError:
         return [unknown("driver", f"could not compare driver version {version!r}")]
-    cuda = f" (CUDA {host.gpu.cuda_driver_version})" if host.gpu.cuda_driver_version else ""
+    cuda = f"; CUDA {host.gpu.cuda_driver_version}" if host.gpu.cuda_driver_version else ""
     if not ok:
         return [
             judged(
