@@ -67,3 +67,63 @@ def lifted_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     """Lift the loopback default endpoint for one test that runs inside a module-scoped
     ``moto_env()`` (the autouse fixture above restores it before every test)."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+# -- least privilege: record every AWS action the project's own code calls ------------------
+# Clients created from inside hyperpod_preflight get a botocore ``before-call`` handler that
+# records the IAM action; at the end of the run every recorded action must be granted by
+# policies/ (see tests/test_least_privilege.py, which also checks the other direction).
+RECORDED_ACTIONS: set[str] = set()
+_PACKAGE_DIR = str(REPO / "hyperpod_preflight")
+
+
+def _record_action(model: object, **_: object) -> None:
+    service = model.service_model  # type: ignore[attr-defined]
+    prefix = service.signing_name or service.endpoint_prefix
+    RECORDED_ACTIONS.add(f"{prefix}:{model.name}")  # type: ignore[attr-defined]
+
+
+def _install_recorder() -> None:
+    import sys
+
+    import botocore.session
+
+    original = botocore.session.Session.create_client
+    if getattr(original, "_hp_recording", False):
+        return
+
+    def create_client(self: object, *args: object, **kwargs: object) -> object:
+        client = original(self, *args, **kwargs)  # type: ignore[arg-type]
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+                client.meta.events.register("before-call", _record_action)
+                break
+            frame = frame.f_back  # type: ignore[assignment]
+        return client
+
+    create_client._hp_recording = True  # type: ignore[attr-defined]
+    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+
+
+_install_recorder()
+
+
+def policy_actions(*names: str) -> set[str]:
+    import json
+
+    actions: set[str] = set()
+    for name in names:
+        doc = json.loads((REPO / "policies" / f"{name}.json").read_text())
+        for statement in doc["Statement"]:
+            listed = statement["Action"]
+            actions.update([listed] if isinstance(listed, str) else listed)
+    return actions
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    granted = policy_actions("hp-preflight-readonly", "hp-preflight-quota-requests")
+    missing = sorted(RECORDED_ACTIONS - granted)
+    if missing:
+        print(f"\nleast privilege: the code called actions no policy grants: {missing}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
