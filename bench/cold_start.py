@@ -34,12 +34,23 @@ def main() -> None:
     baseline = median_runtime([sys.executable, "-c", "pass"], runs)
     help_s = median_runtime([*cli, "--help"], runs)
     plan_s = median_runtime([*cli, "plan", str(EXAMPLE)], runs)
-    boto = subprocess.run(
-        [sys.executable, "-c", "import sys, hyperpod_preflight.cli as c;"
-         "c.cli.main(['--help'], standalone_mode=False);"
-         "print('boto3' in sys.modules, 'botocore' in sys.modules, 'pydantic' in sys.modules)"],
-        capture_output=True, text=True, check=True, cwd=REPO,
-    ).stdout.strip().splitlines()[-1]
+    boto = (
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys, hyperpod_preflight.cli as c;"
+                "c.cli.main(['--help'], standalone_mode=False);"
+                "print('boto3' in sys.modules, 'botocore' in sys.modules, 'pydantic' in sys.modules)",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     print(f"runs per command: {runs} (median wall time, fresh interpreter each)")
     print(f"python -c pass        : {baseline * 1000:7.1f} ms")
     print(f"hp-preflight --help   : {help_s * 1000:7.1f} ms")
