@@ -41,7 +41,7 @@ def main() -> None:
                 "-c",
                 "import sys, hyperpod_preflight.cli as c;"
                 "c.cli.main(['--help'], standalone_mode=False);"
-                "print('boto3' in sys.modules, 'botocore' in sys.modules, 'pydantic' in sys.modules)",
+                "print(*(m in sys.modules for m in ('boto3', 'botocore', 'pydantic')))",
             ],
             capture_output=True,
             text=True,
