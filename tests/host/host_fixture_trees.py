@@ -228,7 +228,7 @@ def nvml_from_capture(node: str, **kwargs: Any) -> FakeNvml:
 
 def eight_gpu_dump(node: str = "h200x2") -> dict[str, Any]:
     """An 8-GPU NVML dump made by repeating the captured GPU with fresh PCI addresses."""
-    dump = json.loads(capture(node, "nvml.json"))
+    dump: dict[str, Any] = json.loads(capture(node, "nvml.json"))
     template = dump["gpus"][0]
     dump["gpus"] = []
     for i in range(8):

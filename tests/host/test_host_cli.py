@@ -324,3 +324,18 @@ def test_aggregate_bad_input_exits_2(
     assert code == 2 and expect in err and len(err.strip().splitlines()) == 1
     code, _, err = run_main(["host", "aggregate", str(tmp_path / "none")], capsys)
     assert code == 2 and "no such file or folder" in err
+
+
+def test_aggregate_reads_the_report_written_on_the_real_h100(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The JSON `hp-preflight host --instance-type ml.p5.48xlarge -o json` wrote on the H100
+    node, next to a healthy eight-GPU node: the H100 comes first, named with its findings."""
+    real = Path(__file__).resolve().parent / "fixtures" / "h100" / "hp_preflight_host_p5.json"
+    healthy = _report(tmp_path, "node-a", eight_gpu_dump())
+    code, out, _ = run_main(["host", "aggregate", str(real), str(healthy)], capsys)
+    assert code == 1
+    first = out.splitlines()[2]
+    assert first.startswith("vm ") and "3 FAIL" in first
+    assert "1 GPUs (others have up to 8)" in first
+    assert "driver" not in first.split("GPUs (others")[1]  # same driver: no outlier
