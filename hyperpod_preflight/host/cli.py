@@ -155,6 +155,7 @@ def _color(output_file: str | None) -> bool:
 def host(ctx: click.Context, /, **params: Any) -> None:
     """Check this GPU node against a requirement profile.
 
+    \b
       hp-preflight host --instance-type ml.p5.48xlarge
 
       hp-preflight host --profile checkpoint --measure-bandwidth
