@@ -157,9 +157,7 @@ def host(ctx: click.Context, /, **params: Any) -> None:
 
     \b
       hp-preflight host --instance-type ml.p5.48xlarge
-
       hp-preflight host --profile checkpoint --measure-bandwidth
-
       hp-preflight host --output json --output-file /fsx/preflight/$(hostname).json
 
     Read-only; needs no root and no network (the metadata service only with --imds).
