@@ -25,6 +25,7 @@ from .errors import CannotRunError, InputError, PreflightError
 if TYPE_CHECKING:
     from .models import Finding, Outcome, Report, Severity, Status, Summary
     from .planner import ClusterPlan
+    from .quota_requests import QuotaRequestPlan, QuotaRequestResult
     from .spec import ClusterSpec
 
 _LAZY_MODELS = ("Finding", "Outcome", "Report", "Severity", "Status", "Summary")
@@ -36,6 +37,10 @@ def __getattr__(name: str) -> Any:
         from . import models
 
         return getattr(models, name)
+    if name in ("QuotaRequestPlan", "QuotaRequestResult"):
+        from . import quota_requests
+
+        return getattr(quota_requests, name)
     if name in ("ClusterSpec", "ClusterPlan"):
         from . import planner as _plan
         from . import spec as _spec
@@ -91,6 +96,44 @@ def run_preflight(
     )
 
 
+def plan_quota_requests(
+    spec: ClusterSpec,
+    *,
+    session: Any = None,
+    facts: Any = None,
+    headroom: int = 0,
+    ip_headroom: int = 1,
+) -> list[QuotaRequestPlan]:
+    """The quota increases ``spec`` needs (read-only): per quota the current value, what
+    existing HyperPod clusters use, the desired value and whether a request is already open.
+    """
+    from .preflight import connect, plan_with_live_types
+    from .quota_requests import plan_quota_requests as _plan_requests
+
+    facts = facts if facts is not None else connect(session)
+    cluster_plan, _ = plan_with_live_types(spec, facts, ip_headroom)
+    return _plan_requests(spec, cluster_plan, facts, headroom=headroom)
+
+
+def submit_quota_requests(
+    plans: list[QuotaRequestPlan],
+    *,
+    session: Any = None,
+    facts: Any = None,
+    wait: bool = False,
+    timeout_s: float = 900,
+    poll_s: float = 15,
+) -> list[QuotaRequestResult]:
+    """Submit the planned increases (the only call that changes the account). Never submits
+    while a request for the same quota is open; with ``wait``, polls until each is resolved
+    or ``timeout_s`` passes."""
+    from .preflight import connect
+    from .quota_requests import submit_quota_requests as _submit
+
+    facts = facts if facts is not None else connect(session)
+    return _submit(plans, facts, wait=wait, timeout_s=timeout_s, poll_s=poll_s)
+
+
 __all__ = [
     "CannotRunError",
     "ClusterPlan",
@@ -99,6 +142,8 @@ __all__ = [
     "InputError",
     "Outcome",
     "PreflightError",
+    "QuotaRequestPlan",
+    "QuotaRequestResult",
     "Report",
     "Severity",
     "Status",
@@ -106,5 +151,7 @@ __all__ = [
     "__version__",
     "load_spec",
     "plan",
+    "plan_quota_requests",
     "run_preflight",
+    "submit_quota_requests",
 ]

@@ -52,18 +52,15 @@ def run_cluster_preflight(
     select_checks("cluster", selection)  # bad ids are bad input: exit 2 before any AWS call
 
     if not offline and facts is None:
-        from .facts import AwsFacts
-
-        facts = AwsFacts(
+        facts = connect(
             session,
             profile=profile,
             region=region,
             retry_mode=retry_mode,
             max_attempts=max_attempts,
         )
-        facts.verify_identity()
 
-    plan, notes = _plan_with_live_types(spec, facts, ip_headroom)
+    plan, notes = plan_with_live_types(spec, facts, ip_headroom)
     ctx = CheckContext(spec=spec, plan=plan, facts=facts, options=dict(options or {}))
     ctx.options.setdefault("ip_headroom", ip_headroom)
     return build_report(
@@ -75,7 +72,26 @@ def run_cluster_preflight(
     )
 
 
-def _plan_with_live_types(spec: ClusterSpec, facts: Any, ip_headroom: int) -> tuple[Any, list[str]]:
+def connect(
+    session: Any = None,
+    *,
+    profile: str | None = None,
+    region: str | None = None,
+    retry_mode: str = "standard",
+    max_attempts: int = 10,
+) -> Any:
+    """An :class:`~hyperpod_preflight.facts.AwsFacts` for one run, its identity verified
+    (``CannotRunError`` when there are no credentials or the endpoint cannot be reached)."""
+    from .facts import AwsFacts
+
+    facts = AwsFacts(
+        session, profile=profile, region=region, retry_mode=retry_mode, max_attempts=max_attempts
+    )
+    facts.verify_identity()
+    return facts
+
+
+def plan_with_live_types(spec: ClusterSpec, facts: Any, ip_headroom: int) -> tuple[Any, list[str]]:
     """Plan with EC2's own instance-type figures when AWS is reachable, else the catalog."""
     from .catalog import from_ec2_description
     from .planner import build_plan

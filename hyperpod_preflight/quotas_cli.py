@@ -139,9 +139,9 @@ def _inputs(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any, Any]:
 def _plan(spec: Any, facts: Any, ip_headroom: int) -> Any:
     """The plan, sized with EC2's own instance-type figures when readable (the same
     planning as `hp-preflight check`)."""
-    from .preflight import _plan_with_live_types
+    from .preflight import plan_with_live_types
 
-    plan, _notes = _plan_with_live_types(spec, facts, ip_headroom)
+    plan, _notes = plan_with_live_types(spec, facts, ip_headroom)
     return plan
 
 

@@ -44,3 +44,50 @@ def test_no_credentials_raise_cannot_run(monkeypatch: pytest.MonkeyPatch) -> Non
     spec = hp.load_spec(EXAMPLES / "slurm-p5-cluster.json")
     with pytest.raises(hp.CannotRunError):
         hp.run_preflight(spec)
+
+
+def test_quota_request_api_plans_submits_once_and_sees_the_open_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import boto3
+    from aws_world import healthy_network
+    from conftest import moto_env
+    from quota_stubs import (
+        EC2_VPC_QUOTAS,
+        ServiceQuotasFake,
+        default_account,
+        fresh_facts,
+        sagemaker_quotas,
+        slurm_config,
+    )
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with moto_env():
+        net = healthy_network(boto3.client("ec2", region_name="us-west-2"))
+        applied, defaults = sagemaker_quotas(
+            applied=default_account({"ml.p5.48xlarge for cluster usage": 2})
+        )
+        fake = ServiceQuotasFake(applied=[*applied, *EC2_VPC_QUOTAS], defaults=defaults)
+        facts = fresh_facts()
+        fake.attach(facts)
+        spec = hp.load_spec(slurm_config([net.subnets["a"]], [net.sgs["efa"]]))
+
+        plans = hp.plan_quota_requests(spec, facts=facts)
+        p5 = next(p for p in plans if p.quota_name == "ml.p5.48xlarge for cluster usage")
+        assert p5.action == "submit" and p5.desired_value == 4
+        results = hp.submit_quota_requests(plans, facts=facts)
+        submitted = [r for r in results if r.action == "submitted"]
+        assert [r.quota_name for r in submitted] == [p5.quota_name]
+        assert submitted[0].request_id
+
+        again = hp.plan_quota_requests(spec, facts=fresh_facts_with(fake))
+        p5_again = next(p for p in again if p.quota_name == p5.quota_name)
+        assert p5_again.action == "already-pending"
+
+
+def fresh_facts_with(fake: object) -> object:
+    from quota_stubs import fresh_facts
+
+    facts = fresh_facts()
+    fake.attach(facts)  # type: ignore[attr-defined]
+    return facts
