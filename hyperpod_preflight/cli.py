@@ -66,7 +66,7 @@ class PreflightGroup(click.Group):
                 formatter.write_dl(rows)
 
 
-def _split_ids(values: Sequence[str]) -> list[str]:
+def split_ids(values: Sequence[str]) -> list[str]:
     return [part.strip() for v in values for part in v.split(",") if part.strip()]
 
 
@@ -246,8 +246,8 @@ def emit(text: str, output_file: str | None, *, summary: str = "") -> None:
                 fh.write(text)
         except OSError as exc:
             raise InputError(f"--output-file {output_file}: {exc.strerror or exc}") from exc
-        if summary:
-            click.echo(f"{summary} → {output_file}")
+        if summary:  # stdout stays free for pipes; the summary is a diagnostic
+            click.echo(f"{summary} → {output_file}", err=True)
         return
     click.echo(text, nl=False)
 
@@ -277,9 +277,9 @@ def run_check_command(params: dict[str, Any]) -> int:
         spec,
         profile=params["profile"],
         region=params["region"],
-        only=_split_ids(params["only"]),
-        skip=_split_ids(params["skip"]),
-        ignore=_split_ids(params["ignore"]),
+        only=split_ids(params["only"]),
+        skip=split_ids(params["skip"]),
+        ignore=split_ids(params["ignore"]),
         fail_on=params["fail_on"],
         offline=params["offline"],
         ip_headroom=params["ip_headroom"],

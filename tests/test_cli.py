@@ -137,12 +137,12 @@ def test_offline_check_of_the_example_runs_config_checks_only(
 
 def test_output_file_and_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "out" / "report.xml"
-    _, out, _ = run_cli(
+    _, out, err = run_cli(
         ["check", "--offline", "--config", str(SLURM), "-o", "junit", "--output-file", str(target)],
         capsys,
     )
     assert target.read_text().startswith("<?xml")
-    assert str(target) in out
+    assert str(target) in err and out == ""
 
 
 def test_plan_prints_ips_per_node_and_prefix(capsys: pytest.CaptureFixture[str]) -> None:

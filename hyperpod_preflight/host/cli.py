@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import click
 
+from ..cli import emit, split_ids, use_color
 from ..errors import PreflightError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,36 +44,6 @@ def _guarded(fn: F) -> F:
             raise click.exceptions.Exit(3) from None
 
     return cast(F, wrapper)
-
-
-def _split(values: Sequence[str]) -> list[str]:
-    return [p.strip() for v in values for p in v.split(",") if p.strip()]
-
-
-def _write(text: str, output_file: str | None, summary: str) -> None:
-    if not output_file:
-        click.echo(text, nl=False)
-        return
-    from ..errors import InputError
-
-    try:
-        folder = os.path.dirname(output_file)
-        if folder:
-            os.makedirs(folder, exist_ok=True)
-        with open(output_file, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise InputError(f"--output-file {output_file}: {exc.strerror or exc}") from exc
-    click.echo(f"{summary} → {output_file}", err=True)
-
-
-def _color(output_file: str | None) -> bool:
-    return (
-        output_file is None
-        and "NO_COLOR" not in os.environ
-        and sys.stdout.isatty()
-        and os.environ.get("TERM") != "dumb"
-    )
 
 
 @click.group(
@@ -178,13 +148,13 @@ def host(ctx: click.Context, /, **params: Any) -> None:
         dcgm=params["dcgm"],
         imds=params["imds"],
         root=params["root"],
-        only=_split(params["only"]),
-        skip=_split(params["skip"]),
-        ignore=_split(params["ignore"]),
+        only=split_ids(params["only"]),
+        skip=split_ids(params["skip"]),
+        ignore=split_ids(params["ignore"]),
         fail_on=params["fail_on"],
     )
-    text = render_report(report, params["output"], color=_color(params["output_file"]))
-    _write(text, params["output_file"], summary_line(report))
+    text = render_report(report, params["output"], color=use_color(params["output_file"]))
+    emit(text, params["output_file"], summary=summary_line(report))
     ctx.exit(report.summary.exit_code)
 
 
@@ -254,7 +224,7 @@ def inventory(ctx: click.Context, output_file: str | None, root: str) -> None:
     facts = collect_host_facts(bare, CollectOptions(root=root))
     found = build_inventory(facts)
     text = inventory_yaml(found, facts.cpu.vendor, __version__)
-    _write(text, output_file, f"{len(found.gpus)} GPU(s) listed")
+    emit(text, output_file, summary=f"{len(found.gpus)} GPU(s) listed")
     if not found.gpus:
         why = f" ({facts.gpu.error})" if facts.gpu.error else ""
         click.echo(f"hp-preflight: no NVIDIA GPU found on this host{why}", err=True)
@@ -292,5 +262,5 @@ def aggregate(
 
     view = build_fleet_view(load_reports(list(reports)))
     text = render_fleet_view(view, output, all_checks=all_checks)
-    _write(text, output_file, f"{len(view.nodes)} nodes")
+    emit(text, output_file, summary=f"{len(view.nodes)} nodes")
     ctx.exit(view.exit_code)
