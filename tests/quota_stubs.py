@@ -303,21 +303,12 @@ class ServiceQuotasFake:
         return error("NoSuchResourceException", f"no request {request_id}")
 
 
-_SHARED_BOTOCORE: list[Any] = []
-
-
 def fresh_facts() -> Any:
-    """A fresh :class:`AwsFacts` (empty memo and call counter) whose boto3 session shares
-    one botocore session, so service models are parsed once per test run (a new botocore
-    session re-reads the EC2 model: ~0.2 s per facts). Clients, their event handlers and
-    the memo stay per facts. Call where ``AWS_ENDPOINT_URL`` is lifted."""
-    import boto3
+    """A fresh :class:`AwsFacts` (empty memo and call counter); see ``aws_world.new_facts``.
+    Call where ``AWS_ENDPOINT_URL`` is lifted."""
+    from aws_world import new_facts
 
-    from hyperpod_preflight.facts import AwsFacts
-
-    if not _SHARED_BOTOCORE:
-        _SHARED_BOTOCORE.append(botocore.session.get_session())
-    return AwsFacts(boto3.Session(botocore_session=_SHARED_BOTOCORE[0], region_name=REGION))
+    return new_facts()
 
 
 # -- a standard account for quota tests ----------------------------------------------------
