@@ -86,39 +86,64 @@ def expectation(instance_type: str) -> Expectation | None:
     )
 
 
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _dicts(value: object) -> list[dict[str, object]]:
+    """The objects of a JSON list; anything else (a number, a string, null) gives none."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def read_resource_config(root: Path, hostname: str | None) -> ResourceConfigFacts | None:
     """This node's group and instance type from HyperPod's resource config; None when the
-    file is absent (not a HyperPod node)."""
+    file is absent (not a HyperPod node). A file of any other shape is reported in
+    ``error``, never raised."""
     path = sysfs.under(root, RESOURCE_CONFIG)
-    if not path.exists():
+    try:
+        path.stat()
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, PermissionError):
+            reason += " (needs root, or read access to /opt/ml/config)"
+        return ResourceConfigFacts(path=RESOURCE_CONFIG, found=True, error=f"unreadable: {reason}")
     facts = ResourceConfigFacts(path=RESOURCE_CONFIG, found=True)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except PermissionError as exc:
+        facts.error = f"unreadable: {exc.strerror or exc} (needs root)"
+        return facts
     except (OSError, ValueError) as exc:
         facts.error = f"unreadable: {exc}"
+        return facts
+    except RecursionError:
+        facts.error = "unreadable: JSON nested too deeply"
         return facts
     if not isinstance(data, dict):
         facts.error = "not a JSON object"
         return facts
     cluster = data.get("ClusterConfig")
     if isinstance(cluster, dict):
-        facts.cluster_name = cluster.get("ClusterName")
-    groups = [g for g in data.get("InstanceGroups") or [] if isinstance(g, dict)]
+        facts.cluster_name = _text_or_none(cluster.get("ClusterName"))
+    groups = _dicts(data.get("InstanceGroups"))
     addresses = sysfs.local_ipv4_addresses(root)
     host_ip = None
     if hostname and hostname.startswith("ip-"):
         host_ip = hostname.split(".")[0][3:].replace("-", ".")
     for group in groups:
-        for instance in group.get("Instances") or []:
-            if not isinstance(instance, dict):
-                continue
-            ip = instance.get("CustomerIpAddress")
+        for instance in _dicts(group.get("Instances")):
+            ip = _text_or_none(instance.get("CustomerIpAddress"))
             if ip and (ip in addresses or ip == host_ip):
-                facts.group = group.get("Name") or group.get("InstanceGroupName")
-                facts.instance_type = group.get("InstanceType")
+                facts.group = _text_or_none(group.get("Name")) or _text_or_none(
+                    group.get("InstanceGroupName")
+                )
+                facts.instance_type = _text_or_none(group.get("InstanceType"))
+                if facts.instance_type is None:
+                    facts.error = "this node's group has no InstanceType string"
                 return facts
-    types = {g.get("InstanceType") for g in groups if g.get("InstanceType")}
+    types = {t for g in groups if (t := _text_or_none(g.get("InstanceType")))}
     if len(types) == 1:
         facts.instance_type = types.pop()
     elif not groups:

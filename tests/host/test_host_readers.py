@@ -19,6 +19,7 @@ from host_fixture_trees import (
     nvml_from_capture,
     resource_config,
     tool,
+    write,
 )
 
 from hyperpod_preflight.host import sysfs
@@ -230,6 +231,43 @@ def test_resource_config_names_this_nodes_type(tmp_path: Path) -> None:
     assert found is not None and found.instance_type == "ml.p5.48xlarge"
     assert found.group == "workers" and found.cluster_name == "ml-cluster"
     assert read_resource_config(tmp_path / "nowhere", None) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"InstanceGroups": 5}',
+        '{"InstanceGroups": [{"InstanceType": 5, "Instances": 3}]}',
+        '{"InstanceGroups": [{"InstanceType": ["ml.p5.48xlarge"]}, '
+        '{"InstanceType": "ml.p5.48xlarge", "Instances": [{"CustomerIpAddress": ["10.1.2.3"]}]}]}',
+        '{"ClusterConfig": {"ClusterName": 7}, "InstanceGroups": "abc"}',
+        "[" * 100_000 + "]" * 100_000,
+        "not json",
+    ],
+)
+def test_resource_config_of_any_shape_is_an_error_not_an_exception(
+    tmp_path: Path, text: str
+) -> None:
+    root = build_tree(tmp_path)
+    write(root, "/opt/ml/config/resource_config.json", text)
+    found = read_resource_config(root, "ip-10-1-2-3")
+    assert found is not None and found.found
+    assert found.instance_type is None or isinstance(found.instance_type, str)
+    assert found.cluster_name is None or isinstance(found.cluster_name, str)
+    assert found.error or found.instance_type
+
+
+def test_resource_config_that_is_not_utf8_is_named_in_the_finding(tmp_path: Path) -> None:
+    from hyperpod_preflight.host import run_host_preflight
+
+    root = build_tree(tmp_path)
+    target = root / "opt/ml/config/resource_config.json"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"\xff\xfe{")
+    report = run_host_preflight(root=str(root), nvml=None, only=["host.gpu-count"])
+    (finding,) = report.results
+    assert finding.status.value == "UNKNOWN"
+    assert "resource_config.json: unreadable" in finding.message
 
 
 def test_expectations_of_known_types() -> None:

@@ -9,7 +9,16 @@ from ...models import Outcome, Severity, passed, skipped, unknown, warned
 from ...registry import check
 from ...runner import CheckContext
 from ..models import HostFacts
-from ._common import GB, REPLACE_NODE, expectation, facts, judged, not_in_profile, requirement
+from ._common import (
+    GB,
+    REPLACE_NODE,
+    expectation,
+    facts,
+    judged,
+    not_in_profile,
+    requirement,
+    unknown_type_reason,
+)
 
 EFA_INSTALL = (
     "install the EFA driver: curl -O https://efa-installer.amazonaws.com/"
@@ -53,13 +62,7 @@ def _count_threshold(
     expect = expectation(ctx)
     if threshold == "instance-type":
         if expect is None:
-            why = (
-                f"instance type {host.instance_type} is not in hp-preflight's table"
-                if host.instance_type
-                else "the instance type is unknown (no "
-                "--instance-type, no /opt/ml/config/resource_config.json)"
-            )
-            return None, "", why
+            return None, "", unknown_type_reason(host)
         count = expect.efa_devices if what == "efa" else expect.gpus
         return count, expect.instance_type, None
     try:

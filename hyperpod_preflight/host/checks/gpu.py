@@ -19,6 +19,7 @@ from ._common import (
     not_in_profile,
     requirement,
     source_name,
+    unknown_type_reason,
 )
 
 DRIVER_INSTALL = (
@@ -43,12 +44,7 @@ def gpu_count(ctx: CheckContext) -> list[Outcome]:
     details: dict[str, Any] = {"driver_visible": seen, "pci_bus": on_bus, "source": host.gpu.source}
     if req.threshold == "instance-type":
         if expect is None:
-            why = (
-                f"instance type {host.instance_type} is not in hp-preflight's table"
-                if host.instance_type
-                else "the instance type is unknown (no --instance-type, no "
-                "/opt/ml/config/resource_config.json)"
-            )
+            why = unknown_type_reason(host)
             return [
                 unknown(
                     "gpus",
