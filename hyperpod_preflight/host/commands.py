@@ -178,7 +178,11 @@ def which(binary: str, root: Path, extra: Iterable[str] = ()) -> str | None:
     """Absolute path of ``binary`` under ``root`` (an executable file), or None."""
     for directory in search_dirs(root, extra):
         candidate = directory / binary
-        if candidate.is_file() and os.access(candidate, os.X_OK):
+        try:  # a PATH directory this user may not search is skipped, as a shell does
+            found = candidate.is_file() and os.access(candidate, os.X_OK)
+        except OSError:
+            continue
+        if found:
             return str(candidate)
     return None
 

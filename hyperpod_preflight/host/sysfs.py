@@ -31,6 +31,17 @@ def read_text(root: Path, path: str) -> str | None:
         return None
 
 
+def _exists(path: Path) -> bool | None:
+    """Whether ``path`` exists; None when that cannot be told (permission, name too long)."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        return None
+    return True
+
+
 def _first_line(root: Path, path: str) -> str | None:
     text = read_text(root, path)
     return text.strip().splitlines()[0].strip() if text and text.strip() else None
@@ -313,12 +324,15 @@ def user(root: Path) -> UserFacts:
     uid = None
     gids: set[int] = set()
     for line in status.splitlines():
+        fields = line.split()
         if line.startswith("Uid:"):
-            uid = int(line.split()[1])
+            uid = _int_or_none(fields[1] if len(fields) > 1 else None)
         elif line.startswith("Gid:"):
-            gids.add(int(line.split()[1]))
+            gid = _int_or_none(fields[1] if len(fields) > 1 else None)
+            if gid is not None:
+                gids.add(gid)
         elif line.startswith("Groups:"):
-            gids.update(int(g) for g in line.split()[1:])
+            gids.update(g for g in map(_int_or_none, fields[1:]) if g is not None)
     name = _passwd_name(root, uid) if uid is not None else None
     groups: list[str] = []
     for line in (read_text(root, "/etc/group") or "").splitlines():
@@ -337,7 +351,7 @@ def user(root: Path) -> UserFacts:
 
 def kvm(root: Path) -> KvmFacts:
     path = under(root, "/dev/kvm")
-    exists = path.exists()
+    exists = _exists(path) is True
     return KvmFacts(exists=exists, accessible=exists and os.access(path, os.R_OK | os.W_OK))
 
 
@@ -355,8 +369,15 @@ def mounts(root: Path) -> list[tuple[str, str]]:
 def disk(root: Path, path: str, mount_table: list[tuple[str, str]]) -> DiskFacts:
     """Free space of ``path`` (statvfs) and the mount it lives on."""
     real = under(root, path)
-    if not real.exists():
+    try:
+        real.stat()
+    except (FileNotFoundError, NotADirectoryError):
         return DiskFacts(path=path, exists=False)
+    except OSError as exc:  # EACCES on a parent, a name too long …: cannot tell
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, PermissionError):
+            reason += " (needs root, or read access to its parent directories)"
+        return DiskFacts(path=path, exists=True, error=reason)
     mount_point = fstype = None
     for point, kind in mount_table:
         prefix = point.rstrip("/") + "/"
@@ -402,7 +423,7 @@ def fabric_manager_process(root: Path) -> bool | None:
         return None
     for entry in entries:
         try:
-            if (entry / "comm").read_text().strip() == "nv-fabricmanager":
+            if (entry / "comm").read_bytes().strip() == b"nv-fabricmanager":
                 return True
         except OSError:
             continue

@@ -185,6 +185,49 @@ def test_unreadable_files_give_none_not_errors(tmp_path: Path) -> None:
     assert sysfs.pci_devices(tmp_path) is None
 
 
+def test_garbage_and_odd_files_give_none_not_errors(tmp_path: Path) -> None:
+    root = build_tree(tmp_path)
+    write(root, "/proc/self/status", "Uid:\tabc\nGid:\nGroups:\tx 4\n")
+    user = sysfs.user(root)
+    assert user.uid is None and user.groups == ["adm"]
+    comm = root / "proc/1234/comm"
+    comm.parent.mkdir(parents=True)
+    comm.write_bytes(b"\xff\xfenv\n")  # a process may name itself with any bytes
+    assert sysfs.fabric_manager_process(root) is False
+    (root / "proc/1235").mkdir()
+    (root / "proc/1235/comm").write_bytes(b"nv-fabricmanager\n")
+    assert sysfs.fabric_manager_process(root) is True
+
+
+def test_a_path_that_cannot_be_looked_at_is_an_error_not_an_exception(tmp_path: Path) -> None:
+    root = build_tree(tmp_path)
+    odd = "/" + "a" * 300  # ENAMETOOLONG from stat(), as EACCES would be for a non-root user
+    disk = sysfs.disk(root, odd, sysfs.mounts(root))
+    assert disk.exists and disk.error and disk.free_bytes is None
+    assert sysfs.disk(root, "/nowhere", []).exists is False
+
+
+def test_host_run_with_an_unreadable_path_is_unknown(tmp_path: Path) -> None:
+    from hyperpod_preflight.host import run_host_preflight
+
+    root = build_tree(tmp_path)
+    odd = "/" + "a" * 300
+    report = run_host_preflight(root=str(root), nvml=None, paths=[odd], only=["host.disk-free"])
+    (finding,) = report.results
+    assert finding.status.value == "UNKNOWN" and "could not tell" in finding.message
+
+
+def test_which_skips_a_path_entry_it_cannot_look_into(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hyperpod_preflight.host.commands import which
+
+    root = build_tree(tmp_path)
+    tool(root, "git", "git version 2.43.0")
+    monkeypatch.setenv("PATH", "/" + "b" * 300 + ":/usr/bin")
+    assert which("git", root) == str(root / "usr/bin/git")
+
+
 def test_cgroup_v1_hybrid_is_not_v2(tmp_path: Path) -> None:
     assert sysfs.cgroup(build_tree(tmp_path, Node(cgroup_v2=False))).version == 1
 
