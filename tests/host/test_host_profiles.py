@@ -578,6 +578,16 @@ def test_training_node_failures(tmp_path: Path) -> None:
     assert tools["scontrol"] is Status.PASS and tools["sinfo"] is Status.PASS
 
 
+def test_shared_mount_with_an_unreadable_mount_table_is_unknown(tmp_path: Path) -> None:
+    root = training_node(tmp_path, mounts=[("/", "ext4")])
+    (root / "fsx").mkdir()
+    (root / "proc/self/mounts").unlink()
+    report = run(root, None, profile="training", shared_mounts=["/fsx"])
+    finding = one(report, "host.shared-mount")
+    assert finding.status is Status.UNKNOWN
+    assert "mount table" in finding.message and "findmnt /fsx" in finding.remediation
+
+
 def test_training_without_slurm_or_mount_given(tmp_path: Path) -> None:
     root = training_node(tmp_path)
     report = run(root, nvml_from_capture("h200x2"), profile="training")

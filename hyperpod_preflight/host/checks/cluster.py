@@ -365,6 +365,15 @@ def shared_mount(ctx: CheckContext) -> list[Outcome]:
                     f"<dns>@tcp:/<mountname> {path})",
                 )
             )
+        elif disk.mount_point is None:
+            out.append(
+                unknown(
+                    path,
+                    f"could not tell whether {path} is a mount point: the mount table "
+                    "(/proc/self/mounts) is unreadable",
+                    f"check by hand: findmnt {path}",
+                )
+            )
         elif disk.mount_point != path.rstrip("/") and path != "/":
             out.append(
                 judged(
