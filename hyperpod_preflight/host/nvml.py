@@ -50,7 +50,7 @@ def normalize_bus_id(bus_id: str | bytes | None) -> str | None:
 
 
 def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 class _Reader:
@@ -80,6 +80,9 @@ class _Reader:
                     self.gpu.not_supported.append(field)
             else:
                 self.gpu.errors[field] = str(exc) or type(exc).__name__
+            return None
+        except Exception as exc:  # a binding or driver fault: this field is unknown, no more
+            self.gpu.errors[field] = f"{type(exc).__name__}: {exc}"
             return None
 
 
@@ -165,17 +168,23 @@ def _mirror(gpu: GpuInfo, source: str, target: str) -> None:
 def _nvlinks(nvml: Any, handle: Any, r: _Reader) -> list[bool] | None:
     """State of each NVLink; links are numbered from 0 and end at the first error."""
     states: list[bool] = []
+    past_last = (
+        getattr(nvml, "NVML_ERROR_INVALID_ARGUMENT", 2),
+        getattr(nvml, "NVML_ERROR_NOT_SUPPORTED", 3),
+    )
     for link in range(int(getattr(nvml, "NVML_NVLINK_MAX_LINKS", _MAX_LINKS_FALLBACK))):
         try:
             states.append(bool(nvml.nvmlDeviceGetNvLinkState(handle, link)))
         except nvml.NVMLError as exc:
-            if link == 0:
-                if r.is_not_supported(exc):
-                    r.gpu.not_supported.append("nvlink_active")
-                else:
-                    r.gpu.errors["nvlink_active"] = str(exc)
+            if link == 0 and r.is_not_supported(exc):
+                r.gpu.not_supported.append("nvlink_active")
                 return None
-            break
+            if link > 0 and getattr(exc, "value", None) in past_last:
+                break  # past the GPU's last link
+            # Any other error (GPU lost, unknown error) leaves the links unknown: a GPU that
+            # fell off the bus must not pass with the links read before it did.
+            r.gpu.errors["nvlink_active"] = f"NVLink {link}: {exc}"
+            return None
     return states
 
 
@@ -200,6 +209,15 @@ def _fabric(nvml: Any, handle: Any, gpu: GpuInfo, r: _Reader) -> None:
         gpu.not_supported.append("fabric_state")
         return
     gpu.fabric_status_ok = int(getattr(info, "status", 0)) == getattr(nvml, "NVML_SUCCESS", 0)
+
+
+def _read_gpu_safely(nvml: Any, index: int) -> GpuInfo:
+    """:func:`_read_gpu`, with a fault of the binding (an odd return shape, a ctypes error)
+    kept as the GPU's error rather than ending the run."""
+    try:
+        return _read_gpu(nvml, index)
+    except Exception as exc:
+        return GpuInfo(index=index, errors={"handle": f"{type(exc).__name__}: {exc}"})
 
 
 def read_nvml(nvml: Any) -> GpuFacts:
@@ -227,7 +245,7 @@ def read_nvml(nvml: Any) -> GpuFacts:
             count = int(nvml.nvmlDeviceGetCount())
         except nvml.NVMLError as exc:
             return GpuFacts(source="none", error=f"NVML: {exc}")
-        facts.gpus = [_read_gpu(nvml, i) for i in range(count)]
+        facts.gpus = [_read_gpu_safely(nvml, i) for i in range(count)]
         return facts
     finally:
         with contextlib.suppress(Exception):  # shutting down must never hide the facts read

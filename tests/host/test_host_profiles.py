@@ -138,6 +138,16 @@ def test_h100_capture_against_p5_fails_on_gpu_count(tmp_path: Path) -> None:
     assert report.summary.exit_code == 1
 
 
+def test_ecc_on_with_an_unreadable_error_count_is_unknown_not_pass(tmp_path: Path) -> None:
+    root = p5e_node(tmp_path)
+    nvml = p5e_nvml(gpu_overrides={2: {"ecc_volatile": "ERR GpuIsLost"}})
+    report = run(root, nvml, instance_type="ml.p5e.48xlarge")
+    by_gpu = {f.resource: f for f in findings(report, "host.ecc")}
+    lost = by_gpu["gpu2 (0000:00:12.0)"]
+    assert lost.status is Status.UNKNOWN and "ecc_uncorrected_volatile" in lost.message
+    assert by_gpu["gpu1 (0000:00:11.0)"].status is Status.PASS
+
+
 def test_single_gpu_without_instance_type_cannot_tell_counts(tmp_path: Path) -> None:
     root = build_tree(tmp_path)
     report = run(root, nvml_from_capture("h100"))

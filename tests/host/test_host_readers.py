@@ -12,6 +12,8 @@ from typing import ClassVar
 
 import pytest
 from host_fixture_trees import (
+    FakeNvml,
+    FakeNVMLError,
     Node,
     build_tree,
     capture,
@@ -82,6 +84,44 @@ def test_nvml_that_cannot_start_says_why() -> None:
     assert facts.source == "none" and "Driver Not Loaded" in (facts.error or "")
     denied = read_nvml(nvml_from_capture("h100", init_error=4))
     assert denied.permission_denied
+
+
+class _GpuLostAtLink3(FakeNvml):
+    """The H200 pair's dump, where GPU 1 falls off the bus while its links are read."""
+
+    def nvmlDeviceGetNvLinkState(self, h: int, link: int) -> int:
+        if h == 1 and link >= 3:
+            raise FakeNVMLError(15)  # NVML_ERROR_GPU_IS_LOST
+        return super().nvmlDeviceGetNvLinkState(h, link)
+
+    def nvmlDeviceGetName(self, h: int) -> bytes:  # type: ignore[override]
+        return b"NVIDIA H200 \xff"
+
+    def nvmlDeviceGetRemappedRows(self, h: int) -> tuple[int, ...]:
+        if h == 1:
+            raise RuntimeError("binding fault")
+        return super().nvmlDeviceGetRemappedRows(h)
+
+
+def test_nvml_errors_mid_run_leave_fields_unknown_not_passed() -> None:
+    base = nvml_from_capture("h200x2")
+    fake = _GpuLostAtLink3(base.dump, nvlinks=base.nvlinks, fabric=base.fabric)
+    facts = read_nvml(fake)
+    healthy, lost = facts.gpus
+    assert healthy.nvlink_active == [True] * 18
+    assert lost.nvlink_active is None and "NVLink 3" in lost.errors["nvlink_active"]
+    assert healthy.name == "NVIDIA H200 \ufffd"  # non-UTF-8 bytes are replaced, not raised
+    assert lost.remap_pending is None and "binding fault" in lost.errors["remap_pending"]
+
+
+def test_nvml_gpu_whose_reading_faults_is_kept_with_the_reason() -> None:
+    class OddShape(FakeNvml):
+        def nvmlDeviceGetCudaComputeCapability(self, h: int) -> tuple[int, int]:
+            return ()  # type: ignore[return-value]
+
+    facts = read_nvml(OddShape(nvml_from_capture("h100").dump))
+    (gpu,) = facts.gpus
+    assert "handle" in gpu.errors and gpu.compute_capability is None
 
 
 def test_bus_ids_are_normalised() -> None:

@@ -254,6 +254,10 @@ def ecc(ctx: CheckContext) -> list[Outcome]:
                     aggregate=gpu.ecc_uncorrected_aggregate,
                 )
             )
+        elif gpu.ecc_uncorrected_volatile is None and "ecc_uncorrected_volatile" in gpu.errors:
+            # ECC is on but the error count could not be read (a GPU lost mid-run, an NVML
+            # error): that is not a pass.
+            out.append(missing_field(host, gpu, "ecc_uncorrected_volatile"))
         else:
             counts = "" if gpu.ecc_uncorrected_volatile is None else ", 0 uncorrectable errors"
             out.append(passed(gpu.label, f"ECC enabled{counts}"))
