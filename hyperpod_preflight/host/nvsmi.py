@@ -47,7 +47,7 @@ _CSV_MAP: dict[str, tuple[str, str]] = {
     "name": ("name", "str"),
     "uuid": ("uuid", "str"),
     "pci.bus_id": ("pci_bus_id", "bus"),
-    "compute_cap": ("compute_capability", "str"),
+    "compute_cap": ("compute_capability", "version"),
     "memory.total": ("memory_total_mib", "int"),
     "pcie.link.gen.current": ("pcie_gen_current", "int"),
     "pcie.link.gen.max": ("pcie_gen_max", "int"),
@@ -75,6 +75,10 @@ def _convert(value: str, kind: str) -> object:
         return text
     if kind == "bus":
         return normalize_bus_id(text)
+    if kind == "version":
+        if not re.fullmatch(r"\d+\.\d+", text):
+            raise ValueError(text)
+        return text
     if kind == "bool":
         low = text.lower()
         if low in ("enabled", "yes", "on", "1", "true"):
@@ -125,6 +129,12 @@ def parse_query_csv(text: str, fields: tuple[str, ...] = QUERY_FIELDS) -> GpuFac
         if driver and driver.lower() not in _NOT_SUPPORTED:
             facts.driver_version = driver
         facts.gpus.append(gpu)
+    if data and not facts.gpus:
+        # Lines came back but none is a row of the query: garbage, not "no GPU".
+        first = ",".join(data[0])[:120]
+        return GpuFacts(
+            source="none", error=f"nvidia-smi --query-gpu: unexpected output ({first!r})"
+        )
     return facts
 
 

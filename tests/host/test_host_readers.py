@@ -154,6 +154,24 @@ def test_csv_without_header_uses_the_query_order() -> None:
     assert [g.persistence_mode for g in facts.gpus] == [False, True]
 
 
+def test_csv_garbage_is_unreadable_not_zero_gpus() -> None:
+    facts = parse_query_csv("Unable to determine the device handle for GPU0000:00:06.0\n")
+    assert facts.source == "none" and "unexpected output" in (facts.error or "")
+
+
+def test_csv_odd_values_are_errors_of_that_field() -> None:
+    fields = ("index", "name", "compute_cap", "memory.total", "persistence_mode")
+    facts = parse_query_csv(
+        "0, NVIDIA H100, [Not Supported], [N/A], Enabled\n"
+        "1, NVIDIA H100, ERR!, [GPU requires reset], Enabled\n",
+        fields,
+    )
+    first, second = facts.gpus
+    assert "compute_capability" in first.not_supported and "memory_total_mib" in first.not_supported
+    assert second.compute_capability is None and "ERR!" in second.errors["compute_capability"]
+    assert "memory_total_mib" in second.errors and second.persistence_mode is True
+
+
 def test_xml_capture_gives_remap_ecc_and_fabric() -> None:
     facts = parse_query_xml(capture("h200x2", "nvsmi_q.xml"))
     assert facts.source == "nvidia-smi-xml"
