@@ -21,6 +21,7 @@ def test_default_endpoint_is_loopback_and_refused() -> None:
         sts.get_caller_identity()
 
 
+@pytest.mark.filterwarnings("ignore:A test tried to use socket:UserWarning")
 def test_connections_off_loopback_are_refused() -> None:
     with pytest.raises(Exception) as info:
         socket.create_connection(("169.254.169.254", 80), timeout=1)
