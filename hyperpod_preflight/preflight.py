@@ -5,11 +5,17 @@ offline), size the instance types from EC2, plan, run the checks, return the rep
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from typing import Any
 
 from .models import Report
 from .runner import CheckContext, FailOn, Selection, build_report, select_checks
 from .spec import ClusterSpec
+
+# Checks that need both the SageMaker quota listings and the HyperPod usage: with either
+# selected, both are read from the start of the run (AwsFacts.warm_sagemaker_quota_reads).
+WARM_SAGEMAKER_QUOTAS = frozenset({"quotas.instance-type", "quotas.instances-total"})
 
 
 def run_cluster_preflight(
@@ -49,7 +55,8 @@ def run_cluster_preflight(
         fail_on=fail_level,
         concurrency=concurrency,
     )
-    select_checks("cluster", selection)  # bad ids are bad input: exit 2 before any AWS call
+    # bad ids are bad input: exit 2 before any AWS call
+    selected = {c.check_id for c in select_checks("cluster", selection)}
 
     if not offline and facts is None:
         facts = connect(
@@ -60,16 +67,44 @@ def run_cluster_preflight(
             max_attempts=max_attempts,
         )
 
-    plan, notes = plan_with_live_types(spec, facts, ip_headroom)
-    ctx = CheckContext(spec=spec, plan=plan, facts=facts, options=dict(options or {}))
-    ctx.options.setdefault("ip_headroom", ip_headroom)
-    return build_report(
-        "cluster",
-        ctx,
-        selection,
-        target=spec.name,
-        facts_summary={"plan": plan.model_dump(mode="json"), "notes": notes},
-    )
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="warm-up") as pool:
+        for job in _warm_ups(spec, facts, selected) if concurrency > 1 else ():
+            pool.submit(_quietly, job)
+        plan, notes = plan_with_live_types(spec, facts, ip_headroom)
+        ctx = CheckContext(spec=spec, plan=plan, facts=facts, options=dict(options or {}))
+        ctx.options.setdefault("ip_headroom", ip_headroom)
+        report = build_report(
+            "cluster",
+            ctx,
+            selection,
+            target=spec.name,
+            facts_summary={"plan": plan.model_dump(mode="json"), "notes": notes},
+        )
+    # The warm-up may outlive the checks (usage read while the listings were denied).
+    calls = getattr(facts, "call_count", None)
+    if calls is not None and calls != report.api_calls:
+        report = report.model_copy(update={"api_calls": calls})
+    return report
+
+
+def _warm_ups(spec: ClusterSpec, facts: Any, selected: set[str]) -> list[Any]:
+    """Reads that need no plan, started beside ``DescribeInstanceTypes`` instead of after
+    it; the checks find their results (or failures) memoized. Only reads the selected
+    checks make anyway: the call count does not change, only when the calls start."""
+    if facts is None:
+        return []
+    from .checks import network
+
+    jobs: list[Any] = network.warm_up(facts, spec, selected)
+    if selected & WARM_SAGEMAKER_QUOTAS:
+        jobs.append(facts.warm_sagemaker_quota_reads)
+    return jobs
+
+
+def _quietly(job: Any) -> None:
+    # Failures are memoized: the check that needs the fact meets it and says UNKNOWN.
+    with suppress(Exception):
+        job()
 
 
 def connect(

@@ -108,6 +108,7 @@ def plan_quota_requests(
     usage: Any = None
     usage_error: FactUnavailable | None = None
     if any(n.shared for n in sagemaker_quota_needs(spec, plan)):
+        facts.warm_sagemaker_quota_reads()  # listings and usage side by side
         try:
             usage = facts.hyperpod_usage()
         except FactUnavailable as exc:

@@ -224,6 +224,48 @@ def _public_reasons(subnet: dict[str, Any], table: SubnetRouteTable | None) -> l
     return reasons
 
 
+# -- warm-up ------------------------------------------------------------------------------
+SG_CHECKS = frozenset(
+    {
+        "network.sg-exists",
+        "network.sg-efa-self-ingress",
+        "network.sg-efa-self-egress",
+        "network.sg-egress-open-only",
+        "network.sg-rule-count",
+    }
+)
+ROUTE_CHECKS = frozenset({"network.egress", "network.s3-gateway-endpoint"})
+
+
+def warm_up(facts: Any, spec: Any, selected: Iterable[str]) -> list[Any]:
+    """Reads that need only the config, to start while the run is still planning (the plan
+    waits for ``DescribeInstanceTypes``): each is a callable that fills the readers' memo,
+    where the checks find it. Only what the selected checks read anyway is warmed: the
+    security groups, and for the egress and S3 checks the chain subnets → route tables →
+    NAT gateways (→ VPC endpoints for the S3 check). Failures stay in the memo, where the
+    checks meet them again and report UNKNOWN."""
+    chosen = set(selected)
+    jobs: list[Any] = []
+    if chosen & SG_CHECKS and spec.all_security_groups:
+        jobs.append(lambda: facts.security_groups(spec.all_security_groups))
+    subnet_ids = tuple(spec.all_subnets)
+    if chosen & ROUTE_CHECKS and subnet_ids:
+
+        def routes() -> None:
+            subnets = facts.subnets(subnet_ids)
+            tables = facts.subnet_route_tables(subnet_ids)
+            nat_ids = _nat_ids(tables.values())
+            if nat_ids:
+                facts.nat_gateways(nat_ids)
+            if "network.s3-gateway-endpoint" in chosen:
+                for vpc_id in dict.fromkeys(str(s.get("VpcId", "")) for s in subnets.values()):
+                    if vpc_id:
+                        facts.vpc_endpoints(vpc_id)
+
+        jobs.append(routes)
+    return jobs
+
+
 # -- VPC ----------------------------------------------------------------------------------
 @check("network.vpc-exists", "The cluster's VPC exists", Severity.CRITICAL)
 def vpc_exists(ctx: CheckContext) -> list[Outcome]:

@@ -236,6 +236,9 @@ def _n(value: float | None) -> str:
 def judge_sagemaker_need(ctx: CheckContext, need: QuotaNeed) -> Outcome:
     """PASS/FAIL/UNKNOWN of one SageMaker quota need, with the numbers."""
     resource = need.quota_name
+    if need.shared:
+        # The quota listings and the usage of existing clusters, read side by side.
+        ctx.facts.warm_sagemaker_quota_reads()
     try:
         quota = ctx.facts.sagemaker_quota(need.quota_name, *need.aliases)
     except FactUnavailable as exc:

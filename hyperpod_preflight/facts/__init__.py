@@ -6,15 +6,37 @@ clients, memo, error mapping). Import it lazily: it imports boto3.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+
 from .capacity import CapacityFacts
 from .core import FactsCore, FactUnavailable, classify, memoized
 from .ec2 import Ec2Facts
-from .quotas import QuotaFacts
+from .quotas import SAGEMAKER, QuotaFacts
 from .sagemaker import SageMakerFacts
 
 
 class AwsFacts(Ec2Facts, CapacityFacts, QuotaFacts, SageMakerFacts, FactsCore):
     """Every AWS reader of one run."""
+
+    @memoized
+    def warm_sagemaker_quota_reads(self) -> None:
+        """Read both SageMaker quota listings and the HyperPod usage at the same time, so
+        that a quota judgement waits for the longer of the two chains (the listings'
+        sequential pages; ``ListClusters`` then ``DescribeCluster``), not for their sum.
+
+        Results and failures land in the readers' memo, where the checks find them; this
+        returns nothing and raises nothing a reader would not raise again. Cost: the usage
+        is read even when the quota listings turn out unreadable (1 + one
+        ``DescribeCluster`` per existing cluster), which a sequential reader would have
+        skipped.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyperpod-usage") as pool:
+            usage = pool.submit(self.hyperpod_usage)
+            # Failures are memoized: the reader raises them again to its own caller.
+            for wait in (lambda: self.quota_listings(SAGEMAKER), usage.result):
+                with suppress(Exception):
+                    wait()
 
 
 __all__ = ["AwsFacts", "FactUnavailable", "FactsCore", "classify", "memoized"]

@@ -3,6 +3,7 @@ every check passes, fails and cannot tell; usage of existing clusters; throttlin
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -314,3 +315,53 @@ def test_ec2_vcpus_are_advisory_info(world: World) -> None:
     assert ok["Running On-Demand P instances"].status is Status.PASS
     cannot = run_check("quotas.ec2-vcpus", spec, account().deny("GetServiceQuota"))
     assert {f.status for f in cannot.values()} == {Status.UNKNOWN}
+
+
+# -- how the reads are scheduled ------------------------------------------------------------
+def test_usage_is_read_beside_the_quota_listings(world: World) -> None:
+    """ListClusters starts while the applied listing is still paging: the judgement waits
+    for the longer chain, not for the sum of both."""
+    fake = account()
+    clusters_listed = threading.Event()
+    overlapped: list[bool] = []
+    fake.hooks["ListServiceQuotas"] = lambda: overlapped.append(clusters_listed.wait(2))
+    facts = fresh_facts()
+    Injector().always("ListClusters", lambda _r: clusters_listed.set()).attach(
+        facts.client("sagemaker")
+    )
+    found = run_check("quotas.instance-type", spec_for(world), fake, facts=facts)
+    assert found[P5_QUOTA].status is Status.PASS
+    assert overlapped and all(overlapped)
+    assert facts.calls["sagemaker:ListClusters"] == 1
+
+
+def test_preflight_reads_what_needs_no_plan_beside_describe_instance_types(
+    world: World,
+) -> None:
+    """DescribeInstanceTypes (which the plan waits for) answers only once the quota listing,
+    the usage and the subnets have started: a run that read them after planning would
+    wait out the timeouts below. The calls are the same as without the warm-up."""
+    from hyperpod_preflight.preflight import run_cluster_preflight
+
+    started = {op: threading.Event() for op in ("ListServiceQuotas", "ListClusters", "Subnets")}
+    fake = account()
+    fake.hooks["ListServiceQuotas"] = started["ListServiceQuotas"].set
+    facts = fresh_facts()
+    fake.attach(facts)
+    Injector().always("ListClusters", lambda _r: started["ListClusters"].set()).attach(
+        facts.client("sagemaker")
+    )
+    seen_first: dict[str, bool] = {}
+
+    def before_types(_request: Any) -> None:
+        seen_first.update({op: e.wait(2) for op, e in started.items()})
+
+    ec2 = Injector().always("DescribeInstanceTypes", before_types)
+    ec2.always("DescribeSubnets", lambda _r: started["Subnets"].set())
+    ec2.attach(facts.client("ec2"))
+    report = run_cluster_preflight(spec_for(world), facts=facts, only=["network", "quotas"])
+    assert seen_first == dict.fromkeys(started, True)
+    assert not {Status.FAIL, Status.UNKNOWN} & {f.status for f in report.results}
+    assert facts.calls["ec2:DescribeSubnets"] == 1
+    assert facts.calls["service-quotas:ListServiceQuotas"] == fake.calls("ListServiceQuotas")
+    assert report.api_calls == facts.call_count
