@@ -132,14 +132,20 @@ def plan_with_live_types(spec: ClusterSpec, facts: Any, ip_headroom: int) -> tup
     from .planner import build_plan
 
     notes: list[str] = []
-    live = None
+    live: dict[str, Any] | None = None
     names = tuple(dict.fromkeys(t for g in spec.instance_groups for t in g.ec2_types))
     if facts is not None and names:
         from .facts import FactUnavailable
 
         try:
             described = facts.instance_types(names)
-            live = {name: from_ec2_description(d) for name, d in described.items()}
         except FactUnavailable as exc:
             notes.append(f"instance types sized from the built-in catalog: {exc.describe()}")
+            described = {}
+        live = {}
+        for name, description in described.items():
+            try:
+                live[name] = from_ec2_description(description)
+            except ValueError as exc:  # a partial answer: that type falls back to the catalog
+                notes.append(f"{name} sized from the built-in catalog: {exc}")
     return build_plan(spec, ip_headroom=ip_headroom, instance_types=live), notes

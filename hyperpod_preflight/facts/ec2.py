@@ -296,5 +296,6 @@ class Ec2Facts(FactsCore):
                 "InstanceTypes",
                 Filters=[{"Name": "instance-type", "Values": part}],
             ):
-                found[info["InstanceType"]] = info
+                if info.get("InstanceType"):
+                    found[str(info["InstanceType"])] = info
         return found

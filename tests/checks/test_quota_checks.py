@@ -365,3 +365,23 @@ def test_preflight_reads_what_needs_no_plan_beside_describe_instance_types(
     assert facts.calls["ec2:DescribeSubnets"] == 1
     assert facts.calls["service-quotas:ListServiceQuotas"] == fake.calls("ListServiceQuotas")
     assert report.api_calls == facts.call_count
+
+
+def test_partial_describe_instance_types_falls_back_to_the_catalog(world: World) -> None:
+    """An entry without NetworkInfo (a partial answer) sizes that type from the catalog
+    with a note, instead of ending the run with a traceback."""
+    from hyperpod_preflight.preflight import run_cluster_preflight
+
+    facts = fresh_facts()
+
+    def strip_network_info(parsed: dict[str, Any], **_: Any) -> None:
+        for info in parsed.get("InstanceTypes", []):
+            info.pop("NetworkInfo", None)
+
+    facts.client("ec2").meta.events.register(
+        "after-call.ec2.DescribeInstanceTypes", strip_network_info
+    )
+    report = run_cluster_preflight(spec_for(world), facts=facts, only=["network.vpc-exists"])
+    notes = report.facts["notes"]
+    assert any("p5.48xlarge sized from the built-in catalog" in n for n in notes), notes
+    assert [f.status for f in report.results] == [Status.PASS]
