@@ -396,7 +396,19 @@ def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
         if subnet is None:
             out.append(_missing_subnet(need.subnet_id))
             continue
-        free = int(subnet.get("AvailableIpAddressCount", 0))
+        if subnet.get("AvailableIpAddressCount") is None:
+            out.append(
+                unknown(
+                    need.subnet_id,
+                    f"could not tell: DescribeSubnets gave no AvailableIpAddressCount for "
+                    f"subnet {need.subnet_id}; it needs {need.total_needed} addresses",
+                    f"Check it with `aws ec2 describe-subnets --subnet-ids {need.subnet_id} "
+                    "--query 'Subnets[].AvailableIpAddressCount'`, then run again.",
+                    needed=need.total_needed,
+                )
+            )
+            continue
+        free = int(subnet["AvailableIpAddressCount"])
         cidr = str(subnet.get("CidrBlock", ""))
         size = ipaddress.ip_network(cidr).prefixlen if cidr else None
         figures = {

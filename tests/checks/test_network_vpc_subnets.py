@@ -164,6 +164,25 @@ def test_subnet_capacity_pass_and_fail_with_figures(w: SimpleNamespace, facts: A
     assert "--availability-zone-id usw2-az1" in small.remediation
 
 
+def test_subnet_capacity_without_a_free_count_is_unknown_not_fail(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """A partial DescribeSubnets answer (no AvailableIpAddressCount) cannot tell how many
+    addresses are free: UNKNOWN naming the subnet, never a FAIL on 0 free."""
+
+    def strip_free_count(parsed: dict[str, Any], **_: Any) -> None:
+        for subnet in parsed.get("Subnets", []):
+            if subnet.get("SubnetId") == w.small:
+                subnet.pop("AvailableIpAddressCount", None)
+
+    facts.client("ec2").meta.events.register("after-call.ec2.DescribeSubnets", strip_free_count)
+    found = by_resource(run("network.subnet-capacity", spec(w.a, w.small), facts))
+    assert found[w.a].status.value == "PASS"
+    assert found[w.small].status.value == "UNKNOWN"
+    assert w.small in found[w.small].message
+    assert "AvailableIpAddressCount" in found[w.small].message
+
+
 def test_subnet_capacity_eks_counts_more(w: SimpleNamespace, facts: Any) -> None:
     found = by_resource(run("network.subnet-capacity", spec(w.a, orchestrator="eks"), facts))
     assert found[w.a].details["needed"] == 3 * 81
