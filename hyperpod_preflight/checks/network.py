@@ -126,7 +126,6 @@ _OTHER_TARGETS = (
     "TransitGatewayId",
     "NetworkInterfaceId",
     "InstanceId",
-    "VpcPeeringConnectionId",
     "CoreNetworkArn",
     "LocalGatewayId",
     "CarrierGatewayId",
@@ -181,6 +180,16 @@ def _egress_of(table: SubnetRouteTable, nats: dict[str, dict[str, Any]]) -> Egre
                 "none", nat_id, (f"NAT gateway {nat_id} is a private NAT: no internet access",)
             )
         return EgressPath("nat", nat_id)
+    peering = route.get("VpcPeeringConnectionId")
+    if peering:
+        return EgressPath(
+            "none",
+            str(peering),
+            (
+                f"0.0.0.0/0 goes to VPC peering connection {peering}; peering does not carry "
+                "traffic on to the peer VPC's NAT or internet gateway",
+            ),
+        )
     gateway = str(route.get("GatewayId", ""))
     if gateway.startswith("igw-"):
         return EgressPath(
@@ -198,7 +207,7 @@ def _egress_of(table: SubnetRouteTable, nats: dict[str, dict[str, Any]]) -> Egre
 
 
 def _route_target(route: dict[str, Any]) -> str:
-    for key in ("NatGatewayId", "GatewayId", *_OTHER_TARGETS):
+    for key in ("NatGatewayId", "GatewayId", "VpcPeeringConnectionId", *_OTHER_TARGETS):
         if route.get(key):
             return str(route[key])
     return ""

@@ -204,6 +204,23 @@ def test_subnet_private_explicit_implicit_and_mapped(w: SimpleNamespace, facts: 
 
 
 # -- network.egress -----------------------------------------------------------------------
+def test_egress_through_a_peering_connection_is_no_egress(w: SimpleNamespace, facts: Any) -> None:
+    """VPC peering does not carry traffic on to the peer's NAT or internet gateway (no edge
+    to edge routing): 0.0.0.0/0 → pcx-… gives the subnet no way out."""
+    peer_vpc = make_vpc(w.ec2, "10.9.0.0/16")
+    pcx = w.ec2.create_vpc_peering_connection(VpcId=w.net.vpc, PeerVpcId=peer_vpc)[
+        "VpcPeeringConnection"
+    ]["VpcPeeringConnectionId"]
+    w.ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    peered = make_subnet(w.ec2, w.net.vpc, "10.0.70.0/24", zone_id="usw2-az1")
+    add_default_route(
+        w.ec2, make_route_table(w.ec2, w.net.vpc, [peered]), VpcPeeringConnectionId=pcx
+    )
+    found = by_resource(run("network.egress", spec(peered), facts))[peered]
+    assert found.status.value == "FAIL"
+    assert pcx in found.message and "peering" in found.message
+
+
 def test_egress_nat_none_and_dead_nat(w: SimpleNamespace, facts: Any) -> None:
     found = by_resource(
         run("network.egress", spec(w.a, w.isolated, w.dead_nat_subnet, w.implicit), facts)
