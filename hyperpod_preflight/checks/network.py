@@ -982,7 +982,14 @@ def sg_rule_count(ctx: CheckContext) -> list[Outcome]:
     return out
 
 
-def _allows_port(permissions: Iterable[dict[str, Any]], sg_id: str, port: int) -> bool:
+def _allows_port(
+    permissions: Iterable[dict[str, Any]],
+    sg_id: str,
+    port: int,
+    subnet_cidrs: list[ipaddress.IPv4Network],
+) -> bool:
+    """TCP ``port`` allowed within the cluster: from/to the group itself, or from/to an IPv4
+    block holding every cluster subnet (a rule for some other network does not count)."""
     for p in permissions:
         protocol = str(p.get("IpProtocol"))
         if protocol == "-1":
@@ -995,9 +1002,19 @@ def _allows_port(permissions: Iterable[dict[str, Any]], sg_id: str, port: int) -
             continue
         if any(_is_self_pair(pair, sg_id) for pair in p.get("UserIdGroupPairs", [])):
             return True
-        if p.get("IpRanges"):
+        if any(_covers(r.get("CidrIp", ""), subnet_cidrs) for r in p.get("IpRanges", [])):
             return True
     return False
+
+
+def _covers(cidr: str, subnet_cidrs: list[ipaddress.IPv4Network]) -> bool:
+    try:
+        block = ipaddress.IPv4Network(cidr, strict=False)
+    except ValueError:
+        return False
+    if block.prefixlen == 0:
+        return True
+    return bool(subnet_cidrs) and all(s.subnet_of(block) for s in subnet_cidrs)
 
 
 @check(
@@ -1012,6 +1029,11 @@ def sg_fsx_lustre(ctx: CheckContext) -> list[Outcome]:
     if not sg_ids:
         return [_no_sgs()]
     groups = ctx.facts.security_groups(sg_ids)
+    subnet_cidrs = [
+        ipaddress.IPv4Network(str(subnet["CidrBlock"]), strict=False)
+        for subnet in (ctx.facts.subnets(ctx.spec.all_subnets).values())
+        if subnet.get("CidrBlock")
+    ]
     out: list[Outcome] = []
     for sg_id in sg_ids:
         group = groups.get(sg_id)
@@ -1020,7 +1042,11 @@ def sg_fsx_lustre(ctx: CheckContext) -> list[Outcome]:
             continue
         gaps = []
         for direction, key in (("ingress", "IpPermissions"), ("egress", "IpPermissionsEgress")):
-            closed = [p for p in FSX_LUSTRE_PORTS if not _allows_port(group.get(key, []), sg_id, p)]
+            closed = [
+                p
+                for p in FSX_LUSTRE_PORTS
+                if not _allows_port(group.get(key, []), sg_id, p, subnet_cidrs)
+            ]
             if closed:
                 gaps.append((direction, closed))
         if not gaps:

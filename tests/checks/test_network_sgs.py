@@ -185,6 +185,37 @@ def test_fsx_lustre_only_with_the_option(w: SimpleNamespace, facts: Any) -> None
     assert "FromPort=1018,ToPort=1023" in partial.remediation
 
 
+def test_fsx_lustre_cidr_rules_count_only_when_they_cover_the_cluster_subnets(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """A Lustre port open to some other network does not let the nodes talk to each other;
+    open to a block holding every cluster subnet (the VPC's) it does."""
+
+    def lustre_from(cidr: str) -> str:
+        group = make_sg(w.ec2, w.vpc, f"fsx-{cidr}", self_ingress=False, self_egress=False)
+        for direction in ("ingress", "egress"):
+            for low, high in ((988, 988), (1018, 1023)):
+                allow(
+                    w.ec2,
+                    group,
+                    direction,
+                    {
+                        "IpProtocol": "tcp",
+                        "FromPort": low,
+                        "ToPort": high,
+                        "IpRanges": [{"CidrIp": cidr}],
+                    },
+                )
+        return group
+
+    elsewhere, vpc_wide = lustre_from("203.0.113.0/24"), lustre_from("10.0.0.0/16")
+    cfg = spec(w, elsewhere, vpc_wide, subnets=(w.az1, w.az1b))
+    found = by_resource(run("network.sg-fsx-lustre", cfg, facts, fsx=True))
+    assert found[elsewhere].status.value == "FAIL"
+    assert elsewhere in found[elsewhere].message
+    assert found[vpc_wide].status.value == "PASS"
+
+
 def test_efa_single_az(w: SimpleNamespace, facts: Any) -> None:
     groups = (
         InstanceGroup(name="spread", instance_type="ml.p5.48xlarge", count=2),
