@@ -132,6 +132,18 @@ def _read_gpus(
     return facts
 
 
+def _kernel_driver(root: Path, facts: HostFacts) -> None:
+    """Without NVML and nvidia-smi, what the kernel itself says of the driver: whether the
+    nvidia module is loaded, and its version (/proc/driver/nvidia/version)."""
+    gpu = facts.gpu
+    gpu.driver_loaded = sysfs.nvidia_driver_loaded(root, facts.modules)
+    version = sysfs.nvidia_kernel_driver_version(root)
+    if version is not None:
+        gpu.driver_loaded = True
+        gpu.driver_version = version
+        gpu.driver_version_source = "/proc/driver/nvidia/version"
+
+
 def collect_host_facts(profile: Profile, opts: CollectOptions | None = None) -> HostFacts:
     """Read everything ``profile`` (and the options) need about this node."""
     opts = opts or CollectOptions()
@@ -207,6 +219,8 @@ def collect_host_facts(profile: Profile, opts: CollectOptions | None = None) -> 
             futures["dcgm"] = pool.submit(run_diag, tools["dcgmi"].path, opts.run)
 
         facts.gpu = _read_gpus(root, opts, tools, want_nvlink="host.nvlink" in checks)
+        if not facts.gpu.readable and not facts.gpu.permission_denied:
+            _kernel_driver(root, facts)
 
         if "fm" in futures:
             facts.fabric_manager = futures["fm"].result()

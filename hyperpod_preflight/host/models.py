@@ -79,6 +79,16 @@ class GpuFacts(BaseModel):
         default=None, description="Why no GPU could be read (driver not loaded, no tool …)."
     )
     permission_denied: bool = False
+    driver_loaded: bool | None = Field(
+        default=None,
+        description="Without NVML or nvidia-smi: whether the nvidia kernel module is loaded "
+        "(/proc/modules, /proc/driver/nvidia); None: could not tell, or not looked at.",
+    )
+    driver_version_source: str | None = Field(
+        default=None,
+        description="Where driver_version was read when neither NVML nor nvidia-smi was "
+        "usable (`/proc/driver/nvidia/version`); None: from the GPU source.",
+    )
 
     @property
     def readable(self) -> bool:

@@ -161,6 +161,37 @@ def builtin_modules(root: Path) -> set[str]:
     return names & INTERESTING_MODULES
 
 
+# ``NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.04  Thu ...`` (proprietary) or
+# ``NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.95.05  Release Build ...``
+_NVRM_VERSION = re.compile(r"NVRM version:.*?Kernel Module\b.*?\s(\d+\.\d+(?:\.\d+)*)(?=\s|$)")
+
+
+def nvidia_kernel_driver_version(root: Path) -> str | None:
+    """The loaded nvidia kernel module's version, from /proc/driver/nvidia/version (else
+    /sys/module/nvidia/version); None when neither can be read or parsed."""
+    text = read_text(root, "/proc/driver/nvidia/version")
+    for line in (text or "").splitlines():
+        match = _NVRM_VERSION.search(line)
+        if match:
+            return match.group(1)
+    version = _first_line(root, "/sys/module/nvidia/version")
+    return version if version and re.fullmatch(r"\d+(?:\.\d+)+", version) else None
+
+
+def nvidia_driver_loaded(root: Path, loaded: list[str] | None) -> bool | None:
+    """Whether the ``nvidia`` kernel module is loaded: True when /proc/modules (or
+    /sys/module) lists it or /proc/driver/nvidia exists; False only when the module list was
+    read without it and /proc/driver/nvidia is absent; None when that cannot be told."""
+    if loaded is not None and "nvidia" in loaded:
+        return True
+    proc_entry = _exists(under(root, "/proc/driver/nvidia"))
+    if proc_entry:
+        return True
+    if proc_entry is False and loaded is not None:
+        return False
+    return None
+
+
 def cmdline(root: Path) -> str | None:
     text = read_text(root, "/proc/cmdline")
     return text.strip() if text is not None else None

@@ -371,6 +371,8 @@ class Node:
     cgroup_v2: bool = True
     memlock: str = "unlimited"
     modules: tuple[str, ...] = ("nvidia", "nvidia_uvm", "efa", "ib_uverbs", "ib_core")
+    # /proc/driver/nvidia/version as the loaded module writes it; None: no such file
+    nvrm_version: str | None = None
     uverbs: int | None = None  # default: one per EFA device
     iommu: bool = True
     kvm: bool = False
@@ -411,6 +413,21 @@ def _pci(
         os.symlink(f"../../../../bus/pci/devices/{address}", group_dir / address)
 
 
+def nvrm_version(version: str, *, open_module: bool = False) -> str:
+    """/proc/driver/nvidia/version of a loaded driver (proprietary or open kernel module)."""
+    if open_module:
+        first = (
+            f"NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  {version}  Release "
+            "Build  (dvs-builder@U16-I3-B03-4-3)  Thu Oct  9 20:21:42 UTC 2025"
+        )
+    else:
+        first = (
+            f"NVRM version: NVIDIA UNIX x86_64 Kernel Module  {version}  Thu Oct  9 "
+            "20:21:42 UTC 2025"
+        )
+    return first + "\nGCC version:  gcc version 13.3.0 (Ubuntu 13.3.0-6ubuntu2~24.04)\n"
+
+
 def gpu_addresses(count: int, first: int = 6) -> list[str]:
     """PCI addresses matching the captures (00:06.0, 00:07.0, …)."""
     return [f"0000:00:{first + i:02x}.0" for i in range(count)]
@@ -444,6 +461,8 @@ def build_tree(root: Path, node: Node | None = None) -> Path:
         "".join(f"{m} 12345 0 - Live 0x0000000000000000\n" for m in n.modules),
     )
     write(root, "/proc/cmdline", n.cmdline + "\n")
+    if n.nvrm_version is not None:
+        write(root, "/proc/driver/nvidia/version", n.nvrm_version)
     soft = hard = n.memlock
     write(
         root,

@@ -16,6 +16,7 @@ from host_fixture_trees import (
     eight_gpu_dump,
     fake_nvidia_smi,
     nvml_from_capture,
+    nvrm_version,
     resource_config,
     script,
     tool,
@@ -285,12 +286,64 @@ def test_no_gpu_at_all(tmp_path: Path) -> None:
 
 
 def test_gpu_on_the_bus_without_driver_fails_driver_check(tmp_path: Path) -> None:
-    root = build_tree(tmp_path, Node(gpus=2))
+    # No nvidia module in /proc/modules and no /proc/driver/nvidia: the driver is missing.
+    root = build_tree(tmp_path, Node(gpus=2, modules=("efa", "ib_uverbs")))
     report = run(root, nvml_from_capture("h100", init_error=9), instance_type="ml.p5.48xlarge")
     driver = one(report, "host.driver-version")
     assert driver.status is Status.FAIL and "Driver Not Loaded" in driver.message
-    assert "2 NVIDIA GPUs on the PCI bus but none usable" in one(report, "host.gpu-count").message
+    assert "the nvidia driver is not loaded" in driver.message
+    assert "sudo modprobe nvidia" in driver.remediation
+    count = one(report, "host.gpu-count")
+    assert count.status is Status.FAIL
+    assert "2 NVIDIA GPUs on the PCI bus but none usable" in count.message
+    assert "sudo modprobe nvidia" in count.remediation
     assert status(report, "host.ecc") is Status.UNKNOWN
+
+
+@pytest.mark.parametrize("open_module", [False, True])
+def test_loaded_driver_without_nvml_or_nvidia_smi_is_judged_from_proc(
+    tmp_path: Path, open_module: bool
+) -> None:
+    # GPUs bound to nvidia, the module loaded, but no nvidia-ml-py and no nvidia-smi: the
+    # version comes from /proc/driver/nvidia/version; the count cannot be confirmed.
+    text = nvrm_version("580.159.04", open_module=open_module)
+    root = build_tree(tmp_path, Node(gpus=2, nvrm_version=text))
+    report = run(root, None, requires={"gpu-count": "2"})
+    driver = one(report, "host.driver-version")
+    assert driver.status is Status.PASS, driver.message
+    assert driver.message.startswith("driver 580.159.04 (>= 535)")
+    assert "/proc/driver/nvidia/version" in driver.message
+    count = one(report, "host.gpu-count")
+    assert count.status is Status.UNKNOWN, count.message
+    assert "2 of 2 NVIDIA GPUs on the PCI bus bound to the nvidia driver" in count.message
+    assert "pip install nvidia-ml-py" in count.remediation
+    ecc = one(report, "host.ecc")
+    assert ecc.status is Status.UNKNOWN and "pip install nvidia-ml-py" in ecc.remediation
+    assert "580.159.04" in ecc.message
+    assert report.facts["gpu"]["driver_version"] == "580.159.04"
+
+    old = run(root, None, requires={"gpu-count": "2", "driver-min": "590"})
+    assert one(old, "host.driver-version").status is Status.FAIL
+    assert "older than 590" in one(old, "host.driver-version").message
+
+
+def test_loaded_driver_with_a_gpu_not_bound_fails_count(tmp_path: Path) -> None:
+    root = build_tree(tmp_path, Node(gpus=2, nvrm_version=nvrm_version("580.159.04")))
+    (root / "sys/bus/pci/devices/0000:00:07.0/driver").unlink()  # unbound (or vfio-pci)
+    report = run(root, None, requires={"gpu-count": "2"})
+    count = one(report, "host.gpu-count")
+    assert count.status is Status.FAIL
+    assert count.message.startswith("1 of 2 NVIDIA GPUs on the PCI bus bound to the nvidia")
+
+
+def test_loaded_module_with_unreadable_version_is_unknown(tmp_path: Path) -> None:
+    root = build_tree(tmp_path, Node(gpus=1))  # nvidia in /proc/modules, no /proc/driver
+    report = run(root, None, profile="checkpoint")
+    driver = one(report, "host.driver-version")
+    assert driver.status is Status.UNKNOWN
+    assert "nvidia kernel module is loaded but its version could not be read" in driver.message
+    assert "pip install nvidia-ml-py" in driver.remediation
+    assert one(report, "host.gpu-count").status is Status.UNKNOWN
 
 
 def test_nvml_permission_denied_is_unknown(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from host_fixture_trees import (
     capture,
     command_output,
     nvml_from_capture,
+    nvrm_version,
     resource_config,
     tool,
     write,
@@ -233,6 +234,24 @@ def test_tree_readers(tmp_path: Path) -> None:
     assert sysfs.os_release(root)["VERSION_ID"] == "22.04"
     assert sysfs.user(root).groups == ["docker", "kvm", "libvirt", "ubuntu"]
     assert sysfs.uverbs_devices(root) == ["uverbs0", "uverbs1", "uverbs2", "uverbs3"]
+
+
+def test_nvidia_kernel_driver_from_proc(tmp_path: Path) -> None:
+    root = build_tree(tmp_path)
+    assert sysfs.nvidia_kernel_driver_version(root) is None
+    assert sysfs.nvidia_driver_loaded(root, ["nvidia"]) is True
+    assert sysfs.nvidia_driver_loaded(root, ["efa"]) is False
+    assert sysfs.nvidia_driver_loaded(root, None) is None
+    for open_module in (False, True):
+        write(
+            root, "/proc/driver/nvidia/version", nvrm_version("580.95.05", open_module=open_module)
+        )
+        assert sysfs.nvidia_kernel_driver_version(root) == "580.95.05"
+        assert sysfs.nvidia_driver_loaded(root, None) is True
+    write(root, "/proc/driver/nvidia/version", "garbage\n")
+    assert sysfs.nvidia_kernel_driver_version(root) is None
+    write(root, "/sys/module/nvidia/version", "570.133.20\n")
+    assert sysfs.nvidia_kernel_driver_version(root) == "570.133.20"
 
 
 def test_unreadable_files_give_none_not_errors(tmp_path: Path) -> None:

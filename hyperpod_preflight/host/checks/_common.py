@@ -107,6 +107,21 @@ def no_gpu_outcomes(host: HostFacts, what: str) -> list[Outcome] | None:
         ]
     if host.gpu.readable or not host.pci_gpus:
         return [skipped("gpus", f"no NVIDIA GPU on this host; {what} does not apply")]
+    if host.gpu.driver_loaded:
+        driver = (
+            f"the nvidia driver {host.gpu.driver_version} is loaded"
+            if host.gpu.driver_version
+            else "the nvidia driver is loaded"
+        )
+        return [
+            unknown(
+                "gpus",
+                f"could not tell {what}: {len(host.pci_gpus)} NVIDIA GPU(s) on the PCI bus "
+                f"and {driver}, but neither NVML nor nvidia-smi could be used "
+                f"({host.gpu.error})",
+                "install nvidia-ml-py (pip install nvidia-ml-py) or put nvidia-smi on PATH",
+            )
+        ]
     return [
         unknown(
             "gpus",

@@ -28,6 +28,15 @@ DRIVER_INSTALL = (
 )
 
 
+DRIVER_MISSING = (
+    "load it: sudo modprobe nvidia; if that fails, sudo dmesg | grep -i NVRM and " + DRIVER_INSTALL
+)
+NVML_INSTALL = (
+    "install nvidia-ml-py (pip install nvidia-ml-py) or put nvidia-smi on PATH; if NVML "
+    "reports a driver/library version mismatch, reboot to load the installed driver"
+)
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -77,19 +86,55 @@ def gpu_count(ctx: CheckContext) -> list[Outcome]:
                 **details,
             )
         ]
+    label = f"{where} has {want}" if where != "at least" else f"expected at least {want}"
     if not host.gpu.readable and on_bus:
+        if host.gpu.driver_loaded is False:
+            return [
+                judged(
+                    req,
+                    "gpus",
+                    f"{_plural(on_bus, 'NVIDIA GPU')} on the PCI bus but none "
+                    f"usable: the nvidia driver is not loaded ({host.gpu.error}); "
+                    f"expected {want}",
+                    DRIVER_MISSING,
+                    **details,
+                )
+            ]
+        # The driver is loaded (or that cannot be told) but neither NVML nor nvidia-smi can
+        # be asked. GPUs bound to the nvidia driver on the PCI bus are only a lower bound of
+        # trouble: a GPU that fell off the bus (Xid 79) or failed RM initialisation stays
+        # bound, so counting bindings as "visible to the driver" could PASS a broken node.
+        # A demanding user wants no false PASS and no false FAIL: fewer bound GPUs than
+        # expected is a fact read from sysfs (FAIL); enough bound GPUs is UNKNOWN until
+        # NVML can confirm the driver really uses them.
+        bound = sum(1 for d in host.pci_gpus if d.driver == "nvidia")
+        details["bound_to_nvidia"] = bound
+        if bound < want:
+            return [
+                judged(
+                    req,
+                    "gpus",
+                    f"{bound} of {_plural(on_bus, 'NVIDIA GPU')} on the PCI bus bound "
+                    f"to the nvidia driver, {label} (NVML/nvidia-smi unusable: "
+                    f"{host.gpu.error})",
+                    "ls -l /sys/bus/pci/devices/*/driver; sudo dmesg | grep -i -e NVRM "
+                    f"-e Xid; {REPLACE_NODE}",
+                    expected=want,
+                    **details,
+                )
+            ]
         return [
-            judged(
-                req,
+            unknown(
                 "gpus",
-                f"{_plural(on_bus, 'NVIDIA GPU')} on the PCI bus but none "
-                f"usable by the driver ({host.gpu.error}); expected {want}",
-                f"check the driver: lsmod | grep nvidia; sudo dmesg | grep -i NVRM; "
-                f"{DRIVER_INSTALL}",
+                f"could not tell how many GPUs the driver can use: NVML and nvidia-smi "
+                f"unusable ({host.gpu.error}); {bound} of "
+                f"{_plural(on_bus, 'NVIDIA GPU')} on the PCI bus bound to the nvidia "
+                f"driver ({label})",
+                NVML_INSTALL,
+                expected=want,
                 **details,
             )
         ]
-    label = f"{where} has {want}" if where != "at least" else f"expected at least {want}"
     if seen < want:
         extra = (
             f"; {on_bus} on the PCI bus, so {on_bus - seen} the driver cannot use"
@@ -133,20 +178,46 @@ def driver_version(ctx: CheckContext) -> list[Outcome]:
         return not_in_profile(ctx)
     host = facts(ctx)
     minimum = str(req.threshold)
+    via = ""
     if not host.gpu.readable:
         if host.gpu.permission_denied:
             return [unknown("driver", f"could not tell: {host.gpu.error}")]
-        if host.pci_gpus:
+        if host.gpu.driver_version and host.gpu.driver_version_source:
+            # NVML and nvidia-smi are unusable, but the kernel says which driver is loaded:
+            # that is enough to judge the version (the GPUs themselves stay unknown).
+            via = (
+                f" (from {host.gpu.driver_version_source}; NVML/nvidia-smi unusable: "
+                f"{host.gpu.error})"
+            )
+        elif host.pci_gpus:
+            gpus = _plural(len(host.pci_gpus), "NVIDIA GPU")
+            if host.gpu.driver_loaded is False:
+                return [
+                    judged(
+                        req,
+                        "driver",
+                        f"{gpus} on the PCI bus but the nvidia driver is not loaded (no "
+                        f"nvidia in /proc/modules, no /proc/driver/nvidia; {host.gpu.error})",
+                        DRIVER_MISSING,
+                    )
+                ]
+            loaded = (
+                "the nvidia kernel module is loaded but its version could not be read "
+                "(/proc/driver/nvidia/version)"
+                if host.gpu.driver_loaded
+                else "whether the nvidia driver is loaded could not be read (/proc/modules, "
+                "/proc/driver/nvidia)"
+            )
             return [
-                judged(
-                    req,
+                unknown(
                     "driver",
-                    f"{_plural(len(host.pci_gpus), 'NVIDIA GPU')} on the "
-                    f"PCI bus but no usable driver ({host.gpu.error})",
-                    DRIVER_INSTALL,
+                    f"could not tell: {gpus} on the PCI bus; {loaded}; NVML and "
+                    f"nvidia-smi unusable ({host.gpu.error})",
+                    NVML_INSTALL,
                 )
             ]
-        return [skipped("driver", "no NVIDIA GPU on this host")]
+        else:
+            return [skipped("driver", "no NVIDIA GPU on this host")]
     version = host.gpu.driver_version
     if not version:
         return [unknown("driver", f"could not tell: {source_name(host)} gave no driver version")]
@@ -160,13 +231,13 @@ def driver_version(ctx: CheckContext) -> list[Outcome]:
             judged(
                 req,
                 "driver",
-                f"driver {version} is older than {minimum}{cuda}",
+                f"driver {version} is older than {minimum}{cuda}{via}",
                 DRIVER_INSTALL,
                 version=version,
                 minimum=minimum,
             )
         ]
-    return [passed("driver", f"driver {version} (>= {minimum}){cuda}", version=version)]
+    return [passed("driver", f"driver {version} (>= {minimum}){cuda}{via}", version=version)]
 
 
 @check(
