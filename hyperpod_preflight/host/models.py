@@ -251,6 +251,11 @@ class HostFacts(BaseModel):
     pci_devices: list[PciDevice] = Field(
         default_factory=list, description="NVIDIA GPUs and Amazon EFA devices only."
     )
+    pci_error: str | None = Field(
+        default=None,
+        description="Why /sys/bus/pci/devices could not be read (fully); pci_devices is then "
+        "empty or a lower bound. None: read.",
+    )
     infiniband_devices: list[str] | None = None
     uverbs_devices: list[str] | None = None
     cgroup: CgroupFacts = Field(default_factory=CgroupFacts)

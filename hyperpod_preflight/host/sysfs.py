@@ -259,24 +259,54 @@ def pci_device(root: Path, address: str) -> PciDevice | None:
     )
 
 
-def pci_devices(
+def _os_reason(exc: OSError) -> str:
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, PermissionError):
+        reason += " (needs read access; run as a user that may read it)"
+    return reason
+
+
+def pci_scan(
     root: Path, *, wanted: tuple[str, ...] = (NVIDIA_VENDOR, AMAZON_VENDOR)
-) -> list[PciDevice] | None:
-    """NVIDIA and Amazon PCI functions (GPUs, EFA); None when /sys/bus/pci is unreadable."""
+) -> tuple[list[PciDevice] | None, str | None]:
+    """(NVIDIA and Amazon PCI functions, why the bus could not be read fully).
+
+    The list is None when /sys/bus/pci/devices cannot be listed at all; the reason is set
+    then, and also when some devices' ``vendor`` could not be read (the list then holds what
+    could be read: a lower bound)."""
     path = under(root, "/sys/bus/pci/devices")
     try:
         addresses = sorted(p.name for p in path.iterdir())
-    except OSError:
-        return None
+    except OSError as exc:
+        return None, f"/sys/bus/pci/devices: {_os_reason(exc)}"
     found = []
+    unreadable = []
     for address in addresses:
         vendor = _first_line(root, f"/sys/bus/pci/devices/{address}/vendor")
-        if vendor is None or vendor.lower() not in wanted:
+        if vendor is None:
+            unreadable.append(address)
+            continue
+        if vendor.lower() not in wanted:
             continue
         device = pci_device(root, address)
         if device is not None:
             found.append(device)
-    return found
+        else:
+            unreadable.append(address)
+    if unreadable:
+        shown = ", ".join(unreadable[:3]) + (" …" if len(unreadable) > 3 else "")
+        return found, (
+            f"{len(unreadable)} of {len(addresses)} devices under /sys/bus/pci/devices "
+            f"could not be read ({shown})"
+        )
+    return found, None
+
+
+def pci_devices(
+    root: Path, *, wanted: tuple[str, ...] = (NVIDIA_VENDOR, AMAZON_VENDOR)
+) -> list[PciDevice] | None:
+    """NVIDIA and Amazon PCI functions (GPUs, EFA); None when /sys/bus/pci is unreadable."""
+    return pci_scan(root, wanted=wanted)[0]
 
 
 def infiniband_devices(root: Path) -> list[str] | None:

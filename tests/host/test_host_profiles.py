@@ -3,6 +3,7 @@ missing tools, no GPU at all, and the cases where the tool cannot tell."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -528,6 +529,46 @@ def test_checkpoint_no_gpu_fails_count(tmp_path: Path) -> None:
     report = run(root, None, profile="checkpoint")
     assert one(report, "host.gpu-count").status is Status.FAIL
     assert status(report, "host.host-ram-vs-vram") is Status.SKIP
+
+
+def test_checkpoint_with_an_unreadable_pci_bus_is_unknown_not_zero_gpus(tmp_path: Path) -> None:
+    root = checkpoint_host(tmp_path, gpus=1)
+    shutil.rmtree(root / "sys/bus/pci")  # a --root (or node) without a readable /sys/bus/pci
+    report = run(root, None, profile="checkpoint")
+    count = one(report, "host.gpu-count")
+    assert count.status is Status.UNKNOWN, count.message
+    assert "/sys/bus/pci/devices" in count.message and "0 GPUs" not in count.message
+    for check_id in ("host.driver-version", "host.compute-capability", "host.host-ram-vs-vram"):
+        assert status(report, check_id) is Status.UNKNOWN, check_id
+    assert report.facts["pci_error"].startswith("/sys/bus/pci/devices: ")
+
+
+def test_pci_bus_permission_denied_is_unknown_for_efa_not_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = p5e_node(tmp_path)
+    devices = root / "sys/bus/pci/devices"
+    real_iterdir = Path.iterdir
+
+    def iterdir(self: Path) -> Any:
+        if self == devices:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    report = run(root, p5e_nvml(), instance_type="ml.p5e.48xlarge")
+    efa = one(report, "host.efa-devices")
+    assert efa.status is Status.UNKNOWN and "Permission denied" in efa.message
+    assert "ml.p5e.48xlarge has 32" in efa.message
+    # The driver is readable: its GPU count stands; the bus only adds detail.
+    assert status(report, "host.gpu-count") is Status.PASS
+    assert status(report, "host.ecc") is Status.PASS
+    # Without the driver either, nothing says "no GPU": every GPU item is UNKNOWN.
+    report = run(root, None, instance_type="ml.p5e.48xlarge")
+    assert one(report, "host.gpu-count").status is Status.UNKNOWN
+    assert one(report, "host.driver-version").status is Status.UNKNOWN
+    assert status(report, "host.ecc") is Status.UNKNOWN
+    assert status(report, "host.efa-driver") is not Status.SKIP
 
 
 def test_bandwidth_skipped_plainly_without_torch_or_cupy(

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from host_fixture_trees import (
@@ -252,6 +252,29 @@ def test_nvidia_kernel_driver_from_proc(tmp_path: Path) -> None:
     assert sysfs.nvidia_kernel_driver_version(root) is None
     write(root, "/sys/module/nvidia/version", "570.133.20\n")
     assert sysfs.nvidia_kernel_driver_version(root) == "570.133.20"
+
+
+def test_pci_scan_tells_an_unreadable_bus_from_an_empty_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = build_tree(tmp_path, Node(gpus=0))
+    devices, error = sysfs.pci_scan(root)
+    assert devices is not None and not any(d.is_nvidia_gpu for d in devices) and error is None
+    (root / "sys/bus/pci/devices/0000:00:05.0/vendor").unlink()
+    devices, error = sysfs.pci_scan(root)
+    assert devices == [] and error is not None and "0000:00:05.0" in error
+    missing, error = sysfs.pci_scan(tmp_path / "nowhere")
+    assert missing is None and error and "No such file" in error
+    real_iterdir = Path.iterdir
+
+    def iterdir(self: Path) -> Any:
+        if self.name == "devices":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    denied, error = sysfs.pci_scan(root)
+    assert denied is None and error and "Permission denied" in error
 
 
 def test_unreadable_files_give_none_not_errors(tmp_path: Path) -> None:

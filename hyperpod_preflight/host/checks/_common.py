@@ -105,6 +105,16 @@ def no_gpu_outcomes(host: HostFacts, what: str) -> list[Outcome] | None:
                 "run as a member of the group owning /dev/nvidia*",
             )
         ]
+    if not host.gpu.readable and not host.pci_gpus and host.pci_error:
+        return [
+            unknown(
+                "gpus",
+                f"could not tell {what}: the PCI bus could not be read ({host.pci_error}) "
+                f"and the driver gave no GPU list ({host.gpu.error})",
+                "run as a user that may read /sys/bus/pci; install nvidia-ml-py "
+                "(pip install nvidia-ml-py) or put nvidia-smi on PATH",
+            )
+        ]
     if host.gpu.readable or not host.pci_gpus:
         return [skipped("gpus", f"no NVIDIA GPU on this host; {what} does not apply")]
     if host.gpu.driver_loaded:

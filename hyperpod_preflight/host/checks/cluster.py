@@ -80,13 +80,18 @@ def efa_devices(ctx: CheckContext) -> list[Outcome]:
         return not_in_profile(ctx)
     host = facts(ctx)
     found = host.efa_devices
+    bus = f"{len(found)} EFA device(s) on the PCI bus"
+    if host.pci_error:
+        bus = (
+            f"{len(found)} EFA device(s) found on the PCI bus, which could not be read "
+            f"({host.pci_error})"
+        )
     want, where, why = _count_threshold(ctx, req.threshold, "efa")
     if why is not None or want is None:
         return [
             unknown(
                 "efa",
-                f"could not tell the expected EFA count: {why}; {len(found)} EFA "
-                "device(s) on the PCI bus",
+                f"could not tell the expected EFA count: {why}; {bus}",
                 "pass --instance-type ml.p5.48xlarge, or --require efa-count=N",
                 found=len(found),
             )
@@ -94,6 +99,16 @@ def efa_devices(ctx: CheckContext) -> list[Outcome]:
     if want == 0:
         return [skipped("efa", f"{where} has no EFA interface")]
     label = f"{where} has {want}" if where != "at least" else f"expected at least {want}"
+    if len(found) < want and host.pci_error:
+        return [
+            unknown(
+                "efa",
+                f"could not tell: {bus}; {label}",
+                "run as a user that may read /sys/bus/pci",
+                found=len(found),
+                expected=want,
+            )
+        ]
     if len(found) < want:
         return [
             judged(
@@ -119,6 +134,15 @@ def efa_driver(ctx: CheckContext) -> list[Outcome]:
     expect = expectation(ctx)
     devices = len(host.efa_devices)
     if devices == 0 and not (expect and expect.efa_devices):
+        if host.pci_error:
+            return [
+                unknown(
+                    "efa",
+                    f"could not tell whether this host has EFA devices: the PCI bus could "
+                    f"not be read ({host.pci_error})",
+                    "run as a user that may read /sys/bus/pci, or pass --instance-type",
+                )
+            ]
         return [skipped("efa", "no EFA device on this host")]
     out: list[Outcome] = []
     if host.modules is None:

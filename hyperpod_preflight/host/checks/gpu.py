@@ -51,6 +51,10 @@ def gpu_count(ctx: CheckContext) -> list[Outcome]:
     on_bus = len(host.pci_gpus)
     seen = len(host.gpu.gpus) if host.gpu.readable else 0
     details: dict[str, Any] = {"driver_visible": seen, "pci_bus": on_bus, "source": host.gpu.source}
+    bus = f"{on_bus} on the PCI bus"
+    if host.pci_error:
+        details["pci_error"] = host.pci_error
+        bus = f"{on_bus} found on the PCI bus, which could not be read ({host.pci_error})"
     if req.threshold == "instance-type":
         if expect is None:
             why = unknown_type_reason(host)
@@ -58,8 +62,7 @@ def gpu_count(ctx: CheckContext) -> list[Outcome]:
                 unknown(
                     "gpus",
                     f"could not tell the expected GPU count: {why}; "
-                    f"{_plural(seen, 'GPU')} visible to the driver, {on_bus} on the PCI "
-                    "bus",
+                    f"{_plural(seen, 'GPU')} visible to the driver, {bus}",
                     "pass --instance-type ml.p5.48xlarge, or --require gpu-count=N",
                     **details,
                 )
@@ -87,19 +90,31 @@ def gpu_count(ctx: CheckContext) -> list[Outcome]:
             )
         ]
     label = f"{where} has {want}" if where != "at least" else f"expected at least {want}"
+    if not host.gpu.readable and on_bus and host.gpu.driver_loaded is False:
+        return [
+            judged(
+                req,
+                "gpus",
+                f"{_plural(on_bus, 'NVIDIA GPU')} on the PCI bus but none "
+                f"usable: the nvidia driver is not loaded ({host.gpu.error}); "
+                f"expected {want}",
+                DRIVER_MISSING,
+                **details,
+            )
+        ]
+    if not host.gpu.readable and host.pci_error:
+        # Neither the driver nor the bus could be read: "0 GPUs" would be a guess.
+        return [
+            unknown(
+                "gpus",
+                f"could not tell: no GPU list from the driver ({host.gpu.error}) and "
+                f"{bus}; {label}",
+                "run as a user that may read /sys/bus/pci (and /dev/nvidia*); " + NVML_INSTALL,
+                expected=want,
+                **details,
+            )
+        ]
     if not host.gpu.readable and on_bus:
-        if host.gpu.driver_loaded is False:
-            return [
-                judged(
-                    req,
-                    "gpus",
-                    f"{_plural(on_bus, 'NVIDIA GPU')} on the PCI bus but none "
-                    f"usable: the nvidia driver is not loaded ({host.gpu.error}); "
-                    f"expected {want}",
-                    DRIVER_MISSING,
-                    **details,
-                )
-            ]
         # The driver is loaded (or that cannot be told) but neither NVML nor nvidia-smi can
         # be asked. GPUs bound to the nvidia driver on the PCI bus are only a lower bound of
         # trouble: a GPU that fell off the bus (Xid 79) or failed RM initialisation stays
@@ -214,6 +229,16 @@ def driver_version(ctx: CheckContext) -> list[Outcome]:
                     f"could not tell: {gpus} on the PCI bus; {loaded}; NVML and "
                     f"nvidia-smi unusable ({host.gpu.error})",
                     NVML_INSTALL,
+                )
+            ]
+        elif host.pci_error:
+            return [
+                unknown(
+                    "driver",
+                    f"could not tell whether this host has NVIDIA GPUs: the PCI bus could "
+                    f"not be read ({host.pci_error}) and NVML/nvidia-smi unusable "
+                    f"({host.gpu.error})",
+                    "run as a user that may read /sys/bus/pci; " + NVML_INSTALL,
                 )
             ]
         else:
