@@ -244,7 +244,9 @@ def collect_host_facts(profile: Profile, opts: CollectOptions | None = None) -> 
             facts.dcgm = DcgmFacts(error="dcgmi not found on PATH")
 
     if "host.apptainer-nv" in checks:
-        facts.apptainer_nvliblist = _nvliblist(root, tools.get("apptainer"))
+        facts.apptainer_nvliblist, facts.apptainer_nvliblist_error = _nvliblist(
+            root, tools.get("apptainer")
+        )
     python = tools.get("python3")
     if python is not None and python.version:
         facts.python_version = python.version
@@ -256,8 +258,9 @@ def collect_host_facts(profile: Profile, opts: CollectOptions | None = None) -> 
     return facts
 
 
-def _nvliblist(root: Path, apptainer: ToolInfo | None) -> str | None:
-    """Apptainer's nvliblist.conf (what --nv binds), next to its install prefix or in /etc."""
+def _nvliblist(root: Path, apptainer: ToolInfo | None) -> tuple[str | None, str | None]:
+    """Apptainer's nvliblist.conf (what --nv binds), next to its install prefix or in /etc;
+    (None, the places that could not be looked at) when none is found."""
     candidates = ["/etc/apptainer/nvliblist.conf", "/usr/local/etc/apptainer/nvliblist.conf"]
     if apptainer is not None and apptainer.path:
         prefix = Path(apptainer.path).parent.parent
@@ -266,7 +269,11 @@ def _nvliblist(root: Path, apptainer: ToolInfo | None) -> str | None:
         except ValueError:
             relative = str(prefix)
         candidates.insert(0, f"{relative.rstrip('/')}/etc/apptainer/nvliblist.conf")
+    unknown = []
     for candidate in candidates:
-        if sysfs.under(root, candidate).is_file():
-            return candidate
-    return None
+        found = sysfs.is_file(sysfs.under(root, candidate))
+        if found:
+            return candidate, None
+        if found is None:
+            unknown.append(candidate)
+    return None, (f"could not look at {', '.join(unknown)}" if unknown else None)

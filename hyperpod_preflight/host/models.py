@@ -185,6 +185,7 @@ class UserFacts(BaseModel):
     name: str | None = None
     uid: int | None = None
     groups: list[str] | None = None
+    error: str | None = Field(default=None, description="Why the groups could not be read.")
 
 
 class ResourceConfigFacts(BaseModel):
@@ -273,6 +274,11 @@ class HostFacts(BaseModel):
     python_version: str | None = Field(default=None, description="python3 on PATH.")
     apptainer_nvliblist: str | None = Field(
         default=None, description="Apptainer's nvliblist.conf (needed by --nv), if found."
+    )
+    apptainer_nvliblist_error: str | None = Field(
+        default=None,
+        description="When no nvliblist.conf was found: the places that could not be looked "
+        "at (permission denied …), so its absence is not certain.",
     )
     bandwidth: BandwidthFacts | None = None
     dcgm: DcgmFacts | None = None

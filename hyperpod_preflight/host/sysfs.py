@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from .models import CgroupFacts, CpuFacts, DiskFacts, KvmFacts, Limit, PciDevice, UserFacts
@@ -40,6 +42,26 @@ def _exists(path: Path) -> bool | None:
     except OSError:
         return None
     return True
+
+
+def _kind(path: Path, test: Callable[[int], bool]) -> bool | None:
+    """``test`` of ``path``'s mode; False when it does not exist, None when that cannot be
+    told (permission denied, name too long …). ``Path.is_dir()`` raises then."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except (OSError, ValueError):
+        return None
+    return test(mode)
+
+
+def is_dir(path: Path) -> bool | None:
+    return _kind(path, stat.S_ISDIR)
+
+
+def is_file(path: Path) -> bool | None:
+    return _kind(path, stat.S_ISREG)
 
 
 def _first_line(root: Path, path: str) -> str | None:
@@ -202,7 +224,7 @@ def iommu_group_count(root: Path) -> int | None:
     try:
         return sum(1 for _ in path.iterdir())
     except FileNotFoundError:
-        return 0 if under(root, "/sys/kernel").is_dir() else None
+        return 0 if is_dir(under(root, "/sys/kernel")) else None
     except OSError:
         return None
 
@@ -335,7 +357,7 @@ def cgroup(root: Path) -> CgroupFacts:
     if controllers is not None:
         return CgroupFacts(version=2, controllers=controllers.split())
     base = under(root, "/sys/fs/cgroup")
-    if base.is_dir():
+    if is_dir(base):
         try:
             names = {p.name for p in base.iterdir()}
         except OSError:
@@ -395,8 +417,12 @@ def user(root: Path) -> UserFacts:
         elif line.startswith("Groups:"):
             gids.update(g for g in map(_int_or_none, fields[1:]) if g is not None)
     name = _passwd_name(root, uid) if uid is not None else None
+    group_file = read_text(root, "/etc/group")
+    if group_file is None:
+        # Without /etc/group the ids cannot be named: membership is unknown, not "none".
+        return UserFacts(name=name, uid=uid, groups=None, error="/etc/group unreadable")
     groups: list[str] = []
-    for line in (read_text(root, "/etc/group") or "").splitlines():
+    for line in group_file.splitlines():
         parts = line.split(":")
         if len(parts) < 3:
             continue

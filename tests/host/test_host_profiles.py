@@ -480,6 +480,46 @@ def test_workstation_failures(tmp_path: Path) -> None:
     assert status(report, "host.compute-capability") is Status.UNKNOWN  # GPU on bus, no driver
 
 
+@pytest.mark.parametrize("how", ["missing", "unreadable"])
+def test_workstation_with_an_unreadable_etc_group_is_unknown_not_fail(
+    tmp_path: Path, how: str
+) -> None:
+    root = workstation(tmp_path)
+    (root / "etc/group").unlink()
+    if how == "unreadable":
+        (root / "etc/group").mkdir()  # read() fails (EISDIR), as EACCES would for a user
+    report = run(root, None, profile="workstation", paths=["/"])
+    groups = findings(report, "host.groups")
+    assert [f.status for f in groups] == [Status.UNKNOWN]
+    assert "/etc/group unreadable" in groups[0].message
+    assert report.facts["user"]["groups"] is None
+
+
+def _deny_stat(monkeypatch: pytest.MonkeyPatch, *denied: Path) -> None:
+    """stat() of ``denied`` fails with EACCES (what a non-root user meets; tests run as
+    root, where chmod does not stop anything)."""
+    real_stat = Path.stat
+
+    def fake_stat(self: Path, **kwargs: Any) -> Any:
+        if self in denied:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", fake_stat)
+
+
+def test_cgroup_and_iommu_that_cannot_be_looked_at_are_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = workstation(tmp_path, cgroup_v2=False)
+    shutil.rmtree(root / "sys/kernel/iommu_groups")
+    _deny_stat(monkeypatch, root / "sys/fs/cgroup", root / "sys/kernel")
+    report = run(root, None, profile="workstation", paths=["/"], only=["host.iommu"])
+    assert one(report, "host.iommu").status is Status.UNKNOWN
+    report = run(root, None, profile="checkpoint", only=["host.cgroup-v2"])
+    assert one(report, "host.cgroup-v2").status is Status.UNKNOWN
+
+
 def test_workstation_without_gpus_skips_gpu_items(tmp_path: Path) -> None:
     root = workstation(tmp_path, gpus=0)
     report = run(root, None, profile="workstation", paths=["/"])
@@ -626,6 +666,19 @@ def training_node(tmp_path: Path, **node: Any) -> Path:
         tool(root, name, TOOL_OUTPUT[name])
     write(root, "/etc/apptainer/nvliblist.conf", "libcuda.so\nlibnvidia-ml.so\n")
     return root
+
+
+def test_apptainer_nvliblist_that_cannot_be_looked_at_is_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = training_node(tmp_path)
+    conf = root / "etc/apptainer/nvliblist.conf"
+    conf.unlink()
+    _deny_stat(monkeypatch, conf)
+    report = run(root, None, profile="training", only=["host.apptainer-nv"])
+    finding = one(report, "host.apptainer-nv")
+    assert finding.status is Status.UNKNOWN
+    assert "/etc/apptainer/nvliblist.conf" in finding.message
 
 
 def scontrol(root: Path, gres: str) -> None:

@@ -4,6 +4,7 @@ the metadata service (faked on loopback)."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -326,6 +327,28 @@ def test_which_skips_a_path_entry_it_cannot_look_into(
     tool(root, "git", "git version 2.43.0")
     monkeypatch.setenv("PATH", "/" + "b" * 300 + ":/usr/bin")
     assert which("git", root) == str(root / "usr/bin/git")
+
+
+def test_readers_that_meet_permission_denied_say_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = build_tree(tmp_path, Node(cgroup_v2=False))
+    shutil.rmtree(root / "sys/kernel/iommu_groups")
+    assert sysfs.iommu_group_count(root) == 0  # /sys/kernel read: no IOMMU groups
+    denied = {root / "sys/fs/cgroup", root / "sys/kernel"}
+    real_stat = Path.stat
+
+    def fake_stat(self: Path, **kwargs: Any) -> Any:
+        if self in denied:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", fake_stat)
+    assert sysfs.cgroup(root).version is None
+    assert sysfs.iommu_group_count(root) is None
+    assert sysfs.is_dir(root / "sys/kernel") is None
+    assert sysfs.is_file(root / "etc/passwd") is True
+    assert sysfs.is_file(root / "nowhere") is False
 
 
 def test_cgroup_v1_hybrid_is_not_v2(tmp_path: Path) -> None:

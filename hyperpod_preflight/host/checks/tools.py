@@ -71,6 +71,14 @@ def apptainer_nv(ctx: CheckContext) -> list[Outcome]:
         return [passed("apptainer", f"--nv library list at {host.apptainer_nvliblist}")]
     if host.tool("nvidia-container-cli").found:
         return [passed("apptainer", "nvidia-container-cli present (apptainer --nvccli)")]
+    if host.apptainer_nvliblist_error:
+        return [
+            unknown(
+                "apptainer",
+                f"could not tell whether nvliblist.conf exists: {host.apptainer_nvliblist_error}",
+                "run as a user that may read the apptainer install (its etc/apptainer)",
+            )
+        ]
     return [
         judged(
             req,

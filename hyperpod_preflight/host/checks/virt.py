@@ -104,7 +104,8 @@ def groups(ctx: CheckContext) -> list[Outcome]:
     if user.uid == 0:
         return [passed(group, "root needs no group membership") for group in wanted]
     if user.groups is None or user.uid is None:
-        return [unknown("groups", "could not tell: /proc/self/status unreadable")]
+        why = user.error or "/proc/self/status unreadable"
+        return [unknown("groups", f"could not tell: {why}")]
     name = user.name or f"uid {user.uid}"
     out = []
     for group in wanted:
