@@ -113,7 +113,9 @@ def _zone_label(subnet: dict[str, Any]) -> str:
 class EgressPath:
     """How a subnet's default route leaves the VPC."""
 
-    kind: str  # "nat" (available NAT gateway), "other" (TGW, appliance …), "igw", "none"
+    # "nat" (available NAT gateway), "pending" (NAT gateway still being created), "other"
+    # (TGW, appliance …), "igw", "none"
+    kind: str
     target: str = ""
     notes: tuple[str, ...] = ()
 
@@ -173,8 +175,12 @@ def _egress_of(table: SubnetRouteTable, nats: dict[str, dict[str, Any]]) -> Egre
         nat = nats.get(nat_id)
         if nat is None:
             return EgressPath("none", nat_id, (f"NAT gateway {nat_id} does not exist",))
-        if nat.get("State") != "available":
-            return EgressPath("none", nat_id, (f"NAT gateway {nat_id} is {nat.get('State')}",))
+        state = nat.get("State")
+        if state == "pending":
+            return EgressPath("pending", nat_id, (f"NAT gateway {nat_id} is pending",))
+        if state != "available":
+            failure = f" ({nat['FailureMessage']})" if nat.get("FailureMessage") else ""
+            return EgressPath("none", nat_id, (f"NAT gateway {nat_id} is {state}{failure}",))
         if nat.get("ConnectivityType", "public") == "private":
             return EgressPath(
                 "none", nat_id, (f"NAT gateway {nat_id} is a private NAT: no internet access",)
@@ -604,6 +610,20 @@ def egress(ctx: CheckContext) -> list[Outcome]:
                 )
             )
             continue
+        if path.kind == "pending":
+            out.append(
+                warned(
+                    sid,
+                    f"subnet {sid} routes 0.0.0.0/0 to a NAT gateway still being created: NAT "
+                    f"gateway {path.target} is pending; egress works once it is available "
+                    "(usually within minutes)",
+                    f"Wait until it is available (`aws ec2 wait nat-gateway-available "
+                    f"--nat-gateway-ids {path.target}`), then run again.",
+                    nat_gateway=path.target,
+                    nat_state="pending",
+                )
+            )
+            continue
         endpoints = _interface_endpoints(ctx, subnet["VpcId"])
         missing = [s for s in needed if s not in endpoints]
         if not missing:
@@ -696,12 +716,13 @@ def s3_gateway_endpoint(ctx: CheckContext) -> list[Outcome]:
                 f"--service-name {s3_name} --route-table-ids {rtb}"
             )
         path = paths.get(sid)
-        if path is not None and path.reaches_internet:
+        if path is not None and (path.reaches_internet or path.kind == "pending"):
+            once = " once it is available (it is pending)" if path.kind == "pending" else ""
             out.append(
                 warned(
                     sid,
                     f"{what}; S3 traffic (lifecycle scripts, checkpoints) goes through "
-                    f"{path.target} instead, slower and billed per GB",
+                    f"{path.target}{once} instead, slower and billed per GB",
                     fix,
                     severity=Severity.MEDIUM,
                 )

@@ -11,9 +11,11 @@ import boto3
 import pytest
 from aws_world import (
     REGION,
+    Injector,
     add_default_route,
     by_resource,
     denied,
+    ec2_response,
     healthy_network,
     main_route_table,
     make_interface_endpoints,
@@ -236,6 +238,48 @@ def test_egress_nat_none_and_dead_nat(w: SimpleNamespace, facts: Any) -> None:
     assert "is deleted" in found[w.dead_nat_subnet].message
     # An internet gateway gives HyperPod's interfaces (no public IP) no egress.
     assert found[w.implicit].status.value == "FAIL"
+
+
+def nat_in_state(w: SimpleNamespace, state: str) -> Injector:
+    """DescribeNatGateways answering that the healthy network's NAT gateway is ``state``
+    (moto creates NAT gateways available at once)."""
+    body = {
+        "NatGateways": [
+            {
+                "NatGatewayId": w.net.nat,
+                "State": state,
+                "SubnetId": w.net.subnets["public"],
+                "VpcId": w.net.vpc,
+                "ConnectivityType": "public",
+            }
+        ]
+    }
+    return Injector().always(
+        "DescribeNatGateways", lambda _r: ec2_response("DescribeNatGateways", body)
+    )
+
+
+def test_egress_through_a_pending_nat_gateway_warns(w: SimpleNamespace, facts: Any) -> None:
+    """A NAT gateway is pending for a few minutes after creation: egress works once it is
+    available, so a WARN naming the state, not a FAIL."""
+    nat_in_state(w, "pending").attach(facts.client("ec2"))
+    found = by_resource(run("network.egress", spec(w.nat_only), facts))[w.nat_only]
+    assert found.status.value == "WARN"
+    assert f"NAT gateway {w.net.nat} is pending" in found.message
+    assert "once it is available" in found.message
+    # Without an S3 gateway endpoint, S3 traffic will go through that NAT gateway: advice.
+    s3 = by_resource(run("network.s3-gateway-endpoint", spec(w.nat_only), facts))[w.nat_only]
+    assert s3.status.value == "WARN" and "it is pending" in s3.message
+
+
+@pytest.mark.parametrize("state", ["failed", "deleting", "deleted"])
+def test_egress_through_a_dead_nat_gateway_fails_naming_the_state(
+    w: SimpleNamespace, facts: Any, state: str
+) -> None:
+    nat_in_state(w, state).attach(facts.client("ec2"))
+    found = by_resource(run("network.egress", spec(w.nat_only), facts))[w.nat_only]
+    assert found.status.value == "FAIL"
+    assert f"NAT gateway {w.net.nat} is {state}" in found.message
 
 
 def test_egress_endpoints_only_slurm_pass_eks_names_missing(w: SimpleNamespace, facts: Any) -> None:
