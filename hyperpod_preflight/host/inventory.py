@@ -8,7 +8,6 @@ strings are double-quoted JSON strings, which YAML reads unchanged.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -164,47 +163,6 @@ def passthrough(inventory: Inventory, cpu_vendor: str | None) -> dict[str, Any]:
     }
 
 
-def _scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return json.dumps(str(value), ensure_ascii=False)
-
-
-def to_yaml(value: Any, indent: int = 0) -> str:
-    """A small block-style YAML emitter for dicts, lists and scalars."""
-    pad = " " * indent
-    lines: list[str] = []
-    if isinstance(value, dict):
-        if not value:
-            return pad + "{}\n"
-        for key, item in value.items():
-            if isinstance(item, dict | list) and item:
-                lines.append(f"{pad}{key}:")
-                lines.append(to_yaml(item, indent + 2).rstrip("\n"))
-            else:
-                empty = "{}" if isinstance(item, dict) else "[]" if isinstance(item, list) else None
-                lines.append(f"{pad}{key}: {empty if empty else _scalar(item)}")
-    elif isinstance(value, list):
-        if not value:
-            return pad + "[]\n"
-        for item in value:
-            if isinstance(item, dict | list) and item:
-                body = to_yaml(item, indent + 2).splitlines()
-                first = body[0].lstrip()
-                lines.append(f"{pad}- {first}")
-                lines.extend(body[1:])
-            else:
-                empty = "{}" if isinstance(item, dict) else "[]" if isinstance(item, list) else None
-                lines.append(f"{pad}- {empty if empty else _scalar(item)}")
-    else:
-        lines.append(pad + _scalar(value))
-    return "\n".join(lines) + "\n"
-
-
 def inventory_yaml(inventory: Inventory, cpu_vendor: str | None, tool_version: str) -> str:
     document = {
         "host": inventory.host,
@@ -232,4 +190,7 @@ def inventory_yaml(inventory: Inventory, cpu_vendor: str | None, tool_version: s
         "# passthrough: bind every listed function to vfio-pci (kernel_cmdline, or the "
         "modprobe.d file),\n# then give a VM the libvirt_hostdev entries of its GPU.\n"
     )
-    return header + to_yaml(document)
+    import yaml  # PyYAML; imported here so the host checks start without it
+
+    body: str = yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=100)
+    return header + body
