@@ -123,6 +123,12 @@ class EgressPath:
     def reaches_internet(self) -> bool:
         return self.kind in ("nat", "other")
 
+    @property
+    def needs_nat_gateway(self) -> bool:
+        """No way out yet: a NAT gateway (and its Elastic IP) would have to be added. A
+        pending NAT gateway already holds its address."""
+        return not self.reaches_internet and self.kind != "pending"
+
 
 _OTHER_TARGETS = (
     "TransitGatewayId",
@@ -153,8 +159,10 @@ def _nat_ids(tables: Iterable[SubnetRouteTable]) -> list[str]:
     return ids
 
 
-def _egress_paths(ctx: CheckContext, subnet_ids: tuple[str, ...]) -> dict[str, EgressPath]:
-    """The egress path of every existing subnet (one NAT gateway read for all)."""
+def egress_paths(ctx: CheckContext, subnet_ids: tuple[str, ...]) -> dict[str, EgressPath]:
+    """The egress path of every existing subnet that has a route table (one NAT gateway
+    read for all): the one analysis ``network.egress``, ``network.s3-gateway-endpoint``
+    and ``quotas.elastic-ips`` share."""
     tables = ctx.facts.subnet_route_tables(subnet_ids)
     nat_ids = _nat_ids(tables.values())
     nats = ctx.facts.nat_gateways(nat_ids) if nat_ids else {}
@@ -587,7 +595,7 @@ def egress(ctx: CheckContext) -> list[Outcome]:
     if not subnet_ids:
         return [_no_subnets()]
     subnets = ctx.facts.subnets(subnet_ids)
-    paths = _egress_paths(ctx, subnet_ids)
+    paths = egress_paths(ctx, subnet_ids)
     needed = _needed_services(ctx)
     out: list[Outcome] = []
     for sid in subnet_ids:
@@ -675,7 +683,7 @@ def s3_gateway_endpoint(ctx: CheckContext) -> list[Outcome]:
         return [_no_subnets()]
     subnets = ctx.facts.subnets(subnet_ids)
     tables = ctx.facts.subnet_route_tables(subnet_ids)
-    paths = _egress_paths(ctx, subnet_ids)
+    paths = egress_paths(ctx, subnet_ids)
     s3_name = ctx.facts.endpoint_service_name("s3")
     out: list[Outcome] = []
     for sid in subnet_ids:
@@ -1182,4 +1190,5 @@ __all__ = [
     "EgressPath",
     "cluster_vpc_id",
     "efa_support",
+    "egress_paths",
 ]

@@ -30,6 +30,7 @@ from ..facts.core import FactUnavailable
 from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ..registry import check
 from ..runner import CheckContext
+from .network import egress_paths
 
 PER_CLUSTER_QUOTA = "Maximum number instances allowed per SageMaker HyperPod cluster"
 TOTAL_QUOTA = "Total number of instances allowed across SageMaker HyperPod clusters"
@@ -457,15 +458,6 @@ def network_interfaces_quota(ctx: CheckContext) -> list[Outcome]:
     ]
 
 
-def _has_nat_egress(routes: list[dict[str, Any]]) -> bool:
-    return any(
-        r.get("DestinationCidrBlock") == "0.0.0.0/0"
-        and r.get("NatGatewayId")
-        and r.get("State", "active") == "active"
-        for r in routes
-    )
-
-
 @check(
     "quotas.elastic-ips",
     "Elastic IP quota leaves one address per NAT gateway the cluster's subnets still need "
@@ -479,14 +471,20 @@ def elastic_ips_quota(ctx: CheckContext) -> list[Outcome]:
         return [skipped(resource, "no VpcConfig: the cluster needs no NAT gateway of yours")]
     try:
         subnets = ctx.facts.subnets(subnet_ids)
-        tables = ctx.facts.subnet_route_tables(subnet_ids)
+        paths = egress_paths(ctx, tuple(subnet_ids))
     except FactUnavailable as exc:
-        return [_unreadable(resource, exc, "the subnets' route tables could not be read")]
+        return [
+            _unreadable(
+                resource, exc, "the subnets' route tables or NAT gateways could not be read"
+            )
+        ]
+    # The same route analysis as network.egress: a transit gateway, appliance or pending
+    # NAT gateway is a way out already; a deleted or private NAT gateway is not.
     zones_without_nat = sorted(
         {
             str(subnets[s].get("AvailabilityZoneId") or subnets[s].get("AvailabilityZone", "?"))
             for s in subnet_ids
-            if s in subnets and (s not in tables or not _has_nat_egress(tables[s].routes))
+            if s in subnets and (s not in paths or paths[s].needs_nat_gateway)
         }
     )
     needed = len(zones_without_nat)
@@ -512,16 +510,16 @@ def elastic_ips_quota(ctx: CheckContext) -> list[Outcome]:
         return [
             passed(
                 resource,
-                f"every cluster subnet already routes through a NAT gateway: no new Elastic "
-                f"IP needed ({in_use} of {_n(quota.value)} in use)",
+                f"every cluster subnet already has egress (a NAT gateway, transit gateway or "
+                f"other route): no new Elastic IP needed ({in_use} of {_n(quota.value)} in use)",
                 **numbers,
                 deficit=0,
             )
         ]
     note = (
-        f"subnets in {', '.join(zones_without_nat)} have no NAT gateway route; a NAT "
-        "gateway per zone needs one Elastic IP each (not one per node), unless egress goes "
-        "through VPC endpoints or another path"
+        f"subnets in {', '.join(zones_without_nat)} have no egress route (see "
+        "network.egress); a NAT gateway per zone needs one Elastic IP each (not one per "
+        "node), unless egress goes through VPC endpoints instead"
     )
     if free < needed:
         deficit = needed - free

@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aws_world import Injector, Network, by_resource, denied, healthy_network, make_subnet
+from aws_world import (
+    Injector,
+    Network,
+    add_default_route,
+    by_resource,
+    denied,
+    healthy_network,
+    make_route_table,
+    make_subnet,
+)
 from conftest import moto_env
 from quota_stubs import (
     CLUSTER_QUOTAS,
@@ -40,6 +49,7 @@ PER_CLUSTER, TOTAL, EBS = (CLUSTER_QUOTAS[k][0] for k in ("per_cluster", "total"
 class World:
     net: Network
     bare_subnet: str  # a private subnet whose route table (the main one) has no NAT route
+    tgw_subnet: str  # egress through a transit gateway (usw2-az3): needs no NAT gateway
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +60,15 @@ def world() -> Iterator[World]:
         ec2 = boto3.client("ec2", region_name="us-west-2")
         net = healthy_network(ec2)
         bare = make_subnet(ec2, net.vpc, "10.0.64.0/20", zone_id="usw2-az2")
+        tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+        tgw_subnet = make_subnet(ec2, net.vpc, "10.0.80.0/20", zone_id="usw2-az3")
+        ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=tgw, VpcId=net.vpc, SubnetIds=[tgw_subnet]
+        )
+        rtb = make_route_table(ec2, net.vpc, [tgw_subnet])
+        add_default_route(ec2, rtb, TransitGatewayId=tgw)
         create_existing_clusters(boto3.client("sagemaker", region_name="us-west-2"))
-        yield World(net=net, bare_subnet=bare)
+        yield World(net=net, bare_subnet=bare, tgw_subnet=tgw_subnet)
 
 
 @pytest.fixture(autouse=True)
@@ -300,6 +317,18 @@ def test_elastic_ips(world: World) -> None:
     denied("DescribeAddresses").attach(facts.client("ec2"))
     cannot = run_check("quotas.elastic-ips", without, account(), facts=facts)[EIP]
     assert cannot.status is Status.UNKNOWN and "ec2:DescribeAddresses" in cannot.message
+
+
+def test_elastic_ips_use_the_egress_analysis_of_network_egress(world: World) -> None:
+    """A subnet whose egress goes through a transit gateway needs no NAT gateway of its
+    own, so no Elastic IP; the bare subnet still does."""
+    spec = spec_for(world, subnets=[world.net.subnets["a"], world.tgw_subnet, world.bare_subnet])
+    found = run_check("quotas.elastic-ips", spec, account())[EIP]
+    assert found.status is Status.PASS
+    assert found.details["needed"] == 1
+    assert found.details["zones_without_nat"] == ["usw2-az2"]
+    only_tgw = spec_for(world, subnets=[world.tgw_subnet])
+    assert run_check("quotas.elastic-ips", only_tgw, account())[EIP].details["needed"] == 0
 
 
 # -- quotas.ec2-vcpus ---------------------------------------------------------------------
