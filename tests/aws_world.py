@@ -349,6 +349,32 @@ def denied(operation: str) -> Injector:
     return Injector().always(operation, lambda _r: ec2_error("UnauthorizedOperation", 403))
 
 
+def reserved_capacity(
+    name: str,
+    *,
+    instance_type: str = "ml.p5.48xlarge",
+    total: int = 4,
+    status: str = "Active",
+    zone: str | None = "us-west-2b",
+    zone_id: str | None = None,
+) -> dict[str, Any]:
+    """One ``ReservedCapacitySummaries`` entry (``zone``/``zone_id`` None: field absent)."""
+    summary: dict[str, Any] = {
+        "ReservedCapacityArn": (
+            f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:reserved-capacity/{name}-{instance_type}"
+        ),
+        "InstanceType": instance_type,
+        "TotalInstanceCount": total,
+        "Status": status,
+        "StartTime": datetime(2030, 1, 1),
+    }
+    if zone is not None:
+        summary["AvailabilityZone"] = zone
+    if zone_id is not None:
+        summary["AvailabilityZoneId"] = zone_id
+    return summary
+
+
 def training_plan_body(
     name: str,
     *,
@@ -358,9 +384,17 @@ def training_plan_body(
     available: int = 4,
     zone: str = "us-west-2b",
     targets: tuple[str, ...] = ("hyperpod-cluster",),
+    summaries: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A ``DescribeTrainingPlan`` response body (validated by :class:`TrainingPlans`)."""
+    """A ``DescribeTrainingPlan`` response body (validated by :class:`TrainingPlans`);
+    ``summaries`` replaces the one reserved capacity of ``instance_type`` in ``zone``."""
     start = datetime(2030, 1, 1)
+    if summaries is None:
+        summaries = [
+            reserved_capacity(
+                name, instance_type=instance_type, total=total, status=status, zone=zone
+            )
+        ]
     return {
         "TrainingPlanArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-plan/{name}",
         "TrainingPlanName": name,
@@ -370,18 +404,7 @@ def training_plan_body(
         "AvailableInstanceCount": available,
         "InUseInstanceCount": total - available,
         "TargetResources": list(targets),
-        "ReservedCapacitySummaries": [
-            {
-                "ReservedCapacityArn": (
-                    f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:reserved-capacity/{name}-rc"
-                ),
-                "InstanceType": instance_type,
-                "TotalInstanceCount": total,
-                "Status": status,
-                "AvailabilityZone": zone,
-                "StartTime": start,
-            }
-        ],
+        "ReservedCapacitySummaries": summaries,
     }
 
 

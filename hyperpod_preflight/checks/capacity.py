@@ -103,14 +103,27 @@ def instance_type_offered(ctx: CheckContext) -> list[Outcome]:
     return out
 
 
+def _summary_zone_id(summary: dict[str, Any], zones: ZoneMap) -> str | None:
+    """The zone id of a reserved capacity: ``AvailabilityZoneId`` when the response has
+    it, else its ``AvailabilityZone`` name mapped through this account's zones."""
+    if summary.get("AvailabilityZoneId"):
+        return str(summary["AvailabilityZoneId"])
+    if summary.get("AvailabilityZone"):
+        return zones.to_id(str(summary["AvailabilityZone"]))
+    return None
+
+
 def _plan_problems(
     plan: dict[str, Any],
     group: InstanceGroup,
     wanted_count: int,
+    wanted_on_plan: int,
     group_zones: dict[str, list[str]],
     zones: ZoneMap,
 ) -> tuple[list[str], list[str]]:
-    """(failures, warnings) of one training plan for one group."""
+    """(failures, warnings) of one training plan for one group: ``wanted_count`` is what
+    the plan's groups of this group's type need, ``wanted_on_plan`` what all its groups
+    need."""
     fails: list[str] = []
     warns: list[str] = []
     name = plan.get("TrainingPlanName", "?")
@@ -132,16 +145,31 @@ def _plan_problems(
             f"training plan {name} reserves {', '.join(kinds)}, not {', '.join(group.types)}"
         )
     available = plan.get("AvailableInstanceCount")
-    if available is None and matching:
-        available = sum(int(s.get("TotalInstanceCount", 0)) for s in matching)
-    if available is not None and wanted_count > int(available):
-        fails.append(
-            f"the groups on training plan {name} need {wanted_count} instances, it has "
-            f"{available} available"
-        )
-    plan_zones = {
-        zones.to_id(str(s["AvailabilityZone"])) for s in matching if s.get("AvailabilityZone")
-    }
+    reserved = sum(int(s.get("TotalInstanceCount", 0)) for s in matching)
+    other_types = {s.get("InstanceType") for s in summaries} - set(group.types)
+    if matching and other_types:
+        # The plan's available count covers every type it reserves: hold the group to the
+        # capacity of its own type, and all groups on the plan to the plan's count.
+        kind = ", ".join(group.types)
+        if wanted_count > reserved:
+            fails.append(
+                f"the {kind} groups on training plan {name} need {wanted_count} {kind}, it "
+                f"reserves {reserved} {kind}"
+            )
+        if available is not None and wanted_on_plan > int(available):
+            fails.append(
+                f"the groups on training plan {name} need {wanted_on_plan} instances of all "
+                f"types, it has {available} available"
+            )
+    else:
+        if available is None and matching:
+            available = reserved
+        if available is not None and wanted_count > int(available):
+            fails.append(
+                f"the groups on training plan {name} need {wanted_count} instances, it has "
+                f"{available} available"
+            )
+    plan_zones = {z for s in matching if (z := _summary_zone_id(s, zones))}
     outside = {z: s for z, s in group_zones.items() if plan_zones and z not in plan_zones}
     if outside:
         fails.append(
@@ -164,10 +192,12 @@ def training_plan(ctx: CheckContext) -> list[Outcome]:
         return [skipped("-", "no instance group uses a TrainingPlanArn")]
     subnets = ctx.facts.subnets(ctx.spec.all_subnets) if ctx.spec.all_subnets else {}
     # Groups sharing a plan draw on the same available count.
-    per_plan: dict[tuple[str, str | None], int] = {}
+    per_type: dict[tuple[str, str | None], int] = {}
+    per_plan: dict[str, int] = {}
     for g in groups:
         key = (str(g.training_plan_arn), g.instance_type)
-        per_plan[key] = per_plan.get(key, 0) + g.count
+        per_type[key] = per_type.get(key, 0) + g.count
+        per_plan[key[0]] = per_plan.get(key[0], 0) + g.count
     out: list[Outcome] = []
     zones: ZoneMap | None = None
     for group in groups:
@@ -202,8 +232,8 @@ def training_plan(ctx: CheckContext) -> list[Outcome]:
             continue
         assert zones is not None
         group_zones = _group_zone_ids(ctx, group, subnets)
-        wanted = per_plan[(arn, group.instance_type)]
-        fails, warns = _plan_problems(plan, group, wanted, group_zones, zones)
+        wanted = per_type[(arn, group.instance_type)]
+        fails, warns = _plan_problems(plan, group, wanted, per_plan[arn], group_zones, zones)
         figures = {
             "training_plan": arn,
             "status": plan.get("Status"),

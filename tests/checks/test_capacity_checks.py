@@ -19,6 +19,7 @@ from aws_world import (
     make_subnet,
     make_vpc,
     new_facts,
+    reserved_capacity,
     run,
     statuses,
     training_plan_body,
@@ -167,6 +168,62 @@ def test_training_plan_count_shared_between_groups(w: SimpleNamespace, facts: An
     assert found["a"].status.value == "FAIL" and found["b"].status.value == "FAIL"
     assert "need 6 instances, it has 4 available" in found["a"].message
     assert facts.calls["sagemaker:DescribeTrainingPlan"] == 1
+
+
+def test_training_plan_zone_read_from_its_zone_id(w: SimpleNamespace, facts: Any) -> None:
+    """``ReservedCapacitySummaries[].AvailabilityZoneId`` is the zone when present, with no
+    name to map (in this account usw2-az1 is us-west-2b, usw2-az2 us-west-2a)."""
+    by_id = training_plan_body(
+        "by-id", summaries=[reserved_capacity("by-id", zone=None, zone_id="usw2-az1")]
+    )
+    TrainingPlans({"by-id": by_id}).attach(facts.client("sagemaker"))
+    cfg = spec(
+        group("right", "ml.p5.48xlarge", 1, w.in_2b, "by-id"),
+        group("wrong", "ml.p5.48xlarge", 1, w.in_2a, "by-id"),
+    )
+    found = by_resource(run("capacity.training-plan", cfg, facts))
+    assert found["right"].status.value == "PASS"
+    assert found["wrong"].status.value == "FAIL"
+    assert "usw2-az2 (us-west-2a)" in found["wrong"].message
+    assert "capacity is in usw2-az1 (us-west-2b)" in found["wrong"].message
+
+
+def test_training_plan_groups_of_each_type_use_that_types_capacity(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """One plan reserving 4 x p5 in usw2-az1 and 2 x trn1 in usw2-az2: each group is held
+    to the capacity (count and zone) of its own type, not the plan's total of 6."""
+    mixed = training_plan_body(
+        "mixed",
+        total=6,
+        available=6,
+        summaries=[
+            reserved_capacity("mixed", instance_type="ml.p5.48xlarge", total=4, zone_id="usw2-az1"),
+            reserved_capacity(
+                "mixed", instance_type="ml.trn1.32xlarge", total=2, zone="us-west-2a"
+            ),
+        ],
+    )
+    TrainingPlans({"mixed": mixed}).attach(facts.client("sagemaker"))
+    too_many = spec(
+        group("p5", "ml.p5.48xlarge", 5, w.in_2b, "mixed"),
+        group("trn", "ml.trn1.32xlarge", 1, w.in_2a, "mixed"),
+    )
+    found = by_resource(run("capacity.training-plan", too_many, facts))
+    assert found["p5"].status.value == "FAIL"
+    assert "need 5 ml.p5.48xlarge" in found["p5"].message
+    assert "reserves 4 ml.p5.48xlarge" in found["p5"].message
+    assert found["trn"].status.value == "PASS"
+    fits = spec(
+        group("p5", "ml.p5.48xlarge", 4, w.in_2b, "mixed"),
+        group("trn", "ml.trn1.32xlarge", 2, w.in_2a, "mixed"),
+    )
+    assert statuses(run("capacity.training-plan", fits, facts)) == {"p5": "PASS", "trn": "PASS"}
+    # trn1 capacity is in us-west-2a = usw2-az2, not in usw2-az1 where p5's is.
+    wrong_zone = spec(group("trn", "ml.trn1.32xlarge", 1, w.in_2b, "mixed"))
+    found = by_resource(run("capacity.training-plan", wrong_zone, facts))
+    assert found["trn"].status.value == "FAIL"
+    assert "capacity is in usw2-az2 (us-west-2a)" in found["trn"].message
 
 
 def test_training_plan_api_absent_or_denied_is_unknown(w: SimpleNamespace, facts: Any) -> None:
