@@ -566,18 +566,70 @@ def _needed_services(ctx: CheckContext) -> tuple[str, ...]:
     return BASE_INTERFACE_SERVICES + extra
 
 
-def _interface_endpoints(ctx: CheckContext, vpc_id: str) -> dict[str, dict[str, Any]]:
-    """Usable interface endpoints by service suffix (``ssm``, ``ecr.api`` …)."""
-    found: dict[str, dict[str, Any]] = {}
+# Endpoint states (DescribeVpcEndpoints writes them camelCase) that become ``available``
+# without anyone fixing anything.
+PENDING_ENDPOINT_STATES = frozenset({"pending", "pendingacceptance"})
+
+
+def _endpoint_state(ep: dict[str, Any]) -> str:
+    return str(ep.get("State", "?"))
+
+
+def _is_available(ep: dict[str, Any]) -> bool:
+    return _endpoint_state(ep).lower() == "available"
+
+
+def _is_pending(ep: dict[str, Any]) -> bool:
+    return _endpoint_state(ep).lower() in PENDING_ENDPOINT_STATES
+
+
+@dataclass(frozen=True)
+class InterfaceEndpoints:
+    """The VPC's interface endpoints by service suffix (``ssm``, ``ecr.api`` …):
+    ``usable`` (available, private DNS on) and, for services with none usable, the best
+    endpoint there is (pending before any other state)."""
+
+    usable: dict[str, dict[str, Any]]
+    unusable: dict[str, dict[str, Any]]
+
+
+def _interface_endpoints(ctx: CheckContext, vpc_id: str) -> InterfaceEndpoints:
+    usable: dict[str, dict[str, Any]] = {}
+    others: dict[str, list[dict[str, Any]]] = {}
     for ep in ctx.facts.vpc_endpoints(vpc_id):
-        if ep.get("VpcEndpointType") != "Interface" or ep.get("State", "").lower() != "available":
-            continue
-        if not ep.get("PrivateDnsEnabled", False):
+        if ep.get("VpcEndpointType") != "Interface":
             continue
         service = _service_suffix(str(ep.get("ServiceName", "")), ctx.facts.region)
-        if service:
-            found[service] = ep
-    return found
+        if not service:
+            continue
+        if _is_available(ep) and ep.get("PrivateDnsEnabled", False):
+            usable[service] = ep
+        else:
+            others.setdefault(service, []).append(ep)
+    unusable = {
+        service: sorted(eps, key=lambda e: (not _is_available(e), not _is_pending(e)))[0]
+        for service, eps in others.items()
+        if service not in usable
+    }
+    return InterfaceEndpoints(usable, unusable)
+
+
+def _why_unusable(service: str, ep: dict[str, Any]) -> str:
+    ep_id = ep.get("VpcEndpointId", "?")
+    if _is_available(ep):
+        return f"{ep_id} ({service}) is available but private DNS is off"
+    return f"{ep_id} ({service}) is {_endpoint_state(ep)}"
+
+
+def _wait_for_endpoints(ep_ids: Iterable[str]) -> str:
+    ids = " ".join(ep_ids)
+    return (
+        f"Wait until they are available (`aws ec2 describe-vpc-endpoints --vpc-endpoint-ids "
+        f"{ids} --query 'VpcEndpoints[].[VpcEndpointId,State]'`); an endpoint in "
+        "pendingAcceptance waits for the endpoint service's owner to accept it (`aws ec2 "
+        f"accept-vpc-endpoint-connections --service-id <vpce-svc-id> --vpc-endpoint-ids {ids}`, "
+        "run by the owner). Then run again."
+    )
 
 
 def _service_suffix(name: str, region: str) -> str:
@@ -597,6 +649,7 @@ def egress(ctx: CheckContext) -> list[Outcome]:
     subnets = ctx.facts.subnets(subnet_ids)
     paths = egress_paths(ctx, subnet_ids)
     needed = _needed_services(ctx)
+    sg = next(iter(ctx.spec.all_security_groups), "<sg-id>")
     out: list[Outcome] = []
     for sid in subnet_ids:
         subnet = subnets.get(sid)
@@ -633,8 +686,14 @@ def egress(ctx: CheckContext) -> list[Outcome]:
             )
             continue
         endpoints = _interface_endpoints(ctx, subnet["VpcId"])
-        missing = [s for s in needed if s not in endpoints]
-        if not missing:
+        missing = [s for s in needed if s not in endpoints.usable and s not in endpoints.unusable]
+        unusable = {s: endpoints.unusable[s] for s in needed if s in endpoints.unusable}
+        pending = {s: ep for s, ep in unusable.items() if _is_pending(ep)}
+        unusable_details = [
+            {"service": s, "id": ep.get("VpcEndpointId"), "state": _endpoint_state(ep)}
+            for s, ep in unusable.items()
+        ]
+        if not missing and not unusable:
             out.append(
                 passed(
                     sid,
@@ -645,27 +704,75 @@ def egress(ctx: CheckContext) -> list[Outcome]:
                 )
             )
             continue
+        if not missing and len(pending) == len(unusable):
+            out.append(
+                warned(
+                    sid,
+                    f"subnet {sid} has no internet route ({'; '.join(path.notes)}) and the "
+                    "VPC's interface endpoints are not usable yet: "
+                    + "; ".join(_why_unusable(s, ep) for s, ep in pending.items())
+                    + "; nodes reach AWS services once they are available",
+                    _wait_for_endpoints(str(ep.get("VpcEndpointId")) for ep in pending.values()),
+                    missing_endpoints=missing,
+                    unusable_endpoints=unusable_details,
+                    notes=list(path.notes),
+                )
+            )
+            continue
         table = ctx.facts.subnet_route_tables(subnet_ids).get(sid)
         rtb = table.route_table_id if table else "<route table>"
-        sg = next(iter(ctx.spec.all_security_groups), "<sg-id>")
-        endpoint_cmds = "; ".join(
-            f"aws ec2 create-vpc-endpoint --vpc-id {subnet['VpcId']} --vpc-endpoint-type "
-            f"Interface --service-name {ctx.facts.endpoint_service_name(s)} --subnet-ids {sid} "
-            f"--security-group-ids {sg} --private-dns-enabled"
-            for s in missing
+
+        def create(service: str, vpc_id: str = subnet["VpcId"], sid: str = sid) -> str:
+            return (
+                f"aws ec2 create-vpc-endpoint --vpc-id {vpc_id} --vpc-endpoint-type "
+                f"Interface --service-name {ctx.facts.endpoint_service_name(service)} "
+                f"--subnet-ids {sid} --security-group-ids {sg} --private-dns-enabled"
+            )
+
+        fixes = [create(s) for s in missing]
+        for service, ep in unusable.items():
+            ep_id = ep.get("VpcEndpointId")
+            state = _endpoint_state(ep).lower()
+            if _is_available(ep):
+                fixes.append(
+                    f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep_id} --private-dns-enabled"
+                )
+            elif state in ("deleted", "deleting"):
+                fixes.append(create(service))
+            elif not _is_pending(ep):
+                fixes.append(
+                    f"aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {ep_id} (it is {state}), "
+                    f"then {create(service)}"
+                )
+        problems = []
+        if missing:
+            problems.append(
+                f"the VPC lacks interface endpoints (private DNS on) for {', '.join(missing)}"
+            )
+        if unusable:
+            problems.append(
+                "interface endpoints present but not usable: "
+                + "; ".join(_why_unusable(s, ep) for s, ep in unusable.items())
+            )
+        wait = (
+            " " + _wait_for_endpoints(str(ep.get("VpcEndpointId")) for ep in pending.values())
+            if pending
+            else ""
         )
         out.append(
             failed(
                 sid,
-                f"subnet {sid} has no egress: {'; '.join(path.notes)}; and the VPC lacks "
-                f"interface endpoints (private DNS on) for {', '.join(missing)}. Expect: "
+                f"subnet {sid} has no egress: {'; '.join(path.notes)}; and "
+                f"{'; and '.join(problems)}. Expect: "
                 f'"{LIFECYCLE_FAILURE}"',
                 "Route 0.0.0.0/0 to a NAT gateway in a public subnet: `aws ec2 create-route "
                 f"--route-table-id {rtb} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id "
                 f"<nat-id>` (create one with `aws ec2 create-nat-gateway --subnet-id "
-                "<public-subnet> --allocation-id <eipalloc-id>`); or create the endpoints: "
-                + endpoint_cmds,
+                "<public-subnet> --allocation-id <eipalloc-id>`); or fix the endpoints: "
+                + "; ".join(fixes)
+                + wait,
                 missing_endpoints=missing,
+                unusable_endpoints=unusable_details,
                 notes=list(path.notes),
             )
         )
@@ -697,32 +804,67 @@ def s3_gateway_endpoint(ctx: CheckContext) -> list[Outcome]:
             for ep in ctx.facts.vpc_endpoints(vpc_id)
             if ep.get("VpcEndpointType") == "Gateway"
             and _service_suffix(str(ep.get("ServiceName", "")), ctx.facts.region) == "s3"
-            and ep.get("State", "").lower() == "available"
         ]
         table = tables.get(sid)
         rtb = table.route_table_id if table else "<route table>"
         attached = [ep for ep in gateways if table and rtb in ep.get("RouteTableIds", [])]
-        if attached:
+        usable = [ep for ep in attached if _is_available(ep)]
+        if usable:
             out.append(
                 passed(
                     sid,
                     f"route table {rtb} of {sid} uses S3 gateway endpoint "
-                    f"{attached[0]['VpcEndpointId']}",
+                    f"{usable[0]['VpcEndpointId']}",
                 )
             )
             continue
-        if gateways:
-            ep_id = gateways[0]["VpcEndpointId"]
-            what = f"S3 gateway endpoint {ep_id} is not attached to route table {rtb} of {sid}"
+        pending = [ep for ep in attached if _is_pending(ep)]
+        if pending:
+            ep_id = pending[0]["VpcEndpointId"]
+            out.append(
+                warned(
+                    sid,
+                    f"S3 gateway endpoint {ep_id} on route table {rtb} of {sid} is "
+                    f"{_endpoint_state(pending[0])}: S3 is reachable through it once it is "
+                    "available",
+                    _wait_for_endpoints([ep_id]),
+                    endpoint=ep_id,
+                    state=_endpoint_state(pending[0]),
+                )
+            )
+            continue
+        create = (
+            f"aws ec2 create-vpc-endpoint --vpc-id {vpc_id} --vpc-endpoint-type Gateway "
+            f"--service-name {s3_name} --route-table-ids {rtb}"
+        )
+        live = sorted(
+            (ep for ep in gateways if _is_available(ep) or _is_pending(ep)),
+            key=lambda e: not _is_available(e),
+        )
+        if attached:
+            # Attached, but rejected, failed, deleting, deleted …: present, not usable.
+            ep_id, state = attached[0]["VpcEndpointId"], _endpoint_state(attached[0])
+            what = (
+                f"S3 gateway endpoint {ep_id} on route table {rtb} of {sid} is {state}, not usable"
+            )
+            fix = (
+                create
+                if state.lower() in ("deleted", "deleting")
+                else f"Replace it: aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {ep_id}; "
+                + create
+            )
+        elif live:
+            ep_id = live[0]["VpcEndpointId"]
+            state = "" if _is_available(live[0]) else f" ({_endpoint_state(live[0])})"
+            what = (
+                f"S3 gateway endpoint {ep_id}{state} is not attached to route table {rtb} of {sid}"
+            )
             fix = (
                 f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep_id} --add-route-table-ids {rtb}"
             )
         else:
             what = f"VPC {vpc_id} has no gateway endpoint for {s3_name} (needed by {sid})"
-            fix = (
-                f"aws ec2 create-vpc-endpoint --vpc-id {vpc_id} --vpc-endpoint-type Gateway "
-                f"--service-name {s3_name} --route-table-ids {rtb}"
-            )
+            fix = create
         path = paths.get(sid)
         if path is not None and (path.reaches_internet or path.kind == "pending"):
             once = " once it is available (it is pending)" if path.kind == "pending" else ""

@@ -289,6 +289,62 @@ def test_egress_endpoints_only_slurm_pass_eks_names_missing(w: SimpleNamespace, 
     assert eks.details["missing_endpoints"] == ["ecr.api", "ecr.dkr"]
 
 
+def endpoints_in_state(w: SimpleNamespace, states: dict[str, str], **changes: Any) -> Injector:
+    """DescribeVpcEndpoints answering what moto holds for VPC C, with the endpoints whose
+    service suffix is in ``states`` put in that state (moto creates them available) and
+    ``changes`` applied to every endpoint (e.g. ``RouteTableIds``)."""
+    held = w.ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [w.vpc_c]}])
+    endpoints = []
+    for ep in held["VpcEndpoints"]:
+        service = ep["ServiceName"].rsplit(".", 1)[-1]
+        ep = {**ep, **changes.get(service, {})}
+        if service in states:
+            ep["State"] = states[service]
+        endpoints.append(ep)
+    body = {"VpcEndpoints": endpoints}
+    return Injector().always(
+        "DescribeVpcEndpoints", lambda _r: ec2_response("DescribeVpcEndpoints", body)
+    )
+
+
+def ssm_endpoint(w: SimpleNamespace) -> str:
+    held = w.ec2.describe_vpc_endpoints(
+        Filters=[
+            {"Name": "vpc-id", "Values": [w.vpc_c]},
+            {"Name": "service-name", "Values": [f"com.amazonaws.{REGION}.ssm"]},
+        ]
+    )
+    return str(held["VpcEndpoints"][0]["VpcEndpointId"])
+
+
+@pytest.mark.parametrize("state", ["pendingAcceptance", "pending"])
+def test_egress_through_pending_interface_endpoints_warns(
+    w: SimpleNamespace, facts: Any, state: str
+) -> None:
+    """An interface endpoint still pending is present, not missing: a WARN naming it."""
+    endpoints_in_state(w, {"ssm": state}).attach(facts.client("ec2"))
+    found = by_resource(run("network.egress", spec(w.c1), facts))[w.c1]
+    assert found.status.value == "WARN"
+    assert f"{ssm_endpoint(w)} (ssm) is {state}" in found.message
+    assert "once" in found.message and "available" in found.message
+    assert found.details["missing_endpoints"] == []
+    assert ssm_endpoint(w) in found.remediation
+
+
+@pytest.mark.parametrize("state", ["rejected", "failed", "deleted"])
+def test_egress_through_broken_interface_endpoints_fails_naming_them(
+    w: SimpleNamespace, facts: Any, state: str
+) -> None:
+    endpoints_in_state(w, {"ssm": state}).attach(facts.client("ec2"))
+    found = by_resource(run("network.egress", spec(w.c1), facts))[w.c1]
+    assert found.status.value == "FAIL"
+    assert f"{ssm_endpoint(w)} (ssm) is {state}" in found.message
+    assert found.details["missing_endpoints"] == []
+    assert f"--service-name com.amazonaws.{REGION}.ssm " in found.remediation
+    if state != "deleted":
+        assert f"delete-vpc-endpoints --vpc-endpoint-ids {ssm_endpoint(w)}" in found.remediation
+
+
 # -- network.s3-gateway-endpoint ----------------------------------------------------------
 def test_s3_gateway_endpoint(w: SimpleNamespace, facts: Any) -> None:
     subnets = (w.a, w.isolated, w.nat_only, w.mapped)
@@ -314,6 +370,24 @@ def test_s3_gateway_endpoint_missing_in_vpc(w: SimpleNamespace, facts: Any) -> N
     )
     c1 = by_resource(run("network.s3-gateway-endpoint", spec(w.c1), facts))[w.c1]
     assert c1.status.value == "FAIL" and w.c_s3 in c1.remediation
+
+
+@pytest.mark.parametrize(("state", "status"), [("pending", "WARN"), ("failed", "FAIL")])
+def test_s3_gateway_endpoint_present_but_not_usable(
+    w: SimpleNamespace, facts: Any, state: str, status: str
+) -> None:
+    """VPC C's S3 gateway endpoint on c1's route table but not available: named with its
+    state, never reported as missing (c1 has no internet egress: FAIL unless pending)."""
+    endpoints_in_state(w, {"s3": state}, s3={"RouteTableIds": [w.c1_rtb]}).attach(
+        facts.client("ec2")
+    )
+    found = by_resource(run("network.s3-gateway-endpoint", spec(w.c1), facts))[w.c1]
+    assert found.status.value == status
+    assert f"S3 gateway endpoint {w.c_s3}" in found.message and f"is {state}" in found.message
+    assert "has no gateway endpoint" not in found.message
+    if state == "failed":
+        assert f"delete-vpc-endpoints --vpc-endpoint-ids {w.c_s3}" in found.remediation
+        assert f"--route-table-ids {w.c1_rtb}" in found.remediation
 
 
 # -- cannot tell --------------------------------------------------------------------------
