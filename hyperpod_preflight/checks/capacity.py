@@ -83,7 +83,13 @@ def instance_type_offered(ctx: CheckContext) -> list[Outcome]:
             out.append(passed(group.name, msg, offered_in=where))
             continue
         vpc_id = next(
-            (subnets[s]["VpcId"] for ids in group_zones.values() for s in ids), "<vpc-id>"
+            (
+                subnets[s]["VpcId"]
+                for ids in group_zones.values()
+                for s in ids
+                if subnets[s].get("VpcId")
+            ),
+            "<vpc-id>",
         )
         out.append(
             warned(

@@ -76,6 +76,14 @@ def _missing_subnet(subnet_id: str) -> Outcome:
     return skipped(subnet_id, "the subnet does not exist (see network.subnet-exists)")
 
 
+def _no_vpc_id(subnet_id: str) -> Outcome:
+    return unknown(
+        subnet_id,
+        f"could not tell: DescribeSubnets gave no VpcId for subnet {subnet_id}",
+        f"Check it with `aws ec2 describe-subnets --subnet-ids {subnet_id}`, then run again.",
+    )
+
+
 def _missing_sg(sg_id: str) -> Outcome:
     return skipped(sg_id, "the security group does not exist (see network.sg-exists)")
 
@@ -366,6 +374,8 @@ def subnet_exists(ctx: CheckContext) -> list[Outcome]:
                     f"Name=vpc-id,Values={vpc_id or '<vpc-id>'}`.",
                 )
             )
+        elif not subnet.get("VpcId"):
+            out.append(_no_vpc_id(sid))
         elif vpc_id and subnet["VpcId"] != vpc_id:
             out.append(
                 failed(
@@ -462,7 +472,8 @@ def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
                     f"({_usable(need.min_prefix)} usable)",
                     f"A subnet's size cannot change. Create a /{need.min_prefix} (or larger) in "
                     f"zone {subnet.get('AvailabilityZoneId')}: `aws ec2 create-subnet --vpc-id "
-                    f"{subnet['VpcId']} --availability-zone-id {subnet.get('AvailabilityZoneId')} "
+                    f"{subnet.get('VpcId', '<vpc-id>')} --availability-zone-id "
+                    f"{subnet.get('AvailabilityZoneId')} "
                     f"--cidr-block <free /{need.min_prefix} block of the VPC>` and use it in "
                     "VpcConfig.Subnets (or the group's OverrideVpcConfig); or lower InstanceCount.",
                     **figures,
@@ -508,6 +519,9 @@ def subnet_private(ctx: CheckContext) -> list[Outcome]:
         subnet = subnets.get(sid)
         if subnet is None:
             out.append(_missing_subnet(sid))
+            continue
+        if not subnet.get("VpcId"):
+            out.append(_no_vpc_id(sid))
             continue
         table = tables.get(sid)
         reasons = _public_reasons(subnet, table)
@@ -656,6 +670,9 @@ def egress(ctx: CheckContext) -> list[Outcome]:
         if subnet is None:
             out.append(_missing_subnet(sid))
             continue
+        if not subnet.get("VpcId"):
+            out.append(_no_vpc_id(sid))
+            continue
         path = paths.get(sid, EgressPath("none", notes=("no route table found",)))
         if path.kind == "nat":
             out.append(
@@ -797,6 +814,9 @@ def s3_gateway_endpoint(ctx: CheckContext) -> list[Outcome]:
         subnet = subnets.get(sid)
         if subnet is None:
             out.append(_missing_subnet(sid))
+            continue
+        if not subnet.get("VpcId"):
+            out.append(_no_vpc_id(sid))
             continue
         vpc_id = subnet["VpcId"]
         gateways = [

@@ -122,7 +122,7 @@ class Ec2Facts(FactsCore):
             return None
         found = self.subnets(ordered)
         for subnet_id in ordered:
-            if subnet_id in found:
+            if found.get(subnet_id, {}).get("VpcId"):
                 return str(found[subnet_id]["VpcId"])
         return None
 
@@ -160,7 +160,9 @@ class Ec2Facts(FactsCore):
     @memoized
     def _subnet_route_tables(self, subnet_ids: tuple[str, ...]) -> dict[str, SubnetRouteTable]:
         subnets = self.subnets(subnet_ids)
-        present = [s for s in subnet_ids if s in subnets]
+        # A subnet whose entry lacks VpcId cannot be placed: it gets no route table here
+        # and the checks report it UNKNOWN.
+        present = [s for s in subnet_ids if subnets.get(s, {}).get("VpcId")]
         if not present:
             return {}
         explicit: dict[str, dict[str, Any]] = {}

@@ -390,6 +390,35 @@ def test_s3_gateway_endpoint_present_but_not_usable(
         assert f"--route-table-ids {w.c1_rtb}" in found.remediation
 
 
+@pytest.mark.parametrize(
+    "check_id",
+    [
+        "network.subnet-exists",
+        "network.subnet-private",
+        "network.egress",
+        "network.s3-gateway-endpoint",
+    ],
+)
+def test_subnet_without_a_vpc_id_is_unknown_for_that_subnet_only(
+    w: SimpleNamespace, facts: Any, check_id: str
+) -> None:
+    """A DescribeSubnets entry without VpcId cannot be placed: UNKNOWN for that subnet,
+    the others judged as usual (no KeyError making the whole check UNKNOWN)."""
+    held = w.ec2.describe_subnets(SubnetIds=[w.a, w.isolated])["Subnets"]
+    body = {
+        "Subnets": [
+            {k: v for k, v in sub.items() if k != "VpcId" or sub["SubnetId"] == w.a} for sub in held
+        ]
+    }
+    Injector().always("DescribeSubnets", lambda _r: ec2_response("DescribeSubnets", body)).attach(
+        facts.client("ec2")
+    )
+    found = by_resource(run(check_id, spec(w.a, w.isolated), facts))
+    assert found[w.a].status.value == "PASS"
+    assert found[w.isolated].status.value == "UNKNOWN"
+    assert "VpcId" in found[w.isolated].message
+
+
 # -- cannot tell --------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("check_id", "operation"),
