@@ -192,5 +192,15 @@ def inventory_yaml(inventory: Inventory, cpu_vendor: str | None, tool_version: s
     )
     import yaml  # PyYAML; imported here so the host checks start without it
 
-    body: str = yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=100)
+    class _Dumper(yaml.SafeDumper):
+        """Multi-line strings (the modprobe.d file) as literal blocks, ready to paste."""
+
+    def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    _Dumper.add_representer(str, _str)
+    body: str = yaml.dump(
+        document, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=1000
+    )
     return header + body

@@ -223,6 +223,14 @@ def test_inventory_lists_gpus_the_driver_cannot_see_and_warns_without_iommu(
     ]
     text = inventory_yaml(found, "GenuineIntel", "0.1.0")
     assert "the IOMMU is off" in text
+    # The modprobe.d file is a literal block, ready to paste, and round-trips.
+    assert "modprobe_d_vfio_conf: |" in text
+    import yaml
+
+    conf = yaml.safe_load(text)["passthrough"]["modprobe_d_vfio_conf"]
+    assert (
+        conf.startswith("options vfio-pci ids=10de:") and "\nsoftdep nvidia pre: vfio-pci" in conf
+    )
 
 
 def test_inventory_without_gpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
