@@ -1,7 +1,7 @@
 #!/bin/bash
 # Host checks on a real GPU node: host tests under the node's Python, the two issue-4 commands
 # (p5 expectations, checkpoint with --measure-bandwidth) and timing of a plain run. Writes to $OUT.
-# The node needs pydantic: put its wheels (for the node's Python) in .whl/ beside this repo's root.
+# The node needs pydantic: put its wheels (for the node's Python) in .whl/ at the repository root.
 python3 -m pip install -q --no-index --no-deps --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 3
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
 python3 -m compileall -q /tmp/site hyperpod_preflight >/dev/null 2>&1
