@@ -72,16 +72,10 @@ def _table(report: Report, *, color: bool) -> str:
     if report.account:
         head += f" · account {report.account}"
     out.append(head)
-    # Checks skipped as a whole (resource "-") are listed once at the end, by reason.
-    whole_skips: dict[str, list[str]] = {}
-    for f in report.results:
-        if f.status is Status.SKIP and f.resource == "-":
-            whole_skips.setdefault(f.message, []).append(f.check_id)
-    for area, findings in _by_area(report.results).items():
+    shown, whole_skips = _split_whole_skips(report.results)
+    for area, findings in _by_area(shown).items():
         rows = [
-            [_status_label(f.status, color), f.check_id, f.resource, f.message]
-            for f in findings
-            if not (f.status is Status.SKIP and f.resource == "-")
+            [_status_label(f.status, color), f.check_id, f.resource, f.message] for f in findings
         ]
         if not rows:
             continue
@@ -114,6 +108,19 @@ def _table(report: Report, *, color: bool) -> str:
     return "\n".join(out) + "\n"
 
 
+def _split_whole_skips(findings: Iterable[Finding]) -> tuple[list[Finding], dict[str, list[str]]]:
+    """Findings to show row by row, and the checks skipped as a whole (resource "-"), which
+    are listed once by reason instead of one row each."""
+    shown: list[Finding] = []
+    whole_skips: dict[str, list[str]] = {}
+    for f in findings:
+        if f.status is Status.SKIP and f.resource == "-":
+            whole_skips.setdefault(f.message, []).append(f.check_id)
+        else:
+            shown.append(f)
+    return shown, whole_skips
+
+
 def _fixes(findings: Iterable[Finding]) -> list[Finding]:
     wanted = (Status.FAIL, Status.WARN, Status.UNKNOWN)
     chosen = [f for f in findings if f.status in wanted and f.remediation]
@@ -135,7 +142,8 @@ def _markdown(report: Report) -> str:
     out = [f"### hp-preflight {report.kind}: {report.target or ''}".rstrip(": ")]
     out.append("")
     out.append(f"**{summary_line(report)}**")
-    ordered = sorted(report.results, key=lambda f: (_STATUS_ORDER[f.status], f.check_id))
+    shown, whole_skips = _split_whole_skips(report.results)
+    ordered = sorted(shown, key=lambda f: (_STATUS_ORDER[f.status], f.check_id))
     rows = [
         [
             f"{icons[f.status]} {f.status.value}",
@@ -149,6 +157,9 @@ def _markdown(report: Report) -> str:
     out.append(
         tabulate(rows, headers=["Status", "Check", "Resource", "Message"], tablefmt="github")
     )
+    for reason, ids in whole_skips.items():
+        out.append("")
+        out.append(f"Skipped ({_md_cell(reason)}): {', '.join(f'`{i}`' for i in ids)}")
     fixes = _fixes(report.results)
     if fixes:
         out.append("")

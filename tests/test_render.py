@@ -103,6 +103,11 @@ def test_table_lists_checks_skipped_as_a_whole_once() -> None:
     text = render_report(report, "table")
     assert "Skipped (needs AWS access): quotas.ec2-vcpus" in text
     assert "SKIP      quotas.ec2-vcpus" not in text
+    markdown = render_report(report, "markdown")
+    assert "Skipped (needs AWS access): `quotas.ec2-vcpus`" in markdown
+    assert "| `quotas.ec2-vcpus`" not in markdown
+    # JSON keeps every finding: machines get the whole list.
+    assert '"quotas.ec2-vcpus"' in render_report(report, "json")
 
 
 def test_table_is_coloured_only_when_asked() -> None:
