@@ -225,3 +225,13 @@ def test_arbitrary_json_never_crashes_the_cli(
     code, _, err = run_cli(["check", "--offline", "--config", str(path), "-o", "json"], capsys)
     assert code in (0, 1, 2), err
     assert "Traceback" not in err and "internal error" not in err
+
+
+def test_a_region_botocore_does_not_know_is_bad_input(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL")  # no custom endpoint: regions are botocore's
+    code, _, err = run_cli(["--region", "us-wset-2", "--vpc", "vpc-0abc1234"], capsys)
+    assert code == 2
+    assert_one_line_error(err)
+    assert "us-west-2" in err  # the closest known region

@@ -7,7 +7,9 @@ This package is the only place that imports boto3. It is imported lazily (never 
 
 from __future__ import annotations
 
+import difflib
 import functools
+import os
 import re
 import threading
 from collections import Counter
@@ -176,6 +178,7 @@ class FactsCore:
             raise CannotRunError(
                 "no AWS region: pass --region, or set AWS_REGION or a region in your profile"
             )
+        check_known_region(self.session, self.region)
         self._config = botocore.config.Config(
             region_name=self.region,
             retries={"mode": retry_mode, "max_attempts": max_attempts},
@@ -292,6 +295,23 @@ def make_session(profile: str | None, region: str | None) -> Any:
         return boto3.Session(profile_name=profile, region_name=region)
     except botocore.exceptions.ProfileNotFound as exc:
         raise InputError(f"--profile: {exc}") from exc
+
+
+def check_known_region(session: Any, region: str) -> None:
+    """A region botocore does not know is a typo (exit 2), unless a custom endpoint
+    (``AWS_ENDPOINT_URL``, e.g. moto_server or LocalStack) decides what regions mean."""
+    if os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_STS"):
+        return
+    known: set[str] = set()
+    for partition in session.get_available_partitions():
+        known.update(session.get_available_regions("ec2", partition_name=partition))
+    if known and region not in known:
+        close = difflib.get_close_matches(region, sorted(known), n=2)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise InputError(
+            f"region {region!r} is not one botocore {botocore.__version__} knows{hint} "
+            "(if it is a new region, upgrade botocore)"
+        )
 
 
 def _snake(operation: str) -> str:
