@@ -35,7 +35,10 @@ LIFECYCLE_FAILURE = (
 ANYWHERE_V4 = "0.0.0.0/0"
 ANYWHERE_V6 = "::/0"
 MAX_SGS_PER_VPC_CONFIG = 5
-DEFAULT_RULES_PER_DIRECTION = 60  # "Inbound or outbound rules per security group", default
+# Service Quotas "Inbound or outbound rules per security group" (applies to IPv4 and IPv6
+# rules separately); its AWS default is the fallback when the account's value is unreadable.
+RULES_PER_SG_QUOTA = ("vpc", "L-0EA8095F")
+DEFAULT_RULES_PER_DIRECTION = 60
 RULE_COUNT_MARGIN = 5  # WARN this close to the limit: the EFA self rules may not fit
 FSX_LUSTRE_PORTS = (988, 1018, 1019, 1020, 1021, 1022, 1023)
 
@@ -272,13 +275,16 @@ def warm_up(facts: Any, spec: Any, selected: Iterable[str]) -> list[Any]:
     """Reads that need only the config, to start while the run is still planning (the plan
     waits for ``DescribeInstanceTypes``): each is a callable that fills the readers' memo,
     where the checks find it. Only what the selected checks read anyway is warmed: the
-    security groups, and for the egress and S3 checks the chain subnets → route tables →
+    security groups (and the rules-per-group quota), and for the egress and S3 checks the
+    chain subnets → route tables →
     NAT gateways (→ VPC endpoints for the S3 check). Failures stay in the memo, where the
     checks meet them again and report UNKNOWN."""
     chosen = set(selected)
     jobs: list[Any] = []
     if chosen & SG_CHECKS and spec.all_security_groups:
         jobs.append(lambda: facts.security_groups(spec.all_security_groups))
+        if "network.sg-rule-count" in chosen:
+            jobs.append(lambda: facts.quota_by_code(*RULES_PER_SG_QUOTA))
     subnet_ids = tuple(spec.all_subnets)
     if chosen & ROUTE_CHECKS and subnet_ids:
 
@@ -1123,9 +1129,50 @@ def sg_count(ctx: CheckContext) -> list[Outcome]:
     return out
 
 
+@dataclass(frozen=True)
+class RuleLimit:
+    """The rules-per-direction limit a group is judged against, and where it came from."""
+
+    value: int
+    source: str  # "applied", "default" (Service Quotas) or "fallback" (could not be read)
+    note: str = ""
+
+    @property
+    def described(self) -> str:
+        if self.source == "applied":
+            return f"the account's quota of {self.value}"
+        if self.source == "default":
+            return f"the AWS default quota of {self.value} (no applied value)"
+        return f"the default limit of {self.value} (the account's quota could not be read)"
+
+
+def rules_per_group_limit(ctx: CheckContext) -> RuleLimit:
+    """The account's "Inbound or outbound rules per security group" (applied, else AWS
+    default), or the documented default of 60 with the reason when it cannot be read: an
+    advisory check never fails for want of the quota."""
+    from ..facts.core import FactUnavailable
+
+    service, code = RULES_PER_SG_QUOTA
+    try:
+        quota = ctx.facts.quota_by_code(service, code)
+    except FactUnavailable as exc:
+        return RuleLimit(DEFAULT_RULES_PER_DIRECTION, "fallback", exc.describe())
+    if quota is None:
+        return RuleLimit(
+            DEFAULT_RULES_PER_DIRECTION, "fallback", f"Service Quotas has no {service} quota {code}"
+        )
+    if quota.value is None:
+        return RuleLimit(
+            DEFAULT_RULES_PER_DIRECTION,
+            "fallback",
+            f"Service Quotas gave no value for {service} quota {code} ({quota.error or '?'})",
+        )
+    return RuleLimit(int(quota.value), quota.source)
+
+
 @check(
     "network.sg-rule-count",
-    "Security groups are not near the 60-rules-per-direction limit",
+    "Security groups are not near the rules-per-direction quota (IPv4 and IPv6 each)",
     Severity.INFO,
 )
 def sg_rule_count(ctx: CheckContext) -> list[Outcome]:
@@ -1133,7 +1180,9 @@ def sg_rule_count(ctx: CheckContext) -> list[Outcome]:
     if not sg_ids:
         return [_no_sgs()]
     groups = ctx.facts.security_groups(sg_ids)
-    limit = DEFAULT_RULES_PER_DIRECTION
+    limit = rules_per_group_limit(ctx)
+    fallback = f" ({limit.note}: judged against the default)" if limit.note else ""
+    figures: dict[str, Any] = {"limit": limit.value, "limit_source": limit.source}
     out: list[Outcome] = []
     for sg_id in sg_ids:
         group = groups.get(sg_id)
@@ -1149,25 +1198,34 @@ def sg_rule_count(ctx: CheckContext) -> list[Outcome]:
             v6 = sum(1 for kind, _ in entries if kind != "v4")
             counts[direction] = max(v4, v6)
         worst = max(counts, key=lambda d: counts[d])
-        if counts[worst] >= limit - RULE_COUNT_MARGIN:
+        if counts[worst] >= limit.value - RULE_COUNT_MARGIN:
+            raise_it = (
+                "raise the quota 'Inbound or outbound rules per security group' (service code "
+                f"vpc, {RULES_PER_SG_QUOTA[1]}) in Service Quotas: aws service-quotas "
+                "request-service-quota-increase --service-code vpc --quota-code "
+                f"{RULES_PER_SG_QUOTA[1]} --desired-value <value> --region {ctx.facts.region}"
+            )
+            already = "; ignore this if it is already raised" if limit.source == "fallback" else ""
             out.append(
                 warned(
                     sg_id,
-                    f"{sg_id} has {counts[worst]} {worst} rules, near the default limit of "
-                    f"{limit} per direction: adding rules (such as the EFA self rules) may fail",
-                    "Consolidate rules (prefix lists, group references), or raise the quota "
-                    "'Inbound or outbound rules per security group' (service code vpc, "
-                    "L-0EA8095F) in Service Quotas; ignore this if it is already raised.",
+                    f"{sg_id} has {counts[worst]} {worst} rules, near {limit.described} per "
+                    f"direction (IPv4 and IPv6 rules count separately){fallback}: adding rules "
+                    "(such as the EFA self rules) may fail",
+                    f"Consolidate rules (prefix lists, group references), or {raise_it}{already}.",
                     severity=Severity.INFO,
                     **counts,
+                    **figures,
                 )
             )
         else:
             out.append(
                 passed(
                     sg_id,
-                    f"{sg_id}: {counts['inbound']} inbound, {counts['outbound']} outbound rules",
+                    f"{sg_id}: {counts['inbound']} inbound, {counts['outbound']} outbound rules, "
+                    f"within {limit.described} per direction{fallback}",
                     **counts,
+                    **figures,
                 )
             )
     return out

@@ -39,6 +39,8 @@ EXPECTED_CALLS = {
     "ec2:DescribeInstanceTypes": 1,
     "ec2:DescribeInstanceTypeOfferings": 1,
     "ec2:DescribeAvailabilityZones": 1,
+    # network.sg-rule-count: the account's rules-per-security-group quota (moto: 60 applied)
+    "service-quotas:GetServiceQuota": 1,
 }
 
 
@@ -101,7 +103,7 @@ def test_healthy_example_passes_with_one_call_per_fact(lifted: SimpleNamespace) 
     bad = [f for f in findings if f[2] not in ("PASS", "SKIP")]
     assert bad == []
     assert dict(facts.calls) == EXPECTED_CALLS
-    assert facts.call_count == 11
+    assert facts.call_count == 12
 
 
 def test_throttled_calls_yield_the_same_findings(lifted: SimpleNamespace) -> None:

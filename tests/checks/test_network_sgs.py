@@ -22,6 +22,7 @@ from aws_world import (
     statuses,
 )
 from conftest import moto_env
+from quota_stubs import ServiceQuotasFake, quota
 
 from hyperpod_preflight.checks.network import EFA_FAILURE
 from hyperpod_preflight.models import Severity
@@ -165,12 +166,91 @@ def test_sg_count_runs_offline_and_per_vpc_config(w: SimpleNamespace) -> None:
     assert statuses(run("network.sg-count", ClusterSpec(name="c"), None)) == {"-": "SKIP"}
 
 
+RULES_QUOTA = ("Inbound or outbound rules per security group", "L-0EA8095F")
+
+
+def rules_quota(applied: float | None = None, default: float | None = 60) -> ServiceQuotasFake:
+    """Service Quotas holding the rules-per-group quota (``applied`` None: default only)."""
+    name, code = RULES_QUOTA
+    return ServiceQuotasFake(
+        applied=[] if applied is None else [quota(name, code, applied, service="vpc")],
+        defaults=[] if default is None else [quota(name, code, default, service="vpc")],
+    )
+
+
 def test_rule_count_near_limit_is_info(w: SimpleNamespace, facts: Any) -> None:
+    rules_quota(applied=60).attach(facts)
     found = by_resource(run("network.sg-rule-count", spec(w, w.crowded, w.good), facts))
     assert found[w.good].status.value == "PASS"
     crowded = found[w.crowded]
     assert crowded.status.value == "WARN" and crowded.severity is Severity.INFO
     assert crowded.details["inbound"] == 57  # 56 CIDRs + the self pair
+    assert crowded.details["limit"] == 60 and crowded.details["limit_source"] == "applied"
+    assert "IPv4 and IPv6 rules count separately" in crowded.message
+    assert "--service-code vpc --quota-code L-0EA8095F" in crowded.remediation
+
+
+def test_rule_count_judges_against_the_accounts_raised_quota(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """57 inbound rules are near the default 60, not near an applied 100."""
+    fake = rules_quota(applied=100).attach(facts)
+    found = by_resource(run("network.sg-rule-count", spec(w, w.crowded), facts))[w.crowded]
+    assert found.status.value == "PASS"
+    assert found.details["limit"] == 100 and "the account's quota of 100" in found.message
+    assert fake.calls("GetServiceQuota") == 1
+
+
+def test_rule_count_judges_against_the_accounts_lowered_quota(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    lowered = make_sg(w.ec2, w.vpc, "lowered")
+    allow(
+        w.ec2,
+        lowered,
+        "ingress",
+        {
+            "IpProtocol": "tcp",
+            "FromPort": 22,
+            "ToPort": 22,
+            "IpRanges": [{"CidrIp": f"10.8.{i}.0/24"} for i in range(25)],
+        },
+    )
+    rules_quota(applied=30).attach(facts)
+    found = by_resource(run("network.sg-rule-count", spec(w, lowered), facts))[lowered]
+    assert found.status.value == "WARN" and found.severity is Severity.INFO
+    assert found.details["inbound"] == 26 and found.details["limit"] == 30
+    assert "the account's quota of 30" in found.message
+
+
+def test_rule_count_uses_the_aws_default_when_nothing_is_applied(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    fake = rules_quota(applied=None, default=60).attach(facts)
+    found = by_resource(run("network.sg-rule-count", spec(w, w.crowded), facts))[w.crowded]
+    assert found.status.value == "WARN" and found.details["limit_source"] == "default"
+    assert "the AWS default quota of 60" in found.message
+    assert fake.calls("GetAWSDefaultServiceQuota") == 1
+
+
+@pytest.mark.parametrize("how", ["denied", "absent"])
+def test_rule_count_quota_unreadable_falls_back_to_60_and_says_so(
+    w: SimpleNamespace, facts: Any, how: str
+) -> None:
+    """An unreadable quota is never a FAIL nor an UNKNOWN of the whole check: the groups
+    are judged against the default 60, and the message says why."""
+    fake = rules_quota(applied=None, default=None).attach(facts)
+    if how == "denied":
+        fake.deny("GetServiceQuota")
+    found = by_resource(run("network.sg-rule-count", spec(w, w.crowded, w.good), facts))
+    assert found[w.good].status.value == "PASS"
+    crowded = found[w.crowded]
+    assert crowded.status.value == "WARN" and crowded.severity is Severity.INFO
+    assert crowded.details["limit"] == 60 and crowded.details["limit_source"] == "fallback"
+    assert "could not be read" in crowded.message
+    expected = "servicequotas:GetServiceQuota" if how == "denied" else "L-0EA8095F"
+    assert expected in crowded.message and expected in found[w.good].message
+    assert "ignore this if it is already raised" in crowded.remediation
 
 
 def test_fsx_lustre_only_with_the_option(w: SimpleNamespace, facts: Any) -> None:
