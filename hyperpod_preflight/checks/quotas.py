@@ -5,8 +5,11 @@ SageMaker HyperPod capacity is governed by SageMaker quotas looked up by name:
 instances of existing clusters count), ``Maximum number instances allowed per SageMaker
 HyperPod cluster``, ``Total number of instances allowed across SageMaker HyperPod clusters``
 and ``Maximum size of EBS volume in GB for a SageMaker HyperPod cluster instance``; groups
-with ``CapacityRequirements.Spot`` use the spot variants. These checks FAIL with the numbers
-(applied value, in use, this config needs, deficit) and the exact increase command.
+with ``CapacityRequirements.Spot`` use the spot variants. A group with
+``InstanceRequirements`` (several types) may land on any of them, so ``quotas.instance-type``
+counts it in full against each of its types' quotas (the worst case, said in the message).
+These checks FAIL with the numbers (applied value, in use, this config needs, deficit) and
+the exact increase command.
 
 Network interfaces, NAT-gateway Elastic IPs and EC2 vCPU quotas are advisory (WARN): what
 HyperPod creates in the account is derived, not documented, and EC2 vCPU quotas do not
@@ -67,6 +70,9 @@ class QuotaNeed(BaseModel):
     instance_type: str | None = None
     groups: tuple[str, ...] = ()
     unit: str = "instances"
+    # Groups with InstanceRequirements (several types) counted in full on this type: a
+    # flexible group may land on any of its types, so the worst case is all of it on each.
+    flexible_groups: tuple[str, ...] = ()
 
     def in_use(self, usage: Any) -> int:
         """What existing clusters already hold of this quota (0 when not shared)."""
@@ -94,12 +100,19 @@ def spot_groups(spec: Any) -> set[str]:
     return names
 
 
-def sagemaker_quota_needs(spec: Any, plan: Any) -> list[QuotaNeed]:
-    """Every SageMaker quota ``spec`` needs, from the plan's instance counts and EBS size."""
+def sagemaker_quota_needs(
+    spec: Any, plan: Any, *, flexible_worst_case: bool = False
+) -> list[QuotaNeed]:
+    """Every SageMaker quota ``spec`` needs, from the plan's instance counts and EBS size.
+
+    ``flexible_worst_case``: also count each group with ``InstanceRequirements`` (several
+    types) in full against every one of its types' quotas, the worst case of where it may
+    land (``quotas.instance-type`` does; a quota request asks only for what is certain)."""
     on_spot = spot_groups(spec)
     on_demand: Counter[str] = Counter({t: int(n) for t, n in plan.instances_by_type.items()})
     spot: Counter[str] = Counter()
     groups_of: dict[tuple[str, bool], list[str]] = {}
+    flexible_of: dict[tuple[str, bool], list[str]] = {}
     for group in spec.instance_groups:
         is_spot = group.name in on_spot
         for t in group.types:
@@ -107,6 +120,10 @@ def sagemaker_quota_needs(spec: Any, plan: Any) -> list[QuotaNeed]:
         if is_spot and group.instance_type:
             spot[group.instance_type] += group.count
             on_demand[group.instance_type] = max(0, on_demand[group.instance_type] - group.count)
+        if flexible_worst_case and not group.instance_type and group.count > 0:
+            for t in dict.fromkeys(group.types):
+                (spot if is_spot else on_demand)[t] += group.count
+                flexible_of.setdefault((t, is_spot), []).append(group.name)
 
     needs: list[QuotaNeed] = []
     for table, is_spot in ((on_demand, False), (spot, True)):
@@ -122,6 +139,7 @@ def sagemaker_quota_needs(spec: Any, plan: Any) -> list[QuotaNeed]:
                     spot=is_spot,
                     instance_type=instance_type,
                     groups=tuple(groups_of.get((instance_type, is_spot), ())),
+                    flexible_groups=tuple(flexible_of.get((instance_type, is_spot), ())),
                 )
             )
     total = int(plan.total_instances)
@@ -136,7 +154,9 @@ def sagemaker_quota_needs(spec: Any, plan: Any) -> list[QuotaNeed]:
             groups=all_groups,
         )
     )
-    spot_total = sum(spot.values())
+    # The fixed-type spot groups (not sum(spot.values()): a flexible group is in there once
+    # per type it may land on).
+    spot_total = sum(g.count for g in spec.instance_groups if g.name in on_spot and g.instance_type)
     needs.append(
         QuotaNeed(
             kind="total",
@@ -297,6 +317,15 @@ def judge_sagemaker_need(ctx: CheckContext, need: QuotaNeed) -> Outcome:
                 f"a cluster named '{same_name.name}' already exists and is counted as in use; "
                 "create-cluster would fail on the name"
             )
+    flexible = ""
+    if need.flexible_groups:
+        names = ", ".join(need.flexible_groups)
+        numbers["flexible_groups"] = list(need.flexible_groups)
+        flexible = (
+            f" (worst case: flexible group{'s' if len(need.flexible_groups) > 1 else ''} "
+            f"{names} (InstanceRequirements) may land entirely on {need.instance_type}, so "
+            "counted in full against each of its types' quotas)"
+        )
     total = in_use + need.needed
     deficit = total - limit
     used = f"in use {in_use}" + (
@@ -312,14 +341,14 @@ def judge_sagemaker_need(ctx: CheckContext, need: QuotaNeed) -> Outcome:
         )
         return failed(
             resource,
-            f"{figures} → short by {deficit}; create-cluster would exceed the quota",
+            f"{figures}{flexible} → short by {deficit}; create-cluster would exceed the quota",
             _increase_remediation(ctx, quota, total, all_at_once=True),
             **numbers,
             deficit=deficit,
             desired_value=total,
         )
     figures = (
-        f"quota {quota.described}, {used}, this config needs {need.needed}: "
+        f"quota {quota.described}, {used}, this config needs {need.needed}{flexible}: "
         f"{limit - total} to spare"
         if need.shared
         else f"quota {quota.described} covers the {need.needed} {need.unit} this config needs"
@@ -328,7 +357,12 @@ def judge_sagemaker_need(ctx: CheckContext, need: QuotaNeed) -> Outcome:
 
 
 def _judge_kind(ctx: CheckContext, *kinds: NeedKind) -> list[Outcome]:
-    needs = [n for n in sagemaker_quota_needs(ctx.spec, ctx.plan) if n.kind in kinds]
+    worst_case = "instance-type" in kinds
+    needs = [
+        n
+        for n in sagemaker_quota_needs(ctx.spec, ctx.plan, flexible_worst_case=worst_case)
+        if n.kind in kinds
+    ]
     return [judge_sagemaker_need(ctx, n) for n in needs]
 
 

@@ -186,6 +186,84 @@ def test_spot_groups_use_the_spot_quotas(world: World) -> None:
     assert totals[TOTAL].status is Status.PASS and totals[TOTAL].details["needed"] == 2
 
 
+def flexible_spec(world: World, *flex: tuple[str, int, list[str]], **changes: Any) -> Any:
+    """The standard config plus groups with ``InstanceRequirements`` (name, count, types)."""
+    cfg = slurm_config([world.net.subnets["a"]], [world.net.sgs["efa"]], **changes)
+    template = cfg["InstanceGroups"][0]
+    for name, count, types in flex:
+        group = {k: v for k, v in template.items() if k != "InstanceType"}
+        group.update(
+            InstanceGroupName=name,
+            InstanceCount=count,
+            InstanceRequirements={"InstanceTypes": types},
+        )
+        cfg["InstanceGroups"].append(group)
+    return load_spec(cfg)
+
+
+def test_flexible_group_counts_in_full_against_each_of_its_types(world: World) -> None:
+    """A group that may land on p5 or m5.2xlarge is counted whole on both: p5 needs 4 + 2
+    (3 in use, quota 8 → short by 1), m5.2xlarge 1 + 2 (quota 2 → short by 1)."""
+    spec = flexible_spec(world, ("flex", 2, [P5, "ml.m5.2xlarge"]))
+    found = run_check("quotas.instance-type", spec, account())
+    assert set(found) == {
+        P5_QUOTA,
+        "ml.m5.2xlarge for cluster usage",
+        "ml.m5.4xlarge for cluster usage",
+    }
+    p5 = found[P5_QUOTA]
+    assert p5.status is Status.FAIL and p5.details["needed"] == 6
+    assert p5.details["deficit"] == 1 and p5.details["flexible_groups"] == ["flex"]
+    assert p5.details["groups"] == ["workers", "flex"]
+    assert "worst case: flexible group flex (InstanceRequirements)" in p5.message
+    assert f"may land entirely on {P5}" in p5.message
+    m5 = found["ml.m5.2xlarge for cluster usage"]
+    assert m5.status is Status.FAIL and m5.details["needed"] == 3
+    assert "--desired-value 3" in m5.remediation
+    fixed_only = found["ml.m5.4xlarge for cluster usage"]
+    assert fixed_only.status is Status.PASS and "flexible_groups" not in fixed_only.details
+    assert "worst case" not in fixed_only.message
+
+
+def test_flexible_groups_pass_when_every_type_holds_the_whole_group(world: World) -> None:
+    spec = flexible_spec(
+        world, ("flex", 2, [P5, "ml.m5.2xlarge"]), ("flex2", 1, ["ml.m5.2xlarge", P5])
+    )
+    fake = account({P5_QUOTA: 10, "ml.m5.2xlarge for cluster usage": 4})
+    found = run_check("quotas.instance-type", spec, fake)
+    p5 = found[P5_QUOTA]  # one finding per quota name, both flexible groups in it
+    assert p5.status is Status.PASS and p5.details["needed"] == 4 + 2 + 1
+    assert p5.details["flexible_groups"] == ["flex", "flex2"]
+    assert "worst case: flexible groups flex, flex2" in p5.message
+    assert found["ml.m5.2xlarge for cluster usage"].details["needed"] == 1 + 2 + 1
+    assert {f.status for f in found.values()} == {Status.PASS}
+
+
+def test_flexible_group_type_without_quota_or_unreadable_is_unknown(world: World) -> None:
+    spec = flexible_spec(world, ("flex", 2, ["ml.g6.12xlarge", "ml.m5.2xlarge"]))
+    found = run_check("quotas.instance-type", spec, account({"ml.m5.2xlarge for cluster usage": 3}))
+    g6 = found["ml.g6.12xlarge for cluster usage"]
+    assert g6.status is Status.UNKNOWN and "neither with an applied value" in g6.message
+    assert found["ml.m5.2xlarge for cluster usage"].status is Status.PASS
+    denied_ = run_check("quotas.instance-type", spec, account().deny("ListServiceQuotas"))
+    assert "ml.g6.12xlarge for cluster usage" in denied_
+    assert {f.status for f in denied_.values()} == {Status.UNKNOWN}
+
+
+def test_flexible_spot_group_counts_against_the_spot_quotas(world: World) -> None:
+    spec = flexible_spec(world, ("flex", 2, [P5, "ml.m5.2xlarge"]))
+    raw = {**spec.raw}
+    raw["InstanceGroups"] = [
+        {**g, "CapacityRequirements": {"Spot": {}}} if g["InstanceGroupName"] == "flex" else g
+        for g in spec.raw["InstanceGroups"]
+    ]
+    spec = load_spec(raw)
+    spot_quota = f"{P5} for cluster spot instance usage"
+    found = run_check("quotas.instance-type", spec, account({spot_quota: 1}))
+    assert found[spot_quota].status is Status.FAIL and found[spot_quota].details["needed"] == 2
+    assert found[P5_QUOTA].details["needed"] == 4  # on-demand: the workers only
+
+
 # -- quotas.instances-per-cluster, quotas.instances-total, quotas.ebs-volume-size ----------
 @pytest.mark.parametrize(
     ("check_id", "name", "ok", "short", "expect"),
