@@ -101,8 +101,15 @@ def make_s3_gateway_endpoint(ec2: Any, vpc_id: str, route_table_ids: Iterable[st
 
 
 def make_interface_endpoints(
-    ec2: Any, vpc_id: str, subnet_ids: Iterable[str], services: Iterable[str]
+    ec2: Any,
+    vpc_id: str,
+    subnet_ids: Iterable[str],
+    services: Iterable[str],
+    security_group_ids: Iterable[str] = (),
 ) -> list[str]:
+    """Interface endpoints with private DNS on (moto leaves ``Groups`` empty unless
+    ``security_group_ids`` are given; AWS would put the VPC's default group there)."""
+    groups = {"SecurityGroupIds": list(security_group_ids)} if security_group_ids else {}
     ids = []
     for service in services:
         ids.append(
@@ -112,6 +119,7 @@ def make_interface_endpoints(
                 ServiceName=f"com.amazonaws.{REGION}.{service}",
                 SubnetIds=list(subnet_ids),
                 PrivateDnsEnabled=True,
+                **groups,
             )["VpcEndpoint"]["VpcEndpointId"]
         )
     return ids

@@ -657,6 +657,111 @@ def _service_suffix(name: str, region: str) -> str:
     return name.split(marker, 1)[1] if marker in name else ""
 
 
+HTTPS = 443
+
+
+@dataclass(frozen=True)
+class EndpointAccess:
+    """Whether an interface endpoint's security groups let the cluster in on TCP 443."""
+
+    service: str
+    endpoint_id: str
+    group_ids: tuple[str, ...]
+    verdict: str  # "open", "closed" or "unknown"
+    reason: str = ""
+
+
+def _admits_https(
+    permissions: Iterable[dict[str, Any]],
+    cluster_sgs: frozenset[str],
+    subnet_cidr: ipaddress.IPv4Network | None,
+) -> tuple[bool, list[str]]:
+    """(allowed, prefix lists that might allow it): an inbound rule for TCP 443 (or all
+    traffic) from one of the cluster's groups, or an IPv4 block holding the subnet."""
+    prefix_lists: list[str] = []
+    for p in permissions:
+        protocol = str(p.get("IpProtocol"))
+        if protocol in ("tcp", "6"):
+            low, high = p.get("FromPort"), p.get("ToPort")
+            if low is None or high is None or not (int(low) <= HTTPS <= int(high)):
+                continue
+        elif protocol != "-1":
+            continue
+        if any(pair.get("GroupId") in cluster_sgs for pair in p.get("UserIdGroupPairs", [])):
+            return True, []
+        for r in p.get("IpRanges", []):
+            cidr = str(r.get("CidrIp", ""))
+            if cidr == ANYWHERE_V4 or (subnet_cidr is not None and _covers(cidr, [subnet_cidr])):
+                return True, []
+        prefix_lists += [str(r.get("PrefixListId")) for r in p.get("PrefixListIds", [])]
+    return False, prefix_lists
+
+
+def _endpoint_access(
+    service: str,
+    ep: dict[str, Any],
+    groups: dict[str, dict[str, Any]],
+    cluster_sgs: frozenset[str],
+    subnet_cidr: ipaddress.IPv4Network | None,
+) -> EndpointAccess:
+    ep_id = str(ep.get("VpcEndpointId", "?"))
+    group_ids = tuple(str(g["GroupId"]) for g in ep.get("Groups", []) if g.get("GroupId"))
+    if not group_ids:
+        return EndpointAccess(
+            service, ep_id, (), "unknown", "DescribeVpcEndpoints gave no security group for it"
+        )
+    prefix_lists: list[str] = []
+    missing = []
+    for sg_id in group_ids:
+        group = groups.get(sg_id)
+        if group is None:
+            missing.append(sg_id)
+            continue
+        allowed, lists = _admits_https(group.get("IpPermissions", []), cluster_sgs, subnet_cidr)
+        if allowed:
+            return EndpointAccess(service, ep_id, group_ids, "open")
+        prefix_lists += lists
+    if missing:
+        reason = f"its security group {', '.join(missing)} could not be read (not returned)"
+        return EndpointAccess(service, ep_id, group_ids, "unknown", reason)
+    if prefix_lists:
+        reason = (
+            f"TCP 443 is allowed only from prefix list {', '.join(dict.fromkeys(prefix_lists))}, "
+            "whose entries are not read"
+        )
+        return EndpointAccess(service, ep_id, group_ids, "unknown", reason)
+    return EndpointAccess(service, ep_id, group_ids, "closed")
+
+
+def _describe_access(a: EndpointAccess) -> str:
+    groups = ", ".join(a.group_ids) or "none"
+    if a.verdict == "closed":
+        return (
+            f"endpoint {a.endpoint_id} ({a.service}) security group {groups} allows no inbound "
+            "TCP 443 from the cluster"
+        )
+    return f"endpoint {a.endpoint_id} ({a.service}, security group {groups}): {a.reason}"
+
+
+def _authorize_https(a: EndpointAccess, cluster_sg: str | None, subnet_cidr: str) -> str:
+    source = (
+        f"UserIdGroupPairs=[{{GroupId={cluster_sg}}}]"
+        if cluster_sg
+        else f"IpRanges=[{{CidrIp={subnet_cidr or '<subnet-cidr>'}}}]"
+    )
+    return (
+        f"aws ec2 authorize-security-group-ingress --group-id {a.group_ids[0]} "
+        f"--ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,{source}'"
+    )
+
+
+def _subnet_network(subnet: dict[str, Any]) -> ipaddress.IPv4Network | None:
+    try:
+        return ipaddress.IPv4Network(str(subnet.get("CidrBlock", "")), strict=False)
+    except ValueError:
+        return None
+
+
 @check(
     "network.egress",
     "Subnets reach AWS services through a NAT gateway or interface endpoints",
@@ -670,6 +775,8 @@ def egress(ctx: CheckContext) -> list[Outcome]:
     paths = egress_paths(ctx, subnet_ids)
     needed = _needed_services(ctx)
     sg = next(iter(ctx.spec.all_security_groups), "<sg-id>")
+    cluster_sgs = frozenset(ctx.spec.all_security_groups)
+    endpoint_groups, groups_error = _endpoint_security_groups(ctx, subnets, paths, needed)
     out: list[Outcome] = []
     for sid in subnet_ids:
         subnet = subnets.get(sid)
@@ -679,7 +786,7 @@ def egress(ctx: CheckContext) -> list[Outcome]:
         if not subnet.get("VpcId"):
             out.append(_no_vpc_id(sid))
             continue
-        path = paths.get(sid, EgressPath("none", notes=("no route table found",)))
+        path = paths.get(sid, _NO_ROUTE_TABLE)
         if path.kind == "nat":
             out.append(
                 passed(sid, f"subnet {sid} reaches the internet through NAT gateway {path.target}")
@@ -716,7 +823,55 @@ def egress(ctx: CheckContext) -> list[Outcome]:
             {"service": s, "id": ep.get("VpcEndpointId"), "state": _endpoint_state(ep)}
             for s, ep in unusable.items()
         ]
-        if not missing and not unusable:
+        # The usable endpoints' security groups must let the nodes in on TCP 443.
+        cidr = _subnet_network(subnet)
+        access = [
+            _endpoint_access(s, endpoints.usable[s], endpoint_groups, cluster_sgs, cidr)
+            for s in needed
+            if s in endpoints.usable and groups_error is None
+        ]
+        blocked = [a for a in access if a.verdict == "closed"]
+        undecided = [a for a in access if a.verdict == "unknown"]
+        blocked_details = [
+            {"service": a.service, "id": a.endpoint_id, "security_groups": list(a.group_ids)}
+            for a in blocked
+        ]
+        extra: dict[str, Any] = {"blocked_endpoints": blocked_details} if blocked else {}
+        if (
+            groups_error is not None
+            and any(s in endpoints.usable for s in needed)
+            and not missing
+            and not unusable
+        ):
+            out.append(
+                unknown(
+                    sid,
+                    f"subnet {sid} has no internet route and relies on interface endpoints, "
+                    "but whether their security groups allow inbound TCP 443 could not be "
+                    f"told: {groups_error.describe()}",
+                    groups_error.remediation,
+                    action=groups_error.action,
+                    notes=list(path.notes),
+                )
+            )
+            continue
+        if not missing and not unusable and not blocked and undecided:
+            out.append(
+                unknown(
+                    sid,
+                    f"subnet {sid} has no internet route and relies on interface endpoints; "
+                    "could not tell whether they admit TCP 443 from the cluster: "
+                    + "; ".join(_describe_access(a) for a in undecided),
+                    "Check that each endpoint's security group allows inbound TCP 443 from "
+                    "the cluster's security groups or subnets (`aws ec2 "
+                    "describe-security-groups --group-ids "
+                    + " ".join(dict.fromkeys(g for a in undecided for g in a.group_ids))
+                    + "`), then run again.",
+                    notes=list(path.notes),
+                )
+            )
+            continue
+        if not missing and not unusable and not blocked:
             out.append(
                 passed(
                     sid,
@@ -727,7 +882,7 @@ def egress(ctx: CheckContext) -> list[Outcome]:
                 )
             )
             continue
-        if not missing and len(pending) == len(unusable):
+        if not missing and not blocked and len(pending) == len(unusable):
             out.append(
                 warned(
                     sid,
@@ -753,6 +908,10 @@ def egress(ctx: CheckContext) -> list[Outcome]:
             )
 
         fixes = [create(s) for s in missing]
+        fixes += [
+            _authorize_https(a, sg if cluster_sgs else None, str(subnet.get("CidrBlock", "")))
+            for a in blocked
+        ]
         for service, ep in unusable.items():
             ep_id = ep.get("VpcEndpointId")
             state = _endpoint_state(ep).lower()
@@ -777,6 +936,11 @@ def egress(ctx: CheckContext) -> list[Outcome]:
                 "interface endpoints present but not usable: "
                 + "; ".join(_why_unusable(s, ep) for s, ep in unusable.items())
             )
+        if blocked:
+            problems.append(
+                "nodes cannot reach interface endpoints: "
+                + "; ".join(_describe_access(a) for a in blocked)
+            )
         wait = (
             " " + _wait_for_endpoints(str(ep.get("VpcEndpointId")) for ep in pending.values())
             if pending
@@ -797,9 +961,41 @@ def egress(ctx: CheckContext) -> list[Outcome]:
                 missing_endpoints=missing,
                 unusable_endpoints=unusable_details,
                 notes=list(path.notes),
+                **extra,
             )
         )
     return out
+
+
+_NO_ROUTE_TABLE = EgressPath("none", notes=("no route table found",))
+
+
+def _endpoint_security_groups(
+    ctx: CheckContext,
+    subnets: dict[str, dict[str, Any]],
+    paths: dict[str, EgressPath],
+    needed: tuple[str, ...],
+) -> tuple[dict[str, dict[str, Any]], Any]:
+    """The security groups of the usable interface endpoints that subnets without internet
+    egress rely on, in one batched (memoized) read; (groups, None), or ({}, the
+    FactUnavailable) when they cannot be read."""
+    from ..facts.core import FactUnavailable
+
+    ids: list[str] = []
+    for sid, subnet in subnets.items():
+        path = paths.get(sid, _NO_ROUTE_TABLE)
+        if not subnet.get("VpcId") or path.kind in ("nat", "other", "pending"):
+            continue
+        usable = _interface_endpoints(ctx, str(subnet["VpcId"])).usable
+        for service in needed:
+            if service in usable:
+                ids += [str(g["GroupId"]) for g in usable[service].get("Groups", [])]
+    if not ids:
+        return {}, None
+    try:
+        return ctx.facts.security_groups(ids), None
+    except FactUnavailable as exc:
+        return {}, exc
 
 
 @check(

@@ -13,6 +13,7 @@ from aws_world import (
     REGION,
     Injector,
     add_default_route,
+    allow,
     by_resource,
     denied,
     ec2_response,
@@ -22,6 +23,7 @@ from aws_world import (
     make_nat_gateway,
     make_route_table,
     make_s3_gateway_endpoint,
+    make_sg,
     make_subnet,
     make_vpc,
     new_facts,
@@ -69,7 +71,40 @@ def w() -> Iterator[SimpleNamespace]:
         ns.vpc_c = make_vpc(ec2, "10.2.0.0/16")
         ns.c1 = make_subnet(ec2, ns.vpc_c, "10.2.0.0/24", zone_id="usw2-az1")
         ns.c1_rtb = make_route_table(ec2, ns.vpc_c, [ns.c1])
-        make_interface_endpoints(ec2, ns.vpc_c, [ns.c1], BASE_INTERFACE_SERVICES)
+        # The endpoints' group admits HTTPS from the whole VPC (so from c1); the others are
+        # swapped in through DescribeVpcEndpoints answers.
+        ns.c_https = make_sg(ec2, ns.vpc_c, "endpoints", self_ingress=False, self_egress=False)
+        https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+        allow(ec2, ns.c_https, "ingress", {**https, "IpRanges": [{"CidrIp": "10.2.0.0/16"}]})
+        ns.c_cluster = make_sg(ec2, ns.vpc_c, "cluster")
+        ns.c_from_cluster = make_sg(ec2, ns.vpc_c, "ep-pair", self_ingress=False)
+        allow(
+            ec2,
+            ns.c_from_cluster,
+            "ingress",
+            {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": ns.c_cluster}]},
+        )
+        ns.c_closed = make_sg(ec2, ns.vpc_c, "ep-closed", self_ingress=False)
+        allow(ec2, ns.c_closed, "ingress", {**https, "IpRanges": [{"CidrIp": "203.0.113.0/24"}]})
+        allow(
+            ec2,
+            ns.c_closed,
+            "ingress",
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 80,
+                "ToPort": 80,
+                "UserIdGroupPairs": [{"GroupId": ns.c_cluster}],
+            },
+        )
+        ns.c_prefix = make_sg(ec2, ns.vpc_c, "ep-prefix", self_ingress=False)
+        pl = ec2.create_managed_prefix_list(
+            PrefixListName="corp", AddressFamily="IPv4", MaxEntries=5
+        )["PrefixList"]["PrefixListId"]
+        allow(ec2, ns.c_prefix, "ingress", {**https, "PrefixListIds": [{"PrefixListId": pl}]})
+        make_interface_endpoints(
+            ec2, ns.vpc_c, [ns.c1], BASE_INTERFACE_SERVICES, security_group_ids=[ns.c_https]
+        )
         ns.c_s3 = make_s3_gateway_endpoint(ec2, ns.vpc_c, [main_route_table(ec2, ns.vpc_c)])
         yield ns
 
@@ -343,6 +378,81 @@ def test_egress_through_broken_interface_endpoints_fails_naming_them(
     assert f"--service-name com.amazonaws.{REGION}.ssm " in found.remediation
     if state != "deleted":
         assert f"delete-vpc-endpoints --vpc-endpoint-ids {ssm_endpoint(w)}" in found.remediation
+
+
+def endpoint_groups(w: SimpleNamespace, **by_service: list[str]) -> Injector:
+    """DescribeVpcEndpoints answering VPC C's endpoints with the ``Groups`` of the named
+    services replaced by these security groups."""
+    changes = {
+        service: {"Groups": [{"GroupId": g, "GroupName": g} for g in groups]}
+        for service, groups in by_service.items()
+    }
+    return endpoints_in_state(w, {}, **changes)
+
+
+def test_egress_endpoint_groups_admitting_https_pass(w: SimpleNamespace, facts: Any) -> None:
+    """From a block holding the subnet (VPC C's endpoints as built), or from one of the
+    cluster's groups (all traffic counts): PASS, with one read of the endpoints' groups."""
+    assert statuses(run("network.egress", spec(w.c1), facts)) == {w.c1: "PASS"}
+    assert facts.calls["ec2:DescribeSecurityGroups"] == 1
+    pairs = new_facts()
+    endpoint_groups(w, ssm=[w.c_closed, w.c_from_cluster]).attach(pairs.client("ec2"))
+    assert statuses(run("network.egress", spec(w.c1, sgs=(w.c_cluster,)), pairs)) == {w.c1: "PASS"}
+
+
+def test_egress_endpoint_group_without_https_from_the_cluster_fails(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """443 open to another network and port 80 from the cluster's group: the nodes cannot
+    reach the endpoint. FAIL naming it, its group and the exact command."""
+    endpoint_groups(w, ssm=[w.c_closed], sts=[w.c_closed]).attach(facts.client("ec2"))
+    found = by_resource(run("network.egress", spec(w.c1, w.a, sgs=(w.c_cluster,)), facts))
+    assert found[w.a].status.value == "PASS"  # through the NAT gateway: no endpoint needed
+    c1 = found[w.c1]
+    assert c1.status.value == "FAIL"
+    ssm = ssm_endpoint(w)
+    assert (
+        f"endpoint {ssm} (ssm) security group {w.c_closed} allows no inbound TCP 443 "
+        "from the cluster" in c1.message
+    )
+    assert "(sts)" in c1.message and "(logs)" not in c1.message
+    assert (
+        f"aws ec2 authorize-security-group-ingress --group-id {w.c_closed} --ip-permissions "
+        f"'IpProtocol=tcp,FromPort=443,ToPort=443,UserIdGroupPairs=[{{GroupId={w.c_cluster}}}]'"
+        in c1.remediation
+    )
+    assert {e["service"] for e in c1.details["blocked_endpoints"]} == {"ssm", "sts"}
+    assert c1.details["blocked_endpoints"][0]["security_groups"] == [w.c_closed]
+    assert facts.calls["ec2:DescribeSecurityGroups"] == 1
+    # Without cluster groups in the config the command opens 443 to the subnet's block.
+    bare = new_facts()
+    endpoint_groups(w, ssm=[w.c_closed]).attach(bare.client("ec2"))
+    alone = by_resource(run("network.egress", spec(w.c1), bare))[w.c1]
+    assert alone.status.value == "FAIL"
+    assert "ToPort=443,IpRanges=[{CidrIp=10.2.0.0/24}]'" in alone.remediation
+
+
+@pytest.mark.parametrize("how", ["denied", "prefix-list", "no-groups"])
+def test_egress_endpoint_groups_that_cannot_be_judged_are_unknown(
+    w: SimpleNamespace, facts: Any, how: str
+) -> None:
+    if how == "denied":
+        denied("DescribeSecurityGroups").attach(facts.client("ec2"))
+    else:
+        groups = [w.c_prefix] if how == "prefix-list" else []
+        endpoint_groups(w, ssm=groups).attach(facts.client("ec2"))
+    found = by_resource(run("network.egress", spec(w.c1, w.a), facts))
+    assert found[w.a].status.value == "PASS"
+    c1 = found[w.c1]
+    assert c1.status.value == "UNKNOWN"
+    expected = {
+        "denied": "ec2:DescribeSecurityGroups",
+        "prefix-list": "only from prefix list pl-",
+        "no-groups": "gave no security group",
+    }[how]
+    assert expected in c1.message
+    if how != "denied":
+        assert ssm_endpoint(w) in c1.message
 
 
 # -- network.s3-gateway-endpoint ----------------------------------------------------------
