@@ -14,7 +14,7 @@ EXIT_CODES = """| code | meaning |
 |---|---|
 | 0 | nothing at or above the `--fail-on` level |
 | 1 | findings at or above the `--fail-on` level |
-| 2 | bad usage or input, e.g. a malformed config, a wrong id, a mistyped region (one line on stderr says what and where) |
+| 2 | bad usage or input: a malformed config, a wrong id, a mistyped region (one line) |
 | 3 | could not run: no credentials, endpoint unreachable, no region configured |
 """
 
