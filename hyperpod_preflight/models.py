@@ -132,6 +132,10 @@ class Finding(BaseModel):
     remediation: str = Field(default="", description="The command or config change that fixes it.")
     details: dict[str, Any] = Field(default_factory=dict)
     ignored: bool = Field(default=False, description="A FAIL downgraded to WARN by --ignore.")
+    internal_error: bool = Field(
+        default=False,
+        description="UNKNOWN because the check itself failed (a defect to report), not AWS.",
+    )
     title: str = ""
     docs_url: str = ""
 
@@ -152,6 +156,9 @@ class Summary(BaseModel):
     by_status: dict[str, int] = Field(default_factory=dict)
     exit_code: int = 0
     fail_on: str = "fail"
+    internal_errors: int = Field(
+        default=0, description="Findings UNKNOWN because a check failed internally."
+    )
 
 
 class Report(BaseModel):

@@ -10,7 +10,8 @@ from contextlib import suppress
 from typing import Any
 
 from .models import Report
-from .runner import CheckContext, FailOn, Selection, build_report, select_checks
+from .registry import CheckContext
+from .runner import FailOn, Selection, build_report, select_checks
 from .spec import ClusterSpec
 
 # Checks that need both the SageMaker quota listings and the HyperPod usage: with either

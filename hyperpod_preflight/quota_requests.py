@@ -26,7 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .checks.quotas import QuotaNeed, increase_command, sagemaker_quota_needs
-from .facts.core import FactUnavailable
+from .errors import FactUnavailable
 from .facts.quotas import RESOLVED_STATUSES, QuotaChangeRequest
 
 PlanAction = Literal["submit", "already-pending", "sufficient", "unknown"]

@@ -1,25 +1,32 @@
 """The check engine: selects checks, runs them concurrently, isolates their errors, applies
 --ignore and --fail-on, and builds the report.
 
-A check that raises never crashes the run: a :class:`~hyperpod_preflight.facts.FactUnavailable`
-becomes UNKNOWN naming the IAM action or the reason, any other exception becomes UNKNOWN
-naming the error, and every other check goes on.
+A check that raises never crashes the run: a :class:`~hyperpod_preflight.errors.FactUnavailable`
+becomes UNKNOWN naming the IAM action or the reason; any other exception is a defect of the
+check and becomes UNKNOWN marked ``internal_error`` (with the exception type; the traceback is
+logged to the ``hyperpod_preflight`` logger, which the CLI shows with HP_PREFLIGHT_DEBUG=1).
+Outcomes a check yielded before it raised are kept. Every other check goes on.
 """
 
 from __future__ import annotations
 
 import difflib
+import logging
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import __version__
-from .errors import InputError
+from .errors import FactUnavailable, InputError
 from .models import Finding, Outcome, Report, Severity, Status, Summary
-from .registry import Check, all_checks
+from .registry import Check, CheckContext, HostContext, RunContext, all_checks
+
+__all__ = ["CheckContext", "HostContext", "RunContext", "Selection", "build_report"]
+
+log = logging.getLogger("hyperpod_preflight")
 
 FailOn = Literal["fail", "warn", "unknown"]
 FAIL_LEVELS: dict[str, frozenset[Status]] = {
@@ -27,22 +34,6 @@ FAIL_LEVELS: dict[str, frozenset[Status]] = {
     "warn": frozenset({Status.FAIL, Status.WARN}),
     "unknown": frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN}),
 }
-
-
-@dataclass
-class CheckContext:
-    """What a check may read. ``facts`` is None when running --offline; ``host`` holds the
-    host facts for host checks."""
-
-    spec: Any = None  # ClusterSpec
-    plan: Any = None  # ClusterPlan
-    facts: Any = None  # AwsFacts
-    host: Any = None  # HostFacts
-    options: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def offline(self) -> bool:
-        return self.facts is None
 
 
 @dataclass
@@ -97,13 +88,15 @@ def _to_finding(check: Check, outcome: Outcome) -> Finding:
         message=outcome.message,
         remediation=outcome.remediation,
         details=outcome.details,
+        internal_error=bool(outcome.details.get("internal_error", False)),
         title=check.info.title,
         docs_url=check.info.docs_url,
     )
 
 
-def run_one(check: Check, ctx: CheckContext) -> list[Finding]:
-    """Run one check; whatever it raises becomes one UNKNOWN finding."""
+def run_one(check: Check, ctx: RunContext) -> list[Finding]:
+    """Run one check; what it raises becomes one UNKNOWN finding after the outcomes it had
+    produced."""
     if check.info.needs_aws and ctx.offline:
         return [
             _to_finding(
@@ -115,30 +108,41 @@ def run_one(check: Check, ctx: CheckContext) -> list[Finding]:
                 ),
             )
         ]
+    outcomes: list[Outcome] = []
     try:
-        outcomes = list(check.fn(ctx))
-    except Exception as exc:  # error isolation: never a traceback, never a FAIL
-        outcomes = [_outcome_for_error(exc)]
+        for outcome in check.fn(ctx):
+            outcomes.append(outcome)
+    except FactUnavailable as exc:  # could not read: UNKNOWN naming the action
+        outcomes.append(_unavailable(exc))
+    except Exception as exc:  # a defect: never a traceback, never a FAIL, never hidden
+        log.error("check %s raised %s", check.check_id, type(exc).__name__, exc_info=exc)
+        outcomes.append(_internal_error(exc))
     if not outcomes:
         outcomes = [Outcome(status=Status.SKIP, resource="-", message="nothing to check")]
     return [_to_finding(check, o) for o in outcomes]
 
 
-def _outcome_for_error(exc: Exception) -> Outcome:
-    from_facts = getattr(exc, "describe", None)
-    if callable(from_facts) and hasattr(exc, "action"):
-        return Outcome(
-            status=Status.UNKNOWN,
-            resource=str(getattr(exc, "resource", "") or "-"),
-            message=f"could not tell: {from_facts()}",
-            remediation=str(getattr(exc, "remediation", "")),
-            details={"action": exc.action, "reason": getattr(exc, "reason", "")},
-        )
+def _unavailable(exc: FactUnavailable) -> Outcome:
+    return Outcome(
+        status=Status.UNKNOWN,
+        resource=str(getattr(exc, "resource", "") or "-"),
+        message=f"could not tell: {exc.describe()}",
+        remediation=exc.remediation,
+        details={"action": exc.action, "reason": exc.reason},
+    )
+
+
+def _internal_error(exc: Exception) -> Outcome:
+    text = " ".join(str(exc).split())
     return Outcome(
         status=Status.UNKNOWN,
         resource="-",
-        message=f"could not tell: the check failed with {type(exc).__name__}: {exc}"[:500],
-        details={"error": type(exc).__name__},
+        message=(
+            f"could not tell: internal error in this check ({type(exc).__name__}: {text}); "
+            "please report it"
+        )[:500],
+        remediation="Run again with HP_PREFLIGHT_DEBUG=1 for the traceback and report it.",
+        details={"internal_error": True, "error": type(exc).__name__},
     )
 
 
@@ -169,10 +173,11 @@ def summarize(findings: Sequence[Finding], fail_on: FailOn) -> Summary:
         by_status={s.value: counts.get(s.value, 0) for s in Status},
         exit_code=exit_code,
         fail_on=fail_on,
+        internal_errors=sum(1 for f in findings if f.internal_error),
     )
 
 
-def run_checks(checks: Sequence[Check], ctx: CheckContext, selection: Selection) -> list[Finding]:
+def run_checks(checks: Sequence[Check], ctx: RunContext, selection: Selection) -> list[Finding]:
     """Run ``checks`` with up to ``selection.concurrency`` at once, in stable order."""
     workers = max(1, min(selection.concurrency, len(checks) or 1))
     if workers == 1:
@@ -186,7 +191,7 @@ def run_checks(checks: Sequence[Check], ctx: CheckContext, selection: Selection)
 
 def build_report(
     kind: str,
-    ctx: CheckContext,
+    ctx: RunContext,
     selection: Selection,
     *,
     target: str = "",

@@ -21,6 +21,7 @@ from hyperpod_preflight.models import (
 from hyperpod_preflight.registry import Check
 from hyperpod_preflight.runner import (
     CheckContext,
+    RunContext,
     Selection,
     run_checks,
     select_checks,
@@ -53,7 +54,7 @@ def test_a_crashing_check_becomes_unknown_and_the_others_still_run() -> None:
         make_check("network.boom", boom),
         make_check("network.fine", lambda ctx: [passed("vpc-1", "fine")]),
     ]
-    findings = run_checks(checks, CheckContext(), Selection())
+    findings = run_checks(checks, RunContext(), Selection())
     assert [(f.check_id, f.status) for f in findings] == [
         ("network.boom", Status.UNKNOWN),
         ("network.fine", Status.PASS),
@@ -66,7 +67,7 @@ def test_access_denied_is_unknown_naming_the_iam_action() -> None:
     def denied(ctx: CheckContext) -> list[Outcome]:
         raise FactUnavailable("ec2:DescribeSubnets", "denied", "UnauthorizedOperation")
 
-    (finding,) = run_checks([make_check("network.denied", denied)], CheckContext(), Selection())
+    (finding,) = run_checks([make_check("network.denied", denied)], RunContext(), Selection())
     assert finding.status is Status.UNKNOWN
     assert "ec2:DescribeSubnets" in finding.message
     assert "ec2:DescribeSubnets" in finding.remediation
@@ -81,16 +82,14 @@ def test_offline_skips_checks_that_need_aws_without_calling_them() -> None:
         return [passed("x", "x")]
 
     (finding,) = run_checks(
-        [make_check("network.aws", aws_check, needs_aws=True)], CheckContext(), Selection()
+        [make_check("network.aws", aws_check, needs_aws=True)], RunContext(), Selection()
     )
     assert finding.status is Status.SKIP and "offline" in finding.message
     assert called == []
 
 
 def test_a_check_with_nothing_to_say_reports_skip() -> None:
-    (finding,) = run_checks(
-        [make_check("config.empty", lambda ctx: [])], CheckContext(), Selection()
-    )
+    (finding,) = run_checks([make_check("config.empty", lambda ctx: [])], RunContext(), Selection())
     assert finding.status is Status.SKIP
 
 
@@ -102,7 +101,7 @@ def _two_failures() -> list[Check]:
 
 
 def test_ignore_downgrades_fail_to_warn_and_keeps_it_visible() -> None:
-    findings = run_checks(_two_failures(), CheckContext(), Selection(ignore=["network.a"]))
+    findings = run_checks(_two_failures(), RunContext(), Selection(ignore=["network.a"]))
     by_id = {f.check_id: f for f in findings}
     assert by_id["network.a"].status is Status.WARN and by_id["network.a"].ignored
     assert "ignored" in by_id["network.a"].message
@@ -111,18 +110,18 @@ def test_ignore_downgrades_fail_to_warn_and_keeps_it_visible() -> None:
 
 
 def test_ignore_all_and_ignore_an_area() -> None:
-    all_ignored = run_checks(_two_failures(), CheckContext(), Selection(ignore=["all"]))
+    all_ignored = run_checks(_two_failures(), RunContext(), Selection(ignore=["all"]))
     assert {f.status for f in all_ignored} == {Status.WARN}
     assert summarize(all_ignored, "fail").exit_code == 0
     assert summarize(all_ignored, "warn").exit_code == 1
-    area = run_checks(_two_failures(), CheckContext(), Selection(ignore=["quotas"]))
+    area = run_checks(_two_failures(), RunContext(), Selection(ignore=["quotas"]))
     assert [f.status for f in area] == [Status.FAIL, Status.WARN]
 
 
 def test_fail_on_levels() -> None:
     warn_only = run_checks(
         [make_check("network.w", lambda ctx: [warned("subnet-1", "public", "make private")])],
-        CheckContext(),
+        RunContext(),
         Selection(),
     )
     assert summarize(warn_only, "fail").exit_code == 0
@@ -133,7 +132,7 @@ def test_fail_on_levels() -> None:
                 "network.u", lambda ctx: [Outcome(status=Status.UNKNOWN, resource="-", message="?")]
             )
         ],
-        CheckContext(),
+        RunContext(),
         Selection(),
     )
     assert summarize(unknown_only, "warn").exit_code == 0
@@ -151,7 +150,7 @@ def test_checks_run_concurrently_and_results_keep_check_order() -> None:
         return fn
 
     checks = [make_check(f"network.c{i}", waits(f"r{i}")) for i in range(3)]
-    findings = run_checks(checks, CheckContext(), Selection(concurrency=3))
+    findings = run_checks(checks, RunContext(), Selection(concurrency=3))
     assert [f.resource for f in findings] == ["r0", "r1", "r2"]
     assert all(f.status is Status.PASS for f in findings)
 
@@ -165,7 +164,7 @@ def test_severity_override_and_default() -> None:
         ],
         severity=Severity.MEDIUM,
     )
-    first, second = run_checks([check], CheckContext(), Selection())
+    first, second = run_checks([check], RunContext(), Selection())
     assert first.severity is Severity.MEDIUM and second.severity is Severity.CRITICAL
 
 

@@ -14,8 +14,8 @@ from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ..registry import check
 
 if TYPE_CHECKING:
-    from ..facts.ec2 import ZoneMap
-    from ..runner import CheckContext
+    from ..records import ZoneMap
+    from ..registry import CheckContext
     from ..spec import InstanceGroup
 
 CAPACITY_FAILURE = (
@@ -50,9 +50,9 @@ def instance_type_offered(ctx: CheckContext) -> list[Outcome]:
     if not groups:
         return [skipped("-", "no instance group names an instance type")]
     all_types = tuple(dict.fromkeys(t for g in groups for t in g.ec2_types))
-    offered = ctx.facts.instance_type_offerings(all_types)
-    zones = ctx.facts.availability_zones()
-    subnets = ctx.facts.subnets(ctx.spec.all_subnets) if ctx.spec.all_subnets else {}
+    offered = ctx.aws.instance_type_offerings(all_types)
+    zones = ctx.aws.availability_zones()
+    subnets = ctx.aws.subnets(ctx.spec.all_subnets) if ctx.spec.all_subnets else {}
     out: list[Outcome] = []
     for group in groups:
         group_zones = _group_zone_ids(ctx, group, subnets)
@@ -62,9 +62,7 @@ def instance_type_offered(ctx: CheckContext) -> list[Outcome]:
             here = offered.get(ec2_type, frozenset())
             where[ml_type] = sorted(here)
             if not here:
-                problems.append(
-                    f"{ml_type} is not offered by EC2 in any zone of {ctx.facts.region}"
-                )
+                problems.append(f"{ml_type} is not offered by EC2 in any zone of {ctx.aws.region}")
                 continue
             lacking = [z for z in group_zones if z not in here]
             for zone in lacking:
@@ -77,7 +75,7 @@ def instance_type_offered(ctx: CheckContext) -> list[Outcome]:
                 msg = f"{', '.join(group.types)} offered in {_labels(zones, group_zones)}"
             else:
                 msg = (
-                    f"{', '.join(group.types)} offered in {ctx.facts.region} "
+                    f"{', '.join(group.types)} offered in {ctx.aws.region} "
                     "(no subnets: HyperPod picks the zone)"
                 )
             out.append(passed(group.name, msg, offered_in=where))
@@ -191,12 +189,12 @@ def _plan_problems(
     Severity.CRITICAL,
 )
 def training_plan(ctx: CheckContext) -> list[Outcome]:
-    from ..facts.core import FactUnavailable
+    from ..errors import FactUnavailable
 
     groups = [g for g in ctx.spec.instance_groups if g.training_plan_arn]
     if not groups:
         return [skipped("-", "no instance group uses a TrainingPlanArn")]
-    subnets = ctx.facts.subnets(ctx.spec.all_subnets) if ctx.spec.all_subnets else {}
+    subnets = ctx.aws.subnets(ctx.spec.all_subnets) if ctx.spec.all_subnets else {}
     # Groups sharing a plan draw on the same available count.
     per_type: dict[tuple[str, str | None], int] = {}
     per_plan: dict[str, int] = {}
@@ -209,9 +207,9 @@ def training_plan(ctx: CheckContext) -> list[Outcome]:
     for group in groups:
         arn = str(group.training_plan_arn)
         try:
-            plan = ctx.facts.training_plan(arn)
+            plan = ctx.aws.training_plan(arn)
             if zones is None:
-                zones = ctx.facts.availability_zones()
+                zones = ctx.aws.availability_zones()
         except FactUnavailable as exc:
             out.append(
                 unknown(
@@ -229,9 +227,9 @@ def training_plan(ctx: CheckContext) -> list[Outcome]:
                 failed(
                     group.name,
                     f"training plan {arn} of group {group.name} does not exist in "
-                    f"{ctx.facts.region} (or this account)",
+                    f"{ctx.aws.region} (or this account)",
                     "Fix TrainingPlanArn; list plans with `aws sagemaker list-training-plans "
-                    f"--region {ctx.facts.region}`.",
+                    f"--region {ctx.aws.region}`.",
                     training_plan=arn,
                 )
             )
@@ -240,7 +238,7 @@ def training_plan(ctx: CheckContext) -> list[Outcome]:
         group_zones = _group_zone_ids(ctx, group, subnets)
         wanted = per_type[(arn, group.instance_type)]
         fails, warns = _plan_problems(plan, group, wanted, per_plan[arn], group_zones, zones)
-        figures = {
+        figures: dict[str, Any] = {
             "training_plan": arn,
             "status": plan.get("Status"),
             "available": plan.get("AvailableInstanceCount"),

@@ -12,8 +12,7 @@ from collections import defaultdict
 from ..catalog import InstanceTypeInfo, lookup
 from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ..planner import ClusterPlan, build_plan
-from ..registry import check
-from ..runner import CheckContext
+from ..registry import CheckContext, check
 from ..spec import (
     EKS_CLUSTER_ARN_RE,
     ROLE_ARN_RE,

@@ -18,8 +18,8 @@ from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ..registry import check
 
 if TYPE_CHECKING:
-    from ..facts.ec2 import SubnetRouteTable
-    from ..runner import CheckContext
+    from ..records import SubnetRouteTable
+    from ..registry import CheckContext
     from ..spec import InstanceGroup, VpcSettings
 
 # What HyperPod says when the checks below were needed (users search for these strings).
@@ -51,7 +51,7 @@ EKS_INTERFACE_SERVICES = ("ecr.api", "ecr.dkr")
 def cluster_vpc_id(ctx: CheckContext) -> str | None:
     """The VPC the cluster uses: ``--vpc`` when given, else the VPC of its first subnet
     that exists (None when neither tells)."""
-    return ctx.facts.cluster_vpc_id(ctx.spec.all_subnets, ctx.spec.vpc_id)  # type: ignore[no-any-return]
+    return ctx.aws.cluster_vpc_id(ctx.spec.all_subnets, ctx.spec.vpc_id)
 
 
 def _no_vpc(ctx: CheckContext) -> Outcome:
@@ -174,9 +174,9 @@ def egress_paths(ctx: CheckContext, subnet_ids: tuple[str, ...]) -> dict[str, Eg
     """The egress path of every existing subnet that has a route table (one NAT gateway
     read for all): the one analysis ``network.egress``, ``network.s3-gateway-endpoint``
     and ``quotas.elastic-ips`` share."""
-    tables = ctx.facts.subnet_route_tables(subnet_ids)
+    tables = ctx.aws.subnet_route_tables(subnet_ids)
     nat_ids = _nat_ids(tables.values())
-    nats = ctx.facts.nat_gateways(nat_ids) if nat_ids else {}
+    nats = ctx.aws.nat_gateways(nat_ids) if nat_ids else {}
     return {sid: _egress_of(table, nats) for sid, table in tables.items()}
 
 
@@ -309,14 +309,14 @@ def vpc_exists(ctx: CheckContext) -> list[Outcome]:
     vpc_id = cluster_vpc_id(ctx)
     if vpc_id is None:
         return [_no_vpc(ctx)]
-    vpc = ctx.facts.vpc(vpc_id)
+    vpc = ctx.aws.vpc(vpc_id)
     if vpc is None:
         return [
             failed(
                 vpc_id,
-                f"The VPC '{vpc_id}' does not exist in {ctx.facts.region}.",
+                f"The VPC '{vpc_id}' does not exist in {ctx.aws.region}.",
                 f"Check the id and the region (--region); list VPCs with "
-                f"`aws ec2 describe-vpcs --region {ctx.facts.region}`.",
+                f"`aws ec2 describe-vpcs --region {ctx.aws.region}`.",
             )
         ]
     return [
@@ -333,8 +333,8 @@ def vpc_dns(ctx: CheckContext) -> list[Outcome]:
     vpc_id = cluster_vpc_id(ctx)
     if vpc_id is None:
         return [_no_vpc(ctx)]
-    values = {
-        a: ctx.facts.vpc_attribute(vpc_id, a) for a in ("enableDnsSupport", "enableDnsHostnames")
+    values: dict[str, Any] = {
+        a: ctx.aws.vpc_attribute(vpc_id, a) for a in ("enableDnsSupport", "enableDnsHostnames")
     }
     if any(v is None for v in values.values()):
         return [skipped(vpc_id, "the VPC does not exist (see network.vpc-exists)")]
@@ -365,7 +365,7 @@ def subnet_exists(ctx: CheckContext) -> list[Outcome]:
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets()]
-    subnets = ctx.facts.subnets(subnet_ids)
+    subnets = ctx.aws.subnets(subnet_ids)
     vpc_id = cluster_vpc_id(ctx)
     out = []
     for sid in subnet_ids:
@@ -374,7 +374,7 @@ def subnet_exists(ctx: CheckContext) -> list[Outcome]:
             out.append(
                 failed(
                     sid,
-                    f"The subnet '{sid}' does not exist in {ctx.facts.region}.",
+                    f"The subnet '{sid}' does not exist in {ctx.aws.region}.",
                     f"Fix the id in the config, or check the region; list the VPC's subnets "
                     "with `aws ec2 describe-subnets --filters "
                     f"Name=vpc-id,Values={vpc_id or '<vpc-id>'}`.",
@@ -428,7 +428,7 @@ def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
     needs = list(getattr(ctx.plan, "subnets", None) or [])
     if not needs:
         return [skipped("-", "no subnet needs in the plan (no VpcConfig subnets)")]
-    subnets = ctx.facts.subnets(ctx.spec.all_subnets or [n.subnet_id for n in needs])
+    subnets = ctx.aws.subnets(ctx.spec.all_subnets or [n.subnet_id for n in needs])
     out: list[Outcome] = []
     for need in needs:
         subnet = subnets.get(need.subnet_id)
@@ -517,8 +517,8 @@ def subnet_private(ctx: CheckContext) -> list[Outcome]:
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets()]
-    subnets = ctx.facts.subnets(subnet_ids)
-    tables = ctx.facts.subnet_route_tables(subnet_ids)
+    subnets = ctx.aws.subnets(subnet_ids)
+    tables = ctx.aws.subnet_route_tables(subnet_ids)
     eks = ctx.spec.orchestrator == "eks"
     out: list[Outcome] = []
     for sid in subnet_ids:
@@ -616,10 +616,10 @@ class InterfaceEndpoints:
 def _interface_endpoints(ctx: CheckContext, vpc_id: str) -> InterfaceEndpoints:
     usable: dict[str, dict[str, Any]] = {}
     others: dict[str, list[dict[str, Any]]] = {}
-    for ep in ctx.facts.vpc_endpoints(vpc_id):
+    for ep in ctx.aws.vpc_endpoints(vpc_id):
         if ep.get("VpcEndpointType") != "Interface":
             continue
-        service = _service_suffix(str(ep.get("ServiceName", "")), ctx.facts.region)
+        service = _service_suffix(str(ep.get("ServiceName", "")), ctx.aws.region)
         if not service:
             continue
         if _is_available(ep) and ep.get("PrivateDnsEnabled", False):
@@ -771,7 +771,7 @@ def egress(ctx: CheckContext) -> list[Outcome]:
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets()]
-    subnets = ctx.facts.subnets(subnet_ids)
+    subnets = ctx.aws.subnets(subnet_ids)
     paths = egress_paths(ctx, subnet_ids)
     needed = _needed_services(ctx)
     sg = next(iter(ctx.spec.all_security_groups), "<sg-id>")
@@ -897,13 +897,13 @@ def egress(ctx: CheckContext) -> list[Outcome]:
                 )
             )
             continue
-        table = ctx.facts.subnet_route_tables(subnet_ids).get(sid)
+        table = ctx.aws.subnet_route_tables(subnet_ids).get(sid)
         rtb = table.route_table_id if table else "<route table>"
 
         def create(service: str, vpc_id: str = subnet["VpcId"], sid: str = sid) -> str:
             return (
                 f"aws ec2 create-vpc-endpoint --vpc-id {vpc_id} --vpc-endpoint-type "
-                f"Interface --service-name {ctx.facts.endpoint_service_name(service)} "
+                f"Interface --service-name {ctx.aws.endpoint_service_name(service)} "
                 f"--subnet-ids {sid} --security-group-ids {sg} --private-dns-enabled"
             )
 
@@ -979,7 +979,7 @@ def _endpoint_security_groups(
     """The security groups of the usable interface endpoints that subnets without internet
     egress rely on, in one batched (memoized) read; (groups, None), or ({}, the
     FactUnavailable) when they cannot be read."""
-    from ..facts.core import FactUnavailable
+    from ..errors import FactUnavailable
 
     ids: list[str] = []
     for sid, subnet in subnets.items():
@@ -993,7 +993,7 @@ def _endpoint_security_groups(
     if not ids:
         return {}, None
     try:
-        return ctx.facts.security_groups(ids), None
+        return ctx.aws.security_groups(ids), None
     except FactUnavailable as exc:
         return {}, exc
 
@@ -1007,10 +1007,10 @@ def s3_gateway_endpoint(ctx: CheckContext) -> list[Outcome]:
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets()]
-    subnets = ctx.facts.subnets(subnet_ids)
-    tables = ctx.facts.subnet_route_tables(subnet_ids)
+    subnets = ctx.aws.subnets(subnet_ids)
+    tables = ctx.aws.subnet_route_tables(subnet_ids)
     paths = egress_paths(ctx, subnet_ids)
-    s3_name = ctx.facts.endpoint_service_name("s3")
+    s3_name = ctx.aws.endpoint_service_name("s3")
     out: list[Outcome] = []
     for sid in subnet_ids:
         subnet = subnets.get(sid)
@@ -1023,9 +1023,9 @@ def s3_gateway_endpoint(ctx: CheckContext) -> list[Outcome]:
         vpc_id = subnet["VpcId"]
         gateways = [
             ep
-            for ep in ctx.facts.vpc_endpoints(vpc_id)
+            for ep in ctx.aws.vpc_endpoints(vpc_id)
             if ep.get("VpcEndpointType") == "Gateway"
-            and _service_suffix(str(ep.get("ServiceName", "")), ctx.facts.region) == "s3"
+            and _service_suffix(str(ep.get("ServiceName", "")), ctx.aws.region) == "s3"
         ]
         table = tables.get(sid)
         rtb = table.route_table_id if table else "<route table>"
@@ -1119,7 +1119,7 @@ def sg_exists(ctx: CheckContext) -> list[Outcome]:
     sg_ids = ctx.spec.all_security_groups
     if not sg_ids:
         return [_no_sgs()]
-    groups = ctx.facts.security_groups(sg_ids)
+    groups = ctx.aws.security_groups(sg_ids)
     vpc_id = cluster_vpc_id(ctx)
     out: list[Outcome] = []
     for sg_id in sg_ids:
@@ -1128,7 +1128,7 @@ def sg_exists(ctx: CheckContext) -> list[Outcome]:
             out.append(
                 failed(
                     sg_id,
-                    f"The security group '{sg_id}' does not exist in {ctx.facts.region}.",
+                    f"The security group '{sg_id}' does not exist in {ctx.aws.region}.",
                     "Fix the id in the config, or create the group: `aws ec2 "
                     f"create-security-group --vpc-id {vpc_id or '<vpc-id>'} --group-name "
                     "<name> --description <text>`.",
@@ -1188,7 +1188,7 @@ def _self_rule_check(ctx: CheckContext, direction: str) -> list[Outcome]:
     sg_ids = ctx.spec.all_security_groups
     if not sg_ids:
         return [_no_sgs()]
-    groups = ctx.facts.security_groups(sg_ids)
+    groups = ctx.aws.security_groups(sg_ids)
     key = "IpPermissions" if direction == "ingress" else "IpPermissionsEgress"
     word = "inbound traffic from" if direction == "ingress" else "outbound traffic to"
     out: list[Outcome] = []
@@ -1259,7 +1259,7 @@ def sg_egress_open_only(ctx: CheckContext) -> list[Outcome]:
     sg_ids = ctx.spec.all_security_groups
     if not sg_ids:
         return [_no_sgs()]
-    groups = ctx.facts.security_groups(sg_ids)
+    groups = ctx.aws.security_groups(sg_ids)
     out: list[Outcome] = []
     for sg_id in sg_ids:
         group = groups.get(sg_id)
@@ -1346,11 +1346,11 @@ def rules_per_group_limit(ctx: CheckContext) -> RuleLimit:
     """The account's "Inbound or outbound rules per security group" (applied, else AWS
     default), or the documented default of 60 with the reason when it cannot be read: an
     advisory check never fails for want of the quota."""
-    from ..facts.core import FactUnavailable
+    from ..errors import FactUnavailable
 
     service, code = RULES_PER_SG_QUOTA
     try:
-        quota = ctx.facts.quota_by_code(service, code)
+        quota = ctx.aws.quota_by_code(service, code)
     except FactUnavailable as exc:
         return RuleLimit(DEFAULT_RULES_PER_DIRECTION, "fallback", exc.describe())
     if quota is None:
@@ -1375,7 +1375,7 @@ def sg_rule_count(ctx: CheckContext) -> list[Outcome]:
     sg_ids = ctx.spec.all_security_groups
     if not sg_ids:
         return [_no_sgs()]
-    groups = ctx.facts.security_groups(sg_ids)
+    groups = ctx.aws.security_groups(sg_ids)
     limit = rules_per_group_limit(ctx)
     fallback = f" ({limit.note}: judged against the default)" if limit.note else ""
     figures: dict[str, Any] = {"limit": limit.value, "limit_source": limit.source}
@@ -1399,7 +1399,7 @@ def sg_rule_count(ctx: CheckContext) -> list[Outcome]:
                 "raise the quota 'Inbound or outbound rules per security group' (service code "
                 f"vpc, {RULES_PER_SG_QUOTA[1]}) in Service Quotas: aws service-quotas "
                 "request-service-quota-increase --service-code vpc --quota-code "
-                f"{RULES_PER_SG_QUOTA[1]} --desired-value <value> --region {ctx.facts.region}"
+                f"{RULES_PER_SG_QUOTA[1]} --desired-value <value> --region {ctx.aws.region}"
             )
             already = "; ignore this if it is already raised" if limit.source == "fallback" else ""
             out.append(
@@ -1473,10 +1473,10 @@ def sg_fsx_lustre(ctx: CheckContext) -> list[Outcome]:
     sg_ids = ctx.spec.all_security_groups
     if not sg_ids:
         return [_no_sgs()]
-    groups = ctx.facts.security_groups(sg_ids)
+    groups = ctx.aws.security_groups(sg_ids)
     subnet_cidrs = [
         ipaddress.IPv4Network(str(subnet["CidrBlock"]), strict=False)
-        for subnet in (ctx.facts.subnets(ctx.spec.all_subnets).values())
+        for subnet in (ctx.aws.subnets(ctx.spec.all_subnets).values())
         if subnet.get("CidrBlock")
     ]
     out: list[Outcome] = []
@@ -1520,12 +1520,12 @@ def sg_fsx_lustre(ctx: CheckContext) -> list[Outcome]:
 def efa_support(ctx: CheckContext, groups: Iterable[InstanceGroup]) -> dict[str, bool | None]:
     """EC2 type → supports EFA (None when it cannot be told): from
     ``DescribeInstanceTypes``, else from the plan's figures."""
-    from ..facts.core import FactUnavailable
+    from ..errors import FactUnavailable
 
     names = tuple(dict.fromkeys(t for g in groups for t in g.ec2_types))
     result: dict[str, bool | None] = dict.fromkeys(names)
     try:
-        described = ctx.facts.instance_types(names)
+        described = ctx.aws.instance_types(names)
         for name in names:
             if name in described:
                 result[name] = bool(described[name].get("NetworkInfo", {}).get("EfaSupported"))
@@ -1547,7 +1547,7 @@ def efa_single_az(ctx: CheckContext) -> list[Outcome]:
     groups = list(ctx.spec.instance_groups)
     if not groups or not ctx.spec.all_subnets:
         return [skipped("-", "no instance groups with subnets")]
-    subnets = ctx.facts.subnets(ctx.spec.all_subnets)
+    subnets = ctx.aws.subnets(ctx.spec.all_subnets)
     efa = efa_support(ctx, groups)
     out: list[Outcome] = []
     for group in groups:

@@ -29,10 +29,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ..facts.core import FactUnavailable
+from ..errors import FactUnavailable
 from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
-from ..registry import check
-from ..runner import CheckContext
+from ..registry import CheckContext, check
 from .network import egress_paths
 
 PER_CLUSTER_QUOTA = "Maximum number instances allowed per SageMaker HyperPod cluster"
@@ -217,7 +216,7 @@ def _increase_remediation(ctx: CheckContext, quota: Any, desired: int, *, all_at
             "asks for, or ask AWS Support."
         )
     text = f"Request at least {desired}: " + increase_command(
-        quota.service_code, quota.quota_code, desired, ctx.facts.region
+        quota.service_code, quota.quota_code, desired, ctx.aws.region
     )
     if all_at_once:
         text += f" (or every quota this config needs at once: {request_hint(ctx.spec)})"
@@ -227,7 +226,7 @@ def _increase_remediation(ctx: CheckContext, quota: Any, desired: int, *, all_at
 def _not_found(ctx: CheckContext, resource: str, service: str, what: str) -> Outcome:
     return unknown(
         resource,
-        f"could not tell: no quota {what} in Service Quotas ({service}, {ctx.facts.region}), "
+        f"could not tell: no quota {what} in Service Quotas ({service}, {ctx.aws.region}), "
         "neither with an applied value nor as an AWS default",
         remediation=(
             "Look it up in the Service Quotas console; an instance type with no "
@@ -259,9 +258,9 @@ def judge_sagemaker_need(ctx: CheckContext, need: QuotaNeed) -> Outcome:
     resource = need.quota_name
     if need.shared:
         # The quota listings and the usage of existing clusters, read side by side.
-        ctx.facts.warm_sagemaker_quota_reads()
+        ctx.aws.warm_sagemaker_quota_reads()
     try:
-        quota = ctx.facts.sagemaker_quota(need.quota_name, *need.aliases)
+        quota = ctx.aws.sagemaker_quota(need.quota_name, *need.aliases)
     except FactUnavailable as exc:
         return _unreadable(resource, exc, "the SageMaker quotas could not be read")
     if quota is None:
@@ -287,7 +286,7 @@ def judge_sagemaker_need(ctx: CheckContext, need: QuotaNeed) -> Outcome:
     in_use = 0
     if need.shared:
         try:
-            usage = ctx.facts.hyperpod_usage()
+            usage = ctx.aws.hyperpod_usage()
         except FactUnavailable as exc:
             if need.needed > limit:  # short even if nothing else held any: proven
                 deficit = need.needed - limit
@@ -408,7 +407,7 @@ def ebs_volume_size_quota(ctx: CheckContext) -> list[Outcome]:
 def _quota_by_code(ctx: CheckContext, service: str, code: str, resource: str) -> Any:
     """The quota, or an UNKNOWN Outcome explaining why not."""
     try:
-        quota = ctx.facts.quota_by_code(service, code)
+        quota = ctx.aws.quota_by_code(service, code)
     except FactUnavailable as exc:
         return _unreadable(resource, exc, f"the {service} quota {code} could not be read")
     if quota is None:
@@ -449,7 +448,7 @@ def network_interfaces_quota(ctx: CheckContext) -> list[Outcome]:
     limit = int(quota.value)
     room = limit - needed
     try:
-        counted = ctx.facts.network_interface_count(stop_after=max(room, 0))
+        counted = ctx.aws.network_interface_count(stop_after=max(room, 0))
     except FactUnavailable as exc:
         return [_unreadable(resource, exc, "the region's network interfaces could not be counted")]
     in_use = f"{counted.count}" if counted.complete else f"more than {max(room, 0)}"
@@ -504,7 +503,7 @@ def elastic_ips_quota(ctx: CheckContext) -> list[Outcome]:
     if not subnet_ids:
         return [skipped(resource, "no VpcConfig: the cluster needs no NAT gateway of yours")]
     try:
-        subnets = ctx.facts.subnets(subnet_ids)
+        subnets = ctx.aws.subnets(subnet_ids)
         paths = egress_paths(ctx, tuple(subnet_ids))
     except FactUnavailable as exc:
         return [
@@ -526,7 +525,7 @@ def elastic_ips_quota(ctx: CheckContext) -> list[Outcome]:
     if isinstance(quota, Outcome):
         return [quota]
     try:
-        in_use = ctx.facts.elastic_ip_count()
+        in_use = ctx.aws.elastic_ip_count()
     except FactUnavailable as exc:
         return [_unreadable(resource, exc, "the region's Elastic IPs could not be counted")]
     limit = int(quota.value)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 
+from ..errors import FactUnavailable
 from .capacity import CapacityFacts
-from .core import FactsCore, FactUnavailable, classify, memoized
+from .core import FactsCore, classify, memoized
 from .ec2 import Ec2Facts
 from .quotas import SAGEMAKER, QuotaFacts
 from .sagemaker import SageMakerFacts

@@ -15,18 +15,17 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import boto3
 import botocore.config
 import botocore.exceptions
 
-from ..errors import CannotRunError, InputError
+from ..errors import CannotRunError, FactUnavailable, InputError
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-POLICY_HINT = "policies/hp-preflight-readonly.json"
 DENIED_CODES = frozenset(
     {
         "AccessDenied",
@@ -48,40 +47,6 @@ THROTTLE_CODES = frozenset(
     }
 )
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-
-Reason = Literal["denied", "throttled", "absent", "error", "unreachable"]
-
-
-class FactUnavailable(Exception):
-    """A read that could not be made. Checks let it propagate (the runner reports UNKNOWN)
-    or catch it to report UNKNOWN on one resource."""
-
-    def __init__(self, action: str, reason: Reason, detail: str = "") -> None:
-        self.action = action
-        self.reason = reason
-        self.detail = detail
-        super().__init__(self.describe())
-
-    def describe(self) -> str:
-        what = {
-            "denied": f"access denied to {self.action}",
-            "throttled": f"{self.action} still throttled after retries",
-            "absent": f"{self.action} is not available in this endpoint or region",
-            "error": f"{self.action} failed",
-            "unreachable": f"could not reach the endpoint for {self.action}",
-        }[self.reason]
-        return f"{what}: {self.detail}" if self.detail else what
-
-    @property
-    def remediation(self) -> str:
-        if self.reason == "denied":
-            return (
-                f"Allow {self.action} for the identity running hp-preflight "
-                f"(see {POLICY_HINT}), then run again."
-            )
-        if self.reason == "throttled":
-            return "Run again later, or with --retry-mode adaptive --max-attempts 20."
-        return ""
 
 
 def iam_action(client: Any, operation: str) -> str:

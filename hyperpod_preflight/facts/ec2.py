@@ -13,9 +13,10 @@ call.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..errors import FactUnavailable
+from ..records import SubnetRouteTable, ZoneMap
 from ..spec import strip_ml
 from .core import FactsCore, chunks, memoized
 
@@ -40,54 +41,6 @@ VpcAttribute = Literal["enableDnsSupport", "enableDnsHostnames"]
 
 def _norm(ids: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({i for i in ids if i}))
-
-
-@dataclass(frozen=True)
-class SubnetRouteTable:
-    """The route table that governs one subnet: its explicit association, else the VPC's
-    main table (``implicit`` is then True)."""
-
-    subnet_id: str
-    route_table: dict[str, Any]
-    implicit: bool
-
-    @property
-    def route_table_id(self) -> str:
-        return str(self.route_table.get("RouteTableId", ""))
-
-    @property
-    def routes(self) -> list[dict[str, Any]]:
-        return list(self.route_table.get("Routes", []))
-
-    @property
-    def association_id(self) -> str | None:
-        """The explicit association's id (for ``replace-route-table-association``)."""
-        if self.implicit:
-            return None
-        for assoc in self.route_table.get("Associations", []):
-            if assoc.get("SubnetId") == self.subnet_id:
-                return str(assoc.get("RouteTableAssociationId", "")) or None
-        return None
-
-
-@dataclass(frozen=True)
-class ZoneMap:
-    """Availability zone names ↔ zone ids of this account and region. Names map to
-    different physical zones in each account; ids do not."""
-
-    id_by_name: dict[str, str] = field(default_factory=dict)
-    name_by_id: dict[str, str] = field(default_factory=dict)
-
-    def label(self, zone_id: str) -> str:
-        """``usw2-az1 (us-west-2b)`` where the name is known."""
-        name = self.name_by_id.get(zone_id)
-        return f"{zone_id} ({name})" if name else zone_id
-
-    def to_id(self, zone: str) -> str:
-        """A zone name or id → the zone id (unchanged when unknown)."""
-        if zone in self.name_by_id:
-            return zone
-        return self.id_by_name.get(zone, zone)
 
 
 class Ec2Facts(FactsCore):
@@ -149,7 +102,12 @@ class Ec2Facts(FactsCore):
         if resp is None:
             return None
         key = attribute[0].upper() + attribute[1:]
-        return bool(resp.get(key, {}).get("Value", False))
+        value = (resp.get(key) or {}).get("Value")
+        if not isinstance(value, bool):  # an answer without the attribute proves nothing
+            raise FactUnavailable(
+                "ec2:DescribeVpcAttribute", "error", f"the answer for {vpc_id} has no {key}"
+            )
+        return value
 
     # -- route tables ----------------------------------------------------------------------
     def subnet_route_tables(self, subnet_ids: Iterable[str]) -> dict[str, SubnetRouteTable]:

@@ -34,7 +34,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .core import FactsCore, FactUnavailable, classify, iam_action, memoized
+from ..errors import FactUnavailable
+from .core import FactsCore, classify, iam_action, memoized
 
 SAGEMAKER = "sagemaker"
 PAGE_SIZE = 100  # the most ListServiceQuotas / ListAWSDefaultServiceQuotas return per page

@@ -14,7 +14,8 @@ from typing import Any
 
 from ..errors import InputError
 from ..models import Report
-from ..runner import CheckContext, FailOn, Selection, build_report
+from ..registry import HostContext
+from ..runner import FailOn, Selection, build_report
 from .facts import AUTO, CollectOptions, collect_host_facts
 from .instance_types import IMDS_BASE, expectation
 from .profiles import DEFAULT_PROFILE, apply_overrides, load_profile
@@ -82,7 +83,7 @@ def run_host_preflight(
         ),
     )
     expect = expectation(facts.instance_type) if facts.instance_type else None
-    ctx = CheckContext(
+    ctx = HostContext(
         host=facts,
         options={
             "profile": chosen,

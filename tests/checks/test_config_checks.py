@@ -335,13 +335,13 @@ def test_instance_types_sized_by_ec2_figures_pass() -> None:
     assert finding.status is Status.PASS and "ec2:DescribeInstanceTypes" in finding.message
 
 
-def test_a_spec_built_in_python_without_a_plan_still_runs() -> None:
+def test_a_spec_built_in_python_runs() -> None:
     spec = ClusterSpec(
         name="py",
         source="script",
         instance_groups=(InstanceGroup(name="w", instance_type="ml.p5.48xlarge", count=2),),
     )
-    ctx = CheckContext(spec=spec, plan=None)
+    ctx = CheckContext(spec=spec, plan=build_plan(spec))
     (finding,) = run_one(registry.get("config.execution-role-arn"), ctx)
     assert finding.status is Status.FAIL and finding.resource == "w"
     (sized,) = run_one(registry.get("config.instance-types-sized"), ctx)

@@ -637,7 +637,7 @@ def test_bandwidth_figures_are_judged_against_threshold_and_link_peak() -> None:
     from hyperpod_preflight.host.models import BandwidthFacts, BandwidthResult, HostFacts
     from hyperpod_preflight.host.nvml import read_nvml
     from hyperpod_preflight.host.profiles import load_profile
-    from hyperpod_preflight.runner import CheckContext
+    from hyperpod_preflight.registry import HostContext
 
     assert pcie_peak_gbps(5, 16) == pytest.approx(63.0, abs=0.1)
     facts = HostFacts(gpu=read_nvml(nvml_from_capture("h100")))
@@ -645,7 +645,7 @@ def test_bandwidth_figures_are_judged_against_threshold_and_link_peak() -> None:
         backend="torch",
         results=[BandwidthResult(gpu_index=0, gbps=54.6, bytes_per_copy=1, copies=1)],
     )
-    ctx = CheckContext(host=facts, options={"profile": load_profile("checkpoint")})
+    ctx = HostContext(host=facts, options={"profile": load_profile("checkpoint")})
     (outcome,) = h2d_bandwidth(ctx)
     assert outcome.status is Status.PASS
     assert "54.6 GB/s" in outcome.message and "87% of the PCIe Gen5 x16 peak" in outcome.message

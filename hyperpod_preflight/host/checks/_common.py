@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...models import Outcome, Severity, failed, skipped, unknown, warned
-from ...runner import CheckContext
+from ...registry import HostContext
 from ..instance_types import Expectation
 from ..models import GpuInfo, HostFacts
 from ..profiles import Profile, Requirement
@@ -18,34 +18,31 @@ REPLACE_NODE = (
 )
 
 
-def facts(ctx: CheckContext) -> HostFacts:
-    host = ctx.host
-    if not isinstance(host, HostFacts):
-        raise TypeError("host checks need ctx.host to be HostFacts")
-    return host
+def facts(ctx: HostContext) -> HostFacts:
+    return ctx.host
 
 
-def profile(ctx: CheckContext) -> Profile:
+def profile(ctx: HostContext) -> Profile:
     found = ctx.options.get("profile")
     if not isinstance(found, Profile):
         raise TypeError("host checks need ctx.options['profile']")
     return found
 
 
-def requirements(ctx: CheckContext, check_id: str) -> list[Requirement]:
+def requirements(ctx: HostContext, check_id: str) -> list[Requirement]:
     return profile(ctx).for_check(check_id)
 
 
-def requirement(ctx: CheckContext, check_id: str) -> Requirement | None:
+def requirement(ctx: HostContext, check_id: str) -> Requirement | None:
     found = requirements(ctx, check_id)
     return found[0] if found else None
 
 
-def not_in_profile(ctx: CheckContext) -> list[Outcome]:
+def not_in_profile(ctx: HostContext) -> list[Outcome]:
     return [skipped("-", f"not a requirement of profile {profile(ctx).name}")]
 
 
-def expectation(ctx: CheckContext) -> Expectation | None:
+def expectation(ctx: HostContext) -> Expectation | None:
     found = ctx.options.get("expect")
     return found if isinstance(found, Expectation) else None
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 
 from ...models import Outcome, Severity, passed, skipped, unknown, warned
-from ...registry import check
-from ...runner import CheckContext
+from ...registry import HostContext, check
 from ..models import HostFacts
 from ._common import (
     GB,
@@ -55,7 +54,7 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 
 
 def _count_threshold(
-    ctx: CheckContext, threshold: object, what: str
+    ctx: HostContext, threshold: object, what: str
 ) -> tuple[int | None, str, str | None]:
     """(expected count, where it came from, why unknown)."""
     host = facts(ctx)
@@ -74,7 +73,7 @@ def _count_threshold(
 @check(
     "host.efa-devices", "EFA device count matches the instance type", Severity.HIGH, needs_aws=False
 )
-def efa_devices(ctx: CheckContext) -> list[Outcome]:
+def efa_devices(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.efa-devices")
     if req is None:
         return not_in_profile(ctx)
@@ -126,7 +125,7 @@ def efa_devices(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.efa-driver", "EFA kernel driver and verbs devices", Severity.HIGH, needs_aws=False)
-def efa_driver(ctx: CheckContext) -> list[Outcome]:
+def efa_driver(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.efa-driver")
     if req is None:
         return not_in_profile(ctx)
@@ -187,7 +186,7 @@ def parse_size(text: str) -> int:
 
 
 @check("host.memlock", "Locked-memory limit unlimited", Severity.HIGH, needs_aws=False)
-def memlock(ctx: CheckContext) -> list[Outcome]:
+def memlock(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.memlock")
     if req is None:
         return not_in_profile(ctx)
@@ -224,7 +223,7 @@ def memlock(ctx: CheckContext) -> list[Outcome]:
     return [passed("memlock", f"ulimit -l is {shown} (>= {req.threshold})")]
 
 
-def _fabric_applies(ctx: CheckContext, host: HostFacts) -> str | None:
+def _fabric_applies(ctx: HostContext, host: HostFacts) -> str | None:
     """Why the fabric manager is needed here, or None."""
     expect = expectation(ctx)
     if expect is not None:
@@ -240,7 +239,7 @@ def _fabric_applies(ctx: CheckContext, host: HostFacts) -> str | None:
     Severity.HIGH,
     needs_aws=False,
 )
-def fabric_manager(ctx: CheckContext) -> list[Outcome]:
+def fabric_manager(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.fabric-manager")
     if req is None:
         return not_in_profile(ctx)
@@ -314,7 +313,7 @@ def _gres_gpus(gres: str) -> int:
 
 
 @check("host.slurm-gres", "Slurm sees this node's GPUs as GRES", Severity.HIGH, needs_aws=False)
-def slurm_gres(ctx: CheckContext) -> list[Outcome]:
+def slurm_gres(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.slurm-gres")
     if req is None:
         return not_in_profile(ctx)
@@ -363,7 +362,7 @@ def slurm_gres(ctx: CheckContext) -> list[Outcome]:
     Severity.HIGH,
     needs_aws=False,
 )
-def shared_mount(ctx: CheckContext) -> list[Outcome]:
+def shared_mount(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.shared-mount")
     if req is None:
         return not_in_profile(ctx)

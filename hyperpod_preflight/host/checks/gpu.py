@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...models import Outcome, Severity, passed, skipped, unknown, warned
-from ...registry import check
-from ...runner import CheckContext
+from ...registry import HostContext, check
 from ..commands import version_at_least
 from ._common import (
     REPLACE_NODE,
@@ -42,7 +41,7 @@ def _plural(n: int, word: str) -> str:
 
 
 @check("host.gpu-count", "GPU count matches the instance type", Severity.HIGH, needs_aws=False)
-def gpu_count(ctx: CheckContext) -> list[Outcome]:
+def gpu_count(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.gpu-count")
     if req is None:
         return not_in_profile(ctx)
@@ -187,7 +186,7 @@ def gpu_count(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.driver-version", "NVIDIA driver recent enough", Severity.HIGH, needs_aws=False)
-def driver_version(ctx: CheckContext) -> list[Outcome]:
+def driver_version(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.driver-version")
     if req is None:
         return not_in_profile(ctx)
@@ -268,7 +267,7 @@ def driver_version(ctx: CheckContext) -> list[Outcome]:
 @check(
     "host.compute-capability", "GPU compute capability high enough", Severity.HIGH, needs_aws=False
 )
-def compute_capability(ctx: CheckContext) -> list[Outcome]:
+def compute_capability(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.compute-capability")
     if req is None:
         return not_in_profile(ctx)
@@ -303,7 +302,7 @@ def compute_capability(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.ecc", "ECC on, no uncorrectable errors", Severity.HIGH, needs_aws=False)
-def ecc(ctx: CheckContext) -> list[Outcome]:
+def ecc(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.ecc")
     if req is None:
         return not_in_profile(ctx)
@@ -361,7 +360,7 @@ def ecc(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.row-remap", "No pending row remaps or retired pages", Severity.HIGH, needs_aws=False)
-def row_remap(ctx: CheckContext) -> list[Outcome]:
+def row_remap(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.row-remap")
     if req is None:
         return not_in_profile(ctx)
@@ -418,7 +417,7 @@ def row_remap(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.pcie-link", "GPU PCIe link at full width and speed", Severity.MEDIUM, needs_aws=False)
-def pcie_link(ctx: CheckContext) -> list[Outcome]:
+def pcie_link(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.pcie-link")
     if req is None:
         return not_in_profile(ctx)
@@ -479,7 +478,7 @@ def pcie_link(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.persistence-mode", "GPU persistence mode on", Severity.MEDIUM, needs_aws=False)
-def persistence_mode(ctx: CheckContext) -> list[Outcome]:
+def persistence_mode(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.persistence-mode")
     if req is None:
         return not_in_profile(ctx)
@@ -508,7 +507,7 @@ def persistence_mode(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.nvlink", "All NVLinks up", Severity.HIGH, needs_aws=False)
-def nvlink(ctx: CheckContext) -> list[Outcome]:
+def nvlink(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.nvlink")
     if req is None:
         return not_in_profile(ctx)
@@ -553,7 +552,7 @@ def nvlink(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.nvidia-smi", "nvidia-smi runs", Severity.HIGH, needs_aws=False)
-def nvidia_smi(ctx: CheckContext) -> list[Outcome]:
+def nvidia_smi(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.nvidia-smi")
     if req is None:
         return not_in_profile(ctx)
@@ -583,7 +582,7 @@ def nvidia_smi(ctx: CheckContext) -> list[Outcome]:
 @check(
     "host.host-ram-vs-vram", "Host memory covers the GPU memory", Severity.MEDIUM, needs_aws=False
 )
-def host_ram_vs_vram(ctx: CheckContext) -> list[Outcome]:
+def host_ram_vs_vram(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.host-ram-vs-vram")
     if req is None:
         return not_in_profile(ctx)

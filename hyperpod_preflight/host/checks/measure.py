@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
-from ...registry import check
-from ...runner import CheckContext
+from ...registry import HostContext, check
 from ..bandwidth import pcie_peak_gbps
 from ._common import REPLACE_NODE, facts, judged, requirement
 
@@ -16,7 +15,7 @@ LOW_SHARE_OF_PEAK = 0.5
 
 
 @check("host.h2d-bandwidth", "Host-to-device copy bandwidth", Severity.MEDIUM, needs_aws=False)
-def h2d_bandwidth(ctx: CheckContext) -> list[Outcome]:
+def h2d_bandwidth(ctx: HostContext) -> list[Outcome]:
     host = facts(ctx)
     measured = host.bandwidth
     if measured is None:
@@ -74,7 +73,7 @@ def h2d_bandwidth(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.dcgm", "DCGM quick diagnostic (dcgmi diag -r 1)", Severity.HIGH, needs_aws=False)
-def dcgm(ctx: CheckContext) -> list[Outcome]:
+def dcgm(ctx: HostContext) -> list[Outcome]:
     result = facts(ctx).dcgm
     if result is None:
         return [skipped("dcgm", "not run: pass --dcgm")]

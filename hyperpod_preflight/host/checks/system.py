@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ...models import Outcome, Severity, passed, unknown, warned
-from ...registry import check
-from ...runner import CheckContext
+from ...registry import HostContext, check
 from ..commands import version_at_least, version_tuple
 from ._common import GB, facts, judged, not_in_profile, requirement, requirements
 
@@ -14,7 +13,7 @@ GRUB_FIX = (
 
 
 @check("host.cgroup-v2", "cgroup v2 (unified hierarchy)", Severity.MEDIUM, needs_aws=False)
-def cgroup_v2(ctx: CheckContext) -> list[Outcome]:
+def cgroup_v2(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.cgroup-v2")
     if req is None:
         return not_in_profile(ctx)
@@ -36,7 +35,7 @@ def cgroup_v2(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.kernel-version", "Kernel recent enough", Severity.MEDIUM, needs_aws=False)
-def kernel_version(ctx: CheckContext) -> list[Outcome]:
+def kernel_version(ctx: HostContext) -> list[Outcome]:
     reqs = requirements(ctx, "host.kernel-version")
     if not reqs:
         return not_in_profile(ctx)
@@ -67,7 +66,7 @@ def kernel_version(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.disk-free", "Free disk space", Severity.MEDIUM, needs_aws=False)
-def disk_free(ctx: CheckContext) -> list[Outcome]:
+def disk_free(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.disk-free")
     if req is None:
         return not_in_profile(ctx)
@@ -120,7 +119,7 @@ def disk_free(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.cpu-cores", "Enough CPU cores", Severity.MEDIUM, needs_aws=False)
-def cpu_cores(ctx: CheckContext) -> list[Outcome]:
+def cpu_cores(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.cpu-cores")
     if req is None:
         return not_in_profile(ctx)
@@ -139,7 +138,7 @@ def cpu_cores(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.memory", "Enough memory", Severity.MEDIUM, needs_aws=False)
-def memory(ctx: CheckContext) -> list[Outcome]:
+def memory(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.memory")
     if req is None:
         return not_in_profile(ctx)
@@ -171,7 +170,7 @@ def _allowed(threshold: str) -> dict[str, str]:
 
 
 @check("host.os-release", "Supported distribution", Severity.MEDIUM, needs_aws=False)
-def os_release(ctx: CheckContext) -> list[Outcome]:
+def os_release(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.os-release")
     if req is None:
         return not_in_profile(ctx)
@@ -209,7 +208,7 @@ def os_release(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.python-version", "python3 recent enough", Severity.MEDIUM, needs_aws=False)
-def python_version(ctx: CheckContext) -> list[Outcome]:
+def python_version(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.python-version")
     if req is None:
         return not_in_profile(ctx)

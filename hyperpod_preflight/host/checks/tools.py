@@ -4,8 +4,7 @@ Apptainer's GPU support."""
 from __future__ import annotations
 
 from ...models import Outcome, Severity, passed, skipped, unknown
-from ...registry import check
-from ...runner import CheckContext
+from ...registry import HostContext, check
 from ..commands import TOOLS, version_at_least
 from ._common import facts, judged, not_in_profile, requirement, requirements
 
@@ -13,7 +12,7 @@ from ._common import facts, judged, not_in_profile, requirement, requirements
 @check(
     "host.tools", "Needed tools installed (one finding per tool)", Severity.MEDIUM, needs_aws=False
 )
-def tools(ctx: CheckContext) -> list[Outcome]:
+def tools(ctx: HostContext) -> list[Outcome]:
     reqs = requirements(ctx, "host.tools")
     if not reqs:
         return not_in_profile(ctx)
@@ -60,7 +59,7 @@ def tools(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.apptainer-nv", "Apptainer can use the GPUs (--nv)", Severity.MEDIUM, needs_aws=False)
-def apptainer_nv(ctx: CheckContext) -> list[Outcome]:
+def apptainer_nv(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.apptainer-nv")
     if req is None:
         return not_in_profile(ctx)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from ...models import Outcome, Severity, passed, unknown
-from ...registry import check
-from ...runner import CheckContext
+from ...registry import HostContext, check
 from ._common import facts, judged, not_in_profile, requirement
 
 
 @check("host.virtualization", "CPU virtualisation (VT-x/AMD-V)", Severity.HIGH, needs_aws=False)
-def virtualization(ctx: CheckContext) -> list[Outcome]:
+def virtualization(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.virtualization")
     if req is None:
         return not_in_profile(ctx)
@@ -39,7 +38,7 @@ def virtualization(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.iommu", "IOMMU enabled with groups", Severity.HIGH, needs_aws=False)
-def iommu(ctx: CheckContext) -> list[Outcome]:
+def iommu(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.iommu")
     if req is None:
         return not_in_profile(ctx)
@@ -67,7 +66,7 @@ def iommu(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.kvm", "/dev/kvm usable", Severity.HIGH, needs_aws=False)
-def kvm(ctx: CheckContext) -> list[Outcome]:
+def kvm(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.kvm")
     if req is None:
         return not_in_profile(ctx)
@@ -95,7 +94,7 @@ def kvm(ctx: CheckContext) -> list[Outcome]:
 
 
 @check("host.groups", "User in the needed groups", Severity.LOW, needs_aws=False)
-def groups(ctx: CheckContext) -> list[Outcome]:
+def groups(ctx: HostContext) -> list[Outcome]:
     req = requirement(ctx, "host.groups")
     if req is None:
         return not_in_profile(ctx)

@@ -1,0 +1,58 @@
+"""Plain data that the facts layer returns and checks judge: no boto3, no I/O.
+
+Checks import these types from here (never from ``facts``), so ``list-checks`` and
+``--offline`` runs never load boto3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SubnetRouteTable:
+    """The route table that governs one subnet: its explicit association, else the VPC's
+    main table (``implicit`` is then True)."""
+
+    subnet_id: str
+    route_table: dict[str, Any]
+    implicit: bool
+
+    @property
+    def route_table_id(self) -> str:
+        return str(self.route_table.get("RouteTableId", ""))
+
+    @property
+    def routes(self) -> list[dict[str, Any]]:
+        return list(self.route_table.get("Routes", []))
+
+    @property
+    def association_id(self) -> str | None:
+        """The explicit association's id (for ``replace-route-table-association``)."""
+        if self.implicit:
+            return None
+        for assoc in self.route_table.get("Associations", []):
+            if assoc.get("SubnetId") == self.subnet_id:
+                return str(assoc.get("RouteTableAssociationId", "")) or None
+        return None
+
+
+@dataclass(frozen=True)
+class ZoneMap:
+    """Availability zone names ↔ zone ids of this account and region. Names map to
+    different physical zones in each account; ids do not."""
+
+    id_by_name: dict[str, str] = field(default_factory=dict)
+    name_by_id: dict[str, str] = field(default_factory=dict)
+
+    def label(self, zone_id: str) -> str:
+        """``usw2-az1 (us-west-2b)`` where the name is known."""
+        name = self.name_by_id.get(zone_id)
+        return f"{zone_id} ({name})" if name else zone_id
+
+    def to_id(self, zone: str) -> str:
+        """A zone name or id → the zone id (unchanged when unknown)."""
+        if zone in self.name_by_id:
+            return zone
+        return self.id_by_name.get(zone, zone)
