@@ -10,13 +10,9 @@ from contextlib import suppress
 from typing import Any
 
 from .models import Report
-from .registry import CheckContext
+from .registry import Check, CheckContext, declared_reads
 from .runner import FailOn, Selection, build_report, select_checks
 from .spec import ClusterSpec
-
-# Checks that need both the SageMaker quota listings and the HyperPod usage: with either
-# selected, both are read from the start of the run (AwsFacts.warm_sagemaker_quota_reads).
-WARM_SAGEMAKER_QUOTAS = frozenset({"quotas.instance-type", "quotas.instances-total"})
 
 
 def run_cluster_preflight(
@@ -57,7 +53,7 @@ def run_cluster_preflight(
         concurrency=concurrency,
     )
     # bad ids are bad input: exit 2 before any AWS call
-    selected = {c.check_id for c in select_checks("cluster", selection)}
+    selected = select_checks("cluster", selection)
 
     if not offline and facts is None:
         facts = connect(
@@ -68,7 +64,7 @@ def run_cluster_preflight(
             max_attempts=max_attempts,
         )
 
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="warm-up") as pool:
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="warm-up") as pool:
         for job in _warm_ups(spec, facts, selected) if concurrency > 1 else ():
             pool.submit(_quietly, job)
         plan, notes = plan_with_live_types(spec, facts, ip_headroom)
@@ -88,18 +84,14 @@ def run_cluster_preflight(
     return report
 
 
-def _warm_ups(spec: ClusterSpec, facts: Any, selected: set[str]) -> list[Any]:
-    """Reads that need no plan, started beside ``DescribeInstanceTypes`` instead of after
-    it; the checks find their results (or failures) memoized. Only reads the selected
-    checks make anyway: the call count does not change, only when the calls start."""
+def _warm_ups(spec: ClusterSpec, facts: Any, selected: Sequence[Check]) -> list[Any]:
+    """The reads the selected checks declare, started beside ``DescribeInstanceTypes``
+    instead of after it; the checks find their results (or failures) memoized."""
     if facts is None:
         return []
-    from .checks import network
+    from .facts.prefetch import prefetch_jobs
 
-    jobs: list[Any] = network.warm_up(facts, spec, selected)
-    if selected & WARM_SAGEMAKER_QUOTAS:
-        jobs.append(facts.warm_sagemaker_quota_reads)
-    return jobs
+    return prefetch_jobs(facts, spec, declared_reads(selected))
 
 
 def _quietly(job: Any) -> None:

@@ -25,9 +25,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .checks.quotas import QuotaNeed, increase_command, sagemaker_quota_needs
 from .errors import FactUnavailable
 from .facts.quotas import RESOLVED_STATUSES, QuotaChangeRequest
+from .planner import QuotaNeed, increase_command, sagemaker_quota_needs
 
 PlanAction = Literal["submit", "already-pending", "sufficient", "unknown"]
 ResultAction = Literal["submitted", "already-pending", "already-requested", "skipped", "failed"]

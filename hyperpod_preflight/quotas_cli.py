@@ -234,7 +234,7 @@ def _deficit(r: Any) -> str:
 
 
 def _request_hint(spec: Any) -> str:
-    from .checks.quotas import request_hint
+    from .planner import request_hint
 
     return request_hint(spec)
 

@@ -16,199 +16,32 @@ HyperPod creates in the account is derived, not documented, and EC2 vCPU quotas 
 govern HyperPod capacity at all.
 
 A check never FAILs because it could not read something: an unreadable quota or usage is
-UNKNOWN on that quota, naming the IAM action. :func:`sagemaker_quota_needs` is the one place
-that says which SageMaker quotas a config needs; ``quota_requests`` and the ``quotas`` CLI
-use it too.
+UNKNOWN on that quota, naming the IAM action. What a config needs is the planner's
+(:func:`~hyperpod_preflight.planner.sagemaker_quota_needs`); these checks judge it.
 """
 
 from __future__ import annotations
 
-import shlex
-from collections import Counter
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
+from ..analysis.network import egress_paths, nat_ids
 from ..errors import FactUnavailable
 from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
+from ..planner import (
+    EBS_QUOTA,
+    NeedKind,
+    QuotaNeed,
+    increase_command,
+    request_hint,
+    sagemaker_quota_needs,
+)
 from ..registry import CheckContext, check
-from .network import egress_paths
 
-PER_CLUSTER_QUOTA = "Maximum number instances allowed per SageMaker HyperPod cluster"
-TOTAL_QUOTA = "Total number of instances allowed across SageMaker HyperPod clusters"
-SPOT_TOTAL_QUOTA = "Total number of Spot instances allowed across SageMaker HyperPod clusters"
-EBS_QUOTA = "Maximum size of EBS volume in GB for a SageMaker HyperPod cluster instance"
-# Other spellings seen in AWS documentation; tried after the name AWS lists today.
-ALIASES: dict[str, tuple[str, ...]] = {
-    PER_CLUSTER_QUOTA: ("Maximum number of instances allowed per SageMaker HyperPod cluster",),
-    EBS_QUOTA: ("Maximum size of EBS volume in GB for a HyperPod cluster instance",),
-}
 ENI_SERVICE, ENI_CODE = "vpc", "L-DF5E4CA3"
 EIP_SERVICE, EIP_CODE = "ec2", "L-0263D0A3"
 
-NeedKind = Literal["instance-type", "per-cluster", "total", "ebs-volume-size"]
-
-
-def instance_type_quota_name(instance_type: str, *, spot: bool = False) -> str:
-    """``ml.p5.48xlarge for cluster usage`` (or ``… for cluster spot instance usage``)."""
-    ml_type = instance_type if instance_type.startswith("ml.") else f"ml.{instance_type}"
-    return f"{ml_type} for cluster {'spot instance ' if spot else ''}usage"
-
-
-class QuotaNeed(BaseModel):
-    """One SageMaker quota this config needs, and how much of it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: NeedKind
-    quota_name: str
-    aliases: tuple[str, ...] = ()
-    needed: int
-    shared: bool  # instances of existing clusters count against it
-    spot: bool = False
-    instance_type: str | None = None
-    groups: tuple[str, ...] = ()
-    unit: str = "instances"
-    # Groups with InstanceRequirements (several types) counted in full on this type: a
-    # flexible group may land on any of its types, so the worst case is all of it on each.
-    flexible_groups: tuple[str, ...] = ()
-
-    def in_use(self, usage: Any) -> int:
-        """What existing clusters already hold of this quota (0 when not shared)."""
-        if not self.shared:
-            return 0
-        if self.kind == "instance-type" and self.instance_type:
-            return int(usage.instances_of(self.instance_type, spot=self.spot))
-        return int(usage.total(spot=self.spot))
-
-    def holders(self, usage: Any) -> dict[str, int]:
-        if not self.shared:
-            return {}
-        held: dict[str, int] = usage.holders(self.instance_type, spot=self.spot)
-        return held
-
-
-def spot_groups(spec: Any) -> set[str]:
-    """Names of the groups the config puts on Spot (``CapacityRequirements.Spot``)."""
-    raw = spec.raw if isinstance(getattr(spec, "raw", None), dict) else {}
-    names = set()
-    for key in ("InstanceGroups", "RestrictedInstanceGroups"):
-        for group in raw.get(key) or []:
-            if isinstance(group, dict) and "Spot" in (group.get("CapacityRequirements") or {}):
-                names.add(str(group.get("InstanceGroupName", "")))
-    return names
-
-
-def sagemaker_quota_needs(
-    spec: Any, plan: Any, *, flexible_worst_case: bool = False
-) -> list[QuotaNeed]:
-    """Every SageMaker quota ``spec`` needs, from the plan's instance counts and EBS size.
-
-    ``flexible_worst_case``: also count each group with ``InstanceRequirements`` (several
-    types) in full against every one of its types' quotas, the worst case of where it may
-    land (``quotas.instance-type`` does; a quota request asks only for what is certain)."""
-    on_spot = spot_groups(spec)
-    on_demand: Counter[str] = Counter({t: int(n) for t, n in plan.instances_by_type.items()})
-    spot: Counter[str] = Counter()
-    groups_of: dict[tuple[str, bool], list[str]] = {}
-    flexible_of: dict[tuple[str, bool], list[str]] = {}
-    for group in spec.instance_groups:
-        is_spot = group.name in on_spot
-        for t in group.types:
-            groups_of.setdefault((t, is_spot), []).append(group.name)
-        if is_spot and group.instance_type:
-            spot[group.instance_type] += group.count
-            on_demand[group.instance_type] = max(0, on_demand[group.instance_type] - group.count)
-        if flexible_worst_case and not group.instance_type and group.count > 0:
-            for t in dict.fromkeys(group.types):
-                (spot if is_spot else on_demand)[t] += group.count
-                flexible_of.setdefault((t, is_spot), []).append(group.name)
-
-    needs: list[QuotaNeed] = []
-    for table, is_spot in ((on_demand, False), (spot, True)):
-        for instance_type in sorted(table):
-            if table[instance_type] <= 0:
-                continue
-            needs.append(
-                QuotaNeed(
-                    kind="instance-type",
-                    quota_name=instance_type_quota_name(instance_type, spot=is_spot),
-                    needed=table[instance_type],
-                    shared=True,
-                    spot=is_spot,
-                    instance_type=instance_type,
-                    groups=tuple(groups_of.get((instance_type, is_spot), ())),
-                    flexible_groups=tuple(flexible_of.get((instance_type, is_spot), ())),
-                )
-            )
-    total = int(plan.total_instances)
-    all_groups = tuple(g.name for g in spec.instance_groups)
-    needs.append(
-        QuotaNeed(
-            kind="per-cluster",
-            quota_name=PER_CLUSTER_QUOTA,
-            aliases=ALIASES.get(PER_CLUSTER_QUOTA, ()),
-            needed=total,
-            shared=False,
-            groups=all_groups,
-        )
-    )
-    # The fixed-type spot groups (not sum(spot.values()): a flexible group is in there once
-    # per type it may land on).
-    spot_total = sum(g.count for g in spec.instance_groups if g.name in on_spot and g.instance_type)
-    needs.append(
-        QuotaNeed(
-            kind="total",
-            quota_name=TOTAL_QUOTA,
-            needed=max(0, total - spot_total),
-            shared=True,
-            groups=tuple(g.name for g in spec.instance_groups if g.name not in on_spot),
-        )
-    )
-    if spot_total:
-        needs.append(
-            QuotaNeed(
-                kind="total",
-                quota_name=SPOT_TOTAL_QUOTA,
-                needed=spot_total,
-                shared=True,
-                spot=True,
-                groups=tuple(g.name for g in spec.instance_groups if g.name in on_spot),
-            )
-        )
-    if plan.max_ebs_gb:
-        largest = int(plan.max_ebs_gb)
-        needs.append(
-            QuotaNeed(
-                kind="ebs-volume-size",
-                quota_name=EBS_QUOTA,
-                aliases=ALIASES.get(EBS_QUOTA, ()),
-                needed=largest,
-                shared=False,
-                groups=tuple(
-                    g.name for g in spec.instance_groups if largest in g.ebs_volume_sizes_gb
-                ),
-                unit="GB",
-            )
-        )
-    return needs
-
 
 # -- remediation text ---------------------------------------------------------------------
-def increase_command(service_code: str, quota_code: str, desired: int, region: str) -> str:
-    """The exact AWS CLI command that requests ``desired`` for one quota."""
-    return (
-        f"aws service-quotas request-service-quota-increase --service-code {service_code} "
-        f"--quota-code {quota_code} --desired-value {desired} --region {region}"
-    )
-
-
-def request_hint(spec: Any) -> str:
-    source = str(getattr(spec, "source", "") or "")
-    config = shlex.quote(source) if source and source not in ("flags", "-") else "<config.json>"
-    return f"hp-preflight quotas request --config {config}"
-
-
 def _increase_remediation(ctx: CheckContext, quota: Any, desired: int, *, all_at_once: bool) -> str:
     if not quota.adjustable:
         return (
@@ -369,6 +202,7 @@ def _judge_kind(ctx: CheckContext, *kinds: NeedKind) -> list[Outcome]:
     "quotas.instance-type",
     "Instance-type quota (ml.<type> for cluster usage) covers existing clusters plus this config",
     Severity.CRITICAL,
+    reads=("sagemaker.quotas-and-usage",),
 )
 def instance_type_quota(ctx: CheckContext) -> list[Outcome]:
     return _judge_kind(ctx, "instance-type")
@@ -387,6 +221,7 @@ def instances_per_cluster_quota(ctx: CheckContext) -> list[Outcome]:
     "quotas.instances-total",
     "Instances across all HyperPod clusters quota covers existing clusters plus this config",
     Severity.CRITICAL,
+    reads=("sagemaker.quotas-and-usage",),
 )
 def instances_total_quota(ctx: CheckContext) -> list[Outcome]:
     return _judge_kind(ctx, "total")
@@ -496,6 +331,7 @@ def network_interfaces_quota(ctx: CheckContext) -> list[Outcome]:
     "Elastic IP quota leaves one address per NAT gateway the cluster's subnets still need "
     "(advisory)",
     Severity.LOW,
+    reads=("ec2.egress",),
 )
 def elastic_ips_quota(ctx: CheckContext) -> list[Outcome]:
     resource = "EC2-VPC Elastic IPs"
@@ -504,7 +340,8 @@ def elastic_ips_quota(ctx: CheckContext) -> list[Outcome]:
         return [skipped(resource, "no VpcConfig: the cluster needs no NAT gateway of yours")]
     try:
         subnets = ctx.aws.subnets(subnet_ids)
-        paths = egress_paths(ctx, tuple(subnet_ids))
+        tables = ctx.aws.subnet_route_tables(tuple(subnet_ids))
+        paths = egress_paths(tables, ctx.aws.nat_gateways(nat_ids(tables.values())))
     except FactUnavailable as exc:
         return [
             _unreadable(

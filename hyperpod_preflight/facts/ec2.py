@@ -167,8 +167,9 @@ class Ec2Facts(FactsCore):
 
     # -- NAT gateways and endpoints --------------------------------------------------------
     def nat_gateways(self, nat_gateway_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The NAT gateways of ``nat_gateway_ids`` that exist, by id."""
-        return self._nat_gateways(_norm(nat_gateway_ids))
+        """The NAT gateways of ``nat_gateway_ids`` that exist, by id (no call for none)."""
+        ids = _norm(nat_gateway_ids)
+        return self._nat_gateways(ids) if ids else {}
 
     @memoized
     def _nat_gateways(self, nat_gateway_ids: tuple[str, ...]) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,121 @@
+"""Constants, messages and helpers the network checks share (no check is registered here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...analysis.network import (
+    EgressPath,
+    InterfaceEndpoints,
+    egress_paths,
+    interface_endpoints,
+    nat_ids,
+)
+from ...models import Outcome, skipped, unknown
+from ...registry import CheckContext
+from ...spec import VpcSettings
+
+EFA_FAILURE = (
+    "EFA health checks did not run successfully. Ensure that your VPC and security groups "
+    "are properly configured before attempting to create a new cluster."
+)
+LIFECYCLE_FAILURE = (
+    "Lifecycle scripts did not run successfully. Ensure the scripts exist in provided S3 "
+    "path, are accessible, and run without errors."
+)
+
+MAX_SGS_PER_VPC_CONFIG = 5
+# Service Quotas "Inbound or outbound rules per security group" (applies to IPv4 and IPv6
+# rules separately); its AWS default is the fallback when the account's value is unreadable.
+RULES_PER_SG_QUOTA = ("vpc", "L-0EA8095F")
+DEFAULT_RULES_PER_DIRECTION = 60
+RULE_COUNT_MARGIN = 5  # WARN this close to the limit: the EFA self rules may not fit
+FSX_LUSTRE_PORTS = (988, 1018, 1019, 1020, 1021, 1022, 1023)
+
+# Interface endpoints nodes use when the subnet has no route to a NAT gateway.
+BASE_INTERFACE_SERVICES = ("ssm", "ssmmessages", "ec2messages", "logs", "sts")
+EKS_INTERFACE_SERVICES = ("ecr.api", "ecr.dkr")
+
+
+# -- shared helpers -----------------------------------------------------------------------
+def cluster_vpc_id(ctx: CheckContext) -> str | None:
+    """The VPC the cluster uses: ``--vpc`` when given, else the VPC of its first subnet
+    that exists (None when neither tells)."""
+    return ctx.aws.cluster_vpc_id(ctx.spec.all_subnets, ctx.spec.vpc_id)
+
+
+def _no_vpc(ctx: CheckContext) -> Outcome:
+    if ctx.spec.all_subnets:
+        return skipped(
+            "-",
+            "the VPC is unknown: none of the config's subnets exist (see network.subnet-exists)",
+        )
+    return skipped(
+        "-",
+        "no VpcConfig and no --vpc: nothing to check (a Slurm cluster without VpcConfig "
+        "uses the HyperPod service VPC)",
+    )
+
+
+def _no_subnets() -> Outcome:
+    return skipped("-", "the config names no subnets (VpcConfig.Subnets)")
+
+
+def _no_sgs() -> Outcome:
+    return skipped("-", "the config names no security groups (VpcConfig.SecurityGroupIds)")
+
+
+def _missing_subnet(subnet_id: str) -> Outcome:
+    return skipped(subnet_id, "the subnet does not exist (see network.subnet-exists)")
+
+
+def _no_vpc_id(subnet_id: str) -> Outcome:
+    return unknown(
+        subnet_id,
+        f"could not tell: DescribeSubnets gave no VpcId for subnet {subnet_id}",
+        f"Check it with `aws ec2 describe-subnets --subnet-ids {subnet_id}`, then run again.",
+    )
+
+
+def _missing_sg(sg_id: str) -> Outcome:
+    return skipped(sg_id, "the security group does not exist (see network.sg-exists)")
+
+
+def _vpc_settings(ctx: CheckContext) -> list[tuple[str, VpcSettings]]:
+    """Every VpcConfig of the config, labelled by where it sits."""
+    found: list[tuple[str, VpcSettings]] = []
+    if ctx.spec.vpc_config is not None:
+        found.append(("VpcConfig", ctx.spec.vpc_config))
+    for group in ctx.spec.instance_groups:
+        if group.override_vpc is not None:
+            found.append((f"InstanceGroups[{group.name}].OverrideVpcConfig", group.override_vpc))
+    return found
+
+
+def _groups_using(
+    ctx: CheckContext, *, subnet: str | None = None, sg: str | None = None
+) -> list[str]:
+    names = []
+    for group in ctx.spec.instance_groups:
+        vpc = ctx.spec.vpc_for(group)
+        if vpc is None:
+            continue
+        if (subnet and subnet in vpc.subnets) or (sg and sg in vpc.security_group_ids):
+            names.append(group.name)
+    return names
+
+
+def _zone_label(subnet: dict[str, Any]) -> str:
+    return f"{subnet.get('AvailabilityZoneId', '?')} ({subnet.get('AvailabilityZone', '?')})"
+
+
+def interface_endpoints_of(ctx: CheckContext, vpc_id: str) -> InterfaceEndpoints:
+    """The VPC's interface endpoints, sorted into usable and unusable by service."""
+    return interface_endpoints(ctx.aws.vpc_endpoints(vpc_id), ctx.aws.region)
+
+
+def read_egress_paths(ctx: CheckContext, subnet_ids: tuple[str, ...]) -> dict[str, EgressPath]:
+    """The egress path of every existing subnet that has a route table (one NAT gateway
+    read for all)."""
+    tables = ctx.aws.subnet_route_tables(subnet_ids)
+    return egress_paths(tables, ctx.aws.nat_gateways(nat_ids(tables.values())))

@@ -1,0 +1,114 @@
+"""Placement: every group of an EFA instance type stays in one Availability Zone (compared by
+AZ id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ...analysis.network import (
+    EgressPath,
+    egress_paths,
+)
+from ...errors import FactUnavailable
+from ...models import Outcome, Severity, failed, passed, skipped, unknown
+from ...registry import CheckContext, check
+from ...spec import InstanceGroup
+from ._common import (
+    EFA_FAILURE,
+    LIFECYCLE_FAILURE,
+    cluster_vpc_id,
+)
+
+
+# -- placement ----------------------------------------------------------------------------
+def efa_support(ctx: CheckContext, groups: Iterable[InstanceGroup]) -> dict[str, bool | None]:
+    """EC2 type → supports EFA (None when it cannot be told): from
+    ``DescribeInstanceTypes``, else from the plan's figures."""
+
+    names = tuple(dict.fromkeys(t for g in groups for t in g.ec2_types))
+    result: dict[str, bool | None] = dict.fromkeys(names)
+    try:
+        described = ctx.aws.instance_types(names)
+        for name in names:
+            if name in described:
+                result[name] = bool(described[name].get("NetworkInfo", {}).get("EfaSupported"))
+    except FactUnavailable:
+        pass
+    for plan_group in getattr(ctx.plan, "groups", None) or []:
+        ec2_name = (plan_group.instance_type or "").removeprefix("ml.")
+        if result.get(ec2_name) is None and plan_group.efa_interfaces is not None:
+            result[ec2_name] = plan_group.efa_interfaces > 0
+    return result
+
+
+@check(
+    "network.efa-single-az",
+    "Each group of an EFA instance type stays in one availability zone",
+    Severity.CRITICAL,
+)
+def efa_single_az(ctx: CheckContext) -> list[Outcome]:
+    groups = list(ctx.spec.instance_groups)
+    if not groups or not ctx.spec.all_subnets:
+        return [skipped("-", "no instance groups with subnets")]
+    subnets = ctx.aws.subnets(ctx.spec.all_subnets)
+    efa = efa_support(ctx, groups)
+    out: list[Outcome] = []
+    for group in groups:
+        vpc = ctx.spec.vpc_for(group)
+        if vpc is None or not vpc.subnets:
+            out.append(skipped(group.name, "the group has no subnets"))
+            continue
+        flags = [efa.get(t) for t in group.ec2_types]
+        if flags and all(f is False for f in flags):
+            out.append(skipped(group.name, f"{', '.join(group.types)} has no EFA"))
+            continue
+        zones: dict[str, list[str]] = {}
+        for sid in vpc.subnets:
+            if sid in subnets:
+                zones.setdefault(str(subnets[sid].get("AvailabilityZoneId")), []).append(sid)
+        if len(zones) <= 1:
+            zone = next(iter(zones), "?")
+            if any(f is None for f in flags):
+                out.append(
+                    passed(
+                        group.name,
+                        f"group {group.name} is in one zone ({zone}) (EFA support unknown)",
+                    )
+                )
+            else:
+                out.append(passed(group.name, f"EFA group {group.name} is in one zone ({zone})"))
+            continue
+        spread = "; ".join(f"{z}: {', '.join(s)}" for z, s in sorted(zones.items()))
+        if any(f is None for f in flags):
+            out.append(
+                unknown(
+                    group.name,
+                    f"group {group.name} spans zones ({spread}) and whether "
+                    f"{', '.join(group.types)} uses EFA could not be read",
+                    "Allow ec2:DescribeInstanceTypes, then run again.",
+                )
+            )
+            continue
+        out.append(
+            failed(
+                group.name,
+                f"EFA group {group.name} ({', '.join(group.types)}) spans zones {spread}: EFA "
+                f'traffic cannot cross zones. Expect: "{EFA_FAILURE}"',
+                f"Give {group.name} subnets of one zone only, through its OverrideVpcConfig "
+                "(InstanceGroups[].OverrideVpcConfig.Subnets), or trim VpcConfig.Subnets to "
+                "one zone.",
+                zones={z: s for z, s in zones.items()},
+            )
+        )
+    return out
+
+
+__all__ = [
+    "EFA_FAILURE",
+    "LIFECYCLE_FAILURE",
+    "EgressPath",
+    "cluster_vpc_id",
+    "efa_support",
+    "egress_paths",
+]

@@ -1,0 +1,243 @@
+"""The cluster's subnets: they exist in the VPC, have the free addresses the plan needs, and
+are private.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ...analysis.network import (
+    public_reasons,
+)
+from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
+from ...registry import CheckContext, check
+from ._common import (
+    _missing_subnet,
+    _no_subnets,
+    _no_vpc_id,
+    _zone_label,
+    cluster_vpc_id,
+)
+
+
+# -- subnets ------------------------------------------------------------------------------
+@check("network.subnet-exists", "Each subnet exists and is in the cluster's VPC", Severity.CRITICAL)
+def subnet_exists(ctx: CheckContext) -> list[Outcome]:
+    subnet_ids = ctx.spec.all_subnets
+    if not subnet_ids:
+        return [_no_subnets()]
+    subnets = ctx.aws.subnets(subnet_ids)
+    vpc_id = cluster_vpc_id(ctx)
+    out = []
+    for sid in subnet_ids:
+        subnet = subnets.get(sid)
+        if subnet is None:
+            out.append(
+                failed(
+                    sid,
+                    f"The subnet '{sid}' does not exist in {ctx.aws.region}.",
+                    f"Fix the id in the config, or check the region; list the VPC's subnets "
+                    "with `aws ec2 describe-subnets --filters "
+                    f"Name=vpc-id,Values={vpc_id or '<vpc-id>'}`.",
+                )
+            )
+        elif not subnet.get("VpcId"):
+            out.append(_no_vpc_id(sid))
+        elif vpc_id and subnet["VpcId"] != vpc_id:
+            out.append(
+                failed(
+                    sid,
+                    f"subnet {sid} is in {subnet['VpcId']}, not in the cluster's VPC {vpc_id}: "
+                    "all subnets and security groups of a cluster must be in one VPC",
+                    f"Use subnets of {vpc_id} only (`aws ec2 describe-subnets --filters "
+                    f"Name=vpc-id,Values={vpc_id}`), or fix --vpc.",
+                    vpc_id=subnet["VpcId"],
+                )
+            )
+        elif subnet.get("State", "available") != "available":
+            out.append(
+                warned(
+                    sid,
+                    f"subnet {sid} is {subnet.get('State')}",
+                    "Wait until it is available, then run again.",
+                )
+            )
+        else:
+            out.append(
+                passed(
+                    sid,
+                    f"subnet {sid} exists in {subnet['VpcId']}, zone {_zone_label(subnet)}, "
+                    f"{subnet.get('CidrBlock', '?')}",
+                    availability_zone=subnet.get("AvailabilityZone"),
+                    availability_zone_id=subnet.get("AvailabilityZoneId"),
+                    cidr=subnet.get("CidrBlock"),
+                )
+            )
+    return out
+
+
+def _usable(prefix: int) -> int:
+    return max(0, (1 << (32 - prefix)) - 5)
+
+
+@check(
+    "network.subnet-capacity",
+    "Each subnet has enough free IP addresses for the nodes placed in it",
+    Severity.CRITICAL,
+)
+def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
+    needs = list(getattr(ctx.plan, "subnets", None) or [])
+    if not needs:
+        return [skipped("-", "no subnet needs in the plan (no VpcConfig subnets)")]
+    subnets = ctx.aws.subnets(ctx.spec.all_subnets or [n.subnet_id for n in needs])
+    out: list[Outcome] = []
+    for need in needs:
+        subnet = subnets.get(need.subnet_id)
+        if subnet is None:
+            out.append(_missing_subnet(need.subnet_id))
+            continue
+        if subnet.get("AvailableIpAddressCount") is None:
+            out.append(
+                unknown(
+                    need.subnet_id,
+                    f"could not tell: DescribeSubnets gave no AvailableIpAddressCount for "
+                    f"subnet {need.subnet_id}; it needs {need.total_needed} addresses",
+                    f"Check it with `aws ec2 describe-subnets --subnet-ids {need.subnet_id} "
+                    "--query 'Subnets[].AvailableIpAddressCount'`, then run again.",
+                    needed=need.total_needed,
+                )
+            )
+            continue
+        free = int(subnet["AvailableIpAddressCount"])
+        cidr = str(subnet.get("CidrBlock", ""))
+        size = ipaddress.ip_network(cidr).prefixlen if cidr else None
+        figures = {
+            "needed": need.total_needed,
+            "free": free,
+            "nodes": need.nodes,
+            "headroom": need.headroom_addresses,
+            "min_prefix": need.min_prefix,
+            "cidr": cidr,
+            "groups": list(need.groups),
+        }
+        counted = (
+            f"{need.total_needed} addresses ({need.addresses_needed} for {need.nodes} nodes of "
+            f"{', '.join(need.groups)} + {need.headroom_addresses} headroom)"
+        )
+        if free < need.total_needed:
+            too_small = size is not None and _usable(size) < need.total_needed
+            why = (
+                f"even empty, a /{size} holds only {_usable(size)} usable addresses"
+                if too_small and size is not None
+                else "the rest is in use"
+            )
+            out.append(
+                failed(
+                    need.subnet_id,
+                    f"subnet {need.subnet_id} ({cidr}) needs {counted} but has {free} free "
+                    f"({why}); a /{need.min_prefix} or larger fits "
+                    f"({_usable(need.min_prefix)} usable)",
+                    f"A subnet's size cannot change. Create a /{need.min_prefix} (or larger) in "
+                    f"zone {subnet.get('AvailabilityZoneId')}: `aws ec2 create-subnet --vpc-id "
+                    f"{subnet.get('VpcId', '<vpc-id>')} --availability-zone-id "
+                    f"{subnet.get('AvailabilityZoneId')} "
+                    f"--cidr-block <free /{need.min_prefix} block of the VPC>` and use it in "
+                    "VpcConfig.Subnets (or the group's OverrideVpcConfig); or lower InstanceCount.",
+                    **figures,
+                )
+            )
+        elif need.unsized_groups:
+            out.append(
+                warned(
+                    need.subnet_id,
+                    f"subnet {need.subnet_id} has {free} free for {counted}, but groups "
+                    f"{', '.join(need.unsized_groups)} could not be sized (instance type unknown) "
+                    "and are not counted",
+                    "Run with AWS access to ec2:DescribeInstanceTypes so every type is sized.",
+                    severity=Severity.MEDIUM,
+                    **figures,
+                )
+            )
+        else:
+            out.append(
+                passed(
+                    need.subnet_id,
+                    f"{free} free addresses cover the {counted}",
+                    **figures,
+                )
+            )
+    return out
+
+
+@check(
+    "network.subnet-private",
+    "Subnets are private (no public IPs, no route to an internet gateway)",
+    Severity.HIGH,
+    reads=("ec2.route-tables",),
+)
+def subnet_private(ctx: CheckContext) -> list[Outcome]:
+    subnet_ids = ctx.spec.all_subnets
+    if not subnet_ids:
+        return [_no_subnets()]
+    subnets = ctx.aws.subnets(subnet_ids)
+    tables = ctx.aws.subnet_route_tables(subnet_ids)
+    eks = ctx.spec.orchestrator == "eks"
+    out: list[Outcome] = []
+    for sid in subnet_ids:
+        subnet = subnets.get(sid)
+        if subnet is None:
+            out.append(_missing_subnet(sid))
+            continue
+        if not subnet.get("VpcId"):
+            out.append(_no_vpc_id(sid))
+            continue
+        table = tables.get(sid)
+        reasons = public_reasons(subnet, table)
+        if not reasons:
+            where = (
+                f"main route table {table.route_table_id}"
+                if table and table.implicit
+                else f"route table {table.route_table_id}"
+                if table
+                else "no route table"
+            )
+            out.append(passed(sid, f"subnet {sid} is private ({where}: no internet gateway route)"))
+            continue
+        fixes = []
+        if subnet.get("MapPublicIpOnLaunch"):
+            fixes.append(
+                f"aws ec2 modify-subnet-attribute --subnet-id {sid} --no-map-public-ip-on-launch"
+            )
+        if table is not None and any("internet gateway" in r for r in reasons):
+            if table.implicit:
+                fixes.append(
+                    f"aws ec2 associate-route-table --subnet-id {sid} --route-table-id "
+                    "<private route table with a NAT gateway route>"
+                )
+            else:
+                fixes.append(
+                    f"aws ec2 replace-route-table-association --association-id "
+                    f"{table.association_id} --route-table-id <private route table with a NAT "
+                    "gateway route>"
+                )
+        message = f"subnet {sid} is public: {'; '.join(reasons)}"
+        remediation = "Use a private subnet, or make this one private: " + "; ".join(fixes)
+        if eks:
+            out.append(
+                failed(
+                    sid,
+                    message + " (EKS-orchestrated HyperPod requires private subnets)",
+                    remediation,
+                )
+            )
+        else:
+            out.append(
+                warned(
+                    sid,
+                    message + " (HyperPod nodes get no public IP here, so they have no internet "
+                    "access through it)",
+                    remediation,
+                    severity=Severity.MEDIUM,
+                )
+            )
+    return out
