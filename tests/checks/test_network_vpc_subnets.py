@@ -540,7 +540,6 @@ def test_subnet_without_a_vpc_id_is_unknown_for_that_subnet_only(
         ("network.subnet-private", "DescribeRouteTables"),
         ("network.egress", "DescribeVpcEndpoints"),
         ("network.s3-gateway-endpoint", "DescribeVpcEndpoints"),
-        ("network.s3-gateway-endpoint", "DescribeNatGateways"),
     ],
 )
 def test_denied_is_unknown_naming_the_action(
@@ -551,3 +550,18 @@ def test_denied_is_unknown_naming_the_action(
     assert [f.status.value for f in findings] == ["UNKNOWN"]
     assert f"ec2:{operation}" in findings[0].message
     assert "hp-preflight-readonly.json" in findings[0].remediation
+
+
+def test_s3_endpoint_is_judged_from_what_was_read_when_nat_gateways_are_denied(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """Only where the NAT gateway decides (no usable endpoint, a NAT route) is it UNKNOWN."""
+    denied("DescribeNatGateways").attach(facts.client("ec2"))
+    found = by_resource(
+        run("network.s3-gateway-endpoint", spec(w.a, w.isolated, w.nat_only), facts)
+    )
+    assert found[w.a].status.value == "PASS"  # its table uses the endpoint
+    assert found[w.isolated].status.value == "FAIL"  # no endpoint, no default route at all
+    assert found[w.nat_only].status.value == "UNKNOWN"
+    assert "ec2:DescribeNatGateways" in found[w.nat_only].message
+    assert "modify-vpc-endpoint" in found[w.nat_only].remediation  # attach the one there is

@@ -119,3 +119,15 @@ def read_egress_paths(ctx: CheckContext, subnet_ids: tuple[str, ...]) -> dict[st
     read for all)."""
     tables = ctx.aws.subnet_route_tables(subnet_ids)
     return egress_paths(tables, ctx.aws.nat_gateways(nat_ids(tables.values())))
+
+
+def no_route_table(subnet_id: str) -> Outcome:
+    """No route table governs the subnet in what was read (neither an explicit association
+    nor a main table of its VPC): egress, S3 and publicity cannot be told."""
+    return unknown(
+        subnet_id,
+        f"could not tell: no route table of subnet {subnet_id} was found (neither an explicit "
+        "association nor its VPC's main route table was returned by DescribeRouteTables)",
+        f"Check with `aws ec2 describe-route-tables --filters Name=association.subnet-id,"
+        f"Values={subnet_id}` and the VPC's main table, then run again.",
+    )

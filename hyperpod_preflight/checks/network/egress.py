@@ -20,6 +20,7 @@ from ...analysis.network import (
 )
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
+from ...records import SubnetRouteTable
 from ...registry import CheckContext, check
 from ._common import (
     BASE_INTERFACE_SERVICES,
@@ -29,6 +30,7 @@ from ._common import (
     _no_subnets,
     _no_vpc_id,
     interface_endpoints_of,
+    no_route_table,
     read_egress_paths,
 )
 
@@ -100,7 +102,10 @@ def egress(ctx: CheckContext) -> list[Outcome]:
         if not subnet.get("VpcId"):
             out.append(_no_vpc_id(sid))
             continue
-        path = paths.get(sid, _NO_ROUTE_TABLE)
+        path = paths.get(sid)
+        if path is None:
+            out.append(no_route_table(sid))
+            continue
         if path.kind == "nat":
             out.append(
                 passed(sid, f"subnet {sid} reaches the internet through NAT gateway {path.target}")
@@ -281,9 +286,6 @@ def egress(ctx: CheckContext) -> list[Outcome]:
     return out
 
 
-_NO_ROUTE_TABLE = EgressPath("none", notes=("no route table found",))
-
-
 def _endpoint_security_groups(
     ctx: CheckContext,
     subnets: dict[str, dict[str, Any]],
@@ -296,8 +298,8 @@ def _endpoint_security_groups(
 
     ids: list[str] = []
     for sid, subnet in subnets.items():
-        path = paths.get(sid, _NO_ROUTE_TABLE)
-        if not subnet.get("VpcId") or path.kind in ("nat", "other", "pending"):
+        path = paths.get(sid)
+        if path is None or not subnet.get("VpcId") or path.kind in ("nat", "other", "pending"):
             continue
         usable = interface_endpoints_of(ctx, str(subnet["VpcId"])).usable
         for service in needed:
@@ -318,13 +320,13 @@ def _endpoint_security_groups(
     reads=("ec2.egress", "ec2.vpc-endpoints"),
 )
 def s3_gateway_endpoint(ctx: CheckContext) -> list[Outcome]:
+    """Each subnet's route table (explicit, else the VPC's main table) uses an available S3
+    gateway endpoint; without one, WARN when the subnet has other egress, FAIL when not."""
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets()]
     subnets = ctx.aws.subnets(subnet_ids)
     tables = ctx.aws.subnet_route_tables(subnet_ids)
-    paths = read_egress_paths(ctx, subnet_ids)
-    s3_name = ctx.aws.endpoint_service_name("s3")
     out: list[Outcome] = []
     for sid in subnet_ids:
         subnet = subnets.get(sid)
@@ -334,92 +336,103 @@ def s3_gateway_endpoint(ctx: CheckContext) -> list[Outcome]:
         if not subnet.get("VpcId"):
             out.append(_no_vpc_id(sid))
             continue
-        vpc_id = subnet["VpcId"]
-        gateways = [
-            ep
-            for ep in ctx.aws.vpc_endpoints(vpc_id)
-            if ep.get("VpcEndpointType") == "Gateway"
-            and service_suffix(str(ep.get("ServiceName", "")), ctx.aws.region) == "s3"
-        ]
         table = tables.get(sid)
-        rtb = table.route_table_id if table else "<route table>"
-        attached = [ep for ep in gateways if table and rtb in ep.get("RouteTableIds", [])]
-        usable = [ep for ep in attached if is_available(ep)]
-        if usable:
-            out.append(
-                passed(
-                    sid,
-                    f"route table {rtb} of {sid} uses S3 gateway endpoint "
-                    f"{usable[0]['VpcEndpointId']}",
-                )
-            )
+        if table is None:
+            out.append(no_route_table(sid))
             continue
-        pending = [ep for ep in attached if is_pending(ep)]
-        if pending:
-            ep_id = pending[0]["VpcEndpointId"]
-            out.append(
-                warned(
-                    sid,
-                    f"S3 gateway endpoint {ep_id} on route table {rtb} of {sid} is "
-                    f"{endpoint_state(pending[0])}: S3 is reachable through it once it is "
-                    "available",
-                    _wait_for_endpoints([ep_id]),
-                    endpoint=ep_id,
-                    state=endpoint_state(pending[0]),
-                )
-            )
-            continue
-        create = (
-            f"aws ec2 create-vpc-endpoint --vpc-id {vpc_id} --vpc-endpoint-type Gateway "
-            f"--service-name {s3_name} --route-table-ids {rtb}"
-        )
-        live = sorted(
-            (ep for ep in gateways if is_available(ep) or is_pending(ep)),
-            key=lambda e: not is_available(e),
-        )
-        if attached:
-            # Attached, but rejected, failed, deleting, deleted …: present, not usable.
-            ep_id, state = attached[0]["VpcEndpointId"], endpoint_state(attached[0])
-            what = (
-                f"S3 gateway endpoint {ep_id} on route table {rtb} of {sid} is {state}, not usable"
-            )
-            fix = (
-                create
-                if state.lower() in ("deleted", "deleting")
-                else f"Replace it: aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {ep_id}; "
-                + create
-            )
-        elif live:
-            ep_id = live[0]["VpcEndpointId"]
-            state = "" if is_available(live[0]) else f" ({endpoint_state(live[0])})"
-            what = (
-                f"S3 gateway endpoint {ep_id}{state} is not attached to route table {rtb} of {sid}"
-            )
-            fix = (
-                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep_id} --add-route-table-ids {rtb}"
-            )
-        else:
-            what = f"VPC {vpc_id} has no gateway endpoint for {s3_name} (needed by {sid})"
-            fix = create
-        path = paths.get(sid)
-        if path is not None and (path.reaches_internet or path.kind == "pending"):
-            once = " once it is available (it is pending)" if path.kind == "pending" else ""
-            out.append(
-                warned(
-                    sid,
-                    f"{what}; S3 traffic (lifecycle scripts, checkpoints) goes through "
-                    f"{path.target}{once} instead, slower and billed per GB",
-                    fix,
-                    severity=Severity.MEDIUM,
-                )
-            )
-        else:
-            out.append(
-                failed(
-                    sid,
-                    f"{what}, and the subnet has no internet egress: nodes cannot fetch the "
-                    f'lifecycle scripts. Expect: "{LIFECYCLE_FAILURE}"',
-                    fix,
-                )
-            )
+        out.append(_judge_s3_endpoint(ctx, sid, str(subnet["VpcId"]), table))
     return out
+
+
+def _judge_s3_endpoint(
+    ctx: CheckContext, sid: str, vpc_id: str, table: SubnetRouteTable
+) -> Outcome:
+    """One subnet: the endpoint on its table decides; the subnet's other egress (NAT
+    gateways read only now) decides between WARN and FAIL when there is none."""
+    gateways = [
+        ep
+        for ep in ctx.aws.vpc_endpoints(vpc_id)
+        if ep.get("VpcEndpointType") == "Gateway"
+        and service_suffix(str(ep.get("ServiceName", "")), ctx.aws.region) == "s3"
+    ]
+    rtb = table.route_table_id
+    attached = [ep for ep in gateways if rtb in ep.get("RouteTableIds", [])]
+    usable = [ep for ep in attached if is_available(ep)]
+    if usable:
+        return passed(
+            sid, f"route table {rtb} of {sid} uses S3 gateway endpoint {usable[0]['VpcEndpointId']}"
+        )
+    pending = [ep for ep in attached if is_pending(ep)]
+    if pending:
+        ep_id = pending[0]["VpcEndpointId"]
+        return warned(
+            sid,
+            f"S3 gateway endpoint {ep_id} on route table {rtb} of {sid} is "
+            f"{endpoint_state(pending[0])}: S3 is reachable through it once it is available",
+            _wait_for_endpoints([ep_id]),
+            endpoint=ep_id,
+            state=endpoint_state(pending[0]),
+        )
+    what, fix = _s3_endpoint_fix(ctx, sid, vpc_id, rtb, gateways, attached)
+    try:
+        path = read_egress_paths(ctx, (sid,)).get(sid)
+    except FactUnavailable as exc:
+        return unknown(
+            sid,
+            f"{what}; whether the subnet has other egress could not be told: {exc.describe()}",
+            f"{exc.remediation} Either way: {fix}".strip(),
+            action=exc.action,
+        )
+    if path is not None and (path.reaches_internet or path.kind == "pending"):
+        once = " once it is available (it is pending)" if path.kind == "pending" else ""
+        return warned(
+            sid,
+            f"{what}; S3 traffic (lifecycle scripts, checkpoints) goes through "
+            f"{path.target}{once} instead, slower and billed per GB",
+            fix,
+            severity=Severity.MEDIUM,
+        )
+    return failed(
+        sid,
+        f"{what}, and the subnet has no internet egress: nodes cannot fetch the "
+        f'lifecycle scripts. Expect: "{LIFECYCLE_FAILURE}"',
+        fix,
+    )
+
+
+def _s3_endpoint_fix(
+    ctx: CheckContext,
+    sid: str,
+    vpc_id: str,
+    rtb: str,
+    gateways: list[dict[str, Any]],
+    attached: list[dict[str, Any]],
+) -> tuple[str, str]:
+    """(what is wrong, the command that fixes it) when no usable endpoint is attached."""
+    s3_name = ctx.aws.endpoint_service_name("s3")
+    create = (
+        f"aws ec2 create-vpc-endpoint --vpc-id {vpc_id} --vpc-endpoint-type Gateway "
+        f"--service-name {s3_name} --route-table-ids {rtb}"
+    )
+    if attached:
+        # Attached, but rejected, failed, deleting, deleted …: present, not usable.
+        ep_id, state = attached[0]["VpcEndpointId"], endpoint_state(attached[0])
+        what = f"S3 gateway endpoint {ep_id} on route table {rtb} of {sid} is {state}, not usable"
+        if state.lower() in ("deleted", "deleting"):
+            return what, create
+        return (
+            what,
+            f"Replace it: aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {ep_id}; {create}",
+        )
+    live = sorted(
+        (ep for ep in gateways if is_available(ep) or is_pending(ep)),
+        key=lambda e: not is_available(e),
+    )
+    if live:
+        ep_id = live[0]["VpcEndpointId"]
+        state = "" if is_available(live[0]) else f" ({endpoint_state(live[0])})"
+        return (
+            f"S3 gateway endpoint {ep_id}{state} is not attached to route table {rtb} of {sid}",
+            f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep_id} --add-route-table-ids {rtb}",
+        )
+    return f"VPC {vpc_id} has no gateway endpoint for {s3_name} (needed by {sid})", create

@@ -15,7 +15,7 @@ from ...analysis.network import (
     covers,
 )
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, skipped, warned
+from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
 from ._common import (
     DEFAULT_RULES_PER_DIRECTION,
@@ -57,6 +57,15 @@ def sg_exists(ctx: CheckContext) -> list[Outcome]:
                     "Fix the id in the config, or create the group: `aws ec2 "
                     f"create-security-group --vpc-id {vpc_id or '<vpc-id>'} --group-name "
                     "<name> --description <text>`.",
+                )
+            )
+        elif not group.get("VpcId"):
+            out.append(
+                unknown(
+                    sg_id,
+                    f"could not tell: DescribeSecurityGroups gave no VpcId for {sg_id}",
+                    f"Check it with `aws ec2 describe-security-groups --group-ids {sg_id}`, "
+                    "then run again.",
                 )
             )
         elif vpc_id and group.get("VpcId") != vpc_id:

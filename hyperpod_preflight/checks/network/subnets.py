@@ -17,6 +17,7 @@ from ._common import (
     _no_vpc_id,
     _zone_label,
     cluster_vpc_id,
+    no_route_table,
 )
 
 
@@ -192,6 +193,9 @@ def subnet_private(ctx: CheckContext) -> list[Outcome]:
             out.append(_no_vpc_id(sid))
             continue
         table = tables.get(sid)
+        if table is None and not subnet.get("MapPublicIpOnLaunch"):
+            out.append(no_route_table(sid))
+            continue
         reasons = public_reasons(subnet, table)
         if not reasons:
             where = (
