@@ -14,6 +14,7 @@ from aws_world import (
     TrainingPlans,
     denied,
     ec2_error,
+    ec2_response,
     healthy_network,
     main_route_table,
     make_sg,
@@ -165,3 +166,18 @@ def test_call_count_does_not_depend_on_account_size(world: dict[str, Any], facts
     again = new_facts()
     read_all(again)
     assert dict(again.calls) == before
+
+
+def test_a_vpc_attribute_answer_without_the_attribute_is_unavailable_not_off(
+    world: dict[str, Any], facts: Any
+) -> None:
+    """EC2 answered DescribeVpcAttribute but left the attribute out: that proves nothing
+    (was read as False, so network.vpc-dns FAILed)."""
+    vpc = world["net"].vpc
+    Injector().always(
+        "DescribeVpcAttribute", lambda _r: ec2_response("DescribeVpcAttribute", {"VpcId": vpc})
+    ).attach(facts.client("ec2"))
+    with pytest.raises(FactUnavailable) as caught:
+        facts.vpc_attribute(vpc, "enableDnsSupport")
+    assert caught.value.action == "ec2:DescribeVpcAttribute"
+    assert "EnableDnsSupport" in caught.value.describe()

@@ -182,3 +182,26 @@ def test_only_and_skip_by_id_and_area() -> None:
     assert only_config and all(c.info.area == "config" for c in only_config)
     skipped = select_checks("cluster", Selection(skip=["config"]))
     assert all(c.info.area != "config" for c in skipped)
+
+
+def test_an_internal_error_is_marked_keeps_earlier_outcomes_and_fails_under_unknown() -> None:
+    def half(ctx: CheckContext) -> Iterable[Outcome]:
+        yield passed("subnet-a", "fine")
+        raise AttributeError("'NoneType' object has no attribute 'get'")
+
+    findings = run_checks([make_check("network.half", half)], RunContext(), Selection())
+    assert [f.status for f in findings] == [Status.PASS, Status.UNKNOWN]
+    crashed = findings[1]
+    assert crashed.internal_error is True
+    assert crashed.details["error"] == "AttributeError"
+    assert "internal error" in crashed.message and "HP_PREFLIGHT_DEBUG=1" in crashed.remediation
+    assert summarize(findings, "fail").internal_errors == 1
+    assert summarize(findings, "unknown").exit_code == 1
+
+
+def test_a_denied_read_is_not_an_internal_error() -> None:
+    def denied(ctx: CheckContext) -> list[Outcome]:
+        raise FactUnavailable("ec2:DescribeSubnets", "denied", "AccessDenied")
+
+    (finding,) = run_checks([make_check("network.d", denied)], RunContext(), Selection())
+    assert finding.status is Status.UNKNOWN and finding.internal_error is False
