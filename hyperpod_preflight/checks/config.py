@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from ..catalog import InstanceTypeInfo, lookup
 from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
-from ..planner import ClusterPlan, build_plan
+from ..planner import ClusterPlan
 from ..registry import CheckContext, check
 from ..spec import (
     EKS_CLUSTER_ARN_RE,
@@ -50,13 +50,6 @@ def _no_groups() -> list[Outcome]:
 
 def _from_flags(spec: ClusterSpec) -> bool:
     return spec.source == "flags"
-
-
-def _plan(ctx: CheckContext) -> ClusterPlan:
-    plan = ctx.plan
-    if isinstance(plan, ClusterPlan):
-        return plan
-    return build_plan(ctx.spec)
 
 
 def _info(plan: ClusterPlan, ec2_type: str) -> InstanceTypeInfo | None:
@@ -377,7 +370,7 @@ def check_threads_per_core(ctx: CheckContext) -> list[Outcome]:
     spec: ClusterSpec = ctx.spec
     if not spec.instance_groups:
         return _no_groups()
-    plan = _plan(ctx)
+    plan = ctx.plan
     outcomes = []
     for group in spec.instance_groups:
         threads = group.threads_per_core
@@ -520,7 +513,7 @@ def check_efa_single_subnet_az(ctx: CheckContext) -> list[Outcome]:
     spec: ClusterSpec = ctx.spec
     if not spec.instance_groups:
         return _no_groups()
-    plan = _plan(ctx)
+    plan = ctx.plan
     outcomes: list[Outcome] = []
     for group in spec.instance_groups:
         vpc = spec.vpc_for(group)
@@ -645,7 +638,7 @@ def check_instance_types_sized(ctx: CheckContext) -> list[Outcome]:
     spec: ClusterSpec = ctx.spec
     if not spec.instance_groups:
         return _no_groups()
-    plan = _plan(ctx)
+    plan = ctx.plan
     users: dict[str, list[str]] = defaultdict(list)
     for group in spec.instance_groups:
         for ec2_type in group.ec2_types:

@@ -421,7 +421,7 @@ def elastic_ips_quota(ctx: CheckContext) -> list[Outcome]:
     Severity.INFO,
 )
 def ec2_vcpu_quotas(ctx: CheckContext) -> list[Outcome]:
-    vcpus = list(getattr(ctx.plan, "vcpus", []) or [])
+    vcpus = list(ctx.plan.vcpus)
     if not vcpus:
         return [skipped("-", "the plan has no EC2 vCPU figures for these instance types")]
     out: list[Outcome] = []

@@ -35,7 +35,7 @@ def efa_support(ctx: CheckContext, groups: Iterable[InstanceGroup]) -> dict[str,
                 result[name] = bool(described[name].get("NetworkInfo", {}).get("EfaSupported"))
     except FactUnavailable:
         pass
-    for plan_group in getattr(ctx.plan, "groups", None) or []:
+    for plan_group in ctx.plan.groups:
         ec2_name = (plan_group.instance_type or "").removeprefix("ml.")
         if result.get(ec2_name) is None and plan_group.efa_interfaces is not None:
             result[ec2_name] = plan_group.efa_interfaces > 0

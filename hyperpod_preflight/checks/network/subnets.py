@@ -5,6 +5,7 @@ are private.
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 from ...analysis.network import (
     public_reasons,
@@ -87,7 +88,7 @@ def _usable(prefix: int) -> int:
     Severity.CRITICAL,
 )
 def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
-    needs = list(getattr(ctx.plan, "subnets", None) or [])
+    needs = list(ctx.plan.subnets)
     if not needs:
         return [skipped("-", "no subnet needs in the plan (no VpcConfig subnets)")]
     subnets = ctx.aws.subnets(ctx.spec.all_subnets or [n.subnet_id for n in needs])
@@ -112,7 +113,7 @@ def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
         free = int(subnet["AvailableIpAddressCount"])
         cidr = str(subnet.get("CidrBlock", ""))
         size = ipaddress.ip_network(cidr).prefixlen if cidr else None
-        figures = {
+        figures: dict[str, Any] = {
             "needed": need.total_needed,
             "free": free,
             "nodes": need.nodes,
