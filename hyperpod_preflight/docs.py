@@ -7,8 +7,11 @@ Regenerate with: python -m hyperpod_preflight.docs > docs/checks.md
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 from .registry import all_checks
+
+ROOT = Path(__file__).resolve().parent.parent
 
 EXIT_CODES = """| code | meaning |
 |---|---|
@@ -42,15 +45,16 @@ def checks_reference() -> str:
         areas: dict[str, list[str]] = {}
         for check in checks:
             info = check.info
-            doc = inspect.getdoc(check.fn) or ""
+            source = Path(inspect.getsourcefile(check.fn) or "").resolve()
+            where = source.relative_to(ROOT).as_posix() if source.is_relative_to(ROOT) else ""
             lines = [
                 f"#### `{info.check_id}`",
                 "",
+                f"{check.summary or info.title}",
+                "",
                 f"{info.title}. Severity: **{info.severity.value}**. "
-                f"Needs AWS access: {'yes' if info.needs_aws else 'no'}.",
+                f"Needs AWS access: {'yes' if info.needs_aws else 'no'}. Source: `{where}`.",
             ]
-            if doc:
-                lines += ["", doc]
             areas.setdefault(info.area, []).append("\n".join(lines))
         out.append(f"## {'Account pre-flight' if kind == 'cluster' else 'Host'} checks")
         out.append("")

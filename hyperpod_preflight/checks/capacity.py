@@ -46,6 +46,7 @@ def _labels(zones: ZoneMap, ids: Any) -> str:
     Severity.HIGH,
 )
 def instance_type_offered(ctx: CheckContext) -> list[Outcome]:
+    """Each group's type is offered in its subnets' AZ ids; not offered is a FAIL."""
     groups = [g for g in ctx.spec.instance_groups if g.types]
     if not groups:
         return [skipped("-", "no instance group names an instance type")]
@@ -189,6 +190,7 @@ def _plan_problems(
     Severity.CRITICAL,
 )
 def training_plan(ctx: CheckContext) -> list[Outcome]:
+    """Each group's training plan exists, is Active, and reserves its type, count and AZ."""
     from ..errors import FactUnavailable
 
     groups = [g for g in ctx.spec.instance_groups if g.training_plan_arn]

@@ -71,6 +71,7 @@ def _partition(arn: str | None) -> str | None:
     needs_aws=False,
 )
 def check_schema(ctx: CheckContext) -> list[Outcome]:
+    """The config passes botocore's CreateCluster model, patterns, enums and maximums included."""
     spec: ClusterSpec = ctx.spec
     version = botocore_version()
     if _from_flags(spec):
@@ -119,6 +120,7 @@ def check_schema(ctx: CheckContext) -> list[Outcome]:
     needs_aws=False,
 )
 def check_unique_group_names(ctx: CheckContext) -> list[Outcome]:
+    """Instance group names are unique across all groups of the config."""
     spec: ClusterSpec = ctx.spec
     if not spec.instance_groups:
         return _no_groups()
@@ -151,6 +153,7 @@ def check_unique_group_names(ctx: CheckContext) -> list[Outcome]:
     needs_aws=False,
 )
 def check_lifecycle_config(ctx: CheckContext) -> list[Outcome]:
+    """Every group names an s3:// SourceS3Uri and an entry script (WARN without)."""
     spec: ClusterSpec = ctx.spec
     if not spec.instance_groups:
         return _no_groups()
@@ -222,6 +225,7 @@ def _lifecycle_outcome(spec: ClusterSpec, group: InstanceGroup) -> Outcome:
     needs_aws=False,
 )
 def check_execution_role_arn(ctx: CheckContext) -> list[Outcome]:
+    """Every ExecutionRole is an IAM role ARN in the cluster's partition."""
     spec: ClusterSpec = ctx.spec
     if not spec.instance_groups:
         return _no_groups()
@@ -291,6 +295,7 @@ def check_execution_role_arn(ctx: CheckContext) -> list[Outcome]:
     needs_aws=False,
 )
 def check_eks_vpc_config(ctx: CheckContext) -> list[Outcome]:
+    """An EKS config has a VpcConfig and a well-formed EKS cluster ARN."""
     spec: ClusterSpec = ctx.spec
     if spec.orchestrator != "eks":
         return [skipped("Orchestrator", "Slurm-orchestrated cluster: VpcConfig is optional")]
@@ -367,6 +372,7 @@ def check_eks_vpc_config(ctx: CheckContext) -> list[Outcome]:
     needs_aws=False,
 )
 def check_threads_per_core(ctx: CheckContext) -> list[Outcome]:
+    """ThreadsPerCore is valid for the group's instance type."""
     spec: ClusterSpec = ctx.spec
     if not spec.instance_groups:
         return _no_groups()
@@ -419,6 +425,7 @@ def check_threads_per_core(ctx: CheckContext) -> list[Outcome]:
     needs_aws=False,
 )
 def check_instance_count_limit(ctx: CheckContext) -> list[Outcome]:
+    """Instance counts stay within the per-cluster limit (WARN; quotas confirm it)."""
     spec: ClusterSpec = ctx.spec
     if not spec.instance_groups:
         return _no_groups()
@@ -469,6 +476,7 @@ def check_instance_count_limit(ctx: CheckContext) -> list[Outcome]:
     needs_aws=False,
 )
 def check_lifecycle_bucket_name(ctx: CheckContext) -> list[Outcome]:
+    """The lifecycle bucket is named sagemaker-*, what the managed policy can read."""
     spec: ClusterSpec = ctx.spec
     if not spec.instance_groups:
         return _no_groups()
@@ -510,6 +518,7 @@ def check_lifecycle_bucket_name(ctx: CheckContext) -> list[Outcome]:
     needs_aws=False,
 )
 def check_efa_single_subnet_az(ctx: CheckContext) -> list[Outcome]:
+    """A group of an EFA type lists one subnet, so its nodes stay in one AZ."""
     spec: ClusterSpec = ctx.spec
     if not spec.instance_groups:
         return _no_groups()
@@ -567,6 +576,7 @@ def check_efa_single_subnet_az(ctx: CheckContext) -> list[Outcome]:
     needs_aws=False,
 )
 def check_controller_group(ctx: CheckContext) -> list[Outcome]:
+    """A Slurm config has exactly one Controller group, of one instance."""
     spec: ClusterSpec = ctx.spec
     if not spec.instance_groups:
         return _no_groups()
@@ -635,6 +645,7 @@ def check_controller_group(ctx: CheckContext) -> list[Outcome]:
     needs_aws=False,
 )
 def check_instance_types_sized(ctx: CheckContext) -> list[Outcome]:
+    """Every instance type can be sized from EC2 or the catalog (IPs, ENIs, EFA)."""
     spec: ClusterSpec = ctx.spec
     if not spec.instance_groups:
         return _no_groups()

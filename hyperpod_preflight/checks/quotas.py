@@ -205,6 +205,7 @@ def _judge_kind(ctx: CheckContext, *kinds: NeedKind) -> list[Outcome]:
     reads=("sagemaker.quotas-and-usage",),
 )
 def instance_type_quota(ctx: CheckContext) -> list[Outcome]:
+    """Each 'ml.<type> for cluster usage' quota covers existing clusters plus this config."""
     return _judge_kind(ctx, "instance-type")
 
 
@@ -214,6 +215,7 @@ def instance_type_quota(ctx: CheckContext) -> list[Outcome]:
     Severity.CRITICAL,
 )
 def instances_per_cluster_quota(ctx: CheckContext) -> list[Outcome]:
+    """The per-cluster instance quota covers this config's instance count."""
     return _judge_kind(ctx, "per-cluster")
 
 
@@ -224,6 +226,7 @@ def instances_per_cluster_quota(ctx: CheckContext) -> list[Outcome]:
     reads=("sagemaker.quotas-and-usage",),
 )
 def instances_total_quota(ctx: CheckContext) -> list[Outcome]:
+    """The across-clusters instance quota covers existing clusters plus this config."""
     return _judge_kind(ctx, "total")
 
 
@@ -233,6 +236,7 @@ def instances_total_quota(ctx: CheckContext) -> list[Outcome]:
     Severity.CRITICAL,
 )
 def ebs_volume_size_quota(ctx: CheckContext) -> list[Outcome]:
+    """The largest EBS volume of the config fits the per-instance EBS size quota."""
     if not ctx.plan.max_ebs_gb:
         return [skipped(EBS_QUOTA, "no InstanceStorageConfigs EBS volume in the config")]
     return _judge_kind(ctx, "ebs-volume-size")
@@ -260,6 +264,7 @@ def _quota_by_code(ctx: CheckContext, service: str, code: str, resource: str) ->
     Severity.MEDIUM,
 )
 def network_interfaces_quota(ctx: CheckContext) -> list[Outcome]:
+    """Network interfaces per Region leave room for the cluster's ENIs (advisory)."""
     resource = "Network interfaces per Region"
     if not ctx.spec.all_subnets:
         return [
@@ -334,6 +339,7 @@ def network_interfaces_quota(ctx: CheckContext) -> list[Outcome]:
     reads=("ec2.egress",),
 )
 def elastic_ips_quota(ctx: CheckContext) -> list[Outcome]:
+    """The Elastic IP quota has an address for each NAT gateway still needed (advisory)."""
     resource = "EC2-VPC Elastic IPs"
     subnet_ids = list(ctx.spec.all_subnets)
     if not subnet_ids:
@@ -421,6 +427,7 @@ def elastic_ips_quota(ctx: CheckContext) -> list[Outcome]:
     Severity.INFO,
 )
 def ec2_vcpu_quotas(ctx: CheckContext) -> list[Outcome]:
+    """EC2 On-Demand vCPU quotas vs the config's vCPUs (advisory: HyperPod does not use them)."""
     vcpus = list(ctx.plan.vcpus)
     if not vcpus:
         return [skipped("-", "the plan has no EC2 vCPU figures for these instance types")]

@@ -84,6 +84,7 @@ def _authorize_https(a: EndpointAccess, cluster_sg: str | None, subnet_cidr: str
     reads=("ec2.egress",),
 )
 def egress(ctx: CheckContext) -> list[Outcome]:
+    """Each subnet reaches AWS services: NAT gateway, other target, or endpoints open on 443."""
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets()]
@@ -320,8 +321,7 @@ def _endpoint_security_groups(
     reads=("ec2.egress", "ec2.vpc-endpoints"),
 )
 def s3_gateway_endpoint(ctx: CheckContext) -> list[Outcome]:
-    """Each subnet's route table (explicit, else the VPC's main table) uses an available S3
-    gateway endpoint; without one, WARN when the subnet has other egress, FAIL when not."""
+    """Each subnet's route table uses an S3 gateway endpoint (WARN with other egress, else FAIL)."""
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets()]

@@ -48,6 +48,7 @@ def efa_support(ctx: CheckContext, groups: Iterable[InstanceGroup]) -> dict[str,
     Severity.CRITICAL,
 )
 def efa_single_az(ctx: CheckContext) -> list[Outcome]:
+    """Every subnet of a group of an EFA type is in one AZ (by AZ id); several is a FAIL."""
     groups = list(ctx.spec.instance_groups)
     if not groups or not ctx.spec.all_subnets:
         return [skipped("-", "no instance groups with subnets")]

@@ -41,6 +41,7 @@ from ._common import (
     reads=("ec2.security-groups",),
 )
 def sg_exists(ctx: CheckContext) -> list[Outcome]:
+    """Each security group exists and is in the cluster's VPC; missing or elsewhere is a FAIL."""
     sg_ids = ctx.spec.all_security_groups
     if not sg_ids:
         return [_no_sgs()]
@@ -161,6 +162,7 @@ def _self_rule_check(ctx: CheckContext, direction: str) -> list[Outcome]:
     reads=("ec2.security-groups",),
 )
 def sg_efa_self_ingress(ctx: CheckContext) -> list[Outcome]:
+    """Each group has an all-traffic inbound rule from itself (any rule, any pair)."""
     return _self_rule_check(ctx, "ingress")
 
 
@@ -171,6 +173,7 @@ def sg_efa_self_ingress(ctx: CheckContext) -> list[Outcome]:
     reads=("ec2.security-groups",),
 )
 def sg_efa_self_egress(ctx: CheckContext) -> list[Outcome]:
+    """Each group has an all-traffic outbound rule to itself (any rule, any pair)."""
     return _self_rule_check(ctx, "egress")
 
 
@@ -193,6 +196,7 @@ def _rule_entries(permissions: Iterable[dict[str, Any]]) -> list[tuple[str, str]
     reads=("ec2.security-groups",),
 )
 def sg_egress_open_only(ctx: CheckContext) -> list[Outcome]:
+    """Outbound rules are not only 0.0.0.0/0, which can fail the EFA health check (WARN)."""
     sg_ids = ctx.spec.all_security_groups
     if not sg_ids:
         return [_no_sgs()]
@@ -231,6 +235,7 @@ def sg_egress_open_only(ctx: CheckContext) -> list[Outcome]:
     needs_aws=False,
 )
 def sg_count(ctx: CheckContext) -> list[Outcome]:
+    """A VpcConfig names at most 5 security groups (the CreateCluster limit)."""
     settings = _vpc_settings(ctx)
     if not settings:
         return [skipped("-", "the config has no VpcConfig")]
@@ -309,6 +314,7 @@ def rules_per_group_limit(ctx: CheckContext) -> RuleLimit:
     reads=("ec2.security-groups", "vpc.rules-per-group-quota"),
 )
 def sg_rule_count(ctx: CheckContext) -> list[Outcome]:
+    """Each group's rules per direction (IPv4, IPv6) stay under the account's quota."""
     sg_ids = ctx.spec.all_security_groups
     if not sg_ids:
         return [_no_sgs()]
@@ -396,6 +402,7 @@ def _allows_port(
     reads=("ec2.security-groups",),
 )
 def sg_fsx_lustre(ctx: CheckContext) -> list[Outcome]:
+    """With --fsx, the groups admit TCP 988 and 1018-1023 from the cluster."""
     if not ctx.options.get("fsx"):
         return [skipped("-", "the config does not say it uses FSx for Lustre (pass --fsx)")]
     sg_ids = ctx.spec.all_security_groups

@@ -25,6 +25,7 @@ from ._common import (
 # -- subnets ------------------------------------------------------------------------------
 @check("network.subnet-exists", "Each subnet exists and is in the cluster's VPC", Severity.CRITICAL)
 def subnet_exists(ctx: CheckContext) -> list[Outcome]:
+    """Each subnet exists and is in the cluster's VPC; missing or elsewhere is a FAIL."""
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets()]
@@ -88,6 +89,7 @@ def _usable(prefix: int) -> int:
     Severity.CRITICAL,
 )
 def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
+    """Each subnet's free addresses hold every node the plan places there, with headroom."""
     needs = list(ctx.plan.subnets)
     if not needs:
         return [skipped("-", "no subnet needs in the plan (no VpcConfig subnets)")]
@@ -178,6 +180,7 @@ def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
     reads=("ec2.route-tables",),
 )
 def subnet_private(ctx: CheckContext) -> list[Outcome]:
+    """Subnets map no public IP and route to no internet gateway (FAIL on EKS, else WARN)."""
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets()]

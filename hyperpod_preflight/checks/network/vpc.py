@@ -15,6 +15,7 @@ from ._common import (
 # -- VPC ----------------------------------------------------------------------------------
 @check("network.vpc-exists", "The cluster's VPC exists", Severity.CRITICAL)
 def vpc_exists(ctx: CheckContext) -> list[Outcome]:
+    """The cluster's VPC (--vpc, else its subnets' VPC) exists."""
     vpc_id = cluster_vpc_id(ctx)
     if vpc_id is None:
         return [_no_vpc(ctx)]
@@ -39,6 +40,7 @@ def vpc_exists(ctx: CheckContext) -> list[Outcome]:
 
 @check("network.vpc-dns", "The VPC has DNS support and DNS hostnames on", Severity.HIGH)
 def vpc_dns(ctx: CheckContext) -> list[Outcome]:
+    """The VPC has enableDnsSupport and enableDnsHostnames on; either off is a FAIL."""
     vpc_id = cluster_vpc_id(ctx)
     if vpc_id is None:
         return [_no_vpc(ctx)]
