@@ -1,0 +1,149 @@
+"""The `hp-preflight` group and its console entry point: which subcommands exist (``quotas``
+and ``host`` imported only when used), the bare invocation that runs ``check``, and how an
+error becomes one line on stderr and a documented exit code.
+
+Exit codes (a public interface, see README):
+  0  every check passed (below the --fail-on level)
+  1  findings at or above the --fail-on level
+  2  bad usage or input (one line says what and where)
+  3  could not run at all (no credentials, endpoint unreachable, no region)
+
+Start-up is kept fast: only click is imported to parse the command line; pydantic, tabulate,
+botocore and boto3 are imported by the command that needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import click
+
+from .. import __version__
+from ..errors import PreflightError
+from .check import check_cmd, check_options, run_check
+from .info import list_checks_cmd, schema_cmd
+from .options import EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE
+from .plan import plan_cmd
+
+EXIT_INTERRUPTED = 130
+
+# Subcommands living in other modules, imported only when used (name → (target, help)).
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "quotas": (
+        "hyperpod_preflight.cli.quotas:quotas",
+        "Quota headroom for a config, and safe quota-increase requests.",
+    ),
+    "host": (
+        "hyperpod_preflight.cli.host:host",
+        "Check this GPU node (driver, GPUs, EFA, PCIe, resources); inventory; fleets.",
+    ),
+}
+
+
+class PreflightGroup(click.Group):
+    """A group whose bare invocation runs `check`, with lazily imported subcommands."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            module_name, attr = LAZY_COMMANDS[cmd_name][0].split(":")
+            command: click.Command = getattr(importlib.import_module(module_name), attr)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in LAZY_COMMANDS:
+                rows.append((name, LAZY_COMMANDS[name][1]))
+            else:
+                cmd = super().get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(limit=80)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(
+    cls=PreflightGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, "--version", prog_name="hp-preflight")
+@check_options
+@click.pass_context
+def cli(ctx: click.Context, /, **params: Any) -> int:
+    """Find what would make a SageMaker HyperPod cluster fail, before you create it.
+
+    With no command, runs `check`:
+
+      hp-preflight --region us-west-2 --vpc vpc-0abc1234
+
+      hp-preflight check --config cluster-config.json
+
+    Exit codes: 0 passed, 1 findings at the --fail-on level, 2 bad usage or input,
+    3 could not run (no credentials, endpoint unreachable).
+    """
+    if ctx.invoked_subcommand is None:
+        return run_check(params)
+    return EXIT_OK
+
+
+for _command in (check_cmd, plan_cmd, list_checks_cmd, schema_cmd):
+    cli.add_command(_command)
+
+
+# -- errors -------------------------------------------------------------------------------------
+def error_exit_code(exc: Exception) -> int:
+    """Say on one line of stderr what ended the run; the exit code it stands for.
+
+    Shared by :func:`main` and by groups that also run on their own (``host``). Re-raises
+    an unexpected exception when ``HP_PREFLIGHT_DEBUG`` is set.
+    """
+    if isinstance(exc, click.UsageError):
+        where = f"{exc.ctx.command_path}: " if exc.ctx is not None else ""
+        message, code = f"{where}{exc.format_message()} (see --help)", EXIT_USAGE
+    elif isinstance(exc, click.ClickException):
+        message, code = exc.format_message(), EXIT_USAGE
+    elif isinstance(exc, click.Abort):
+        message, code = "aborted", EXIT_INTERRUPTED
+    elif isinstance(exc, PreflightError):
+        message, code = str(exc), exc.exit_code
+    else:  # never a traceback for a user; HP_PREFLIGHT_DEBUG=1 shows it
+        if os.environ.get("HP_PREFLIGHT_DEBUG"):
+            raise exc
+        message = (
+            f"internal error: {type(exc).__name__}: {exc} (set HP_PREFLIGHT_DEBUG=1 for "
+            "details and please report it)"
+        )
+        code = EXIT_CANNOT_RUN
+    click.echo(f"hp-preflight: error: {message.replace(chr(10), ' ')}", err=True)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Console entry point: one line on stderr and a documented exit code, never a traceback."""
+    try:
+        rv = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="hp-preflight",
+            standalone_mode=False,
+        )
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.format_message())
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        click.echo("hp-preflight: error: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        sys.exit(EXIT_OK)
+    except Exception as exc:
+        sys.exit(error_exit_code(exc))
+    sys.exit(rv if isinstance(rv, int) else EXIT_OK)
