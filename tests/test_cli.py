@@ -235,3 +235,62 @@ def test_a_region_botocore_does_not_know_is_bad_input(
     assert code == 2
     assert_one_line_error(err)
     assert "us-west-2" in err  # the closest known region
+
+
+# -- options given before the command name: applied to `check`, refused elsewhere ---------
+def test_offline_before_check_applies(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["--offline", "check", "--config", str(SLURM), "-o", "json"], capsys)
+    assert code in (0, 1), err  # not 3: no AWS endpoint was tried
+    report = json.loads(out)
+    skipped = [r for r in report["results"] if r["status"] == "SKIP"]
+    assert any("offline" in r["message"] for r in skipped)
+
+
+def test_output_and_config_before_check_apply(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(
+        ["-o", "json", "--config", str(SLURM), "--only", "config", "check", "--offline"], capsys
+    )
+    report = json.loads(out)  # JSON, not the table
+    assert code == report["summary"]["exit_code"], err
+    ran = {r["check_id"] for r in report["results"] if r["status"] != "SKIP"}
+    assert ran and all(check_id.startswith("config.") for check_id in ran)
+
+
+def test_region_and_profile_before_check_apply(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["--region", "us_west_2", "check", "--vpc", "vpc-0abc1234"], capsys)
+    assert code == 2 and "us_west_2" in err  # the malformed region was used
+    after = run_cli(["check", "--profile", "nope", "--vpc", "vpc-0abc1234"], capsys)
+    before = run_cli(["--profile", "nope", "check", "--vpc", "vpc-0abc1234"], capsys)
+    assert "nope" in after[2] and before == after
+
+
+def test_an_option_given_twice_with_different_values_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_cli(
+        ["-o", "json", "check", "--offline", "--config", str(SLURM), "-o", "table"], capsys
+    )
+    assert code == 2 and out == ""
+    assert_one_line_error(err)
+    assert "--output" in err
+
+
+@pytest.mark.parametrize(
+    ("before", "command"),
+    [
+        (["--offline"], ["plan", str(SLURM)]),
+        (["-o", "json"], ["list-checks"]),
+        (["--region", "us-west-2"], ["quotas", "--config", str(SLURM)]),
+        (["--only", "host.driver"], ["host"]),
+        (["--profile", "p"], ["host", "list-profiles"]),
+        (["--config", str(SLURM)], ["schema"]),
+    ],
+)
+def test_options_before_another_command_are_refused(
+    capsys: pytest.CaptureFixture[str], before: list[str], command: list[str]
+) -> None:
+    code, out, err = run_cli([*before, *command], capsys)
+    assert code == 2 and out == "", out
+    assert_one_line_error(err)
+    option = "--output" if before[0] == "-o" else before[0]
+    assert option in err and f"`{command[0]}`" in err

@@ -14,6 +14,7 @@ from .options import (
     aws_options,
     build_spec,
     emit_report,
+    merge_parent_options,
     output_options,
     pick,
     selection,
@@ -55,6 +56,10 @@ def run_check(params: dict[str, Any]) -> int:
 
 @click.command("check")
 @check_options
-def check_cmd(**params: Any) -> int:
-    """Run the account pre-flight of a cluster config (or of flags)."""
-    return run_check(params)
+@click.pass_context
+def check_cmd(ctx: click.Context, /, **params: Any) -> int:
+    """Run the account pre-flight of a cluster config (or of flags).
+
+    Options given before `check` (hp-preflight --offline check ...) apply too.
+    """
+    return run_check(merge_parent_options(ctx, params))

@@ -26,7 +26,7 @@ from .. import __version__
 from ..errors import PreflightError
 from .check import check_cmd, check_options, run_check
 from .info import list_checks_cmd, schema_cmd
-from .options import EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE
+from .options import EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE, given_options, option_flag
 from .plan import plan_cmd
 
 EXIT_INTERRUPTED = 130
@@ -93,7 +93,15 @@ def cli(ctx: click.Context, /, **params: Any) -> int:
     """
     if ctx.invoked_subcommand is None:
         return run_check(params)
-    return EXIT_OK
+    given = given_options(ctx)
+    if given and ctx.invoked_subcommand != "check":
+        flags = ", ".join(option_flag(ctx, name) for name in given)
+        raise click.UsageError(
+            f"{flags} given before `{ctx.invoked_subcommand}`: only `check` takes options "
+            f"before its name; put them after `{ctx.invoked_subcommand}`",
+            ctx=ctx,
+        )
+    return EXIT_OK  # `check` merges the options given here with its own
 
 
 for _command in (check_cmd, plan_cmd, list_checks_cmd, schema_cmd):

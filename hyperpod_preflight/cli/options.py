@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from ..errors import InputError
 
@@ -253,15 +254,38 @@ def build_spec(
 
 
 # -- options given on a parent group ----------------------------------------------------------
+def given_options(ctx: click.Context) -> list[str]:
+    """The names of ``ctx``'s parameters that the command line (not a default) set."""
+    defaults = (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP, None)
+    return [name for name in ctx.params if ctx.get_parameter_source(name) not in defaults]
+
+
+def option_flag(ctx: click.Context, name: str) -> str:
+    """How the user spells parameter ``name`` of ``ctx``'s command (``--output``)."""
+    for param in ctx.command.params:
+        if param.name == name:
+            return max(param.opts, key=len)
+    return name
+
+
 def merge_parent_options(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any]:
     """``params`` of ``ctx``'s command, with the options its parent group was given filling
-    those left at their defaults here (an option given after the subcommand wins)."""
+    those left at their defaults here. An option given on both sides with two different
+    values is refused (exit 2) rather than one of them silently dropped."""
     parent = ctx.parent
-    merged = dict(parent.params) if parent is not None else {}
+    if parent is None:
+        return dict(params)
+    merged = dict(parent.params)
+    mine = set(given_options(ctx))
+    for name in given_options(parent):
+        if name in mine and params.get(name) != parent.params[name]:
+            flag = option_flag(parent, name)
+            raise click.UsageError(
+                f"{flag} is given before and after `{ctx.info_name}` with different values: "
+                "give it once",
+                ctx=ctx,
+            )
     for key, value in params.items():
-        if key not in merged or ctx.get_parameter_source(key) is not _DEFAULT:
+        if key not in merged or key in mine:
             merged[key] = value
     return merged
-
-
-_DEFAULT = click.core.ParameterSource.DEFAULT
