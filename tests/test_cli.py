@@ -290,7 +290,87 @@ def test_options_before_another_command_are_refused(
     capsys: pytest.CaptureFixture[str], before: list[str], command: list[str]
 ) -> None:
     code, out, err = run_cli([*before, *command], capsys)
-    assert code == 2 and out == "", out
+    assert code == 2
     assert_one_line_error(err)
+    if before == ["-o", "json"]:  # JSON was asked for: the error comes as a JSON document too
+        assert_error_document(out, 2, "input")
+    else:
+        assert out == ""
     option = "--output" if before[0] == "-o" else before[0]
     assert option in err and f"`{command[0]}`" in err
+
+
+# -- --output json: one JSON document on stdout for every run, errors included -------------
+def assert_error_document(text: str, exit_code: int, kind: str) -> dict[str, object]:
+    document = json.loads(text)
+    assert document["schema_version"] and document["results"] == []
+    error = document["error"]
+    assert (error["exit_code"], error["kind"]) == (exit_code, kind), error
+    assert error["message"] and "\n" not in error["message"]
+    return dict(error)
+
+
+@pytest.mark.parametrize("json_flag", [["-o", "json"], ["--output=json"], ["-ojson"]])
+def test_json_output_on_bad_input_is_an_error_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], json_flag: list[str]
+) -> None:
+    missing = tmp_path / "missing.json"
+    code, out, err = run_cli(["check", "--offline", "--config", str(missing), *json_flag], capsys)
+    assert code == 2
+    assert_one_line_error(err)
+    error = assert_error_document(out, 2, "input")
+    assert "missing.json" in str(error["message"])
+
+
+def test_json_output_on_a_usage_error_is_an_error_document(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_cli(["check", "-o", "json", "--no-such-flag"], capsys)
+    assert code == 2 and "no-such-flag" in err
+    assert "no-such-flag" in str(assert_error_document(out, 2, "input")["message"])
+
+
+def test_json_output_when_it_cannot_run_is_an_error_document(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_cli(
+        ["--region", "us-west-2", "--vpc", "vpc-0abc1234", "--output", "json"], capsys
+    )
+    assert code == 3
+    assert_one_line_error(err)
+    assert "reach" in str(assert_error_document(out, 3, "cannot-run")["message"])
+
+
+def test_json_error_document_goes_where_the_report_would(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "out" / "report.json"
+    args = ["plan", str(tmp_path / "missing.json"), "-o", "json", "--output-file", str(target)]
+    code, out, err = run_cli(args, capsys)
+    assert code == 2 and out == ""
+    assert_one_line_error(err)
+    assert_error_document(target.read_text(), 2, "input")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["quotas", "-o", "json", "--config", "/nonexistent/c.json"],
+        ["host", "-o", "json", "--root", "/nonexistent/root"],
+        ["host", "aggregate", "/nonexistent/reports", "-o", "json"],
+        ["list-checks", "-o", "json", "--kind", "nope"],
+    ],
+)
+def test_every_command_writes_the_json_error_document(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    code, out, err = run_cli(args, capsys)
+    assert code == 2
+    assert_one_line_error(err)
+    assert_error_document(out, 2, "input")
+
+
+def test_table_output_errors_stay_off_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["check", "--offline", "--config", "/nonexistent/c.json"], capsys)
+    assert code == 2 and out == ""
+    assert_one_line_error(err)

@@ -41,7 +41,11 @@ def _guarded(fn: F) -> F:
         except Exception as exc:
             from .main import error_exit_code
 
-            raise click.exceptions.Exit(error_exit_code(exc)) from None
+            params = click.get_current_context().params
+            code = error_exit_code(
+                exc, output=params.get("output"), output_file=params.get("output_file")
+            )
+            raise click.exceptions.Exit(code) from None
 
     return cast(F, wrapper)
 

@@ -23,10 +23,17 @@ from typing import Any, NoReturn
 import click
 
 from .. import __version__
-from ..errors import PreflightError
+from ..errors import InputError, PreflightError
 from .check import check_cmd, check_options, run_check
 from .info import list_checks_cmd, schema_cmd
-from .options import EXIT_CANNOT_RUN, EXIT_OK, EXIT_USAGE, given_options, option_flag
+from .options import (
+    EXIT_CANNOT_RUN,
+    EXIT_OK,
+    EXIT_USAGE,
+    given_options,
+    option_flag,
+    write_output,
+)
 from .plan import plan_cmd
 
 EXIT_INTERRUPTED = 130
@@ -109,49 +116,91 @@ for _command in (check_cmd, plan_cmd, list_checks_cmd, schema_cmd):
 
 
 # -- errors -------------------------------------------------------------------------------------
-def error_exit_code(exc: Exception) -> int:
+ERROR_KINDS = {EXIT_USAGE: "input", EXIT_CANNOT_RUN: "cannot-run", EXIT_INTERRUPTED: "interrupted"}
+
+
+def error_exit_code(
+    exc: BaseException, *, output: str | None = None, output_file: str | None = None
+) -> int:
     """Say on one line of stderr what ended the run; the exit code it stands for.
 
-    Shared by :func:`main` and by groups that also run on their own (``host``). Re-raises
-    an unexpected exception when ``HP_PREFLIGHT_DEBUG`` is set.
+    With ``output`` json the same is also written as one JSON document where the report
+    would have gone, so that every run of ``--output json`` can be parsed. Shared by
+    :func:`main` and by groups that also run on their own (``host``). Re-raises an
+    unexpected exception when ``HP_PREFLIGHT_DEBUG`` is set.
     """
+    kind = None
     if isinstance(exc, click.UsageError):
         where = f"{exc.ctx.command_path}: " if exc.ctx is not None else ""
         message, code = f"{where}{exc.format_message()} (see --help)", EXIT_USAGE
     elif isinstance(exc, click.ClickException):
         message, code = exc.format_message(), EXIT_USAGE
-    elif isinstance(exc, click.Abort):
-        message, code = "aborted", EXIT_INTERRUPTED
+    elif isinstance(exc, click.Abort | KeyboardInterrupt):
+        message, code = "interrupted", EXIT_INTERRUPTED
     elif isinstance(exc, PreflightError):
         message, code = str(exc), exc.exit_code
-    else:  # never a traceback for a user; HP_PREFLIGHT_DEBUG=1 shows it
+    elif isinstance(exc, Exception):  # never a traceback for a user; HP_PREFLIGHT_DEBUG shows it
         if os.environ.get("HP_PREFLIGHT_DEBUG"):
             raise exc
         message = (
             f"internal error: {type(exc).__name__}: {exc} (set HP_PREFLIGHT_DEBUG=1 for "
             "details and please report it)"
         )
-        code = EXIT_CANNOT_RUN
-    click.echo(f"hp-preflight: error: {message.replace(chr(10), ' ')}", err=True)
+        code, kind = EXIT_CANNOT_RUN, "internal"
+    else:
+        raise exc
+    message = " ".join(message.split("\n"))
+    click.echo(f"hp-preflight: error: {message}", err=True)
+    if output == "json":
+        _write_error_document(code, kind or ERROR_KINDS.get(code, "error"), message, output_file)
     return code
+
+
+def _write_error_document(code: int, kind: str, message: str, output_file: str | None) -> None:
+    """The JSON report of a run that ended in an error: no results, and why."""
+    import json
+
+    from ..models import SCHEMA_VERSION
+
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "error": {"exit_code": code, "kind": kind, "message": message},
+        "results": [],
+    }
+    text = json.dumps(document, indent=2) + "\n"
+    try:
+        write_output(text, output_file)
+    except InputError:  # the file is what failed: stdout still gets the document
+        write_output(text, None)
+
+
+def requested_output(args: Sequence[str]) -> tuple[str | None, str | None]:
+    """``--output`` and ``--output-file`` as the command line gives them (the last of each),
+    read from the words themselves so that they are known even when parsing failed."""
+    found: dict[str, str | None] = {"--output": None, "--output-file": None}
+    words = iter(args)
+    for word in words:
+        if word == "--":
+            break
+        name, equals, value = word.partition("=")
+        if name == "-o" or (word.startswith("-o") and not word.startswith("--")):
+            name, value, equals = "--output", word[2:], "=" if len(word) > 2 else ""
+        if name in found:
+            found[name] = value if equals else next(words, None)
+    return found["--output"], found["--output-file"]
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Console entry point: one line on stderr and a documented exit code, never a traceback."""
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        rv = cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="hp-preflight",
-            standalone_mode=False,
-        )
+        rv = cli.main(args=args, prog_name="hp-preflight", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.format_message())
         sys.exit(EXIT_USAGE)
-    except KeyboardInterrupt:
-        click.echo("hp-preflight: error: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
         sys.exit(EXIT_OK)
-    except Exception as exc:
-        sys.exit(error_exit_code(exc))
+    except (Exception, KeyboardInterrupt) as exc:
+        output, output_file = requested_output(args)
+        sys.exit(error_exit_code(exc, output=output, output_file=output_file))
     sys.exit(rv if isinstance(rv, int) else EXIT_OK)
