@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -374,3 +375,33 @@ def test_table_output_errors_stay_off_stdout(capsys: pytest.CaptureFixture[str])
     code, out, err = run_cli(["check", "--offline", "--config", "/nonexistent/c.json"], capsys)
     assert code == 2 and out == ""
     assert_one_line_error(err)
+
+
+# -- a reader that goes away (hp-preflight ... | head) -------------------------------------
+@pytest.mark.parametrize(
+    ("args", "expected_code"),
+    [
+        (["list-checks"], 0),
+        (["check", "--offline", "--config", str(SLURM), "-o", "json"], 0),
+        (["check", "--config", "/nonexistent/c.json", "-o", "json"], 2),
+        (["host", "list-profiles"], 0),
+        (["plan", str(SLURM)], 0),
+    ],
+)
+def test_a_closed_stdout_is_no_error(args: list[str], expected_code: int) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to stdout fails with EPIPE, as after `| head` has quit
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "hyperpod_preflight.cli", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert "BrokenPipe" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert "internal error" not in result.stderr
+    assert result.returncode == expected_code, result.stderr

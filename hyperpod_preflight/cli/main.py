@@ -30,6 +30,7 @@ from .options import (
     EXIT_CANNOT_RUN,
     EXIT_OK,
     EXIT_USAGE,
+    discard_stdout,
     given_options,
     option_flag,
     write_output,
@@ -198,7 +199,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.format_message())
         sys.exit(EXIT_USAGE)
-    except BrokenPipeError:
+    except BrokenPipeError:  # a write outside write_output met a closed stdout
+        discard_stdout()
         sys.exit(EXIT_OK)
     except (Exception, KeyboardInterrupt) as exc:
         output, output_file = requested_output(args)

@@ -82,7 +82,21 @@ def write_output(text: str, output_file: str | None, *, summary: str = "") -> No
         if summary:
             click.echo(f"{summary} → {output_file}", err=True)
         return
-    click.echo(text, nl=False)
+    try:
+        click.echo(text, nl=False)
+    except BrokenPipeError:  # the reader went away (`| head`): not an error of this run
+        discard_stdout()
+
+
+def discard_stdout() -> None:
+    """Point stdout at the null device once its reader has gone, so that nothing written
+    later (nor the flush at exit) fails again; the run keeps its own exit code."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file behind stdout (a test's capture)
+        pass
 
 
 def emit_report(report: Any, output: str, output_file: str | None) -> int:
