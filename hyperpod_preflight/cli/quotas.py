@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from .options import (
+    AWS_OPTIONS,
     EXIT_FINDINGS,
     EXIT_OK,
     Decorator,
@@ -115,16 +116,11 @@ def _inputs(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any, Any]:
     if facts is None:
         from ..facts import AwsFacts
 
-        facts = AwsFacts(
-            profile=params.get("profile"),
-            region=params.get("region"),
-            retry_mode=params.get("retry_mode") or "standard",
-            max_attempts=params.get("max_attempts") or 10,
-        )
+        facts = AwsFacts(**pick(params, *AWS_OPTIONS))
         facts.verify_identity()
     plan = obj.get("plan")
     if plan is None:
-        plan = _plan(spec, facts, params.get("ip_headroom") or 1)
+        plan = _plan(spec, facts, params["ip_headroom"])
     return spec, plan, facts
 
 
@@ -302,7 +298,8 @@ def request_quotas(
     ]
     if not yes:
         if to_submit:
-            lines.append(f"\ndry run: nothing submitted. To submit: {_request_hint(spec)} --yes")
+            again = f"{_request_hint(spec)} --yes" + (f" --headroom {headroom}" if headroom else "")
+            lines.append(f"\ndry run: nothing submitted. To submit: {again}")
             lines.append("or one by one:")
             lines += [f"  {p.command(facts.region)}" for p in to_submit]
         else:
