@@ -7,6 +7,10 @@ Exit codes (a public interface, see README):
   1  findings at or above the --fail-on level
   2  bad usage or input (one line says what and where)
   3  could not run at all (no credentials, endpoint unreachable, no region)
+An error is one line on stderr; with ``--output json`` also one JSON document
+(``{"schema_version", "error": {"exit_code", "kind", "message"}, "results": []}``) where the
+report would have gone. Options written before the command name apply to ``check`` (the
+default command) and are refused (exit 2) before any other command.
 
 Start-up is kept fast: only click is imported to parse the command line; pydantic, tabulate,
 botocore and boto3 are imported by the command that needs them.
