@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -235,3 +236,172 @@ def test_a_region_botocore_does_not_know_is_bad_input(
     assert code == 2
     assert_one_line_error(err)
     assert "us-west-2" in err  # the closest known region
+
+
+# -- options given before the command name: applied to `check`, refused elsewhere ---------
+def test_offline_before_check_applies(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["--offline", "check", "--config", str(SLURM), "-o", "json"], capsys)
+    assert code in (0, 1), err  # not 3: no AWS endpoint was tried
+    report = json.loads(out)
+    skipped = [r for r in report["results"] if r["status"] == "SKIP"]
+    assert any("offline" in r["message"] for r in skipped)
+
+
+def test_output_and_config_before_check_apply(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(
+        ["-o", "json", "--config", str(SLURM), "--only", "config", "check", "--offline"], capsys
+    )
+    report = json.loads(out)  # JSON, not the table
+    assert code == report["summary"]["exit_code"], err
+    ran = {r["check_id"] for r in report["results"] if r["status"] != "SKIP"}
+    assert ran and all(check_id.startswith("config.") for check_id in ran)
+
+
+def test_region_and_profile_before_check_apply(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["--region", "us_west_2", "check", "--vpc", "vpc-0abc1234"], capsys)
+    assert code == 2 and "us_west_2" in err  # the malformed region was used
+    after = run_cli(["check", "--profile", "nope", "--vpc", "vpc-0abc1234"], capsys)
+    before = run_cli(["--profile", "nope", "check", "--vpc", "vpc-0abc1234"], capsys)
+    assert "nope" in after[2] and before == after
+
+
+def test_an_option_given_twice_with_different_values_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_cli(
+        ["-o", "json", "check", "--offline", "--config", str(SLURM), "-o", "table"], capsys
+    )
+    assert code == 2 and out == ""
+    assert_one_line_error(err)
+    assert "--output" in err
+
+
+@pytest.mark.parametrize(
+    ("before", "command"),
+    [
+        (["--offline"], ["plan", str(SLURM)]),
+        (["-o", "json"], ["list-checks"]),
+        (["--region", "us-west-2"], ["quotas", "--config", str(SLURM)]),
+        (["--only", "host.driver"], ["host"]),
+        (["--profile", "p"], ["host", "list-profiles"]),
+        (["--config", str(SLURM)], ["schema"]),
+    ],
+)
+def test_options_before_another_command_are_refused(
+    capsys: pytest.CaptureFixture[str], before: list[str], command: list[str]
+) -> None:
+    code, out, err = run_cli([*before, *command], capsys)
+    assert code == 2
+    assert_one_line_error(err)
+    if before == ["-o", "json"]:  # JSON was asked for: the error comes as a JSON document too
+        assert_error_document(out, 2, "input")
+    else:
+        assert out == ""
+    option = "--output" if before[0] == "-o" else before[0]
+    assert option in err and f"`{command[0]}`" in err
+
+
+# -- --output json: one JSON document on stdout for every run, errors included -------------
+def assert_error_document(text: str, exit_code: int, kind: str) -> dict[str, object]:
+    document = json.loads(text)
+    assert document["schema_version"] and document["results"] == []
+    error = document["error"]
+    assert (error["exit_code"], error["kind"]) == (exit_code, kind), error
+    assert error["message"] and "\n" not in error["message"]
+    return dict(error)
+
+
+@pytest.mark.parametrize("json_flag", [["-o", "json"], ["--output=json"], ["-ojson"]])
+def test_json_output_on_bad_input_is_an_error_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], json_flag: list[str]
+) -> None:
+    missing = tmp_path / "missing.json"
+    code, out, err = run_cli(["check", "--offline", "--config", str(missing), *json_flag], capsys)
+    assert code == 2
+    assert_one_line_error(err)
+    error = assert_error_document(out, 2, "input")
+    assert "missing.json" in str(error["message"])
+
+
+def test_json_output_on_a_usage_error_is_an_error_document(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_cli(["check", "-o", "json", "--no-such-flag"], capsys)
+    assert code == 2 and "no-such-flag" in err
+    assert "no-such-flag" in str(assert_error_document(out, 2, "input")["message"])
+
+
+def test_json_output_when_it_cannot_run_is_an_error_document(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_cli(
+        ["--region", "us-west-2", "--vpc", "vpc-0abc1234", "--output", "json"], capsys
+    )
+    assert code == 3
+    assert_one_line_error(err)
+    assert "reach" in str(assert_error_document(out, 3, "cannot-run")["message"])
+
+
+def test_json_error_document_goes_where_the_report_would(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "out" / "report.json"
+    args = ["plan", str(tmp_path / "missing.json"), "-o", "json", "--output-file", str(target)]
+    code, out, err = run_cli(args, capsys)
+    assert code == 2 and out == ""
+    assert_one_line_error(err)
+    assert_error_document(target.read_text(), 2, "input")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["quotas", "-o", "json", "--config", "/nonexistent/c.json"],
+        ["host", "-o", "json", "--root", "/nonexistent/root"],
+        ["host", "aggregate", "/nonexistent/reports", "-o", "json"],
+        ["list-checks", "-o", "json", "--kind", "nope"],
+    ],
+)
+def test_every_command_writes_the_json_error_document(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    code, out, err = run_cli(args, capsys)
+    assert code == 2
+    assert_one_line_error(err)
+    assert_error_document(out, 2, "input")
+
+
+def test_table_output_errors_stay_off_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["check", "--offline", "--config", "/nonexistent/c.json"], capsys)
+    assert code == 2 and out == ""
+    assert_one_line_error(err)
+
+
+# -- a reader that goes away (hp-preflight ... | head) -------------------------------------
+@pytest.mark.parametrize(
+    ("args", "expected_code"),
+    [
+        (["list-checks"], 0),
+        (["check", "--offline", "--config", str(SLURM), "-o", "json"], 0),
+        (["check", "--config", "/nonexistent/c.json", "-o", "json"], 2),
+        (["host", "list-profiles"], 0),
+        (["plan", str(SLURM)], 0),
+    ],
+)
+def test_a_closed_stdout_is_no_error(args: list[str], expected_code: int) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to stdout fails with EPIPE, as after `| head` has quit
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "hyperpod_preflight.cli", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert "BrokenPipe" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert "internal error" not in result.stderr
+    assert result.returncode == expected_code, result.stderr

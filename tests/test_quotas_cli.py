@@ -193,3 +193,38 @@ def test_config_file_is_loaded_and_planned(tmp_path: Path) -> None:
     assert row[len(P5_QUOTA) :].split()[:6] == [P5_CODE, "8", "3", "5", "8", "sufficient"]
     assert f"--config {config} --yes" not in result.output  # 8 covers 3 + 5: nothing to submit
     assert "dry run: nothing to submit" in result.output
+
+
+def test_dry_run_submit_command_keeps_the_headroom() -> None:
+    code, out, _ = invoke(["quotas", "request", "--headroom", "3"], {P5_QUOTA: 6})
+    assert code == 0
+    submit = next(line for line in out.splitlines() if "To submit:" in line)
+    assert submit.endswith("hp-preflight quotas request --config cluster.json --yes --headroom 3")
+    # the one-by-one commands ask for in use 3 + needed 4 + headroom 3
+    assert f"--quota-code {P5_CODE} --desired-value 10 " in out
+
+
+def test_ip_headroom_zero_is_kept(tmp_path: Path) -> None:
+    """--ip-headroom 0 plans no spare nodes (0 is a value, not 'unset')."""
+    config = tmp_path / "cluster.json"
+    config.write_text(
+        json.dumps(slurm_config(["subnet-0123456789abcdef0"], ["sg-0123456789abcdef0"]))
+    )
+
+    def enis_needed(*headroom: str) -> int:
+        applied, defaults = sagemaker_quotas(applied=default_account())
+        facts = fresh_facts()
+        ServiceQuotasFake(applied + EC2_VPC_QUOTAS, defaults).attach(facts)
+        result = CliRunner().invoke(
+            cli,
+            ["quotas", "--config", str(config), "-o", "json", *headroom],
+            obj={"facts": facts},
+            standalone_mode=False,
+            catch_exceptions=False,
+        )
+        advisory = json.loads(result.output)["advisory"]
+        enis = next(f for f in advisory if f["check_id"] == "quotas.network-interfaces")
+        return int(enis["details"]["needed"])
+
+    spare = enis_needed()  # the default keeps one spare node per group
+    assert enis_needed("--ip-headroom", "0") < spare < enis_needed("--ip-headroom", "2")

@@ -20,8 +20,8 @@ from host_fixture_trees import (
 )
 
 from hyperpod_preflight.cli import main
+from hyperpod_preflight.cli.host import host
 from hyperpod_preflight.host import run_host_preflight
-from hyperpod_preflight.host.cli import host
 from hyperpod_preflight.host.inventory import build_inventory, inventory_yaml
 from hyperpod_preflight.host.nvsmi import parse_query_xml
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hyperpod_preflight.host.cli import host
+from hyperpod_preflight.cli.host import host
 
 FLEET = Path(__file__).resolve().parents[2] / "examples" / "fleet"
 

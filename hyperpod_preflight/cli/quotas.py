@@ -6,10 +6,9 @@
 
 Exit codes: 0 ok; 1 a SageMaker quota is short (``quotas``) or a request failed, was
 refused or is still open at the ``--timeout`` (``request``); 2 bad input; 3 could not run.
-The lead's ``cli.main`` turns raised errors into one line and the exit code.
+Raised errors become one line and the exit code in :func:`hyperpod_preflight.cli.main`.
 
-Wiring: ``build_spec`` and the shared options come from :mod:`hyperpod_preflight.cli`; a
-caller may hand in ready objects through the click context object
+A caller may hand in ready objects through the click context object
 (``{"spec": …, "plan": …, "facts": …}``), which is how a provisioning script or a test
 reuses one AWS session.
 """
@@ -22,16 +21,38 @@ from typing import Any
 
 import click
 
-from .cli import EXIT_FINDINGS, EXIT_OK, aws_options, build_spec, spec_options
+from .options import (
+    AWS_OPTIONS,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    Decorator,
+    aws_options,
+    build_spec,
+    merge_parent_options,
+    output_options,
+    pick,
+    spec_options,
+    write_output,
+)
 
 ADVISORY_CHECKS = ("quotas.network-interfaces", "quotas.elastic-ips", "quotas.ec2-vcpus")
 
 
 def _quota_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option(
-        "--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True
-    )(fn)
-    return aws_options(spec_options(fn))
+    return aws_options(spec_options(output_options("table", "json")(fn)))
+
+
+def _seconds_option(name: str, most: float, default: float, help_text: str) -> Decorator:
+    """A duration in seconds, stored as ``<name>_s``."""
+    dest = f"{name.lstrip('-')}_s"
+    return click.option(
+        name,
+        dest,
+        type=click.FloatRange(0, most),
+        default=default,
+        show_default=True,
+        help=help_text,
+    )
 
 
 @click.group("quotas", invoke_without_command=True)
@@ -45,12 +66,12 @@ def quotas(ctx: click.Context, /, **params: Any) -> int:
       hp-preflight quotas --config cluster.json
       hp-preflight quotas request --config cluster.json --yes
     """
-    ctx.ensure_object(dict)
-    ctx.obj["quotas_params"] = params
     if ctx.invoked_subcommand is not None:
         return EXIT_OK
     spec, plan, facts = _inputs(ctx, params)
-    return show_quotas(spec, plan, facts, output=params["output"])
+    return show_quotas(
+        spec, plan, facts, output=params["output"], output_file=params["output_file"]
+    )
 
 
 @quotas.command("request")
@@ -64,22 +85,8 @@ def quotas(ctx: click.Context, /, **params: Any) -> int:
 )
 @click.option("--yes", is_flag=True, help="Submit the requests (without it: a dry run).")
 @click.option("--wait", is_flag=True, help="With --yes: poll until each request is resolved.")
-@click.option(
-    "--timeout",
-    "timeout_s",
-    type=click.FloatRange(0, 86400),
-    default=900,
-    show_default=True,
-    help="Seconds --wait polls before giving up.",
-)
-@click.option(
-    "--poll",
-    "poll_s",
-    type=click.FloatRange(0, 3600),
-    default=15,
-    show_default=True,
-    help="Seconds between --wait polls.",
-)
+@_seconds_option("--timeout", 86400, 900, "Seconds --wait polls before giving up.")
+@_seconds_option("--poll", 3600, 15, "Seconds between --wait polls.")
 @click.pass_context
 def request_cmd(ctx: click.Context, /, **params: Any) -> int:
     """Plan the SageMaker quota increases this config needs and, with --yes, submit them.
@@ -89,93 +96,73 @@ def request_cmd(ctx: click.Context, /, **params: Any) -> int:
     """
     if params["wait"] and not params["yes"]:
         raise click.UsageError("--wait follows submitted requests: add --yes", ctx=ctx)
-    merged = _merge(ctx, (ctx.obj or {}).get("quotas_params", {}), params)
+    merged = merge_parent_options(ctx, params)
     spec, plan, facts = _inputs(ctx, merged)
     return request_quotas(
         spec,
         plan,
         facts,
-        headroom=params["headroom"],
-        yes=params["yes"],
-        wait=params["wait"],
-        timeout_s=params["timeout_s"],
-        poll_s=params["poll_s"],
-        output=merged["output"],
+        **pick(params, "headroom", "yes", "wait", "timeout_s", "poll_s"),
+        **pick(merged, "output", "output_file"),
     )
 
 
 # -- inputs ---------------------------------------------------------------------------------
-def _merge(ctx: click.Context, group: dict[str, Any], sub: dict[str, Any]) -> dict[str, Any]:
-    """Options given after `request` win; those given after `quotas` fill the rest."""
-    merged = dict(group)
-    for key, value in sub.items():
-        source = ctx.get_parameter_source(key)
-        if key not in merged or source is not click.core.ParameterSource.DEFAULT:
-            merged[key] = value
-    return merged
-
-
 def _inputs(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any, Any]:
     """(spec, plan, facts): handed in through ``ctx.obj``, else built from the options."""
     obj = ctx.find_object(dict) or {}
     spec = obj.get("spec") or build_spec(**params)
     facts = obj.get("facts")
     if facts is None:
-        from .facts import AwsFacts
+        from ..facts import AwsFacts
 
-        facts = AwsFacts(
-            profile=params.get("profile"),
-            region=params.get("region"),
-            retry_mode=params.get("retry_mode") or "standard",
-            max_attempts=params.get("max_attempts") or 10,
-        )
+        facts = AwsFacts(**pick(params, *AWS_OPTIONS))
         facts.verify_identity()
     plan = obj.get("plan")
     if plan is None:
-        plan = _plan(spec, facts, params.get("ip_headroom") or 1)
+        plan = _plan(spec, facts, params["ip_headroom"])
     return spec, plan, facts
 
 
 def _plan(spec: Any, facts: Any, ip_headroom: int) -> Any:
     """The plan, sized with EC2's own instance-type figures when readable (the same
     planning as `hp-preflight check`)."""
-    from .preflight import plan_with_live_types
+    from ..preflight import plan_with_live_types
 
     plan, _notes = plan_with_live_types(spec, facts, ip_headroom)
     return plan
 
 
 # -- `quotas` -------------------------------------------------------------------------------
-def show_quotas(spec: Any, plan: Any, facts: Any, *, output: str = "table") -> int:
-    """Print the quota table of ``spec``; 1 when a SageMaker quota is short."""
-    from .quota_requests import plan_quota_requests
-    from .registry import get
-    from .runner import CheckContext, run_one
+def show_quotas(
+    spec: Any, plan: Any, facts: Any, *, output: str = "table", output_file: str | None = None
+) -> int:
+    """Write the quota table of ``spec``; 1 when a SageMaker quota is short."""
+    from ..quota_requests import plan_quota_requests
+    from ..registry import CheckContext, get
+    from ..runner import run_one
 
     rows = plan_quota_requests(spec, plan, facts, include_history=False)
     ctx = CheckContext(spec=spec, plan=plan, facts=facts)
     advisory = [f for cid in ADVISORY_CHECKS for f in run_one(get(cid), ctx)]
     short = [r for r in rows if (r.deficit or 0) > 0]
-    unknown = [r for r in rows if r.action == "unknown"]
+    code = EXIT_FINDINGS if short else EXIT_OK
+    summary = f"{len(short)} quota(s) short" if short else "no quota short"
     if output == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "cluster": spec.name,
-                    "region": facts.region,
-                    "quotas": [_row_json(r) for r in rows],
-                    "advisory": [f.model_dump(mode="json") for f in advisory],
-                    "short": len(short),
-                    "api_calls": facts.call_count,
-                },
-                indent=2,
-            )
-        )
-        return EXIT_FINDINGS if short else EXIT_OK
+        document = {
+            "cluster": spec.name,
+            "region": facts.region,
+            "quotas": [_row_json(r) for r in rows],
+            "advisory": [f.model_dump(mode="json") for f in advisory],
+            "short": len(short),
+            "api_calls": facts.call_count,
+        }
+        write_output(json.dumps(document, indent=2) + "\n", output_file, summary=summary)
+        return code
 
     from tabulate import tabulate
 
-    click.echo(f"SageMaker HyperPod quotas for {spec.name} in {facts.region}")
+    lines = [f"SageMaker HyperPod quotas for {spec.name} in {facts.region}"]
     table = [
         [
             r.quota_name,
@@ -188,12 +175,11 @@ def show_quotas(spec: Any, plan: Any, facts: Any, *, output: str = "table") -> i
         for r in rows
     ]
     headers = ["QUOTA", "CODE", "APPLIED VALUE", "IN USE", "THIS CONFIG NEEDS", "DEFICIT"]
-    click.echo(tabulate(table, headers=headers, tablefmt="simple"))
-    for r in unknown:
-        click.echo(f"  ? {r.quota_name}: {r.reason}")
+    lines.append(tabulate(table, headers=headers, tablefmt="simple"))
+    lines += [f"  ? {r.quota_name}: {r.reason}" for r in rows if r.action == "unknown"]
     if advisory:
-        click.echo("\nAdvisory (network interfaces, NAT gateway Elastic IPs, EC2 vCPUs)")
-        click.echo(
+        lines.append("\nAdvisory (network interfaces, NAT gateway Elastic IPs, EC2 vCPUs)")
+        lines.append(
             tabulate(
                 [[f.status.value, f.resource, f.message] for f in advisory],
                 headers=["STATUS", "QUOTA", "DETAIL"],
@@ -202,11 +188,12 @@ def show_quotas(spec: Any, plan: Any, facts: Any, *, output: str = "table") -> i
             )
         )
     if short:
-        click.echo(
+        lines.append(
             f"\n{len(short)} quota(s) short. Request them: "
             f"{_request_hint(spec)} (add --yes to submit)"
         )
-    return EXIT_FINDINGS if short else EXIT_OK
+    write_output("\n".join(lines) + "\n", output_file, summary=summary)
+    return code
 
 
 def _row_json(r: Any) -> dict[str, Any]:
@@ -234,7 +221,7 @@ def _deficit(r: Any) -> str:
 
 
 def _request_hint(spec: Any) -> str:
-    from .planner import request_hint
+    from ..planner import request_hint
 
     return request_hint(spec)
 
@@ -251,9 +238,10 @@ def request_quotas(
     timeout_s: float = 900,
     poll_s: float = 15,
     output: str = "table",
+    output_file: str | None = None,
 ) -> int:
-    """Print the request plan; with ``yes`` submit it (and with ``wait`` follow it)."""
-    from .quota_requests import plan_quota_requests, submit_quota_requests
+    """Write the request plan; with ``yes`` submit it (and with ``wait`` follow it)."""
+    from ..quota_requests import plan_quota_requests, submit_quota_requests
 
     plans = plan_quota_requests(spec, plan, facts, headroom=headroom)
     to_submit = [p for p in plans if p.action == "submit"]
@@ -271,29 +259,24 @@ def request_quotas(
     ]
     unknown = [p for p in plans if p.action == "unknown"]
     code = EXIT_FINDINGS if failed or unknown else EXIT_OK
+    summary = f"{len(to_submit)} request(s) " + ("submitted" if yes else "planned (dry run)")
     if output == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "cluster": spec.name,
-                    "region": facts.region,
-                    "dry_run": not yes,
-                    "plan": [_row_json(p) for p in plans],
-                    "commands": [p.command(facts.region) for p in to_submit],
-                    "results": [r.model_dump(mode="json") for r in results],
-                },
-                indent=2,
-            )
-        )
+        document = {
+            "cluster": spec.name,
+            "region": facts.region,
+            "dry_run": not yes,
+            "plan": [_row_json(p) for p in plans],
+            "commands": [p.command(facts.region) for p in to_submit],
+            "results": [r.model_dump(mode="json") for r in results],
+        }
+        write_output(json.dumps(document, indent=2) + "\n", output_file, summary=summary)
         return code
 
     from tabulate import tabulate
 
-    click.echo(
+    lines = [
         f"Quota request plan for {spec.name} in {facts.region} "
-        f"(desired = in use + needed + headroom {headroom})"
-    )
-    click.echo(
+        f"(desired = in use + needed + headroom {headroom})",
         tabulate(
             [
                 [
@@ -311,26 +294,28 @@ def request_quotas(
             headers=["QUOTA", "CODE", "CURRENT", "IN USE", "NEEDS", "DESIRED", "ACTION", "NOTE"],
             tablefmt="simple",
             maxcolwidths=[None, None, None, None, None, None, None, 60],
-        )
-    )
+        ),
+    ]
     if not yes:
         if to_submit:
-            click.echo(f"\ndry run: nothing submitted. To submit: {_request_hint(spec)} --yes")
-            click.echo("or one by one:")
-            for p in to_submit:
-                click.echo(f"  {p.command(facts.region)}")
+            again = f"{_request_hint(spec)} --yes" + (f" --headroom {headroom}" if headroom else "")
+            lines.append(f"\ndry run: nothing submitted. To submit: {again}")
+            lines.append("or one by one:")
+            lines += [f"  {p.command(facts.region)}" for p in to_submit]
         else:
-            click.echo("\ndry run: nothing to submit.")
+            lines.append("\ndry run: nothing to submit.")
+        write_output("\n".join(lines) + "\n", output_file, summary=summary)
         return code
-    click.echo("")
+    lines.append("")
     for r in results:
         if r.action == "skipped":
             continue
         ids = f"request {r.request_id or '-'}, case {r.case_id or '-'}"
         state = f"{r.status or '-'}" + (" (timed out waiting)" if r.timed_out else "")
-        click.echo(f"{r.action}: {r.quota_name} → {r.desired_value}: {ids}, status {state}")
+        lines.append(f"{r.action}: {r.quota_name} → {r.desired_value}: {ids}, status {state}")
         if r.action in ("failed", "already-requested"):
-            click.echo(f"  {r.message}")
+            lines.append(f"  {r.message}")
     if not any(r.action != "skipped" for r in results):
-        click.echo("nothing to submit: every quota covers this config.")
+        lines.append("nothing to submit: every quota covers this config.")
+    write_output("\n".join(lines) + "\n", output_file, summary=summary)
     return code

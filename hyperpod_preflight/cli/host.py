@@ -8,21 +8,29 @@ one line on stderr, never a traceback, whether the group runs under ``hp-preflig
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import click
 
-from ..cli import emit, split_ids, use_color
-from ..errors import PreflightError
+from .options import (
+    EXIT_OK,
+    REPORT_FORMATS,
+    emit_report,
+    output_file_option,
+    output_options,
+    pick,
+    selection,
+    selection_options,
+    write_output,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
-OUTPUTS = ("table", "json", "markdown", "junit")
 
 
 def _guarded(fn: F) -> F:
-    """One line on stderr and the documented exit code for every error."""
+    """One line on stderr and the documented exit code for every error, also when the group
+    runs without the top-level entry point."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -30,18 +38,14 @@ def _guarded(fn: F) -> F:
             return fn(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except PreflightError as exc:
-            click.echo(f"hp-preflight: error: {str(exc).replace(chr(10), ' ')}", err=True)
-            raise click.exceptions.Exit(exc.exit_code) from None
         except Exception as exc:
-            if os.environ.get("HP_PREFLIGHT_DEBUG"):
-                raise
-            click.echo(
-                f"hp-preflight: error: could not run: {type(exc).__name__}: {exc} "
-                "(set HP_PREFLIGHT_DEBUG=1 for details)",
-                err=True,
+            from .main import error_exit_code
+
+            params = click.get_current_context().params
+            code = error_exit_code(
+                exc, output=params.get("output"), output_file=params.get("output_file")
             )
-            raise click.exceptions.Exit(3) from None
+            raise click.exceptions.Exit(code) from None
 
     return cast(F, wrapper)
 
@@ -103,23 +107,8 @@ def _guarded(fn: F) -> F:
     metavar="DIR",
     help="Read /proc, /sys, /etc and tools under this tree (tests, captured trees).",
 )
-@click.option("--only", multiple=True, metavar="IDS", help="Run only these check ids.")
-@click.option("--skip", multiple=True, metavar="IDS", help="Do not run these check ids.")
-@click.option(
-    "--ignore",
-    multiple=True,
-    metavar="IDS|all",
-    help="Report these FAILs as WARN (marked ignored).",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(["fail", "warn", "unknown"]),
-    default="fail",
-    show_default=True,
-    help="Lowest status that makes the exit code 1.",
-)
-@click.option("--output", "-o", type=click.Choice(OUTPUTS), default="table", show_default=True)
-@click.option("--output-file", metavar="FILE", help="Write the report here.")
+@selection_options("Run only these check ids.")
+@output_options(*REPORT_FORMATS)
 @click.pass_context
 @_guarded
 def host(ctx: click.Context, /, **params: Any) -> None:
@@ -134,48 +123,33 @@ def host(ctx: click.Context, /, **params: Any) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from ..render import render_report, summary_line
-    from .api import run_host_preflight
-    from .profiles import parse_requires
+    from ..host.api import run_host_preflight
+    from ..host.profiles import parse_requires
 
     report = run_host_preflight(
         profile=params["profile_name"],
-        instance_type=params["instance_type"],
         requires=parse_requires(params["requires"]),
-        paths=params["paths"],
-        shared_mounts=params["shared_mounts"],
-        measure_bandwidth=params["measure_bandwidth"],
-        dcgm=params["dcgm"],
-        imds=params["imds"],
-        root=params["root"],
-        only=split_ids(params["only"]),
-        skip=split_ids(params["skip"]),
-        ignore=split_ids(params["ignore"]),
-        fail_on=params["fail_on"],
+        **pick(params, "instance_type", "paths", "shared_mounts", "root"),
+        **pick(params, "measure_bandwidth", "dcgm", "imds"),
+        **selection(params),
     )
-    text = render_report(report, params["output"], color=use_color(params["output_file"]))
-    emit(text, params["output_file"], summary=summary_line(report))
-    ctx.exit(report.summary.exit_code)
+    ctx.exit(emit_report(report, params["output"], params["output_file"]))
 
 
 @host.command("list-profiles")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["table", "json", "markdown"]),
-    default="table",
-    show_default=True,
-)
+@output_options("table", "json", "markdown")
 @_guarded
-def list_profiles(output: str) -> None:
+def list_profiles(output: str, output_file: str | None) -> None:
     """Every profile and its requirements (id, level, threshold, what it means)."""
     import json
 
-    from .profiles import load_profile, profile_names
+    from ..host.profiles import load_profile, profile_names
 
     profiles = [load_profile(name) for name in profile_names()]
+    summary = f"{len(profiles)} profiles listed"
     if output == "json":
-        click.echo(json.dumps([p.model_dump(mode="json") for p in profiles], indent=2))
+        text = json.dumps([p.model_dump(mode="json") for p in profiles], indent=2)
+        write_output(text + "\n", output_file, summary=summary)
         return
     from tabulate import tabulate
 
@@ -192,16 +166,12 @@ def list_profiles(output: str) -> None:
             maxcolwidths=[None, None, None, None, 70],
         )
         blocks.append(f"{p.name}: {p.description}\n\n{table}")
-    click.echo("\n\n".join(blocks))
-    click.echo("\nOverride with --require KEY=VALUE (e.g. --require driver-min=550).")
+    hint = "Override with --require KEY=VALUE (e.g. --require driver-min=550)."
+    write_output("\n\n".join(blocks) + f"\n\n{hint}\n", output_file, summary=summary)
 
 
 @host.command("inventory")
-@click.option(
-    "--output-file",
-    metavar="FILE",
-    help="Write the YAML here (e.g. output/gpu_inventory.yaml); else stdout.",
-)
+@output_file_option("Write the YAML here (e.g. output/gpu_inventory.yaml); else stdout.")
 @click.option(
     "--root", default="/", show_default=True, metavar="DIR", help="Read the node under this tree."
 )
@@ -214,9 +184,9 @@ def inventory(ctx: click.Context, output_file: str | None, root: str) -> None:
 
     from .. import __version__
     from ..errors import InputError
-    from .facts import CollectOptions, collect_host_facts
-    from .inventory import build_inventory, inventory_yaml
-    from .profiles import Profile
+    from ..host.facts import CollectOptions, collect_host_facts
+    from ..host.inventory import build_inventory, inventory_yaml
+    from ..host.profiles import Profile
 
     if not Path(root).is_dir():
         raise InputError(f"--root {root}: not a directory")
@@ -224,23 +194,16 @@ def inventory(ctx: click.Context, output_file: str | None, root: str) -> None:
     facts = collect_host_facts(bare, CollectOptions(root=root))
     found = build_inventory(facts)
     text = inventory_yaml(found, facts.cpu.vendor, __version__)
-    emit(text, output_file, summary=f"{len(found.gpus)} GPU(s) listed")
+    write_output(text, output_file, summary=f"{len(found.gpus)} GPU(s) listed")
     if not found.gpus:
         why = f" ({facts.gpu.error})" if facts.gpu.error else ""
         click.echo(f"hp-preflight: no NVIDIA GPU found on this host{why}", err=True)
-    ctx.exit(0)
+    ctx.exit(EXIT_OK)
 
 
 @host.command("aggregate")
 @click.argument("reports", nargs=-1, required=True, metavar="REPORT...")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["table", "json", "markdown"]),
-    default="table",
-    show_default=True,
-)
-@click.option("--output-file", metavar="FILE")
+@output_options("table", "json", "markdown")
 @click.option(
     "--all-checks",
     is_flag=True,
@@ -258,9 +221,9 @@ def aggregate(
     """Fleet table from JSON host reports (files or folders): nodes × checks, failing nodes
     first, outliers (fewer GPUs, degraded PCIe, a different driver). Exit 1 when a node
     failed or stands out."""
-    from .aggregate import build_fleet_view, load_reports, render_fleet_view
+    from ..host.aggregate import build_fleet_view, load_reports, render_fleet_view
 
     view = build_fleet_view(load_reports(list(reports)))
     text = render_fleet_view(view, output, all_checks=all_checks)
-    emit(text, output_file, summary=f"{len(view.nodes)} nodes")
+    write_output(text, output_file, summary=f"{len(view.nodes)} nodes")
     ctx.exit(view.exit_code)
