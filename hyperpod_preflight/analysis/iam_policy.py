@@ -128,7 +128,7 @@ class StatementRef(_Frozen):
 
     def __str__(self) -> str:
         sid = f" (Sid {self.sid!r})" if self.sid else ""
-        return f"{self.kind} {self.policy!r} statement #{self.index}{sid}"
+        return f"{_title(self.kind, self.policy)} statement #{self.index}{sid}"
 
 
 class PolicyProblem(_Frozen):
@@ -140,7 +140,7 @@ class PolicyProblem(_Frozen):
 
     def __str__(self) -> str:
         where = "" if self.statement is None else f" statement #{self.statement}"
-        return f"{self.policy!r}{where}: {self.message}"
+        return f"{self.policy or '(unnamed)'!r}{where}: {self.message}"
 
 
 class Uncertainty(_Frozen):
@@ -154,7 +154,7 @@ class Uncertainty(_Frozen):
     detail: str = ""
 
     def __str__(self) -> str:
-        where = str(self.statement) if self.statement else f"policy {self.policy!r}"
+        where = str(self.statement) if self.statement else f"policy {self.policy or '(unnamed)'!r}"
         if self.kind is UncertaintyKind.CONDITION:
             return f"{where}: condition {'; '.join(str(c) for c in self.conditions)}"
         if self.kind is UncertaintyKind.VARIABLE:
@@ -308,7 +308,7 @@ _KNOWN_KEYS = {
 
 
 def parse_policy(
-    document: Document | None, *, name: str = "policy", kind: PolicyKind = PolicyKind.IDENTITY
+    document: Document | None, *, name: str = "", kind: PolicyKind = PolicyKind.IDENTITY
 ) -> Policy:
     """Parse a policy document; never raises: what is wrong is listed in ``Policy.problems``."""
 
@@ -920,7 +920,7 @@ def _as_policies(items: IdentityPolicies | None, kind: PolicyKind) -> list[Polic
         return []
     if isinstance(items, Mapping):
         return [parse_policy(doc, name=str(name), kind=kind) for name, doc in items.items()]
-    return [_as_policy(item, f"{kind} {i}", kind) for i, item in enumerate(items)]
+    return [_as_policy(item, f"#{i}", kind) for i, item in enumerate(items)]
 
 
 def _implied_context(principal: _Who | None, resource_account: str | None) -> dict[str, str]:
@@ -959,11 +959,9 @@ def evaluate(
     ``aws:PrincipalArn`` and ``aws:ResourceAccount`` are filled in from the two ARNs/accounts.
     """
     identity = _as_policies(identity_policies, PolicyKind.IDENTITY)
-    boundaries = [] if boundary is None else [_as_policy(boundary, "boundary", PolicyKind.BOUNDARY)]
+    boundaries = [] if boundary is None else [_as_policy(boundary, "", PolicyKind.BOUNDARY)]
     resources = (
-        []
-        if resource_policy is None
-        else [_as_policy(resource_policy, "resource policy", PolicyKind.RESOURCE)]
+        [] if resource_policy is None else [_as_policy(resource_policy, "", PolicyKind.RESOURCE)]
     )
     return _decide(
         action,
@@ -995,13 +993,13 @@ def _decide(
     merged.update(context or {})
     ctx = _normalise_context(merged)
     cross_account = bool(
-        resources and who and who.account and resource_account and who.account != resource_account
+        who and who.account and resource_account and who.account != resource_account
     )
 
     id_layer = _layer("identity policies", identity, action, resource, who, ctx)
     b_layer = (
         _layer(
-            f"permissions boundary {boundaries[0].name!r}", boundaries, action, resource, who, ctx
+            _title(PolicyKind.BOUNDARY, boundaries[0].name), boundaries, action, resource, who, ctx
         )
         if boundaries
         else None
@@ -1012,7 +1010,7 @@ def _decide(
         granting = {_Via.EXACT, _Via.ANYONE, _Via.ROLE_OF_SESSION}
     r_layer = (
         _layer(
-            f"resource policy {resources[0].name!r}",
+            _title(PolicyKind.RESOURCE, resources[0].name),
             resources,
             action,
             resource,
@@ -1054,11 +1052,19 @@ def _decide(
     identity_path = _tri_all([id_layer.allow, boundary_allow])
     identity_refs = id_layer.allow_refs + (b_layer.allow_refs if b_layer else ())
     gaps = [id_layer] + ([b_layer] if b_layer else []) + ([r_layer] if r_layer else [])
-    if r_layer is None:
-        allowed, allow_refs = identity_path, identity_refs
-    elif cross_account:
+    if cross_account:
+        # Across accounts both sides must allow; no resource policy means no grant there.
+        if r_layer is None:
+            assert who is not None
+            r_layer = _Layer(
+                f"a resource policy (the resource is in account {resource_account}, "
+                f"the principal in {who.account})"
+            )
+            gaps.append(r_layer)
         allowed = _tri_all([identity_path, r_layer.allow])
         allow_refs = identity_refs + r_layer.allow_refs
+    elif r_layer is None:
+        allowed, allow_refs = identity_path, identity_refs
     else:
         resource_path = r_layer.allow
         if b_layer is not None and not _escapes_boundary(r_layer, who):
@@ -1121,6 +1127,10 @@ def _escapes_boundary(layer: _Layer, who: _Who | None) -> bool:
     return (who.is_user and bool(vias)) or (who.is_session and _Via.EXACT in vias)
 
 
+def _title(kind: PolicyKind, name: str) -> str:
+    return f"{kind} {name!r}" if name else str(kind)
+
+
 def _join(refs: Sequence[StatementRef]) -> str:
     return ", ".join(str(r) for r in refs) if refs else "no statement"
 
@@ -1145,11 +1155,9 @@ def evaluate_requests(
 ) -> list[Decision]:
     """Evaluate each request, parsing every policy once; a request's context adds to ``context``."""
     identity = _as_policies(identity_policies, PolicyKind.IDENTITY)
-    boundaries = [] if boundary is None else [_as_policy(boundary, "boundary", PolicyKind.BOUNDARY)]
+    boundaries = [] if boundary is None else [_as_policy(boundary, "", PolicyKind.BOUNDARY)]
     resources = (
-        []
-        if resource_policy is None
-        else [_as_policy(resource_policy, "resource policy", PolicyKind.RESOURCE)]
+        [] if resource_policy is None else [_as_policy(resource_policy, "", PolicyKind.RESOURCE)]
     )
     out: list[Decision] = []
     for request in requests:
@@ -1220,7 +1228,7 @@ def trust_allows(
     context: Context | None = None,
 ) -> Decision:
     """May ``service_principal`` (e.g. ``sagemaker.amazonaws.com``) assume the role?"""
-    policy = _as_policy(trust_policy, "trust policy", PolicyKind.TRUST)
+    policy = _as_policy(trust_policy, "", PolicyKind.TRUST)
     who = _Who("Service", service_principal)
     ctx = _normalise_context(context)
     layer = _layer("trust policy", [policy], action, None, who, ctx)
@@ -1244,7 +1252,7 @@ def trust_allows(
     if layer.allow is _Tri.NO:
         return decision(
             DecisionStatus.IMPLICIT_DENY,
-            f"the trust policy {policy.name!r} does not let {subject}",
+            f"the {_title(PolicyKind.TRUST, policy.name)} does not let {subject}",
             not_allowed_by=("trust policy",),
         )
     refs = tuple(h.ref for h in layer.allow_hits)
@@ -1266,7 +1274,7 @@ def public_grants(
     Unconditional ones only, unless ``include_conditional`` (a condition such as
     ``aws:SourceVpce`` or ``aws:PrincipalOrgID`` usually narrows "everyone" a lot).
     """
-    policy = _as_policy(resource_policy, "resource policy", PolicyKind.RESOURCE)
+    policy = _as_policy(resource_policy, "", PolicyKind.RESOURCE)
     grants: list[PublicGrant] = []
     for statement in policy.statements:
         if statement.effect is not Effect.ALLOW or statement.principal is None:
