@@ -945,6 +945,7 @@ def evaluate(
     resource_policy: PolicyLike | None = None,
     principal_arn: str | None = None,
     resource_account: str | None = None,
+    resource_policy_required: bool = False,
     context: Context | None = None,
 ) -> Decision:
     """Decide one request.
@@ -957,35 +958,75 @@ def evaluate(
     principal's account both the identity and the resource policy must allow. ``context``: the
     condition keys the request is known to carry; ``aws:PrincipalAccount``,
     ``aws:PrincipalArn`` and ``aws:ResourceAccount`` are filled in from the two ARNs/accounts.
+    ``resource_policy_required``: the resource policy decides, as a KMS key policy does
+    (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html): it must grant the
+    principal, or grant the account root so that the identity policies' Allow counts.
     """
-    identity = _as_policies(identity_policies, PolicyKind.IDENTITY)
-    boundaries = [] if boundary is None else [_as_policy(boundary, "", PolicyKind.BOUNDARY)]
-    resources = (
-        [] if resource_policy is None else [_as_policy(resource_policy, "", PolicyKind.RESOURCE)]
-    )
-    return _decide(
-        action,
-        resource,
-        identity,
-        boundaries,
-        resources,
+    policies = _policy_set(
+        identity_policies,
+        boundary,
+        resource_policy,
         principal_arn,
         resource_account,
-        context,
+        resource_policy_required,
+    )
+    return _decide(action, resource, policies, context)
+
+
+@dataclass(frozen=True)
+class _PolicySet:
+    """Everything that applies to one principal, parsed once."""
+
+    identity: Sequence[Policy]
+    boundary: Policy | None
+    resource: Policy | None
+    principal_arn: str | None
+    resource_account: str | None
+    resource_policy_required: bool
+
+    @property
+    def problems(self) -> tuple[PolicyProblem, ...]:
+        policies = [*self.identity, self.boundary, self.resource]
+        return tuple(p for policy in policies if policy is not None for p in policy.problems)
+
+
+def _policy_set(
+    identity_policies: IdentityPolicies,
+    boundary: PolicyLike | None,
+    resource_policy: PolicyLike | None,
+    principal_arn: str | None,
+    resource_account: str | None,
+    resource_policy_required: bool,
+) -> _PolicySet:
+    return _PolicySet(
+        identity=_as_policies(identity_policies, PolicyKind.IDENTITY),
+        boundary=None if boundary is None else _as_policy(boundary, "", PolicyKind.BOUNDARY),
+        resource=(
+            None
+            if resource_policy is None
+            else _as_policy(resource_policy, "", PolicyKind.RESOURCE)
+        ),
+        principal_arn=principal_arn,
+        resource_account=resource_account,
+        resource_policy_required=resource_policy_required,
     )
 
 
-def _decide(
-    action: str,
-    resource: str,
-    identity: Sequence[Policy],
-    boundaries: Sequence[Policy],
-    resources: Sequence[Policy],
-    principal_arn: str | None,
-    resource_account: str | None,
-    context: Context | None,
-) -> Decision:
-    who = _who_for_arn(principal_arn) if principal_arn else None
+@dataclass(frozen=True)
+class _Paths:
+    """How the layers combine into "allowed": the answer, the grants used, the layers lacking."""
+
+    allowed: _Tri
+    refs: tuple[StatementRef, ...]
+    gaps: tuple[_Layer, ...]
+
+
+_DIRECT = frozenset({_Via.EXACT, _Via.ANYONE, _Via.ROLE_OF_SESSION})
+
+
+def _decide(action: str, resource: str, policies: _PolicySet, context: Context | None) -> Decision:
+    who = _who_for_arn(policies.principal_arn) if policies.principal_arn else None
+    resource_account = policies.resource_account
     if resource_account is None:
         arn = _ARN_PARTS.match(resource)
         resource_account = (arn.group(4) or None) if arn else None
@@ -996,35 +1037,18 @@ def _decide(
         who and who.account and resource_account and who.account != resource_account
     )
 
-    id_layer = _layer("identity policies", identity, action, resource, who, ctx)
-    b_layer = (
-        _layer(
-            _title(PolicyKind.BOUNDARY, boundaries[0].name), boundaries, action, resource, who, ctx
-        )
-        if boundaries
-        else None
-    )
-    if cross_account:
-        granting: set[_Via | None] = set(_Via)
-    else:
-        granting = {_Via.EXACT, _Via.ANYONE, _Via.ROLE_OF_SESSION}
-    r_layer = (
-        _layer(
-            _title(PolicyKind.RESOURCE, resources[0].name),
-            resources,
-            action,
-            resource,
-            who,
-            ctx,
-            granting=granting,
-        )
-        if resources
-        else None
-    )
+    def layer(policy: Policy, granting: Iterable[_Via] | None = None) -> _Layer:
+        title = _title(policy.kind, policy.name)
+        return _layer(title, [policy], action, resource, who, ctx, granting=granting)
+
+    id_layer = _layer("identity policies", policies.identity, action, resource, who, ctx)
+    b_layer = layer(policies.boundary) if policies.boundary else None
+    r_layer = d_layer = None
+    if policies.resource is not None:
+        r_layer = layer(policies.resource, set(_Via) if cross_account else _DIRECT)
+        d_layer = layer(policies.resource, {_Via.ACCOUNT})
     layers = [x for x in (id_layer, b_layer, r_layer) if x is not None]
-    problems = tuple(
-        p for group in (identity, boundaries, resources) for pol in group for p in pol.problems
-    )
+    problems = policies.problems
 
     def decision(status: DecisionStatus, explanation: str, **fields: Any) -> Decision:
         return Decision(
@@ -1036,55 +1060,29 @@ def _decide(
             **fields,
         )
 
-    deny = _tri_any(layer.deny for layer in layers)
+    deny = _tri_any(x.deny for x in layers)
     if deny is _Tri.YES:
-        refs = tuple(h.ref for layer in layers for h in layer.deny_hits)
+        refs = tuple(h.ref for x in layers for h in x.deny_hits)
         return decision(
             DecisionStatus.EXPLICIT_DENY,
             f"{action} on {resource} is explicitly denied by {_join(refs)}",
             denied_by=refs,
         )
-
-    # The boundary caps identity grants; it caps resource-policy grants too, except for an IAM
-    # user or a grant naming the exact role-session ARN (AWS: "Evaluating identity-based
-    # policies with permissions boundaries and resource-based policies").
-    boundary_allow = b_layer.allow if b_layer else _Tri.YES
-    identity_path = _tri_all([id_layer.allow, boundary_allow])
-    identity_refs = id_layer.allow_refs + (b_layer.allow_refs if b_layer else ())
-    gaps = [id_layer] + ([b_layer] if b_layer else []) + ([r_layer] if r_layer else [])
     if cross_account:
-        # Across accounts both sides must allow; no resource policy means no grant there.
-        if r_layer is None:
-            assert who is not None
-            r_layer = _Layer(
-                f"a resource policy (the resource is in account {resource_account}, "
-                f"the principal in {who.account})"
-            )
-            gaps.append(r_layer)
-        allowed = _tri_all([identity_path, r_layer.allow])
-        allow_refs = identity_refs + r_layer.allow_refs
-    elif r_layer is None:
-        allowed, allow_refs = identity_path, identity_refs
+        assert who is not None
+        missing = f"account {resource_account}, the principal in {who.account}"
+        paths = _cross_account(id_layer, b_layer, r_layer, missing)
     else:
-        resource_path = r_layer.allow
-        if b_layer is not None and not _escapes_boundary(r_layer, who):
-            resource_path = _tri_all([r_layer.allow, boundary_allow])
-            resource_refs = r_layer.allow_refs + b_layer.allow_refs
-        else:
-            resource_refs = r_layer.allow_refs
-        allowed = _tri_any([identity_path, resource_path])
-        allow_refs = (identity_refs if identity_path is _Tri.YES else ()) + (
-            resource_refs if resource_path is _Tri.YES else ()
-        )
-    if allowed is _Tri.NO:
-        lacking = tuple(g.label for g in gaps if g.allow is _Tri.NO)
+        paths = _same_account(id_layer, b_layer, r_layer, d_layer, who, policies)
+    if paths.allowed is _Tri.NO:
+        lacking = tuple(g.label for g in paths.gaps)
         return decision(
             DecisionStatus.IMPLICIT_DENY,
             f"{action} on {resource} is not allowed: no Allow in {' or '.join(lacking)}",
             not_allowed_by=lacking,
         )
-    allow_refs = tuple(dict.fromkeys(allow_refs))
-    if allowed is _Tri.YES and deny is _Tri.NO:
+    allow_refs = tuple(dict.fromkeys(paths.refs))
+    if paths.allowed is _Tri.YES and deny is _Tri.NO:
         granted = tuple(r for r in allow_refs if r.kind is not PolicyKind.BOUNDARY)
         return decision(
             DecisionStatus.ALLOWED,
@@ -1093,12 +1091,69 @@ def _decide(
         )
     uncertain: list[Uncertainty] = []
     if deny is _Tri.MAYBE:
-        uncertain += [u for layer in layers for u in layer.deny_uncertain]
-    if allowed is _Tri.MAYBE:
-        uncertain += [
-            u for layer in layers if layer.allow is _Tri.MAYBE for u in layer.allow_uncertain
-        ]
+        uncertain += [u for x in layers for u in x.deny_uncertain]
+    if paths.allowed is _Tri.MAYBE:
+        uncertain += [u for x in layers if x.allow is _Tri.MAYBE for u in x.allow_uncertain]
     return _uncertain_decision(decision, f"{action} on {resource}", uncertain, allow_refs)
+
+
+def _gaps(*layers: _Layer | None) -> tuple[_Layer, ...]:
+    return tuple(x for x in layers if x is not None and x.allow is _Tri.NO)
+
+
+def _cross_account(
+    id_layer: _Layer, b_layer: _Layer | None, r_layer: _Layer | None, missing: str
+) -> _Paths:
+    """Across accounts both sides must allow; no resource policy means no grant on its side."""
+    if r_layer is None:
+        r_layer = _Layer(f"a resource policy (the resource is in {missing})")
+    b_allow = b_layer.allow if b_layer else _Tri.YES
+    refs = id_layer.allow_refs + (b_layer.allow_refs if b_layer else ()) + r_layer.allow_refs
+    allowed = _tri_all([id_layer.allow, b_allow, r_layer.allow])
+    return _Paths(allowed, refs, _gaps(id_layer, b_layer, r_layer))
+
+
+def _same_account(
+    id_layer: _Layer,
+    b_layer: _Layer | None,
+    r_layer: _Layer | None,
+    d_layer: _Layer | None,
+    who: _Who | None,
+    policies: _PolicySet,
+) -> _Paths:
+    """Within one account an identity Allow or a resource-policy grant is enough.
+
+    The boundary caps identity grants; it caps resource-policy grants too, except for an IAM
+    user or a grant naming the exact role-session ARN (AWS: "Evaluating identity-based policies
+    with permissions boundaries and resource-based policies"). With ``resource_policy_required``
+    (KMS keys) the resource policy must grant the principal itself, or grant the account
+    (delegating to IAM) while the identity policies allow.
+    """
+    b_allow = b_layer.allow if b_layer else _Tri.YES
+    b_refs = b_layer.allow_refs if b_layer else ()
+    identity = _tri_all([id_layer.allow, b_allow])
+    if r_layer is None or d_layer is None:
+        if policies.resource_policy_required:
+            required = _Layer("a resource policy (it is required; none was given)")
+            return _Paths(_Tri.NO, (), (required,))
+        return _Paths(identity, id_layer.allow_refs + b_refs, _gaps(id_layer, b_layer))
+    direct = r_layer.allow
+    direct_refs = r_layer.allow_refs
+    if b_layer is not None and not _escapes_boundary(r_layer, who):
+        direct = _tri_all([direct, b_allow])
+        direct_refs += b_refs
+    refs: tuple[StatementRef, ...] = direct_refs if direct is _Tri.YES else ()
+    if policies.resource_policy_required:
+        delegated = _tri_all([d_layer.allow, identity])
+        if delegated is _Tri.YES:
+            refs += d_layer.allow_refs + id_layer.allow_refs + b_refs
+        lacking = _gaps(id_layer, b_layer)
+        if r_layer.allow is _Tri.NO and d_layer.allow is _Tri.NO:
+            lacking += (r_layer,)
+        return _Paths(_tri_any([direct, delegated]), refs, lacking)
+    if identity is _Tri.YES:
+        refs += id_layer.allow_refs + b_refs
+    return _Paths(_tri_any([identity, direct]), refs, _gaps(id_layer, b_layer, r_layer))
 
 
 def _uncertain_decision(
@@ -1151,30 +1206,23 @@ def evaluate_requests(
     resource_policy: PolicyLike | None = None,
     principal_arn: str | None = None,
     resource_account: str | None = None,
+    resource_policy_required: bool = False,
     context: Context | None = None,
 ) -> list[Decision]:
     """Evaluate each request, parsing every policy once; a request's context adds to ``context``."""
-    identity = _as_policies(identity_policies, PolicyKind.IDENTITY)
-    boundaries = [] if boundary is None else [_as_policy(boundary, "", PolicyKind.BOUNDARY)]
-    resources = (
-        [] if resource_policy is None else [_as_policy(resource_policy, "", PolicyKind.RESOURCE)]
+    policies = _policy_set(
+        identity_policies,
+        boundary,
+        resource_policy,
+        principal_arn,
+        resource_account,
+        resource_policy_required,
     )
     out: list[Decision] = []
     for request in requests:
         merged: dict[str, ContextValue] = dict(context or {})
         merged.update(dict(request.context))
-        out.append(
-            _decide(
-                request.action,
-                request.resource,
-                identity,
-                boundaries,
-                resources,
-                principal_arn,
-                resource_account,
-                merged,
-            )
-        )
+        out.append(_decide(request.action, request.resource, policies, merged))
     return out
 
 
@@ -1187,6 +1235,7 @@ def evaluate_many(
     resource_policy: PolicyLike | None = None,
     principal_arn: str | None = None,
     resource_account: str | None = None,
+    resource_policy_required: bool = False,
     context: Context | None = None,
 ) -> list[Decision]:
     """Every action on every resource (action-major order); options as for ``evaluate``."""
@@ -1198,6 +1247,7 @@ def evaluate_many(
         resource_policy=resource_policy,
         principal_arn=principal_arn,
         resource_account=resource_account,
+        resource_policy_required=resource_policy_required,
         context=context,
     )
 

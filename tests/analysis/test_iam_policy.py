@@ -38,6 +38,8 @@ SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/HyperPodExec/i-0abc"
 USER = f"arn:aws:iam::{ACCOUNT}:user/alice"
 BUCKET = "arn:aws:s3:::sagemaker-lifecycle"
 OBJECT = "arn:aws:s3:::sagemaker-lifecycle/scripts/on_create.sh"
+KEY = f"arn:aws:kms:us-west-2:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OTHER_KEY = f"arn:aws:kms:us-west-2:{OTHER_ACCOUNT}:key/0000abcd-12ab-34cd-56ef-1234567890ab"
 ENI = f"arn:aws:ec2:us-west-2:{ACCOUNT}:network-interface/*"
 LOG_STREAM = (
     f"arn:aws:logs:us-west-2:{ACCOUNT}:log-group:/aws/sagemaker/Clusters/demo/abc123"
@@ -82,6 +84,8 @@ class Case:
 
 
 ALLOW_ALL = doc(allow("*"))
+# The default key policy: the account root may do everything, which delegates to IAM policies.
+KEY_POLICY_ROOT = doc(grant({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "kms:*", "*"))
 
 CASES = [
     # --- basic matching -------------------------------------------------------------------
@@ -801,6 +805,92 @@ CASES = [
             "principal_arn": ROLE,
             "resource_account": OTHER_ACCOUNT,
             "resource_policy": doc(grant({"AWS": ROLE}, "s3:GetObject", BUCKET + "/*")),
+        },
+    ),
+    # --- KMS: the key policy decides (resource_policy_required) --------------------------------
+    Case(
+        "kms-key-policy-delegates-to-iam",
+        "kms:Decrypt",
+        KEY,
+        {"p": doc(allow("kms:Decrypt", KEY))},
+        ALLOWED,
+        {
+            "resource_policy": ("key", KEY_POLICY_ROOT),
+            "principal_arn": ROLE,
+            "resource_policy_required": True,
+        },
+        names=("p", "key"),
+    ),
+    Case(
+        "kms-delegation-needs-identity-allow",
+        "kms:Decrypt",
+        KEY,
+        {},
+        IMPLICIT,
+        {
+            "resource_policy": KEY_POLICY_ROOT,
+            "principal_arn": ROLE,
+            "resource_policy_required": True,
+        },
+    ),
+    Case(
+        "kms-key-policy-grants-role",
+        "kms:Decrypt",
+        KEY,
+        {},
+        ALLOWED,
+        {
+            "resource_policy": doc(grant({"AWS": ROLE}, "kms:Decrypt", "*")),
+            "principal_arn": SESSION,
+            "resource_policy_required": True,
+        },
+    ),
+    Case(
+        "kms-identity-allow-without-key-policy-grant",
+        "kms:Decrypt",
+        KEY,
+        {"p": ALLOW_ALL},
+        IMPLICIT,
+        {
+            "resource_policy": doc(
+                grant({"AWS": f"arn:aws:iam::{ACCOUNT}:role/KeyAdmin"}, "kms:*", "*")
+            ),
+            "principal_arn": ROLE,
+            "resource_policy_required": True,
+        },
+    ),
+    Case(
+        "kms-required-but-not-given",
+        "kms:Decrypt",
+        KEY,
+        {"p": ALLOW_ALL},
+        IMPLICIT,
+        {"principal_arn": ROLE, "resource_policy_required": True},
+    ),
+    Case(
+        "kms-key-policy-deny",
+        "kms:Decrypt",
+        KEY,
+        {"p": ALLOW_ALL},
+        EXPLICIT,
+        {
+            "resource_policy": doc(
+                KEY_POLICY_ROOT["Statement"][0], grant("*", "kms:Decrypt", "*", effect="Deny")
+            ),
+            "principal_arn": ROLE,
+            "resource_policy_required": True,
+        },
+    ),
+    Case(
+        "kms-other-account-key",
+        "kms:Decrypt",
+        OTHER_KEY,
+        {"p": doc(allow("kms:Decrypt", OTHER_KEY))},
+        ALLOWED,
+        {
+            "resource_policy": doc(grant({"AWS": ACCOUNT}, "kms:Decrypt", "*")),
+            "principal_arn": ROLE,
+            "resource_policy_required": True,
         },
     ),
     Case(
