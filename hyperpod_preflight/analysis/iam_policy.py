@@ -954,8 +954,9 @@ def evaluate(
     names appear in the result (``allowed_by`` / ``denied_by``). ``boundary`` and
     ``resource_policy``: one ``Policy``, ``(name, document)`` or document. ``principal_arn``: the
     role, role-session or user asking (needed to apply a resource policy). ``resource_account``:
-    the account owning the resource when its ARN does not say (S3); when it differs from the
-    principal's account both the identity and the resource policy must allow. ``context``: the
+    the account owning the resource when its ARN does not say (S3 buckets and objects; ignored
+    for ARNs naming an account and for ``*``); when the owner differs from the principal's
+    account both the identity and the resource policy must allow. ``context``: the
     condition keys the request is known to carry; ``aws:PrincipalAccount``,
     ``aws:PrincipalArn`` and ``aws:ResourceAccount`` are filled in from the two ARNs/accounts.
     ``resource_policy_required``: the resource policy decides, as a KMS key policy does
@@ -1026,10 +1027,10 @@ _DIRECT = frozenset({_Via.EXACT, _Via.ANYONE, _Via.ROLE_OF_SESSION})
 
 def _decide(action: str, resource: str, policies: _PolicySet, context: Context | None) -> Decision:
     who = _who_for_arn(policies.principal_arn) if policies.principal_arn else None
-    resource_account = policies.resource_account
-    if resource_account is None:
-        arn = _ARN_PARTS.match(resource)
-        resource_account = (arn.group(4) or None) if arn else None
+    # An ARN naming its account is authoritative; ``resource_account`` fills in for ARNs that
+    # carry none (S3); a bare "*" has no owner to compare.
+    arn = _ARN_PARTS.match(resource)
+    resource_account = (arn.group(4) or policies.resource_account) if arn else None
     merged: dict[str, ContextValue] = dict(_implied_context(who, resource_account))
     merged.update(context or {})
     ctx = _normalise_context(merged)
