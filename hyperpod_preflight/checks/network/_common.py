@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ...analysis.network import (
@@ -131,3 +132,38 @@ def no_route_table(subnet_id: str) -> Outcome:
         f"Check with `aws ec2 describe-route-tables --filters Name=association.subnet-id,"
         f"Values={subnet_id}` and the VPC's main table, then run again.",
     )
+
+
+def existing_subnets(ctx: CheckContext, out: list[Outcome]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each config subnet that exists and names its VPC, with its DescribeSubnets entry.
+    The others get their outcome appended to ``out`` (none configured, missing, no VpcId):
+    the per-subnet checks judge only what they can place."""
+    subnet_ids = ctx.spec.all_subnets
+    if not subnet_ids:
+        out.append(_no_subnets())
+        return
+    subnets = ctx.aws.subnets(subnet_ids)
+    for sid in subnet_ids:
+        subnet = subnets.get(sid)
+        if subnet is None:
+            out.append(_missing_subnet(sid))
+        elif not subnet.get("VpcId"):
+            out.append(_no_vpc_id(sid))
+        else:
+            yield sid, subnet
+
+
+def existing_groups(ctx: CheckContext, out: list[Outcome]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each config security group that exists, with its DescribeSecurityGroups entry; the
+    others get their outcome appended to ``out`` (none configured, missing)."""
+    sg_ids = ctx.spec.all_security_groups
+    if not sg_ids:
+        out.append(_no_sgs())
+        return
+    groups = ctx.aws.security_groups(sg_ids)
+    for sg_id in sg_ids:
+        group = groups.get(sg_id)
+        if group is None:
+            out.append(_missing_sg(sg_id))
+        else:
+            yield sg_id, group

@@ -26,9 +26,8 @@ from ._common import (
     BASE_INTERFACE_SERVICES,
     EKS_INTERFACE_SERVICES,
     LIFECYCLE_FAILURE,
-    _missing_subnet,
     _no_subnets,
-    _no_vpc_id,
+    existing_subnets,
     interface_endpoints_of,
     no_route_table,
     read_egress_paths,
@@ -95,14 +94,7 @@ def egress(ctx: CheckContext) -> list[Outcome]:
     cluster_sgs = frozenset(ctx.spec.all_security_groups)
     endpoint_groups, groups_error = _endpoint_security_groups(ctx, subnets, paths, needed)
     out: list[Outcome] = []
-    for sid in subnet_ids:
-        subnet = subnets.get(sid)
-        if subnet is None:
-            out.append(_missing_subnet(sid))
-            continue
-        if not subnet.get("VpcId"):
-            out.append(_no_vpc_id(sid))
-            continue
+    for sid, subnet in existing_subnets(ctx, out):
         path = paths.get(sid)
         if path is None:
             out.append(no_route_table(sid))
@@ -325,17 +317,9 @@ def s3_gateway_endpoint(ctx: CheckContext) -> list[Outcome]:
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets()]
-    subnets = ctx.aws.subnets(subnet_ids)
     tables = ctx.aws.subnet_route_tables(subnet_ids)
     out: list[Outcome] = []
-    for sid in subnet_ids:
-        subnet = subnets.get(sid)
-        if subnet is None:
-            out.append(_missing_subnet(sid))
-            continue
-        if not subnet.get("VpcId"):
-            out.append(_no_vpc_id(sid))
-            continue
+    for sid, subnet in existing_subnets(ctx, out):
         table = tables.get(sid)
         if table is None:
             out.append(no_route_table(sid))

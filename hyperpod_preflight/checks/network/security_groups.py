@@ -26,10 +26,10 @@ from ._common import (
     RULE_COUNT_MARGIN,
     RULES_PER_SG_QUOTA,
     _groups_using,
-    _missing_sg,
     _no_sgs,
     _vpc_settings,
     cluster_vpc_id,
+    existing_groups,
 )
 
 
@@ -120,18 +120,10 @@ def _near_misses(permissions: Iterable[dict[str, Any]], sg_id: str) -> list[str]
 
 
 def _self_rule_check(ctx: CheckContext, direction: str) -> list[Outcome]:
-    sg_ids = ctx.spec.all_security_groups
-    if not sg_ids:
-        return [_no_sgs()]
-    groups = ctx.aws.security_groups(sg_ids)
     key = "IpPermissions" if direction == "ingress" else "IpPermissionsEgress"
     word = "inbound traffic from" if direction == "ingress" else "outbound traffic to"
     out: list[Outcome] = []
-    for sg_id in sg_ids:
-        group = groups.get(sg_id)
-        if group is None:
-            out.append(_missing_sg(sg_id))
-            continue
+    for sg_id, group in existing_groups(ctx, out):
         permissions = group.get(key, [])
         if _self_all_traffic(permissions, sg_id):
             out.append(passed(sg_id, f"{sg_id} allows all {word} itself"))
@@ -197,16 +189,8 @@ def _rule_entries(permissions: Iterable[dict[str, Any]]) -> list[tuple[str, str]
 )
 def sg_egress_open_only(ctx: CheckContext) -> list[Outcome]:
     """Outbound rules are not only 0.0.0.0/0, which can fail the EFA health check (WARN)."""
-    sg_ids = ctx.spec.all_security_groups
-    if not sg_ids:
-        return [_no_sgs()]
-    groups = ctx.aws.security_groups(sg_ids)
     out: list[Outcome] = []
-    for sg_id in sg_ids:
-        group = groups.get(sg_id)
-        if group is None:
-            out.append(_missing_sg(sg_id))
-            continue
+    for sg_id, group in existing_groups(ctx, out):
         entries = _rule_entries(group.get("IpPermissionsEgress", []))
         if entries and all(value in (ANYWHERE_V4, ANYWHERE_V6) for _, value in entries):
             out.append(
@@ -315,19 +299,13 @@ def rules_per_group_limit(ctx: CheckContext) -> RuleLimit:
 )
 def sg_rule_count(ctx: CheckContext) -> list[Outcome]:
     """Each group's rules per direction (IPv4, IPv6) stay under the account's quota."""
-    sg_ids = ctx.spec.all_security_groups
-    if not sg_ids:
+    if not ctx.spec.all_security_groups:
         return [_no_sgs()]
-    groups = ctx.aws.security_groups(sg_ids)
     limit = rules_per_group_limit(ctx)
     fallback = f" ({limit.note}: judged against the default)" if limit.note else ""
     figures: dict[str, Any] = {"limit": limit.value, "limit_source": limit.source}
     out: list[Outcome] = []
-    for sg_id in sg_ids:
-        group = groups.get(sg_id)
-        if group is None:
-            out.append(_missing_sg(sg_id))
-            continue
+    for sg_id, group in existing_groups(ctx, out):
         counts = {}
         for direction, key in (("inbound", "IpPermissions"), ("outbound", "IpPermissionsEgress")):
             entries = _rule_entries(group.get(key, []))
@@ -403,23 +381,17 @@ def _allows_port(
 )
 def sg_fsx_lustre(ctx: CheckContext) -> list[Outcome]:
     """With --fsx, the groups admit TCP 988 and 1018-1023 from the cluster."""
+    if not ctx.spec.all_security_groups:
+        return [_no_sgs()]
     if not ctx.options.get("fsx"):
         return [skipped("-", "the config does not say it uses FSx for Lustre (pass --fsx)")]
-    sg_ids = ctx.spec.all_security_groups
-    if not sg_ids:
-        return [_no_sgs()]
-    groups = ctx.aws.security_groups(sg_ids)
     subnet_cidrs = [
         ipaddress.IPv4Network(str(subnet["CidrBlock"]), strict=False)
         for subnet in (ctx.aws.subnets(ctx.spec.all_subnets).values())
         if subnet.get("CidrBlock")
     ]
     out: list[Outcome] = []
-    for sg_id in sg_ids:
-        group = groups.get(sg_id)
-        if group is None:
-            out.append(_missing_sg(sg_id))
-            continue
+    for sg_id, group in existing_groups(ctx, out):
         gaps = []
         for direction, key in (("ingress", "IpPermissions"), ("egress", "IpPermissionsEgress")):
             closed = [

@@ -18,6 +18,7 @@ from ._common import (
     _no_vpc_id,
     _zone_label,
     cluster_vpc_id,
+    existing_subnets,
     no_route_table,
 )
 
@@ -27,6 +28,8 @@ from ._common import (
 def subnet_exists(ctx: CheckContext) -> list[Outcome]:
     """Each subnet exists and is in the cluster's VPC; missing or elsewhere is a FAIL."""
     subnet_ids = ctx.spec.all_subnets
+    if not subnet_ids:
+        return [_no_subnets()]
     if not subnet_ids:
         return [_no_subnets()]
     subnets = ctx.aws.subnets(subnet_ids)
@@ -184,18 +187,10 @@ def subnet_private(ctx: CheckContext) -> list[Outcome]:
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets()]
-    subnets = ctx.aws.subnets(subnet_ids)
     tables = ctx.aws.subnet_route_tables(subnet_ids)
     eks = ctx.spec.orchestrator == "eks"
     out: list[Outcome] = []
-    for sid in subnet_ids:
-        subnet = subnets.get(sid)
-        if subnet is None:
-            out.append(_missing_subnet(sid))
-            continue
-        if not subnet.get("VpcId"):
-            out.append(_no_vpc_id(sid))
-            continue
+    for sid, subnet in existing_subnets(ctx, out):
         table = tables.get(sid)
         if table is None and not subnet.get("MapPublicIpOnLaunch"):
             out.append(no_route_table(sid))
