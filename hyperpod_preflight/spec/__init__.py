@@ -28,6 +28,7 @@ Everything public is importable from ``hyperpod_preflight.spec`` itself.
 
 from __future__ import annotations
 
+from ..sagemaker_model import sagemaker_service_model
 from .flags import spec_from_flags
 from .forms import (
     ARN_PARTITION_RE,
@@ -46,7 +47,6 @@ from .schema import (
     botocore_version,
     config_problems,
     create_cluster_shape,
-    sagemaker_service_model,
     schema_problems,
 )
 

@@ -8,7 +8,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from ..catalog import describe_invalid_type, is_hyperpod_instance_type
 from ..errors import InputError
+from ..sagemaker_model import sagemaker_service_model
 from .forms import (
     EKS_CLUSTER_ARN_RE,
     ROLE_ARN_RE,
@@ -19,7 +21,7 @@ from .forms import (
 )
 from .model import ClusterSpec, InstanceGroup, VpcSettings, strip_ml
 from .problems import one_line
-from .schema import compiled_pattern, sagemaker_service_model
+from .schema import compiled_pattern
 
 _GROUP_FLAG_RE = re.compile(r"(?P<name>[^=]+)=(?P<type>[^:]+):(?P<count>.+)")
 
@@ -52,8 +54,6 @@ def _parse_group_flag(text: str, max_count: int) -> tuple[str, str, int]:
         raise InputError(
             one_line(f"{flag}: group name {name!r} must be 1-63 letters, digits and hyphens")
         )
-    from ..catalog import describe_invalid_type, is_hyperpod_instance_type
-
     if not is_hyperpod_instance_type(itype):
         raise InputError(one_line(f"{flag}: {describe_invalid_type(itype)}"))
     if not count_text.isdigit() or not 0 <= int(count_text) <= max_count:

@@ -17,19 +17,12 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from ..catalog import closest_instance_types
+from ..sagemaker_model import sagemaker_service_model
 from .forms import semantic_problems
 from .problems import Problem, describe_value, join_path, path_key, short
 
 _MAX_PATTERN_INPUT = 4096
-
-
-# -- the botocore model -------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def sagemaker_service_model() -> Any:
-    """botocore's SageMaker service model (loaded once; imports botocore on first use)."""
-    import botocore.session
-
-    return botocore.session.get_session().get_service_model("sagemaker")
 
 
 def create_cluster_shape() -> Any:
@@ -185,8 +178,6 @@ def _check_string(value: str, shape: Any, path: str, problems: list[Problem]) ->
 
 def _enum_message(value: str, shape_name: str, enum: Sequence[str]) -> str:
     if shape_name == "ClusterInstanceType":
-        from ..catalog import closest_instance_types
-
         close = closest_instance_types(value)
         if f"ml.{value}" in enum:
             return (
