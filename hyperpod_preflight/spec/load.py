@@ -137,9 +137,4 @@ def _spec_from_config(
     problems = extra + problems
     if problems:
         raise InputError(format_problems(source_name, problems))
-    try:
-        return build_spec(config, source_field, tuple(notices))
-    except Exception as exc:  # the validation above should make this unreachable
-        raise InputError(
-            one_line(f"{source_name}: cannot read the config: {type(exc).__name__}: {exc}")
-        ) from exc
+    return build_spec(config, source_field, tuple(notices))

@@ -14,6 +14,8 @@ import difflib
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -45,17 +47,21 @@ def schema_problems(params: Any) -> list[Problem]:
     from botocore.validate import ParamValidator
 
     shape = create_cluster_shape()
+    walk = _ConstraintWalk()
+    walk.visit(params, shape, "", ())
+    # The dates botocore's own parser cannot read (out of its range) were reported by the walk;
+    # ParamValidator would raise on them, so it is given a copy with a readable date there.
+    # Anything else it raises is a fault of botocore or of this code, not of the config.
+    for where in walk.unreadable_dates:
+        params = _replaced(params, where, _READABLE_DATE)
+    report = ParamValidator().validate(params, shape)
     problems: list[Problem] = []
-    try:
-        report = ParamValidator().validate(params, shape)
-        errors = getattr(report, "_errors", None)
-        if isinstance(errors, list):
-            problems += [_from_botocore(*e) for e in errors]
-        elif report.has_errors():  # a botocore that stores its errors differently
-            problems += [Problem("", line) for line in report.generate_report().splitlines()]
-    except Exception as exc:  # never a traceback for any input
-        problems.append(Problem("", f"could not be validated ({type(exc).__name__}: {exc})"))
-    _walk_constraints(params, shape, "", problems)
+    errors = getattr(report, "_errors", None)
+    if isinstance(errors, list):
+        problems += [_from_botocore(*e) for e in errors]
+    elif report.has_errors():  # a botocore that stores its errors differently
+        problems += [Problem("", line) for line in report.generate_report().splitlines()]
+    problems += walk.problems
     return sorted(problems, key=lambda p: path_key(p.path))
 
 
@@ -117,41 +123,93 @@ def compiled_pattern(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
-def _walk_constraints(value: Any, shape: Any, path: str, problems: list[Problem]) -> None:
-    """Maximums, enums and patterns, recursively; types are botocore's to report."""
-    meta = shape.metadata
-    kind = shape.type_name
-    if kind == "structure":
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key in shape.members:
-                    _walk_constraints(item, shape.members[key], join_path(path, key), problems)
-    elif kind == "list":
-        if isinstance(value, list | tuple):
-            if "max" in meta and len(value) > meta["max"]:
-                problems.append(
-                    Problem(path, f"has {len(value)} items; at most {meta['max']} allowed")
+JsonPath = tuple[str | int, ...]
+_READABLE_DATE = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class _ConstraintWalk:
+    """Maximums, enums, patterns and dates, recursively; types are botocore's to report."""
+
+    problems: list[Problem] = field(default_factory=list)
+    unreadable_dates: list[JsonPath] = field(default_factory=list)
+
+    def visit(self, value: Any, shape: Any, path: str, where: JsonPath) -> None:
+        meta = shape.metadata
+        kind = shape.type_name
+        problems = self.problems
+        if kind == "structure":
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    if key in shape.members:
+                        self.visit(item, shape.members[key], join_path(path, key), (*where, key))
+        elif kind == "list":
+            if isinstance(value, list | tuple):
+                if "max" in meta and len(value) > meta["max"]:
+                    problems.append(
+                        Problem(path, f"has {len(value)} items; at most {meta['max']} allowed")
+                    )
+                for i, item in enumerate(value):
+                    self.visit(item, shape.member, f"{path}[{i}]", (*where, i))
+        elif kind == "map":
+            if isinstance(value, dict):
+                if "max" in meta and len(value) > meta["max"]:
+                    problems.append(
+                        Problem(path, f"has {len(value)} entries; at most {meta['max']} allowed")
+                    )
+                for key, item in value.items():
+                    self.visit(key, shape.key, f"{path}[{short(key, 40)}]", ())
+                    self.visit(item, shape.value, join_path(path, str(key)), (*where, key))
+        elif kind == "string":
+            if isinstance(value, str):
+                _check_string(value, shape, path, problems)
+        elif kind in ("integer", "long", "float", "double"):
+            if isinstance(value, bool):
+                expected = "an integer" if kind in ("integer", "long") else "a number"
+                problems.append(Problem(path, f"must be {expected}, not {json.dumps(value)}"))
+            elif isinstance(value, int | float) and "max" in meta and value > meta["max"]:
+                problems.append(Problem(path, f"{value} is above the maximum {meta['max']}"))
+        elif kind == "timestamp" and _date_out_of_range(value):
+            problems.append(
+                Problem(
+                    path,
+                    f"{short(value)} is not a date in range "
+                    "(an ISO 8601 date-time or seconds since 1970)",
                 )
-            for i, item in enumerate(value):
-                _walk_constraints(item, shape.member, f"{path}[{i}]", problems)
-    elif kind == "map":
-        if isinstance(value, dict):
-            if "max" in meta and len(value) > meta["max"]:
-                problems.append(
-                    Problem(path, f"has {len(value)} entries; at most {meta['max']} allowed")
-                )
-            for key, item in value.items():
-                _walk_constraints(key, shape.key, f"{path}[{short(key, 40)}]", problems)
-                _walk_constraints(item, shape.value, join_path(path, str(key)), problems)
-    elif kind == "string":
-        if isinstance(value, str):
-            _check_string(value, shape, path, problems)
-    elif kind in ("integer", "long", "float", "double"):
-        if isinstance(value, bool):
-            expected = "an integer" if kind in ("integer", "long") else "a number"
-            problems.append(Problem(path, f"must be {expected}, not {json.dumps(value)}"))
-        elif isinstance(value, int | float) and "max" in meta and value > meta["max"]:
-            problems.append(Problem(path, f"{value} is above the maximum {meta['max']}"))
+            )
+            self.unreadable_dates.append(where)
+
+
+def _date_out_of_range(value: Any) -> bool:
+    """True when botocore's own date parser fails on ``value`` for its range, not its form.
+
+    botocore raises OverflowError, OSError or RuntimeError for numbers (and digit strings) too
+    large for a date, where ParamValidator would pass the error on instead of reporting it.
+    Values of the wrong type or form are ParamValidator's to report ("invalid type").
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return False
+    from botocore.utils import parse_to_aware_datetime
+
+    try:
+        parse_to_aware_datetime(value)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    except (OverflowError, OSError, RuntimeError):
+        return True
+    return False
+
+
+def _replaced(value: Any, where: JsonPath, new: Any) -> Any:
+    """A copy of ``value`` with the item at ``where`` replaced (only the path is copied)."""
+    if not where:
+        return new
+    head, rest = where[0], where[1:]
+    if isinstance(value, dict):
+        return {**value, head: _replaced(value[head], rest, new)}
+    items = list(value)
+    items[head] = _replaced(items[head], rest, new)  # type: ignore[index]
+    return items
 
 
 def _check_string(value: str, shape: Any, path: str, problems: list[Problem]) -> None:
