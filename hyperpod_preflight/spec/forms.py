@@ -6,6 +6,7 @@ or requirements in every group. The id regexes are shared with :mod:`.flags` and
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from .problems import Problem, short
@@ -88,7 +89,8 @@ def _check_vpc(vpc: Any, path: str, problems: list[Problem]) -> None:
                 problems.append(
                     Problem(f"{path}.{key}[{i}]", f"{short(value)} is not of the form {example}")
                 )
-        duplicates = sorted({v for v in values if isinstance(v, str) and values.count(v) > 1})
+        seen = Counter(v for v in values if isinstance(v, str))
+        duplicates = sorted(v for v, times in seen.items() if times > 1)
         if duplicates:
             problems.append(
                 Problem(f"{path}.{key}", f"lists {', '.join(duplicates)} more than once")

@@ -25,6 +25,10 @@ from .forms import semantic_problems
 from .problems import Problem, describe_value, join_path, path_key, short
 
 _MAX_PATTERN_INPUT = 4096
+# A list or map with more than max(10 x its maximum, 100) items, or an object with that many
+# more keys than its shape has members, is refused on its size alone (see oversize_problems).
+_FAR_BEYOND_FACTOR = 10
+_FAR_BEYOND_FLOOR = 100
 
 
 def create_cluster_shape() -> Any:
@@ -251,9 +255,59 @@ def _enum_message(value: str, shape_name: str, enum: Sequence[str]) -> str:
     return f"{short(value)} is not a valid {shape_name}"
 
 
+def _far_beyond(count: int, allowed: int) -> bool:
+    return count > max(_FAR_BEYOND_FACTOR * allowed, _FAR_BEYOND_FLOOR)
+
+
+def oversize_problems(params: Any) -> list[Problem]:
+    """The lists and maps with far more items than the model allows (more than ten times its
+    maximum, and more than 100), and objects with far more keys than their shape has members,
+    found without looking inside them: a guard that keeps absurd input cheap to refuse."""
+    problems: list[Problem] = []
+    pending: list[tuple[Any, Any, str]] = [(params, create_cluster_shape(), "")]
+    while pending:
+        value, shape, path = pending.pop()
+        kind = shape.type_name
+        if kind == "structure" and isinstance(value, dict):
+            if _far_beyond(len(value), len(shape.members)):
+                problems.append(
+                    Problem(
+                        path, f"has {len(value)} keys; {shape.name} knows only {len(shape.members)}"
+                    )
+                )
+                continue
+            pending += [
+                (item, shape.members[key], join_path(path, key))
+                for key, item in value.items()
+                if key in shape.members
+            ]
+        elif kind == "list" and isinstance(value, list | tuple):
+            allowed = shape.metadata.get("max")
+            if allowed is not None and _far_beyond(len(value), allowed):
+                problems.append(Problem(path, f"has {len(value)} items; at most {allowed} allowed"))
+                continue
+            pending += [(item, shape.member, f"{path}[{i}]") for i, item in enumerate(value)]
+        elif kind == "map" and isinstance(value, dict):
+            allowed = shape.metadata.get("max")
+            if allowed is not None and _far_beyond(len(value), allowed):
+                problems.append(
+                    Problem(path, f"has {len(value)} entries; at most {allowed} allowed")
+                )
+                continue
+            pending += [(item, shape.value, join_path(path, str(k))) for k, item in value.items()]
+    return sorted(problems, key=lambda p: path_key(p.path))
+
+
 def config_problems(config: Any) -> tuple[list[Problem], list[str]]:
     """Every problem of a CreateCluster config (schema, then HyperPod forms), in path order,
-    and the notices of what was tolerated (a config without ClusterName)."""
+    and the notices of what was tolerated (a config without ClusterName).
+
+    A config with a list, map or object far beyond the model's size (:func:`oversize_problems`)
+    is judged on that alone: its items are not worth walking one by one.
+    """
+    oversized = oversize_problems(config)
+    if oversized:
+        return oversized, []
     notices: list[str] = []
     problems: list[Problem] = []
     for problem in schema_problems(config):
