@@ -1,11 +1,16 @@
 """A :class:`ClusterSpec` from CLI flags (``--vpc``, ``--subnet``, ``--instance-group`` ...),
-for a quick check without a config file. Each flag is checked on its own and an error names it.
+for a quick check without a config file.
+
+Each flag has one validator in :data:`_FLAGS` that checks it and returns its normalized value;
+an error names the flag. The few rules between flags (``--eks-cluster-arn`` implies EKS) come
+after, in :func:`spec_from_flags`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import describe_invalid_type, is_hyperpod_instance_type
@@ -26,22 +31,93 @@ from .schema import compiled_pattern
 _GROUP_FLAG_RE = re.compile(r"(?P<name>[^=]+)=(?P<type>[^:]+):(?P<count>.+)")
 
 
-def _split_ids(values: str | Iterable[str] | None) -> list[str]:
-    if values is None:
-        return []
-    items = [values] if isinstance(values, str) else list(values)
-    out: list[str] = []
-    for item in items:
-        out += [part.strip() for part in str(item).split(",") if part.strip()]
-    return out
+def _model_max(shape_name: str, default: int) -> int:
+    return int(sagemaker_service_model().shape_for(shape_name).metadata.get("max", default))
 
 
-def _model_pattern(shape_name: str) -> re.Pattern[str] | None:
+def _fits_model_name(name: str, shape_name: str) -> bool:
+    """1-63 characters matching the model's pattern of ``shape_name`` (when it has one)."""
     pattern = sagemaker_service_model().shape_for(shape_name).metadata.get("pattern")
-    return compiled_pattern(pattern) if pattern else None
+    regex = compiled_pattern(pattern) if pattern else None
+    return 1 <= len(name) <= 63 and (regex is None or regex.fullmatch(name) is not None)
 
 
-def _parse_group_flag(text: str, max_count: int) -> tuple[str, str, int]:
+# -- the validators -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _OneId:
+    """A flag taking one id or ARN of a fixed form; None when not given."""
+
+    flag: str
+    form: re.Pattern[str]
+    what: str
+
+    def __call__(self, value: str | None) -> str | None:
+        if value is not None and not self.form.fullmatch(value):
+            raise InputError(one_line(f"{self.flag} {value!r}: not {self.what}"))
+        return value
+
+
+@dataclass(frozen=True)
+class _IdList:
+    """A repeatable flag of ids (each may be a comma-separated list), at most the model's
+    maximum distinct ones; returns them de-duplicated in the order given."""
+
+    flag: str
+    form: re.Pattern[str]
+    what: str
+    max_shape: str
+    default_max: int
+    noun: str
+
+    def __call__(self, values: str | Iterable[str] | None) -> tuple[str, ...]:
+        items = [] if values is None else [values] if isinstance(values, str) else list(values)
+        ids = [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+        one = _OneId(self.flag, self.form, self.what)
+        for value in ids:
+            one(value)
+        unique = tuple(dict.fromkeys(ids))
+        allowed = _model_max(self.max_shape, self.default_max)
+        if len(unique) > allowed:
+            raise InputError(f"{self.flag}: at most {allowed} {self.noun}, {len(ids)} given")
+        return unique
+
+
+def _orchestrator(value: str | None) -> str | None:
+    """``slurm`` or ``eks``; None when not given (then it follows ``--eks-cluster-arn``)."""
+    chosen = (value or "").strip().lower()
+    if chosen and chosen not in ("slurm", "eks"):
+        raise InputError(one_line(f"--orchestrator {value!r}: must be slurm or eks"))
+    return chosen or None
+
+
+def _cluster_name(value: str | None) -> str | None:
+    if value is not None and not _fits_model_name(value, "ClusterName"):
+        raise InputError(one_line(f"--name {value!r}: must be 1-63 letters, digits and hyphens"))
+    return value
+
+
+@dataclass(frozen=True)
+class _GroupFlag:
+    name: str
+    instance_type: str
+    count: int
+
+
+def _instance_groups(values: Iterable[str] | None) -> tuple[_GroupFlag, ...]:
+    """Each ``--instance-group NAME=ml.TYPE:COUNT``; names unique."""
+    max_count = _model_max("ClusterInstanceCount", 6758)
+    groups: list[_GroupFlag] = []
+    names: set[str] = set()
+    for text in values or ():
+        group = _parse_group_flag(str(text), max_count)
+        if group.name in names:
+            raise InputError(f"--instance-group: group name {group.name!r} given twice")
+        names.add(group.name)
+        groups.append(group)
+    return tuple(groups)
+
+
+def _parse_group_flag(text: str, max_count: int) -> _GroupFlag:
     flag = f"--instance-group {text!r}"
     match = _GROUP_FLAG_RE.fullmatch(text.strip())
     if not match:
@@ -49,8 +125,7 @@ def _parse_group_flag(text: str, max_count: int) -> tuple[str, str, int]:
             one_line(f"{flag}: expected NAME=ml.TYPE:COUNT, e.g. workers=ml.p5.48xlarge:4")
         )
     name, itype, count_text = match["name"].strip(), match["type"].strip(), match["count"].strip()
-    name_re = _model_pattern("ClusterInstanceGroupName")
-    if not 1 <= len(name) <= 63 or (name_re is not None and not name_re.fullmatch(name)):
+    if not _fits_model_name(name, "ClusterInstanceGroupName"):
         raise InputError(
             one_line(f"{flag}: group name {name!r} must be 1-63 letters, digits and hyphens")
         )
@@ -60,7 +135,36 @@ def _parse_group_flag(text: str, max_count: int) -> tuple[str, str, int]:
         raise InputError(
             one_line(f"{flag}: count {count_text!r} must be a whole number from 0 to {max_count}")
         )
-    return name, f"ml.{strip_ml(itype)}", int(count_text)
+    return _GroupFlag(name, f"ml.{strip_ml(itype)}", int(count_text))
+
+
+# Keyword of spec_from_flags → its validator, in the order flags are checked.
+_FLAGS: dict[str, Callable[[Any], Any]] = {
+    "vpc": _OneId("--vpc", VPC_ID_RE, "a VPC id (vpc-0123456789abcdef0)"),
+    "subnets": _IdList(
+        "--subnet", SUBNET_ID_RE, "a subnet id (subnet-0123456789abcdef0)", "Subnets", 16, "subnets"
+    ),
+    "security_groups": _IdList(
+        "--security-group",
+        SECURITY_GROUP_ID_RE,
+        "a security group id (sg-0123456789abcdef0)",
+        "VpcSecurityGroupIds",
+        5,
+        "security groups",
+    ),
+    "orchestrator": _orchestrator,
+    "eks_cluster_arn": _OneId(
+        "--eks-cluster-arn",
+        EKS_CLUSTER_ARN_RE,
+        "an EKS cluster ARN (arn:aws:eks:REGION:123456789012:cluster/NAME)",
+    ),
+    "execution_role": _OneId(
+        "--execution-role", ROLE_ARN_RE, "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+    ),
+    "lifecycle_uri": _OneId("--lifecycle-uri", S3_URI_RE, "an S3 URI (s3://bucket/prefix/)"),
+    "name": _cluster_name,
+    "instance_groups": _instance_groups,
+}
 
 
 def spec_from_flags(
@@ -81,109 +185,70 @@ def spec_from_flags(
     need more report SKIP. ``subnets`` and ``security_groups`` take ids or comma-separated
     lists. Each instance group is ``NAME=ml.TYPE:COUNT``.
     """
-    if vpc is not None and not VPC_ID_RE.fullmatch(vpc):
-        raise InputError(one_line(f"--vpc {vpc!r}: not a VPC id (vpc-0123456789abcdef0)"))
-    subnet_ids = _split_ids(subnets)
-    for subnet in subnet_ids:
-        if not SUBNET_ID_RE.fullmatch(subnet):
-            raise InputError(
-                one_line(f"--subnet {subnet!r}: not a subnet id (subnet-0123456789abcdef0)")
-            )
-    sg_ids = _split_ids(security_groups)
-    for sg in sg_ids:
-        if not SECURITY_GROUP_ID_RE.fullmatch(sg):
-            raise InputError(
-                one_line(f"--security-group {sg!r}: not a security group id (sg-0123456789abcdef0)")
-            )
-    model = sagemaker_service_model()
-    max_subnets = model.shape_for("Subnets").metadata.get("max", 16)
-    max_sgs = model.shape_for("VpcSecurityGroupIds").metadata.get("max", 5)
-    if len(dict.fromkeys(subnet_ids)) > max_subnets:
-        raise InputError(f"--subnet: at most {max_subnets} subnets, {len(subnet_ids)} given")
-    if len(dict.fromkeys(sg_ids)) > max_sgs:
-        raise InputError(
-            f"--security-group: at most {max_sgs} security groups, {len(sg_ids)} given"
-        )
+    given = {
+        "vpc": vpc,
+        "subnets": subnets,
+        "security_groups": security_groups,
+        "orchestrator": orchestrator,
+        "eks_cluster_arn": eks_cluster_arn,
+        "execution_role": execution_role,
+        "lifecycle_uri": lifecycle_uri,
+        "name": name,
+        "instance_groups": instance_groups,
+    }
+    flags = {key: validate(given[key]) for key, validate in _FLAGS.items()}
+    subnet_ids: tuple[str, ...] = flags["subnets"]
+    sg_ids: tuple[str, ...] = flags["security_groups"]
+    groups: tuple[_GroupFlag, ...] = flags["instance_groups"]
+    arn: str | None = flags["eks_cluster_arn"]
+    role: str | None = flags["execution_role"]
+    lifecycle: str | None = flags["lifecycle_uri"]
+    cluster_name: str | None = flags["name"]
 
-    orch = (orchestrator or "").strip().lower() or ("eks" if eks_cluster_arn else "slurm")
-    if orch not in ("slurm", "eks"):
-        raise InputError(one_line(f"--orchestrator {orchestrator!r}: must be slurm or eks"))
-    if eks_cluster_arn is not None:
-        if orch != "eks":
-            raise InputError("--eks-cluster-arn: given with --orchestrator slurm")
-        if not EKS_CLUSTER_ARN_RE.fullmatch(eks_cluster_arn):
-            raise InputError(
-                one_line(
-                    f"--eks-cluster-arn {eks_cluster_arn!r}: not an EKS cluster ARN "
-                    "(arn:aws:eks:REGION:123456789012:cluster/NAME)"
-                )
-            )
-    if execution_role is not None and not ROLE_ARN_RE.fullmatch(execution_role):
-        raise InputError(
-            one_line(
-                f"--execution-role {execution_role!r}: not an IAM role ARN "
-                "(arn:aws:iam::123456789012:role/NAME)"
-            )
-        )
-    if lifecycle_uri is not None and not S3_URI_RE.fullmatch(lifecycle_uri):
-        raise InputError(
-            one_line(f"--lifecycle-uri {lifecycle_uri!r}: not an S3 URI (s3://bucket/prefix/)")
-        )
-    if name is not None:
-        name_re = _model_pattern("ClusterName")
-        if not 1 <= len(name) <= 63 or (name_re is not None and not name_re.fullmatch(name)):
-            raise InputError(one_line(f"--name {name!r}: must be 1-63 letters, digits and hyphens"))
+    orch = flags["orchestrator"] or ("eks" if arn else "slurm")
+    if arn is not None and orch != "eks":
+        raise InputError("--eks-cluster-arn: given with --orchestrator slurm")
 
-    max_count = model.shape_for("ClusterInstanceCount").metadata.get("max", 6758)
-    vpc_settings = VpcSettings(
-        security_group_ids=tuple(dict.fromkeys(sg_ids)), subnets=tuple(dict.fromkeys(subnet_ids))
-    )
-    groups: list[InstanceGroup] = []
+    vpc_settings = VpcSettings(security_group_ids=sg_ids, subnets=subnet_ids)
     raw_groups: list[dict[str, Any]] = []
-    for i, text in enumerate(instance_groups or ()):
-        group_name, itype, count = _parse_group_flag(str(text), max_count)
-        if any(g.name == group_name for g in groups):
-            raise InputError(f"--instance-group: group name {group_name!r} given twice")
-        groups.append(
-            InstanceGroup(
-                name=group_name,
-                instance_type=itype,
-                count=count,
-                execution_role=execution_role,
-                lifecycle_source_s3_uri=lifecycle_uri,
-                json_path=f"InstanceGroups[{i}]",
-            )
-        )
+    for group in groups:
         raw_group: dict[str, Any] = {
-            "InstanceGroupName": group_name,
-            "InstanceType": itype,
-            "InstanceCount": count,
+            "InstanceGroupName": group.name,
+            "InstanceType": group.instance_type,
+            "InstanceCount": group.count,
         }
-        if execution_role:
-            raw_group["ExecutionRole"] = execution_role
-        if lifecycle_uri:
-            raw_group["LifeCycleConfig"] = {"SourceS3Uri": lifecycle_uri}
+        if role:
+            raw_group["ExecutionRole"] = role
+        if lifecycle:
+            raw_group["LifeCycleConfig"] = {"SourceS3Uri": lifecycle}
         raw_groups.append(raw_group)
 
     raw: dict[str, Any] = {}
-    if name:
-        raw["ClusterName"] = name
+    if cluster_name:
+        raw["ClusterName"] = cluster_name
     if raw_groups:
         raw["InstanceGroups"] = raw_groups
     if subnet_ids or sg_ids:
-        raw["VpcConfig"] = {
-            "SecurityGroupIds": list(vpc_settings.security_group_ids),
-            "Subnets": list(vpc_settings.subnets),
-        }
+        raw["VpcConfig"] = {"SecurityGroupIds": list(sg_ids), "Subnets": list(subnet_ids)}
     if orch == "eks":
-        raw["Orchestrator"] = {"Eks": {"ClusterArn": eks_cluster_arn}} if eks_cluster_arn else {}
+        raw["Orchestrator"] = {"Eks": {"ClusterArn": arn}} if arn else {}
     return ClusterSpec(
-        name=name or "unnamed",
+        name=cluster_name or "unnamed",
         orchestrator="eks" if orch == "eks" else "slurm",
-        eks_cluster_arn=eks_cluster_arn,
-        instance_groups=tuple(groups),
+        eks_cluster_arn=arn,
+        instance_groups=tuple(
+            InstanceGroup(
+                name=group.name,
+                instance_type=group.instance_type,
+                count=group.count,
+                execution_role=role,
+                lifecycle_source_s3_uri=lifecycle,
+                json_path=f"InstanceGroups[{i}]",
+            )
+            for i, group in enumerate(groups)
+        ),
         vpc_config=vpc_settings if (subnet_ids or sg_ids) else None,
-        vpc_id=vpc,
+        vpc_id=flags["vpc"],
         source="flags",
         raw=raw,
     )
