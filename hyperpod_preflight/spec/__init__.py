@@ -41,7 +41,7 @@ from .forms import (
     semantic_problems,
 )
 from .load import MAX_CONFIG_BYTES, load_spec
-from .model import ClusterSpec, InstanceGroup, VpcSettings, strip_ml
+from .model import CapacityType, ClusterSpec, InstanceGroup, VpcSettings, strip_ml
 from .problems import Problem, format_problems
 from .schema import (
     botocore_version,
@@ -59,6 +59,7 @@ __all__ = [
     "SECURITY_GROUP_ID_RE",
     "SUBNET_ID_RE",
     "VPC_ID_RE",
+    "CapacityType",
     "ClusterSpec",
     "InstanceGroup",
     "Problem",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import ClusterSpec, InstanceGroup, VpcSettings
+from .model import CapacityType, ClusterSpec, InstanceGroup, VpcSettings
 
 
 def _vpc(value: Any) -> VpcSettings | None:
@@ -17,6 +17,12 @@ def _vpc(value: Any) -> VpcSettings | None:
         security_group_ids=tuple(value.get("SecurityGroupIds") or ()),
         subnets=tuple(value.get("Subnets") or ()),
     )
+
+
+def _capacity_type(requirements: Any) -> CapacityType:
+    """``ClusterCapacityRequirements`` holds ``Spot`` or ``OnDemand`` options; with ``Spot``
+    the group runs on Spot capacity (and counts against the Spot quotas)."""
+    return "spot" if isinstance(requirements, dict) and "Spot" in requirements else "on-demand"
 
 
 def _group(raw: dict[str, Any], json_path: str, restricted: bool) -> InstanceGroup:
@@ -44,6 +50,7 @@ def _group(raw: dict[str, Any], json_path: str, restricted: bool) -> InstanceGro
         slurm_node_type=slurm.get("NodeType"),
         partition_names=tuple(slurm.get("PartitionNames") or ()),
         deep_health_checks=tuple(raw.get("OnStartDeepHealthChecks") or ()),
+        capacity_type=_capacity_type(raw.get("CapacityRequirements")),
         restricted=restricted,
         json_path=json_path,
     )

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+CapacityType = Literal["on-demand", "spot"]
+
 
 class VpcSettings(BaseModel):
     """`VpcConfig` / `OverrideVpcConfig`: security groups and subnets."""
@@ -45,6 +47,10 @@ class InstanceGroup(BaseModel):
     slurm_node_type: str | None = None
     partition_names: tuple[str, ...] = ()
     deep_health_checks: tuple[str, ...] = ()
+    capacity_type: CapacityType = Field(
+        default="on-demand",
+        description="`spot` when `CapacityRequirements` holds `Spot`; else `on-demand`.",
+    )
     restricted: bool = False
     json_path: str = Field(default="", description="Where the group sits in the config.")
 
