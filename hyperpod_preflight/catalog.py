@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import InputError
+from .sagemaker_model import sagemaker_service_model
 
 AcceleratorKind = Literal["nvidia", "neuron", "other", "none"]
 
@@ -283,8 +284,6 @@ def lookup(instance_type: str) -> InstanceTypeInfo | None:
 @lru_cache(maxsize=1)
 def hyperpod_instance_types() -> tuple[str, ...]:
     """Every ``ml.`` type the installed botocore's ``ClusterInstanceType`` enum accepts."""
-    from .spec import sagemaker_service_model
-
     return tuple(sagemaker_service_model().shape_for("ClusterInstanceType").enum)
 
 

@@ -1,0 +1,129 @@
+"""The typed cluster spec every other module reads: ``ClusterSpec``, its instance groups and
+VPC settings, as plain frozen pydantic models. No validation or I/O lives here: a spec is
+built from an already validated config (:mod:`.build`) or from checked flags (:mod:`.flags`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CapacityType = Literal["on-demand", "spot"]
+
+
+class VpcSettings(BaseModel):
+    """`VpcConfig` / `OverrideVpcConfig`: security groups and subnets."""
+
+    model_config = ConfigDict(frozen=True)
+
+    security_group_ids: tuple[str, ...] = ()
+    subnets: tuple[str, ...] = ()
+
+
+class InstanceGroup(BaseModel):
+    """One entry of `InstanceGroups` (or `RestrictedInstanceGroups`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    instance_type: str | None = Field(
+        default=None, description="`ml.` prefixed type; None when InstanceRequirements is used."
+    )
+    instance_types: tuple[str, ...] = Field(
+        default=(), description="Types from InstanceRequirements.InstanceTypes, when given."
+    )
+    count: int = 0
+    execution_role: str | None = None
+    lifecycle_source_s3_uri: str | None = None
+    lifecycle_on_create: str | None = None
+    lifecycle_on_init_complete: str | None = Field(
+        default=None, description="`LifeCycleConfig.OnInitComplete`: runs after AMI setup."
+    )
+    threads_per_core: int | None = None
+    ebs_volume_sizes_gb: tuple[int, ...] = ()
+    override_vpc: VpcSettings | None = None
+    training_plan_arn: str | None = None
+    slurm_node_type: str | None = None
+    partition_names: tuple[str, ...] = ()
+    deep_health_checks: tuple[str, ...] = ()
+    capacity_type: CapacityType = Field(
+        default="on-demand",
+        description="`spot` when `CapacityRequirements` holds `Spot`; else `on-demand`.",
+    )
+    restricted: bool = False
+    json_path: str = Field(default="", description="Where the group sits in the config.")
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """Every instance type this group may use."""
+        if self.instance_type:
+            return (self.instance_type,)
+        return self.instance_types
+
+    @property
+    def ec2_types(self) -> tuple[str, ...]:
+        """The types without the `ml.` prefix, as EC2 APIs name them."""
+        return tuple(strip_ml(t) for t in self.types)
+
+
+class ClusterSpec(BaseModel):
+    """A HyperPod cluster as it would be created."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = "unnamed"
+    orchestrator: Literal["slurm", "eks"] = "slurm"
+    eks_cluster_arn: str | None = None
+    slurm_config_strategy: str | None = Field(
+        default=None, description="`Orchestrator.Slurm.SlurmConfigStrategy`, when given."
+    )
+    instance_groups: tuple[InstanceGroup, ...] = ()
+    vpc_config: VpcSettings | None = None
+    vpc_id: str | None = Field(
+        default=None, description="From --vpc; else found from the subnets at run time."
+    )
+    node_recovery: str | None = None
+    source: str = Field(default="flags", description="Config path, '-' or 'flags'.")
+    raw: dict[str, Any] = Field(default_factory=dict, description="The config as given.")
+    notices: tuple[str, ...] = Field(
+        default=(),
+        description="What the config leaves out but was tolerated (e.g. no ClusterName); "
+        "config.schema reports each.",
+    )
+
+    def vpc_for(self, group: InstanceGroup) -> VpcSettings | None:
+        """The VPC settings a group really uses (its override, else the cluster's)."""
+        return group.override_vpc or self.vpc_config
+
+    @property
+    def all_subnets(self) -> tuple[str, ...]:
+        """Every subnet named anywhere, in first-seen order."""
+        seen: dict[str, None] = {}
+        for vpc in self._all_vpc_settings():
+            seen.update(dict.fromkeys(vpc.subnets))
+        return tuple(seen)
+
+    @property
+    def all_security_groups(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for vpc in self._all_vpc_settings():
+            seen.update(dict.fromkeys(vpc.security_group_ids))
+        return tuple(seen)
+
+    @property
+    def all_instance_types(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for group in self.instance_groups:
+            seen.update(dict.fromkeys(group.types))
+        return tuple(seen)
+
+    def _all_vpc_settings(self) -> list[VpcSettings]:
+        found = [self.vpc_config] if self.vpc_config else []
+        found += [g.override_vpc for g in self.instance_groups if g.override_vpc]
+        return found
+
+
+def strip_ml(instance_type: str) -> str:
+    """`ml.p5.48xlarge` → `p5.48xlarge` (EC2's name for the same hardware)."""
+    return instance_type[3:] if instance_type.startswith("ml.") else instance_type
