@@ -371,15 +371,9 @@ class QuotaNeed(BaseModel):
         return held
 
 
-def spot_groups(spec: Any) -> set[str]:
+def spot_groups(spec: ClusterSpec) -> set[str]:
     """Names of the groups the config puts on Spot (``CapacityRequirements.Spot``)."""
-    raw = spec.raw if isinstance(getattr(spec, "raw", None), dict) else {}
-    names = set()
-    for key in ("InstanceGroups", "RestrictedInstanceGroups"):
-        for group in raw.get(key) or []:
-            if isinstance(group, dict) and "Spot" in (group.get("CapacityRequirements") or {}):
-                names.add(str(group.get("InstanceGroupName", "")))
-    return names
+    return {g.name for g in spec.instance_groups if g.capacity_type == "spot"}
 
 
 def sagemaker_quota_needs(
