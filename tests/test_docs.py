@@ -22,3 +22,13 @@ def test_every_docs_url_points_at_its_heading() -> None:
         assert path == "docs/checks.md"
         assert f"#### `{check.check_id}`" in text
         assert anchor == check.check_id.replace(".", "")
+
+
+def test_every_check_says_what_it_checks_in_one_line() -> None:
+    """docs/checks.md shows each check's docstring summary beside its id."""
+    from hyperpod_preflight.registry import all_checks
+
+    for kind in ("cluster", "host"):
+        for check in all_checks(kind):
+            assert check.summary, f"{check.check_id} has no docstring"
+            assert len(check.summary) <= 100, check.check_id

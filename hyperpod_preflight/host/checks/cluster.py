@@ -74,6 +74,7 @@ def _count_threshold(
     "host.efa-devices", "EFA device count matches the instance type", Severity.HIGH, needs_aws=False
 )
 def efa_devices(ctx: HostContext) -> list[Outcome]:
+    """EFA devices on the PCI bus reach the type's count or profile minimum; fewer FAIL."""
     req = requirement(ctx, "host.efa-devices")
     if req is None:
         return not_in_profile(ctx)
@@ -126,6 +127,7 @@ def efa_devices(ctx: HostContext) -> list[Outcome]:
 
 @check("host.efa-driver", "EFA kernel driver and verbs devices", Severity.HIGH, needs_aws=False)
 def efa_driver(ctx: HostContext) -> list[Outcome]:
+    """Where EFA is present, efa and ib_uverbs are loaded with a uverbs device each; else FAIL."""
     req = requirement(ctx, "host.efa-driver")
     if req is None:
         return not_in_profile(ctx)
@@ -187,6 +189,7 @@ def parse_size(text: str) -> int:
 
 @check("host.memlock", "Locked-memory limit unlimited", Severity.HIGH, needs_aws=False)
 def memlock(ctx: HostContext) -> list[Outcome]:
+    """ulimit -l is unlimited or at least the profile's size; lower FAILs, unreadable UNKNOWN."""
     req = requirement(ctx, "host.memlock")
     if req is None:
         return not_in_profile(ctx)
@@ -240,6 +243,7 @@ def _fabric_applies(ctx: HostContext, host: HostFacts) -> str | None:
     needs_aws=False,
 )
 def fabric_manager(ctx: HostContext) -> list[Outcome]:
+    """On NVSwitch hosts nvidia-fabricmanager is active and GPUs registered; else FAIL."""
     req = requirement(ctx, "host.fabric-manager")
     if req is None:
         return not_in_profile(ctx)
@@ -314,6 +318,7 @@ def _gres_gpus(gres: str) -> int:
 
 @check("host.slurm-gres", "Slurm sees this node's GPUs as GRES", Severity.HIGH, needs_aws=False)
 def slurm_gres(ctx: HostContext) -> list[Outcome]:
+    """Slurm knows this node and lists no fewer GPU GRES than the driver sees; else FAIL."""
     req = requirement(ctx, "host.slurm-gres")
     if req is None:
         return not_in_profile(ctx)
@@ -363,6 +368,7 @@ def slurm_gres(ctx: HostContext) -> list[Outcome]:
     needs_aws=False,
 )
 def shared_mount(ctx: HostContext) -> list[Outcome]:
+    """Each --shared-mount path is a mount with the profile's free GB (else FAIL); local WARNs."""
     req = requirement(ctx, "host.shared-mount")
     if req is None:
         return not_in_profile(ctx)

@@ -1,5 +1,6 @@
-"""GPU checks: count, driver, compute capability, memory health, PCIe, persistence, NVLink,
-and nvidia-smi itself. One finding per GPU (``gpu0 (0000:00:06.0)``)."""
+"""GPU checks: count, driver, compute capability, memory health (ECC, row remapping), PCIe
+link, persistence mode, NVLink, nvidia-smi itself, and host memory against GPU memory. The
+per-GPU checks give one finding per GPU (``gpu0 (0000:00:06.0)``)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def _plural(n: int, word: str) -> str:
 
 @check("host.gpu-count", "GPU count matches the instance type", Severity.HIGH, needs_aws=False)
 def gpu_count(ctx: HostContext) -> list[Outcome]:
+    """Driver-visible GPUs reach the type's count or profile minimum; fewer FAIL, extra WARN."""
     req = requirement(ctx, "host.gpu-count")
     if req is None:
         return not_in_profile(ctx)
@@ -187,6 +189,7 @@ def gpu_count(ctx: HostContext) -> list[Outcome]:
 
 @check("host.driver-version", "NVIDIA driver recent enough", Severity.HIGH, needs_aws=False)
 def driver_version(ctx: HostContext) -> list[Outcome]:
+    """The NVIDIA driver is loaded and at least the profile's version; older or unloaded FAILs."""
     req = requirement(ctx, "host.driver-version")
     if req is None:
         return not_in_profile(ctx)
@@ -268,6 +271,7 @@ def driver_version(ctx: HostContext) -> list[Outcome]:
     "host.compute-capability", "GPU compute capability high enough", Severity.HIGH, needs_aws=False
 )
 def compute_capability(ctx: HostContext) -> list[Outcome]:
+    """Each GPU's compute capability reaches the profile minimum; lower FAILs, unread UNKNOWN."""
     req = requirement(ctx, "host.compute-capability")
     if req is None:
         return not_in_profile(ctx)
@@ -303,6 +307,7 @@ def compute_capability(ctx: HostContext) -> list[Outcome]:
 
 @check("host.ecc", "ECC on, no uncorrectable errors", Severity.HIGH, needs_aws=False)
 def ecc(ctx: HostContext) -> list[Outcome]:
+    """Each GPU has ECC on, no uncorrectable error since driver load (FAIL); older ones WARN."""
     req = requirement(ctx, "host.ecc")
     if req is None:
         return not_in_profile(ctx)
@@ -361,6 +366,7 @@ def ecc(ctx: HostContext) -> list[Outcome]:
 
 @check("host.row-remap", "No pending row remaps or retired pages", Severity.HIGH, needs_aws=False)
 def row_remap(ctx: HostContext) -> list[Outcome]:
+    """No GPU has a failed or pending row remap or a pending page retirement; any FAILs."""
     req = requirement(ctx, "host.row-remap")
     if req is None:
         return not_in_profile(ctx)
@@ -418,6 +424,7 @@ def row_remap(ctx: HostContext) -> list[Outcome]:
 
 @check("host.pcie-link", "GPU PCIe link at full width and speed", Severity.MEDIUM, needs_aws=False)
 def pcie_link(ctx: HostContext) -> list[Outcome]:
+    """Each GPU's PCIe link is at full width (narrower FAILs) and generation (lower WARNs)."""
     req = requirement(ctx, "host.pcie-link")
     if req is None:
         return not_in_profile(ctx)
@@ -479,6 +486,7 @@ def pcie_link(ctx: HostContext) -> list[Outcome]:
 
 @check("host.persistence-mode", "GPU persistence mode on", Severity.MEDIUM, needs_aws=False)
 def persistence_mode(ctx: HostContext) -> list[Outcome]:
+    """Each GPU has persistence mode on; off FAILs, unreadable is UNKNOWN."""
     req = requirement(ctx, "host.persistence-mode")
     if req is None:
         return not_in_profile(ctx)
@@ -508,6 +516,7 @@ def persistence_mode(ctx: HostContext) -> list[Outcome]:
 
 @check("host.nvlink", "All NVLinks up", Severity.HIGH, needs_aws=False)
 def nvlink(ctx: HostContext) -> list[Outcome]:
+    """Every NVLink of each GPU is up (down FAILs); none on an NVSwitch instance type WARNs."""
     req = requirement(ctx, "host.nvlink")
     if req is None:
         return not_in_profile(ctx)
@@ -553,6 +562,7 @@ def nvlink(ctx: HostContext) -> list[Outcome]:
 
 @check("host.nvidia-smi", "nvidia-smi runs", Severity.HIGH, needs_aws=False)
 def nvidia_smi(ctx: HostContext) -> list[Outcome]:
+    """nvidia-smi is on PATH and `nvidia-smi -L` lists a GPU; missing, failing or empty FAILs."""
     req = requirement(ctx, "host.nvidia-smi")
     if req is None:
         return not_in_profile(ctx)
@@ -583,6 +593,7 @@ def nvidia_smi(ctx: HostContext) -> list[Outcome]:
     "host.host-ram-vs-vram", "Host memory covers the GPU memory", Severity.MEDIUM, needs_aws=False
 )
 def host_ram_vs_vram(ctx: HostContext) -> list[Outcome]:
+    """Host memory is at least the profile's multiple of all GPU memory; less FAILs."""
     req = requirement(ctx, "host.host-ram-vs-vram")
     if req is None:
         return not_in_profile(ctx)

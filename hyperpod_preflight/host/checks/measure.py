@@ -16,6 +16,7 @@ LOW_SHARE_OF_PEAK = 0.5
 
 @check("host.h2d-bandwidth", "Host-to-device copy bandwidth", Severity.MEDIUM, needs_aws=False)
 def h2d_bandwidth(ctx: HostContext) -> list[Outcome]:
+    """With --measure-bandwidth, H2D copies reach the profile's GB/s (FAIL) or half peak (WARN)."""
     host = facts(ctx)
     measured = host.bandwidth
     if measured is None:
@@ -74,6 +75,7 @@ def h2d_bandwidth(ctx: HostContext) -> list[Outcome]:
 
 @check("host.dcgm", "DCGM quick diagnostic (dcgmi diag -r 1)", Severity.HIGH, needs_aws=False)
 def dcgm(ctx: HostContext) -> list[Outcome]:
+    """With --dcgm, every test of `dcgmi diag -r 1` passes; a failed test FAILs, a warning WARNs."""
     result = facts(ctx).dcgm
     if result is None:
         return [skipped("dcgm", "not run: pass --dcgm")]

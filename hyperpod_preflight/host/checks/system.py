@@ -14,6 +14,7 @@ GRUB_FIX = (
 
 @check("host.cgroup-v2", "cgroup v2 (unified hierarchy)", Severity.MEDIUM, needs_aws=False)
 def cgroup_v2(ctx: HostContext) -> list[Outcome]:
+    """The host runs the cgroup v2 unified hierarchy; v1 or hybrid FAILs, unreadable UNKNOWN."""
     req = requirement(ctx, "host.cgroup-v2")
     if req is None:
         return not_in_profile(ctx)
@@ -36,6 +37,7 @@ def cgroup_v2(ctx: HostContext) -> list[Outcome]:
 
 @check("host.kernel-version", "Kernel recent enough", Severity.MEDIUM, needs_aws=False)
 def kernel_version(ctx: HostContext) -> list[Outcome]:
+    """The kernel is at least the required (FAIL) and recommended (WARN) versions."""
     reqs = requirements(ctx, "host.kernel-version")
     if not reqs:
         return not_in_profile(ctx)
@@ -67,6 +69,7 @@ def kernel_version(ctx: HostContext) -> list[Outcome]:
 
 @check("host.disk-free", "Free disk space", Severity.MEDIUM, needs_aws=False)
 def disk_free(ctx: HostContext) -> list[Outcome]:
+    """Each path has the profile's free GB (less FAILs); a default path that is absent WARNs."""
     req = requirement(ctx, "host.disk-free")
     if req is None:
         return not_in_profile(ctx)
@@ -120,6 +123,7 @@ def disk_free(ctx: HostContext) -> list[Outcome]:
 
 @check("host.cpu-cores", "Enough CPU cores", Severity.MEDIUM, needs_aws=False)
 def cpu_cores(ctx: HostContext) -> list[Outcome]:
+    """The host has the profile's physical CPU cores; fewer FAIL, unreadable /proc UNKNOWN."""
     req = requirement(ctx, "host.cpu-cores")
     if req is None:
         return not_in_profile(ctx)
@@ -139,6 +143,7 @@ def cpu_cores(ctx: HostContext) -> list[Outcome]:
 
 @check("host.memory", "Enough memory", Severity.MEDIUM, needs_aws=False)
 def memory(ctx: HostContext) -> list[Outcome]:
+    """MemTotal is at least 98% of the profile's GB (kernel reserve); less FAILs."""
     req = requirement(ctx, "host.memory")
     if req is None:
         return not_in_profile(ctx)
@@ -171,6 +176,7 @@ def _allowed(threshold: str) -> dict[str, str]:
 
 @check("host.os-release", "Supported distribution", Severity.MEDIUM, needs_aws=False)
 def os_release(ctx: HostContext) -> list[Outcome]:
+    """/etc/os-release names an allowed distribution at its minimum version; else FAIL."""
     req = requirement(ctx, "host.os-release")
     if req is None:
         return not_in_profile(ctx)
@@ -209,6 +215,7 @@ def os_release(ctx: HostContext) -> list[Outcome]:
 
 @check("host.python-version", "python3 recent enough", Severity.MEDIUM, needs_aws=False)
 def python_version(ctx: HostContext) -> list[Outcome]:
+    """python3 is on PATH and at least the profile's version; missing or older FAILs."""
     req = requirement(ctx, "host.python-version")
     if req is None:
         return not_in_profile(ctx)

@@ -13,6 +13,7 @@ from ._common import facts, judged, not_in_profile, requirement, requirements
     "host.tools", "Needed tools installed (one finding per tool)", Severity.MEDIUM, needs_aws=False
 )
 def tools(ctx: HostContext) -> list[Outcome]:
+    """Each needed tool is on PATH and recent enough; missing or older FAILs, no version UNKNOWN."""
     reqs = requirements(ctx, "host.tools")
     if not reqs:
         return not_in_profile(ctx)
@@ -60,6 +61,7 @@ def tools(ctx: HostContext) -> list[Outcome]:
 
 @check("host.apptainer-nv", "Apptainer can use the GPUs (--nv)", Severity.MEDIUM, needs_aws=False)
 def apptainer_nv(ctx: HostContext) -> list[Outcome]:
+    """Installed Apptainer has nvliblist.conf or nvidia-container-cli for --nv; else FAIL."""
     req = requirement(ctx, "host.apptainer-nv")
     if req is None:
         return not_in_profile(ctx)

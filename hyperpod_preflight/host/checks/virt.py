@@ -9,6 +9,7 @@ from ._common import facts, judged, not_in_profile, requirement
 
 @check("host.virtualization", "CPU virtualisation (VT-x/AMD-V)", Severity.HIGH, needs_aws=False)
 def virtualization(ctx: HostContext) -> list[Outcome]:
+    """The CPU has the vmx or svm flag (VT-x/AMD-V); none FAILs, unreadable is UNKNOWN."""
     req = requirement(ctx, "host.virtualization")
     if req is None:
         return not_in_profile(ctx)
@@ -39,6 +40,7 @@ def virtualization(ctx: HostContext) -> list[Outcome]:
 
 @check("host.iommu", "IOMMU enabled with groups", Severity.HIGH, needs_aws=False)
 def iommu(ctx: HostContext) -> list[Outcome]:
+    """The kernel lists IOMMU groups (GPU passthrough); none FAILs, unreadable is UNKNOWN."""
     req = requirement(ctx, "host.iommu")
     if req is None:
         return not_in_profile(ctx)
@@ -67,6 +69,7 @@ def iommu(ctx: HostContext) -> list[Outcome]:
 
 @check("host.kvm", "/dev/kvm usable", Severity.HIGH, needs_aws=False)
 def kvm(ctx: HostContext) -> list[Outcome]:
+    """/dev/kvm exists and this user can open it; otherwise the check FAILs."""
     req = requirement(ctx, "host.kvm")
     if req is None:
         return not_in_profile(ctx)
@@ -95,6 +98,7 @@ def kvm(ctx: HostContext) -> list[Outcome]:
 
 @check("host.groups", "User in the needed groups", Severity.LOW, needs_aws=False)
 def groups(ctx: HostContext) -> list[Outcome]:
+    """The user is root or in each group the profile lists; missing FAILs, unreadable UNKNOWN."""
     req = requirement(ctx, "host.groups")
     if req is None:
         return not_in_profile(ctx)
