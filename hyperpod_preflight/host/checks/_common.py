@@ -77,19 +77,6 @@ def missing_field(host: HostFacts, gpu: GpuInfo, field: str) -> Outcome:
     return unknown(gpu.label, f"could not tell: {reason}", hint)
 
 
-def unknown_type_reason(host: HostFacts) -> str:
-    """Why the expected counts are unknown: the type is not in the table, or where it was
-    looked for (naming the resource config's problem when the file exists)."""
-    if host.instance_type:
-        return f"instance type {host.instance_type} is not in hp-preflight's table"
-    config = host.resource_config
-    if config is not None and config.error:
-        return f"the instance type is unknown (no --instance-type; {config.path}: {config.error})"
-    return (
-        "the instance type is unknown (no --instance-type, no /opt/ml/config/resource_config.json)"
-    )
-
-
 def no_gpu_outcomes(host: HostFacts, what: str) -> list[Outcome] | None:
     """Outcomes for a per-GPU check when no GPU can be judged; None when GPUs are readable."""
     if host.gpu.readable and host.gpu.gpus:

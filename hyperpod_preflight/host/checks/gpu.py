@@ -9,6 +9,8 @@ from typing import Any
 from ...models import Outcome, Severity, passed, skipped, unknown, warned
 from ...registry import HostContext, check
 from ..commands import version_at_least
+from ..models import HostFacts
+from ..profiles import Requirement
 from ._common import (
     REPLACE_NODE,
     expectation,
@@ -19,8 +21,8 @@ from ._common import (
     not_in_profile,
     requirement,
     source_name,
-    unknown_type_reason,
 )
+from ._counts import ExpectedCount, expected_count
 
 DRIVER_INSTALL = (
     "install a current NVIDIA datacenter driver (Ubuntu: sudo apt-get install -y "
@@ -48,7 +50,11 @@ def gpu_count(ctx: HostContext) -> list[Outcome]:
     if req is None:
         return not_in_profile(ctx)
     host = facts(ctx)
-    expect = expectation(ctx)
+    return judge_gpu_count(req, host, expected_count(req.threshold, "gpus", expectation(ctx), host))
+
+
+def judge_gpu_count(req: Requirement, host: HostFacts, expected: ExpectedCount) -> list[Outcome]:
+    """host.gpu-count's finding: the GPUs ``host`` shows against ``expected``."""
     on_bus = len(host.pci_gpus)
     seen = len(host.gpu.gpus) if host.gpu.readable else 0
     details: dict[str, Any] = {"driver_visible": seen, "pci_bus": on_bus, "source": host.gpu.source}
@@ -56,31 +62,26 @@ def gpu_count(ctx: HostContext) -> list[Outcome]:
     if host.pci_error:
         details["pci_error"] = host.pci_error
         bus = f"{on_bus} found on the PCI bus, which could not be read ({host.pci_error})"
-    if req.threshold == "instance-type":
-        if expect is None:
-            why = unknown_type_reason(host)
-            return [
-                unknown(
-                    "gpus",
-                    f"could not tell the expected GPU count: {why}; "
-                    f"{_plural(seen, 'GPU')} visible to the driver, {bus}",
-                    "pass --instance-type ml.p5.48xlarge, or --require gpu-count=N",
-                    **details,
-                )
-            ]
-        if expect.accelerator == "neuron":
-            return [
-                skipped(
-                    "gpus",
-                    f"{expect.instance_type} has Neuron (Trainium) accelerators, not NVIDIA GPUs",
-                )
-            ]
-        want, where = expect.gpus, expect.instance_type
-    else:
-        try:
-            want, where = int(req.threshold), "at least"
-        except (TypeError, ValueError):
-            return [unknown("gpus", f"gpu-count threshold {req.threshold!r} is not a number")]
+    want = expected.want
+    if want is None:
+        if not expected.from_instance_type:
+            return [unknown("gpus", f"gpu-count {expected.why_unknown}")]
+        return [
+            unknown(
+                "gpus",
+                f"could not tell the expected GPU count: {expected.why_unknown}; "
+                f"{_plural(seen, 'GPU')} visible to the driver, {bus}",
+                "pass --instance-type ml.p5.48xlarge, or --require gpu-count=N",
+                **details,
+            )
+        ]
+    if expected.from_instance_type and expected.accelerator == "neuron":
+        return [
+            skipped(
+                "gpus",
+                f"{expected.instance_type} has Neuron (Trainium) accelerators, not NVIDIA GPUs",
+            )
+        ]
     if host.gpu.permission_denied:
         return [
             unknown(
@@ -90,67 +91,9 @@ def gpu_count(ctx: HostContext) -> list[Outcome]:
                 **details,
             )
         ]
-    label = f"{where} has {want}" if where != "at least" else f"expected at least {want}"
-    if not host.gpu.readable and on_bus and host.gpu.driver_loaded is False:
-        return [
-            judged(
-                req,
-                "gpus",
-                f"{_plural(on_bus, 'NVIDIA GPU')} on the PCI bus but none "
-                f"usable: the nvidia driver is not loaded ({host.gpu.error}); "
-                f"expected {want}",
-                DRIVER_MISSING,
-                **details,
-            )
-        ]
-    if not host.gpu.readable and host.pci_error:
-        # Neither the driver nor the bus could be read: "0 GPUs" would be a guess.
-        return [
-            unknown(
-                "gpus",
-                f"could not tell: no GPU list from the driver ({host.gpu.error}) and "
-                f"{bus}; {label}",
-                "run as a user that may read /sys/bus/pci (and /dev/nvidia*); " + NVML_INSTALL,
-                expected=want,
-                **details,
-            )
-        ]
-    if not host.gpu.readable and on_bus:
-        # The driver is loaded (or that cannot be told) but neither NVML nor nvidia-smi can
-        # be asked. GPUs bound to the nvidia driver on the PCI bus are only a lower bound of
-        # trouble: a GPU that fell off the bus (Xid 79) or failed RM initialisation stays
-        # bound, so counting bindings as "visible to the driver" could PASS a broken node.
-        # A demanding user wants no false PASS and no false FAIL: fewer bound GPUs than
-        # expected is a fact read from sysfs (FAIL); enough bound GPUs is UNKNOWN until
-        # NVML can confirm the driver really uses them.
-        bound = sum(1 for d in host.pci_gpus if d.driver == "nvidia")
-        details["bound_to_nvidia"] = bound
-        if bound < want:
-            return [
-                judged(
-                    req,
-                    "gpus",
-                    f"{bound} of {_plural(on_bus, 'NVIDIA GPU')} on the PCI bus bound "
-                    f"to the nvidia driver, {label} (NVML/nvidia-smi unusable: "
-                    f"{host.gpu.error})",
-                    "ls -l /sys/bus/pci/devices/*/driver; sudo dmesg | grep -i -e NVRM "
-                    f"-e Xid; {REPLACE_NODE}",
-                    expected=want,
-                    **details,
-                )
-            ]
-        return [
-            unknown(
-                "gpus",
-                f"could not tell how many GPUs the driver can use: NVML and nvidia-smi "
-                f"unusable ({host.gpu.error}); {bound} of "
-                f"{_plural(on_bus, 'NVIDIA GPU')} on the PCI bus bound to the nvidia "
-                f"driver ({label})",
-                NVML_INSTALL,
-                expected=want,
-                **details,
-            )
-        ]
+    if not host.gpu.readable and (on_bus or host.pci_error):
+        return _count_without_gpu_list(req, host, want, expected.label, bus, details)
+    label = expected.label
     if seen < want:
         extra = (
             f"; {on_bus} on the PCI bus, so {on_bus - seen} the driver cannot use"
@@ -168,12 +111,12 @@ def gpu_count(ctx: HostContext) -> list[Outcome]:
                 **details,
             )
         ]
-    if where != "at least" and seen > want:
+    if expected.from_instance_type and seen > want:
         return [
             warned(
                 "gpus",
                 f"{_plural(seen, 'GPU')} visible, more than the {want} of "
-                f"{where}: is --instance-type right?",
+                f"{expected.instance_type}: is --instance-type right?",
                 **details,
             )
         ]
@@ -181,6 +124,73 @@ def gpu_count(ctx: HostContext) -> list[Outcome]:
         passed(
             "gpus",
             f"{_plural(seen, 'GPU')} visible to the driver ({label})",
+            expected=want,
+            **details,
+        )
+    ]
+
+
+def _count_without_gpu_list(
+    req: Requirement, host: HostFacts, want: int, label: str, bus: str, details: dict[str, Any]
+) -> list[Outcome]:
+    """host.gpu-count when neither NVML nor nvidia-smi gave a GPU list, judged from the PCI
+    bus (GPUs on it, or the bus itself unreadable)."""
+    on_bus = len(host.pci_gpus)
+    if on_bus and host.gpu.driver_loaded is False:
+        return [
+            judged(
+                req,
+                "gpus",
+                f"{_plural(on_bus, 'NVIDIA GPU')} on the PCI bus but none "
+                f"usable: the nvidia driver is not loaded ({host.gpu.error}); "
+                f"expected {want}",
+                DRIVER_MISSING,
+                **details,
+            )
+        ]
+    if host.pci_error:
+        # Neither the driver nor the bus could be read: "0 GPUs" would be a guess.
+        return [
+            unknown(
+                "gpus",
+                f"could not tell: no GPU list from the driver ({host.gpu.error}) and "
+                f"{bus}; {label}",
+                "run as a user that may read /sys/bus/pci (and /dev/nvidia*); " + NVML_INSTALL,
+                expected=want,
+                **details,
+            )
+        ]
+    # The driver is loaded (or that cannot be told) but neither NVML nor nvidia-smi can
+    # be asked. GPUs bound to the nvidia driver on the PCI bus are only a lower bound of
+    # trouble: a GPU that fell off the bus (Xid 79) or failed RM initialisation stays
+    # bound, so counting bindings as "visible to the driver" could PASS a broken node.
+    # A demanding user wants no false PASS and no false FAIL: fewer bound GPUs than
+    # expected is a fact read from sysfs (FAIL); enough bound GPUs is UNKNOWN until
+    # NVML can confirm the driver really uses them.
+    bound = sum(1 for d in host.pci_gpus if d.driver == "nvidia")
+    details["bound_to_nvidia"] = bound
+    if bound < want:
+        return [
+            judged(
+                req,
+                "gpus",
+                f"{bound} of {_plural(on_bus, 'NVIDIA GPU')} on the PCI bus bound "
+                f"to the nvidia driver, {label} (NVML/nvidia-smi unusable: "
+                f"{host.gpu.error})",
+                "ls -l /sys/bus/pci/devices/*/driver; sudo dmesg | grep -i -e NVRM "
+                f"-e Xid; {REPLACE_NODE}",
+                expected=want,
+                **details,
+            )
+        ]
+    return [
+        unknown(
+            "gpus",
+            f"could not tell how many GPUs the driver can use: NVML and nvidia-smi "
+            f"unusable ({host.gpu.error}); {bound} of "
+            f"{_plural(on_bus, 'NVIDIA GPU')} on the PCI bus bound to the nvidia "
+            f"driver ({label})",
+            NVML_INSTALL,
             expected=want,
             **details,
         )
