@@ -3,6 +3,7 @@ FAIL-or-WARN choice that a requirement's level makes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...models import Outcome, Severity, failed, skipped, unknown, warned
@@ -124,3 +125,21 @@ def no_gpu_outcomes(host: HostFacts, what: str) -> list[Outcome] | None:
             "host.driver-version",
         )
     ]
+
+
+def per_gpu(
+    ctx: HostContext,
+    check_id: str,
+    what: str,
+    judge: Callable[[Requirement, HostFacts, GpuInfo], Outcome],
+) -> list[Outcome]:
+    """A per-GPU check's findings: SKIP when ``check_id`` is not in the profile, the
+    :func:`no_gpu_outcomes` when no GPU can be judged, else ``judge``'s one per GPU."""
+    req = requirement(ctx, check_id)
+    if req is None:
+        return not_in_profile(ctx)
+    host = facts(ctx)
+    early = no_gpu_outcomes(host, what)
+    if early is not None:
+        return early
+    return [judge(req, host, gpu) for gpu in host.gpu.gpus]
