@@ -3,6 +3,7 @@ FAIL-or-WARN choice that a requirement's level makes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...models import Outcome, Severity, failed, skipped, unknown, warned
@@ -77,19 +78,6 @@ def missing_field(host: HostFacts, gpu: GpuInfo, field: str) -> Outcome:
     return unknown(gpu.label, f"could not tell: {reason}", hint)
 
 
-def unknown_type_reason(host: HostFacts) -> str:
-    """Why the expected counts are unknown: the type is not in the table, or where it was
-    looked for (naming the resource config's problem when the file exists)."""
-    if host.instance_type:
-        return f"instance type {host.instance_type} is not in hp-preflight's table"
-    config = host.resource_config
-    if config is not None and config.error:
-        return f"the instance type is unknown (no --instance-type; {config.path}: {config.error})"
-    return (
-        "the instance type is unknown (no --instance-type, no /opt/ml/config/resource_config.json)"
-    )
-
-
 def no_gpu_outcomes(host: HostFacts, what: str) -> list[Outcome] | None:
     """Outcomes for a per-GPU check when no GPU can be judged; None when GPUs are readable."""
     if host.gpu.readable and host.gpu.gpus:
@@ -137,3 +125,21 @@ def no_gpu_outcomes(host: HostFacts, what: str) -> list[Outcome] | None:
             "host.driver-version",
         )
     ]
+
+
+def per_gpu(
+    ctx: HostContext,
+    check_id: str,
+    what: str,
+    judge: Callable[[Requirement, HostFacts, GpuInfo], Outcome],
+) -> list[Outcome]:
+    """A per-GPU check's findings: SKIP when ``check_id`` is not in the profile, the
+    :func:`no_gpu_outcomes` when no GPU can be judged, else ``judge``'s one per GPU."""
+    req = requirement(ctx, check_id)
+    if req is None:
+        return not_in_profile(ctx)
+    host = facts(ctx)
+    early = no_gpu_outcomes(host, what)
+    if early is not None:
+        return early
+    return [judge(req, host, gpu) for gpu in host.gpu.gpus]

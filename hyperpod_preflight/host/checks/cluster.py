@@ -16,8 +16,8 @@ from ._common import (
     judged,
     not_in_profile,
     requirement,
-    unknown_type_reason,
 )
+from ._counts import expected_count
 
 EFA_INSTALL = (
     "install the EFA driver: curl -O https://efa-installer.amazonaws.com/"
@@ -53,23 +53,6 @@ NETWORK_FS = (
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 
 
-def _count_threshold(
-    ctx: HostContext, threshold: object, what: str
-) -> tuple[int | None, str, str | None]:
-    """(expected count, where it came from, why unknown)."""
-    host = facts(ctx)
-    expect = expectation(ctx)
-    if threshold == "instance-type":
-        if expect is None:
-            return None, "", unknown_type_reason(host)
-        count = expect.efa_devices if what == "efa" else expect.gpus
-        return count, expect.instance_type, None
-    try:
-        return int(str(threshold)), "at least", None
-    except ValueError:
-        return None, "", f"threshold {threshold!r} is not a number"
-
-
 @check(
     "host.efa-devices", "EFA device count matches the instance type", Severity.HIGH, needs_aws=False
 )
@@ -86,19 +69,22 @@ def efa_devices(ctx: HostContext) -> list[Outcome]:
             f"{len(found)} EFA device(s) found on the PCI bus, which could not be read "
             f"({host.pci_error})"
         )
-    want, where, why = _count_threshold(ctx, req.threshold, "efa")
-    if why is not None or want is None:
+    expected = expected_count(req.threshold, "efa", expectation(ctx), host)
+    want = expected.want
+    if want is None:
         return [
             unknown(
                 "efa",
-                f"could not tell the expected EFA count: {why}; {bus}",
+                f"could not tell the expected EFA count: {expected.why_unknown}; {bus}",
                 "pass --instance-type ml.p5.48xlarge, or --require efa-count=N",
                 found=len(found),
             )
         ]
     if want == 0:
-        return [skipped("efa", f"{where} has no EFA interface")]
-    label = f"{where} has {want}" if where != "at least" else f"expected at least {want}"
+        if expected.from_instance_type:
+            return [skipped("efa", f"{expected.instance_type} has no EFA interface")]
+        return [skipped("efa", f"the profile asks for no EFA device ({req.id} = 0)")]
+    label = expected.label
     if len(found) < want and host.pci_error:
         return [
             unknown(

@@ -9,6 +9,9 @@ from typing import Any
 from ...models import Outcome, Severity, passed, skipped, unknown, warned
 from ...registry import HostContext, check
 from ..commands import version_at_least
+from ..instance_types import Expectation
+from ..models import GpuInfo, HostFacts
+from ..profiles import Requirement
 from ._common import (
     REPLACE_NODE,
     expectation,
@@ -17,10 +20,11 @@ from ._common import (
     missing_field,
     no_gpu_outcomes,
     not_in_profile,
+    per_gpu,
     requirement,
     source_name,
-    unknown_type_reason,
 )
+from ._counts import ExpectedCount, expected_count
 
 DRIVER_INSTALL = (
     "install a current NVIDIA datacenter driver (Ubuntu: sudo apt-get install -y "
@@ -48,7 +52,11 @@ def gpu_count(ctx: HostContext) -> list[Outcome]:
     if req is None:
         return not_in_profile(ctx)
     host = facts(ctx)
-    expect = expectation(ctx)
+    return judge_gpu_count(req, host, expected_count(req.threshold, "gpus", expectation(ctx), host))
+
+
+def judge_gpu_count(req: Requirement, host: HostFacts, expected: ExpectedCount) -> list[Outcome]:
+    """host.gpu-count's finding: the GPUs ``host`` shows against ``expected``."""
     on_bus = len(host.pci_gpus)
     seen = len(host.gpu.gpus) if host.gpu.readable else 0
     details: dict[str, Any] = {"driver_visible": seen, "pci_bus": on_bus, "source": host.gpu.source}
@@ -56,31 +64,26 @@ def gpu_count(ctx: HostContext) -> list[Outcome]:
     if host.pci_error:
         details["pci_error"] = host.pci_error
         bus = f"{on_bus} found on the PCI bus, which could not be read ({host.pci_error})"
-    if req.threshold == "instance-type":
-        if expect is None:
-            why = unknown_type_reason(host)
-            return [
-                unknown(
-                    "gpus",
-                    f"could not tell the expected GPU count: {why}; "
-                    f"{_plural(seen, 'GPU')} visible to the driver, {bus}",
-                    "pass --instance-type ml.p5.48xlarge, or --require gpu-count=N",
-                    **details,
-                )
-            ]
-        if expect.accelerator == "neuron":
-            return [
-                skipped(
-                    "gpus",
-                    f"{expect.instance_type} has Neuron (Trainium) accelerators, not NVIDIA GPUs",
-                )
-            ]
-        want, where = expect.gpus, expect.instance_type
-    else:
-        try:
-            want, where = int(req.threshold), "at least"
-        except (TypeError, ValueError):
-            return [unknown("gpus", f"gpu-count threshold {req.threshold!r} is not a number")]
+    want = expected.want
+    if want is None:
+        if not expected.from_instance_type:
+            return [unknown("gpus", f"gpu-count {expected.why_unknown}")]
+        return [
+            unknown(
+                "gpus",
+                f"could not tell the expected GPU count: {expected.why_unknown}; "
+                f"{_plural(seen, 'GPU')} visible to the driver, {bus}",
+                "pass --instance-type ml.p5.48xlarge, or --require gpu-count=N",
+                **details,
+            )
+        ]
+    if expected.from_instance_type and expected.accelerator == "neuron":
+        return [
+            skipped(
+                "gpus",
+                f"{expected.instance_type} has Neuron (Trainium) accelerators, not NVIDIA GPUs",
+            )
+        ]
     if host.gpu.permission_denied:
         return [
             unknown(
@@ -90,67 +93,9 @@ def gpu_count(ctx: HostContext) -> list[Outcome]:
                 **details,
             )
         ]
-    label = f"{where} has {want}" if where != "at least" else f"expected at least {want}"
-    if not host.gpu.readable and on_bus and host.gpu.driver_loaded is False:
-        return [
-            judged(
-                req,
-                "gpus",
-                f"{_plural(on_bus, 'NVIDIA GPU')} on the PCI bus but none "
-                f"usable: the nvidia driver is not loaded ({host.gpu.error}); "
-                f"expected {want}",
-                DRIVER_MISSING,
-                **details,
-            )
-        ]
-    if not host.gpu.readable and host.pci_error:
-        # Neither the driver nor the bus could be read: "0 GPUs" would be a guess.
-        return [
-            unknown(
-                "gpus",
-                f"could not tell: no GPU list from the driver ({host.gpu.error}) and "
-                f"{bus}; {label}",
-                "run as a user that may read /sys/bus/pci (and /dev/nvidia*); " + NVML_INSTALL,
-                expected=want,
-                **details,
-            )
-        ]
-    if not host.gpu.readable and on_bus:
-        # The driver is loaded (or that cannot be told) but neither NVML nor nvidia-smi can
-        # be asked. GPUs bound to the nvidia driver on the PCI bus are only a lower bound of
-        # trouble: a GPU that fell off the bus (Xid 79) or failed RM initialisation stays
-        # bound, so counting bindings as "visible to the driver" could PASS a broken node.
-        # A demanding user wants no false PASS and no false FAIL: fewer bound GPUs than
-        # expected is a fact read from sysfs (FAIL); enough bound GPUs is UNKNOWN until
-        # NVML can confirm the driver really uses them.
-        bound = sum(1 for d in host.pci_gpus if d.driver == "nvidia")
-        details["bound_to_nvidia"] = bound
-        if bound < want:
-            return [
-                judged(
-                    req,
-                    "gpus",
-                    f"{bound} of {_plural(on_bus, 'NVIDIA GPU')} on the PCI bus bound "
-                    f"to the nvidia driver, {label} (NVML/nvidia-smi unusable: "
-                    f"{host.gpu.error})",
-                    "ls -l /sys/bus/pci/devices/*/driver; sudo dmesg | grep -i -e NVRM "
-                    f"-e Xid; {REPLACE_NODE}",
-                    expected=want,
-                    **details,
-                )
-            ]
-        return [
-            unknown(
-                "gpus",
-                f"could not tell how many GPUs the driver can use: NVML and nvidia-smi "
-                f"unusable ({host.gpu.error}); {bound} of "
-                f"{_plural(on_bus, 'NVIDIA GPU')} on the PCI bus bound to the nvidia "
-                f"driver ({label})",
-                NVML_INSTALL,
-                expected=want,
-                **details,
-            )
-        ]
+    if not host.gpu.readable and (on_bus or host.pci_error):
+        return _count_without_gpu_list(req, host, want, expected.label, bus, details)
+    label = expected.label
     if seen < want:
         extra = (
             f"; {on_bus} on the PCI bus, so {on_bus - seen} the driver cannot use"
@@ -168,12 +113,12 @@ def gpu_count(ctx: HostContext) -> list[Outcome]:
                 **details,
             )
         ]
-    if where != "at least" and seen > want:
+    if expected.from_instance_type and seen > want:
         return [
             warned(
                 "gpus",
                 f"{_plural(seen, 'GPU')} visible, more than the {want} of "
-                f"{where}: is --instance-type right?",
+                f"{expected.instance_type}: is --instance-type right?",
                 **details,
             )
         ]
@@ -181,6 +126,73 @@ def gpu_count(ctx: HostContext) -> list[Outcome]:
         passed(
             "gpus",
             f"{_plural(seen, 'GPU')} visible to the driver ({label})",
+            expected=want,
+            **details,
+        )
+    ]
+
+
+def _count_without_gpu_list(
+    req: Requirement, host: HostFacts, want: int, label: str, bus: str, details: dict[str, Any]
+) -> list[Outcome]:
+    """host.gpu-count when neither NVML nor nvidia-smi gave a GPU list, judged from the PCI
+    bus (GPUs on it, or the bus itself unreadable)."""
+    on_bus = len(host.pci_gpus)
+    if on_bus and host.gpu.driver_loaded is False:
+        return [
+            judged(
+                req,
+                "gpus",
+                f"{_plural(on_bus, 'NVIDIA GPU')} on the PCI bus but none "
+                f"usable: the nvidia driver is not loaded ({host.gpu.error}); "
+                f"expected {want}",
+                DRIVER_MISSING,
+                **details,
+            )
+        ]
+    if host.pci_error:
+        # Neither the driver nor the bus could be read: "0 GPUs" would be a guess.
+        return [
+            unknown(
+                "gpus",
+                f"could not tell: no GPU list from the driver ({host.gpu.error}) and "
+                f"{bus}; {label}",
+                "run as a user that may read /sys/bus/pci (and /dev/nvidia*); " + NVML_INSTALL,
+                expected=want,
+                **details,
+            )
+        ]
+    # The driver is loaded (or that cannot be told) but neither NVML nor nvidia-smi can
+    # be asked. GPUs bound to the nvidia driver on the PCI bus are only a lower bound of
+    # trouble: a GPU that fell off the bus (Xid 79) or failed RM initialisation stays
+    # bound, so counting bindings as "visible to the driver" could PASS a broken node.
+    # A demanding user wants no false PASS and no false FAIL: fewer bound GPUs than
+    # expected is a fact read from sysfs (FAIL); enough bound GPUs is UNKNOWN until
+    # NVML can confirm the driver really uses them.
+    bound = sum(1 for d in host.pci_gpus if d.driver == "nvidia")
+    details["bound_to_nvidia"] = bound
+    if bound < want:
+        return [
+            judged(
+                req,
+                "gpus",
+                f"{bound} of {_plural(on_bus, 'NVIDIA GPU')} on the PCI bus bound "
+                f"to the nvidia driver, {label} (NVML/nvidia-smi unusable: "
+                f"{host.gpu.error})",
+                "ls -l /sys/bus/pci/devices/*/driver; sudo dmesg | grep -i -e NVRM "
+                f"-e Xid; {REPLACE_NODE}",
+                expected=want,
+                **details,
+            )
+        ]
+    return [
+        unknown(
+            "gpus",
+            f"could not tell how many GPUs the driver can use: NVML and nvidia-smi "
+            f"unusable ({host.gpu.error}); {bound} of "
+            f"{_plural(on_bus, 'NVIDIA GPU')} on the PCI bus bound to the nvidia "
+            f"driver ({label})",
+            NVML_INSTALL,
             expected=want,
             **details,
         )
@@ -272,292 +284,202 @@ def driver_version(ctx: HostContext) -> list[Outcome]:
 )
 def compute_capability(ctx: HostContext) -> list[Outcome]:
     """Each GPU's compute capability reaches the profile minimum; lower FAILs, unread UNKNOWN."""
-    req = requirement(ctx, "host.compute-capability")
-    if req is None:
-        return not_in_profile(ctx)
-    host = facts(ctx)
-    early = no_gpu_outcomes(host, "the compute capability")
-    if early is not None:
-        return early
+    return per_gpu(ctx, "host.compute-capability", "the compute capability", _compute_capability)
+
+
+def _compute_capability(req: Requirement, host: HostFacts, gpu: GpuInfo) -> Outcome:
     minimum = str(req.threshold)
-    out = []
-    for gpu in host.gpu.gpus:
-        if gpu.compute_capability is None:
-            out.append(missing_field(host, gpu, "compute_capability"))
-        elif not version_at_least(gpu.compute_capability, minimum):
-            out.append(
-                judged(
-                    req,
-                    gpu.label,
-                    f"{gpu.name} has compute capability {gpu.compute_capability}, below {minimum}",
-                    "this GPU is too old for the workload: use an instance type with "
-                    "newer GPUs (p4d: 8.0, p5: 9.0)",
-                    cc=gpu.compute_capability,
-                )
-            )
-        else:
-            out.append(
-                passed(
-                    gpu.label,
-                    f"{gpu.name}: compute capability {gpu.compute_capability} (>= {minimum})",
-                )
-            )
-    return out
+    if gpu.compute_capability is None:
+        return missing_field(host, gpu, "compute_capability")
+    if not version_at_least(gpu.compute_capability, minimum):
+        return judged(
+            req,
+            gpu.label,
+            f"{gpu.name} has compute capability {gpu.compute_capability}, below {minimum}",
+            "this GPU is too old for the workload: use an instance type with "
+            "newer GPUs (p4d: 8.0, p5: 9.0)",
+            cc=gpu.compute_capability,
+        )
+    return passed(
+        gpu.label, f"{gpu.name}: compute capability {gpu.compute_capability} (>= {minimum})"
+    )
 
 
 @check("host.ecc", "ECC on, no uncorrectable errors", Severity.HIGH, needs_aws=False)
 def ecc(ctx: HostContext) -> list[Outcome]:
     """Each GPU has ECC on, no uncorrectable error since driver load (FAIL); older ones WARN."""
-    req = requirement(ctx, "host.ecc")
-    if req is None:
-        return not_in_profile(ctx)
-    host = facts(ctx)
-    early = no_gpu_outcomes(host, "ECC")
-    if early is not None:
-        return early
-    out = []
-    for gpu in host.gpu.gpus:
-        i = gpu.index
-        if gpu.ecc_enabled is None:
-            out.append(missing_field(host, gpu, "ecc_enabled"))
-        elif not gpu.ecc_enabled:
-            later = " (enabled after the next GPU reset)" if gpu.ecc_pending_enabled else ""
-            out.append(
-                judged(
-                    req,
-                    gpu.label,
-                    f"ECC is disabled{later}",
-                    f"sudo nvidia-smi -i {i} -e 1 && sudo reboot",
-                )
-            )
-        elif gpu.ecc_uncorrected_volatile:
-            out.append(
-                judged(
-                    req,
-                    gpu.label,
-                    f"{gpu.ecc_uncorrected_volatile} uncorrectable "
-                    "ECC error(s) since the driver loaded",
-                    f"drain the node and reset the GPU (sudo nvidia-smi -i {i} -r, or "
-                    f"reboot), then re-run; if they return, {REPLACE_NODE}",
-                    volatile=gpu.ecc_uncorrected_volatile,
-                )
-            )
-        elif gpu.ecc_uncorrected_aggregate:
-            out.append(
-                warned(
-                    gpu.label,
-                    f"ECC on; {gpu.ecc_uncorrected_aggregate} uncorrectable "
-                    "error(s) in the GPU's lifetime count, none since the driver "
-                    "loaded (see host.row-remap)",
-                    f"watch: nvidia-smi -q -i {i} -d ECC,ROW_REMAPPER",
-                    Severity.MEDIUM,
-                    aggregate=gpu.ecc_uncorrected_aggregate,
-                )
-            )
-        elif gpu.ecc_uncorrected_volatile is None and "ecc_uncorrected_volatile" in gpu.errors:
-            # ECC is on but the error count could not be read (a GPU lost mid-run, an NVML
-            # error): that is not a pass.
-            out.append(missing_field(host, gpu, "ecc_uncorrected_volatile"))
-        else:
-            counts = "" if gpu.ecc_uncorrected_volatile is None else ", 0 uncorrectable errors"
-            out.append(passed(gpu.label, f"ECC enabled{counts}"))
-    return out
+    return per_gpu(ctx, "host.ecc", "ECC", _ecc)
+
+
+def _ecc(req: Requirement, host: HostFacts, gpu: GpuInfo) -> Outcome:
+    i = gpu.index
+    if gpu.ecc_enabled is None:
+        return missing_field(host, gpu, "ecc_enabled")
+    if not gpu.ecc_enabled:
+        later = " (enabled after the next GPU reset)" if gpu.ecc_pending_enabled else ""
+        return judged(
+            req, gpu.label, f"ECC is disabled{later}", f"sudo nvidia-smi -i {i} -e 1 && sudo reboot"
+        )
+    if gpu.ecc_uncorrected_volatile:
+        return judged(
+            req,
+            gpu.label,
+            f"{gpu.ecc_uncorrected_volatile} uncorrectable ECC error(s) since the driver loaded",
+            f"drain the node and reset the GPU (sudo nvidia-smi -i {i} -r, or "
+            f"reboot), then re-run; if they return, {REPLACE_NODE}",
+            volatile=gpu.ecc_uncorrected_volatile,
+        )
+    if gpu.ecc_uncorrected_aggregate:
+        return warned(
+            gpu.label,
+            f"ECC on; {gpu.ecc_uncorrected_aggregate} uncorrectable "
+            "error(s) in the GPU's lifetime count, none since the driver "
+            "loaded (see host.row-remap)",
+            f"watch: nvidia-smi -q -i {i} -d ECC,ROW_REMAPPER",
+            Severity.MEDIUM,
+            aggregate=gpu.ecc_uncorrected_aggregate,
+        )
+    if gpu.ecc_uncorrected_volatile is None and "ecc_uncorrected_volatile" in gpu.errors:
+        # ECC is on but the error count could not be read (a GPU lost mid-run, an NVML
+        # error): that is not a pass.
+        return missing_field(host, gpu, "ecc_uncorrected_volatile")
+    counts = "" if gpu.ecc_uncorrected_volatile is None else ", 0 uncorrectable errors"
+    return passed(gpu.label, f"ECC enabled{counts}")
 
 
 @check("host.row-remap", "No pending row remaps or retired pages", Severity.HIGH, needs_aws=False)
 def row_remap(ctx: HostContext) -> list[Outcome]:
     """No GPU has a failed or pending row remap or a pending page retirement; any FAILs."""
-    req = requirement(ctx, "host.row-remap")
-    if req is None:
-        return not_in_profile(ctx)
-    host = facts(ctx)
-    early = no_gpu_outcomes(host, "row remapping")
-    if early is not None:
-        return early
-    out = []
-    for gpu in host.gpu.gpus:
-        i = gpu.index
-        if gpu.remap_failure:
-            out.append(
-                judged(
-                    req,
-                    gpu.label,
-                    "row remapping failed: the GPU has run out of spare memory rows",
-                    REPLACE_NODE,
-                    severity=Severity.CRITICAL,
-                )
-            )
-        elif gpu.remap_pending or gpu.retired_pages_pending:
-            what = "a row remap" if gpu.remap_pending else "a page retirement"
-            out.append(
-                judged(
-                    req,
-                    gpu.label,
-                    f"{what} is pending until the GPU is reset",
-                    f"drain the node, then sudo nvidia-smi -i {i} -r (or reboot)",
-                )
-            )
-        else:
-            known = [
-                f
-                for f in ("remap_pending", "remap_failure", "retired_pages_pending")
-                if getattr(gpu, f) is not None
-            ]
-            if known:
-                remapped = (
-                    f"; {gpu.remapped_rows_uncorrectable} rows remapped for uncorrectable errors"
-                    if gpu.remapped_rows_uncorrectable
-                    else ""
-                )
-                out.append(
-                    passed(
-                        gpu.label,
-                        "nothing pending "
-                        f"({', '.join(k.replace('_', ' ') for k in known)}: no)"
-                        f"{remapped}",
-                    )
-                )
-            else:
-                out.append(missing_field(host, gpu, "remap_pending"))
-    return out
+    return per_gpu(ctx, "host.row-remap", "row remapping", _row_remap)
+
+
+def _row_remap(req: Requirement, host: HostFacts, gpu: GpuInfo) -> Outcome:
+    if gpu.remap_failure:
+        return judged(
+            req,
+            gpu.label,
+            "row remapping failed: the GPU has run out of spare memory rows",
+            REPLACE_NODE,
+            severity=Severity.CRITICAL,
+        )
+    if gpu.remap_pending or gpu.retired_pages_pending:
+        what = "a row remap" if gpu.remap_pending else "a page retirement"
+        return judged(
+            req,
+            gpu.label,
+            f"{what} is pending until the GPU is reset",
+            f"drain the node, then sudo nvidia-smi -i {gpu.index} -r (or reboot)",
+        )
+    known = [
+        f
+        for f in ("remap_pending", "remap_failure", "retired_pages_pending")
+        if getattr(gpu, f) is not None
+    ]
+    if not known:
+        return missing_field(host, gpu, "remap_pending")
+    remapped = (
+        f"; {gpu.remapped_rows_uncorrectable} rows remapped for uncorrectable errors"
+        if gpu.remapped_rows_uncorrectable
+        else ""
+    )
+    return passed(
+        gpu.label,
+        f"nothing pending ({', '.join(k.replace('_', ' ') for k in known)}: no){remapped}",
+    )
 
 
 @check("host.pcie-link", "GPU PCIe link at full width and speed", Severity.MEDIUM, needs_aws=False)
 def pcie_link(ctx: HostContext) -> list[Outcome]:
     """Each GPU's PCIe link is at full width (narrower FAILs) and generation (lower WARNs)."""
-    req = requirement(ctx, "host.pcie-link")
-    if req is None:
-        return not_in_profile(ctx)
-    host = facts(ctx)
-    early = no_gpu_outcomes(host, "the PCIe link")
-    if early is not None:
-        return early
-    out = []
-    for gpu in host.gpu.gpus:
-        values = (
-            gpu.pcie_gen_current,
-            gpu.pcie_gen_max,
-            gpu.pcie_width_current,
-            gpu.pcie_width_max,
+    return per_gpu(ctx, "host.pcie-link", "the PCIe link", _pcie_link)
+
+
+def _pcie_link(req: Requirement, host: HostFacts, gpu: GpuInfo) -> Outcome:
+    fields = ("pcie_gen_current", "pcie_gen_max", "pcie_width_current", "pcie_width_max")
+    values = [getattr(gpu, f) for f in fields]
+    for field, value in zip(fields, values, strict=True):
+        if value is None:
+            return missing_field(host, gpu, field)
+    gen, gen_max, width, width_max = (int(v) for v in values)
+    link = f"PCIe Gen{gen} x{width} (max Gen{gen_max} x{width_max})"
+    bus = gpu.pci_bus_id or "<bus id>"
+    if width < width_max:
+        return judged(
+            req,
+            gpu.label,
+            f"{link}: the link trained at a lower width",
+            f"sudo lspci -vv -s {bus} | grep -e LnkCap -e LnkSta (a seating or "
+            f"riser fault); {REPLACE_NODE}",
+            gen=gen,
+            width=width,
         )
-        if None in values:
-            field = next(
-                f
-                for f, v in zip(
-                    ("pcie_gen_current", "pcie_gen_max", "pcie_width_current", "pcie_width_max"),
-                    values,
-                    strict=True,
-                )
-                if v is None
-            )
-            out.append(missing_field(host, gpu, field))
-            continue
-        gen, gen_max, width, width_max = (int(v) for v in values if v is not None)
-        link = f"PCIe Gen{gen} x{width} (max Gen{gen_max} x{width_max})"
-        bus = gpu.pci_bus_id or "<bus id>"
-        if width < width_max:
-            out.append(
-                judged(
-                    req,
-                    gpu.label,
-                    f"{link}: the link trained at a lower width",
-                    f"sudo lspci -vv -s {bus} | grep -e LnkCap -e LnkSta (a seating or "
-                    f"riser fault); {REPLACE_NODE}",
-                    gen=gen,
-                    width=width,
-                )
-            )
-        elif gen < gen_max:
-            out.append(
-                warned(
-                    gpu.label,
-                    f"{link}: below the maximum generation (GPUs lower it "
-                    "when idle; re-check under load)",
-                    f"nvidia-smi -q -i {gpu.index} -d PERFORMANCE,PCIE while a job "
-                    "runs; if it stays low, reboot or replace the node",
-                    gen=gen,
-                    width=width,
-                )
-            )
-        else:
-            out.append(passed(gpu.label, link))
-    return out
+    if gen < gen_max:
+        return warned(
+            gpu.label,
+            f"{link}: below the maximum generation (GPUs lower it when idle; re-check under load)",
+            f"nvidia-smi -q -i {gpu.index} -d PERFORMANCE,PCIE while a job "
+            "runs; if it stays low, reboot or replace the node",
+            gen=gen,
+            width=width,
+        )
+    return passed(gpu.label, link)
 
 
 @check("host.persistence-mode", "GPU persistence mode on", Severity.MEDIUM, needs_aws=False)
 def persistence_mode(ctx: HostContext) -> list[Outcome]:
     """Each GPU has persistence mode on; off FAILs, unreadable is UNKNOWN."""
-    req = requirement(ctx, "host.persistence-mode")
-    if req is None:
-        return not_in_profile(ctx)
-    host = facts(ctx)
-    early = no_gpu_outcomes(host, "persistence mode")
-    if early is not None:
-        return early
-    out = []
-    for gpu in host.gpu.gpus:
-        if gpu.persistence_mode is None:
-            out.append(missing_field(host, gpu, "persistence_mode"))
-        elif not gpu.persistence_mode:
-            out.append(
-                judged(
-                    req,
-                    gpu.label,
-                    "persistence mode is off (each job pays driver "
-                    "start-up; NCCL start can time out)",
-                    "sudo systemctl enable --now nvidia-persistenced "
-                    f"(or: sudo nvidia-smi -i {gpu.index} -pm 1)",
-                )
-            )
-        else:
-            out.append(passed(gpu.label, "persistence mode on"))
-    return out
+    return per_gpu(ctx, "host.persistence-mode", "persistence mode", _persistence_mode)
+
+
+def _persistence_mode(req: Requirement, host: HostFacts, gpu: GpuInfo) -> Outcome:
+    if gpu.persistence_mode is None:
+        return missing_field(host, gpu, "persistence_mode")
+    if not gpu.persistence_mode:
+        return judged(
+            req,
+            gpu.label,
+            "persistence mode is off (each job pays driver start-up; NCCL start can time out)",
+            "sudo systemctl enable --now nvidia-persistenced "
+            f"(or: sudo nvidia-smi -i {gpu.index} -pm 1)",
+        )
+    return passed(gpu.label, "persistence mode on")
 
 
 @check("host.nvlink", "All NVLinks up", Severity.HIGH, needs_aws=False)
 def nvlink(ctx: HostContext) -> list[Outcome]:
     """Every NVLink of each GPU is up (down FAILs); none on an NVSwitch instance type WARNs."""
-    req = requirement(ctx, "host.nvlink")
-    if req is None:
-        return not_in_profile(ctx)
-    host = facts(ctx)
-    early = no_gpu_outcomes(host, "NVLink")
-    if early is not None:
-        return early
     expect = expectation(ctx)
-    out = []
-    for gpu in host.gpu.gpus:
-        links = gpu.nvlink_active
-        if not links:
-            if links is None and "nvlink_active" in gpu.errors:
-                out.append(missing_field(host, gpu, "nvlink_active"))
-            elif expect is not None and expect.nvswitch:
-                out.append(
-                    warned(
-                        gpu.label,
-                        f"no NVLink reported, yet {expect.instance_type} "
-                        "links its GPUs through NVSwitch: is this that instance type?",
-                        "nvidia-smi nvlink -s; nvidia-smi topo -m",
-                    )
-                )
-            else:
-                out.append(skipped(gpu.label, "this GPU has no NVLink (NVML: not supported)"))
-            continue
-        down = [str(n) for n, up in enumerate(links) if not up]
-        if down:
-            out.append(
-                judged(
-                    req,
-                    gpu.label,
-                    f"NVLink {', '.join(down)} down ({len(links) - len(down)}/{len(links)} up)",
-                    f"nvidia-smi nvlink -s -i {gpu.index}; reset the GPUs (sudo "
-                    f"nvidia-smi -r) or reboot; if links stay down, {REPLACE_NODE}",
-                    down=down,
-                )
+
+    def judge(req: Requirement, host: HostFacts, gpu: GpuInfo) -> Outcome:
+        return _nvlink(req, host, gpu, expect)
+
+    return per_gpu(ctx, "host.nvlink", "NVLink", judge)
+
+
+def _nvlink(req: Requirement, host: HostFacts, gpu: GpuInfo, expect: Expectation | None) -> Outcome:
+    links = gpu.nvlink_active
+    if not links:
+        if links is None and "nvlink_active" in gpu.errors:
+            return missing_field(host, gpu, "nvlink_active")
+        if expect is not None and expect.nvswitch:
+            return warned(
+                gpu.label,
+                f"no NVLink reported, yet {expect.instance_type} "
+                "links its GPUs through NVSwitch: is this that instance type?",
+                "nvidia-smi nvlink -s; nvidia-smi topo -m",
             )
-        else:
-            out.append(passed(gpu.label, f"{len(links)}/{len(links)} NVLinks up"))
-    return out
+        return skipped(gpu.label, "this GPU has no NVLink (NVML: not supported)")
+    down = [str(n) for n, up in enumerate(links) if not up]
+    if down:
+        return judged(
+            req,
+            gpu.label,
+            f"NVLink {', '.join(down)} down ({len(links) - len(down)}/{len(links)} up)",
+            f"nvidia-smi nvlink -s -i {gpu.index}; reset the GPUs (sudo "
+            f"nvidia-smi -r) or reboot; if links stay down, {REPLACE_NODE}",
+            down=down,
+        )
+    return passed(gpu.label, f"{len(links)}/{len(links)} NVLinks up")
 
 
 @check("host.nvidia-smi", "nvidia-smi runs", Severity.HIGH, needs_aws=False)

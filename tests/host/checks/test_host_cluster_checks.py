@@ -102,3 +102,15 @@ def test_shared_mount_with_an_unreadable_mount_table_is_unknown(tmp_path: Path) 
     finding = one(report, "host.shared-mount")
     assert finding.status is Status.UNKNOWN
     assert "mount table" in finding.message and "findmnt /fsx" in finding.remediation
+
+
+def test_efa_count_zero_in_the_profile_skips_and_says_so(tmp_path: Path) -> None:
+    root = p5e_node(tmp_path, efa=0)
+    report = run(root, p5e_nvml(), instance_type="ml.p5e.48xlarge", requires={"efa-count": "0"})
+    efa = one(report, "host.efa-devices")
+    assert efa.status is Status.SKIP
+    assert efa.message == "the profile asks for no EFA device (efa-count = 0)"
+    report = run(root, p5e_nvml(), instance_type="ml.p5e.48xlarge", requires={"efa-count": "2"})
+    efa = one(report, "host.efa-devices")
+    assert efa.status is Status.FAIL
+    assert efa.message == "0 EFA device(s) on the PCI bus, expected at least 2"

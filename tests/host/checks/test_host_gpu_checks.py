@@ -26,7 +26,12 @@ from host_check_support import (
     workstation,
 )
 
-from hyperpod_preflight.models import Status
+from hyperpod_preflight.host.checks._counts import expected_count
+from hyperpod_preflight.host.checks.gpu import judge_gpu_count
+from hyperpod_preflight.host.instance_types import expectation
+from hyperpod_preflight.host.models import GpuFacts, GpuInfo, HostFacts, PciDevice
+from hyperpod_preflight.host.profiles import Requirement
+from hyperpod_preflight.models import Outcome, Status
 
 
 def test_ecc_on_with_an_unreadable_error_count_is_unknown_not_pass(tmp_path: Path) -> None:
@@ -211,3 +216,153 @@ def test_checkpoint_with_an_unreadable_pci_bus_is_unknown_not_zero_gpus(tmp_path
     for check_id in ("host.driver-version", "host.compute-capability", "host.host-ram-vs-vram"):
         assert status(report, check_id) is Status.UNKNOWN, check_id
     assert report.facts["pci_error"].startswith("/sys/bus/pci/devices: ")
+
+
+# ------------------------------------------------------------------ judge_gpu_count, plain data
+
+
+def _host(
+    driver_gpus: int | None,
+    bus_gpus: int = 0,
+    *,
+    bound: int | None = None,
+    pci_error: str | None = None,
+    driver_loaded: bool | None = None,
+    permission_denied: bool = False,
+) -> HostFacts:
+    """``driver_gpus`` GPUs from NVML (None: no GPU list), ``bus_gpus`` NVIDIA GPUs on the
+    PCI bus of which ``bound`` (default all) are bound to the nvidia driver."""
+    bound = bus_gpus if bound is None else bound
+    pci = [
+        PciDevice(
+            address=f"0000:00:{0x10 + i:02x}.0",
+            vendor_id="0x10de",
+            device_id="0x2335",
+            class_code="0x030200",
+            driver="nvidia" if i < bound else None,
+        )
+        for i in range(bus_gpus)
+    ]
+    gpu = GpuFacts(
+        source="none" if driver_gpus is None else "nvml",
+        gpus=[GpuInfo(index=i) for i in range(driver_gpus or 0)],
+        error=None if driver_gpus is not None else "NVML: Driver Not Loaded",
+        driver_loaded=driver_loaded,
+        permission_denied=permission_denied,
+    )
+    return HostFacts(pci_devices=pci, pci_error=pci_error, gpu=gpu)
+
+
+def _required(threshold: Any = "instance-type", level: str = "required") -> Requirement:
+    return Requirement(
+        id="gpu-count", check="host.gpu-count", description="", level=level, threshold=threshold
+    )
+
+
+def _judge(host: HostFacts, threshold: Any = "instance-type", **kwargs: Any) -> Outcome:
+    req = _required(threshold, **kwargs)
+    expected = expected_count(threshold, "gpus", expectation("ml.p5.48xlarge"), host)
+    (outcome,) = judge_gpu_count(req, host, expected)
+    return outcome
+
+
+@pytest.mark.parametrize(
+    ("host", "threshold", "status", "message"),
+    [
+        (
+            _host(8, 8),
+            "instance-type",
+            Status.PASS,
+            "8 GPUs visible to the driver (ml.p5.48xlarge has 8)",
+        ),
+        (
+            _host(7, 8),
+            "instance-type",
+            Status.FAIL,
+            "7 GPUs visible to the driver, ml.p5.48xlarge has 8; 8 on the PCI bus, so 1 the "
+            "driver cannot use",
+        ),
+        (
+            _host(9, 9),
+            "instance-type",
+            Status.WARN,
+            "9 GPUs visible, more than the 8 of ml.p5.48xlarge: is --instance-type right?",
+        ),
+        (_host(9, 9), 8, Status.PASS, "9 GPUs visible to the driver (expected at least 8)"),
+        (_host(0), 1, Status.FAIL, "0 GPUs visible to the driver, expected at least 1"),
+        (
+            _host(None, 2, driver_loaded=False),
+            2,
+            Status.FAIL,
+            "2 NVIDIA GPUs on the PCI bus but none usable: the nvidia driver is not loaded "
+            "(NVML: Driver Not Loaded); expected 2",
+        ),
+        (
+            _host(None, 0, pci_error="/sys/bus/pci/devices: Permission denied"),
+            1,
+            Status.UNKNOWN,
+            "could not tell: no GPU list from the driver (NVML: Driver Not Loaded) and 0 found "
+            "on the PCI bus, which could not be read (/sys/bus/pci/devices: Permission denied); "
+            "expected at least 1",
+        ),
+        (
+            _host(None, 2, driver_loaded=True),
+            2,
+            Status.UNKNOWN,
+            "could not tell how many GPUs the driver can use: NVML and nvidia-smi unusable "
+            "(NVML: Driver Not Loaded); 2 of 2 NVIDIA GPUs on the PCI bus bound to the nvidia "
+            "driver (expected at least 2)",
+        ),
+        (
+            _host(None, 2, bound=1, driver_loaded=True),
+            2,
+            Status.FAIL,
+            "1 of 2 NVIDIA GPUs on the PCI bus bound to the nvidia driver, expected at least 2 "
+            "(NVML/nvidia-smi unusable: NVML: Driver Not Loaded)",
+        ),
+        (
+            _host(None, permission_denied=True),
+            1,
+            Status.UNKNOWN,
+            "could not tell: NVML: Driver Not Loaded",
+        ),
+        (_host(8, 8), "lots", Status.UNKNOWN, "gpu-count threshold 'lots' is not a number"),
+    ],
+)
+def test_judge_gpu_count_on_plain_facts(
+    host: HostFacts, threshold: Any, status: Status, message: str
+) -> None:
+    outcome = _judge(host, threshold)
+    assert (outcome.status, outcome.message) == (status, message)
+    assert outcome.resource == "gpus"
+
+
+def test_judge_gpu_count_fewer_gpus_of_an_optional_item_warns() -> None:
+    outcome = _judge(_host(1, 1), 2, level="optional")
+    assert outcome.status is Status.WARN
+    assert outcome.message == "1 GPU visible to the driver, expected at least 2 (optional)"
+    assert "scontrol update" in outcome.remediation
+    assert outcome.details["expected"] == 2 and outcome.details["requirement"] == "gpu-count"
+
+
+def test_judge_gpu_count_without_the_instance_type_cannot_tell() -> None:
+    host = _host(8, 8)
+    expected = expected_count("instance-type", "gpus", None, host)
+    (outcome,) = judge_gpu_count(_required(), host, expected)
+    assert outcome.status is Status.UNKNOWN
+    assert outcome.message == (
+        "could not tell the expected GPU count: the instance type is unknown (no "
+        "--instance-type, no /opt/ml/config/resource_config.json); 8 GPUs visible to the "
+        "driver, 8 on the PCI bus"
+    )
+    assert "--instance-type ml.p5.48xlarge" in outcome.remediation
+
+
+def test_judge_gpu_count_skips_a_neuron_instance_type() -> None:
+    host = _host(0)
+    expected = expected_count("instance-type", "gpus", expectation("ml.trn1.32xlarge"), host)
+    (outcome,) = judge_gpu_count(_required(), host, expected)
+    assert outcome.status is Status.SKIP
+    assert outcome.message == (
+        "ml.trn1.32xlarge has Neuron (Trainium) accelerators, not NVIDIA GPUs"
+    )
