@@ -49,6 +49,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "hyperpod_preflight.cli.quotas:quotas",
         "Quota headroom for a config, and safe quota-increase requests.",
     ),
+    "lifecycle": (
+        "hyperpod_preflight.cli.lifecycle:lifecycle",
+        "Lint lifecycle scripts (CRLF, syntax, missing files, secrets) before uploading them.",
+    ),
     "host": (
         "hyperpod_preflight.cli.host:host",
         "Check this GPU node (driver, GPUs, EFA, PCIe, resources); inventory; fleets.",
