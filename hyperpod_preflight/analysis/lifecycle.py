@@ -397,7 +397,8 @@ class _Linter:
             )
             self.secrets(path, text, kind)
             return
-        if has_bom and kind in {_Kind.SHELL, _Kind.JSON}:
+        breaks_shebang = role in {_Role.ENTRY, _Role.DIRECT} and shebang is not None
+        if has_bom and (kind in {_Kind.SHELL, _Kind.JSON} or breaks_shebang):
             self.add(
                 "bom",
                 LintLevel.FAIL,
@@ -405,10 +406,10 @@ class _Linter:
                 1,
                 f"{path} starts with a UTF-8 byte-order mark: "
                 + (
-                    "the kernel and bash do not see the '#!' line, and the first command "
-                    "fails with 'command not found'"
-                    if kind is _Kind.SHELL
-                    else "Python's json module rejects it ('Unexpected UTF-8 BOM')"
+                    "Python's json module rejects it ('Unexpected UTF-8 BOM')"
+                    if kind is _Kind.JSON
+                    else "the kernel does not see the '#!' line behind it, and bash runs the "
+                    "first line as a command that is not found"
                 ),
                 f"sed -i '1s/^\\xEF\\xBB\\xBF//' {path}  (save as UTF-8 without BOM)",
             )

@@ -15,7 +15,8 @@ _ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])
 # A secret access key: 40 characters of base64's alphabet, standing alone.
 _SECRET_CANDIDATE = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 _KEYED_SECRET = re.compile(
-    r"(?i)aws_secret_access_key[\"']?\s*[:=]\s*[\"']?(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
+    r"(?i)aws_secret_access_key[\"']?(?:\s*[:=]\s*|\s+)[\"']?(?P<v>[A-Za-z0-9/+]{40})"
+    r"(?![A-Za-z0-9/+=])"
 )
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN (?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?-----"

@@ -336,9 +336,9 @@ def fetch_of(words: list[str], line: int) -> Fetch | None:
     if cmd in {"apt-get", "apt", "yum", "dnf", "zypper"} and (
         {"install", "update", "upgrade"} & set(args)
     ):
-        return Fetch(line, cmd, False, "package repositories (unless a mirror is configured)")
+        return Fetch(line, cmd, False, "package repositories, unless a mirror is configured")
     if cmd in {"conda", "mamba", "micromamba"} and {"install", "create"} & set(args):
-        return Fetch(line, cmd, False, "conda channels (unless a mirror is configured)")
+        return Fetch(line, cmd, False, "conda channels, unless a mirror is configured")
     return None
 
 
