@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -64,26 +66,35 @@ def _fetcher(root: Path, listing: dict[str, int], max_bytes: int) -> Callable[[s
 
 
 def default_run_tool(argv: list[str], stdin: bytes) -> ToolResult | None:
-    """Run ``argv`` (no shell) with ``stdin``; None when ``argv[0]`` is not on PATH."""
+    """Run ``argv`` (no shell) with ``stdin``; None when ``argv[0]`` is not on PATH.
+
+    The tool runs in its own process group, killed whole when it outlives the timeout, so
+    that a child it started cannot keep the pipes (and the lint) open.
+    """
     executable = shutil.which(argv[0])
     if executable is None:
         return None
     try:
-        done = subprocess.run(
+        proc = subprocess.Popen(
             argv,
             executable=executable,
-            input=stdin,
-            capture_output=True,
-            timeout=TOOL_TIMEOUT_S,
-            check=False,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
             env={**os.environ, "LC_ALL": "C.UTF-8"},
         )
-    except subprocess.TimeoutExpired:
-        return ToolResult(returncode=-1, timed_out=True, stderr="timed out")
     except OSError as e:
         return ToolResult(returncode=-1, stderr=f"{type(e).__name__}: {e}")
+    try:
+        stdout, stderr = proc.communicate(stdin, timeout=TOOL_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return ToolResult(returncode=-1, timed_out=True, stderr="timed out")
     return ToolResult(
-        returncode=done.returncode,
-        stdout=done.stdout.decode("utf-8", errors="replace"),
-        stderr=done.stderr.decode("utf-8", errors="replace"),
+        returncode=proc.returncode,
+        stdout=stdout.decode("utf-8", errors="replace"),
+        stderr=stderr.decode("utf-8", errors="replace"),
     )
