@@ -31,8 +31,8 @@ What it reports, per file (rule ids are stable):
                                    INFO when egress is unknown)
 ``no-errexit``                     a shell entry script without ``set -e`` (INFO)
 ``too-large``, ``unreadable``      a file not fetched or not readable (UNKNOWN)
-``lint-error``, ``too-many-files`` a file too deeply nested to lint, or over 500 files
-                                   reached (UNKNOWN)
+``lint-error``, ``too-many-files`` a file too deeply nested to lint, over 500 files
+``too-many-references``            reached, or over 200 references in one file (UNKNOWN)
 ``provisioning-*``                 ``-pp`` files, see :mod:`.provisioning`
 =================================  =====================================================
 
@@ -97,6 +97,9 @@ __all__ = [
 
 DEFAULT_MAX_BYTES = 1 << 20
 MAX_FILES = 500
+MAX_REFERENCES_PER_FILE = 200  # a real lifecycle script names a few dozen files at most
+MAX_GUESSES = 50  # "did you mean" look-ups per lint (difflib over the whole listing)
+GUESS_LISTING_LIMIT = 2000
 _PY_REF = re.compile(r"(?:\./)?(?:[\w.-]+/)*[\w-][\w.-]*\.(?:sh|bash|py|json)")
 _MAY_BE_MADE = " (the script may create it, or change directory, before this line)"
 _IN_PYTHON = " (named in Python code: it may be optional, or made at run time)"
@@ -175,6 +178,8 @@ class _Linter:
         self.provisioning_files: list[str] = []
         self.shellcheck_missing: str | None = None
         self.proxy_seen = False
+        self.references_left = MAX_REFERENCES_PER_FILE
+        self.guesses_left = MAX_GUESSES
 
     # -- findings -----------------------------------------------------------------------------
     def add(
@@ -197,8 +202,8 @@ class _Linter:
             seen.append(entry)
             norm = normalize_path(entry)
             if norm is None or norm not in self.listing:
-                guess = difflib.get_close_matches(entry, list(self.listing), n=1, cutoff=0.6)
-                hint = f" (did you mean {guess[0]}?)" if guess else ""
+                guess = self.guess(entry, 0.6)
+                hint = f" (did you mean {guess}?)" if guess else ""
                 self.add(
                     "missing-entry",
                     LintLevel.FAIL,
@@ -250,7 +255,16 @@ class _Linter:
             self.queued.add(path)
             self.queue.append((path, role))
 
+    def guess(self, name: str, cutoff: float) -> str | None:
+        """The closest path of the listing, within a bounded number of look-ups."""
+        if self.guesses_left <= 0 or len(self.listing) > GUESS_LISTING_LIMIT:
+            return None
+        self.guesses_left -= 1
+        match = difflib.get_close_matches(name, list(self.listing), n=1, cutoff=cutoff)
+        return match[0] if match else None
+
     def lint_file(self, path: str, role: Role) -> None:
+        self.references_left = MAX_REFERENCES_PER_FILE
         size = self.listing[path]
         if size > self.max_bytes:
             self.add(
@@ -365,17 +379,27 @@ class _Linter:
         self.proxy_seen = self.proxy_seen or scan.sets_proxy
         if role is Role.ENTRY and scan.errexit_line is None:
             self.findings.append(no_errexit_finding(path))
-        for ref in scan.references:
+        refs = scan.references[: MAX_REFERENCES_PER_FILE + 1]
+        code = "\n".join(line for _, line in scan.code)
+        counted: dict[str, int] = {}
+
+        def mentioned(name: str) -> int:
+            if name not in counted:
+                rough = code.count(name)  # an upper bound, cheap: the regex only when it matters
+                counted[name] = mentions([(0, code)], name) if rough > 1 else rough
+            return counted[name]
+
+        for ref in refs:
             ref_role = Role.DIRECT if ref.direct else ROLE_OF[ref.kind]
             uncertain = scan.uncertain_from is not None and ref.line >= scan.uncertain_from
             target = ref.target
             base = posixpath.basename(target)
-            same = [r for r in scan.references if posixpath.basename(r.target) == base]
-            made_here = mentions(scan.code, base) > len(same)
+            same = [r for r in refs if posixpath.basename(r.target) == base]
+            made_here = mentioned(base) > len(same)
             head = target.removeprefix(SCRIPT_DIR + "/").removeprefix("./").split("/", 1)
             if len(head) > 1 and head[0] not in {".", ".."}:
-                heads = [r for r in scan.references if head[0] in r.target]
-                made_here = made_here or mentions(scan.code, head[0]) > len(heads)
+                heads = [r for r in refs if head[0] in r.target]
+                made_here = made_here or mentioned(head[0]) > len(heads)
             why = _MAY_BE_MADE if (uncertain or made_here) else None
             self.follow(path, ref.line, target, ref_role, why)
         self.internet(path, scan.fetches, scan.sets_proxy)
@@ -438,6 +462,18 @@ class _Linter:
 
     def follow(self, origin: str, line: int, target: str, role: Role, soft: str | None) -> None:
         """Queue the file ``target`` names, or report it missing (WARN with ``soft``'s reason)."""
+        self.references_left -= 1
+        if self.references_left < 0:
+            if self.references_left == -1:
+                self.add(
+                    "too-many-references",
+                    LintLevel.UNKNOWN,
+                    origin,
+                    line,
+                    f"{origin} names more than {MAX_REFERENCES_PER_FILE} files: the rest, from "
+                    f"line {line} on, were not followed",
+                )
+            return
         found = self.resolve(origin, target)
         if found is not None:
             self.enqueue(found, role)
@@ -451,14 +487,14 @@ class _Linter:
             soft = " (it points outside the prefix, which is all HyperPod downloads)"
         level = LintLevel.WARN if soft else LintLevel.FAIL
         why = soft or ""
-        guess = difflib.get_close_matches(norm or shown, list(self.listing), n=1, cutoff=0.75)
+        guess = self.guess(norm or shown, 0.75)
         self.add(
             "missing-reference",
             level,
             origin,
             line,
             f"{origin}:{line} {_HOW[role]} {shown}, which is not in the lifecycle prefix{why}",
-            (f"did you mean {guess[0]}? " if guess else "")
+            (f"did you mean {guess}? " if guess else "")
             + (
                 f"upload it to the prefix (aws s3 cp {norm} <SourceS3Uri>{norm}) or fix "
                 f"the name on line {line}"

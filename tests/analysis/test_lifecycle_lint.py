@@ -395,6 +395,14 @@ def test_missing_references_fail_naming_file_and_line_unless_uncertain() -> None
     assert {"present.sh", "sub/runner.sh", "sub/sibling.sh", "steps.py"} <= set(report.reached)
 
 
+def test_references_per_file_are_bounded() -> None:
+    script = "#!/bin/bash\nset -e\n" + "".join(f"bash ./s{i}.sh\n" for i in range(300))
+    report = lint_files({"on_create.sh": script}, run_tool=None)
+    assert len(only(report, "missing-reference")) == 200
+    [cap] = only(report, "too-many-references")
+    assert (cap.level, cap.line) == (LintLevel.UNKNOWN, 203)
+
+
 def test_provisioning_parameters_flag_spellings_are_references() -> None:
     for flag in ("-pp p.json", "--provisioning-parameters p.json"):
         report = lint_files({"on_create.sh": f"#!/bin/bash\nset -e\npython3 x.py {flag}\n"})
