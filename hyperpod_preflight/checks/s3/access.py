@@ -127,9 +127,10 @@ def _outcome(
         grant = json.dumps(_grant_statement(bucket, roles), separators=(",", ":"))
         name = sagemaker_name(bucket, "lifecycle")
         prefix = first_prefix(groups)
+        whose = "another account" if not found.owned else "this account, the role to another,"
         return failed(
             bucket,
-            f"bucket {bucket} belongs to another account and "
+            f"bucket {bucket} belongs to {whose} and "
             + ("its policy does not grant" if has_policy else "has no bucket policy granting")
             + " the execution role read: "
             + "; ".join(implicit),

@@ -3,7 +3,7 @@ condition, and Block Public Access is on (the bucket's settings, else the accoun
 
 from __future__ import annotations
 
-from ...analysis.iam_policy import PublicGrant, public_grants
+from ...analysis.iam_policy import PolicyKind, PublicGrant, parse_policy, public_grants
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import BucketLocation, PublicAccessBlock
@@ -41,13 +41,28 @@ def _judge_bucket(ctx: CheckContext, bucket: str) -> Outcome:
         block: PublicAccessBlock | FactUnavailable = ctx.aws.bucket_public_access_block(bucket)
     except FactUnavailable as exc:
         block = exc
-    grants = public_grants(policy) if policy is not None else []
+    parsed = parse_policy(policy or "", name=f"bucket policy of {bucket}", kind=PolicyKind.RESOURCE)
+    grants = public_grants(parsed) if policy is not None else []
     if grants:
         return _public_policy(bucket, grants, block)
+    if policy is not None and parsed.problems:
+        return unknown(
+            bucket,
+            "could not tell whether the bucket policy makes it public: "
+            + "; ".join(str(p) for p in parsed.problems),
+            f"Review it: `aws s3api get-bucket-policy --bucket {bucket}`.",
+        )
     if isinstance(block, FactUnavailable):
         return cannot_tell(bucket, block, "whether Block Public Access is on")
+    conditional = public_grants(parsed, include_conditional=True) if policy else []
+    narrowed = [_describe(g) for g in conditional]
+    no_grant = (
+        f"no unconditional public grant (under a condition: {'; '.join(narrowed)})"
+        if narrowed
+        else "no public grant"
+    )
     if not block.off:
-        return passed(bucket, f"no public grant, and Block Public Access is all on for {bucket}")
+        return passed(bucket, f"{no_grant}, and Block Public Access is all on for {bucket}")
     owned = isinstance(found, BucketLocation) and found.owned is True
     if not owned:
         return unknown(
@@ -66,7 +81,7 @@ def _judge_bucket(ctx: CheckContext, bucket: str) -> Outcome:
     if not off:
         return passed(
             bucket,
-            f"no public grant, and Block Public Access is all on for {bucket} (with the "
+            f"{no_grant}, and Block Public Access is all on for {bucket} (with the "
             "account's settings)",
         )
     return warned(
@@ -110,4 +125,5 @@ def _describe(grant: PublicGrant) -> str:
     actions = ", ".join(grant.actions) or "(none)"
     what = f"everything except {actions}" if grant.not_action else actions
     who = " (an Allow with NotPrincipal)" if grant.via_not_principal else ""
-    return f"{grant.statement} allows {what}{who}"
+    when = f" if {', '.join(str(c) for c in grant.conditions)}" if grant.conditions else ""
+    return f"{grant.statement} allows {what}{who}{when}"
