@@ -67,7 +67,7 @@ def _judge(obj: LifecycleObject, head: S3ObjectHead | None, default: dict[str, A
     if head is None:
         return failed(
             obj.uri,
-            f'{what} {obj.uri} does not exist; HyperPod would fail with "{LIFECYCLE_FAILURE}"',
+            f'{what} does not exist; HyperPod would fail with "{LIFECYCLE_FAILURE}"',
             fix,
             groups=list(obj.groups),
             **default,
@@ -80,7 +80,7 @@ def _judge(obj: LifecycleObject, head: S3ObjectHead | None, default: dict[str, A
         **default,
     }
     if head.size == 0:
-        return failed(obj.uri, f"{what} {obj.uri} is empty (0 bytes)", fix, **details)
+        return failed(obj.uri, f"{what} is empty (0 bytes)", fix, **details)
     encryption = (
         f", SSE-KMS with key {head.kms_key_id} (the execution role needs kms:Decrypt on it)"
         if head.kms
@@ -88,13 +88,16 @@ def _judge(obj: LifecycleObject, head: S3ObjectHead | None, default: dict[str, A
         if head.encryption
         else ""
     )
-    return passed(obj.uri, f"{what} {obj.uri} exists ({head.size:,} bytes{encryption})", **details)
+    return passed(obj.uri, f"{what} exists ({head.size:,} bytes{encryption})", **details)
 
 
 def _what(obj: LifecycleObject) -> str:
-    if obj.role == PROVISIONING_PARAMETERS:
-        return "the Slurm provisioning file"
-    return f"the {obj.role} script of {', '.join(obj.groups)}"
+    """``the OnCreate script s3://… (groups a, b)``."""
+    kind = (
+        "Slurm provisioning file" if obj.role == PROVISIONING_PARAMETERS else f"{obj.role} script"
+    )
+    groups = f"group{'s' if len(obj.groups) > 1 else ''} {', '.join(obj.groups)}"
+    return f"the {kind} {obj.uri} ({groups})"
 
 
 def _upload(obj: LifecycleObject) -> str:
