@@ -77,16 +77,20 @@ def _lifecycle_bucket(facts: AwsFacts, spec: ClusterSpec) -> None:
 
 
 def _lifecycle_objects(facts: AwsFacts, spec: ClusterSpec) -> None:
-    """Per distinct bucket its default encryption, and one HeadObject per distinct file."""
+    """Per distinct bucket that may exist, its default encryption and one HeadObject per
+    distinct file (a bucket known to be missing costs nothing more)."""
     objects = lifecycle_objects(spec)
     for bucket in dict.fromkeys(o.bucket for o in objects):
-        with suppress(FactUnavailable):  # denied: the objects are still HEADed
+        try:
             if facts.bucket_location(bucket) is None:
                 continue
+        except FactUnavailable:  # unreadable: the objects are still HEADed
+            pass
         facts.bucket_default_encryption(bucket)
-    for obj in objects:
-        with suppress(FactUnavailable):
-            facts.head_object(obj.bucket, obj.key)
+        for obj in objects:
+            if obj.bucket == bucket:
+                with suppress(FactUnavailable):
+                    facts.head_object(obj.bucket, obj.key)
 
 
 def _sagemaker_quotas(facts: AwsFacts, spec: ClusterSpec) -> None:

@@ -519,3 +519,12 @@ def test_three_groups_on_one_bucket_cost_one_read_set(facts: Any) -> None:
     assert {f.status.value for f in report.results} == {"PASS"}, [
         (f.check_id, f.message) for f in report.results if f.status.value != "PASS"
     ]
+
+
+def test_a_missing_bucket_costs_one_call_with_every_check_and_prefetch(facts: Any) -> None:
+    report = run_cluster_preflight(spec_for("sagemaker-missing"), facts=facts, only=list(IDS))
+    s3_calls = {k: v for k, v in facts.calls.items() if k.startswith("s3")}
+    assert s3_calls == {"s3:GetBucketLocation": 1}
+    statuses = {f.check_id: f.status.value for f in report.results}
+    assert statuses.pop("s3.lifecycle-bucket-exists") == "FAIL"
+    assert set(statuses.values()) == {"SKIP"}
