@@ -56,3 +56,69 @@ class ZoneMap:
         if zone in self.name_by_id:
             return zone
         return self.id_by_name.get(zone, zone)
+
+
+# -- S3 (the lifecycle bucket) ----------------------------------------------------------------
+@dataclass(frozen=True)
+class BucketLocation:
+    """Where a bucket is and whether this account owns it.
+
+    ``owned``: True when S3 accepted ``ExpectedBucketOwner=<this account>``; False when it
+    refused that (403) while the same call without it was answered, which only a bucket of
+    another account does; None when the run's account is unknown.
+    """
+
+    bucket: str
+    region: str
+    owned: bool | None
+
+
+# The four settings of S3 Block Public Access, as the API names them.
+PUBLIC_ACCESS_SETTINGS = (
+    "BlockPublicAcls",
+    "IgnorePublicAcls",
+    "BlockPublicPolicy",
+    "RestrictPublicBuckets",
+)
+
+
+@dataclass(frozen=True)
+class PublicAccessBlock:
+    """The Block Public Access settings that are on (of a bucket or of an account)."""
+
+    on: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, config: dict[str, Any] | None) -> PublicAccessBlock:
+        config = config or {}
+        return cls(frozenset(s for s in PUBLIC_ACCESS_SETTINGS if config.get(s) is True))
+
+    @property
+    def off(self) -> tuple[str, ...]:
+        return tuple(s for s in PUBLIC_ACCESS_SETTINGS if s not in self.on)
+
+    def union(self, other: PublicAccessBlock) -> PublicAccessBlock:
+        """S3 applies the most restrictive of the bucket's and the account's settings."""
+        return PublicAccessBlock(self.on | other.on)
+
+
+KMS_ENCRYPTIONS = frozenset({"aws:kms", "aws:kms:dsse"})
+
+
+@dataclass(frozen=True)
+class S3ObjectHead:
+    """What ``HeadObject`` told about one object (its content is never read)."""
+
+    bucket: str
+    key: str
+    size: int
+    encryption: str | None  # "AES256", "aws:kms", "aws:kms:dsse"; None when not said
+    kms_key_id: str | None
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def kms(self) -> bool:
+        return self.encryption in KMS_ENCRYPTIONS

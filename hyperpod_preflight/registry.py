@@ -81,7 +81,7 @@ AREAS = (
     "host",
 )
 DOCS_BASE = "docs/checks.md"
-_ID_RE = re.compile(r"^[a-z]+\.[a-z0-9]+(-[a-z0-9]+)*$")
+_ID_RE = re.compile(r"^[a-z][a-z0-9]*\.[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,7 @@ CLUSTER_CHECK_MODULES = (
     "hyperpod_preflight.checks.network",
     "hyperpod_preflight.checks.capacity",
     "hyperpod_preflight.checks.quotas",
+    "hyperpod_preflight.checks.s3",
 )
 HOST_CHECK_MODULES = ("hyperpod_preflight.host.checks",)
 

@@ -78,9 +78,13 @@ _PACKAGE_DIR = str(REPO / "hyperpod_preflight")
 
 
 def _record_action(model: object, **_: object) -> None:
+    # The facts layer's own operation → IAM action names (S3's HeadObject is s3:GetObject).
+    from hyperpod_preflight.facts.core import action_name
+
     service = model.service_model  # type: ignore[attr-defined]
     prefix = service.signing_name or service.endpoint_prefix
-    RECORDED_ACTIONS.add(f"{prefix}:{model.name}")  # type: ignore[attr-defined]
+    operation = model.name  # type: ignore[attr-defined]
+    RECORDED_ACTIONS.add(action_name(service.service_name, prefix, operation))
 
 
 def _install_recorder() -> None:

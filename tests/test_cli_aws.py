@@ -21,6 +21,25 @@ pytestmark = pytest.mark.usefixtures("lifted_endpoint")
 def world() -> Iterator[tuple[Any, Network]]:
     with moto_env():
         ec2 = boto3.client("ec2", region_name="us-west-2")
+        # The example config's lifecycle bucket, holding its OnCreate script.
+        s3 = boto3.client("s3", region_name="us-west-2")
+        bucket = "sagemaker-hyperpod-lifecycle-123456789012"
+        s3.create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
+        )
+        s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration=dict.fromkeys(
+                (
+                    "BlockPublicAcls",
+                    "IgnorePublicAcls",
+                    "BlockPublicPolicy",
+                    "RestrictPublicBuckets",
+                ),
+                True,
+            ),
+        )
+        s3.put_object(Bucket=bucket, Key="lifecycle/on_create.sh", Body=b"#!/bin/bash\n")
         yield ec2, healthy_network(ec2)
 
 

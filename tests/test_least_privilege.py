@@ -27,6 +27,7 @@ from quota_stubs import (
     slurm_config,
 )
 
+from hyperpod_preflight.facts.core import action_name
 from hyperpod_preflight.preflight import run_cluster_preflight
 from hyperpod_preflight.quota_requests import plan_quota_requests, submit_quota_requests
 from hyperpod_preflight.spec import load_spec
@@ -41,7 +42,7 @@ IMPLICIT = {"iam:CreateServiceLinkedRole"}
 
 def _iam_action(service: str, operation: str) -> str:
     model = botocore.session.get_session().get_service_model(service)
-    return f"{model.signing_name or model.endpoint_prefix}:{operation}"
+    return action_name(service, model.signing_name or model.endpoint_prefix, operation)
 
 
 def _operation_of(service: str, snake_name: str) -> str:
@@ -101,6 +102,14 @@ def full_run_actions(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> set[str
         ec2 = boto3.client("ec2", region_name="us-west-2")
         net = healthy_network(ec2)
         create_existing_clusters(boto3.client("sagemaker", region_name="us-west-2"))
+        # The config's lifecycle bucket, without Block Public Access of its own (so the
+        # account's setting is read too).
+        s3 = boto3.client("s3", region_name="us-west-2")
+        s3.create_bucket(
+            Bucket="sagemaker-lcs", CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
+        )
+        for name in ("on_create.sh", "provisioning_parameters.json"):
+            s3.put_object(Bucket="sagemaker-lcs", Key=f"base/{name}", Body=b"#!/bin/bash\n")
         applied, defaults = sagemaker_quotas(
             applied=default_account({"ml.p5.48xlarge for cluster usage": 4})
         )

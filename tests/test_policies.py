@@ -8,6 +8,8 @@ import botocore.session
 import pytest
 from conftest import REPO
 
+from hyperpod_preflight.facts.core import ACTION_OF_OPERATION
+
 # IAM prefix -> botocore service name, where they differ.
 SERVICE_FOR_PREFIX = {"servicequotas": "service-quotas"}
 POLICIES = sorted((REPO / "policies").glob("*.json"))
@@ -26,9 +28,16 @@ def test_policy_actions_are_real_operations(path: object) -> None:
     doc = json.loads(path.read_text())  # type: ignore[attr-defined]
     assert doc["Version"] == "2012-10-17"
     session = botocore.session.get_session()
+    # Actions IAM names apart from their operation (s3:GetObject also authorizes HeadObject).
+    renamed = {action: key for key, action in ACTION_OF_OPERATION.items()}
     for action in _actions(doc):
         prefix, operation = action.split(":")
-        model = session.get_service_model(SERVICE_FOR_PREFIX.get(prefix, prefix))
+        service = SERVICE_FOR_PREFIX.get(prefix, prefix)
+        if action in renamed and action.split(":")[1] not in (
+            session.get_service_model(service).operation_names
+        ):
+            service, operation = renamed[action]
+        model = session.get_service_model(service)
         assert operation in model.operation_names, f"{path}: {action} is not an operation"
 
 

@@ -14,10 +14,11 @@ from .capacity import CapacityFacts
 from .core import FactsCore, classify, memoized
 from .ec2 import Ec2Facts
 from .quotas import SAGEMAKER, QuotaFacts
+from .s3 import S3Facts
 from .sagemaker import SageMakerFacts
 
 
-class AwsFacts(Ec2Facts, CapacityFacts, QuotaFacts, SageMakerFacts, FactsCore):
+class AwsFacts(Ec2Facts, CapacityFacts, QuotaFacts, SageMakerFacts, S3Facts, FactsCore):
     """Every AWS reader of one run."""
 
     @memoized

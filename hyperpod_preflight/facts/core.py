@@ -49,11 +49,32 @@ THROTTLE_CODES = frozenset(
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
 
+# Operations that IAM authorizes under another action's name (``(service, Operation)`` →
+# action); every other operation is authorized by ``<signing name>:<Operation>``. Each is the
+# "Permissions" section of the operation's S3 API reference page:
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html (s3:GetObject),
+# .../API_GetBucketEncryption.html (s3:GetEncryptionConfiguration),
+# .../API_GetPublicAccessBlock.html (s3:GetBucketPublicAccessBlock),
+# .../API_control_GetPublicAccessBlock.html (s3:GetAccountPublicAccessBlock).
+ACTION_OF_OPERATION: dict[tuple[str, str], str] = {
+    ("s3", "HeadObject"): "s3:GetObject",
+    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
+}
+
+
+def action_name(service: str, signing_name: str, operation: str) -> str:
+    """The IAM action that authorizes ``operation`` of ``service`` (botocore's service name;
+    ``signing_name`` is the service model's signing name or endpoint prefix)."""
+    return ACTION_OF_OPERATION.get((service, operation), f"{signing_name}:{operation}")
+
+
 def iam_action(client: Any, operation: str) -> str:
-    """IAM action name of an API call, e.g. ``ec2:DescribeSubnets``."""
+    """IAM action name of an API call, e.g. ``ec2:DescribeSubnets``; ``s3:GetObject`` for
+    S3's ``HeadObject``."""
     model = client.meta.service_model
-    prefix = model.signing_name or model.endpoint_prefix
-    return f"{prefix}:{operation}"
+    return action_name(model.service_name, model.signing_name or model.endpoint_prefix, operation)
 
 
 def classify(exc: BaseException, action: str) -> FactUnavailable:

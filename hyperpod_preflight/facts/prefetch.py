@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
+from ..analysis.s3_lifecycle import lifecycle_groups, lifecycle_objects
+from ..errors import FactUnavailable
 from .quotas import SAGEMAKER
 
 if TYPE_CHECKING:
@@ -64,6 +67,32 @@ def _vpc_endpoints(facts: AwsFacts, spec: ClusterSpec) -> None:
             facts.vpc_endpoints(vpc_id)
 
 
+def _lifecycle_bucket(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """Per distinct lifecycle bucket: its location and owner, policy and Block Public Access
+    (the account's Block Public Access is read later, by the one check that may need it)."""
+    for bucket in lifecycle_groups(spec):
+        if facts.bucket_location(bucket) is not None:
+            facts.bucket_policy(bucket)
+            facts.bucket_public_access_block(bucket)
+
+
+def _lifecycle_objects(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """Per distinct bucket that may exist, its default encryption and one HeadObject per
+    distinct file (a bucket known to be missing costs nothing more)."""
+    objects = lifecycle_objects(spec)
+    for bucket in dict.fromkeys(o.bucket for o in objects):
+        try:
+            if facts.bucket_location(bucket) is None:
+                continue
+        except FactUnavailable:  # unreadable: the objects are still HEADed
+            pass
+        facts.bucket_default_encryption(bucket)
+        for obj in objects:
+            if obj.bucket == bucket:
+                with suppress(FactUnavailable):
+                    facts.head_object(obj.bucket, obj.key)
+
+
 def _sagemaker_quotas(facts: AwsFacts, spec: ClusterSpec) -> None:
     facts.warm_sagemaker_quota_reads()
 
@@ -75,6 +104,8 @@ READS: dict[str, Read] = {
     "ec2.egress": _egress,
     "ec2.vpc-endpoints": _vpc_endpoints,
     f"{SAGEMAKER}.quotas-and-usage": _sagemaker_quotas,
+    "s3.lifecycle-bucket": _lifecycle_bucket,
+    "s3.lifecycle-objects": _lifecycle_objects,
 }
 
 

@@ -1,0 +1,69 @@
+"""Helpers the lifecycle-bucket checks share (no check is registered here)."""
+
+from __future__ import annotations
+
+from ...analysis.s3_lifecycle import lifecycle_groups, split_uri
+from ...errors import FactUnavailable
+from ...models import Outcome, Status, skipped
+from ...records import BucketLocation
+from ...registry import CheckContext
+from ...spec import InstanceGroup
+
+LIFECYCLE_FAILURE = (
+    "Lifecycle scripts did not run successfully. Ensure the scripts exist in provided S3 "
+    "path, are accessible, and run without errors."
+)
+
+
+def buckets(ctx: CheckContext) -> dict[str, list[InstanceGroup]]:
+    """The lifecycle buckets of the config, each with the groups that use it."""
+    return lifecycle_groups(ctx.spec)
+
+
+def no_buckets() -> Outcome:
+    return skipped("LifeCycleConfig", "no group names an s3:// LifeCycleConfig.SourceS3Uri")
+
+
+def missing_bucket(bucket: str) -> Outcome:
+    return skipped(bucket, "the bucket does not exist (see s3.lifecycle-bucket-exists)")
+
+
+def cannot_tell(resource: str, exc: FactUnavailable, what: str) -> Outcome:
+    """UNKNOWN for one bucket or object, naming the action that could not be read."""
+    return Outcome(
+        status=Status.UNKNOWN,
+        resource=resource,
+        message=f"could not tell {what}: {exc.describe()}",
+        remediation=exc.remediation,
+        details={"action": exc.action, "reason": exc.reason},
+    )
+
+
+def location(ctx: CheckContext, bucket: str) -> BucketLocation | FactUnavailable | None:
+    """The bucket's location (None: no such bucket), or why it could not be read."""
+    try:
+        return ctx.aws.bucket_location(bucket)
+    except FactUnavailable as exc:
+        return exc
+
+
+def uri_paths(groups: list[InstanceGroup]) -> str:
+    """Where the config names the bucket, for a remediation."""
+    return ", ".join(f"{g.json_path or g.name}.LifeCycleConfig.SourceS3Uri" for g in groups)
+
+
+def sagemaker_name(bucket: str, suffix: str = "") -> str:
+    """A bucket name for a fix: ``bucket`` (plus ``-suffix``) named ``sagemaker-*`` as the
+    managed policy expects; at most 63 characters."""
+    name = bucket if bucket.startswith("sagemaker-") else f"sagemaker-{bucket}"
+    tail = f"-{suffix}" if suffix else ""
+    return name[: 63 - len(tail)].rstrip("-.") + tail
+
+
+def first_prefix(groups: list[InstanceGroup]) -> str:
+    """The key prefix of the first group's SourceS3Uri (empty or ending in /)."""
+    for group in groups:
+        where = split_uri(group.lifecycle_source_s3_uri)
+        if where is not None:
+            return where[1]
+    return ""

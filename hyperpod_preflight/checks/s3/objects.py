@@ -1,0 +1,110 @@
+"""Every lifecycle file the config names exists under its SourceS3Uri and is not empty
+(``HeadObject`` only: nothing is downloaded)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...analysis.s3_lifecycle import PROVISIONING_PARAMETERS, LifecycleObject, lifecycle_objects
+from ...errors import FactUnavailable
+from ...models import Outcome, Severity, failed, passed, skipped
+from ...records import S3ObjectHead
+from ...registry import CheckContext, check
+from ._common import LIFECYCLE_FAILURE, cannot_tell, location, missing_bucket
+
+TEMPLATE = "lifecycle/provisioning_parameters.slurm-p5.json"
+
+
+@check(
+    "s3.lifecycle-objects",
+    "Every lifecycle file the config names exists and is not empty",
+    Severity.CRITICAL,
+    reads=("s3.lifecycle-objects",),
+)
+def lifecycle_objects_exist(ctx: CheckContext) -> list[Outcome]:
+    """OnCreate, OnInitComplete (and Slurm's provisioning_parameters.json) exist, non-empty."""
+    needed = lifecycle_objects(ctx.spec)
+    if not needed:
+        return [skipped("LifeCycleConfig", "the config names no lifecycle file in S3")]
+    by_bucket: dict[str, list[LifecycleObject]] = {}
+    for obj in needed:
+        by_bucket.setdefault(obj.bucket, []).append(obj)
+    outcomes: list[Outcome] = []
+    for bucket, objects in by_bucket.items():
+        if location(ctx, bucket) is None:
+            outcomes.append(missing_bucket(bucket))
+            continue
+        default = _default_encryption(ctx, bucket)
+        for obj in objects:
+            try:
+                head = ctx.aws.head_object(obj.bucket, obj.key)
+            except FactUnavailable as exc:
+                outcomes.append(
+                    cannot_tell(
+                        obj.uri,
+                        exc,
+                        "whether the object exists (without s3:ListBucket S3 answers a "
+                        "missing key with 403 too)",
+                    )
+                )
+                continue
+            outcomes.append(_judge(obj, head, default))
+    return outcomes
+
+
+def _default_encryption(ctx: CheckContext, bucket: str) -> dict[str, Any]:
+    """The bucket's default encryption, for the record (what a re-upload gets)."""
+    try:
+        algorithm, key_id = ctx.aws.bucket_default_encryption(bucket)
+    except FactUnavailable as exc:
+        return {"bucket_default_encryption": f"unreadable: {exc.describe()}"}
+    return {"bucket_default_encryption": algorithm, "bucket_kms_key_id": key_id}
+
+
+def _judge(obj: LifecycleObject, head: S3ObjectHead | None, default: dict[str, Any]) -> Outcome:
+    what = _what(obj)
+    fix = _upload(obj)
+    if head is None:
+        return failed(
+            obj.uri,
+            f'{what} does not exist; HyperPod would fail with "{LIFECYCLE_FAILURE}"',
+            fix,
+            groups=list(obj.groups),
+            **default,
+        )
+    details: dict[str, Any] = {
+        "size": head.size,
+        "encryption": head.encryption,
+        "kms_key_id": head.kms_key_id,
+        "groups": list(obj.groups),
+        **default,
+    }
+    if head.size == 0:
+        return failed(obj.uri, f"{what} is empty (0 bytes)", fix, **details)
+    encryption = (
+        f", SSE-KMS with key {head.kms_key_id} (the execution role needs kms:Decrypt on it)"
+        if head.kms
+        else f", {head.encryption}"
+        if head.encryption
+        else ""
+    )
+    return passed(obj.uri, f"{what} exists ({head.size:,} bytes{encryption})", **details)
+
+
+def _what(obj: LifecycleObject) -> str:
+    """``the OnCreate script s3://… (groups a, b)``."""
+    kind = (
+        "Slurm provisioning file" if obj.role == PROVISIONING_PARAMETERS else f"{obj.role} script"
+    )
+    groups = f"group{'s' if len(obj.groups) > 1 else ''} {', '.join(obj.groups)}"
+    return f"the {kind} {obj.uri} ({groups})"
+
+
+def _upload(obj: LifecycleObject) -> str:
+    name = obj.key.rsplit("/", 1)[-1]
+    if obj.role == PROVISIONING_PARAMETERS:
+        return (
+            f"Write it (template: {TEMPLATE}; it names the controller, login and worker "
+            f"groups), then `aws s3 cp ./{name} {obj.uri}`."
+        )
+    return f"Upload the script: `aws s3 cp ./{name} {obj.uri}`."

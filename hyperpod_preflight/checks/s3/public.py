@@ -1,0 +1,129 @@
+"""The lifecycle bucket is not public: its policy grants everyone (``*``) nothing without a
+condition, and Block Public Access is on (the bucket's settings, else the account's)."""
+
+from __future__ import annotations
+
+from ...analysis.iam_policy import PolicyKind, PublicGrant, parse_policy, public_grants
+from ...errors import FactUnavailable
+from ...models import Outcome, Severity, failed, passed, unknown, warned
+from ...records import BucketLocation, PublicAccessBlock
+from ...registry import CheckContext, check
+from ._common import buckets, cannot_tell, location, missing_bucket, no_buckets
+
+BLOCK_ALL = (
+    "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
+)
+
+
+@check(
+    "s3.lifecycle-bucket-public",
+    "The lifecycle bucket is not public",
+    Severity.MEDIUM,
+    reads=("s3.lifecycle-bucket",),
+)
+def lifecycle_bucket_public(ctx: CheckContext) -> list[Outcome]:
+    """A policy granting * is a FAIL; Block Public Access not all on is a WARN."""
+    named = buckets(ctx)
+    if not named:
+        return [no_buckets()]
+    return [_judge_bucket(ctx, bucket) for bucket in named]
+
+
+def _judge_bucket(ctx: CheckContext, bucket: str) -> Outcome:
+    found = location(ctx, bucket)
+    if found is None:
+        return missing_bucket(bucket)
+    try:
+        policy = ctx.aws.bucket_policy(bucket)
+    except FactUnavailable as exc:
+        return cannot_tell(bucket, exc, "whether the bucket policy makes it public")
+    try:
+        block: PublicAccessBlock | FactUnavailable = ctx.aws.bucket_public_access_block(bucket)
+    except FactUnavailable as exc:
+        block = exc
+    parsed = parse_policy(policy or "", name=f"bucket policy of {bucket}", kind=PolicyKind.RESOURCE)
+    grants = public_grants(parsed) if policy is not None else []
+    if grants:
+        return _public_policy(bucket, grants, block)
+    if policy is not None and parsed.problems:
+        return unknown(
+            bucket,
+            "could not tell whether the bucket policy makes it public: "
+            + "; ".join(str(p) for p in parsed.problems),
+            f"Review it: `aws s3api get-bucket-policy --bucket {bucket}`.",
+        )
+    if isinstance(block, FactUnavailable):
+        return cannot_tell(bucket, block, "whether Block Public Access is on")
+    conditional = public_grants(parsed, include_conditional=True) if policy else []
+    narrowed = [_describe(g) for g in conditional]
+    no_grant = (
+        f"no unconditional public grant (under a condition: {'; '.join(narrowed)})"
+        if narrowed
+        else "no public grant"
+    )
+    if not block.off:
+        return passed(bucket, f"{no_grant}, and Block Public Access is all on for {bucket}")
+    owned = isinstance(found, BucketLocation) and found.owned is True
+    if not owned:
+        return unknown(
+            bucket,
+            f"could not tell whether public access is blocked: {', '.join(block.off)} "
+            f"{'is' if len(block.off) == 1 else 'are'} off on {bucket}, and the setting of "
+            "the account owning the bucket (which S3 also applies) is not readable from here",
+            f"As the bucket owner: `aws s3api put-public-access-block --bucket {bucket} "
+            f"--public-access-block-configuration {BLOCK_ALL}`.",
+        )
+    try:
+        account = ctx.aws.account_public_access_block()
+    except FactUnavailable as exc:
+        return cannot_tell(bucket, exc, "whether the account blocks public access")
+    off = block.union(account).off
+    if not off:
+        return passed(
+            bucket,
+            f"{no_grant}, and Block Public Access is all on for {bucket} (with the "
+            "account's settings)",
+        )
+    return warned(
+        bucket,
+        f"Block Public Access is not all on for {bucket}: {', '.join(off)} "
+        f"{'is' if len(off) == 1 else 'are'} off on the bucket and the account; the "
+        "lifecycle scripts could be made public by a policy or ACL",
+        f"`aws s3api put-public-access-block --bucket {bucket} "
+        f"--public-access-block-configuration {BLOCK_ALL}`",
+        off=list(off),
+    )
+
+
+def _public_policy(
+    bucket: str, grants: list[PublicGrant], block: PublicAccessBlock | FactUnavailable
+) -> Outcome:
+    shown = "; ".join(_describe(g) for g in grants)
+    restricted = isinstance(block, PublicAccessBlock) and "RestrictPublicBuckets" in block.on
+    note = (
+        " (RestrictPublicBuckets on the bucket limits it to this account's principals "
+        "today, but the grant stays in the policy)"
+        if restricted
+        else ""
+    )
+    return failed(
+        bucket,
+        f"the bucket policy of {bucket} grants everyone (*) access without a condition: "
+        f"{shown}{note}",
+        "Remove those statements (as the bucket owner): `aws s3api get-bucket-policy "
+        f"--bucket {bucket} --query Policy --output text > policy.json`, delete them, then "
+        f"`aws s3api put-bucket-policy --bucket {bucket} --policy file://policy.json` (or "
+        f"`aws s3api delete-bucket-policy --bucket {bucket}` when nothing else is in it); "
+        f"then `aws s3api put-public-access-block --bucket {bucket} "
+        f"--public-access-block-configuration {BLOCK_ALL}`.",
+        severity=Severity.HIGH,
+        statements=[str(g.statement) for g in grants],
+    )
+
+
+def _describe(grant: PublicGrant) -> str:
+    actions = ", ".join(grant.actions) or "(none)"
+    what = f"everything except {actions}" if grant.not_action else actions
+    who = " (an Allow with NotPrincipal)" if grant.via_not_principal else ""
+    when = f" if {', '.join(str(c) for c in grant.conditions)}" if grant.conditions else ""
+    return f"{grant.statement} allows {what}{who}{when}"
