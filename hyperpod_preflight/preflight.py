@@ -70,6 +70,7 @@ def run_cluster_preflight(
         plan, notes = plan_with_live_types(spec, facts, ip_headroom)
         ctx = CheckContext(spec=spec, plan=plan, facts=facts, options=dict(options or {}))
         ctx.options.setdefault("ip_headroom", ip_headroom)
+        ctx.options.setdefault("run_tool", _local_tool_runner())
         report = build_report(
             "cluster",
             ctx,
@@ -92,6 +93,13 @@ def _warm_ups(spec: ClusterSpec, facts: Any, selected: Sequence[Check]) -> list[
     from .facts.prefetch import prefetch_jobs
 
     return prefetch_jobs(facts, spec, declared_reads(selected))
+
+
+def _local_tool_runner() -> Any:
+    """``bash -n`` / ``shellcheck`` for the lifecycle lint, run on this machine."""
+    from .lifecycle_local import default_run_tool
+
+    return default_run_tool
 
 
 def _quietly(job: Any) -> None:

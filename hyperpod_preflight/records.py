@@ -122,3 +122,13 @@ class S3ObjectHead:
     @property
     def kms(self) -> bool:
         return self.encryption in KMS_ENCRYPTIONS
+
+
+@dataclass(frozen=True)
+class PrefixListing:
+    """The objects under one S3 prefix: key relative to the prefix → size in bytes."""
+
+    bucket: str
+    prefix: str
+    sizes: dict[str, int]
+    truncated: bool = False  # more objects than were listed

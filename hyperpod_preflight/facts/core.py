@@ -58,6 +58,8 @@ _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 # .../API_control_GetPublicAccessBlock.html (s3:GetAccountPublicAccessBlock).
 ACTION_OF_OPERATION: dict[tuple[str, str], str] = {
     ("s3", "HeadObject"): "s3:GetObject",
+    # https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
+    ("s3", "ListObjectsV2"): "s3:ListBucket",
     ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
     ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
     ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",

@@ -24,8 +24,11 @@ from typing import Any
 
 from ..analysis.s3_lifecycle import bucket_region
 from ..errors import FactUnavailable
-from ..records import BucketLocation, PublicAccessBlock, S3ObjectHead
-from .core import FactsCore, memoized
+from ..records import BucketLocation, PrefixListing, PublicAccessBlock, S3ObjectHead
+from .core import FactsCore, classify, memoized
+
+# A lifecycle prefix holds a few dozen files; past this the listing stops (said in the result).
+MAX_LISTED_OBJECTS = 5000
 
 _NO_BUCKET = ("NoSuchBucket",)
 # HEAD answers carry no body: botocore reports the HTTP status as the code.
@@ -135,6 +138,51 @@ class S3Facts(FactsCore):
             encryption=resp.get("ServerSideEncryption"),
             kms_key_id=resp.get("SSEKMSKeyId"),
         )
+
+    @memoized
+    def prefix_listing(self, bucket: str, prefix: str) -> PrefixListing:
+        """Every object under ``prefix`` (ListObjectsV2, paginated), relative key → size, up
+        to ``MAX_LISTED_OBJECTS``; ``truncated`` says when more were left unread."""
+        client = self.client("s3")
+        params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        if self.account:
+            params["ExpectedBucketOwner"] = self.account
+        sizes: dict[str, int] = {}
+        truncated = False
+        try:
+            for page in client.get_paginator("list_objects_v2").paginate(**params):
+                if "KeyCount" not in page:  # every ListObjectsV2 answer carries KeyCount
+                    raise FactUnavailable(
+                        "s3:ListBucket", "error", "ListObjectsV2 answered without KeyCount"
+                    )
+                for item in page.get("Contents", []):
+                    key, size = str(item.get("Key", "")), item.get("Size")
+                    if key.startswith(prefix) and not key.endswith("/") and isinstance(size, int):
+                        sizes[key[len(prefix) :]] = size
+                if len(sizes) >= MAX_LISTED_OBJECTS:
+                    truncated = bool(page.get("IsTruncated"))
+                    break
+        except FactUnavailable:
+            raise
+        except Exception as exc:
+            raise classify(exc, "s3:ListBucket") from exc
+        return PrefixListing(bucket=bucket, prefix=prefix, sizes=sizes, truncated=truncated)
+
+    @memoized
+    def object_head_bytes(self, bucket: str, key: str, max_bytes: int) -> bytes:
+        """At most ``max_bytes + 1`` bytes of an object (a ranged, streamed GET: a larger
+        object is seen as larger without being downloaded)."""
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key, "Range": f"bytes=0-{max_bytes}"}
+        if self.account:
+            params["ExpectedBucketOwner"] = self.account
+        resp = self.call("s3", "GetObject", **params)
+        body = resp.get("Body")
+        if body is None:
+            raise FactUnavailable("s3:GetObject", "error", f"no body for {key}")
+        try:
+            return bytes(body.read(max_bytes + 1))
+        finally:
+            body.close()
 
 
 def _location(bucket: str, resp: dict[str, Any], *, owned: bool | None) -> BucketLocation:

@@ -1,0 +1,190 @@
+"""Lint each lifecycle prefix the config names, reading S3 through the facts layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...analysis.lifecycle import DEFAULT_MAX_BYTES, LintReport, lint
+from ...analysis.lifecycle_models import EgressInfo, LintFinding, LintLevel
+from ...analysis.network import egress_paths, nat_ids
+from ...analysis.provisioning import check_provisioning_parameters
+from ...analysis.s3_lifecycle import (
+    PROVISIONING_PARAMETERS,
+    needs_provisioning_parameters,
+    split_uri,
+)
+from ...errors import FactUnavailable
+from ...models import Outcome, Severity, Status, passed, skipped, unknown
+from ...registry import CheckContext, check
+from ...spec import InstanceGroup
+
+PROVISIONING_RULES = frozenset({"provisioning-field", "provisioning-groups", "provisioning-fsx"})
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """One ``SourceS3Uri`` prefix, the entry scripts named under it and the groups using it."""
+
+    bucket: str
+    prefix: str
+    entries: tuple[str, ...]
+    groups: tuple[InstanceGroup, ...]
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+
+def prefixes(ctx: CheckContext) -> list[Prefix]:
+    """Every distinct lifecycle prefix of the config with its entry scripts."""
+    found: dict[tuple[str, str], tuple[list[str], list[InstanceGroup]]] = {}
+    for group in ctx.spec.instance_groups:
+        where = None if group.restricted else split_uri(group.lifecycle_source_s3_uri)
+        if where is None:
+            continue
+        entries, groups = found.setdefault(where, ([], []))
+        for name in (group.lifecycle_on_create, group.lifecycle_on_init_complete):
+            if name and name.lstrip("./") not in entries:
+                entries.append(name.lstrip("./"))
+        groups.append(group)
+    return [Prefix(b, p, tuple(e), tuple(g)) for (b, p), (e, g) in found.items() if e]
+
+
+def _egress(ctx: CheckContext) -> EgressInfo | None:
+    """Whether the cluster's subnets reach the internet, from network's egress analysis;
+    None when it cannot be told (the lint then never FAILs a download)."""
+    subnet_ids = tuple(ctx.spec.all_subnets)
+    if not subnet_ids:  # no VpcConfig: nodes use the HyperPod service VPC, with internet
+        return EgressInfo()
+    try:
+        tables = ctx.aws.subnet_route_tables(subnet_ids)
+        paths = egress_paths(tables, ctx.aws.nat_gateways(nat_ids(tables.values())))
+    except FactUnavailable:
+        return None
+    if any(sid not in paths for sid in subnet_ids):
+        return None
+    return EgressInfo(
+        subnets_without_internet=tuple(s for s in subnet_ids if not paths[s].reaches_internet)
+    )
+
+
+def lint_prefix(ctx: CheckContext, where: Prefix) -> LintReport:
+    """List the prefix once; fetch only what the entries reach (FactUnavailable if the
+    listing cannot be read: an empty listing would be a false 'missing entry')."""
+    listing = ctx.aws.prefix_listing(where.bucket, where.prefix)
+
+    def fetch(path: str) -> bytes | None:
+        return ctx.aws.object_head_bytes(where.bucket, where.prefix + path, DEFAULT_MAX_BYTES)
+
+    groups = {g.name: g.slurm_node_type for g in ctx.spec.instance_groups if not g.restricted}
+    return lint(
+        where.entries,
+        listing.sizes,
+        fetch,
+        egress=_egress(ctx),
+        run_tool=ctx.options.get("run_tool"),
+        instance_groups=groups,
+        region=ctx.aws.region,
+        check_provisioning=needs_provisioning_parameters(ctx.spec),
+    )
+
+
+def _outcome(where: Prefix, f: LintFinding, seen: set[str]) -> Outcome:
+    """One lint finding as an outcome on ``s3://bucket/prefix/file:line`` (the rule is added
+    when one place holds several findings: one outcome per resource)."""
+    resource = f"{where.uri}{f.file}" + (f":{f.line}" if f.line else "")
+    if resource in seen:
+        resource = f"{resource} ({f.rule})"
+    seen.add(resource)
+    status = Status.PASS if f.level is LintLevel.INFO else f.status
+    return Outcome(
+        status=status,
+        resource=resource,
+        message=f"[{f.rule}] {f.message}",
+        remediation=f.remediation,
+        details={"rule": f.rule, "file": f.file, "line": f.line, "prefix": where.uri},
+        severity=Severity.INFO if f.level is LintLevel.INFO else None,
+    )
+
+
+def _judge(ctx: CheckContext, provisioning: bool) -> list[Outcome]:
+    found = prefixes(ctx)
+    if not found:
+        return [skipped("-", "no group names an s3:// SourceS3Uri with an entry script")]
+    out: list[Outcome] = []
+    for where in found:
+        if provisioning and not needs_provisioning_parameters(ctx.spec):
+            out.append(skipped(where.uri, "the groups carry SlurmConfig (or EKS): no file"))
+            continue
+        try:
+            report = lint_prefix(ctx, where)
+        except FactUnavailable as exc:
+            out.append(
+                unknown(
+                    where.uri,
+                    f"could not tell: the lifecycle prefix could not be read: {exc.describe()}",
+                    exc.remediation,
+                    action=exc.action,
+                )
+            )
+            continue
+        mine = [f for f in report.findings if (f.rule in PROVISIONING_RULES) == provisioning]
+        if provisioning and not report.provisioning_files:
+            direct = _provisioning_direct(ctx, where)
+            if isinstance(direct, Outcome):
+                out.append(direct)
+                continue
+            mine = direct
+        seen: set[str] = set()
+        out += [_outcome(where, f, seen) for f in mine]
+        if not any(f.level is not LintLevel.INFO for f in mine):
+            what = (
+                f"{', '.join(report.provisioning_files) or 'provisioning parameters'} agree with "
+                "the config's groups"
+                if provisioning
+                else f"{len(report.reached)} file(s) reached from {', '.join(where.entries)}: "
+                "no problem found"
+            )
+            out.append(passed(where.uri, what, fetched=list(report.fetched)))
+    return out
+
+
+def _provisioning_direct(ctx: CheckContext, where: Prefix) -> list[LintFinding] | Outcome:
+    """The entry scripts pass no ``-pp`` file: judge ``provisioning_parameters.json`` of the
+    prefix itself (the reference layout's), or say that there is none to judge."""
+    listing = ctx.aws.prefix_listing(where.bucket, where.prefix)
+    if PROVISIONING_PARAMETERS not in listing.sizes:
+        return skipped(
+            where.uri,
+            f"no {PROVISIONING_PARAMETERS} under the prefix and none passed with -pp "
+            "(s3.lifecycle-objects says whether the config needs one)",
+        )
+    data = ctx.aws.object_head_bytes(
+        where.bucket, where.prefix + PROVISIONING_PARAMETERS, DEFAULT_MAX_BYTES
+    )
+    groups = {g.name: g.slurm_node_type for g in ctx.spec.instance_groups if not g.restricted}
+    checked = check_provisioning_parameters(
+        data, file=PROVISIONING_PARAMETERS, instance_groups=groups, region=ctx.aws.region
+    )
+    return list(checked.findings)
+
+
+@check(
+    "lifecycle.scripts",
+    "Lifecycle scripts run on a node as written (line endings, syntax, files, secrets)",
+    Severity.CRITICAL,
+    reads=("ec2.egress",),
+)
+def scripts(ctx: CheckContext) -> list[Outcome]:
+    """The entry scripts and every file they reach lint clean: CRLF, syntax, missing files."""
+    return _judge(ctx, provisioning=False)
+
+
+@check(
+    "lifecycle.provisioning-parameters",
+    "provisioning_parameters.json is valid and names exactly the config's groups (Slurm)",
+    Severity.CRITICAL,
+)
+def provisioning_parameters(ctx: CheckContext) -> list[Outcome]:
+    """The Slurm provisioning_parameters.json parses and matches the config's groups."""
+    return _judge(ctx, provisioning=True)

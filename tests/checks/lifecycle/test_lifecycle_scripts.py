@@ -1,0 +1,121 @@
+"""lifecycle.scripts and lifecycle.provisioning-parameters on S3 prefixes (moto): the prefix is
+listed once, only reached files are fetched (ranged), findings name the object and line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+from aws_world import REGION, by_resource, denied, new_facts, run
+from conftest import moto_env
+
+import hyperpod_preflight.checks.lifecycle  # noqa: F401  (registers the checks)
+from hyperpod_preflight.lifecycle_local import default_run_tool
+from hyperpod_preflight.spec import ClusterSpec, InstanceGroup
+
+ROLE = "arn:aws:iam::123456789012:role/hyperpod-exec"
+CLEAN = (
+    b"#!/bin/bash\nset -euo pipefail\nbash ./setup.sh\n"
+    b"python3 helper.py -pp provisioning_parameters.json\n"
+)
+SETUP = b"#!/bin/bash\nset -e\necho ready\n"
+HELPER = b"import sys\nprint(sys.argv)\n"
+
+
+def _params(*workers: str) -> bytes:
+    return json.dumps(
+        {
+            "version": "1.0.0",
+            "workload_manager": "slurm",
+            "controller_group": "controller",
+            "worker_groups": [{"instance_group_name": w, "partition_name": "gpu"} for w in workers],
+        }
+    ).encode()
+
+
+def _prefix(s3: Any, bucket: str, **files: bytes) -> None:
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    for name, body in files.items():
+        s3.put_object(Bucket=bucket, Key=f"lc/{name.replace('__', '.')}", Body=body)
+
+
+@pytest.fixture(scope="module")
+def w() -> Iterator[SimpleNamespace]:
+    with moto_env():
+        s3 = boto3.client("s3", region_name=REGION)
+        _prefix(
+            s3,
+            "sagemaker-clean",
+            on_create__sh=CLEAN,
+            setup__sh=SETUP,
+            helper__py=HELPER,
+            provisioning_parameters__json=_params("workers"),
+            unrelated__bin=b"\x00" * 1024,
+        )
+        _prefix(
+            s3,
+            "sagemaker-crlf",
+            on_create__sh=b"#!/bin/bash\r\nbash ./absent.sh\r\n",
+            provisioning_parameters__json=_params("workers", "ghosts"),
+        )
+        _prefix(s3, "sagemaker-big", on_create__sh=b"#" * (50 * 1024 * 1024))
+        yield SimpleNamespace(s3=s3)
+
+
+@pytest.fixture
+def facts(w: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    return new_facts()
+
+
+def spec(bucket: str) -> ClusterSpec:
+    def group(name: str, count: int) -> InstanceGroup:
+        return InstanceGroup(
+            name=name,
+            instance_type="ml.p5.48xlarge",
+            count=count,
+            execution_role=ROLE,
+            lifecycle_source_s3_uri=f"s3://{bucket}/lc/",
+            lifecycle_on_create="on_create.sh",
+        )
+
+    return ClusterSpec(name="c", instance_groups=(group("controller", 1), group("workers", 2)))
+
+
+def test_a_clean_prefix_passes_and_fetches_only_what_the_entry_reaches(facts: Any) -> None:
+    found = run("lifecycle.scripts", spec("sagemaker-clean"), facts, run_tool=default_run_tool)
+    assert [f.status.value for f in found if f.status.value != "PASS"] == [], found
+    (summary,) = [f for f in found if f.resource == "s3://sagemaker-clean/lc/"]
+    assert "unrelated.bin" not in summary.details["fetched"]
+    assert facts.calls["s3:ListObjectsV2"] == 1
+    assert facts.calls["s3:GetObject"] == len(summary.details["fetched"]) <= 4
+    params = run("lifecycle.provisioning-parameters", spec("sagemaker-clean"), facts)
+    assert [f.status.value for f in params] == ["PASS"]
+
+
+def test_crlf_a_missing_script_and_a_ghost_group_fail_naming_object_and_line(facts: Any) -> None:
+    found = by_resource(run("lifecycle.scripts", spec("sagemaker-crlf"), facts))
+    crlf = found["s3://sagemaker-crlf/lc/on_create.sh:1"]
+    assert crlf.status.value == "FAIL" and "[crlf]" in crlf.message
+    assert "sed -i" in crlf.remediation or "dos2unix" in crlf.remediation
+    missing = found["s3://sagemaker-crlf/lc/on_create.sh:2"]
+    assert missing.status.value == "FAIL" and "absent.sh" in missing.message
+    params = run("lifecycle.provisioning-parameters", spec("sagemaker-crlf"), facts)
+    assert any(f.status.value == "FAIL" and "ghosts" in f.message for f in params), params
+
+
+def test_a_50_mb_entry_is_not_downloaded(facts: Any) -> None:
+    found = run("lifecycle.scripts", spec("sagemaker-big"), facts)
+    assert any("too-large" in f.message for f in found), found
+    assert facts.calls.get("s3:GetObject", 0) == 0
+
+
+def test_an_unreadable_listing_is_unknown_not_missing_files(facts: Any) -> None:
+    denied("ListObjectsV2").attach(facts.client("s3"))
+    (finding,) = run("lifecycle.scripts", spec("sagemaker-clean"), facts)
+    assert finding.status.value == "UNKNOWN"
+    assert "s3:ListBucket" in finding.message
