@@ -13,11 +13,12 @@ from ..errors import FactUnavailable
 from .capacity import CapacityFacts
 from .core import FactsCore, classify, memoized
 from .ec2 import Ec2Facts
+from .iam import IamFacts
 from .quotas import SAGEMAKER, QuotaFacts
 from .sagemaker import SageMakerFacts
 
 
-class AwsFacts(Ec2Facts, CapacityFacts, QuotaFacts, SageMakerFacts, FactsCore):
+class AwsFacts(Ec2Facts, CapacityFacts, QuotaFacts, SageMakerFacts, IamFacts, FactsCore):
     """Every AWS reader of one run."""
 
     @memoized

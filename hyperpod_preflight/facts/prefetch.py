@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
+from ..analysis.iam_roles import caller_principal, config_roles
 from .quotas import SAGEMAKER
 
 if TYPE_CHECKING:
@@ -64,6 +67,28 @@ def _vpc_endpoints(facts: AwsFacts, spec: ClusterSpec) -> None:
             facts.vpc_endpoints(vpc_id)
 
 
+def _iam_roles(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """Every role of the config in the caller's account → its policies (the IAM checks
+    judge a role of another account UNKNOWN without reading it)."""
+    named = config_roles(spec)
+    if not named:
+        return
+    account = facts.account or caller_principal(facts.identity_arn()).account
+    names = [r.name for r in named if r.account == account]
+    if not names:
+        return
+    with ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
+        for done in [pool.submit(facts.role_policies, name) for name in names]:
+            with suppress(Exception):  # failures are memoized: the checks report them
+                done.result()
+
+
+def _iam_caller(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """The caller's identity and whether HyperPod's service-linked role exists."""
+    facts.identity_arn()
+    facts.service_linked_role_exists()
+
+
 def _sagemaker_quotas(facts: AwsFacts, spec: ClusterSpec) -> None:
     facts.warm_sagemaker_quota_reads()
 
@@ -75,6 +100,8 @@ READS: dict[str, Read] = {
     "ec2.egress": _egress,
     "ec2.vpc-endpoints": _vpc_endpoints,
     f"{SAGEMAKER}.quotas-and-usage": _sagemaker_quotas,
+    "iam.roles": _iam_roles,
+    "iam.caller": _iam_caller,
 }
 
 
