@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..spec import ROLE_ARN_RE, S3_URI_RE, ClusterSpec, InstanceGroup
-from .iam_requirements import Orchestrator, RequirementTarget
+from .iam_requirements import Orchestrator, Requirement, RequirementTarget, caller_requirements
 
 RoleKind = Literal["ExecutionRole", "ClusterRole"]
 PROVISIONING_PARAMETERS = "provisioning_parameters.json"
@@ -170,3 +170,29 @@ def caller_principal(identity_arn: str) -> CallerPrincipal:
         name = resource.rsplit("/", 1)[-1]
         return CallerPrincipal(identity_arn, "role", account, partition, name, identity_arn)
     return CallerPrincipal(identity_arn, "other", account, partition)
+
+
+SimulationBatch = tuple[str, tuple[tuple[str, str], ...]]
+"""(action, context) of one simulator call; its resources are the value of the mapping."""
+
+
+def caller_needs(
+    spec: ClusterSpec, caller: CallerPrincipal, region: str, service_linked_role_exists: bool
+) -> list[Requirement]:
+    """What the caller of ``CreateCluster`` needs for this config."""
+    target = RequirementTarget(
+        region=region,
+        account=caller.account,
+        partition=caller.partition,
+        role_arns=tuple(r.arn for r in config_roles(spec)),
+        service_linked_role_exists=service_linked_role_exists,
+    )
+    return caller_requirements(target)
+
+
+def simulation_batches(needs: list[Requirement]) -> dict[SimulationBatch, list[str]]:
+    """One simulator call per action and context, with all its resources."""
+    out: dict[SimulationBatch, list[str]] = {}
+    for req in needs:
+        out.setdefault((req.action, req.context), []).append(req.resource)
+    return out

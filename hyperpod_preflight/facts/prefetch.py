@@ -12,7 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
-from ..analysis.iam_roles import caller_principal, config_roles
+from ..analysis.iam_roles import (
+    caller_needs,
+    caller_principal,
+    config_roles,
+    simulation_batches,
+)
 from .quotas import SAGEMAKER
 
 if TYPE_CHECKING:
@@ -84,9 +89,19 @@ def _iam_roles(facts: AwsFacts, spec: ClusterSpec) -> None:
 
 
 def _iam_caller(facts: AwsFacts, spec: ClusterSpec) -> None:
-    """The caller's identity and whether HyperPod's service-linked role exists."""
-    facts.identity_arn()
-    facts.service_linked_role_exists()
+    """The caller's identity → its role's real ARN (the session ARN has no path) → whether
+    HyperPod's service-linked role exists → the simulator calls ``iam.caller-permissions``
+    makes (one per action)."""
+    caller = caller_principal(facts.identity_arn())
+    if caller.kind not in ("role", "user"):
+        return
+    principal = caller.principal_arn
+    if ":assumed-role/" in caller.identity_arn and caller.account == facts.account:
+        role = facts.role(caller.name)
+        principal = str(role["Arn"]) if role and role.get("Arn") else principal
+    needs = caller_needs(spec, caller, facts.region, facts.service_linked_role_exists())
+    for (action, context), resources in simulation_batches(needs).items():
+        facts.simulate_principal_policy(principal, [action], resources, context)
 
 
 def _sagemaker_quotas(facts: AwsFacts, spec: ClusterSpec) -> None:

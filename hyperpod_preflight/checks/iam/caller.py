@@ -4,36 +4,26 @@ not exist, ``iam:CreateServiceLinkedRole``, asked of IAM's policy simulator."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from ...analysis.iam_requirements import (
-    SERVICE_LINKED_ROLE,
-    Requirement,
-    RequirementTarget,
-    caller_requirements,
+from ...analysis.iam_requirements import SERVICE_LINKED_ROLE, Requirement
+from ...analysis.iam_roles import (
+    CallerPrincipal,
+    SimulationBatch,
+    caller_needs,
+    caller_principal,
+    simulation_batches,
 )
-from ...analysis.iam_roles import CallerPrincipal, caller_principal
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import SimulatedDecision
 from ...registry import CheckContext, check
-from ._common import compact, minimal_policy, roles
+from ._common import compact, minimal_policy
 
 SIMULATOR_DOC = (
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_testing-policies.html"
 )
-Batch = tuple[str, tuple[tuple[str, str], ...]]  # (action, context)
 
 
-def _batches(needs: list[Requirement]) -> dict[Batch, list[str]]:
-    """One simulator call per action and context: its resources."""
-    out: dict[Batch, list[str]] = defaultdict(list)
-    for req in needs:
-        out[(req.action, req.context)].append(req.resource)
-    return out
-
-
-def simulate_commands(principal_arn: str, batches: dict[Batch, list[str]]) -> str:
+def simulate_commands(principal_arn: str, batches: dict[SimulationBatch, list[str]]) -> str:
     """The ``aws iam simulate-principal-policy`` calls a user can run to check by hand."""
     commands = []
     for (action, context), resources in batches.items():
@@ -90,15 +80,8 @@ def caller_permissions(ctx: CheckContext) -> list[Outcome]:
     except FactUnavailable as exc:
         slr_exists = False
         slr_note = f" Whether {SERVICE_LINKED_ROLE} exists is unknown ({exc.describe()})."
-    target = RequirementTarget(
-        region=ctx.aws.region,
-        account=caller.account,
-        partition=caller.partition,
-        role_arns=tuple(r.arn for r in roles(ctx)),
-        service_linked_role_exists=slr_exists,
-    )
-    needs = caller_requirements(target)
-    batches = _batches(needs)
+    needs = caller_needs(ctx.spec, caller, ctx.aws.region, slr_exists)
+    batches = simulation_batches(needs)
     if caller.kind == "other":
         return [
             unknown(
@@ -121,7 +104,7 @@ def caller_permissions(ctx: CheckContext) -> list[Outcome]:
             unknown(
                 resource,
                 f"could not tell: {exc.describe()}{path_note}; the caller needs "
-                f"{', '.join(dict.fromkeys(r.action for r in needs))}",
+                f"{', '.join(dict.fromkeys(r.action for r in needs))}.{slr_note}",
                 f"Run the simulator with credentials allowed iam:SimulatePrincipalPolicy: "
                 f"{simulate_commands(principal_arn, batches)} ({SIMULATOR_DOC})",
                 action=exc.action,
@@ -175,11 +158,12 @@ def _judge(
             for r, a in depends
         ] + [f"{r.action} on {r.resource}: no answer from the simulator" for r in untold]
         status = warned if not untold else unknown
+        recheck = simulation_batches([r for r, _ in depends] + untold)
         return status(
             caller.identity_arn,
             f"{who} may not be allowed everything: {'; '.join(parts)}.{note}",
             "Check the named condition keys of the caller's policies, e.g. with "
-            f"{simulate_commands(principal_arn, _batches([r for r, _ in depends] + untold))}",
+            f"{simulate_commands(principal_arn, recheck)}",
         )
     actions = ", ".join(dict.fromkeys(r.action for r in needs))
     return passed(
