@@ -13,10 +13,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from ..records import RolePolicies
 from ..spec import ROLE_ARN_RE, S3_URI_RE, ClusterSpec, InstanceGroup
-from .iam_requirements import Orchestrator, Requirement, RequirementTarget, caller_requirements
+from .iam_policy import Decision, evaluate_requests
+from .iam_requirements import (
+    Orchestrator,
+    Requirement,
+    RequirementTarget,
+    caller_requirements,
+    cluster_role_requirements,
+    execution_role_requirements,
+)
 
 RoleKind = Literal["ExecutionRole", "ClusterRole"]
 PROVISIONING_PARAMETERS = "provisioning_parameters.json"
@@ -133,6 +142,37 @@ def requirement_targets(
         base.model_copy(update={"bucket": b, "object_keys": tuple(dict.fromkeys(keys))})
         for b, keys in buckets.items()
     ]
+
+
+def role_needs(spec: ClusterSpec, role: ConfigRole, region: str) -> list[Requirement]:
+    """What ``role`` needs for this config, each (action, resource) once."""
+    build = cluster_role_requirements if role.kind == "ClusterRole" else execution_role_requirements
+    found: dict[tuple[str, str], Requirement] = {}
+    for target in requirement_targets(spec, role, region):
+        for req in build(target):
+            found.setdefault((req.action, req.resource), req)
+    return list(found.values())
+
+
+def evaluate_role(
+    role: ConfigRole,
+    policies: RolePolicies,
+    needs: list[Requirement],
+    extra: dict[str, Any] | None = None,
+) -> list[Decision]:
+    """Decide each need from the role's managed and inline policies (plus ``extra``
+    ``{name: document}``) and its permissions boundary. S3 ARNs name no account: they are
+    judged as a bucket of the role's own account (the bucket's owner and bucket policy are
+    the S3 area's to read)."""
+    boundary = (policies.boundary_arn, policies.boundary) if policies.boundary_arn else None
+    identity: dict[str, Any] = {**policies.identity_policies(), **(extra or {})}
+    return evaluate_requests(
+        [r.request for r in needs],
+        identity,
+        boundary=boundary,
+        principal_arn=policies.role_arn or role.arn,
+        resource_account=role.account,
+    )
 
 
 @dataclass(frozen=True)

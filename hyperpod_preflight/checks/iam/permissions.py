@@ -4,17 +4,14 @@ every role the config names, evaluated locally against HyperPod's documented nee
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
-from ...analysis.iam_policy import Decision, DecisionStatus, evaluate_requests
+from ...analysis.iam_policy import Decision, DecisionStatus
 from ...analysis.iam_requirements import (
     Requirement,
-    cluster_role_requirements,
-    execution_role_requirements,
     managed_policy_arn,
     managed_policy_document,
 )
-from ...analysis.iam_roles import ConfigRole, requirement_targets
+from ...analysis.iam_roles import ConfigRole, evaluate_role, role_needs
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import RolePolicies
@@ -23,32 +20,6 @@ from ._common import compact, minimal_policy, missing, no_roles, other_account, 
 
 INLINE_POLICY_NAME = "hyperpod-cluster-needs"
 _SHOWN = 8  # missing grants listed in a message before "and N more"
-
-
-def role_requirements(ctx: CheckContext, role: ConfigRole) -> list[Requirement]:
-    """What ``role`` needs for this config, each (action, resource) once."""
-    targets = requirement_targets(ctx.spec, role, ctx.aws.region)
-    build = cluster_role_requirements if role.kind == "ClusterRole" else execution_role_requirements
-    found: dict[tuple[str, str], Requirement] = {}
-    for target in targets:
-        for req in build(target):
-            found.setdefault((req.action, req.resource), req)
-    return list(found.values())
-
-
-def _evaluate(
-    role: ConfigRole, policies: RolePolicies, needs: list[Requirement], extra: dict[str, Any]
-) -> list[Decision]:
-    boundary = (policies.boundary_arn, policies.boundary) if policies.boundary_arn else None
-    identity: dict[str, Any] = {**policies.identity_policies(), **extra}
-    return evaluate_requests(
-        [r.request for r in needs],
-        identity,
-        boundary=boundary,
-        principal_arn=policies.role_arn or role.arn,
-        # S3 ARNs name no account: judged as a bucket of the role's own account.
-        resource_account=role.account,
-    )
 
 
 @check(
@@ -76,8 +47,8 @@ def execution_role_permissions(ctx: CheckContext) -> list[Outcome]:
         if policies is None:
             outcomes.append(missing(role))
             continue
-        needs = role_requirements(ctx, role)
-        outcomes.append(_judge(role, policies, needs, _evaluate(role, policies, needs, {})))
+        needs = role_needs(ctx.spec, role, ctx.aws.region)
+        outcomes.append(_judge(role, policies, needs, evaluate_role(role, policies, needs)))
     return outcomes
 
 
@@ -182,7 +153,7 @@ def _fix(
         extra = {managed_arn: managed_policy_document(role.partition)}
         pairs = {(d.action, d.resource) for d in ungranted}
         wanted = [r for r in needs if (r.action, r.resource) in pairs]
-        after = [d for d in _evaluate(role, policies, wanted, extra) if _lacks(d, "identity")]
+        after = [d for d in evaluate_role(role, policies, wanted, extra) if _lacks(d, "identity")]
         if len(after) < len(ungranted):
             steps.append(
                 f"aws iam attach-role-policy --role-name {role.name} --policy-arn {managed_arn}"

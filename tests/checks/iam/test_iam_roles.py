@@ -23,6 +23,7 @@ from iam_stubs import (
     statement,
 )
 
+import hyperpod_preflight.checks.config
 import hyperpod_preflight.checks.iam  # noqa: F401  (registers the checks)
 from hyperpod_preflight.spec import ClusterSpec, InstanceGroup, load_spec
 
@@ -368,3 +369,47 @@ def test_cluster_role_permissions(w: SimpleNamespace, facts: Any) -> None:
     as_cluster_role = f"{w.cluster_role} (ClusterRole)"
     assert found[as_cluster_role].status.value == "PASS", found[as_cluster_role].message
     assert found[w.good].status.value == "PASS"
+
+
+# -- config.lifecycle-bucket-name, with and without IAM ------------------------------------------
+def test_bucket_name_does_not_warn_when_iam_proves_the_roles_read_it(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    config = spec(w.other_bucket, bucket=OTHER_BUCKET, vpc=False)
+    (finding,) = run("config.lifecycle-bucket-name", config, facts)
+    assert finding.status.value == "PASS", finding.message
+    assert "other-bucket" in finding.message and "not named sagemaker-*" in finding.message
+
+
+def test_bucket_name_warns_when_iam_does_not_prove_it(w: SimpleNamespace, facts: Any) -> None:
+    # Two groups share the bucket: one role may read it, the other (the bucket-ARN trap) not.
+    config = spec(w.other_bucket, w.bucket_arn_trap, bucket=OTHER_BUCKET, vpc=False)
+    (finding,) = run("config.lifecycle-bucket-name", config, facts)
+    assert finding.status.value == "WARN"
+    assert "iam.execution-role-permissions" in finding.message
+    assert f"arn:aws:s3:::{OTHER_BUCKET}/*" in finding.remediation
+
+
+def test_bucket_name_warns_when_the_roles_cannot_be_read(w: SimpleNamespace, facts: Any) -> None:
+    IamStub(errors={"GetRole": "AccessDenied"}).attach(facts)
+    config = spec(w.other_bucket, bucket=OTHER_BUCKET, vpc=False)
+    (finding,) = run("config.lifecycle-bucket-name", config, facts)
+    assert finding.status.value == "WARN"
+
+
+def test_bucket_name_offline_warns_and_claims_nothing_about_iam(w: SimpleNamespace) -> None:
+    config = spec(w.other_bucket, bucket=OTHER_BUCKET, vpc=False)
+    (finding,) = run("config.lifecycle-bucket-name", config, None)
+    assert finding.status.value == "WARN"
+    assert "run with AWS access" in finding.message
+    assert "confirm" not in finding.message
+
+
+def test_config_passes_say_they_read_nothing_in_aws(w: SimpleNamespace) -> None:
+    """A config check has read the config only: its PASS must not vouch for the role or the
+    script (issue 8: a missing role and bucket used to read as PASS)."""
+    config = spec(arn("does-not-exist"))
+    for check_id in ("config.lifecycle-config", "config.execution-role-arn"):
+        for finding in run(check_id, config, None):
+            assert finding.status.value == "PASS"
+            assert "not here" in finding.message, finding.message
