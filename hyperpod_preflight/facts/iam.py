@@ -76,10 +76,10 @@ class IamFacts(FactsCore):
         if role is None:
             return None
         boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-        arns = self.attached_role_policies(name)
-        wanted = list(dict.fromkeys([*arns, *([boundary_arn] if boundary_arn else [])]))
         with ThreadPoolExecutor(max_workers=_POOL) as pool:
-            inline = pool.submit(self.inline_role_policies, name)
+            inline = pool.submit(self.inline_role_policies, name)  # beside the managed chain
+            arns = self.attached_role_policies(name)
+            wanted = list(dict.fromkeys([*arns, *([boundary_arn] if boundary_arn else [])]))
             docs = dict(zip(wanted, pool.map(self.managed_policy, wanted), strict=True))
             inline_docs = inline.result()
         return RolePolicies(

@@ -89,19 +89,25 @@ def _iam_roles(facts: AwsFacts, spec: ClusterSpec) -> None:
 
 
 def _iam_caller(facts: AwsFacts, spec: ClusterSpec) -> None:
-    """The caller's identity → its role's real ARN (the session ARN has no path) → whether
-    HyperPod's service-linked role exists → the simulator calls ``iam.caller-permissions``
-    makes (one per action)."""
+    """The caller's identity → its role's real ARN (the session ARN has no path), beside
+    whether HyperPod's service-linked role exists → the simulator calls
+    ``iam.caller-permissions`` makes (one per action, all at once)."""
     caller = caller_principal(facts.identity_arn())
     if caller.kind not in ("role", "user"):
         return
-    principal = caller.principal_arn
-    if ":assumed-role/" in caller.identity_arn and caller.account == facts.account:
-        role = facts.role(caller.name)
-        principal = str(role["Arn"]) if role and role.get("Arn") else principal
-    needs = caller_needs(spec, caller, facts.region, facts.service_linked_role_exists())
-    for (action, context), resources in simulation_batches(needs).items():
-        facts.simulate_principal_policy(principal, [action], resources, context)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        slr = pool.submit(facts.service_linked_role_exists)
+        principal = caller.principal_arn
+        if ":assumed-role/" in caller.identity_arn and caller.account == facts.account:
+            role = facts.role(caller.name)
+            principal = str(role["Arn"]) if role and role.get("Arn") else principal
+        needs = caller_needs(spec, caller, facts.region, slr.result())
+        sims = [
+            pool.submit(facts.simulate_principal_policy, principal, [action], resources, context)
+            for (action, context), resources in simulation_batches(needs).items()
+        ]
+        for sim in sims:
+            sim.result()
 
 
 def _sagemaker_quotas(facts: AwsFacts, spec: ClusterSpec) -> None:
