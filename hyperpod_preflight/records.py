@@ -70,6 +70,8 @@ class RolePolicies:
     inline: dict[str, Any] = field(default_factory=dict)
     boundary_arn: str | None = None
     boundary: Any = None
+    # Managed policies whose document IAM would not give, replaced by AWS's published copy.
+    substituted: tuple[str, ...] = ()
 
     @property
     def managed_count(self) -> int:

@@ -6,8 +6,11 @@ Cost, per distinct role the config names (never per instance group): ``GetRole``
 ``ListAttachedRolePolicies`` and ``ListRolePolicies`` (one page each for normal roles),
 ``GetRolePolicy`` per inline policy, and ``GetPolicy`` + ``GetPolicyVersion`` per attached
 managed policy and for the permissions boundary. A managed policy attached to several roles
-is read once. Policy documents come back from IAM URL-encoded; botocore decodes them into
-dicts (the evaluator also accepts text, should an endpoint leave them encoded).
+is read once. When IAM will not return the document of the AWS managed policy
+``AmazonSageMakerClusterInstanceRolePolicy``, AWS's published copy stands in and the result
+says so (``RolePolicies.substituted``). Policy documents come back from IAM URL-encoded;
+botocore decodes them into dicts (the evaluator also accepts text, should an endpoint leave
+them encoded).
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ..analysis.iam_requirements import MANAGED_POLICY_NAME, managed_policy_document
+from ..errors import FactUnavailable
 from ..records import RolePolicies, SimulatedDecision
 from .core import FactsCore, memoized
 
 SERVICE_LINKED_ROLE_NAME = "AWSServiceRoleForSageMakerHyperPod"
 _NO_ENTITY = ("NoSuchEntity", "NoSuchEntityException")
 _POOL = 8  # concurrent policy reads of one role
+_PUBLISHED_MARK = object()  # "use AWS's published copy of the managed policy"
 
 
 class IamFacts(FactsCore):
@@ -80,8 +86,13 @@ class IamFacts(FactsCore):
             inline = pool.submit(self.inline_role_policies, name)  # beside the managed chain
             arns = self.attached_role_policies(name)
             wanted = list(dict.fromkeys([*arns, *([boundary_arn] if boundary_arn else [])]))
-            docs = dict(zip(wanted, pool.map(self.managed_policy, wanted), strict=True))
+            docs = dict(zip(wanted, pool.map(self._managed_or_published, wanted), strict=True))
             inline_docs = inline.result()
+        substituted = tuple(arn for arn in wanted if docs[arn] is _PUBLISHED_MARK)
+        docs = {
+            arn: managed_policy_document(arn.split(":")[1]) if doc is _PUBLISHED_MARK else doc
+            for arn, doc in docs.items()
+        }
         return RolePolicies(
             role_name=name,
             role_arn=str(role.get("Arn", "")),
@@ -89,7 +100,19 @@ class IamFacts(FactsCore):
             inline=inline_docs,
             boundary_arn=boundary_arn,
             boundary=docs[boundary_arn] if boundary_arn else None,
+            substituted=substituted,
         )
+
+    def _managed_or_published(self, arn: str) -> Any:
+        """``managed_policy(arn)``; for ``AmazonSageMakerClusterInstanceRolePolicy`` only, a
+        marker for AWS's published copy when IAM will not give its document (identities are
+        often allowed ``iam:GetPolicy`` on their own account's policies only)."""
+        try:
+            return self.managed_policy(arn)
+        except FactUnavailable:
+            if arn.split(":", 2)[-1] == f"iam::aws:policy/{MANAGED_POLICY_NAME}":
+                return _PUBLISHED_MARK
+            raise
 
     def service_linked_role_exists(self) -> bool:
         """Whether ``AWSServiceRoleForSageMakerHyperPod`` exists in the account."""

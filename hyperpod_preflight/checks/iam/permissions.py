@@ -54,7 +54,12 @@ def execution_role_permissions(ctx: CheckContext) -> list[Outcome]:
 
 def _policies_read(policies: RolePolicies) -> str:
     boundary = f", boundary {policies.boundary_arn}" if policies.boundary_arn else ""
-    return f"{policies.managed_count} managed, {len(policies.inline)} inline{boundary}"
+    copied = "".join(
+        f"; {arn.rsplit('/', 1)[-1]} as AWS documents it, since IAM did not return its "
+        "current version"
+        for arn in policies.substituted
+    )
+    return f"{policies.managed_count} managed, {len(policies.inline)} inline{boundary}{copied}"
 
 
 def _s3_note(needs: list[Requirement]) -> str:

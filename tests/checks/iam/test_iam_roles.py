@@ -356,9 +356,9 @@ def test_bucket_not_named_sagemaker_needs_its_own_grant(w: SimpleNamespace, fact
 
 def test_policies_unreadable_is_unknown_per_role(w: SimpleNamespace, facts: Any) -> None:
     IamStub(errors={"GetPolicyVersion": "AccessDenied"}).attach(facts)
-    found = by_resource(run("iam.execution-role-permissions", spec(w.good, w.bare), facts))
-    assert found[w.good].status.value == "UNKNOWN"
-    assert "iam:GetPolicyVersion" in found[w.good].message
+    found = by_resource(run("iam.execution-role-permissions", spec(w.crowded, w.bare), facts))
+    assert found[w.crowded].status.value == "UNKNOWN"
+    assert "iam:GetPolicyVersion" in found[w.crowded].message
     # A role with no managed policy needs no GetPolicyVersion: still judged.
     assert found[w.bare].status.value == "FAIL"
 
@@ -517,3 +517,17 @@ def test_lifecycle_objects(
         lifecycle_objects(cluster, group.model_copy(update={"lifecycle_source_s3_uri": "lcs/lc"}))
         is None
     )
+
+
+def test_the_published_managed_policy_stands_in_when_iam_will_not_return_it(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    IamStub(errors={"GetPolicy": "AccessDenied"}).attach(facts)
+    # good: the AWS managed policy (unreadable: AWS's copy is used) and an inline policy.
+    found = by_resource(run("iam.execution-role-permissions", spec(w.good), facts))[w.good]
+    assert found.status.value == "PASS", found.message
+    assert "AmazonSageMakerClusterInstanceRolePolicy as AWS documents it" in found.message
+    # bounded: its boundary is the account's own policy, which has no stand-in.
+    found = by_resource(run("iam.execution-role-permissions", spec(w.bounded), facts))[w.bounded]
+    assert found.status.value == "UNKNOWN"
+    assert "iam:GetPolicy" in found.message
