@@ -156,21 +156,24 @@ def test_prefetching_the_iam_reads_changes_no_call_count(
     spec = _config(w.exec, w.a, w.exec, f"arn:aws:iam::{ACCOUNT}:role/gone")
     iam_checks = [c for c in all_checks() if c.info.area == "iam"]
 
-    def run_all(prefetch: bool) -> Any:
+    def run_all(checks: list[Any], prefetch: bool) -> Any:
         facts = new_facts()
         IamStub(simulate=lambda action, resource, context: "allowed").attach(facts)
         facts.verify_identity()
         if prefetch:
-            for job in prefetch_jobs(facts, spec, declared_reads(iam_checks)):
+            for job in prefetch_jobs(facts, spec, declared_reads(checks)):
                 job()
             before = dict(facts.calls)
-        for c in iam_checks:
+        for c in checks:
             run(c.check_id, spec, facts)
         if prefetch:
-            assert facts.calls == before, "a check read something the prefetch did not"
+            assert facts.calls == before, f"{checks} read something the prefetch did not"
         return facts.calls
 
-    cold, warm = run_all(False), run_all(True)
+    # Each check alone (a prefetch reads nothing its check would not), and all together.
+    for one in iam_checks:
+        assert run_all([one], False) == run_all([one], True), one.check_id
+    cold, warm = run_all(iam_checks, False), run_all(iam_checks, True)
     assert cold == warm
     # Per role named, never per group: the config names exec twice.
     assert dict(cold) == {

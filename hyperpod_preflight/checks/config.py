@@ -481,7 +481,6 @@ def check_instance_count_limit(ctx: CheckContext) -> list[Outcome]:
     "Lifecycle bucket is named sagemaker-* (readable under the managed policy)",
     Severity.MEDIUM,
     needs_aws=False,
-    reads=("iam.roles",),
 )
 def check_lifecycle_bucket_name(ctx: CheckContext) -> list[Outcome]:
     """The lifecycle bucket is named sagemaker-*, or IAM shows the roles' own read grant."""

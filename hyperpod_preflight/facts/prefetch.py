@@ -72,20 +72,44 @@ def _vpc_endpoints(facts: AwsFacts, spec: ClusterSpec) -> None:
             facts.vpc_endpoints(vpc_id)
 
 
-def _iam_roles(facts: AwsFacts, spec: ClusterSpec) -> None:
-    """Every role of the config in the caller's account → its policies (the IAM checks
-    judge a role of another account UNKNOWN without reading it)."""
+def _roles_here(facts: AwsFacts, spec: ClusterSpec) -> list[str]:
+    """The names of the config's roles in the caller's account (the IAM checks judge a role
+    of another account UNKNOWN without reading it)."""
     named = config_roles(spec)
     if not named:
-        return
+        return []
     account = facts.account or caller_principal(facts.identity_arn()).account
-    names = [r.name for r in named if r.account == account]
+    return list(dict.fromkeys(r.name for r in named if r.account == account))
+
+
+def _each_role(facts: AwsFacts, spec: ClusterSpec, read: Callable[[str], object]) -> None:
+    names = _roles_here(facts, spec)
     if not names:
         return
     with ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
-        for done in [pool.submit(facts.role_policies, name) for name in names]:
+        for done in [pool.submit(read, name) for name in names]:
             with suppress(Exception):  # failures are memoized: the checks report them
                 done.result()
+
+
+def _iam_roles(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """``GetRole`` of every role of the config."""
+    _each_role(facts, spec, facts.role)
+
+
+def _iam_attached(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """Every existing role → its attached managed policies (the list only)."""
+
+    def attached(name: str) -> None:
+        if facts.role(name) is not None:
+            facts.attached_role_policies(name)
+
+    _each_role(facts, spec, attached)
+
+
+def _iam_role_policies(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """Every role → its managed, inline and boundary policy documents."""
+    _each_role(facts, spec, facts.role_policies)
 
 
 def _iam_caller(facts: AwsFacts, spec: ClusterSpec) -> None:
@@ -122,6 +146,8 @@ READS: dict[str, Read] = {
     "ec2.vpc-endpoints": _vpc_endpoints,
     f"{SAGEMAKER}.quotas-and-usage": _sagemaker_quotas,
     "iam.roles": _iam_roles,
+    "iam.attached-policies": _iam_attached,
+    "iam.role-policies": _iam_role_policies,
     "iam.caller": _iam_caller,
 }
 

@@ -26,7 +26,7 @@ _SHOWN = 8  # missing grants listed in a message before "and N more"
     "iam.execution-role-permissions",
     "Roles' policies (managed, inline, boundary) allow what HyperPod needs",
     Severity.CRITICAL,
-    reads=("iam.roles",),
+    reads=("iam.role-policies",),
 )
 def execution_role_permissions(ctx: CheckContext) -> list[Outcome]:
     """Each role's managed, inline and boundary policies allow every action HyperPod needs."""

@@ -22,8 +22,6 @@ from ._common import (
     unreadable,
 )
 
-ROLE_READS = ("iam.roles",)
-
 
 def _create_fix(role: ConfigRole) -> str:
     need = trust_requirement(role)
@@ -45,7 +43,7 @@ def _create_fix(role: ConfigRole) -> str:
     "iam.execution-role-exists",
     "Every execution role (and ClusterRole) exists",
     Severity.CRITICAL,
-    reads=ROLE_READS,
+    reads=("iam.roles",),
 )
 def execution_role_exists(ctx: CheckContext) -> list[Outcome]:
     """Each ExecutionRole and the ClusterRole exist, under the exact ARN the config gives."""
@@ -93,7 +91,7 @@ def execution_role_exists(ctx: CheckContext) -> list[Outcome]:
     "iam.execution-role-trust",
     "Roles trust the HyperPod service principal (sts:AssumeRole)",
     Severity.CRITICAL,
-    reads=ROLE_READS,
+    reads=("iam.roles",),
 )
 def execution_role_trust(ctx: CheckContext) -> list[Outcome]:
     """Execution roles trust sagemaker.amazonaws.com, ClusterRole its hyperpod. principal."""
@@ -164,7 +162,7 @@ def _trust_outcome(role: ConfigRole, document: object) -> Outcome:
     "iam.managed-policy-count",
     "Roles have room under the managed-policies-per-role quota",
     Severity.MEDIUM,
-    reads=ROLE_READS,
+    reads=("iam.attached-policies",),
 )
 def managed_policy_count(ctx: CheckContext) -> list[Outcome]:
     """Roles are not at or near the quota of 10 attached managed policies (WARN)."""
