@@ -5,9 +5,11 @@
   the groups that use it, so readers and checks work per role, never per group;
 - ``lifecycle_objects``: the S3 objects the nodes of a group read at creation;
 - ``requirement_targets``: the ``RequirementTarget`` (one per lifecycle bucket) that
-  ``iam_requirements`` turns into the needs of one role;
+  ``iam_requirements`` turns into the needs of one role; ``role_needs`` the needs themselves,
+  ``evaluate_role`` their decisions from the role's policies as the facts layer read them;
 - ``caller_principal``: the principal behind a ``GetCallerIdentity`` ARN (an
-  ``assumed-role/NAME/SESSION`` ARN maps to its role).
+  ``assumed-role/NAME/SESSION`` ARN maps to its role); ``caller_needs`` and
+  ``simulation_batches``: what the caller needs, as the simulator calls that ask it.
 """
 
 from __future__ import annotations

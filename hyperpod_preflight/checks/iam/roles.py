@@ -94,7 +94,7 @@ def execution_role_exists(ctx: CheckContext) -> list[Outcome]:
     reads=("iam.roles",),
 )
 def execution_role_trust(ctx: CheckContext) -> list[Outcome]:
-    """Execution roles trust sagemaker.amazonaws.com, ClusterRole its hyperpod. principal."""
+    """ExecutionRole trusts sagemaker.amazonaws.com, ClusterRole hyperpod.sagemaker.amazonaws.com"""
     named = roles(ctx)
     if not named:
         return [no_roles()]
