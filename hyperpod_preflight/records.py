@@ -132,3 +132,39 @@ class PrefixListing:
     prefix: str
     sizes: dict[str, int]
     truncated: bool = False  # more objects than were listed
+
+
+@dataclass(frozen=True)
+class RolePolicies:
+    """Every policy that decides what one IAM role may do, as IAM returned them: the
+    attached managed policies' default versions (by policy ARN), the inline policies (by
+    name) and the permissions boundary's default version, if the role has one."""
+
+    role_name: str
+    role_arn: str
+    managed: dict[str, Any] = field(default_factory=dict)
+    inline: dict[str, Any] = field(default_factory=dict)
+    boundary_arn: str | None = None
+    boundary: Any = None
+    # Managed policies whose document IAM would not give, replaced by AWS's published copy.
+    substituted: tuple[str, ...] = ()
+
+    @property
+    def managed_count(self) -> int:
+        return len(self.managed)
+
+    def identity_policies(self) -> dict[str, Any]:
+        """``{name: document}`` for the evaluator: managed by ARN, inline by ``inline:NAME``."""
+        return {**self.managed, **{f"inline:{n}": d for n, d in self.inline.items()}}
+
+
+@dataclass(frozen=True)
+class SimulatedDecision:
+    """One (action, resource) answer of ``iam:SimulatePrincipalPolicy``: ``decision`` is
+    ``allowed``, ``explicitDeny`` or ``implicitDeny``; ``missing_context`` names the context
+    keys the answer depended on but the request did not carry."""
+
+    action: str
+    resource: str
+    decision: str
+    missing_context: tuple[str, ...] = ()

@@ -149,6 +149,7 @@ CLUSTER_CHECK_MODULES = (
     "hyperpod_preflight.checks.quotas",
     "hyperpod_preflight.checks.s3",
     "hyperpod_preflight.checks.lifecycle",
+    "hyperpod_preflight.checks.iam",
 )
 HOST_CHECK_MODULES = ("hyperpod_preflight.host.checks",)
 

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from aws_world import Network, healthy_network, make_sg
 from conftest import EXAMPLES, moto_env
+from iam_stubs import healthy_execution_role
 
 from hyperpod_preflight.cli import main
 
@@ -40,6 +41,9 @@ def world() -> Iterator[tuple[Any, Network]]:
             ),
         )
         s3.put_object(Bucket=bucket, Key="lifecycle/on_create.sh", Body=b"#!/bin/bash\n")
+        iam = boto3.client("iam", region_name="us-west-2")
+        for name in ("sagemaker-hyperpod-execution", "sagemaker-hyperpod-eks-execution"):
+            healthy_execution_role(iam, name)
         yield ec2, healthy_network(ec2)
 
 

@@ -17,6 +17,7 @@ import botocore.session
 import pytest
 from aws_world import healthy_network
 from conftest import RECORDED_ACTIONS, REPO, moto_env, policy_actions
+from iam_stubs import IamStub, assumed_role_env, healthy_execution_role
 from quota_stubs import (
     EC2_VPC_QUOTAS,
     ServiceQuotasFake,
@@ -110,6 +111,10 @@ def full_run_actions(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> set[str
         )
         for name in ("on_create.sh", "provisioning_parameters.json"):
             s3.put_object(Bucket="sagemaker-lcs", Key=f"base/{name}", Body=b"#!/bin/bash\n")
+        iam = boto3.client("iam", region_name="us-west-2")
+        healthy_execution_role(iam, "HyperPodExec")
+        for name, value in assumed_role_env(iam, "Deployer", path="/ops/").items():
+            monkeypatch.setenv(name, value)
         applied, defaults = sagemaker_quotas(
             applied=default_account({"ml.p5.48xlarge for cluster usage": 4})
         )
@@ -119,6 +124,7 @@ def full_run_actions(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> set[str
         )
         facts = fresh_facts()
         fake.attach(facts)
+        IamStub(simulate=lambda action, resource, context: "allowed").attach(facts)
         spec = load_spec(slurm_config([net.subnets["a"]], [net.sgs["efa"]]))
         facts.verify_identity()
         report = run_cluster_preflight(spec, facts=facts, options={"fsx": True})

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from ..analysis.iam_roles import caller_principal, config_roles, evaluate_role, role_needs
 from ..catalog import InstanceTypeInfo, lookup
+from ..errors import FactUnavailable
 from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ..planner import ClusterPlan
 from ..registry import CheckContext, check
@@ -214,7 +216,11 @@ def _lifecycle_outcome(spec: ClusterSpec, group: InstanceGroup) -> Outcome:
                 f"Set {path}.OnCreate to the script's name relative to {uri}, "
                 'e.g. "on_create.sh".',
             )
-    return passed(group.name, f"lifecycle script {', '.join(scripts)} from {uri}")
+    return passed(
+        group.name,
+        f"LifeCycleConfig is well-formed: {', '.join(scripts)} under {uri} (the config only: "
+        "whether the objects exist is read by the S3 and lifecycle checks, not here)",
+    )
 
 
 # -- config.execution-role-arn ------------------------------------------------------------------
@@ -280,8 +286,9 @@ def check_execution_role_arn(ctx: CheckContext) -> list[Outcome]:
             outcomes.append(
                 passed(
                     role,
-                    f"IAM role {match['name']} in account {match['account']} "
-                    f"(used by {', '.join(g.name for g in groups)})",
+                    f"a well-formed role ARN: role {match['name']} in account "
+                    f"{match['account']} (used by {', '.join(g.name for g in groups)}; whether it "
+                    "exists and what it may do is read by the iam checks, not here)",
                 )
             )
     return outcomes
@@ -476,7 +483,7 @@ def check_instance_count_limit(ctx: CheckContext) -> list[Outcome]:
     needs_aws=False,
 )
 def check_lifecycle_bucket_name(ctx: CheckContext) -> list[Outcome]:
-    """The lifecycle bucket is named sagemaker-*, what the managed policy can read."""
+    """The lifecycle bucket is named sagemaker-*, or IAM shows the roles' own read grant."""
     spec: ClusterSpec = ctx.spec
     if not spec.instance_groups:
         return _no_groups()
@@ -491,16 +498,38 @@ def check_lifecycle_bucket_name(ctx: CheckContext) -> list[Outcome]:
     for bucket, groups in buckets.items():
         if bucket.startswith("sagemaker-"):
             outcomes.append(
-                passed(bucket, f"bucket name matches arn:aws:s3:::sagemaker-* ({MANAGED_POLICY})")
+                passed(
+                    bucket,
+                    f"bucket name matches arn:aws:s3:::sagemaker-*, the S3 read grant of "
+                    f"{MANAGED_POLICY} (the name only: the bucket is not read here)",
+                )
+            )
+            continue
+        readers = _roles_proven_to_read(ctx, bucket, groups)
+        if readers:
+            outcomes.append(
+                passed(
+                    bucket,
+                    f"bucket {bucket!r} is not named sagemaker-*, so {MANAGED_POLICY} does not "
+                    f"cover it, but the policies IAM returned for {', '.join(readers)} allow "
+                    "s3:ListBucket on it and s3:GetObject on every lifecycle object (judged as "
+                    "a bucket of the role's own account; the bucket policy is not read here)",
+                    roles=readers,
+                )
             )
             continue
         paths = ", ".join(f"{g.json_path}.LifeCycleConfig.SourceS3Uri" for g in groups)
+        how = (
+            "run with AWS access so iam.execution-role-permissions reads the role's policies"
+            if ctx.offline
+            else "the roles' own policies did not prove it here: see iam.execution-role-permissions"
+        )
         outcomes.append(
             warned(
                 bucket,
                 f"bucket {bucket!r} is not named sagemaker-*: {MANAGED_POLICY} grants S3 read "
-                "only on arn:aws:s3:::sagemaker-*, so the execution role needs its own grant "
-                "(the IAM checks confirm it)",
+                "only on arn:aws:s3:::sagemaker-*, so each execution role needs a grant of its "
+                f"own ({how})",
                 f"Copy the scripts to a bucket named sagemaker-<name> and point {paths} at it, "
                 f"or allow s3:ListBucket on arn:aws:s3:::{bucket} and s3:GetObject on "
                 f"arn:aws:s3:::{bucket}/* in the execution role's policy.",
@@ -508,6 +537,38 @@ def check_lifecycle_bucket_name(ctx: CheckContext) -> list[Outcome]:
             )
         )
     return outcomes
+
+
+def _roles_proven_to_read(
+    ctx: CheckContext, bucket: str, groups: list[InstanceGroup]
+) -> list[str] | None:
+    """With AWS access: the execution roles of ``groups``, when the policies IAM returns
+    for each allow ``s3:ListBucket`` on ``bucket`` and ``s3:GetObject`` on every lifecycle
+    object the config names in it; None offline or when any of that is not proven."""
+    if ctx.offline:
+        return None
+    used = {g.execution_role for g in groups}
+    roles = [r for r in config_roles(ctx.spec) if r.kind == "ExecutionRole" and r.arn in used]
+    if not roles or len(roles) != len(used):  # a group without a (well-formed) role
+        return None
+    try:
+        account = ctx.aws.account or caller_principal(ctx.aws.identity_arn()).account
+        for role in roles:
+            policies = ctx.aws.role_policies(role.name) if role.account == account else None
+            if policies is None:
+                return None
+            arn = f"arn:{role.partition}:s3:::{bucket}"
+            needs = [
+                r
+                for r in role_needs(ctx.spec, role, ctx.aws.region)
+                if r.group == "lifecycle-s3"
+                and (r.resource == arn or r.resource.startswith(f"{arn}/"))
+            ]
+            if not needs or not all(d.allowed for d in evaluate_role(role, policies, needs)):
+                return None
+    except FactUnavailable:
+        return None
+    return [r.name for r in roles]
 
 
 # -- config.efa-single-subnet-az ----------------------------------------------------------------

@@ -13,12 +13,13 @@ from ..errors import FactUnavailable
 from .capacity import CapacityFacts
 from .core import FactsCore, classify, memoized
 from .ec2 import Ec2Facts
+from .iam import IamFacts
 from .quotas import SAGEMAKER, QuotaFacts
 from .s3 import S3Facts
 from .sagemaker import SageMakerFacts
 
 
-class AwsFacts(Ec2Facts, CapacityFacts, QuotaFacts, SageMakerFacts, S3Facts, FactsCore):
+class AwsFacts(Ec2Facts, CapacityFacts, QuotaFacts, SageMakerFacts, S3Facts, IamFacts, FactsCore):
     """Every AWS reader of one run."""
 
     @memoized

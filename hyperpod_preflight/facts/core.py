@@ -181,6 +181,7 @@ class FactsCore:
         self.calls: Counter[str] = Counter()
         self._calls_lock = threading.Lock()
         self.account: str | None = None
+        self.caller_arn: str | None = None  # GetCallerIdentity's Arn, set by verify_identity
 
     # -- clients ---------------------------------------------------------------------------
     def client(self, service: str) -> Any:
@@ -271,6 +272,7 @@ class FactsCore:
         with self._calls_lock:
             self.calls["sts:GetCallerIdentity"] += 1
         self.account = ident.get("Account")
+        self.caller_arn = ident.get("Arn")
         return ident
 
 

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
+from ..analysis.iam_roles import (
+    caller_needs,
+    caller_principal,
+    config_roles,
+    simulation_batches,
+)
 from ..analysis.s3_lifecycle import lifecycle_groups, lifecycle_objects
 from ..errors import FactUnavailable
 from .quotas import SAGEMAKER
@@ -93,6 +100,68 @@ def _lifecycle_objects(facts: AwsFacts, spec: ClusterSpec) -> None:
                     facts.head_object(obj.bucket, obj.key)
 
 
+def _roles_here(facts: AwsFacts, spec: ClusterSpec) -> list[str]:
+    """The names of the config's roles in the caller's account (the IAM checks judge a role
+    of another account UNKNOWN without reading it)."""
+    named = config_roles(spec)
+    if not named:
+        return []
+    account = facts.account or caller_principal(facts.identity_arn()).account
+    return list(dict.fromkeys(r.name for r in named if r.account == account))
+
+
+def _each_role(facts: AwsFacts, spec: ClusterSpec, read: Callable[[str], object]) -> None:
+    names = _roles_here(facts, spec)
+    if not names:
+        return
+    with ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
+        for done in [pool.submit(read, name) for name in names]:
+            with suppress(Exception):  # failures are memoized: the checks report them
+                done.result()
+
+
+def _iam_roles(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """``GetRole`` of every role of the config."""
+    _each_role(facts, spec, facts.role)
+
+
+def _iam_attached(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """Every existing role → its attached managed policies (the list only)."""
+
+    def attached(name: str) -> None:
+        if facts.role(name) is not None:
+            facts.attached_role_policies(name)
+
+    _each_role(facts, spec, attached)
+
+
+def _iam_role_policies(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """Every role → its managed, inline and boundary policy documents."""
+    _each_role(facts, spec, facts.role_policies)
+
+
+def _iam_caller(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """The caller's identity → its role's real ARN (the session ARN has no path), beside
+    whether HyperPod's service-linked role exists → the simulator calls
+    ``iam.caller-permissions`` makes (one per action, all at once)."""
+    caller = caller_principal(facts.identity_arn())
+    if caller.kind not in ("role", "user"):
+        return
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        slr = pool.submit(facts.service_linked_role_exists)
+        principal = caller.principal_arn
+        if ":assumed-role/" in caller.identity_arn and caller.account == facts.account:
+            role = facts.role(caller.name)
+            principal = str(role["Arn"]) if role and role.get("Arn") else principal
+        needs = caller_needs(spec, caller, facts.region, slr.result())
+        sims = [
+            pool.submit(facts.simulate_principal_policy, principal, [action], resources, context)
+            for (action, context), resources in simulation_batches(needs).items()
+        ]
+        for sim in sims:
+            sim.result()
+
+
 def _sagemaker_quotas(facts: AwsFacts, spec: ClusterSpec) -> None:
     facts.warm_sagemaker_quota_reads()
 
@@ -106,6 +175,10 @@ READS: dict[str, Read] = {
     f"{SAGEMAKER}.quotas-and-usage": _sagemaker_quotas,
     "s3.lifecycle-bucket": _lifecycle_bucket,
     "s3.lifecycle-objects": _lifecycle_objects,
+    "iam.roles": _iam_roles,
+    "iam.attached-policies": _iam_attached,
+    "iam.role-policies": _iam_role_policies,
+    "iam.caller": _iam_caller,
 }
 
 

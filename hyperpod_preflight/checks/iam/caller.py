@@ -1,0 +1,172 @@
+"""The identity that will call ``create-cluster``: ``sagemaker:CreateCluster``,
+``iam:PassRole`` on every role of the config and, while HyperPod's service-linked role does
+not exist, ``iam:CreateServiceLinkedRole``, asked of IAM's policy simulator."""
+
+from __future__ import annotations
+
+from ...analysis.iam_requirements import SERVICE_LINKED_ROLE, Requirement
+from ...analysis.iam_roles import (
+    CallerPrincipal,
+    SimulationBatch,
+    caller_needs,
+    caller_principal,
+    simulation_batches,
+)
+from ...errors import FactUnavailable
+from ...models import Outcome, Severity, failed, passed, unknown, warned
+from ...records import SimulatedDecision
+from ...registry import CheckContext, check
+from ._common import compact, minimal_policy
+
+SIMULATOR_DOC = (
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_testing-policies.html"
+)
+
+
+def simulate_commands(principal_arn: str, batches: dict[SimulationBatch, list[str]]) -> str:
+    """The ``aws iam simulate-principal-policy`` calls a user can run to check by hand."""
+    commands = []
+    for (action, context), resources in batches.items():
+        entries = "".join(
+            f" --context-entries ContextKeyName={k},ContextKeyValues={v},ContextKeyType=string"
+            for k, v in context
+        )
+        commands.append(
+            f"aws iam simulate-principal-policy --policy-source-arn {principal_arn} "
+            f"--action-names {action} --resource-arns {' '.join(resources)}{entries} "
+            "--query 'EvaluationResults[].[EvalActionName,EvalResourceName,EvalDecision]'"
+        )
+    return "; ".join(commands)
+
+
+def _principal_arn(ctx: CheckContext, caller: CallerPrincipal) -> tuple[str, str]:
+    """The caller's principal ARN for the simulator, and a note when its path is a guess."""
+    if caller.kind != "role" or ":assumed-role/" not in caller.identity_arn:
+        return caller.principal_arn, ""
+    if caller.account == ctx.aws.account:
+        try:
+            found = ctx.aws.role(caller.name)
+        except FactUnavailable:
+            found = None
+        if found and found.get("Arn"):
+            return str(found["Arn"]), ""
+    return caller.principal_arn, (
+        f" (the role's path is not in the session ARN and could not be read: "
+        f"{caller.principal_arn} assumes none)"
+    )
+
+
+@check(
+    "iam.caller-permissions",
+    "The caller may create the cluster (CreateCluster, PassRole, service-linked role)",
+    Severity.CRITICAL,
+    reads=("iam.caller",),
+)
+def caller_permissions(ctx: CheckContext) -> list[Outcome]:
+    """The caller may call CreateCluster, pass every role, and create the service-linked role."""
+    caller = caller_principal(ctx.aws.identity_arn())
+    resource = caller.identity_arn
+    if caller.kind == "root":
+        return [
+            passed(
+                resource,
+                "the account's root user: IAM policies do not limit it (service control "
+                "policies of an organization still may, and are not read here)",
+            )
+        ]
+    slr_note = ""
+    try:
+        slr_exists = ctx.aws.service_linked_role_exists()
+    except FactUnavailable as exc:
+        slr_exists = False
+        slr_note = f" Whether {SERVICE_LINKED_ROLE} exists is unknown ({exc.describe()})."
+    needs = caller_needs(ctx.spec, caller, ctx.aws.region, slr_exists)
+    batches = simulation_batches(needs)
+    if caller.kind == "other":
+        return [
+            unknown(
+                resource,
+                f"could not tell: {resource} is not a role or user the IAM policy simulator "
+                "can test",
+                f"Check it where the cluster will be created, e.g. for the role: "
+                f"{simulate_commands('ROLE_ARN', batches)} ({SIMULATOR_DOC})",
+            )
+        ]
+    principal_arn, path_note = _principal_arn(ctx, caller)
+    answers: list[SimulatedDecision] = []
+    try:
+        for (action, context), resources in batches.items():
+            answers += ctx.aws.simulate_principal_policy(
+                principal_arn, [action], resources, context
+            )
+    except FactUnavailable as exc:
+        return [
+            unknown(
+                resource,
+                f"could not tell: {exc.describe()}{path_note}; the caller needs "
+                f"{', '.join(dict.fromkeys(r.action for r in needs))}.{slr_note}",
+                f"Run the simulator with credentials allowed iam:SimulatePrincipalPolicy: "
+                f"{simulate_commands(principal_arn, batches)} ({SIMULATOR_DOC})",
+                action=exc.action,
+                why=exc.reason,
+            )
+        ]
+    return [_judge(caller, principal_arn, needs, answers, path_note + slr_note)]
+
+
+def _judge(
+    caller: CallerPrincipal,
+    principal_arn: str,
+    needs: list[Requirement],
+    answers: list[SimulatedDecision],
+    note: str,
+) -> Outcome:
+    by_pair = {(a.action.lower(), a.resource): a for a in answers}
+    denied: list[Requirement] = []
+    depends: list[tuple[Requirement, SimulatedDecision]] = []
+    untold: list[Requirement] = []
+    for req in needs:
+        answer = by_pair.get((req.action.lower(), req.resource))
+        if answer is None:
+            untold.append(req)
+        elif answer.decision == "allowed":
+            continue
+        elif answer.missing_context:
+            depends.append((req, answer))
+        else:
+            denied.append(req)
+    who = f"{caller.kind} {caller.name}" if caller.name else caller.identity_arn
+    if denied:
+        lines = "; ".join(f"{r.action} on {r.resource} ({r.why})" for r in denied)
+        document = minimal_policy([(r.action, r.resource) for r in denied])
+        verb = (
+            "put-role-policy --role-name"
+            if caller.kind == "role"
+            else "put-user-policy --user-name"
+        )
+        return failed(
+            caller.identity_arn,
+            f"the simulator says {who} may not: {lines}.{note}",
+            f"Grant it to {principal_arn}: aws iam {verb} {caller.name} --policy-name "
+            f"hyperpod-create-cluster --policy-document '{compact(document)}' (or run "
+            "create-cluster as an identity that has these permissions).",
+            denied=[f"{r.action} {r.resource}" for r in denied],
+        )
+    if depends or untold:
+        parts = [
+            f"{r.action} on {r.resource} depends on {', '.join(a.missing_context)}"
+            for r, a in depends
+        ] + [f"{r.action} on {r.resource}: no answer from the simulator" for r in untold]
+        status = warned if not untold else unknown
+        recheck = simulation_batches([r for r, _ in depends] + untold)
+        return status(
+            caller.identity_arn,
+            f"{who} may not be allowed everything: {'; '.join(parts)}.{note}",
+            "Check the named condition keys of the caller's policies, e.g. with "
+            f"{simulate_commands(principal_arn, recheck)}",
+        )
+    actions = ", ".join(dict.fromkeys(r.action for r in needs))
+    return passed(
+        caller.identity_arn,
+        f"the simulator says {who} may call {actions} on every resource it needs.{note}",
+    )

@@ -1,0 +1,183 @@
+"""What each role's policies allow: the managed, inline and permissions-boundary policies of
+every role the config names, evaluated locally against HyperPod's documented needs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ...analysis.iam_policy import Decision, DecisionStatus
+from ...analysis.iam_requirements import (
+    Requirement,
+    managed_policy_arn,
+    managed_policy_document,
+)
+from ...analysis.iam_roles import ConfigRole, evaluate_role, role_needs
+from ...errors import FactUnavailable
+from ...models import Outcome, Severity, failed, passed, unknown, warned
+from ...records import RolePolicies
+from ...registry import CheckContext, check
+from ._common import compact, minimal_policy, missing, no_roles, other_account, roles, unreadable
+
+INLINE_POLICY_NAME = "hyperpod-cluster-needs"
+_SHOWN = 8  # missing grants listed in a message before "and N more"
+
+
+@check(
+    "iam.execution-role-permissions",
+    "Roles' policies (managed, inline, boundary) allow what HyperPod needs",
+    Severity.CRITICAL,
+    reads=("iam.role-policies",),
+)
+def execution_role_permissions(ctx: CheckContext) -> list[Outcome]:
+    """Each role's managed, inline and boundary policies allow every action HyperPod needs."""
+    named = roles(ctx)
+    if not named:
+        return [no_roles()]
+    outcomes: list[Outcome] = []
+    for role in named:
+        foreign = other_account(ctx, role)
+        if foreign is not None:
+            outcomes.append(foreign)
+            continue
+        try:
+            policies = ctx.aws.role_policies(role.name)
+        except FactUnavailable as exc:
+            outcomes.append(unreadable(role.resource, exc))
+            continue
+        if policies is None:
+            outcomes.append(missing(role))
+            continue
+        needs = role_needs(ctx.spec, role, ctx.aws.region)
+        outcomes.append(_judge(role, policies, needs, evaluate_role(role, policies, needs)))
+    return outcomes
+
+
+def _policies_read(policies: RolePolicies) -> str:
+    boundary = f", boundary {policies.boundary_arn}" if policies.boundary_arn else ""
+    copied = "".join(
+        f"; {arn.rsplit('/', 1)[-1]} as AWS documents it, since IAM did not return its "
+        "current version"
+        for arn in policies.substituted
+    )
+    return f"{policies.managed_count} managed, {len(policies.inline)} inline{boundary}{copied}"
+
+
+def _s3_note(needs: list[Requirement]) -> str:
+    if not any(r.action.startswith("s3:") for r in needs):
+        return ""
+    return (
+        " S3 grants are judged for a lifecycle bucket of the role's own account; the "
+        "bucket's owner and bucket policy are not read by this check."
+    )
+
+
+def _listing(decisions: list[Decision], needs: list[Requirement]) -> str:
+    """Missing grants by need: ``managed-policy: logs:CreateLogGroup, ...; lifecycle-s3:
+    s3:GetObject on arn:aws:s3:::b/k``. Resources are named where they are the config's
+    own (the lifecycle objects); the rest are in the fix and the details."""
+    group_of = {(r.action, r.resource): r.group for r in needs}
+    by_group: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for d in decisions:
+        by_group[group_of.get((d.action, d.resource), "other")][d.action].append(d.resource)
+    parts = []
+    for group, actions in by_group.items():
+        if group.startswith("lifecycle"):
+            shown = [f"{a} on {', '.join(rs[:_SHOWN])}" for a, rs in actions.items()]
+        else:
+            shown = list(actions)
+        parts.append(f"{group}: {', '.join(shown)}")
+    return "; ".join(parts)
+
+
+def _judge(
+    role: ConfigRole, policies: RolePolicies, needs: list[Requirement], decisions: list[Decision]
+) -> Outcome:
+    read = _policies_read(policies)
+    denied = [d for d in decisions if d.denied]
+    uncertain = [d for d in decisions if not d.allowed and not d.denied]
+    if denied:
+        return failed(
+            role.resource,
+            f"{role.kind} {role.name} ({read}) is not allowed {len(denied)} of "
+            f"{len(decisions)} grants HyperPod needs: "
+            f"{_listing(denied, needs)}.{_why(denied)}"
+            f"{_s3_note(needs)}",
+            _fix(role, policies, needs, denied),
+            missing=[f"{d.action} {d.resource}" for d in denied],
+        )
+    if uncertain:
+        named = "; ".join(dict.fromkeys(d.explanation for d in uncertain))
+        if all(d.status is DecisionStatus.CONDITIONAL for d in uncertain):
+            return warned(
+                role.resource,
+                f"{role.kind} {role.name} ({read}) is allowed {len(uncertain)} grant(s) only "
+                f"under conditions this check cannot evaluate: {named}.{_s3_note(needs)}",
+                "Make sure HyperPod's requests meet each condition, or grant the actions "
+                "without it.",
+            )
+        return unknown(
+            role.resource,
+            f"could not tell whether {role.name} ({read}) is allowed everything: {named}",
+            f"Review the named statements of {role.name}, or test with `aws iam "
+            f"simulate-principal-policy --policy-source-arn {role.arn} --action-names ...`.",
+        )
+    return passed(
+        role.resource,
+        f"{role.kind} {role.name} ({read}) is allowed all {len(decisions)} grants HyperPod "
+        f"needs for this config.{_s3_note(needs)}",
+        policies=_policies_read(policies),
+    )
+
+
+def _why(denied: list[Decision]) -> str:
+    explicit = list(dict.fromkeys(str(r) for d in denied for r in d.denied_by))
+    boundary = any("boundary" in label for d in denied for label in d.not_allowed_by)
+    parts = []
+    if explicit:
+        parts.append(f" Denied explicitly by {', '.join(explicit)}.")
+    if boundary:
+        parts.append(" The permissions boundary does not allow some of them.")
+    return "".join(parts)
+
+
+def _lacks(decision: Decision, layer: str) -> bool:
+    return any(label.startswith(layer) for label in decision.not_allowed_by)
+
+
+def _fix(
+    role: ConfigRole, policies: RolePolicies, needs: list[Requirement], denied: list[Decision]
+) -> str:
+    steps: list[str] = []
+    # An implicit deny lacks an Allow in the identity policies, the boundary, or both.
+    ungranted = [d for d in denied if _lacks(d, "identity")]
+    capped = [d for d in denied if _lacks(d, "permissions boundary")]
+    explicit = [d for d in denied if d.status is DecisionStatus.EXPLICIT_DENY]
+    managed_arn = managed_policy_arn(role.partition)
+    if ungranted and managed_arn not in policies.managed:
+        # What would still be ungranted once the AWS managed policy is attached.
+        extra = {managed_arn: managed_policy_document(role.partition)}
+        pairs = {(d.action, d.resource) for d in ungranted}
+        wanted = [r for r in needs if (r.action, r.resource) in pairs]
+        after = [d for d in evaluate_role(role, policies, wanted, extra) if _lacks(d, "identity")]
+        if len(after) < len(ungranted):
+            steps.append(
+                f"aws iam attach-role-policy --role-name {role.name} --policy-arn {managed_arn}"
+            )
+            ungranted = after
+    if ungranted:
+        document = minimal_policy([(d.action, d.resource) for d in ungranted])
+        steps.append(
+            f"aws iam put-role-policy --role-name {role.name} --policy-name "
+            f"{INLINE_POLICY_NAME} --policy-document '{compact(document)}'"
+        )
+    if capped:
+        actions = ", ".join(dict.fromkeys(d.action for d in capped))
+        steps.append(
+            f"allow {actions} in the permissions boundary {policies.boundary_arn} (a new "
+            "default version of it), or remove the boundary: aws iam "
+            f"delete-role-permissions-boundary --role-name {role.name}"
+        )
+    if explicit:
+        refs = ", ".join(dict.fromkeys(str(r) for d in explicit for r in d.denied_by))
+        steps.append(f"remove or narrow the Deny in {refs}")
+    return "Grant what is missing: " + "; then ".join(steps) + "."
