@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ...analysis.iam_requirements import (
     CLUSTER_ROLE_TRUST,
@@ -15,6 +16,8 @@ from ...analysis.iam_roles import ConfigRole, caller_principal, config_roles
 from ...errors import FactUnavailable
 from ...models import Outcome, skipped, unknown
 from ...registry import CheckContext
+
+T = TypeVar("T")
 
 MANAGED_POLICY_QUOTA = 10  # IAM "Managed policies per role" default (adjustable up to 20)
 IAM_QUOTAS_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
@@ -106,3 +109,29 @@ def minimal_policy(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         for resources, actions in actions_of.items()
     ]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def per_role(
+    ctx: CheckContext,
+    read: Callable[[str], T | None],
+    judge: Callable[[ConfigRole, T], Outcome],
+    on_missing: Callable[[ConfigRole], Outcome] = missing,
+) -> list[Outcome]:
+    """One outcome per role of the config: a role of another account or an unreadable one is
+    UNKNOWN, a role ``read`` does not find gets ``on_missing``, the others are judged."""
+    named = roles(ctx)
+    if not named:
+        return [no_roles()]
+    outcomes: list[Outcome] = []
+    for role in named:
+        foreign = other_account(ctx, role)
+        if foreign is not None:
+            outcomes.append(foreign)
+            continue
+        try:
+            found = read(role.name)
+        except FactUnavailable as exc:
+            outcomes.append(unreadable(role.resource, exc))
+            continue
+        outcomes.append(on_missing(role) if found is None else judge(role, found))
+    return outcomes

@@ -12,11 +12,14 @@ from ...analysis.iam_requirements import (
     managed_policy_document,
 )
 from ...analysis.iam_roles import ConfigRole, evaluate_role, role_needs
-from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import RolePolicies
 from ...registry import CheckContext, check
-from ._common import compact, minimal_policy, missing, no_roles, other_account, roles, unreadable
+from ._common import (
+    compact,
+    minimal_policy,
+    per_role,
+)
 
 INLINE_POLICY_NAME = "hyperpod-cluster-needs"
 _SHOWN = 8  # missing grants listed in a message before "and N more"
@@ -30,26 +33,12 @@ _SHOWN = 8  # missing grants listed in a message before "and N more"
 )
 def execution_role_permissions(ctx: CheckContext) -> list[Outcome]:
     """Each role's managed, inline and boundary policies allow every action HyperPod needs."""
-    named = roles(ctx)
-    if not named:
-        return [no_roles()]
-    outcomes: list[Outcome] = []
-    for role in named:
-        foreign = other_account(ctx, role)
-        if foreign is not None:
-            outcomes.append(foreign)
-            continue
-        try:
-            policies = ctx.aws.role_policies(role.name)
-        except FactUnavailable as exc:
-            outcomes.append(unreadable(role.resource, exc))
-            continue
-        if policies is None:
-            outcomes.append(missing(role))
-            continue
+
+    def judge(role: ConfigRole, policies: RolePolicies) -> Outcome:
         needs = role_needs(ctx.spec, role, ctx.aws.region)
-        outcomes.append(_judge(role, policies, needs, evaluate_role(role, policies, needs)))
-    return outcomes
+        return _judge(role, policies, needs, evaluate_role(role, policies, needs))
+
+    return per_role(ctx, ctx.aws.role_policies, judge)
 
 
 def _policies_read(policies: RolePolicies) -> str:

@@ -3,6 +3,8 @@ more managed policy."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...analysis.iam_policy import DecisionStatus, trust_allows
 from ...analysis.iam_requirements import managed_policy_arn
 from ...analysis.iam_roles import ConfigRole
@@ -16,6 +18,7 @@ from ._common import (
     missing,
     no_roles,
     other_account,
+    per_role,
     roles,
     trust_document,
     trust_requirement,
@@ -47,44 +50,29 @@ def _create_fix(role: ConfigRole) -> str:
 )
 def execution_role_exists(ctx: CheckContext) -> list[Outcome]:
     """Each ExecutionRole and the ClusterRole exist, under the exact ARN the config gives."""
-    named = roles(ctx)
-    if not named:
-        return [no_roles()]
-    outcomes: list[Outcome] = []
-    for role in named:
-        foreign = other_account(ctx, role)
-        if foreign is not None:
-            outcomes.append(foreign)
-            continue
-        try:
-            found = ctx.aws.role(role.name)
-        except FactUnavailable as exc:
-            outcomes.append(unreadable(role.resource, exc))
-            continue
+
+    def absent(role: ConfigRole) -> Outcome:
+        return failed(
+            role.resource,
+            f"{role.kind} {role.name} does not exist in account {role.account} "
+            f"(used by {role.where})",
+            _create_fix(role),
+        )
+
+    def judge(role: ConfigRole, found: dict[str, Any]) -> Outcome:
         used = f"used by {role.where}"
-        if found is None:
-            outcomes.append(
-                failed(
-                    role.resource,
-                    f"{role.kind} {role.name} does not exist in account {role.account} ({used})",
-                    _create_fix(role),
-                )
-            )
-            continue
         actual = str(found.get("Arn", ""))
         if actual and actual != role.arn:
-            outcomes.append(
-                failed(
-                    role.resource,
-                    f"a role named {role.name} exists, but its ARN is {actual}, not {role.arn} "
-                    f"(the path differs; {used})",
-                    f"Set {role.where} to {actual}.",
-                    actual_arn=actual,
-                )
+            return failed(
+                role.resource,
+                f"a role named {role.name} exists, but its ARN is {actual}, not {role.arn} "
+                f"(the path differs; {used})",
+                f"Set {role.where} to {actual}.",
+                actual_arn=actual,
             )
-            continue
-        outcomes.append(passed(role.resource, f"{role.kind} {role.name} exists ({used})"))
-    return outcomes
+        return passed(role.resource, f"{role.kind} {role.name} exists ({used})")
+
+    return per_role(ctx, ctx.aws.role, judge, absent)
 
 
 @check(
@@ -95,25 +83,11 @@ def execution_role_exists(ctx: CheckContext) -> list[Outcome]:
 )
 def execution_role_trust(ctx: CheckContext) -> list[Outcome]:
     """ExecutionRole trusts sagemaker.amazonaws.com, ClusterRole hyperpod.sagemaker.amazonaws.com"""
-    named = roles(ctx)
-    if not named:
-        return [no_roles()]
-    outcomes: list[Outcome] = []
-    for role in named:
-        foreign = other_account(ctx, role)
-        if foreign is not None:
-            outcomes.append(foreign)
-            continue
-        try:
-            found = ctx.aws.role(role.name)
-        except FactUnavailable as exc:
-            outcomes.append(unreadable(role.resource, exc))
-            continue
-        if found is None:
-            outcomes.append(missing(role))
-            continue
-        outcomes.append(_trust_outcome(role, found.get("AssumeRolePolicyDocument")))
-    return outcomes
+    return per_role(
+        ctx,
+        ctx.aws.role,
+        lambda role, found: _trust_outcome(role, found.get("AssumeRolePolicyDocument")),
+    )
 
 
 def _trust_outcome(role: ConfigRole, document: object) -> Outcome:
