@@ -80,6 +80,7 @@ _PACKAGE_DIR = str(REPO / "hyperpod_preflight")
 def _record_action(model: object, **_: object) -> None:
     service = model.service_model  # type: ignore[attr-defined]
     prefix = service.signing_name or service.endpoint_prefix
+    prefix = {"monitoring": "cloudwatch"}.get(prefix, prefix)  # IAM's name for CloudWatch
     RECORDED_ACTIONS.add(f"{prefix}:{model.name}")  # type: ignore[attr-defined]
 
 

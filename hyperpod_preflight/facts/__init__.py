@@ -13,11 +13,15 @@ from ..errors import FactUnavailable
 from .capacity import CapacityFacts
 from .core import FactsCore, classify, memoized
 from .ec2 import Ec2Facts
+from .features import FeatureFacts
+from .fsx import FsxFacts
 from .quotas import SAGEMAKER, QuotaFacts
 from .sagemaker import SageMakerFacts
 
 
-class AwsFacts(Ec2Facts, CapacityFacts, QuotaFacts, SageMakerFacts, FactsCore):
+class AwsFacts(
+    Ec2Facts, CapacityFacts, QuotaFacts, SageMakerFacts, FsxFacts, FeatureFacts, FactsCore
+):
     """Every AWS reader of one run."""
 
     @memoized

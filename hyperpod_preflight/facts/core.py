@@ -49,11 +49,15 @@ THROTTLE_CODES = frozenset(
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
 
+# Services whose signing name is not their IAM action prefix.
+IAM_PREFIXES = {"monitoring": "cloudwatch"}
+
+
 def iam_action(client: Any, operation: str) -> str:
     """IAM action name of an API call, e.g. ``ec2:DescribeSubnets``."""
     model = client.meta.service_model
     prefix = model.signing_name or model.endpoint_prefix
-    return f"{prefix}:{operation}"
+    return f"{IAM_PREFIXES.get(prefix, prefix)}:{operation}"
 
 
 def classify(exc: BaseException, action: str) -> FactUnavailable:
