@@ -125,7 +125,6 @@ def _fs_vpc(ctx: CheckContext, fs: dict[str, Any]) -> str | None:
     "slurm.fsx-vpc",
     "Each mounted FSx file system is in the cluster's VPC",
     Severity.CRITICAL,
-    reads=("ec2.route-tables",),
 )
 def fsx_vpc(ctx: CheckContext) -> list[Outcome]:
     """Each mounted FSx file system is in the cluster's VPC (found through its subnets)."""
@@ -308,7 +307,6 @@ def _admits(
     "slurm.fsx-security-groups",
     "The FSx file system's security groups admit the cluster (TCP 988 Lustre, 2049 OpenZFS)",
     Severity.HIGH,
-    reads=("ec2.security-groups",),
 )
 def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
     """The FSx network interfaces' groups admit its client port from each cluster group."""

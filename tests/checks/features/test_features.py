@@ -47,6 +47,11 @@ def w() -> Iterator[SimpleNamespace]:
                 InstanceId=instance["Instances"][0]["InstanceId"], Name="hyperpod-custom"
             )["ImageId"]
         )
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        # In this (moto) account us-west-2a is usw2-az2.
+        ns.in_2a = ec2.create_subnet(
+            VpcId=vpc, CidrBlock="10.0.0.0/20", AvailabilityZone="us-west-2a"
+        )["Subnet"]["SubnetId"]
         cw = boto3.client("cloudwatch", region_name=REGION)
         cw.put_metric_alarm(
             AlarmName="gpu-errors",
@@ -296,3 +301,22 @@ def test_autoscaling_on_slurm_fails_and_absent_is_skipped() -> None:
     assert statuses(run("config.autoscaling", load_spec(cluster(group("g"))), None)) == {
         "-": "SKIP"
     }
+
+
+# -- capacity.instance-type-offered with InstanceRequirements ---------------------------------
+def test_every_candidate_type_is_looked_up_in_the_groups_zone(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    flexible = group(
+        "flex",
+        InstanceType=None,
+        InstanceRequirements={"InstanceTypes": ["ml.p5.48xlarge", "ml.trn1.32xlarge"]},
+    )
+    cfg = load_spec(cluster(flexible, subnets=[w.in_2a]))
+    assert cfg.instance_groups[0].types == ("ml.p5.48xlarge", "ml.trn1.32xlarge")
+    (finding,) = run("capacity.instance-type-offered", cfg, facts)
+    # moto offers trn1.32xlarge in usw2-az1 and usw2-az4 only; p5 everywhere.
+    assert finding.status.value == "WARN"
+    assert "ml.trn1.32xlarge is not offered in usw2-az2" in finding.message
+    assert "ml.p5.48xlarge is not offered" not in finding.message
+    assert set(finding.details["offered_in"]) == {"ml.p5.48xlarge", "ml.trn1.32xlarge"}
