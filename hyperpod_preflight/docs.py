@@ -62,7 +62,40 @@ def checks_reference() -> str:
             out.append(f"### Area `{area}`")
             out.append("")
             out.extend(section + "\n" for section in sections)
+    out.extend(fields_section())
     return "\n".join(line for line in out).rstrip() + "\n"
+
+
+def fields_section() -> list[str]:
+    """The "Fields of CreateCluster" section: every member, its checks, and the fields not
+    checked with why (from :mod:`hyperpod_preflight.fields`)."""
+    from .fields import all_fields
+
+    fields = all_fields()
+    out = [
+        "## Fields of CreateCluster",
+        "",
+        "Every member of botocore's `CreateClusterRequest` is checked where it can make",
+        "creation fail, or listed here with why not (a test keeps this list complete against",
+        "the installed botocore). An entry covers the members under it unless a deeper one is",
+        "listed.",
+        "",
+        "### Fields checked",
+        "",
+        "| field | checks |",
+        "|---|---|",
+    ]
+    for path, coverage in fields.items():
+        if coverage.checks:
+            checks = ", ".join(f"[`{c}`](#{c.replace('.', '')})" for c in coverage.checks)
+            note = f" ({coverage.reason})" if coverage.reason else ""
+            out.append(f"| `{path}` | {checks}{note} |")
+    out += ["", "### Fields not checked", "", "| field | why |", "|---|---|"]
+    for path, coverage in fields.items():
+        if not coverage.checks:
+            out.append(f"| `{path}` | {coverage.reason} |")
+    out.append("")
+    return out
 
 
 if __name__ == "__main__":

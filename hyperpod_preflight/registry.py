@@ -150,6 +150,8 @@ CLUSTER_CHECK_MODULES = (
     "hyperpod_preflight.checks.s3",
     "hyperpod_preflight.checks.lifecycle",
     "hyperpod_preflight.checks.iam",
+    "hyperpod_preflight.checks.slurm",
+    "hyperpod_preflight.checks.features",
 )
 HOST_CHECK_MODULES = ("hyperpod_preflight.host.checks",)
 

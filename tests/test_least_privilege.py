@@ -11,12 +11,14 @@ from __future__ import annotations
 import ast
 import json
 from pathlib import Path
+from typing import Any
 
 import boto3
 import botocore.session
 import pytest
 from aws_world import healthy_network
 from conftest import RECORDED_ACTIONS, REPO, moto_env, policy_actions
+from fsx_world import FS_OK, dns, file_systems, lustre
 from iam_stubs import IamStub, assumed_role_env, healthy_execution_role
 from quota_stubs import (
     EC2_VPC_QUOTAS,
@@ -125,7 +127,9 @@ def full_run_actions(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> set[str
         facts = fresh_facts()
         fake.attach(facts)
         IamStub(simulate=lambda action, resource, context: "allowed").attach(facts)
-        spec = load_spec(slurm_config([net.subnets["a"]], [net.sgs["efa"]]))
+        config = slurm_config([net.subnets["a"]], [net.sgs["efa"]])
+        with_fsx_ami_and_alarm(ec2, net, facts, config["InstanceGroups"][2])
+        spec = load_spec(config)
         facts.verify_identity()
         report = run_cluster_preflight(spec, facts=facts, options={"fsx": True})
         assert not [
@@ -137,6 +141,38 @@ def full_run_actions(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> set[str
         results = submit_quota_requests(plans, facts, wait=True, timeout_s=5, poll_s=0.01)
         assert results, "the account is short of p5 quota: a request must be planned"
     return set(RECORDED_ACTIONS)
+
+
+def with_fsx_ami_and_alarm(ec2: Any, net: Any, facts: Any, workers: dict[str, Any]) -> None:
+    """The workers mount an FSx for Lustre file system (answered with the fields moto's FSx
+    leaves out), run a custom AMI and roll scheduled updates back on a CloudWatch alarm."""
+    eni = ec2.create_network_interface(SubnetId=net.subnets["a"], Groups=[net.sgs["efa"]])
+    fs = lustre(FS_OK, net.subnets["a"], [eni["NetworkInterface"]["NetworkInterfaceId"]])
+    file_systems({FS_OK: fs}).attach(facts.client("fsx"))
+    workers.setdefault("InstanceStorageConfigs", []).append(
+        {"FsxLustreConfig": {"DnsName": dns(FS_OK), "MountName": "abcdefgh"}}
+    )
+    base = next(
+        i for i in ec2.describe_images(Owners=["amazon"])["Images"] if i["Architecture"] == "x86_64"
+    )
+    instance = ec2.run_instances(ImageId=base["ImageId"], MinCount=1, MaxCount=1)["Instances"][0]
+    workers["ImageId"] = ec2.create_image(InstanceId=instance["InstanceId"], Name="hp-custom")[
+        "ImageId"
+    ]
+    boto3.client("cloudwatch", region_name="us-west-2").put_metric_alarm(
+        AlarmName="hp-rollback",
+        MetricName="Errors",
+        Namespace="HP",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    workers["ScheduledUpdateConfig"] = {
+        "ScheduleExpression": "cron(0 3 ? * SUN *)",
+        "DeploymentConfig": {"AutoRollbackConfiguration": [{"AlarmName": "hp-rollback"}]},
+    }
 
 
 def report_plan(report: object) -> object:

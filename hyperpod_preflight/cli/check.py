@@ -4,6 +4,7 @@ cluster described by a config or by flags, and the options it takes."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -32,6 +33,12 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         "--fsx", is_flag=True, help="The cluster mounts FSx for Lustre (checks its SG ports)."
     )(fn)
     fn = click.option(
+        "--lifecycle-dir",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help="Local copy of the lifecycle scripts: its provisioning_parameters.json is "
+        "compared with the config (FSx, Slurm groups and partitions).",
+    )(fn)
+    fn = click.option(
         "--concurrency",
         type=click.IntRange(1, 64),
         default=16,
@@ -47,11 +54,24 @@ def run_check(params: dict[str, Any]) -> int:
 
     report = run_cluster_preflight(
         build_spec(**params),
-        options={"fsx": params["fsx"]},
+        options={"fsx": params["fsx"], **lifecycle_dir_options(params.get("lifecycle_dir"))},
         **pick(params, *AWS_OPTIONS, "offline", "ip_headroom", "concurrency"),
         **selection(params),
     )
     return emit_report(report, params["output"], params["output_file"])
+
+
+def lifecycle_dir_options(directory: Path | None) -> dict[str, Any]:
+    """``provisioning_parameters.json`` of ``--lifecycle-dir`` as the slurm checks take it
+    (bytes read here, so that checks do no I/O); nothing without the option."""
+    if directory is None:
+        return {}
+    path = directory / "provisioning_parameters.json"
+    try:
+        data: bytes | None = path.read_bytes()[: 1 << 20] if path.is_file() else None
+    except OSError:
+        data = None
+    return {"provisioning_parameters": {"file": str(path), "data": data}}
 
 
 @click.command("check")

@@ -13,13 +13,25 @@ from ..errors import FactUnavailable
 from .capacity import CapacityFacts
 from .core import FactsCore, classify, memoized
 from .ec2 import Ec2Facts
+from .features import FeatureFacts
+from .fsx import FsxFacts
 from .iam import IamFacts
 from .quotas import SAGEMAKER, QuotaFacts
 from .s3 import S3Facts
 from .sagemaker import SageMakerFacts
 
 
-class AwsFacts(Ec2Facts, CapacityFacts, QuotaFacts, SageMakerFacts, S3Facts, IamFacts, FactsCore):
+class AwsFacts(
+    Ec2Facts,
+    CapacityFacts,
+    QuotaFacts,
+    SageMakerFacts,
+    S3Facts,
+    IamFacts,
+    FsxFacts,
+    FeatureFacts,
+    FactsCore,
+):
     """Every AWS reader of one run."""
 
     @memoized

@@ -56,6 +56,10 @@ _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 # .../API_GetBucketEncryption.html (s3:GetEncryptionConfiguration),
 # .../API_GetPublicAccessBlock.html (s3:GetBucketPublicAccessBlock),
 # .../API_control_GetPublicAccessBlock.html (s3:GetAccountPublicAccessBlock).
+# Services whose signing name is not their IAM action prefix (CloudWatch signs as
+# ``monitoring``; its actions are ``cloudwatch:*``).
+IAM_PREFIXES = {"monitoring": "cloudwatch"}
+
 ACTION_OF_OPERATION: dict[tuple[str, str], str] = {
     ("s3", "HeadObject"): "s3:GetObject",
     # https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
@@ -69,7 +73,8 @@ ACTION_OF_OPERATION: dict[tuple[str, str], str] = {
 def action_name(service: str, signing_name: str, operation: str) -> str:
     """The IAM action that authorizes ``operation`` of ``service`` (botocore's service name;
     ``signing_name`` is the service model's signing name or endpoint prefix)."""
-    return ACTION_OF_OPERATION.get((service, operation), f"{signing_name}:{operation}")
+    prefix = IAM_PREFIXES.get(signing_name, signing_name)
+    return ACTION_OF_OPERATION.get((service, operation), f"{prefix}:{operation}")
 
 
 def iam_action(client: Any, operation: str) -> str:

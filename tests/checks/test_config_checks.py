@@ -28,6 +28,8 @@ CONFIG_CHECKS = [
     "config.efa-single-subnet-az",
     "config.controller-group",
     "config.instance-types-sized",
+    "config.autoscaling",
+    "config.scheduled-update",
 ]
 
 
