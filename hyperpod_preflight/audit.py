@@ -145,7 +145,11 @@ def run_vpc_audit(
         from .preflight import connect
 
         facts = connect(
-            session, profile=profile, region=region, retry_mode=retry_mode, max_attempts=max_attempts
+            session,
+            profile=profile,
+            region=region,
+            retry_mode=retry_mode,
+            max_attempts=max_attempts,
         )
     inventory = read_inventory(facts, vpc_id, request.instance_types)
     audit = audit_vpc(inventory, request)

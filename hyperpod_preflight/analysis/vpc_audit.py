@@ -385,8 +385,13 @@ def place(
     placement.ips_per_node, placement.addresses_needed = ips, needed
     fits: list[SubnetAudit] = []
     unsure = False
+    elsewhere: list[SubnetAudit] = []  # would fit, but the type is not offered in its zone
     for s in sorted(subnets, key=_subnet_rank):
-        if s.candidate is False or s.offered.get(itype) is False:
+        if s.candidate is False:
+            continue
+        if s.offered.get(itype) is False:
+            if s.candidate and (s.free_addresses or 0) >= needed:
+                elsewhere.append(s)
             continue
         if s.free_addresses is None or s.candidate is None:
             unsure = True
@@ -404,11 +409,18 @@ def place(
         placement.holds = (best.free_addresses or 0) // ips
         placement.alternatives = [s.subnet_id for s in fits[1:4]]
     else:
-        placement.reasons.append(
-            f"no private subnet with egress{' in a zone offering it' if inventory.offerings else ''}"
-            f" has {needed} free addresses ({request.nodes} + {request.ip_headroom} nodes × "
-            f"{ips} IPs, {request.orchestrator})"
-        )
+        zones = sorted((inventory.offerings or {}).get(itype.removeprefix("ml."), frozenset()))
+        if elsewhere:
+            roomy = ", ".join(sorted({s.zone_id for s in elsewhere}))
+            placement.reasons.append(
+                f"{itype} is not offered in zone {roomy}"
+                f" of the subnets with room (offered in: {', '.join(zones) or 'no zone'})"
+            )
+        else:
+            placement.reasons.append(
+                f"no private subnet with egress has {needed} free addresses ({request.nodes} + "
+                f"{request.ip_headroom} nodes × {ips} IPs, {request.orchestrator})"
+            )
         placement.fixes.append(_new_subnet_command(itype, needed, subnets, inventory))
     if not efa_groups:
         placement.reasons.append("no security group allows all traffic to and from itself (EFA)")
@@ -460,7 +472,9 @@ def audit_vpc(inventory: VpcInventory, request: AuditRequest) -> VpcAudit:
         internet_gateways=[
             str(g.get("InternetGatewayId")) for g in inventory.internet_gateways or []
         ],
-        nat_gateways={n: str(v.get("State", "?")) for n, v in (inventory.nat_gateways or {}).items()},
+        nat_gateways={
+            n: str(v.get("State", "?")) for n, v in (inventory.nat_gateways or {}).items()
+        },
         unknown=dict(inventory.unknown),
     )
     endpoints = inventory.endpoints or []
@@ -471,7 +485,9 @@ def audit_vpc(inventory: VpcInventory, request: AuditRequest) -> VpcAudit:
     audit.interface_endpoints = sorted(usable)
     tables = resolve_route_tables(inventory.subnets or [], inventory.route_tables or [])
     audit.subnets = [
-        audit_subnet(s, tables.get(str(s.get("SubnetId"))), inventory, request, s3_tables, frozenset(usable))
+        audit_subnet(
+            s, tables.get(str(s.get("SubnetId"))), inventory, request, s3_tables, frozenset(usable)
+        )
         for s in sorted(
             inventory.subnets or [],
             key=lambda s: (str(s.get("AvailabilityZoneId", "")), str(s.get("SubnetId"))),

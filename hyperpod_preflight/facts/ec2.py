@@ -285,7 +285,10 @@ class Ec2Facts(FactsCore):
     def vpc_nat_gateways(self, vpc_id: str) -> dict[str, dict[str, Any]]:
         """Every NAT gateway of the VPC, any state, by id (``DescribeNatGateways``)."""
         nats = self.paginate(
-            "ec2", "DescribeNatGateways", "NatGateways", Filter=[{"Name": "vpc-id", "Values": [vpc_id]}]
+            "ec2",
+            "DescribeNatGateways",
+            "NatGateways",
+            Filter=[{"Name": "vpc-id", "Values": [vpc_id]}],
         )
         return {str(n["NatGatewayId"]): n for n in nats if n.get("NatGatewayId")}
 

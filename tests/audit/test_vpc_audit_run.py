@@ -85,7 +85,10 @@ def test_audit_places_nodes_in_the_best_private_subnet(world: Any, lifted_endpoi
     assert report.summary.exit_code == 0
     config = report.vpc_audit.suggested_config
     assert config is not None
-    assert config["VpcConfig"] == {"SecurityGroupIds": [net.sgs["efa"]], "Subnets": [net.subnets["a"]]}
+    assert config["VpcConfig"] == {
+        "SecurityGroupIds": [net.sgs["efa"]],
+        "Subnets": [net.subnets["a"]],
+    }
 
 
 def test_audit_fails_when_nodes_fit_no_subnet(world: Any, lifted_endpoint: None) -> None:
