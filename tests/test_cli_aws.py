@@ -129,3 +129,28 @@ def test_a_group_without_self_rules_fails_naming_it_and_the_fix(
     )
     assert code == 0
     assert any(r["ignored"] and r["resource"] == bare for r in report["results"])
+
+
+def test_check_with_vpc_and_groups_says_what_was_given(
+    world: tuple[Any, Network], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, net = world
+    code, report = run_json(
+        [
+            "check",
+            "--region",
+            "us-west-2",
+            "--vpc",
+            net.vpc,
+            "--instance-group",
+            "w=ml.p5.48xlarge:2",
+            "--only",
+            "network",
+        ],
+        capsys,
+    )
+    assert report["kind"] == "cluster"
+    messages = [r["message"] for r in report["results"] if r["status"] == "SKIP"]
+    assert messages and not any("the config has no VpcConfig" in m for m in messages)
+    assert not any("the config names no" in m for m in messages)
+    assert any(f"VPC {net.vpc} (from --vpc): no --subnet given" in m for m in messages)
