@@ -61,35 +61,46 @@ def read_region(
     offerings: list[dict[str, Any]] | None = None
     room: dict[str, int] | None = None
     name = instance_type_quota_name(instance_type)
-    facts.warm_sagemaker_quota_reads()  # listings and usage side by side
-    try:
-        quota = facts.sagemaker_quota(name)
-        found = quota is not None
-    except FactUnavailable as exc:
-        errors["quota"] = _why(exc)
-    try:
-        in_use = int(facts.hyperpod_usage().instances_of(instance_type))
-    except FactUnavailable as exc:
-        errors["usage"] = _why(exc)
-    try:
-        ec2_name = instance_type.removeprefix("ml.")
-        zones = facts.instance_type_offerings((ec2_name,)).get(ec2_name, frozenset())
-    except FactUnavailable as exc:
-        errors["zones"] = _why(exc)
-    if instance_type not in facts.training_plan_instance_types():
-        errors["offerings"] = f"training plans do not offer {instance_type}"
-    elif count > 256:
-        errors["offerings"] = "SearchTrainingPlanOfferings asks for at most 256 instances"
-    else:
+    ec2_name = instance_type.removeprefix("ml.")
+    searchable = instance_type in facts.training_plan_instance_types()
+    # The three chains of reads run side by side: quota listings + usage, offered zones,
+    # training-plan offerings (and the VPC); the region takes as long as the longest.
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix=f"{facts.region}") as pool:
+        zones_job = pool.submit(facts.instance_type_offerings, (ec2_name,))
+        offers_job = (
+            pool.submit(facts.training_plan_offerings, instance_type, count)
+            if searchable and count <= 256
+            else None
+        )
+        room_job = pool.submit(vpc_room, facts) if vpc_room is not None else None
+        facts.warm_sagemaker_quota_reads()  # listings and usage side by side
         try:
-            offerings = facts.training_plan_offerings(instance_type, count)
+            quota = facts.sagemaker_quota(name)
+            found = quota is not None
         except FactUnavailable as exc:
-            errors["offerings"] = _why(exc)
-    if vpc_room is not None:
+            errors["quota"] = _why(exc)
         try:
-            room = vpc_room(facts)
+            in_use = int(facts.hyperpod_usage().instances_of(instance_type))
         except FactUnavailable as exc:
-            errors["vpc"] = _why(exc)
+            errors["usage"] = _why(exc)
+        try:
+            zones = zones_job.result().get(ec2_name, frozenset())
+        except FactUnavailable as exc:
+            errors["zones"] = _why(exc)
+        if not searchable:
+            errors["offerings"] = f"training plans do not offer {instance_type}"
+        elif offers_job is None:
+            errors["offerings"] = "SearchTrainingPlanOfferings asks for at most 256 instances"
+        else:
+            try:
+                offerings = offers_job.result()
+            except FactUnavailable as exc:
+                errors["offerings"] = _why(exc)
+        if room_job is not None:
+            try:
+                room = room_job.result()
+            except FactUnavailable as exc:
+                errors["vpc"] = _why(exc)
     return RegionFacts(
         region=str(facts.region),
         quota_value=quota.limit if quota is not None else None,

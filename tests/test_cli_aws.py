@@ -135,7 +135,7 @@ def test_check_with_vpc_and_groups_says_what_was_given(
     world: tuple[Any, Network], capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, net = world
-    code, report = run_json(
+    _, report = run_json(
         [
             "check",
             "--region",
