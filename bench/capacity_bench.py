@@ -18,8 +18,6 @@ Run: python bench/capacity_bench.py [--reps 3] [--latency-ms 50] [--regions 4]
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import statistics
 import sys
 import time
@@ -35,23 +33,27 @@ REGIONS = ["us-west-2", "us-east-1", "eu-west-1", "ap-southeast-2", "eu-north-1"
 P5 = "ml.p5.48xlarge"
 
 
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self._stream = io.BytesIO(body)
+class Offerings:
+    """A ``before-call`` handler answering ``SearchTrainingPlanOfferings`` (moto lacks it)
+    with ``offerings`` after ``delay_s`` (the latency handler never sees this call)."""
 
-    def stream(self, **_: Any) -> Any:
-        yield self._stream.read()
+    def __init__(self, offerings: list[dict[str, Any]] | None = None, delay_s: float = 0) -> None:
+        self.body = {"TrainingPlanOfferings": list(offerings or [])}
+        self.delay_s = delay_s
 
+    def attach(self, client: Any) -> Offerings:
+        client.meta.events.register("before-call.sagemaker.SearchTrainingPlanOfferings", self)
+        return self
 
-def no_offerings(request: Any, event_name: str = "", **_: Any) -> Any:
-    """``SearchTrainingPlanOfferings`` (moto lacks it): no offering."""
-    if not event_name.endswith("SearchTrainingPlanOfferings"):
-        return None
-    from botocore.awsrequest import AWSResponse
+    def __call__(self, **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
 
-    body = json.dumps({"TrainingPlanOfferings": []}).encode()
-    headers = {"Content-Type": "application/x-amz-json-1.1"}
-    return AWSResponse(request.url, 200, headers, _Raw(body))
+        time.sleep(self.delay_s)
+        meta = {"HTTPStatusCode": 200, "RequestId": "bench", "HTTPHeaders": {}}
+        return AWSResponse("https://bench.invalid/", 200, {}, None), {
+            **self.body,
+            "ResponseMetadata": meta,
+        }
 
 
 def facts_factory(latency: Latency, quotas: dict[str, float]) -> Any:
@@ -73,7 +75,7 @@ def facts_factory(latency: Latency, quotas: dict[str, float]) -> Any:
             client = facts.client(service)
             client.meta.events.register_first(f"before-send.{service}", latency)
             if service == "sagemaker":
-                client.meta.events.register_first("before-send.sagemaker", no_offerings)
+                Offerings(delay_s=latency.seconds).attach(client)
         return facts
 
     return make

@@ -108,7 +108,7 @@ def capacity_table(scan: CapacityScan, fmt: str = "simple") -> str:
                 "?" if r.headroom is None else r.headroom,
                 ",".join(r.zones_offered) or "-",
                 offers or "-",
-                r.command or "; ".join(r.reasons)[:80],
+                r.command or "; ".join(r.reasons),
             ]
         )
     heads = ["REGION", "STATUS", "QUOTA", "IN USE", "HEADROOM", "ZONES", "TRAINING PLANS", "NEXT"]
