@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .audit_models import CapacityScan, VpcAudit
+
 SCHEMA_VERSION = "1.0"
 
 
@@ -167,7 +169,11 @@ class Report(BaseModel):
     schema_version: str = SCHEMA_VERSION
     tool: str = "hyperpod-preflight"
     tool_version: str = ""
-    kind: str = Field(default="cluster", description="`cluster` (account pre-flight) or `host`.")
+    kind: str = Field(
+        default="cluster",
+        description="`cluster` (account pre-flight), `host`, `vpc` (whole-VPC audit) or "
+        "`capacity` (placement across regions).",
+    )
     target: str = Field(default="", description="Cluster name or host name judged.")
     region: str | None = None
     account: str | None = None
@@ -178,6 +184,12 @@ class Report(BaseModel):
     summary: Summary = Field(default_factory=Summary)
     facts: dict[str, Any] = Field(
         default_factory=dict, description="Context figures, e.g. the plan or host facts."
+    )
+    vpc_audit: VpcAudit | None = Field(
+        default=None, description="Kind `vpc`: subnets, groups, placements, fixes."
+    )
+    capacity: CapacityScan | None = Field(
+        default=None, description="Kind `capacity`: each region's answer, ranked."
     )
 
     def by_status(self, status: Status) -> list[Finding]:

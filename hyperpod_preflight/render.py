@@ -92,6 +92,7 @@ def _table(report: Report, *, color: bool) -> str:
     for reason, ids in whole_skips.items():
         out.append("")
         out.append(f"Skipped ({reason}): {', '.join(ids)}")
+    out += _audit_section(report, "simple")
     fixes = _fixes(report.results)
     if fixes:
         out.append("")
@@ -106,6 +107,15 @@ def _table(report: Report, *, color: bool) -> str:
     out.append("")
     out.append(summary_line(report))
     return "\n".join(out) + "\n"
+
+
+def _audit_section(report: Report, fmt: str) -> list[str]:
+    """The tables of a ``vpc`` or ``capacity`` report (none for other kinds)."""
+    if report.vpc_audit is None and report.capacity is None:
+        return []
+    from .render_audit import audit_section
+
+    return ["", audit_section(report, fmt).rstrip("\n")]
 
 
 def _split_whole_skips(findings: Iterable[Finding]) -> tuple[list[Finding], dict[str, list[str]]]:
@@ -160,6 +170,7 @@ def _markdown(report: Report) -> str:
     for reason, ids in whole_skips.items():
         out.append("")
         out.append(f"Skipped ({_md_cell(reason)}): {', '.join(f'`{i}`' for i in ids)}")
+    out += _audit_section(report, "github")
     fixes = _fixes(report.results)
     if fixes:
         out.append("")

@@ -56,6 +56,14 @@ def run_json(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     return (code if isinstance(code, int) else 0), json.loads(out)
 
 
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    out, err = capsys.readouterr()
+    code = info.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
 def config_for(tmp_path: Path, net: Network, sgs: list[str]) -> str:
     cfg = json.loads((EXAMPLES / "slurm-p5-cluster.json").read_text())
     cfg["VpcConfig"] = {"Subnets": [net.subnets["a"]], "SecurityGroupIds": sgs}
@@ -64,17 +72,49 @@ def config_for(tmp_path: Path, net: Network, sgs: list[str]) -> str:
     return str(path)
 
 
-def test_vpc_only_runs_vpc_checks_and_skips_the_rest_with_a_reason(
+def test_vpc_alone_runs_the_whole_vpc_audit(
     world: tuple[Any, Network], capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, net = world
     code, report = run_json(["--region", "us-west-2", "--vpc", net.vpc], capsys)
+    assert report["kind"] == "vpc"
     by_id = {r["check_id"]: r for r in report["results"]}
-    assert by_id["network.vpc-exists"]["status"] == "PASS"
-    assert by_id["network.vpc-dns"]["status"] == "PASS"
-    assert by_id["network.subnet-exists"]["status"] == "SKIP"
-    assert by_id["network.subnet-exists"]["message"]
-    assert code == 0 and report["account"] == "123456789012" and report["api_calls"] > 0
+    assert by_id["vpc.exists"]["status"] == "PASS"
+    assert by_id["vpc.dns"]["status"] == "PASS"
+    assert f"VPC {net.vpc} (from --vpc)" in by_id["vpc.dns"]["message"]
+    assert not any("no VpcConfig" in r["message"] for r in report["results"])
+    subnets = {r["resource"] for r in report["results"] if r["check_id"] == "vpc.subnet"}
+    assert subnets == set(net.subnets.values())
+    placements = [r for r in report["results"] if r["check_id"] == "vpc.placement"]
+    assert len(placements) == 5  # the default types: p5, p5en, p4d, g5, trn1
+    assert report["vpc_audit"]["placements"][0]["subnet_id"] == net.subnets["a"]
+    # moto offers p5en.48xlarge in usw2-az2..4 only: the one usable subnet is in usw2-az1
+    p5en = next(r for r in placements if r["resource"] == "ml.p5en.48xlarge")
+    assert p5en["status"] == "FAIL" and "not offered in zone usw2-az1" in p5en["message"]
+    assert code == 1 and report["account"] == "123456789012" and report["api_calls"] > 0
+    # `check --vpc` is the same audit; the table shows the subnets and the placement
+    code, out, _ = run_cli(["check", "--region", "us-west-2", "--vpc", net.vpc], capsys)
+    assert "Subnets" in out and "Placement" in out and net.subnets["a"] in out
+    code, out, _ = run_cli(
+        [
+            "--region",
+            "us-west-2",
+            "--vpc",
+            net.vpc,
+            "--instance-type",
+            "ml.p5.48xlarge",
+            "--nodes",
+            "2",
+            "--suggest-config",
+        ],
+        capsys,
+    )
+    suggested = json.loads(out)
+    assert suggested["VpcConfig"] == {
+        "SecurityGroupIds": [net.sgs["efa"]],
+        "Subnets": [net.subnets["a"]],
+    }
+    assert suggested["InstanceGroups"][0]["InstanceCount"] == 2
 
 
 def test_healthy_network_passes_and_unreadable_quotas_are_unknown_not_fail(
@@ -112,3 +152,28 @@ def test_a_group_without_self_rules_fails_naming_it_and_the_fix(
     )
     assert code == 0
     assert any(r["ignored"] and r["resource"] == bare for r in report["results"])
+
+
+def test_check_with_vpc_and_groups_says_what_was_given(
+    world: tuple[Any, Network], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, net = world
+    _, report = run_json(
+        [
+            "check",
+            "--region",
+            "us-west-2",
+            "--vpc",
+            net.vpc,
+            "--instance-group",
+            "w=ml.p5.48xlarge:2",
+            "--only",
+            "network",
+        ],
+        capsys,
+    )
+    assert report["kind"] == "cluster"
+    messages = [r["message"] for r in report["results"] if r["status"] == "SKIP"]
+    assert messages and not any("the config has no VpcConfig" in m for m in messages)
+    assert not any("the config names no" in m for m in messages)
+    assert any(f"VPC {net.vpc} (from --vpc): no --subnet given" in m for m in messages)

@@ -30,6 +30,8 @@ from quota_stubs import (
     slurm_config,
 )
 
+from hyperpod_preflight.audit import run_vpc_audit
+from hyperpod_preflight.capacity_run import run_capacity_scan
 from hyperpod_preflight.facts.core import action_name
 from hyperpod_preflight.preflight import run_cluster_preflight
 from hyperpod_preflight.quota_requests import plan_quota_requests, submit_quota_requests
@@ -137,6 +139,9 @@ def full_run_actions(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> set[str
             for f in report.results
             if f.status.value == "UNKNOWN" and f.check_id != "capacity.training-plan"
         ]
+        # the whole-VPC audit and the capacity scan read through the same facts
+        run_vpc_audit(net.vpc, facts=facts)
+        run_capacity_scan("ml.p5.48xlarge", 4, regions=["us-west-2"], facts_for=lambda _: facts)
         plans = plan_quota_requests(spec, report_plan(report), facts)
         results = submit_quota_requests(plans, facts, wait=True, timeout_s=5, poll_s=0.01)
         assert results, "the account is short of p5 quota: a request must be planned"

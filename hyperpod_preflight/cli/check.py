@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ..errors import InputError
 from .options import (
     AWS_OPTIONS,
     REPORT_FORMATS,
@@ -21,6 +22,8 @@ from .options import (
     selection,
     selection_options,
     spec_options,
+    split_ids,
+    write_output,
 )
 
 
@@ -39,6 +42,26 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         "compared with the config (FSx, Slurm groups and partitions).",
     )(fn)
     fn = click.option(
+        "--suggest-config",
+        is_flag=True,
+        help="VPC audit: print only a VpcConfig (and OverrideVpcConfig per group) to paste.",
+    )(fn)
+    fn = click.option(
+        "--nodes",
+        type=click.IntRange(1, 6758),
+        default=4,
+        show_default=True,
+        help="VPC audit: nodes of each --instance-type to place.",
+    )(fn)
+    fn = click.option(
+        "--instance-type",
+        "audit_types",
+        multiple=True,
+        metavar="ml.TYPE",
+        help="VPC audit: instance type to size and place; repeatable (default: p5, p5en, "
+        "p4d, g5, trn1).",
+    )(fn)
+    fn = click.option(
         "--concurrency",
         type=click.IntRange(1, 64),
         default=16,
@@ -50,6 +73,13 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def run_check(params: dict[str, Any]) -> int:
     """Run the cluster pre-flight the options describe; write the report; its exit code."""
+    if is_vpc_audit(params):
+        return run_audit(params)
+    if params.get("audit_types") or params.get("suggest_config"):
+        raise InputError(
+            "--instance-type, --nodes and --suggest-config belong to the VPC audit "
+            "(hp-preflight --vpc vpc-... without --config or cluster flags)"
+        )
     from ..preflight import run_cluster_preflight
 
     report = run_cluster_preflight(
@@ -72,6 +102,74 @@ def lifecycle_dir_options(directory: Path | None) -> dict[str, Any]:
     except OSError:
         data = None
     return {"provisioning_parameters": {"file": str(path), "data": data}}
+
+
+CLUSTER_FLAGS = (
+    "config",
+    "subnets",
+    "security_groups",
+    "instance_groups",
+    "eks_cluster_arn",
+    "execution_role",
+    "lifecycle_uri",
+    "cluster_name",
+)
+
+
+def is_vpc_audit(params: dict[str, Any]) -> bool:
+    """``--vpc`` alone (no config, no cluster flags): the whole-VPC audit."""
+    return bool(params.get("vpc")) and not any(params.get(name) for name in CLUSTER_FLAGS)
+
+
+def run_audit(params: dict[str, Any]) -> int:
+    """The whole-VPC audit; with ``--suggest-config`` only the config snippet is written."""
+    import json
+
+    from ..audit import run_vpc_audit
+    from ..spec.forms import VPC_ID_RE
+
+    vpc_id = str(params["vpc"])
+    if not VPC_ID_RE.fullmatch(vpc_id):
+        raise InputError(f"--vpc {vpc_id!r}: not a VPC id (vpc-0123456789abcdef0)")
+    for flag in ("only", "skip"):
+        if params[flag]:
+            raise InputError(
+                f"--{flag} {','.join(params[flag])}: the VPC audit (--vpc without --config) "
+                "runs whole; --only/--skip select checks of `check --config`"
+            )
+    if params.get("offline"):
+        raise InputError("--offline: the VPC audit (--vpc without --config) reads the VPC from AWS")
+    for itype in params["audit_types"]:
+        validate_instance_type(itype)
+    report = run_vpc_audit(
+        vpc_id,
+        instance_types=split_ids(params["audit_types"]),
+        nodes=params["nodes"],
+        orchestrator=params["orchestrator"],
+        ip_headroom=params["ip_headroom"],
+        fsx=params["fsx"],
+        ignore=split_ids(params["ignore"]),
+        fail_on=params["fail_on"],
+        **pick(params, *AWS_OPTIONS),
+    )
+    if params["suggest_config"]:
+        audit = report.vpc_audit
+        if audit is None or audit.suggested_config is None:
+            raise InputError(
+                f"--suggest-config: nothing fits VPC {vpc_id} (from --vpc) yet; run without "
+                "--suggest-config to see what to fix first"
+            )
+        write_output(json.dumps(audit.suggested_config, indent=2) + "\n", params["output_file"])
+        return int(report.summary.exit_code)
+    return emit_report(report, params["output"], params["output_file"])
+
+
+def validate_instance_type(itype: str) -> None:
+    from ..catalog import describe_invalid_type, is_hyperpod_instance_type
+
+    for one in split_ids([itype]):
+        if not is_hyperpod_instance_type(one):
+            raise InputError(f"--instance-type: {describe_invalid_type(one)}")
 
 
 @click.command("check")

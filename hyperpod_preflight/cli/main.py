@@ -57,6 +57,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "hyperpod_preflight.cli.host:host",
         "Check this GPU node (driver, GPUs, EFA, PCIe, resources); inventory; fleets.",
     ),
+    "capacity": (
+        "hyperpod_preflight.cli.capacity:capacity",
+        "Rank regions for N x an instance type: quota headroom, zones, training plans.",
+    ),
 }
 
 

@@ -52,3 +52,24 @@ class CapacityFacts(FactsCore):
         if resp is None:
             return None
         return {k: v for k, v in resp.items() if k != "ResponseMetadata"}
+
+    def training_plan_instance_types(self) -> frozenset[str]:
+        """The ``ml.`` types ``SearchTrainingPlanOfferings`` accepts (the model's enum)."""
+        shape = self.client("sagemaker").meta.service_model.operation_model(
+            "SearchTrainingPlanOfferings"
+        )
+        member = shape.input_shape.members["InstanceType"]
+        return frozenset(str(t) for t in (getattr(member, "enum", None) or ()))
+
+    @memoized
+    def training_plan_offerings(self, instance_type: str, count: int) -> list[dict[str, Any]]:
+        """``SearchTrainingPlanOfferings`` for ``count`` × ``instance_type`` (``ml.``)
+        targeting HyperPod clusters: the offerings AWS would sell now."""
+        resp = self.call(
+            "sagemaker",
+            "SearchTrainingPlanOfferings",
+            InstanceType=instance_type,
+            InstanceCount=count,
+            TargetResources=["hyperpod-cluster"],
+        )
+        return list(resp.get("TrainingPlanOfferings", []))

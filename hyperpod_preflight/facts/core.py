@@ -166,7 +166,8 @@ class FactsCore:
         max_pool_connections: int = 32,
     ) -> None:
         self.session = session if session is not None else make_session(profile, region)
-        self.region: str = self.session.region_name or ""
+        # ``region`` wins over the session's own: one session can serve several regions.
+        self.region: str = region or self.session.region_name or ""
         if not self.region:
             raise CannotRunError(
                 "no AWS region: pass --region, or set AWS_REGION or a region in your profile"

@@ -260,3 +260,44 @@ class Ec2Facts(FactsCore):
                 if info.get("InstanceType"):
                     found[str(info["InstanceType"])] = info
         return found
+
+    # -- a whole VPC (the audit of `hp-preflight --vpc`) ------------------------------------
+    # Each reader below asks for one VPC's resources with a server-side ``vpc-id`` filter
+    # (paginated), so its calls grow with the VPC, never with the account.
+    @memoized
+    def vpc_subnets(self, vpc_id: str) -> list[dict[str, Any]]:
+        """Every subnet of the VPC (``DescribeSubnets`` filtered by ``vpc-id``)."""
+        return self.paginate(
+            "ec2", "DescribeSubnets", "Subnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+        )
+
+    @memoized
+    def vpc_security_groups(self, vpc_id: str) -> list[dict[str, Any]]:
+        """Every security group of the VPC (``DescribeSecurityGroups`` by ``vpc-id``)."""
+        return self.paginate(
+            "ec2",
+            "DescribeSecurityGroups",
+            "SecurityGroups",
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
+        )
+
+    @memoized
+    def vpc_nat_gateways(self, vpc_id: str) -> dict[str, dict[str, Any]]:
+        """Every NAT gateway of the VPC, any state, by id (``DescribeNatGateways``)."""
+        nats = self.paginate(
+            "ec2",
+            "DescribeNatGateways",
+            "NatGateways",
+            Filter=[{"Name": "vpc-id", "Values": [vpc_id]}],
+        )
+        return {str(n["NatGatewayId"]): n for n in nats if n.get("NatGatewayId")}
+
+    @memoized
+    def vpc_internet_gateways(self, vpc_id: str) -> list[dict[str, Any]]:
+        """The internet gateways attached to the VPC (``attachment.vpc-id`` filter)."""
+        return self.paginate(
+            "ec2",
+            "DescribeInternetGateways",
+            "InternetGateways",
+            Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}],
+        )

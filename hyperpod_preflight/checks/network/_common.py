@@ -58,12 +58,34 @@ def _no_vpc(ctx: CheckContext) -> Outcome:
     )
 
 
-def _no_subnets() -> Outcome:
+def _from_vpc_flag(ctx: CheckContext) -> str | None:
+    """``VPC vpc-x (from --vpc)`` when --vpc was given: messages say what was given."""
+    return f"VPC {ctx.spec.vpc_id} (from --vpc)" if ctx.spec.vpc_id else None
+
+
+def _audit_hint(ctx: CheckContext) -> str:
+    return f"; `hp-preflight --vpc {ctx.spec.vpc_id}` alone audits all of its subnets and groups"
+
+
+def _no_subnets(ctx: CheckContext) -> Outcome:
+    given = _from_vpc_flag(ctx)
+    if given and ctx.spec.vpc_config is None:
+        return skipped("-", f"{given}: no --subnet given{_audit_hint(ctx)}")
     return skipped("-", "the config names no subnets (VpcConfig.Subnets)")
 
 
-def _no_sgs() -> Outcome:
+def _no_sgs(ctx: CheckContext) -> Outcome:
+    given = _from_vpc_flag(ctx)
+    if given and ctx.spec.vpc_config is None:
+        return skipped("-", f"{given}: no --security-group given{_audit_hint(ctx)}")
     return skipped("-", "the config names no security groups (VpcConfig.SecurityGroupIds)")
+
+
+def _no_vpc_config(ctx: CheckContext) -> Outcome:
+    given = _from_vpc_flag(ctx)
+    if given:
+        return skipped("-", f"{given}: no --subnet or --security-group given{_audit_hint(ctx)}")
+    return skipped("-", "the config has no VpcConfig")
 
 
 def _missing_subnet(subnet_id: str) -> Outcome:
@@ -140,7 +162,7 @@ def existing_subnets(ctx: CheckContext, out: list[Outcome]) -> Iterator[tuple[st
     the per-subnet checks judge only what they can place."""
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
-        out.append(_no_subnets())
+        out.append(_no_subnets(ctx))
         return
     subnets = ctx.aws.subnets(subnet_ids)
     for sid in subnet_ids:
@@ -158,7 +180,7 @@ def existing_groups(ctx: CheckContext, out: list[Outcome]) -> Iterator[tuple[str
     others get their outcome appended to ``out`` (none configured, missing)."""
     sg_ids = ctx.spec.all_security_groups
     if not sg_ids:
-        out.append(_no_sgs())
+        out.append(_no_sgs(ctx))
         return
     groups = ctx.aws.security_groups(sg_ids)
     for sg_id in sg_ids:

@@ -86,7 +86,7 @@ def egress(ctx: CheckContext) -> list[Outcome]:
     """Each subnet reaches AWS services: NAT gateway, other target, or endpoints open on 443."""
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
-        return [_no_subnets()]
+        return [_no_subnets(ctx)]
     subnets = ctx.aws.subnets(subnet_ids)
     paths = read_egress_paths(ctx, subnet_ids)
     needed = _needed_services(ctx)
@@ -316,7 +316,7 @@ def s3_gateway_endpoint(ctx: CheckContext) -> list[Outcome]:
     """Each subnet's route table uses an S3 gateway endpoint (WARN with other egress, else FAIL)."""
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
-        return [_no_subnets()]
+        return [_no_subnets(ctx)]
     tables = ctx.aws.subnet_route_tables(subnet_ids)
     out: list[Outcome] = []
     for sid, subnet in existing_subnets(ctx, out):

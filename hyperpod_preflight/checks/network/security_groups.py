@@ -27,6 +27,7 @@ from ._common import (
     RULES_PER_SG_QUOTA,
     _groups_using,
     _no_sgs,
+    _no_vpc_config,
     _vpc_settings,
     cluster_vpc_id,
     existing_groups,
@@ -44,7 +45,7 @@ def sg_exists(ctx: CheckContext) -> list[Outcome]:
     """Each security group exists and is in the cluster's VPC; missing or elsewhere is a FAIL."""
     sg_ids = ctx.spec.all_security_groups
     if not sg_ids:
-        return [_no_sgs()]
+        return [_no_sgs(ctx)]
     groups = ctx.aws.security_groups(sg_ids)
     vpc_id = cluster_vpc_id(ctx)
     out: list[Outcome] = []
@@ -222,7 +223,7 @@ def sg_count(ctx: CheckContext) -> list[Outcome]:
     """A VpcConfig names at most 5 security groups (the CreateCluster limit)."""
     settings = _vpc_settings(ctx)
     if not settings:
-        return [skipped("-", "the config has no VpcConfig")]
+        return [_no_vpc_config(ctx)]
     out: list[Outcome] = []
     for where, vpc in settings:
         count = len(vpc.security_group_ids)
@@ -300,7 +301,7 @@ def rules_per_group_limit(ctx: CheckContext) -> RuleLimit:
 def sg_rule_count(ctx: CheckContext) -> list[Outcome]:
     """Each group's rules per direction (IPv4, IPv6) stay under the account's quota."""
     if not ctx.spec.all_security_groups:
-        return [_no_sgs()]
+        return [_no_sgs(ctx)]
     limit = rules_per_group_limit(ctx)
     fallback = f" ({limit.note}: judged against the default)" if limit.note else ""
     figures: dict[str, Any] = {"limit": limit.value, "limit_source": limit.source}
@@ -382,7 +383,7 @@ def _allows_port(
 def sg_fsx_lustre(ctx: CheckContext) -> list[Outcome]:
     """With --fsx, the groups admit TCP 988 and 1018-1023 from the cluster."""
     if not ctx.spec.all_security_groups:
-        return [_no_sgs()]
+        return [_no_sgs(ctx)]
     if not ctx.options.get("fsx"):
         return [skipped("-", "the config does not say it uses FSx for Lustre (pass --fsx)")]
     subnet_cidrs = [

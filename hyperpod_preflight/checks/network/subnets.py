@@ -29,9 +29,9 @@ def subnet_exists(ctx: CheckContext) -> list[Outcome]:
     """Each subnet exists and is in the cluster's VPC; missing or elsewhere is a FAIL."""
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
-        return [_no_subnets()]
+        return [_no_subnets(ctx)]
     if not subnet_ids:
-        return [_no_subnets()]
+        return [_no_subnets(ctx)]
     subnets = ctx.aws.subnets(subnet_ids)
     vpc_id = cluster_vpc_id(ctx)
     out = []
@@ -95,6 +95,8 @@ def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
     """Each subnet's free addresses hold every node the plan places there, with headroom."""
     needs = list(ctx.plan.subnets)
     if not needs:
+        if ctx.spec.vpc_config is None and ctx.spec.vpc_id:
+            return [_no_subnets(ctx)]
         return [skipped("-", "no subnet needs in the plan (no VpcConfig subnets)")]
     subnets = ctx.aws.subnets(ctx.spec.all_subnets or [n.subnet_id for n in needs])
     out: list[Outcome] = []
@@ -186,7 +188,7 @@ def subnet_private(ctx: CheckContext) -> list[Outcome]:
     """Subnets map no public IP and route to no internet gateway (FAIL on EKS, else WARN)."""
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
-        return [_no_subnets()]
+        return [_no_subnets(ctx)]
     tables = ctx.aws.subnet_route_tables(subnet_ids)
     eks = ctx.spec.orchestrator == "eks"
     out: list[Outcome] = []
