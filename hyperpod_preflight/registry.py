@@ -147,6 +147,7 @@ CLUSTER_CHECK_MODULES = (
     "hyperpod_preflight.checks.network",
     "hyperpod_preflight.checks.capacity",
     "hyperpod_preflight.checks.quotas",
+    "hyperpod_preflight.checks.eks",
 )
 HOST_CHECK_MODULES = ("hyperpod_preflight.host.checks",)
 

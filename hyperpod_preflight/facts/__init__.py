@@ -13,11 +13,12 @@ from ..errors import FactUnavailable
 from .capacity import CapacityFacts
 from .core import FactsCore, classify, memoized
 from .ec2 import Ec2Facts
+from .eks import EksFacts
 from .quotas import SAGEMAKER, QuotaFacts
 from .sagemaker import SageMakerFacts
 
 
-class AwsFacts(Ec2Facts, CapacityFacts, QuotaFacts, SageMakerFacts, FactsCore):
+class AwsFacts(Ec2Facts, CapacityFacts, QuotaFacts, SageMakerFacts, EksFacts, FactsCore):
     """Every AWS reader of one run."""
 
     @memoized
