@@ -148,6 +148,7 @@ CLUSTER_CHECK_MODULES = (
     "hyperpod_preflight.checks.capacity",
     "hyperpod_preflight.checks.quotas",
     "hyperpod_preflight.checks.eks",
+    "hyperpod_preflight.checks.tools",
 )
 HOST_CHECK_MODULES = ("hyperpod_preflight.host.checks",)
 

@@ -32,6 +32,12 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         "--fsx", is_flag=True, help="The cluster mounts FSx for Lustre (checks its SG ports)."
     )(fn)
     fn = click.option(
+        "--kube-context",
+        metavar="CONTEXT",
+        help="kubeconfig context of the EKS cluster: reads the HyperPod Helm chart's "
+        "components (read-only; needs hyperpod-preflight[kube]).",
+    )(fn)
+    fn = click.option(
         "--concurrency",
         type=click.IntRange(1, 64),
         default=16,
@@ -47,7 +53,7 @@ def run_check(params: dict[str, Any]) -> int:
 
     report = run_cluster_preflight(
         build_spec(**params),
-        options={"fsx": params["fsx"]},
+        options={"fsx": params["fsx"], "kube_context": params["kube_context"]},
         **pick(params, *AWS_OPTIONS, "offline", "ip_headroom", "concurrency"),
         **selection(params),
     )

@@ -377,3 +377,24 @@ def test_caller_access_cannot_tell(w: SimpleNamespace) -> None:
         )
     )
     assert finding.status.value == "UNKNOWN"
+
+
+# -- tools.kubectl against the cluster's own version ----------------------------------------
+@pytest.mark.usefixtures("lifted")
+def test_kubectl_skew_is_judged_against_the_described_cluster(
+    w: SimpleNamespace, tmp_path: Any
+) -> None:
+    from tool_fakes import kubectl_json, write_tool
+
+    import hyperpod_preflight.checks.tools  # noqa: F401
+    from hyperpod_preflight.tools_local import ToolProbe
+
+    write_tool(tmp_path, "kubectl", kubectl_json("v1.33.0"))
+    probe = ToolProbe(path=str(tmp_path))
+    facts = facts_with(EksFake({"ml": cluster_body("ml", version="1.31")}))
+    finding = one(run("tools.kubectl", spec(w.a), facts, tool_probe=probe))
+    assert finding.status.value == "WARN" and "EKS cluster ml" in finding.message
+    facts = facts_with(EksFake(errors={"DescribeCluster": "AccessDeniedException"}))
+    finding = one(run("tools.kubectl", spec(w.a), facts, tool_probe=probe))
+    assert finding.status.value == "PASS" and "not checked" in finding.message
+    assert "eks:DescribeCluster" in finding.message
