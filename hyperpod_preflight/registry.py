@@ -152,6 +152,8 @@ CLUSTER_CHECK_MODULES = (
     "hyperpod_preflight.checks.iam",
     "hyperpod_preflight.checks.slurm",
     "hyperpod_preflight.checks.features",
+    "hyperpod_preflight.checks.eks",
+    "hyperpod_preflight.checks.tools",
 )
 HOST_CHECK_MODULES = ("hyperpod_preflight.host.checks",)
 

@@ -48,6 +48,21 @@ def _fail_closed_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
+@pytest.fixture(scope="session")
+def _fake_tools_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tool_fakes import healthy_tools
+
+    return healthy_tools(tmp_path_factory.mktemp("fake-tools"))
+
+
+@pytest.fixture(autouse=True)
+def _healthy_local_tools(_fake_tools_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`check` runs the `tools` checks on this machine's PATH: every test sees the same
+    healthy fake aws, session-manager-plugin, kubectl, helm, eksctl and hyp first on PATH,
+    so results never depend on what the machine running the tests has installed."""
+    monkeypatch.setenv("PATH", f"{_fake_tools_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
 @contextlib.contextmanager
 def moto_env() -> Iterator[None]:
     """``mock_aws`` with the loopback endpoint lifted (moto matches AWS host names)."""

@@ -62,6 +62,12 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         "p4d, g5, trn1).",
     )(fn)
     fn = click.option(
+        "--kube-context",
+        metavar="CONTEXT",
+        help="kubeconfig context of the EKS cluster: reads the HyperPod Helm chart's "
+        "components (read-only; needs hyperpod-preflight[kube]).",
+    )(fn)
+    fn = click.option(
         "--concurrency",
         type=click.IntRange(1, 64),
         default=16,
@@ -84,7 +90,11 @@ def run_check(params: dict[str, Any]) -> int:
 
     report = run_cluster_preflight(
         build_spec(**params),
-        options={"fsx": params["fsx"], **lifecycle_dir_options(params.get("lifecycle_dir"))},
+        options={
+            "fsx": params["fsx"],
+            "kube_context": params["kube_context"],
+            **lifecycle_dir_options(params.get("lifecycle_dir")),
+        },
         **pick(params, *AWS_OPTIONS, "offline", "ip_headroom", "concurrency"),
         **selection(params),
     )

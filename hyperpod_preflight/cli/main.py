@@ -53,6 +53,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "hyperpod_preflight.cli.lifecycle:lifecycle",
         "Lint lifecycle scripts (CRLF, syntax, missing files, secrets) before uploading them.",
     ),
+    "tools": (
+        "hyperpod_preflight.cli.tools:tools",
+        "Check the local tools: aws v2, session-manager-plugin, kubectl, helm (no AWS).",
+    ),
     "host": (
         "hyperpod_preflight.cli.host:host",
         "Check this GPU node (driver, GPUs, EFA, PCIe, resources); inventory; fleets.",

@@ -13,6 +13,7 @@ from ..errors import FactUnavailable
 from .capacity import CapacityFacts
 from .core import FactsCore, classify, memoized
 from .ec2 import Ec2Facts
+from .eks import EksFacts
 from .features import FeatureFacts
 from .fsx import FsxFacts
 from .iam import IamFacts
@@ -30,6 +31,7 @@ class AwsFacts(
     IamFacts,
     FsxFacts,
     FeatureFacts,
+    EksFacts,
     FactsCore,
 ):
     """Every AWS reader of one run."""

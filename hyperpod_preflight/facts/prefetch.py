@@ -41,6 +41,11 @@ def _rules_quota(facts: AwsFacts, spec: ClusterSpec) -> None:
     facts.quota_by_code(*RULES_PER_SG_QUOTA)
 
 
+def _subnets(facts: AwsFacts, spec: ClusterSpec) -> None:
+    if spec.all_subnets:
+        facts.subnets(spec.all_subnets)
+
+
 def _route_tables(facts: AwsFacts, spec: ClusterSpec) -> None:
     """subnets → their route tables (explicit association, else the main table)."""
     subnet_ids = tuple(spec.all_subnets)
@@ -166,6 +171,47 @@ def _sagemaker_quotas(facts: AwsFacts, spec: ClusterSpec) -> None:
     facts.warm_sagemaker_quota_reads()
 
 
+def _eks_name(facts: AwsFacts, spec: ClusterSpec) -> str | None:
+    """The EKS cluster name the checks will describe: only when its ARN is of this run's
+    region and account (the checks describe nothing otherwise)."""
+    from ..spec.forms import EKS_CLUSTER_ARN_RE
+
+    if spec.orchestrator != "eks" or not spec.eks_cluster_arn:
+        return None
+    match = EKS_CLUSTER_ARN_RE.fullmatch(spec.eks_cluster_arn)
+    if match is None or match["region"] != facts.region:
+        return None
+    account = facts.account or facts.caller_identity()["Account"]
+    return match["name"] if match["account"] == account else None
+
+
+def _eks_cluster(facts: AwsFacts, spec: ClusterSpec) -> None:
+    name = _eks_name(facts, spec)
+    if name:
+        facts.eks_cluster(name)
+
+
+def _eks_vpc_cni(facts: AwsFacts, spec: ClusterSpec) -> None:
+    name = _eks_name(facts, spec)
+    if name and facts.eks_cluster(name) is not None:
+        facts.eks_addon(name, "vpc-cni")
+
+
+def _eks_access_entries(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """Only where eks.caller-access lists them: the cluster exists, uses access entries, and
+    the caller is a principal an entry can name."""
+    from ..analysis.eks import principal
+
+    name = _eks_name(facts, spec)
+    cluster = facts.eks_cluster(name) if name else None
+    if name is None or cluster is None:
+        return
+    if (cluster.get("accessConfig") or {}).get("authenticationMode") == "CONFIG_MAP":
+        return
+    if principal(facts.caller_identity()["Arn"]) is not None:
+        facts.eks_access_entries(name)
+
+
 READS: dict[str, Read] = {
     "ec2.security-groups": _security_groups,
     "vpc.rules-per-group-quota": _rules_quota,
@@ -179,6 +225,10 @@ READS: dict[str, Read] = {
     "iam.attached-policies": _iam_attached,
     "iam.role-policies": _iam_role_policies,
     "iam.caller": _iam_caller,
+    "ec2.subnets": _subnets,
+    "eks.cluster": _eks_cluster,
+    "eks.vpc-cni": _eks_vpc_cni,
+    "eks.access-entries": _eks_access_entries,
 }
 
 

@@ -1,0 +1,230 @@
+"""The path from HyperPod nodes to the EKS API server: each subnet reaches an endpoint
+(private access, or public access through the subnet's egress and the allowed CIDRs), and
+the cluster's security groups admit the HyperPod security groups on TCP 443."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from ...analysis.network import (
+    admits_https,
+    egress_paths,
+    nat_ids,
+    subnet_network,
+)
+from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
+from ...registry import CheckContext, check
+from ._common import EksTarget, described_cluster, vpc_config
+
+
+def _private_fix(ctx: CheckContext, target: EksTarget) -> str:
+    return (
+        f"aws eks update-cluster-config --name {target.name} --region {ctx.aws.region} "
+        "--resources-vpc-config endpointPrivateAccess=true"
+    )
+
+
+def _in_cidrs(ip: str, cidrs: list[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(ip)
+        return any(address in ipaddress.ip_network(c, strict=False) for c in cidrs)
+    except ValueError:
+        return False
+
+
+@check(
+    "eks.api-endpoint-access",
+    "HyperPod subnets can reach the EKS API server endpoint",
+    Severity.CRITICAL,
+    reads=("eks.cluster",),  # egress is read only for a public-only endpoint
+)
+def api_endpoint_access(ctx: CheckContext) -> list[Outcome]:
+    """Each subnet reaches the API: private access on, or public access via its egress."""
+    out: list[Outcome] = []
+    found = described_cluster(ctx, out)
+    if found is None:
+        return out
+    target, described = found
+    config = vpc_config(described)
+    subnet_ids = ctx.spec.all_subnets
+    if not subnet_ids:
+        return [skipped(target.arn, "the config names no subnets (VpcConfig.Subnets)")]
+    if config.get("endpointPrivateAccess") is True:
+        return [
+            passed(
+                s,
+                f"the private endpoint of {target.name} is on: nodes in the VPC reach it "
+                "(with the VPC's DNS support and hostnames on, see network.vpc-dns)",
+            )
+            for s in subnet_ids
+        ]
+    public = config.get("endpointPublicAccess")
+    if public is not True:
+        what = "off" if public is False else "not in the answer"
+        return [
+            unknown(
+                target.arn,
+                "could not tell: endpointPrivateAccess is "
+                f"{config.get('endpointPrivateAccess')!r} and endpointPublicAccess is {what}",
+                f"Check `aws eks describe-cluster --name {target.name} --query "
+                "cluster.resourcesVpcConfig`; the simplest fix is " + _private_fix(ctx, target),
+            )
+        ]
+    cidrs = [str(c) for c in config.get("publicAccessCidrs") or ["0.0.0.0/0"]]
+    open_to_all = "0.0.0.0/0" in cidrs
+    subnets = ctx.aws.subnets(subnet_ids)
+    tables = ctx.aws.subnet_route_tables(subnet_ids)
+    nats = ctx.aws.nat_gateways(nat_ids(tables.values()))
+    paths = egress_paths(tables, nats)
+    for sid in subnet_ids:
+        if sid not in subnets:
+            out.append(skipped(sid, "the subnet does not exist (see network.subnet-exists)"))
+            continue
+        path = paths.get(sid)
+        if path is None:
+            out.append(unknown(sid, f"could not tell: no route table of {sid} was found"))
+            continue
+        out.append(_public_judgement(ctx, target, sid, path, nats, cidrs, open_to_all))
+    return out
+
+
+def _public_judgement(
+    ctx: CheckContext,
+    target: EksTarget,
+    sid: str,
+    path: Any,
+    nats: dict[str, dict[str, Any]],
+    cidrs: list[str],
+    open_to_all: bool,
+) -> Outcome:
+    fix = _private_fix(ctx, target)
+    only_public = f"{target.name} has only its public endpoint"
+    if path.kind == "pending":
+        return warned(
+            sid,
+            f"{only_public}, and {sid}'s NAT gateway {path.target} is still pending",
+            f"Wait for the NAT gateway, or turn private access on: {fix}",
+        )
+    if not path.reaches_internet:
+        why = "; ".join(path.notes) or "no egress"
+        return failed(
+            sid,
+            f"{only_public} and {sid} has no way out ({why}): nodes cannot reach the API "
+            "server and never join the cluster.",
+            fix,
+        )
+    if open_to_all:
+        return passed(sid, f"{sid} reaches the public endpoint through {path.target}")
+    if path.kind == "nat":
+        addresses = [
+            str(a.get("PublicIp"))
+            for a in nats.get(path.target, {}).get("NatGatewayAddresses", [])
+            if a.get("PublicIp")
+        ]
+        if any(_in_cidrs(ip, cidrs) for ip in addresses):
+            return passed(sid, f"{sid} reaches the public endpoint from an allowed address")
+        if addresses:
+            return failed(
+                sid,
+                f"{only_public}, open only to {', '.join(cidrs)}; {sid} leaves through NAT "
+                f"gateway {path.target} ({', '.join(addresses)}), which is not among them.",
+                f"{fix}  (or add {addresses[0]}/32 to publicAccessCidrs)",
+            )
+    return unknown(
+        sid,
+        f"could not tell: {only_public}, open only to {', '.join(cidrs)}, and the public "
+        f"address {sid} leaves from (through {path.target}) is not known",
+        fix,
+    )
+
+
+@check(
+    "eks.cluster-sg-admits-nodes",
+    "The EKS cluster security group admits HyperPod nodes on TCP 443",
+    Severity.CRITICAL,
+    reads=("eks.cluster", "ec2.subnets"),
+)
+def cluster_sg_admits_nodes(ctx: CheckContext) -> list[Outcome]:
+    """The cluster's security groups allow TCP 443 (or all) from each HyperPod group."""
+    out: list[Outcome] = []
+    found = described_cluster(ctx, out)
+    if found is None:
+        return out
+    target, described = found
+    config = vpc_config(described)
+    control = [
+        str(g)
+        for g in dict.fromkeys(
+            [config.get("clusterSecurityGroupId"), *config.get("securityGroupIds", [])]
+        )
+        if g
+    ]
+    node_groups = ctx.spec.all_security_groups
+    if not node_groups:
+        return [
+            skipped(target.arn, "the config names no security groups (VpcConfig.SecurityGroupIds)")
+        ]
+    if not control:
+        return [
+            unknown(target.arn, "could not tell: DescribeCluster named no cluster security group")
+        ]
+    groups = ctx.aws.security_groups(control)
+    readable = [groups[g] for g in control if g in groups]
+    if not readable:
+        return [
+            unknown(
+                target.arn,
+                f"could not tell: the cluster's security group {', '.join(control)} was not "
+                "returned by DescribeSecurityGroups",
+            )
+        ]
+    subnets = ctx.aws.subnets(ctx.spec.all_subnets)
+    for sg in node_groups:
+        nets = _networks_using(ctx, sg, subnets)
+        verdicts = []
+        prefix_lists: list[str] = []
+        for net in nets:
+            allowed = False
+            for group in readable:
+                ok, lists = admits_https(group.get("IpPermissions", []), frozenset({sg}), net)
+                allowed = allowed or ok
+                prefix_lists += lists
+            verdicts.append(allowed)
+        if all(verdicts):
+            out.append(passed(sg, f"the EKS cluster security group admits {sg} on TCP 443"))
+        elif prefix_lists:
+            out.append(
+                unknown(
+                    sg,
+                    "could not tell: TCP 443 is allowed only from prefix list "
+                    f"{', '.join(dict.fromkeys(prefix_lists))}, whose entries are not read",
+                )
+            )
+        else:
+            cluster_sg = control[0]
+            out.append(
+                failed(
+                    sg,
+                    f"No security group of EKS cluster {target.name} ({', '.join(control)}) "
+                    f"allows TCP 443 from {sg}: kubelets on HyperPod nodes cannot reach the "
+                    "API server.",
+                    f"aws ec2 authorize-security-group-ingress --group-id {cluster_sg} "
+                    f"--protocol tcp --port 443 --source-group {sg}",
+                )
+            )
+    return out
+
+
+def _networks_using(
+    ctx: CheckContext, sg: str, subnets: dict[str, dict[str, Any]]
+) -> list[ipaddress.IPv4Network | None]:
+    """The CIDRs of the subnets the group is used with (None: judge by group only)."""
+    nets: list[ipaddress.IPv4Network | None] = []
+    for settings in [ctx.spec.vpc_config, *(g.override_vpc for g in ctx.spec.instance_groups)]:
+        if settings is None or sg not in settings.security_group_ids:
+            continue
+        for sid in settings.subnets:
+            subnet = subnets.get(sid)
+            nets.append(subnet_network(subnet) if subnet else None)
+    return list(dict.fromkeys(nets)) or [None]

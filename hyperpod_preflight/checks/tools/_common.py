@@ -1,0 +1,70 @@
+"""The shared judgement of one local tool (no check is registered here): found on PATH, its
+version read from its own output, and at least the minimum."""
+
+from __future__ import annotations
+
+from ...analysis.tool_versions import TOOLS, ToolRun, ToolSpec, Version, dotted
+from ...models import Outcome, passed, skipped, unknown, warned
+from ...models import failed as failed_outcome
+from ...registry import CheckContext
+from ...tools_local import DEFAULT_TIMEOUT_S, ToolProbe
+
+
+def probe(ctx: CheckContext) -> ToolProbe:
+    """The run's one prober (``options['tool_probe']``), made on first use."""
+    found = ctx.options.get("tool_probe")
+    if isinstance(found, ToolProbe):
+        return found
+    made = ToolProbe(float(ctx.options.get("tool_timeout_s", DEFAULT_TIMEOUT_S)))
+    return ctx.options.setdefault("tool_probe", made)  # type: ignore[no-any-return]
+
+
+def not_needed(ctx: CheckContext, spec: ToolSpec) -> Outcome | None:
+    if spec.needed_by == "eks" and ctx.spec.orchestrator != "eks":
+        return skipped(spec.name, f"{spec.name} is for EKS clusters; this config is Slurm")
+    return None
+
+
+def read(ctx: CheckContext, name: str) -> tuple[ToolSpec, ToolRun, Version | None, Outcome | None]:
+    """The tool's spec, its run, its parsed version, and the outcome when the judgement
+    already ends here (missing, not runnable, version unreadable)."""
+    spec = TOOLS[name]
+    skip = not_needed(ctx, spec)
+    if skip is not None:
+        return spec, ToolRun(name, None), None, skip
+    run = probe(ctx).run(name, spec.args)
+    if not run.found:
+        why = f"{name} is not installed (not on PATH); it is used for {spec.purpose}"
+        hint = f"Install it: {spec.install}"
+        if spec.required:
+            return spec, run, None, failed_outcome(name, why, hint)
+        return spec, run, None, warned(name, why, hint)
+    if run.error:
+        return spec, run, None, unknown(name, f"could not tell: {run.path} {run.error}")
+    version = spec.parse(run.output)
+    if version is None:
+        first = run.output.splitlines()[0][:120] if run.output else "no output"
+        return (
+            spec,
+            run,
+            None,
+            unknown(
+                name,
+                f"could not tell the version of {name} at {run.path} (said: {first!r})",
+                f"Check by hand: {name} {' '.join(spec.args)}",
+                output=run.output[:500],
+            ),
+        )
+    return spec, run, version, None
+
+
+def judge_minimum(spec: ToolSpec, run: ToolRun, version: Version) -> Outcome:
+    shown = dotted(version)
+    if spec.minimum is None or version >= spec.minimum:
+        return passed(spec.name, f"{spec.name} {shown} at {run.path}", version=shown)
+    return warned(
+        spec.name,
+        f"{spec.name} {shown} is older than {dotted(spec.minimum)}, needed for {spec.purpose}",
+        f"Update it: {spec.install}",
+        version=shown,
+    )

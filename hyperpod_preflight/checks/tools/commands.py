@@ -1,0 +1,158 @@
+"""One check per local tool: the AWS CLI v2 and the Session Manager plugin for everyone;
+kubectl (within one minor version of the cluster), Helm 3, and optionally eksctl and the
+HyperPod CLI for EKS. Each runs the tool once for its version; nothing needs AWS."""
+
+from __future__ import annotations
+
+from ...analysis.eks import kubectl_skew_ok, minor_version
+from ...analysis.tool_versions import dotted
+from ...errors import FactUnavailable
+from ...models import Outcome, Severity, failed, passed, warned
+from ...registry import CheckContext, check
+from ...spec.forms import EKS_CLUSTER_ARN_RE
+from ._common import judge_minimum, read
+
+
+@check("tools.aws-cli", "The AWS CLI v2 is installed", Severity.HIGH, needs_aws=False)
+def aws_cli(ctx: CheckContext) -> list[Outcome]:
+    """aws is on PATH and is v2 (at least 2.17.1); v1 or an older v2 is a WARN."""
+    spec, run, version, done = read(ctx, "aws")
+    if done is not None:
+        return [done]
+    assert version is not None
+    if version[0] < 2:
+        return [
+            warned(
+                "aws",
+                f"aws {dotted(version)} is AWS CLI v1: the HyperPod commands and their "
+                "options are maintained for v2",
+                f"Install v2 (it replaces v1 on PATH): {spec.install}",
+                version=dotted(version),
+            )
+        ]
+    return [judge_minimum(spec, run, version)]
+
+
+@check(
+    "tools.session-manager-plugin",
+    "The Session Manager plugin is installed (node access)",
+    Severity.MEDIUM,
+    needs_aws=False,
+)
+def session_manager_plugin(ctx: CheckContext) -> list[Outcome]:
+    """session-manager-plugin is on PATH (aws ssm start-session needs it)."""
+    spec, run, version, done = read(ctx, "session-manager-plugin")
+    if done is not None:
+        return [done]
+    assert version is not None
+    return [judge_minimum(spec, run, version)]
+
+
+def _cluster_version(ctx: CheckContext) -> tuple[str | None, str]:
+    """The EKS cluster's Kubernetes version and where it came from: ``--kubernetes-version``,
+    else DescribeCluster when AWS is at hand (a read the eks checks make anyway)."""
+    given = ctx.options.get("kubernetes_version")
+    if given:
+        return str(given), "--kubernetes-version"
+    match = EKS_CLUSTER_ARN_RE.fullmatch(ctx.spec.eks_cluster_arn or "")
+    if ctx.offline or match is None:
+        return None, "offline" if ctx.offline else "no cluster ARN"
+    if match["region"] != ctx.aws.region or (
+        ctx.aws.account is not None and match["account"] != ctx.aws.account
+    ):
+        return None, "the cluster is not in this run's region and account"
+    try:
+        described = ctx.aws.eks_cluster(match["name"])
+    except FactUnavailable as exc:
+        return None, exc.describe()
+    if described is None or not described.get("version"):
+        return None, "the EKS cluster was not found (see eks.cluster)"
+    return str(described["version"]), f"EKS cluster {match['name']}"
+
+
+@check(
+    "tools.kubectl",
+    "kubectl is installed, within one minor version of the cluster",
+    Severity.HIGH,
+    needs_aws=False,
+)
+def kubectl(ctx: CheckContext) -> list[Outcome]:
+    """kubectl is on PATH (EKS) and within one minor version of the cluster's Kubernetes."""
+    spec, run, version, done = read(ctx, "kubectl")
+    if done is not None:
+        return [done]
+    assert version is not None
+    client = (version[0], version[1] if len(version) > 1 else 0)
+    shown = dotted(version)
+    cluster, source = _cluster_version(ctx)
+    server = minor_version(cluster)
+    if server is None:
+        return [
+            passed(
+                "kubectl",
+                f"kubectl {shown} at {run.path}; its skew against the cluster was not checked "
+                f"({source}: pass --kubernetes-version or run with AWS access)",
+                version=shown,
+            )
+        ]
+    if kubectl_skew_ok(client, server):
+        return [
+            passed(
+                "kubectl",
+                f"kubectl {shown} is within one minor version of Kubernetes {cluster} ({source})",
+                version=shown,
+            )
+        ]
+    wanted = f"{server[0]}.{server[1]}"
+    return [
+        warned(
+            "kubectl",
+            f"kubectl {shown} is more than one minor version from Kubernetes {cluster} "
+            f"({source}): kubectl supports one minor version of skew either way",
+            f"Install kubectl {wanted}: {spec.install}",
+            version=shown,
+            cluster_version=cluster,
+        )
+    ]
+
+
+@check(
+    "tools.helm", "Helm 3 is installed (for the dependencies chart)", Severity.HIGH, needs_aws=False
+)
+def helm(ctx: CheckContext) -> list[Outcome]:
+    """helm is on PATH (EKS) and is Helm 3 or later; Helm 2 cannot install the chart."""
+    spec, run, version, done = read(ctx, "helm")
+    if done is not None:
+        return [done]
+    assert version is not None
+    if version[0] < 3:
+        return [
+            failed(
+                "helm",
+                f"helm {dotted(version)} is Helm 2: the HyperPod dependencies chart "
+                "(apiVersion v2) needs Helm 3",
+                f"Install Helm 3: {spec.install}",
+                version=dotted(version),
+            )
+        ]
+    return [judge_minimum(spec, run, version)]
+
+
+@check("tools.eksctl", "eksctl is installed (optional)", Severity.LOW, needs_aws=False)
+def eksctl(ctx: CheckContext) -> list[Outcome]:
+    """eksctl is on PATH (optional, EKS): missing is a WARN with the install hint."""
+    spec, run, version, done = read(ctx, "eksctl")
+    if done is not None:
+        return [done]
+    assert version is not None
+    return [judge_minimum(spec, run, version)]
+
+
+@check("tools.hyp", "The HyperPod CLI (hyp) is installed (optional)", Severity.LOW, needs_aws=False)
+def hyp(ctx: CheckContext) -> list[Outcome]:
+    """hyp, the SageMaker HyperPod CLI, is on PATH (optional, EKS): missing is a WARN."""
+    spec, run, version, done = read(ctx, "hyp")
+    if done is not None:
+        return [done]
+    assert version is not None
+    return [judge_minimum(spec, run, version)]
