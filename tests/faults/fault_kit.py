@@ -87,7 +87,10 @@ def faulty_facts(injector: Injector, **options: Any) -> Any:
 
 
 def no_backoff(monkeypatch: Any) -> None:
-    """botocore's retries without their sleeps (``standard`` and ``adaptive`` modes)."""
+    """botocore's retries without their sleeps: the back-off of ``standard`` and the
+    client-side rate limiter of ``adaptive``."""
+    import botocore.retries.bucket as bucket
     import botocore.retries.standard as standard
 
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0.0)
+    monkeypatch.setattr(bucket.TokenBucket, "acquire", lambda self, amount=1, block=True: True)
