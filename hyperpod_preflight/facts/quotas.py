@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import FactUnavailable
+from ..workers import DaemonPool
 from .core import FactsCore, classify, iam_action, memoized
 
 SAGEMAKER = "sagemaker"
@@ -156,7 +156,7 @@ class QuotaFacts(FactsCore):
     ) -> tuple[dict[str, QuotaValue] | FactUnavailable, dict[str, QuotaValue] | FactUnavailable]:
         """Both listings of ``service_code``, read concurrently; a failed one is returned as
         its :class:`FactUnavailable` so a lookup can still use the other."""
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quota-defaults") as pool:
+        with DaemonPool(1, name="quota-defaults") as pool:
             defaults_future = pool.submit(self.default_quotas, service_code)
             applied: dict[str, QuotaValue] | FactUnavailable
             try:

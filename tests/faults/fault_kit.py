@@ -94,3 +94,19 @@ def no_backoff(monkeypatch: Any) -> None:
 
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0.0)
     monkeypatch.setattr(bucket.TokenBucket, "acquire", lambda self, amount=1, block=True: True)
+
+
+SUBNET = "subnet-0123456789abcdef0"
+SG = "sg-0123456789abcdef0"
+
+
+def small_spec() -> Any:
+    """One Slurm group of two p5 nodes in one subnet and one security group."""
+    from hyperpod_preflight.spec import ClusterSpec, InstanceGroup, VpcSettings
+
+    return ClusterSpec(
+        name="c",
+        orchestrator="slurm",
+        instance_groups=(InstanceGroup(name="w", instance_type="ml.p5.48xlarge", count=2),),
+        vpc_config=VpcSettings(subnets=(SUBNET,), security_group_ids=(SG,)),
+    )
