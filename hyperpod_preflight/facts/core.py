@@ -166,13 +166,26 @@ class FactsCore:
         self.account: str | None = None
 
     # -- clients ---------------------------------------------------------------------------
-    def client(self, service: str) -> Any:
+    def client(self, service: str, *, attempts: int | None = None) -> Any:
+        """The run's shared client of ``service``; ``attempts`` gives a separate one making
+        at most that many attempts per call (1: a call that must never be resent)."""
+        key = service if attempts is None else f"{service}#{attempts}"
         with self._client_lock:
-            if service not in self._clients:
-                client = protocol.install(self.session.client(service, config=self._config))
+            if key not in self._clients:
+                config = self._config
+                if attempts is not None:
+                    config = config.merge(
+                        botocore.config.Config(
+                            retries={
+                                "mode": (self._config.retries or {}).get("mode", "standard"),
+                                "total_max_attempts": attempts,
+                            }
+                        )
+                    )
+                client = protocol.install(self.session.client(service, config=config))
                 client.meta.events.register("before-call", self._count_call)
-                self._clients[service] = client
-            return self._clients[service]
+                self._clients[key] = client
+            return self._clients[key]
 
     def _count_call(self, model: Any, **_: Any) -> None:
         name = f"{model.service_model.service_name}:{model.name}"
@@ -190,14 +203,16 @@ class FactsCore:
         operation: str,
         *,
         none_on: tuple[str, ...] = (),
+        attempts: int | None = None,
         **params: Any,
     ) -> Any:
         """Call ``operation`` (PascalCase) and return its response.
 
         Error codes in ``none_on`` (e.g. ``InvalidSubnetID.NotFound``) return None; every
-        other failure raises :class:`FactUnavailable`.
+        other failure raises :class:`FactUnavailable` (from the botocore exception).
+        ``attempts`` caps the attempts of this call (1: never resent; see :meth:`client`).
         """
-        client = self.client(service)
+        client = self.client(service, attempts=attempts)
         method = getattr(client, _snake(operation))
         try:
             return method(**params)
