@@ -6,10 +6,23 @@ API lets them propagate so a provisioning script can catch them.
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Literal
 
 POLICY_HINT = "policies/hp-preflight-readonly.json"
-Reason = Literal["denied", "throttled", "absent", "error", "unreachable"]
+Reason = Literal["denied", "throttled", "absent", "error", "unreachable", "protocol"]
+_TAG = re.compile(r"<[^>]*>")
+_HIDDEN = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """``text`` as one short line: markup of an HTML page dropped, whitespace (newlines
+    included) collapsed, cut to ``limit`` characters with an ellipsis."""
+    if "<" in text and ">" in text:
+        text = html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", text)))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
 
 
 class PreflightError(Exception):
@@ -47,8 +60,10 @@ class FactUnavailable(Exception):
             "absent": f"{self.action} is not available in this endpoint or region",
             "error": f"{self.action} failed",
             "unreachable": f"could not reach the endpoint for {self.action}",
+            "protocol": self.action,
         }[self.reason]
-        return f"{what}: {self.detail}" if self.detail else what
+        detail = one_line(self.detail, 240)
+        return f"{what}: {detail}" if detail else what
 
     @property
     def remediation(self) -> str:
@@ -59,4 +74,9 @@ class FactUnavailable(Exception):
             )
         if self.reason == "throttled":
             return "Run again later, or with --retry-mode adaptive --max-attempts 20."
+        if self.reason == "protocol":
+            return (
+                "Check the proxy settings (HTTPS_PROXY, NO_PROXY) and AWS_ENDPOINT_URL*: "
+                "something between this machine and AWS answered instead of AWS."
+            )
         return ""

@@ -161,6 +161,12 @@ class Summary(BaseModel):
     internal_errors: int = Field(
         default=0, description="Findings UNKNOWN because a check failed internally."
     )
+    complete: bool = Field(
+        default=True,
+        description="False when a check could not tell (UNKNOWN): the run did not judge "
+        "everything, whatever the exit code says.",
+    )
+    unknown_checks: int = Field(default=0, description="Checks with at least one UNKNOWN.")
 
 
 class Report(BaseModel):

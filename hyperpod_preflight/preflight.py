@@ -4,8 +4,9 @@ offline), size the instance types from EC2, plan, run the checks, return the rep
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
 from contextlib import suppress
 from typing import Any
 
@@ -13,6 +14,9 @@ from .models import Report
 from .registry import Check, CheckContext, declared_reads
 from .runner import FailOn, Selection, build_report, select_checks
 from .spec import ClusterSpec
+from .workers import DaemonPool
+
+DEFAULT_TIMEOUT_S = 120.0
 
 
 def run_cluster_preflight(
@@ -32,6 +36,7 @@ def run_cluster_preflight(
     retry_mode: str = "standard",
     max_attempts: int = 10,
     options: dict[str, Any] | None = None,
+    timeout_s: float | None = DEFAULT_TIMEOUT_S,
 ) -> Report:
     """Run every selected cluster check of ``spec``.
 
@@ -39,7 +44,11 @@ def run_cluster_preflight(
     ``boto3.Session``) may be given; otherwise one session is made from ``profile`` and
     ``region``. Raises InputError for a bad selection and CannotRunError when AWS cannot be
     used at all, both before any check runs.
+
+    ``timeout_s`` is the run deadline, counted from this call: checks still waiting then are
+    UNKNOWN "timed out after N s" and the report is returned (None: no deadline).
     """
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     if fail_on not in ("fail", "warn", "unknown"):
         from .errors import InputError
 
@@ -51,6 +60,7 @@ def run_cluster_preflight(
         ignore=list(ignore),
         fail_on=fail_level,
         concurrency=concurrency,
+        timeout_s=timeout_s,
     )
     # bad ids are bad input: exit 2 before any AWS call
     selected = select_checks("cluster", selection)
@@ -64,10 +74,14 @@ def run_cluster_preflight(
             max_attempts=max_attempts,
         )
 
-    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="warm-up") as pool:
-        for job in _warm_ups(spec, facts, selected) if concurrency > 1 else ():
+    with DaemonPool(8, name="warm-up") as pool:
+        warming = [
             pool.submit(_quietly, job)
-        plan, notes = plan_with_live_types(spec, facts, ip_headroom)
+            for job in (_warm_ups(spec, facts, selected) if concurrency > 1 else ())
+        ]
+        plan, notes = plan_with_live_types(
+            spec, facts, ip_headroom, pool=DaemonPool(1, name="instance-types"), deadline=deadline
+        )
         ctx = CheckContext(spec=spec, plan=plan, facts=facts, options=dict(options or {}))
         ctx.options.setdefault("ip_headroom", ip_headroom)
         ctx.options.setdefault("run_tool", _local_tool_runner())
@@ -77,7 +91,10 @@ def run_cluster_preflight(
             selection,
             target=spec.name,
             facts_summary={"plan": plan.model_dump(mode="json"), "notes": notes},
+            deadline=deadline,
         )
+        # Let a warm-up the checks did not need finish, but never past the deadline.
+        wait(warming, timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
     # The warm-up may outlive the checks (usage read while the listings were denied).
     calls = getattr(facts, "call_count", None)
     if calls is not None and calls != report.api_calls:
@@ -127,8 +144,16 @@ def connect(
     return facts
 
 
-def plan_with_live_types(spec: ClusterSpec, facts: Any, ip_headroom: int) -> tuple[Any, list[str]]:
-    """Plan with EC2's own instance-type figures when AWS is reachable, else the catalog."""
+def plan_with_live_types(
+    spec: ClusterSpec,
+    facts: Any,
+    ip_headroom: int,
+    *,
+    pool: DaemonPool | None = None,
+    deadline: float | None = None,
+) -> tuple[Any, list[str]]:
+    """Plan with EC2's own instance-type figures when AWS is reachable, else the catalog
+    (also when ``DescribeInstanceTypes`` has not answered by ``deadline``, read on ``pool``)."""
     from .catalog import from_ec2_description
     from .planner import build_plan
 
@@ -139,7 +164,17 @@ def plan_with_live_types(spec: ClusterSpec, facts: Any, ip_headroom: int) -> tup
         from .facts import FactUnavailable
 
         try:
-            described = facts.instance_types(names)
+            if pool is None or deadline is None:
+                described = facts.instance_types(names)
+            else:
+                fut = pool.submit(facts.instance_types, names)
+                done, _ = wait([fut], timeout=max(0.0, deadline - time.monotonic()))
+                if not done:
+                    notes.append(
+                        "instance types sized from the built-in catalog: "
+                        "ec2:DescribeInstanceTypes did not answer before the run deadline"
+                    )
+                described = fut.result() if done else {}
         except FactUnavailable as exc:
             notes.append(f"instance types sized from the built-in catalog: {exc.describe()}")
             described = {}

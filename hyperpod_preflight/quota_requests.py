@@ -25,12 +25,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .cache import exclusive_lock
 from .errors import FactUnavailable
-from .facts.quotas import RESOLVED_STATUSES, QuotaChangeRequest
+from .facts.quotas import RESOLVED_STATUSES, QuotaChangeRequest, SubmissionUncertain
 from .planner import QuotaNeed, increase_command, sagemaker_quota_needs
 
 PlanAction = Literal["submit", "already-pending", "sufficient", "unknown"]
-ResultAction = Literal["submitted", "already-pending", "already-requested", "skipped", "failed"]
+ResultAction = Literal[
+    "submitted", "already-pending", "already-requested", "skipped", "failed", "unconfirmed"
+]
 
 
 class QuotaRequestPlan(BaseModel):
@@ -86,6 +89,7 @@ class QuotaRequestResult(BaseModel):
     status: str | None = None
     resolved: bool = False
     timed_out: bool = False
+    poll_failed: bool = Field(default=False, description="--wait could not read its status.")
     message: str = ""
 
 
@@ -222,7 +226,14 @@ def submit_quota_requests(
     ``poll_s`` seconds until each submitted or pending request is resolved (APPROVED,
     DENIED, CASE_CLOSED, NOT_APPROVED, INVALID_REQUEST) or ``timeout_s`` has passed.
     """
-    results = [_submit_one(p, facts) for p in plans]
+    if any(p.action == "submit" for p in plans):
+        # One submitter per account and region on this machine: a second run waits here,
+        # then reads the history that the first one's requests are already in.
+        account = getattr(facts, "account", None) or "unknown-account"
+        with exclusive_lock(f"quota-requests-{account}-{facts.region}"):
+            results = [_submit_one(p, facts) for p in plans]
+    else:
+        results = [_submit_one(p, facts) for p in plans]
     if wait:
         results = _wait(results, facts, timeout_s=timeout_s, poll_s=poll_s, sleep=sleep)
     return results
@@ -268,8 +279,11 @@ def _submit_one(p: QuotaRequestPlan, facts: Any) -> QuotaRequestResult:
             status=pending["pending_status"],
             message=pending["reason"],
         )
+    before = {r.request_id for r in history}
     try:
         submitted = facts.request_quota_increase(p.service_code, p.quota_code, p.desired_value)
+    except SubmissionUncertain as exc:
+        return _after_uncertain(p, facts, exc, before)
     except FactUnavailable as exc:
         return _result(p, "failed", message=f"not submitted: {exc.describe()}")
     if submitted is None:
@@ -287,6 +301,57 @@ def _submit_one(p: QuotaRequestPlan, facts: Any) -> QuotaRequestResult:
         status=submitted.status,
         resolved=submitted.status in RESOLVED_STATUSES,
         message=f"request {submitted.request_id} submitted for {p.desired_value}",
+    )
+
+
+def _after_uncertain(
+    p: QuotaRequestPlan, facts: Any, exc: FactUnavailable, before: set[str]
+) -> QuotaRequestResult:
+    """The submission failed in a way that does not prove it was not received: read the
+    history again and report what is really there; never submit again on a guess."""
+    assert p.quota_code is not None
+    check = (
+        f"aws service-quotas list-requested-service-quota-change-history-by-quota "
+        f"--service-code {p.service_code} --quota-code {p.quota_code} --region {facts.region}"
+    )
+    try:
+        history = facts.read_quota_change_history(p.service_code, p.quota_code)
+    except FactUnavailable as again:
+        return _result(
+            p,
+            "unconfirmed",
+            message=f"the request may or may not have been received ({exc.describe()}) and "
+            f"the history could not be read ({again.describe()}): run `{check}` before any "
+            "new attempt",
+        )
+    new_open = [r for r in history if r.request_id not in before and r.is_open]
+    if new_open:
+        req = new_open[0]
+        return _result(
+            p,
+            "submitted",
+            request_id=req.request_id,
+            case_id=req.case_id,
+            status=req.status,
+            message=f"request {req.request_id} is in the history although the call failed "
+            f"({exc.describe()})",
+        )
+    open_requests = [r for r in history if r.is_open]
+    if open_requests:
+        pending = _pending(open_requests[0])
+        return _result(
+            p,
+            "already-pending",
+            request_id=pending["pending_request_id"],
+            case_id=pending["pending_case_id"],
+            status=pending["pending_status"],
+            message=pending["reason"],
+        )
+    return _result(
+        p,
+        "failed",
+        message=f"not submitted: {exc.describe()}; the history read afterwards holds no "
+        "request for this quota, so running again is safe",
     )
 
 
@@ -311,7 +376,9 @@ def _wait(
             try:
                 change = facts.requested_quota_change(r.request_id)
             except FactUnavailable as exc:
-                results[i] = r.model_copy(update={"message": f"poll failed: {exc.describe()}"})
+                results[i] = r.model_copy(
+                    update={"poll_failed": True, "message": f"poll failed: {exc.describe()}"}
+                )
                 watching.discard(i)
                 continue
             done = change.status in RESOLVED_STATUSES

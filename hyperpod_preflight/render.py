@@ -53,13 +53,20 @@ def _by_area(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
 def summary_line(report: Report) -> str:
     counts = report.summary.by_status
     parts = [f"{counts.get(s.value, 0)} {s.value}" for s in Status if counts.get(s.value)]
-    verdict = "FAILED" if report.summary.exit_code == 1 else "OK"
     extra = f" in {report.duration_s:.2f}s" if report.duration_s else ""
     calls = f", {report.api_calls} API calls" if report.api_calls is not None else ""
-    return (
-        f"{verdict}: {', '.join(parts) or 'no findings'} "
-        f"(fail-on {report.summary.fail_on}){extra}{calls}"
+    counted = f"{', '.join(parts) or 'no findings'} (fail-on {report.summary.fail_on})"
+    unknown = report.summary.unknown_checks
+    incomplete = (
+        f"INCOMPLETE: {unknown} check{'s' if unknown != 1 else ''} could not tell"
+        if not report.summary.complete
+        else ""
     )
+    if report.summary.exit_code == 1:
+        return f"FAILED: {counted}{extra}{calls}" + (f"; {incomplete}" if incomplete else "")
+    if incomplete:  # not a clean bill of health, whatever the exit code
+        return f"{incomplete}: {counted}{extra}{calls}"
+    return f"OK: {counted}{extra}{calls}"
 
 
 def _table(report: Report, *, color: bool) -> str:

@@ -15,7 +15,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,6 +23,7 @@ from . import __version__
 from .errors import FactUnavailable, InputError
 from .models import Finding, Outcome, Report, Severity, Status, Summary
 from .registry import Check, CheckContext, HostContext, RunContext, all_checks
+from .workers import DaemonPool
 
 __all__ = ["CheckContext", "HostContext", "RunContext", "Selection", "build_report"]
 
@@ -45,6 +46,7 @@ class Selection:
     ignore: Sequence[str] = ()
     fail_on: FailOn = "fail"
     concurrency: int = 16
+    timeout_s: float | None = None  # the run deadline (--timeout); None: no deadline
 
     @property
     def ignore_all(self) -> bool:
@@ -166,6 +168,7 @@ def apply_ignores(findings: list[Finding], selection: Selection) -> list[Finding
 
 def summarize(findings: Sequence[Finding], fail_on: FailOn) -> Summary:
     counts = Counter(f.status.value for f in findings)
+    unknown_checks = {f.check_id for f in findings if f.status is Status.UNKNOWN}
     failing = FAIL_LEVELS[fail_on]
     exit_code = 1 if any(f.status in failing for f in findings) else 0
     return Summary(
@@ -174,19 +177,52 @@ def summarize(findings: Sequence[Finding], fail_on: FailOn) -> Summary:
         exit_code=exit_code,
         fail_on=fail_on,
         internal_errors=sum(1 for f in findings if f.internal_error),
+        complete=not unknown_checks,
+        unknown_checks=len(unknown_checks),
     )
 
 
-def run_checks(checks: Sequence[Check], ctx: RunContext, selection: Selection) -> list[Finding]:
-    """Run ``checks`` with up to ``selection.concurrency`` at once, in stable order."""
+def run_checks(
+    checks: Sequence[Check],
+    ctx: RunContext,
+    selection: Selection,
+    *,
+    deadline: float | None = None,
+) -> list[Finding]:
+    """Run ``checks`` with up to ``selection.concurrency`` at once, in stable order.
+
+    ``deadline`` (a ``time.monotonic()`` instant): a check still running or waiting then is
+    one UNKNOWN "timed out after N s"; its thread is left behind (a daemon thread: it never
+    keeps the process alive) and the report is built from what finished.
+    """
     workers = max(1, min(selection.concurrency, len(checks) or 1))
-    if workers == 1:
+    if deadline is None and workers == 1:
         results = [run_one(c, ctx) for c in checks]
     else:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as pool:
-            results = list(pool.map(lambda c: run_one(c, ctx), checks))
+        with DaemonPool(workers, name="check") as pool:
+            futures: list[Future[list[Finding]]] = [pool.submit(run_one, c, ctx) for c in checks]
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            wait(futures, timeout=remaining)
+            pool.shutdown(cancel_pending=True)
+        results = [
+            fut.result() if fut.done() and not fut.cancelled() else _timed_out(c, selection)
+            for c, fut in zip(checks, futures, strict=True)
+        ]
     findings = [f for group in results for f in group]
     return apply_ignores(findings, selection)
+
+
+def _timed_out(check: Check, selection: Selection) -> list[Finding]:
+    limit = f"{selection.timeout_s:g}" if selection.timeout_s is not None else "?"
+    outcome = Outcome(
+        status=Status.UNKNOWN,
+        resource="-",
+        message=f"could not tell: timed out after {limit} s (the run deadline, --timeout)",
+        remediation="Run again with a larger --timeout, or check the network path to the "
+        "AWS endpoints (proxy, VPC endpoints, throttling).",
+        details={"reason": "timeout", "timeout_s": selection.timeout_s},
+    )
+    return [_to_finding(check, outcome)]
 
 
 def build_report(
@@ -196,11 +232,16 @@ def build_report(
     *,
     target: str = "",
     facts_summary: dict[str, Any] | None = None,
+    deadline: float | None = None,
 ) -> Report:
-    """Select and run the checks of ``kind`` and wrap their findings in a :class:`Report`."""
+    """Select and run the checks of ``kind`` and wrap their findings in a :class:`Report`.
+
+    ``deadline`` (``time.monotonic()``) defaults to now + ``selection.timeout_s``."""
     started = time.perf_counter()
+    if deadline is None and selection.timeout_s is not None:
+        deadline = time.monotonic() + selection.timeout_s
     checks = select_checks(kind, selection)
-    findings = run_checks(checks, ctx, selection)
+    findings = run_checks(checks, ctx, selection, deadline=deadline)
     facts = ctx.facts
     return Report(
         tool_version=__version__,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,12 +41,18 @@ for _name in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_") or k ==
 os.environ.update(_SAFE_ENV)
 
 
+# The per-user cache and lock files (``$XDG_CACHE_HOME/hyperpod-preflight``) never touch the
+# real home: a throw-away folder for the session, and a fresh one per test below.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="hp-preflight-tests-cache-")
+
+
 @pytest.fixture(autouse=True)
-def _fail_closed_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fail_closed_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Restore the safe environment before every test, whatever the last one changed."""
     for name, value in _SAFE_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
 
 
 @pytest.fixture(scope="session")

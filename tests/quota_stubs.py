@@ -174,9 +174,10 @@ class ServiceQuotasFake:
         operations it lacks, so moto is taken off this one client."""
         from moto.core.models import botocore_stubber
 
-        client = facts.client(SERVICE)
-        client.meta.events.unregister("before-send", botocore_stubber)
-        client.meta.events.register_first(f"before-send.{SERVICE}", self)
+        # The shared client, and the one that submits requests with retries off.
+        for client in (facts.client(SERVICE), facts.client(SERVICE, attempts=1)):
+            client.meta.events.unregister("before-send", botocore_stubber)
+            client.meta.events.register_first(f"before-send.{SERVICE}", self)
         return self
 
     def throttle(self, operation: str, times: int) -> ServiceQuotasFake:

@@ -74,6 +74,16 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         show_default=True,
         help="Checks run at once.",
     )(fn)
+    fn = click.option(
+        "--timeout",
+        "timeout_s",
+        type=click.FloatRange(1, 3600),
+        default=120,
+        show_default=True,
+        metavar="SECONDS",
+        help="Run deadline: checks still waiting then are UNKNOWN (timed out); the report "
+        "is printed as usual.",
+    )(fn)
     return output_options(*REPORT_FORMATS)(selection_options()(aws_options(spec_options(fn))))
 
 
@@ -95,7 +105,7 @@ def run_check(params: dict[str, Any]) -> int:
             "kube_context": params["kube_context"],
             **lifecycle_dir_options(params.get("lifecycle_dir")),
         },
-        **pick(params, *AWS_OPTIONS, "offline", "ip_headroom", "concurrency"),
+        **pick(params, *AWS_OPTIONS, "offline", "ip_headroom", "concurrency", "timeout_s"),
         **selection(params),
     )
     return emit_report(report, params["output"], params["output_file"])

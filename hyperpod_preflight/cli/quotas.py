@@ -253,8 +253,9 @@ def request_quotas(
     failed = [
         r
         for r in results
-        if r.action == "failed"
+        if r.action in ("failed", "unconfirmed")
         or r.timed_out
+        or r.poll_failed
         or (r.resolved and r.status not in ("APPROVED", None))
     ]
     unknown = [p for p in plans if p.action == "unknown"]
@@ -302,6 +303,11 @@ def request_quotas(
             lines.append(f"\ndry run: nothing submitted. To submit: {again}")
             lines.append("or one by one:")
             lines += [f"  {p.command(facts.region)}" for p in to_submit]
+        elif unknown:
+            lines.append(
+                f"\ndry run: {len(unknown)} quota(s) could not be judged (see the notes "
+                "above); nothing else to submit."
+            )
         else:
             lines.append("\ndry run: nothing to submit.")
         write_output("\n".join(lines) + "\n", output_file, summary=summary)
@@ -312,10 +318,21 @@ def request_quotas(
             continue
         ids = f"request {r.request_id or '-'}, case {r.case_id or '-'}"
         state = f"{r.status or '-'}" + (" (timed out waiting)" if r.timed_out else "")
+        if r.poll_failed:
+            state += " (last known: the poll failed)"
         lines.append(f"{r.action}: {r.quota_name} → {r.desired_value}: {ids}, status {state}")
-        if r.action in ("failed", "already-requested"):
+        if (
+            r.action in ("failed", "already-requested", "unconfirmed")
+            or r.poll_failed
+            or (r.action == "submitted" and "although the call failed" in r.message)
+        ):
             lines.append(f"  {r.message}")
-    if not any(r.action != "skipped" for r in results):
+    if unknown:
+        lines.append(
+            f"{len(unknown)} quota(s) could not be judged, so nothing was submitted for them: "
+            "see the notes above, fix what they say and run again."
+        )
+    elif not any(r.action != "skipped" for r in results):
         lines.append("nothing to submit: every quota covers this config.")
     write_output("\n".join(lines) + "\n", output_file, summary=summary)
     return code

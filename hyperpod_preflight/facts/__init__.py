@@ -6,10 +6,10 @@ clients, memo, error mapping). Import it lazily: it imports boto3.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 
 from ..errors import FactUnavailable
+from ..workers import DaemonPool
 from .capacity import CapacityFacts
 from .core import FactsCore, classify, memoized
 from .ec2 import Ec2Facts
@@ -48,7 +48,7 @@ class AwsFacts(
         ``DescribeCluster`` per existing cluster), which a sequential reader would have
         skipped.
         """
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyperpod-usage") as pool:
+        with DaemonPool(1, name="hyperpod-usage") as pool:
             usage = pool.submit(self.hyperpod_usage)
             # Failures are memoized: the reader raises them again to its own caller.
             for wait in (lambda: self.quota_listings(SAGEMAKER), usage.result):

@@ -21,7 +21,8 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from ..errors import CannotRunError, FactUnavailable, InputError
+from ..errors import CannotRunError, FactUnavailable, InputError, one_line
+from . import protocol
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -90,11 +91,13 @@ def classify(exc: BaseException, action: str) -> FactUnavailable:
         return exc
     if isinstance(exc, NotImplementedError):  # moto in-process: API not implemented
         return FactUnavailable(action, "absent", "not implemented by this endpoint")
+    if isinstance(exc, protocol.NotAwsProtocol):
+        return FactUnavailable(action, "protocol", str(exc))
     if isinstance(exc, botocore.exceptions.ClientError):
         err = exc.response.get("Error", {})
         code = str(err.get("Code", ""))
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        message = str(err.get("Message", ""))[:200]
+        message = one_line(str(err.get("Message", "")))
         if code in DENIED_CODES or status == 403:
             return FactUnavailable(action, "denied", code)
         if code in THROTTLE_CODES:
@@ -110,10 +113,10 @@ def classify(exc: BaseException, action: str) -> FactUnavailable:
         | botocore.exceptions.ConnectTimeoutError
         | botocore.exceptions.ReadTimeoutError,
     ):
-        return FactUnavailable(action, "unreachable", str(exc)[:200])
+        return FactUnavailable(action, "unreachable", one_line(str(exc)))
     if isinstance(exc, botocore.exceptions.BotoCoreError):
-        return FactUnavailable(action, "error", str(exc)[:200])
-    return FactUnavailable(action, "error", f"{type(exc).__name__}: {exc}"[:200])
+        return FactUnavailable(action, "error", one_line(str(exc)))
+    return FactUnavailable(action, "error", one_line(f"{type(exc).__name__}: {exc}"))
 
 
 def error_code(exc: BaseException) -> str:
@@ -175,7 +178,10 @@ class FactsCore:
         check_known_region(self.session, self.region)
         self._config = botocore.config.Config(
             region_name=self.region,
-            retries={"mode": retry_mode, "max_attempts": max_attempts},
+            # botocore's client-config ``max_attempts`` counts *retries* (it adds one, in
+            # every mode); ``total_max_attempts`` counts attempts, first one included, which
+            # is what --max-attempts promises.
+            retries={"mode": retry_mode, "total_max_attempts": max_attempts},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_pool_connections=max_pool_connections,
@@ -190,13 +196,26 @@ class FactsCore:
         self.caller_arn: str | None = None  # GetCallerIdentity's Arn, set by verify_identity
 
     # -- clients ---------------------------------------------------------------------------
-    def client(self, service: str) -> Any:
+    def client(self, service: str, *, attempts: int | None = None) -> Any:
+        """The run's shared client of ``service``; ``attempts`` gives a separate one making
+        at most that many attempts per call (1: a call that must never be resent)."""
+        key = service if attempts is None else f"{service}#{attempts}"
         with self._client_lock:
-            if service not in self._clients:
-                client = self.session.client(service, config=self._config)
+            if key not in self._clients:
+                config = self._config
+                if attempts is not None:
+                    config = config.merge(
+                        botocore.config.Config(
+                            retries={
+                                "mode": (self._config.retries or {}).get("mode", "standard"),
+                                "total_max_attempts": attempts,
+                            }
+                        )
+                    )
+                client = protocol.install(self.session.client(service, config=config))
                 client.meta.events.register("before-call", self._count_call)
-                self._clients[service] = client
-            return self._clients[service]
+                self._clients[key] = client
+            return self._clients[key]
 
     def _count_call(self, model: Any, **_: Any) -> None:
         name = f"{model.service_model.service_name}:{model.name}"
@@ -214,14 +233,16 @@ class FactsCore:
         operation: str,
         *,
         none_on: tuple[str, ...] = (),
+        attempts: int | None = None,
         **params: Any,
     ) -> Any:
         """Call ``operation`` (PascalCase) and return its response.
 
         Error codes in ``none_on`` (e.g. ``InvalidSubnetID.NotFound``) return None; every
-        other failure raises :class:`FactUnavailable`.
+        other failure raises :class:`FactUnavailable` (from the botocore exception).
+        ``attempts`` caps the attempts of this call (1: never resent; see :meth:`client`).
         """
-        client = self.client(service)
+        client = self.client(service, attempts=attempts)
         method = getattr(client, _snake(operation))
         try:
             return method(**params)
@@ -242,17 +263,20 @@ class FactsCore:
         return items
 
     def verify_identity(self) -> dict[str, Any]:
-        """``sts:GetCallerIdentity``, the first call of a run: fails fast with exit 3."""
+        """``sts:GetCallerIdentity``, the first call of a run: fails fast with exit 3.
+
+        It is retried like every other call (the run's retry mode and attempts; throttling
+        is not a credentials problem), with shorter timeouts, and each way it can fail gets
+        its own one-line message.
+        """
         try:
-            sts = self.session.client(
-                "sts",
-                config=self._config.merge(
-                    botocore.config.Config(
-                        retries={"mode": "standard", "max_attempts": 2},
-                        connect_timeout=3,
-                        read_timeout=5,
-                    )
-                ),
+            sts = protocol.install(
+                self.session.client(
+                    "sts",
+                    config=self._config.merge(
+                        botocore.config.Config(connect_timeout=3, read_timeout=5)
+                    ),
+                )
             )
             ident: dict[str, Any] = sts.get_caller_identity()
         except botocore.exceptions.NoCredentialsError as exc:
@@ -266,15 +290,38 @@ class FactsCore:
             botocore.exceptions.ReadTimeoutError,
         ) as exc:
             raise CannotRunError(
-                f"cannot reach the AWS STS endpoint for region {self.region}: {exc}"
+                f"cannot reach the AWS STS endpoint for region {self.region}: {one_line(str(exc))}"
+            ) from exc
+        except protocol.NotAwsProtocol as exc:
+            raise CannotRunError(
+                f"{exc} (a proxy or captive portal answered instead of AWS: check "
+                "HTTPS_PROXY, NO_PROXY and AWS_ENDPOINT_URL*)"
             ) from exc
         except botocore.exceptions.ClientError as exc:
             code = error_code(exc)
+            attempts = (self._config.retries or {}).get("total_max_attempts")
+            if code in THROTTLE_CODES:
+                raise CannotRunError(
+                    f"AWS STS throttled sts:GetCallerIdentity ({code}) on every one of "
+                    f"{attempts} attempts: run again later, or with --retry-mode adaptive "
+                    "--max-attempts 20"
+                ) from exc
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if (
+                code in DENIED_CODES
+                or status in (401, 403)
+                or "Token" in code
+                or code in ("SignatureDoesNotMatch", "UnrecognizedClientException")
+            ):
+                raise CannotRunError(
+                    f"AWS rejected the credentials ({code}): refresh them or pick another --profile"
+                ) from exc
             raise CannotRunError(
-                f"AWS rejected the credentials ({code}): refresh them or pick another --profile"
+                f"sts:GetCallerIdentity failed ({code}): "
+                f"{one_line(str(exc.response.get('Error', {}).get('Message', '')))}"
             ) from exc
         except botocore.exceptions.BotoCoreError as exc:
-            raise CannotRunError(f"cannot use AWS: {exc}") from exc
+            raise CannotRunError(f"cannot use AWS: {one_line(str(exc))}") from exc
         with self._calls_lock:
             self.calls["sts:GetCallerIdentity"] += 1
         self.account = ident.get("Account")

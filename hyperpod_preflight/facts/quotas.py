@@ -28,14 +28,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Literal
 
+import botocore.exceptions
+import botocore.parsers
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import FactUnavailable
-from .core import FactsCore, classify, iam_action, memoized
+from ..workers import DaemonPool
+from . import protocol
+from .core import THROTTLE_CODES, FactsCore, classify, error_code, iam_action, memoized
 
 SAGEMAKER = "sagemaker"
 PAGE_SIZE = 100  # the most ListServiceQuotas / ListAWSDefaultServiceQuotas return per page
@@ -156,7 +159,7 @@ class QuotaFacts(FactsCore):
     ) -> tuple[dict[str, QuotaValue] | FactUnavailable, dict[str, QuotaValue] | FactUnavailable]:
         """Both listings of ``service_code``, read concurrently; a failed one is returned as
         its :class:`FactUnavailable` so a lookup can still use the other."""
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quota-defaults") as pool:
+        with DaemonPool(1, name="quota-defaults") as pool:
             defaults_future = pool.submit(self.default_quotas, service_code)
             applied: dict[str, QuotaValue] | FactUnavailable
             try:
@@ -279,18 +282,27 @@ class QuotaFacts(FactsCore):
     ) -> QuotaChangeRequest | None:
         """Submit one quota increase (``servicequotas:RequestServiceQuotaIncrease``).
 
-        Returns None when AWS answers ``ResourceAlreadyExistsException`` (a request for this
-        quota is already open). Never memoized, never retried by this code (botocore retries
-        only throttling and transient errors).
+        The request is not idempotent, so it is sent once: on its own client with retries
+        off. Returns None when AWS answers ``ResourceAlreadyExistsException`` (a request for
+        this quota is already open). A failure after which the request may still have
+        reached the service (a timeout, a lost connection, a 5xx, throttling) raises
+        :class:`SubmissionUncertain`; the caller must read the history before anything else.
         """
-        resp = self.call(
-            "service-quotas",
-            "RequestServiceQuotaIncrease",
-            none_on=(ALREADY_REQUESTED,),
-            ServiceCode=service_code,
-            QuotaCode=quota_code,
-            DesiredValue=float(desired_value),
-        )
+        try:
+            resp = self.call(
+                "service-quotas",
+                "RequestServiceQuotaIncrease",
+                none_on=(ALREADY_REQUESTED,),
+                attempts=1,
+                ServiceCode=service_code,
+                QuotaCode=quota_code,
+                DesiredValue=float(desired_value),
+            )
+        except FactUnavailable as fact:
+            cause = fact.__cause__
+            if cause is not None and _ambiguous(cause):
+                raise SubmissionUncertain(fact.action, fact.reason, fact.detail) from cause
+            raise
         if resp is None:
             return None
         return _change(resp["RequestedQuota"])
@@ -299,6 +311,26 @@ class QuotaFacts(FactsCore):
         """The current state of one request (``GetRequestedServiceQuotaChange``; a poll)."""
         resp = self.call("service-quotas", "GetRequestedServiceQuotaChange", RequestId=request_id)
         return _change(resp["RequestedQuota"])
+
+
+class SubmissionUncertain(FactUnavailable):
+    """A submission that failed in a way that does not prove it was not received."""
+
+
+def _ambiguous(exc: BaseException) -> bool:
+    """Could the request have reached Service Quotas although the call failed?"""
+    if isinstance(
+        exc,
+        botocore.exceptions.ReadTimeoutError
+        | botocore.exceptions.ConnectionClosedError
+        | botocore.parsers.ResponseParserError
+        | protocol.NotAwsProtocol,
+    ):
+        return True
+    if isinstance(exc, botocore.exceptions.ClientError):
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return status >= 500 or error_code(exc) in THROTTLE_CODES
+    return False
 
 
 def _quota(item: dict[str, Any], source: Literal["applied", "default"]) -> QuotaValue:

@@ -28,11 +28,11 @@ Counting rules (documented because they decide FAIL/PASS):
 from __future__ import annotations
 
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..workers import DaemonPool
 from .core import FactsCore, memoized
 
 RELEASING_STATUSES = frozenset({"Failed", "Deleting"})
@@ -116,8 +116,9 @@ class SageMakerFacts(FactsCore):
         if not names:
             return HyperPodUsage(region=self.region)
         workers = max(1, min(8, len(names)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="describe-cluster") as pool:
-            described = list(pool.map(self.describe_cluster, names))
+        with DaemonPool(workers, name="describe-cluster") as pool:
+            futures = [pool.submit(self.describe_cluster, name) for name in names]
+            described = [f.result() for f in futures]
         clusters = tuple(cluster_usage(d) for d in described if d is not None)
         return HyperPodUsage(region=self.region, clusters=clusters)
 

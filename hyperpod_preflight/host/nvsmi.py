@@ -9,10 +9,9 @@ field as not supported.
 from __future__ import annotations
 
 import csv
-import io
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from .commands import CommandResult
 from .models import GpuFacts, GpuInfo
@@ -92,9 +91,25 @@ def _convert(value: str, kind: str) -> object:
     return int(match.group(1))
 
 
+MAX_FIELD = 1024  # no reading of the query is longer; a longer field is an error of its GPU
+
+
+def _csv_rows(text: str) -> Iterator[list[str]]:
+    """The CSV rows of ``text``, one per line (nvidia-smi never breaks a field across lines),
+    each parsed on its own: a field over Python's csv size limit, or a stray quote, costs
+    only its own line (split at commas) instead of the whole read."""
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            yield next(csv.reader([line], skipinitialspace=True), [])
+        except csv.Error:
+            yield [field.strip() for field in line.split(",")]
+
+
 def parse_query_csv(text: str, fields: tuple[str, ...] = QUERY_FIELDS) -> GpuFacts:
     """Parse ``nvidia-smi --query-gpu=... --format=csv[,noheader][,nounits]`` output."""
-    rows = [r for r in csv.reader(io.StringIO(text), skipinitialspace=True) if r]
+    rows = [r for r in _csv_rows(text) if r]
     if not rows:
         return GpuFacts(source="nvidia-smi", gpus=[])
     header = [_column(h) for h in rows[0]]
@@ -116,6 +131,9 @@ def parse_query_csv(text: str, fields: tuple[str, ...] = QUERY_FIELDS) -> GpuFac
             if column not in values:
                 continue
             raw = values[column]
+            if len(raw) > MAX_FIELD:
+                gpu.errors[attr] = f"a value of {len(raw)} characters: not a reading"
+                continue
             if raw.lower() in _NOT_SUPPORTED:
                 gpu.not_supported.append(attr)
                 continue
