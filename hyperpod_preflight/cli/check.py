@@ -29,6 +29,12 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         "--offline", is_flag=True, help="Run only the checks that need no AWS access."
     )(fn)
     fn = click.option(
+        "--sandbox",
+        is_flag=True,
+        help="Run on a sandbox account built in-process for --config (else the bundled "
+        "example); needs the [sandbox] extra.",
+    )(fn)
+    fn = click.option(
         "--fsx", is_flag=True, help="The cluster mounts FSx for Lustre (checks its SG ports)."
     )(fn)
     fn = click.option(
@@ -45,6 +51,8 @@ def run_check(params: dict[str, Any]) -> int:
     """Run the cluster pre-flight the options describe; write the report; its exit code."""
     from ..preflight import run_cluster_preflight
 
+    if params.get("sandbox"):
+        return _run_on_sandbox(params)
     report = run_cluster_preflight(
         build_spec(**params),
         options={"fsx": params["fsx"]},
@@ -52,6 +60,34 @@ def run_check(params: dict[str, Any]) -> int:
         **selection(params),
     )
     return emit_report(report, params["output"], params["output_file"])
+
+
+def _run_on_sandbox(params: dict[str, Any]) -> int:
+    from ..errors import InputError
+    from .demo import run_sandbox_check
+
+    clash = [
+        flag
+        for flag, name in (
+            ("--offline", "offline"),
+            ("--profile", "profile"),
+            ("--region", "region"),
+            ("--vpc", "vpc"),
+            ("--subnet", "subnets"),
+            ("--security-group", "security_groups"),
+            ("--instance-group", "instance_groups"),
+            ("--eks-cluster-arn", "eks_cluster_arn"),
+            ("--execution-role", "execution_role"),
+            ("--lifecycle-uri", "lifecycle_uri"),
+        )
+        if params.get(name)
+    ]
+    if clash:
+        raise InputError(
+            f"--sandbox cannot be combined with {', '.join(clash)}: the sandbox builds its own "
+            "account for --config (or the bundled example)"
+        )
+    return run_sandbox_check({**params, "quiet": False})
 
 
 @click.command("check")

@@ -57,6 +57,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "hyperpod_preflight.cli.host:host",
         "Check this GPU node (driver, GPUs, EFA, PCIe, resources); inventory; fleets.",
     ),
+    "demo": (
+        "hyperpod_preflight.cli.demo:demo",
+        "The pre-flight on a sandbox account built in-process (moto); --defects plants mistakes.",
+    ),
 }
 
 
