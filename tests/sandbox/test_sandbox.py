@@ -128,16 +128,16 @@ def test_answers_are_checked_against_botocores_output_shapes() -> None:
     assert listed is not None and listed.status == 200
     assert json.loads(listed.body)["Quotas"][0]["Value"] == 3.0
     missing = answers.answer(
-        "service-quotas", "GetAWSDefaultServiceQuota", b'{"ServiceCode":"sagemaker","QuotaCode":"x"}'
+        "service-quotas",
+        "GetAWSDefaultServiceQuota",
+        b'{"ServiceCode":"sagemaker","QuotaCode":"x"}',
     )
     assert missing is not None and b"NoSuchResourceException" in missing.body
     assert answers.answer("ec2", "DescribeVpcs", b"") is None  # moto's to answer
 
 
 def test_bundled_files_are_the_repositorys() -> None:
-    pairs = [
-        (BUNDLED / "examples" / p.name, p) for p in EXAMPLES.glob("*.json")
-    ] + [
+    pairs = [(BUNDLED / "examples" / p.name, p) for p in EXAMPLES.glob("*.json")] + [
         (BUNDLED / "lifecycle" / p.relative_to(REPO / "lifecycle"), p)
         for p in (REPO / "lifecycle").glob("*/*")
     ]
