@@ -3,6 +3,7 @@ cluster described by a config or by flags, and the options it takes."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -53,12 +54,15 @@ def run_check(params: dict[str, Any]) -> int:
 
     if params.get("sandbox"):
         return _run_on_sandbox(params)
+    started = time.perf_counter()
     report = run_cluster_preflight(
         build_spec(**params),
         options={"fsx": params["fsx"]},
         **pick(params, *AWS_OPTIONS, "offline", "ip_headroom", "concurrency"),
         **selection(params),
     )
+    # the wall time of the whole run, reading and validating the config included
+    report = report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
     return emit_report(report, params["output"], params["output_file"])
 
 

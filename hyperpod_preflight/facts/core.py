@@ -161,10 +161,11 @@ class FactsCore:
         max_pool_connections: int = 32,
     ) -> None:
         self.session = session if session is not None else make_session(profile, region)
-        self.region: str = self.session.region_name or ""
+        self.region: str = _session_region(self.session)
         if not self.region:
             raise CannotRunError(
-                "no AWS region: pass --region, or set AWS_REGION or a region in your profile"
+                "no AWS region: pass --region, or set AWS_DEFAULT_REGION or a region in your "
+                "profile (botocore does not read AWS_REGION for the default region)"
             )
         check_known_region(self.session, self.region)
         self._config = botocore.config.Config(
@@ -284,19 +285,46 @@ def make_session(profile: str | None, region: str | None) -> Any:
     try:
         return boto3.Session(profile_name=profile, region_name=region)
     except botocore.exceptions.ProfileNotFound as exc:
-        raise InputError(f"--profile: {exc}") from exc
+        raise InputError(f"{_profile_origin(profile)}: {exc}") from exc
+    except botocore.exceptions.ConfigParseError as exc:
+        raise InputError(_config_file_problem(exc)) from exc
+
+
+def _profile_origin(profile: str | None) -> str:
+    if profile is not None:
+        return "--profile"
+    return "AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
+
+
+def _config_file_problem(exc: Exception) -> str:
+    return (
+        f"the AWS config or credentials file cannot be read ({exc}): fix it, or point "
+        "AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE elsewhere"
+    )
+
+
+def _session_region(session: Any) -> str:
+    """The session's region; a missing profile or a broken config file is bad input (exit 2)."""
+    try:
+        return str(session.region_name or "")
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise InputError(f"{_profile_origin(None)}: {exc}") from exc
+    except botocore.exceptions.ConfigParseError as exc:
+        raise InputError(_config_file_problem(exc)) from exc
 
 
 def check_known_region(session: Any, region: str) -> None:
-    """A region botocore does not know is a typo (exit 2), unless a custom endpoint
-    (``AWS_ENDPOINT_URL``, e.g. moto_server or LocalStack) decides what regions mean."""
-    if os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_STS"):
-        return
+    """A region botocore does not know is a typo (exit 2). With a custom endpoint
+    (``AWS_ENDPOINT_URL``, e.g. moto_server or LocalStack) that endpoint decides what regions
+    mean, so only a near miss of a known region (``us-west-9``) is refused there."""
+    custom = bool(os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_STS"))
     known: set[str] = set()
     for partition in session.get_available_partitions():
         known.update(session.get_available_regions("ec2", partition_name=partition))
     if known and region not in known:
         close = difflib.get_close_matches(region, sorted(known), n=2)
+        if custom and not close:
+            return
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         raise InputError(
             f"region {region!r} is not one botocore {botocore.__version__} knows{hint} "
