@@ -155,3 +155,8 @@ __all__ = [
     "run_preflight",
     "submit_quota_requests",
 ]
+
+
+def __dir__() -> list[str]:
+    # The public API only: not the typing helpers this module imports for its signatures.
+    return sorted(__all__)

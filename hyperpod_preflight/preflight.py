@@ -62,8 +62,16 @@ def run_cluster_preflight(
         concurrency=concurrency,
         timeout_s=timeout_s,
     )
+    started = time.perf_counter()
     # bad ids are bad input: exit 2 before any AWS call
     selected = select_checks("cluster", selection)
+    if not selected:
+        from .errors import InputError
+
+        raise InputError(
+            f"the selection is empty (--only {','.join(only) or 'all'} "
+            f"--skip {','.join(skip) or 'none'}): no check would run"
+        )
 
     if not offline and facts is None:
         facts = connect(
@@ -99,7 +107,8 @@ def run_cluster_preflight(
     calls = getattr(facts, "call_count", None)
     if calls is not None and calls != report.api_calls:
         report = report.model_copy(update={"api_calls": calls})
-    return report
+    # the whole run: identity check, instance types and warm-up included, not the checks alone
+    return report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
 
 
 def _warm_ups(spec: ClusterSpec, facts: Any, selected: Sequence[Check]) -> list[Any]:

@@ -227,8 +227,10 @@ def render_plan(plan: Any, fmt: str) -> str:
         return str(plan.model_dump_json(indent=2)) + "\n"
     if fmt not in ("table", "markdown"):
         raise ValueError(f"plan supports --output table, markdown or json, not {fmt!r}")
-    tablefmt = "github" if fmt == "markdown" else "simple"
-    out = [f"Cluster plan ({plan.orchestrator})", ""]
+    markdown = fmt == "markdown"
+    tablefmt = "github" if markdown else "simple"
+    title = f"Cluster plan ({plan.orchestrator})"
+    out = [f"## {title}" if markdown else title, ""]
     out.append(
         tabulate(
             [
@@ -249,11 +251,15 @@ def render_plan(plan: Any, fmt: str) -> str:
     out.append("")
     out.append(
         tabulate(
-            [[t, n] for t, n in plan.instances_by_type.items()] + [["total", plan.total_instances]],
+            [[t, n] for t, n in plan.instances_by_type.items()]
+            # a markdown table holds instance types only; the total is a sentence under it
+            + ([] if markdown else [["total", plan.total_instances]]),
             headers=["INSTANCE TYPE", "INSTANCES"],
             tablefmt=tablefmt,
         )
     )
+    if markdown:
+        out += ["", f"Total: {plan.total_instances} instances."]
     if plan.subnets:
         out.append("")
         out.append(
@@ -282,9 +288,11 @@ def render_plan(plan: Any, fmt: str) -> str:
         [f"EC2 vCPUs: {v.quota_name} ({v.quota_code}, advisory)", v.vcpus] for v in plan.vcpus
     ]
     out.append("")
-    out.append(tabulate(other, headers=["ALSO NEEDED", ""], tablefmt=tablefmt))
+    out.append(tabulate(other, headers=["ALSO NEEDED", "VALUE"], tablefmt=tablefmt))
+    if markdown and plan.notes:
+        out.append("")
     for note in plan.notes:
-        out.append(f"note: {note}")
+        out.append(f"{'- ' if markdown else ''}note: {note}")
     return "\n".join(out) + "\n"
 
 

@@ -3,6 +3,7 @@ cluster described by a config or by flags, and the options it takes."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,12 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Every option of `check`: run, output, selection, AWS session and the cluster."""
     fn = click.option(
         "--offline", is_flag=True, help="Run only the checks that need no AWS access."
+    )(fn)
+    fn = click.option(
+        "--sandbox",
+        is_flag=True,
+        help="Run on a sandbox account built in-process for --config (else the bundled "
+        "example); needs the [sandbox] extra.",
     )(fn)
     fn = click.option(
         "--fsx", is_flag=True, help="The cluster mounts FSx for Lustre (checks its SG ports)."
@@ -98,6 +105,9 @@ def run_check(params: dict[str, Any]) -> int:
         )
     from ..preflight import run_cluster_preflight
 
+    if params.get("sandbox"):
+        return _run_on_sandbox(params)
+    started = time.perf_counter()
     report = run_cluster_preflight(
         build_spec(**params),
         options={
@@ -108,6 +118,8 @@ def run_check(params: dict[str, Any]) -> int:
         **pick(params, *AWS_OPTIONS, "offline", "ip_headroom", "concurrency", "timeout_s"),
         **selection(params),
     )
+    # the wall time of the whole run, reading and validating the config included
+    report = report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
     return emit_report(report, params["output"], params["output_file"])
 
 
@@ -190,6 +202,34 @@ def validate_instance_type(itype: str) -> None:
     for one in split_ids([itype]):
         if not is_hyperpod_instance_type(one):
             raise InputError(f"--instance-type: {describe_invalid_type(one)}")
+
+
+def _run_on_sandbox(params: dict[str, Any]) -> int:
+    from ..errors import InputError
+    from .demo import run_sandbox_check
+
+    clash = [
+        flag
+        for flag, name in (
+            ("--offline", "offline"),
+            ("--profile", "profile"),
+            ("--region", "region"),
+            ("--vpc", "vpc"),
+            ("--subnet", "subnets"),
+            ("--security-group", "security_groups"),
+            ("--instance-group", "instance_groups"),
+            ("--eks-cluster-arn", "eks_cluster_arn"),
+            ("--execution-role", "execution_role"),
+            ("--lifecycle-uri", "lifecycle_uri"),
+        )
+        if params.get(name)
+    ]
+    if clash:
+        raise InputError(
+            f"--sandbox cannot be combined with {', '.join(clash)}: the sandbox builds its own "
+            "account for --config (or the bundled example)"
+        )
+    return run_sandbox_check({**params, "quiet": False})
 
 
 @click.command("check")

@@ -223,7 +223,10 @@ def aggregate(
     failed or stands out."""
     from ..host.aggregate import build_fleet_view, load_reports, render_fleet_view
 
-    view = build_fleet_view(load_reports(list(reports)))
+    def warn(line: str) -> None:
+        click.echo(f"hp-preflight: warning: {line}", err=True)
+
+    view = build_fleet_view(load_reports(list(reports), warn=warn))
     text = render_fleet_view(view, output, all_checks=all_checks)
     write_output(text, output_file, summary=f"{len(view.nodes)} nodes")
     ctx.exit(view.exit_code)

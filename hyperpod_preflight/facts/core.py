@@ -170,10 +170,11 @@ class FactsCore:
     ) -> None:
         self.session = session if session is not None else make_session(profile, region)
         # ``region`` wins over the session's own: one session can serve several regions.
-        self.region: str = region or self.session.region_name or ""
+        self.region: str = region or _session_region(self.session)
         if not self.region:
             raise CannotRunError(
-                "no AWS region: pass --region, or set AWS_REGION or a region in your profile"
+                "no AWS region: pass --region, or set AWS_DEFAULT_REGION or a region in your "
+                "profile (botocore does not read AWS_REGION for the default region)"
             )
         check_known_region(self.session, self.region)
         self._config = botocore.config.Config(
@@ -262,23 +263,39 @@ class FactsCore:
             raise classify(exc, iam_action(client, operation)) from exc
         return items
 
+    def _caller_identity(self) -> dict[str, Any]:
+        short = botocore.config.Config(connect_timeout=3, read_timeout=5)
+        total = int((self._config.retries or {}).get("total_max_attempts") or 3)
+        first = min(2, total)
+        quick = self._config.merge(short).merge(
+            botocore.config.Config(retries={"mode": "standard", "total_max_attempts": first})
+        )
+        try:
+            answer: dict[str, Any] = protocol.install(
+                self.session.client("sts", config=quick)
+            ).get_caller_identity()
+            return answer
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) not in THROTTLE_CODES or total <= first:
+                raise
+        # Throttled: the rest of the run's own attempts, as every other call gets.
+        retries = dict(self._config.retries or {})
+        retries["total_max_attempts"] = total - first
+        rest = self._config.merge(short).merge(botocore.config.Config(retries=retries))
+        patient = protocol.install(self.session.client("sts", config=rest))
+        again: dict[str, Any] = patient.get_caller_identity()
+        return again
+
     def verify_identity(self) -> dict[str, Any]:
         """``sts:GetCallerIdentity``, the first call of a run: fails fast with exit 3.
 
-        It is retried like every other call (the run's retry mode and attempts; throttling
-        is not a credentials problem), with shorter timeouts, and each way it can fail gets
-        its own one-line message.
+        Throttling is retried like every other call (the run's retry mode and attempts: it is
+        not a credentials problem); an endpoint that does not answer is given up after two
+        attempts with short timeouts (3 s connect, 5 s read: about 11 s, the documented
+        figure), and each way it can fail gets its own one-line message.
         """
         try:
-            sts = protocol.install(
-                self.session.client(
-                    "sts",
-                    config=self._config.merge(
-                        botocore.config.Config(connect_timeout=3, read_timeout=5)
-                    ),
-                )
-            )
-            ident: dict[str, Any] = sts.get_caller_identity()
+            ident: dict[str, Any] = self._caller_identity()
         except botocore.exceptions.NoCredentialsError as exc:
             raise CannotRunError(
                 "no AWS credentials found: configure a profile (--profile), set AWS_* "
@@ -337,19 +354,46 @@ def make_session(profile: str | None, region: str | None) -> Any:
     try:
         return boto3.Session(profile_name=profile, region_name=region)
     except botocore.exceptions.ProfileNotFound as exc:
-        raise InputError(f"--profile: {exc}") from exc
+        raise InputError(f"{_profile_origin(profile)}: {exc}") from exc
+    except botocore.exceptions.ConfigParseError as exc:
+        raise InputError(_config_file_problem(exc)) from exc
+
+
+def _profile_origin(profile: str | None) -> str:
+    if profile is not None:
+        return "--profile"
+    return "AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
+
+
+def _config_file_problem(exc: Exception) -> str:
+    return (
+        f"the AWS config or credentials file cannot be read ({exc}): fix it, or point "
+        "AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE elsewhere"
+    )
+
+
+def _session_region(session: Any) -> str:
+    """The session's region; a missing profile or a broken config file is bad input (exit 2)."""
+    try:
+        return str(session.region_name or "")
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise InputError(f"{_profile_origin(None)}: {exc}") from exc
+    except botocore.exceptions.ConfigParseError as exc:
+        raise InputError(_config_file_problem(exc)) from exc
 
 
 def check_known_region(session: Any, region: str) -> None:
-    """A region botocore does not know is a typo (exit 2), unless a custom endpoint
-    (``AWS_ENDPOINT_URL``, e.g. moto_server or LocalStack) decides what regions mean."""
-    if os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_STS"):
-        return
+    """A region botocore does not know is a typo (exit 2). With a custom endpoint
+    (``AWS_ENDPOINT_URL``, e.g. moto_server or LocalStack) that endpoint decides what regions
+    mean, so only a near miss of a known region (``us-west-9``) is refused there."""
+    custom = bool(os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_STS"))
     known: set[str] = set()
     for partition in session.get_available_partitions():
         known.update(session.get_available_regions("ec2", partition_name=partition))
     if known and region not in known:
         close = difflib.get_close_matches(region, sorted(known), n=2)
+        if custom and not close:
+            return
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         raise InputError(
             f"region {region!r} is not one botocore {botocore.__version__} knows{hint} "

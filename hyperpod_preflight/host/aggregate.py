@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,21 +60,37 @@ def _report_files(paths: Sequence[str]) -> list[Path]:
     return files
 
 
-def load_reports(paths: Sequence[str]) -> list[tuple[Path, Report]]:
-    """Host reports from files and folders (``*.json``, recursively)."""
+def load_reports(
+    paths: Sequence[str], warn: Callable[[str], None] | None = None
+) -> list[tuple[Path, Report]]:
+    """Host reports from files and folders (``*.json``, recursively).
+
+    A file that cannot be read, is not a report, or is not a host report is skipped with one
+    ``warn`` line (without ``warn``, it is an InputError); none left is an InputError."""
     loaded = []
     for path in _report_files(paths):
         try:
-            report = Report.model_validate(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: cannot read ({exc})") from exc
-        except (ValueError, ValidationError) as exc:
-            first = str(exc).splitlines()[0]
-            raise InputError(f"{path}: not a hp-preflight JSON report ({first})") from exc
-        if report.kind != "host":
-            raise InputError(f"{path}: a {report.kind!r} report, not a host report")
-        loaded.append((path, report))
+            loaded.append((path, _host_report(path)))
+        except InputError as exc:
+            if warn is None:
+                raise
+            warn(f"skipped {exc}")
+    if not loaded:
+        raise InputError(f"no readable host report in {', '.join(paths)}")
     return loaded
+
+
+def _host_report(path: Path) -> Report:
+    try:
+        report = Report.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from exc
+    except (ValueError, ValidationError) as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(f"{path}: not a hp-preflight JSON report ({first})") from exc
+    if report.kind != "host":
+        raise InputError(f"{path}: a {report.kind!r} report, not a host report")
+    return report
 
 
 def _gpus(facts: dict[str, Any]) -> list[dict[str, Any]]:

@@ -133,6 +133,11 @@ def _spec_from_config(
             f"{source_name}: the top level must be a JSON object (the create-cluster input), "
             f"not {kind_of(config)}"
         )
+    if not config:
+        raise InputError(
+            f"{source_name}: the config is empty ({{}}): give the create-cluster input "
+            "(ClusterName, InstanceGroups, ...)"
+        )
     problems, notices = config_problems(config)
     problems = extra + problems
     if problems:

@@ -324,9 +324,35 @@ def test_aggregate_bad_input_exits_2(
     bad = tmp_path / "bad.json"
     bad.write_text(content)
     code, _, err = run_main(["host", "aggregate", str(bad)], capsys)
-    assert code == 2 and expect in err and len(err.strip().splitlines()) == 1
+    warning, error = err.strip().splitlines()
+    assert code == 2 and expect in warning and warning.startswith("hp-preflight: warning:")
+    assert "no readable host report" in error
     code, _, err = run_main(["host", "aggregate", str(tmp_path / "none")], capsys)
     assert code == 2 and "no such file or folder" in err
+
+
+def test_aggregate_skips_unreadable_and_foreign_files_with_one_warning_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = _report(tmp_path, "node-a", eight_gpu_dump())
+    (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / "cluster.json").write_text('{"kind": "cluster"}')
+    code, out, err = run_main(
+        [
+            "host",
+            "aggregate",
+            str(good),
+            str(tmp_path / "broken.json"),
+            str(tmp_path / "cluster.json"),
+        ],
+        capsys,
+    )
+    warnings = err.strip().splitlines()
+    assert code == 0 and "1 nodes: 0 failing" in out
+    assert len(warnings) == 2 and all(
+        w.startswith("hp-preflight: warning: skipped") for w in warnings
+    )
+    assert "broken.json" in warnings[0] and "not a host report" in warnings[1]
 
 
 def test_aggregate_reads_the_report_written_on_the_real_h100(

@@ -1,0 +1,386 @@
+"""Build, with plain boto3 calls, the account a careful user prepares for a cluster config.
+
+Works against any endpoint a ``boto3.Session`` reaches: moto in-process (the sandbox) or
+``moto_server`` over HTTP (the end-to-end tests). Each area of the account is one step in
+:data:`STEPS`, a function of the :class:`Build` in progress; a new area is one more function
+and one more line there. Every step reads the :class:`~.blueprint.Blueprint` for what to do
+differently when a defect is planted.
+
+What the config names (subnet and security-group ids, role and EKS cluster ARNs) is replaced
+in the returned config by what was created, so the pre-flight checks the real thing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from ..errors import InputError
+from ..planner import ClusterPlan
+from ..spec import ClusterSpec, load_spec
+from .blueprint import Blueprint
+
+MANAGED_INSTANCE_POLICY = "arn:aws:iam::aws:policy/AmazonSageMakerClusterInstanceRolePolicy"
+EKS_CNI_POLICY = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
+VPC_CIDR = "10.0.0.0/16"
+PUBLIC_CIDR = "10.0.0.0/24"
+
+
+def bundled(*parts: str) -> bytes:
+    """A file shipped with the package (examples, lifecycle scripts, policies)."""
+    node = resources.files("hyperpod_preflight.sandbox").joinpath("bundled")
+    for part in parts:
+        node = node.joinpath(part)
+    return node.read_bytes()
+
+
+def bundled_json(*parts: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(bundled(*parts))
+    return data
+
+
+@dataclass
+class Build:
+    """One account build in progress: what to build and what was built."""
+
+    session: Any
+    config: dict[str, Any]
+    spec: ClusterSpec
+    plan: ClusterPlan
+    blueprint: Blueprint
+    renamed: dict[str, str] = field(default_factory=dict)  # config value → created value
+    vpc_id: str = ""
+    subnet_ids: list[str] = field(default_factory=list)
+    security_group_ids: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)  # one line per resource, for the user
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        return self.session.client(service, region_name=region or self.blueprint.region)
+
+    def note(self, line: str) -> None:
+        self.created.append(line)
+
+
+# -- network ----------------------------------------------------------------------------------
+def live_plan(session: Any, spec: ClusterSpec, region: str) -> ClusterPlan:
+    """The planner's answer for ``spec`` with the endpoint's own instance-type figures (as
+    the pre-flight run plans), the built-in catalog for a type it does not describe."""
+    from ..catalog import from_ec2_description
+    from ..planner import build_plan
+
+    names = sorted({t.removeprefix("ml.") for g in spec.instance_groups for t in g.types})
+    live = {}
+    if names:
+        ec2 = session.client("ec2", region_name=region)
+        for description in ec2.describe_instance_types(InstanceTypes=names)["InstanceTypes"]:
+            try:
+                info = from_ec2_description(description)
+            except ValueError:
+                continue
+            live[info.name] = info
+    return build_plan(spec, instance_types=live)
+
+
+def _subnet_prefixes(build: Build) -> dict[str, int]:
+    """Prefix length of each config subnet: the planner's smallest fit (at most /24), or /28
+    with the ``small-subnet`` defect."""
+    wanted = {need.subnet_id: need.min_prefix for need in build.plan.subnets}
+    return {
+        subnet: 28 if build.blueprint.small_subnets else min(wanted.get(subnet, 24), 24)
+        for subnet in build.spec.all_subnets
+    }
+
+
+def _blocks(prefixes: list[int]) -> Iterator[str]:
+    """CIDR blocks of the VPC for subnets of these prefix lengths, after the public /24."""
+    vpc = ipaddress.ip_network(VPC_CIDR)
+    cursor = int(ipaddress.ip_network(PUBLIC_CIDR).broadcast_address) + 1
+    for prefix in prefixes:
+        size = 2 ** (32 - prefix)
+        cursor = -(-cursor // size) * size  # aligned to its own size
+        block = ipaddress.ip_network(f"{ipaddress.ip_address(cursor)}/{prefix}")
+        if not block.subnet_of(vpc):  # type: ignore[arg-type]
+            raise InputError(f"the sandbox cannot fit the config's subnets into {VPC_CIDR}")
+        cursor += size
+        yield str(block)
+
+
+def build_network(build: Build) -> None:
+    """VPC with DNS on, a public subnet with the NAT gateway, one private subnet per config
+    subnet on a route table through the NAT, the S3 gateway endpoint on that table, and one
+    EFA-ready security group per config security group."""
+    if not build.spec.all_subnets and not build.spec.all_security_groups:
+        return
+    bp, ec2 = build.blueprint, build.client("ec2")
+    zone = f"{bp.region}a"
+    vpc = build.vpc_id = ec2.create_vpc(CidrBlock=VPC_CIDR)["Vpc"]["VpcId"]
+    for attribute in ("EnableDnsSupport", "EnableDnsHostnames"):
+        ec2.modify_vpc_attribute(VpcId=vpc, **{attribute: {"Value": bp.vpc_dns}})
+    build.note(f"VPC {vpc} {VPC_CIDR} (DNS {'on' if bp.vpc_dns else 'off'})")
+
+    public = ec2.create_subnet(VpcId=vpc, CidrBlock=PUBLIC_CIDR, AvailabilityZone=zone)
+    public_id = public["Subnet"]["SubnetId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    public_rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=public_rtb, SubnetId=public_id)
+    ec2.create_route(RouteTableId=public_rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    build.note(f"public subnet {public_id} {PUBLIC_CIDR} → internet gateway {igw}")
+
+    private_rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    if bp.public_subnets:
+        ec2.create_route(RouteTableId=private_rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    elif bp.nat_gateway:
+        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = ec2.create_nat_gateway(SubnetId=public_id, AllocationId=eip)["NatGateway"]
+        ec2.create_route(
+            RouteTableId=private_rtb,
+            DestinationCidrBlock="0.0.0.0/0",
+            NatGatewayId=nat["NatGatewayId"],
+        )
+        build.note(f"NAT gateway {nat['NatGatewayId']} in {public_id}")
+    prefixes = _subnet_prefixes(build)
+    for old, cidr in zip(prefixes, _blocks(list(prefixes.values())), strict=True):
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]
+        new = subnet["SubnetId"]
+        ec2.associate_route_table(RouteTableId=private_rtb, SubnetId=new)
+        build.renamed[old] = new
+        build.subnet_ids.append(new)
+        build.note(f"private subnet {new} {cidr} in {zone} (for {old})")
+    if bp.s3_gateway_endpoint:
+        endpoint = ec2.create_vpc_endpoint(
+            VpcId=vpc,
+            VpcEndpointType="Gateway",
+            ServiceName=f"com.amazonaws.{bp.region}.s3",
+            RouteTableIds=[private_rtb],
+        )["VpcEndpoint"]["VpcEndpointId"]
+        build.note(f"S3 gateway endpoint {endpoint} on route table {private_rtb}")
+
+    for i, old in enumerate(build.spec.all_security_groups):
+        name = f"hyperpod-efa-{i}"
+        sg = ec2.create_security_group(GroupName=name, Description="HyperPod EFA", VpcId=vpc)
+        sg_id = sg["GroupId"]
+        everything = [{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": sg_id}]}]
+        if bp.sg_self_ingress:
+            ec2.authorize_security_group_ingress(GroupId=sg_id, IpPermissions=everything)
+        if bp.sg_self_egress:
+            ec2.authorize_security_group_egress(GroupId=sg_id, IpPermissions=everything)
+        build.renamed[old] = sg_id
+        build.security_group_ids.append(sg_id)
+        build.note(f"security group {sg_id} {name} (for {old})")
+
+
+# -- IAM --------------------------------------------------------------------------------------
+def _role_name_and_path(arn: str) -> tuple[str, str]:
+    resource = arn.split(":", 5)[-1]  # role/path/name
+    parts = resource.split("/")
+    return parts[-1], "/" + "".join(f"{p}/" for p in parts[1:-1])
+
+
+def build_roles(build: Build) -> None:
+    """Each execution role: the trust of ``policies/``, the AWS managed instance policy, and
+    the VPC (and, for EKS, the EKS) permissions inline."""
+    bp, iam = build.blueprint, build.client("iam")
+    roles = dict.fromkeys(g.execution_role for g in build.spec.instance_groups if g.execution_role)
+    trust = bundled_json("policies", "execution-role-trust.json")
+    for statement in trust["Statement"]:
+        statement["Principal"] = {"Service": bp.role_trusts}
+    for arn in roles:
+        if not arn or not bp.role_exists:
+            continue
+        name, path = _role_name_and_path(arn)
+        role = iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust))
+        build.renamed[arn] = role["Role"]["Arn"]
+        iam.attach_role_policy(RoleName=name, PolicyArn=MANAGED_INSTANCE_POLICY)
+        if build.spec.all_subnets and bp.role_vpc_policy:
+            vpc_policy = bundled("policies", "execution-role-vpc.json").decode()
+            iam.put_role_policy(RoleName=name, PolicyName="hyperpod-vpc", PolicyDocument=vpc_policy)
+        if build.spec.orchestrator == "eks":
+            iam.attach_role_policy(RoleName=name, PolicyArn=EKS_CNI_POLICY)
+            eks_policy = bundled("policies", "execution-role-eks.json").decode()
+            iam.put_role_policy(RoleName=name, PolicyName="hyperpod-eks", PolicyDocument=eks_policy)
+        build.note(f"execution role {role['Role']['Arn']} trusting {bp.role_trusts}")
+
+
+# -- the lifecycle bucket ---------------------------------------------------------------------
+def provisioning_parameters(spec: ClusterSpec, *, wrong_partition: bool = False) -> bytes:
+    """``provisioning_parameters.json`` for a Slurm config: its controller, login and worker
+    groups (partition: the group's first PartitionNames, else ``dev``)."""
+    by_type: dict[str, list[Any]] = {}
+    for group in spec.instance_groups:
+        by_type.setdefault((group.slurm_node_type or "").lower(), []).append(group)
+    controller = (by_type.get("controller") or list(spec.instance_groups[:1]))[0]
+    login = (by_type.get("login") or [None])[0]
+    workers = [
+        g for g in spec.instance_groups if g is not controller and g is not login and g.count
+    ]
+    params: dict[str, Any] = {
+        "version": "1.0.0",
+        "workload_manager": "slurm",
+        "controller_group": controller.name,
+    }
+    if login is not None:
+        params["login_group"] = login.name
+    params["worker_groups"] = [
+        {
+            "instance_group_name": f"{g.name}-old" if wrong_partition else g.name,
+            "partition_name": (g.partition_names or ("dev",))[0],
+        }
+        for g in workers
+    ]
+    return (json.dumps(params, indent=2) + "\n").encode()
+
+
+def _lifecycle_files(build: Build, entries: set[str]) -> dict[str, bytes]:
+    """File name → content the careful user uploads under each lifecycle prefix."""
+    if build.spec.orchestrator == "eks":
+        script = bundled("lifecycle", "eks", "on_create.sh")
+        files = {}
+    else:
+        script = bundled("lifecycle", "slurm", "on_create.sh")
+        files = {
+            "lifecycle_script.py": bundled("lifecycle", "slurm", "lifecycle_script.py"),
+            "provisioning_parameters.json": provisioning_parameters(
+                build.spec, wrong_partition=build.blueprint.wrong_partition
+            ),
+        }
+    files.update(dict.fromkeys(entries, script))
+    missing = {n for m in build.blueprint.missing_files for n in (entries if m == "ENTRY" else {m})}
+    if build.blueprint.crlf_scripts:
+        files = {n: c.replace(b"\n", b"\r\n") if n.endswith(".sh") else c for n, c in files.items()}
+    return {name: content for name, content in files.items() if name not in missing}
+
+
+def build_lifecycle_bucket(build: Build) -> None:
+    """Each lifecycle bucket (private, encrypted, in the cluster's region) holding the
+    project's reference scripts under the config's prefix."""
+    bp = build.blueprint
+    region = bp.bucket_region or bp.region
+    s3 = build.client("s3", region)
+    prefixes: dict[tuple[str, str], set[str]] = {}
+    for group in build.spec.instance_groups:
+        uri = group.lifecycle_source_s3_uri or ""
+        if not uri.startswith("s3://"):
+            continue
+        bucket, _, prefix = uri[len("s3://") :].partition("/")
+        entries = prefixes.setdefault((bucket, prefix), set())
+        entries.update(
+            e for e in (group.lifecycle_on_create, group.lifecycle_on_init_complete) if e
+        )
+    made: set[str] = set()
+    for (bucket, prefix), entries in prefixes.items():
+        if bucket not in made:
+            where = {} if region == "us-east-1" else {"LocationConstraint": region}
+            s3.create_bucket(
+                Bucket=bucket, **({"CreateBucketConfiguration": where} if where else {})
+            )
+            s3.put_bucket_encryption(
+                Bucket=bucket,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+            )
+            _set_public(s3, bucket, public=bp.bucket_public)
+            made.add(bucket)
+            build.note(f"bucket s3://{bucket} in {region}{' (public)' if bp.bucket_public else ''}")
+        key_prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+        for name, content in sorted(_lifecycle_files(build, entries).items()):
+            s3.put_object(Bucket=bucket, Key=key_prefix + name, Body=content)
+            build.note(f"  s3://{bucket}/{key_prefix}{name} ({len(content)} bytes)")
+
+
+def _set_public(s3: Any, bucket: str, *, public: bool) -> None:
+    block = not public
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": block,
+            "IgnorePublicAcls": block,
+            "BlockPublicPolicy": block,
+            "RestrictPublicBuckets": block,
+        },
+    )
+    if public:
+        anyone_reads = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{bucket}/*",
+                }
+            ],
+        }
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(anyone_reads))
+
+
+# -- EKS --------------------------------------------------------------------------------------
+def build_eks_cluster(build: Build) -> None:
+    """The EKS cluster an EKS config names, in the cluster's VPC (API authentication)."""
+    arn = build.spec.eks_cluster_arn
+    if build.spec.orchestrator != "eks" or not arn:
+        return
+    name = arn.rsplit("/", 1)[-1]
+    iam = build.client("iam")
+    eks_trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "eks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = iam.create_role(
+        RoleName=f"{name}-eks-cluster-role", AssumeRolePolicyDocument=json.dumps(eks_trust)
+    )["Role"]["Arn"]
+    cluster = build.client("eks").create_cluster(
+        name=name,
+        version="1.31",
+        roleArn=role,
+        resourcesVpcConfig={
+            "subnetIds": build.subnet_ids,
+            "securityGroupIds": build.security_group_ids,
+        },
+        accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"},
+    )["cluster"]
+    build.renamed[arn] = cluster["arn"]
+    build.note(f"EKS cluster {cluster['arn']} (Kubernetes {cluster.get('version', '?')})")
+
+
+Step = Callable[[Build], None]
+# One line per area of the account; each step may read what an earlier one built.
+STEPS: tuple[Step, ...] = (
+    build_network,
+    build_roles,
+    build_lifecycle_bucket,
+    build_eks_cluster,
+)
+
+
+def _renamed(value: Any, names: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _renamed(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(v, names) for v in value]
+    if isinstance(value, str):
+        return names.get(value, value)
+    return value
+
+
+def build_account(session: Any, config: dict[str, Any], blueprint: Blueprint) -> Build:
+    """Build the account for ``config`` through ``session``; the :class:`Build`, whose
+    ``config`` names what was created."""
+    spec = load_spec(config)
+    plan = live_plan(session, spec, blueprint.region)
+    build = Build(session=session, config=config, spec=spec, plan=plan, blueprint=blueprint)
+    for step in STEPS:
+        step(build)
+    build.config = _renamed(config, build.renamed)
+    return build
