@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote, urlparse
 
 import botocore.awsrequest
 import botocore.session
@@ -189,6 +189,13 @@ class SandboxAnswers:
         ),
         "iam": ("SimulatePrincipalPolicy",),
         "sagemaker": ("DescribeTrainingPlan",),
+        "eks": (
+            "DescribeCluster",
+            "DescribeAddon",
+            "ListAccessEntries",
+            "DescribeAccessEntry",
+            "ListAssociatedAccessPolicies",
+        ),
     }
 
     def __init__(
@@ -199,6 +206,7 @@ class SandboxAnswers:
         quotas: Iterable[Quota] = (),
         simulate: Simulate = _allow_everything,
         training_plans: dict[str, dict[str, Any]] | None = None,
+        eks_clusters: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.region = region
         self.account = account
@@ -208,6 +216,7 @@ class SandboxAnswers:
             name: checked("sagemaker", "DescribeTrainingPlan", body)
             for name, body in (training_plans or {}).items()
         }
+        self.eks_clusters = dict(eks_clusters or {})
         self.seen: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -240,6 +249,9 @@ class SandboxAnswers:
             return None
         service, operation = parts[1], parts[2]
         body = request.body or b""
+        if service == "eks":
+            answer = self.eks_answer(operation, str(getattr(request, "url", "")))
+            return answer.response() if answer is not None else None
         answer = self.answer(service, operation, body if isinstance(body, bytes) else body.encode())
         return answer.response() if answer is not None else None
 
@@ -332,3 +344,55 @@ class SandboxAnswers:
         if plan is None:
             return json_error("ResourceNotFound", f"Training plan {name} does not exist.")
         return json_ok("sagemaker", "DescribeTrainingPlan", plan)
+
+    # -- EKS (moto drops what the eks checks read) ------------------------------------------
+    def eks_answer(self, operation: str, url: str) -> Answer | None:
+        """EKS's REST answers from the built clusters (the path names cluster and principal)."""
+        if operation not in self.OWNED["eks"]:
+            return None
+        with self._lock:
+            self.seen[operation] = self.seen.get(operation, 0) + 1
+        parts = [unquote(p) for p in urlparse(url).path.strip("/").split("/")]
+        cluster = self.eks_clusters.get(parts[1]) if len(parts) > 1 else None
+        if cluster is None:
+            return json_error("ResourceNotFoundException", "No cluster found", 404)
+        entries: dict[str, str] = cluster.get("access_entries", {})
+        name = str(cluster.get("name", parts[1]))
+        if operation == "DescribeCluster":
+            body = {k: v for k, v in cluster.items() if k != "access_entries"}
+            return json_ok("eks", operation, {"cluster": body})
+        if operation == "DescribeAddon":
+            addon = parts[3] if len(parts) > 3 else ""
+            if addon != "vpc-cni":
+                return json_error("ResourceNotFoundException", f"No addon: {addon}", 404)
+            return json_ok(
+                "eks",
+                operation,
+                {
+                    "addon": {
+                        "addonName": "vpc-cni",
+                        "clusterName": name,
+                        "status": "ACTIVE",
+                        "addonVersion": "v1.19.0-eksbuild.1",
+                    }
+                },
+            )
+        if operation == "ListAccessEntries":
+            return json_ok("eks", operation, {"accessEntries": sorted(entries)})
+        principal = parts[3] if len(parts) > 3 else ""
+        if principal not in entries:
+            return json_error("ResourceNotFoundException", "No access entry", 404)
+        if operation == "DescribeAccessEntry":
+            entry = {
+                "clusterName": name,
+                "principalArn": principal,
+                "type": "STANDARD",
+                "kubernetesGroups": [],
+            }
+            return json_ok("eks", operation, {"accessEntry": entry})
+        policy = {"policyArn": entries[principal], "accessScope": {"type": "cluster"}}
+        return json_ok(
+            "eks",
+            operation,
+            {"clusterName": name, "principalArn": principal, "associatedAccessPolicies": [policy]},
+        )

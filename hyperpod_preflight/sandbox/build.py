@@ -57,6 +57,9 @@ class Build:
     subnet_ids: list[str] = field(default_factory=list)
     security_group_ids: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)  # one line per resource, for the user
+    # EKS clusters as DescribeCluster describes them (moto drops accessConfig, the VPC id,
+    # endpoint access, add-ons and access entries: the sandbox's answers serve these).
+    eks_clusters: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def client(self, service: str, region: str | None = None) -> Any:
         return self.session.client(service, region_name=region or self.blueprint.region)
@@ -350,8 +353,39 @@ def build_eks_cluster(build: Build) -> None:
         },
         accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"},
     )["cluster"]
+    # The cluster security group admits the HyperPod groups (all traffic), as EKS's own
+    # cluster security group admits its nodes.
+    ec2 = build.client("ec2")
+    cluster_sg = ec2.create_security_group(
+        GroupName=f"eks-cluster-sg-{name}", Description="EKS cluster", VpcId=build.vpc_id
+    )["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=cluster_sg,
+        IpPermissions=[
+            {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": g}]}
+            for g in build.security_group_ids
+        ],
+    )
+    caller = build.client("sts").get_caller_identity()["Arn"]
+    described = dict(cluster)
+    described["resourcesVpcConfig"] = {
+        **dict(cluster.get("resourcesVpcConfig") or {}),
+        "subnetIds": build.subnet_ids,
+        "securityGroupIds": build.security_group_ids,
+        "clusterSecurityGroupId": cluster_sg,
+        "vpcId": build.vpc_id,
+        "endpointPrivateAccess": True,
+        "endpointPublicAccess": False,
+    }
+    described["accessConfig"] = {"authenticationMode": "API_AND_CONFIG_MAP"}
+    described["status"] = "ACTIVE"
+    described["access_entries"] = {
+        caller: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    }
+    build.eks_clusters[name] = described
     build.renamed[arn] = cluster["arn"]
     build.note(f"EKS cluster {cluster['arn']} (Kubernetes {cluster.get('version', '?')})")
+    build.note(f"  cluster security group {cluster_sg}; access entry for {caller}")
 
 
 Step = Callable[[Build], None]

@@ -188,6 +188,7 @@ def run_sandbox(
             region=blueprint.region,
             account=ACCOUNT,
             quotas=sandbox_quotas(build.spec, build.plan, blueprint),
+            eks_clusters=build.eks_clusters,
         ).attach(session, replacing=botocore_stubber)
         build_s = time.perf_counter() - started
         spec = load_spec(build.config)
