@@ -14,12 +14,22 @@ from .capacity import CapacityFacts
 from .core import FactsCore, classify, memoized
 from .ec2 import Ec2Facts
 from .iam import IamFacts
+from .kms import KmsFacts
 from .quotas import SAGEMAKER, QuotaFacts
 from .s3 import S3Facts
 from .sagemaker import SageMakerFacts
 
 
-class AwsFacts(Ec2Facts, CapacityFacts, QuotaFacts, SageMakerFacts, S3Facts, IamFacts, FactsCore):
+class AwsFacts(
+    Ec2Facts,
+    CapacityFacts,
+    QuotaFacts,
+    SageMakerFacts,
+    S3Facts,
+    IamFacts,
+    KmsFacts,
+    FactsCore,
+):
     """Every AWS reader of one run."""
 
     @memoized
