@@ -168,3 +168,42 @@ class SimulatedDecision:
     resource: str
     decision: str
     missing_context: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KmsKey:
+    """What ``kms:DescribeKey`` told about one KMS key."""
+
+    arn: str
+    key_id: str
+    manager: str  # "AWS" (an AWS managed key such as aws/s3) or "CUSTOMER"
+    state: str  # "Enabled", "Disabled", "PendingDeletion", "PendingImport", "Unavailable"…
+
+    @property
+    def account(self) -> str:
+        parts = self.arn.split(":")
+        return parts[4] if len(parts) > 5 else ""
+
+    @property
+    def region(self) -> str:
+        parts = self.arn.split(":")
+        return parts[3] if len(parts) > 5 else ""
+
+    @property
+    def aws_managed(self) -> bool:
+        return self.manager == "AWS"
+
+    @property
+    def enabled(self) -> bool:
+        return self.state == "Enabled"
+
+
+@dataclass(frozen=True)
+class KmsGrant:
+    """One KMS grant of a key (``kms:ListGrants``): who may call which operations, and the
+    encryption-context constraints a request must meet (empty: none)."""
+
+    grant_id: str
+    grantee: str
+    operations: tuple[str, ...]
+    constraints: tuple[str, ...] = ()

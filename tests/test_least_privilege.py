@@ -123,6 +123,16 @@ def full_run_actions(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> set[str
         )
         for name in ("on_create.sh", "provisioning_parameters.json"):
             s3.put_object(Bucket="sagemaker-lcs", Key=f"base/{name}", Body=b"#!/bin/bash\n")
+        # on_create.sh under a KMS key the execution role may not use: iam.lifecycle-kms
+        # reads the key, its policy and the role's grants.
+        key = boto3.client("kms", region_name="us-west-2").create_key()["KeyMetadata"]["Arn"]
+        s3.put_object(
+            Bucket="sagemaker-lcs",
+            Key="base/on_create.sh",
+            Body=b"#!/bin/bash\n",
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=key,
+        )
         iam = boto3.client("iam", region_name="us-west-2")
         healthy_execution_role(iam, "HyperPodExec")
         for name, value in assumed_role_env(iam, "Deployer", path="/ops/").items():

@@ -17,6 +17,7 @@ from .eks import EksFacts
 from .features import FeatureFacts
 from .fsx import FsxFacts
 from .iam import IamFacts
+from .kms import KmsFacts
 from .quotas import SAGEMAKER, QuotaFacts
 from .s3 import S3Facts
 from .sagemaker import SageMakerFacts
@@ -32,6 +33,7 @@ class AwsFacts(
     FsxFacts,
     FeatureFacts,
     EksFacts,
+    KmsFacts,
     FactsCore,
 ):
     """Every AWS reader of one run."""

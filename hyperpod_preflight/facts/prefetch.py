@@ -18,7 +18,8 @@ from ..analysis.iam_roles import (
     config_roles,
     simulation_batches,
 )
-from ..analysis.s3_lifecycle import lifecycle_groups, lifecycle_objects
+from ..analysis.kms_lifecycle import execution_roles_reading, key_reference, needs_key_policy
+from ..analysis.s3_lifecycle import LifecycleObject, lifecycle_groups, lifecycle_objects
 from ..errors import FactUnavailable
 from .quotas import SAGEMAKER
 
@@ -167,6 +168,44 @@ def _iam_caller(facts: AwsFacts, spec: ClusterSpec) -> None:
             sim.result()
 
 
+def _lifecycle_kms(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """Each lifecycle object of an existing bucket → its KMS key (``HeadObject``; the
+    bucket's default encryption for a missing object) → ``DescribeKey`` per key →
+    ``GetKeyPolicy`` of this account's enabled customer managed keys, beside the policies of
+    the execution roles reading them: the reads ``iam.lifecycle-kms`` makes (its lazy
+    ``ListGrants`` is not prefetched)."""
+    by_ref: dict[str, list[LifecycleObject]] = {}
+    for obj in lifecycle_objects(spec):
+        with suppress(FactUnavailable):  # unreadable: the objects are still HEADed
+            if facts.bucket_location(obj.bucket) is None:
+                continue
+        try:
+            head = facts.head_object(obj.bucket, obj.key)
+            default = None if head is not None else facts.bucket_default_encryption(obj.bucket)
+        except FactUnavailable:
+            continue
+        ref = key_reference(head, default)
+        if ref is not None:
+            by_ref.setdefault(ref, []).append(obj)
+    if not by_ref:
+        return
+    account = facts.account or caller_principal(facts.identity_arn()).account
+    readers = execution_roles_reading(
+        config_roles(spec), [o for objs in by_ref.values() for o in objs]
+    )
+    names = list(dict.fromkeys(r.name for r in readers if r.account == account))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        jobs = [pool.submit(facts.role_policies, name) for name in names]
+        for ref in by_ref:
+            with suppress(FactUnavailable):
+                key = facts.key(ref)
+                if key is not None and needs_key_policy(key, account):
+                    facts.key_policy(key.arn)
+        for job in jobs:
+            with suppress(Exception):  # failures are memoized: the check reports them
+                job.result()
+
+
 def _sagemaker_quotas(facts: AwsFacts, spec: ClusterSpec) -> None:
     facts.warm_sagemaker_quota_reads()
 
@@ -229,6 +268,7 @@ READS: dict[str, Read] = {
     "eks.cluster": _eks_cluster,
     "eks.vpc-cni": _eks_vpc_cni,
     "eks.access-entries": _eks_access_entries,
+    "kms.lifecycle-keys": _lifecycle_kms,
 }
 
 

@@ -185,4 +185,5 @@ def test_prefetching_the_iam_reads_changes_no_call_count(
         "iam:GetPolicy": 3,  # exec's copy, shared, a's boundary
         "iam:GetPolicyVersion": 3,
         "iam:SimulatePrincipalPolicy": 3,  # CreateCluster, PassRole, CreateServiceLinkedRole
+        "s3:GetBucketLocation": 1,  # iam.lifecycle-kms: sagemaker-x does not exist
     }

@@ -8,6 +8,6 @@ another account than the credentials, or a policy that cannot be read, is UNKNOW
 Importing the package registers every IAM check.
 """
 
-from . import caller, permissions, roles
+from . import caller, kms, permissions, roles
 
-__all__ = ["caller", "permissions", "roles"]
+__all__ = ["caller", "kms", "permissions", "roles"]

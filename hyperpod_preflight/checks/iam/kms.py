@@ -1,0 +1,443 @@
+"""The execution roles may decrypt the lifecycle objects that are SSE-KMS encrypted: the key
+exists and is enabled, and both the role's policies and the key policy (or a grant) allow
+``kms:Decrypt`` through S3."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...analysis.iam_policy import Decision, DecisionStatus
+from ...analysis.iam_roles import ConfigRole
+from ...analysis.kms_lifecycle import (
+    KEY_STATE_DOC,
+    decrypt_context,
+    decrypt_decision,
+    decrypt_grants,
+    execution_roles_reading,
+    identity_decision,
+    key_reference,
+    needs_key_policy,
+)
+from ...analysis.s3_lifecycle import LifecycleObject, lifecycle_objects
+from ...errors import FactUnavailable
+from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
+from ...records import KmsKey, RolePolicies
+from ...registry import CheckContext, check
+from ._common import caller_account, compact, missing, other_account, roles, unreadable
+
+LIFECYCLE_FAILURE = "Lifecycle scripts did not run successfully"
+INLINE_POLICY_NAME = "hp-preflight-lifecycle-kms"
+# How to make a key usable again, by key state (KEY_STATE_DOC).
+_STATE_FIX = {
+    "Disabled": "aws kms enable-key --key-id {arn}",
+    "PendingDeletion": (
+        "aws kms cancel-key-deletion --key-id {arn} && aws kms enable-key --key-id {arn}"
+    ),
+    "PendingReplicaDeletion": (
+        "aws kms cancel-key-deletion --key-id {arn} && aws kms enable-key --key-id {arn}"
+    ),
+    "PendingImport": "import its key material: aws kms import-key-material --key-id {arn} ...",
+    "Unavailable": (
+        "reconnect its custom key store: aws kms connect-custom-key-store --custom-key-store-id ..."
+    ),
+}
+
+
+@dataclass
+class _Keys:
+    """The lifecycle objects by the KMS key reference encrypting them, and what was not read."""
+
+    by_ref: dict[str, list[LifecycleObject]] = field(default_factory=dict)
+    unreadable: list[Outcome] = field(default_factory=list)
+    plain: int = 0  # objects read and not SSE-KMS
+    unjudged: int = 0  # missing objects whose bucket's default encryption is unreadable
+
+
+@check(
+    "iam.lifecycle-kms",
+    "Execution roles may decrypt SSE-KMS lifecycle objects (IAM and key policy)",
+    Severity.CRITICAL,
+    reads=("kms.lifecycle-keys",),
+)
+def lifecycle_kms(ctx: CheckContext) -> list[Outcome]:
+    """Roles may kms:Decrypt each SSE-KMS lifecycle object's key, by IAM and the key policy."""
+    objects = lifecycle_objects(ctx.spec)
+    if not objects:
+        return [skipped("LifeCycleConfig", "the config names no lifecycle file in S3")]
+    keys = _key_references(ctx, objects)
+    outcomes = list(keys.unreadable)
+    if not keys.by_ref:
+        if outcomes:
+            return outcomes
+        also = (
+            f"; {keys.unjudged} missing object(s) whose bucket or its default encryption "
+            "could not be read are not judged (see s3.lifecycle-objects)"
+            if keys.unjudged
+            else ""
+        )
+        return [
+            skipped(
+                "LifeCycleConfig",
+                f"lifecycle objects are not KMS-encrypted (or SSE-S3){also}",
+            )
+        ]
+    account = caller_account(ctx)
+    usable: dict[str, tuple[KmsKey, list[LifecycleObject]]] = {}
+    policies_of_key: dict[str, str | FactUnavailable] = {}
+    unusable: set[str] = set()
+    for ref, objs in keys.by_ref.items():
+        try:
+            key = ctx.aws.key(ref)
+        except FactUnavailable as exc:
+            outcomes.append(unreadable(ref, exc))
+            continue
+        if key is None:
+            outcomes.append(_no_such_key(ref, objs))
+            continue
+        if needs_key_policy(key, account) and key.arn not in policies_of_key:
+            try:
+                policies_of_key[key.arn] = ctx.aws.key_policy(key.arn)
+            except FactUnavailable as exc:
+                policies_of_key[key.arn] = exc
+        if not key.enabled:
+            if key.arn not in unusable:  # two references (id, alias) to one key: one finding
+                unusable.add(key.arn)
+                outcomes.append(_unusable(key, objs))
+            continue
+        usable.setdefault(key.arn, (key, []))[1].extend(objs)
+    every_object = [o for objs in keys.by_ref.values() for o in objs]
+    for role in execution_roles_reading(roles(ctx), every_object):
+        foreign = other_account(ctx, role)
+        if foreign is not None:
+            outcomes.append(foreign)
+            continue
+        try:
+            policies = ctx.aws.role_policies(role.name)
+        except FactUnavailable as exc:
+            outcomes.append(unreadable(role.resource, exc))
+            continue
+        if policies is None:
+            outcomes.append(missing(role))
+            continue
+        for key, objs in usable.values():
+            mine = [o for o in objs if set(o.groups).intersection(role.groups)]
+            if mine:
+                judge = _Judge(ctx, role, policies, key, mine, account)
+                outcomes.append(judge.outcome(policies_of_key.get(key.arn)))
+    return outcomes
+
+
+def _key_references(ctx: CheckContext, objects: list[LifecycleObject]) -> _Keys:
+    """Each object's key: its own (``HeadObject``), or for a missing object the bucket's
+    default (``GetBucketEncryption``, read only then); objects of a missing bucket are not
+    judged. The prefetch ``kms.lifecycle-keys`` makes the same reads."""
+    keys = _Keys()
+    for obj in objects:
+        if _bucket_missing(ctx, obj.bucket):
+            keys.unjudged += 1
+            continue
+        try:
+            head = ctx.aws.head_object(obj.bucket, obj.key)
+        except FactUnavailable as exc:
+            keys.unreadable.append(
+                unknown(
+                    obj.uri,
+                    f"could not tell whether {obj.uri} is KMS-encrypted: {exc.describe()}",
+                    exc.remediation,
+                    action=exc.action,
+                    why=exc.reason,
+                )
+            )
+            continue
+        default = None
+        if head is None:
+            try:
+                default = ctx.aws.bucket_default_encryption(obj.bucket)
+            except FactUnavailable:
+                keys.unjudged += 1
+                continue
+        ref = key_reference(head, default)
+        if ref is None:
+            keys.plain += 1
+        else:
+            keys.by_ref.setdefault(ref, []).append(obj)
+    return keys
+
+
+def _bucket_missing(ctx: CheckContext, bucket: str) -> bool:
+    """The bucket does not exist (s3.lifecycle-bucket-exists reports it); unreadable: go on."""
+    try:
+        return ctx.aws.bucket_location(bucket) is None
+    except FactUnavailable:
+        return False
+
+
+def _uris(objects: list[LifecycleObject]) -> str:
+    shown = ", ".join(o.uri for o in objects[:3])
+    return shown + (f" and {len(objects) - 3} more" if len(objects) > 3 else "")
+
+
+def _no_such_key(ref: str, objects: list[LifecycleObject]) -> Outcome:
+    return failed(
+        ref,
+        f"KMS key {ref}, which encrypts {_uris(objects)} (or is the bucket's default for "
+        f'it), does not exist: S3 cannot decrypt them and HyperPod fails with "'
+        f'{LIFECYCLE_FAILURE}"',
+        "Upload the files again under a key that exists (aws s3 cp ./FILE "
+        f"{objects[0].uri} --sse aws:kms --sse-kms-key-id KEY_ARN, or --sse AES256), and "
+        "point the bucket's default encryption at it (aws s3api put-bucket-encryption).",
+        objects=[o.uri for o in objects],
+    )
+
+
+def _unusable(key: KmsKey, objects: list[LifecycleObject]) -> Outcome:
+    fix = _STATE_FIX.get(key.state)
+    message = (
+        f"KMS key {key.arn}, which encrypts {_uris(objects)}, is {key.state}: S3 cannot "
+        f'decrypt them and HyperPod fails with "{LIFECYCLE_FAILURE}" ({KEY_STATE_DOC})'
+    )
+    if fix is None:
+        return unknown(
+            key.arn,
+            f"could not tell whether KMS key {key.arn} is usable: it is {key.state}",
+            "Run again once the key is Enabled.",
+            state=key.state,
+        )
+    return failed(key.arn, message, f"Make the key usable: {fix.format(arn=key.arn)}.")
+
+
+@dataclass
+class _Judge:
+    """One execution role against one enabled key."""
+
+    ctx: CheckContext
+    role: ConfigRole
+    policies: RolePolicies
+    key: KmsKey
+    objects: list[LifecycleObject]
+    account: str
+
+    @property
+    def resource(self) -> str:
+        return f"{self.key.arn} ({self.role.name})"
+
+    @property
+    def role_arn(self) -> str:
+        return self.policies.role_arn or self.role.arn
+
+    @property
+    def subject(self) -> str:
+        return f"{self.role.name} to kms:Decrypt {_uris(self.objects)} with {self.key.arn}"
+
+    def outcome(self, key_policy: str | FactUnavailable | None) -> Outcome:
+        if self.key.aws_managed:
+            return self._aws_managed()
+        if self.key.account != self.account:
+            return self._other_account()
+        if isinstance(key_policy, FactUnavailable) or key_policy is None:
+            exc = key_policy or FactUnavailable("kms:GetKeyPolicy", "error", "not read")
+            return unknown(
+                self.resource,
+                f"could not tell whether the key policy allows {self.subject}: {exc.describe()}",
+                exc.remediation,
+                action=exc.action,
+                why=exc.reason,
+            )
+        boundary = (
+            (self.policies.boundary_arn, self.policies.boundary)
+            if self.policies.boundary_arn
+            else None
+        )
+        decision = decrypt_decision(
+            self.key,
+            self.policies.identity_policies(),
+            boundary=boundary,
+            key_policy=key_policy,
+            role_arn=self.role_arn,
+            role_account=self.role.account,
+        )
+        return self._judged(decision)
+
+    def _judged(self, decision: Decision) -> Outcome:
+        if decision.allowed:
+            return passed(
+                self.resource,
+                f"{self.role.name} may kms:Decrypt with {self.key.arn} through S3: "
+                f"{decision.explanation}",
+                objects=[o.uri for o in self.objects],
+            )
+        if decision.status is DecisionStatus.EXPLICIT_DENY:
+            refs = ", ".join(str(r) for r in decision.denied_by)
+            return failed(
+                self.resource,
+                f"{self.subject} is denied: {decision.explanation}; nodes cannot read the "
+                f'lifecycle scripts and HyperPod fails with "{LIFECYCLE_FAILURE}"',
+                f"Remove or narrow the Deny in {refs}.",
+            )
+        if decision.status is DecisionStatus.IMPLICIT_DENY:
+            return self._with_grants(decision)
+        if decision.status is DecisionStatus.CONDITIONAL:
+            return warned(
+                self.resource,
+                f"{self.role.name} may kms:Decrypt with {self.key.arn} only under a "
+                f"condition this check cannot evaluate: {decision.explanation}",
+                "Make sure S3's request for the nodes meets it (kms:ViaService "
+                f"s3.{self.key.region}.amazonaws.com, the object's encryption context), or "
+                "grant kms:Decrypt without it.",
+            )
+        return unknown(
+            self.resource,
+            f"could not tell whether {self.subject} is allowed: {decision.explanation}",
+            f"Review the named statements, or test: aws kms get-key-policy --key-id "
+            f"{self.key.arn} --policy-name default.",
+        )
+
+    def _with_grants(self, decision: Decision) -> Outcome:
+        """The policies do not allow it: a grant to the role still may."""
+        try:
+            grants = self.ctx.aws.key_grants(self.key.arn, self.role_arn)
+        except FactUnavailable as exc:
+            return unknown(
+                self.resource,
+                f"the policies do not allow {self.subject} ({decision.explanation}); could "
+                f"not tell whether a grant does: {exc.describe()}",
+                exc.remediation,
+                action=exc.action,
+                why=exc.reason,
+            )
+        plain, constrained = decrypt_grants(grants)
+        if plain:
+            return passed(
+                self.resource,
+                f"{self.role.name} may kms:Decrypt with {self.key.arn}: grant "
+                f"{plain[0].grant_id} allows it (the policies alone do not)",
+                objects=[o.uri for o in self.objects],
+            )
+        if constrained:
+            shown = "; ".join(c for g in constrained for c in g.constraints)
+            return warned(
+                self.resource,
+                f"{self.role.name} may kms:Decrypt with {self.key.arn} only through grant "
+                f"{constrained[0].grant_id}, constrained to an encryption context ({shown}); "
+                "S3 sends aws:s3:arn (the object's ARN, or the bucket's with an S3 Bucket Key)",
+                "Make sure the constraint matches the lifecycle objects, or grant without it.",
+            )
+        return failed(
+            self.resource,
+            f"{self.subject} is not allowed: {decision.explanation}, and no grant gives it; "
+            f'nodes cannot read the lifecycle scripts and HyperPod fails with "'
+            f'{LIFECYCLE_FAILURE}"',
+            self._fix(decision),
+            objects=[o.uri for o in self.objects],
+            not_allowed_by=list(decision.not_allowed_by),
+        )
+
+    def _fix(self, decision: Decision) -> str:
+        via = {"StringEquals": {"kms:ViaService": f"s3.{self.key.region}.amazonaws.com"}}
+        steps: list[str] = []
+        lacking = decision.not_allowed_by
+        if any(label.startswith("identity") for label in lacking):
+            document = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "kms:Decrypt",
+                        "Resource": self.key.arn,
+                        "Condition": via,
+                    }
+                ],
+            }
+            steps.append(
+                f"aws iam put-role-policy --role-name {self.role.name} --policy-name "
+                f"{INLINE_POLICY_NAME} --policy-document '{compact(document)}'"
+            )
+        if any(label.startswith("permissions boundary") for label in lacking):
+            steps.append(
+                f"allow kms:Decrypt on {self.key.arn} in the permissions boundary "
+                f"{self.policies.boundary_arn}"
+            )
+        if any("resource policy" in label for label in lacking):
+            statement = {
+                "Sid": "HyperPodLifecycleDecrypt",
+                "Effect": "Allow",
+                "Principal": {"AWS": self.role_arn},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": via,
+            }
+            steps.append(
+                f"add {compact(statement)} to the key policy (aws kms get-key-policy "
+                f"--key-id {self.key.arn} --policy-name default --output text > key.json; "
+                f"edit key.json; aws kms put-key-policy --key-id {self.key.arn} "
+                "--policy-name default --policy file://key.json)"
+            )
+        if self.key.account != self.account:
+            steps.append(
+                f"let the key policy (account {self.key.account}) allow {self.role_arn} kms:Decrypt"
+            )
+        grant = (
+            f"aws kms create-grant --key-id {self.key.arn} --grantee-principal "
+            f"{self.role_arn} --operations Decrypt"
+        )
+        if not steps:
+            return f"Grant it: {grant}."
+        return f"Grant it: {'; and '.join(steps)}. Or, in one step: {grant}."
+
+    def _aws_managed(self) -> Outcome:
+        """An AWS managed key (aws/s3): its policy lets principals of its own account use
+        it through S3; only a Deny in the role's policies can stop that."""
+        if self.key.account != self.role.account:
+            return failed(
+                self.resource,
+                f"{_uris(self.objects)} are encrypted with the AWS managed key {self.key.arn} "
+                f"of account {self.key.account}, whose key policy admits only that account: "
+                f"{self.role.name} of account {self.role.account} cannot decrypt them",
+                "Encrypt the lifecycle files with a customer managed key whose key policy "
+                f"allows {self.role_arn} (aws s3 cp ./FILE {self.objects[0].uri} --sse aws:kms "
+                "--sse-kms-key-id KEY_ARN), or with SSE-S3 (--sse AES256).",
+            )
+        decision = identity_decision(
+            self.key,
+            self.policies.identity_policies(),
+            role_account=self.role.account,
+            deny_only=True,
+        )
+        if decision.status is DecisionStatus.EXPLICIT_DENY:
+            return self._judged(decision)
+        if not decision.allowed:
+            return warned(
+                self.resource,
+                f"the policies of {self.role.name} may deny kms:Decrypt with the AWS managed "
+                f"key {self.key.arn}: {decision.explanation}",
+                "Make sure the Deny does not match S3's request for the nodes.",
+            )
+        return passed(
+            self.resource,
+            f"{_uris(self.objects)} use the AWS managed key {self.key.arn}, whose key policy "
+            f"lets principals of account {self.key.account} decrypt through S3; the policies "
+            f"of {self.role.name} deny it nothing",
+            objects=[o.uri for o in self.objects],
+        )
+
+    def _other_account(self) -> Outcome:
+        """A customer managed key of another account: its policy cannot be read from here,
+        but the role's own policies must allow the action (both sides must, across
+        accounts)."""
+        decision = identity_decision(
+            self.key, self.policies.identity_policies(), role_account=self.role.account
+        )
+        if decision.status is DecisionStatus.IMPLICIT_DENY:
+            return self._with_grants(decision)
+        if decision.denied:
+            return self._judged(decision)
+        context = decrypt_context(self.key, self.role.account)
+        return unknown(
+            self.resource,
+            f"could not tell whether the key policy of {self.key.arn} (account "
+            f"{self.key.account}) allows {self.subject}: GetKeyPolicy works only in the "
+            f"key's own account ({context['kms:ViaService']})",
+            f"With credentials of account {self.key.account}: aws kms get-key-policy --key-id "
+            f"{self.key.arn} --policy-name default, and check it allows {self.role_arn} "
+            "kms:Decrypt.",
+        )
