@@ -1,0 +1,202 @@
+"""The --deep readers and runners of hyperpod_preflight/host/deep/: the Xid parser and the
+kernel-log fallbacks, the measurement entry point without torch, the bounded NCCL launcher
+(with fake interpreters), and the CLI options."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from host_dcgm_samples import DCGM3
+from host_fixture_trees import build_tree, nvml_from_capture, script, write
+
+from hyperpod_preflight.cli.host import host as host_cli
+from hyperpod_preflight.host import run_host_preflight
+from hyperpod_preflight.host.commands import run_command
+from hyperpod_preflight.host.deep.measure import Budget, run_deep, run_nccl
+from hyperpod_preflight.host.deep.xid import classify, parse_xids, read_xids
+from hyperpod_preflight.host.models import GpuInfo, ToolInfo
+from hyperpod_preflight.models import Status
+
+XID = Path(__file__).resolve().parent / "fixtures" / "xid"
+
+
+def test_parser_reads_every_xid_form_and_counts_repeats() -> None:
+    lines = (XID / "kmsg.txt").read_text().splitlines()
+    events = {(e.xid, e.pci_bus_id): e for e in parse_xids([ln.split(";", 1)[-1] for ln in lines])}
+    app = events[(13, "0000:00:06.0")]
+    assert app.count == 2 and app.action == "none"
+    assert app.text.startswith("pid=4321, name=python3, Graphics Exception")  # the last one
+    assert events[(63, "0000:00:07.0")].action == "reset-gpu"
+    assert events[(79, "0000:00:08.0")].action == "reboot-node"
+    assert events[(154, "0000:00:09.0")].action == "reboot-node"
+    assert events[(64, "0000:00:0a.0")].action == "replace-node"
+    assert events[(999, "0000:00:0b.0")].action == "unknown"
+    assert parse_xids(["NVRM: loading NVIDIA UNIX Open Kernel Module", "usb 1-1: new"]) == []
+
+
+def test_xid_154_takes_the_drivers_own_recovery_action() -> None:
+    assert (
+        classify(154, "GPU recovery action changed from 0x0 (None) to 0x1 (GPU Reset Required)")[1]
+        == "reset-gpu"
+    )
+    assert (
+        classify(154, "GPU recovery action changed from 0x1 (GPU Reset Required) to 0x0 (None)")[1]
+        == "none"
+    )
+    assert classify(48, "DBE")[1] == "reset-gpu"
+
+
+def test_kmsg_of_the_tree_is_read_record_by_record(tmp_path: Path) -> None:
+    root = build_tree(tmp_path)
+    write(root, "/dev/kmsg", (XID / "kmsg.txt").read_text())
+    facts = read_xids(root, {}, run_command)
+    assert facts.source == "/dev/kmsg" and facts.error is None
+    assert sorted(e.xid for e in facts.events) == [13, 63, 64, 79, 154, 999]
+
+
+def test_without_kmsg_dmesg_then_journalctl_else_unknown_with_reasons(tmp_path: Path) -> None:
+    root = build_tree(tmp_path)
+    dmesg = script(root, "/usr/bin/dmesg", f"cat '{XID / 'dmesg.txt'}'")
+    facts = read_xids(root, {"dmesg": ToolInfo(name="dmesg", path=str(dmesg))}, run_command)
+    assert facts.source == "dmesg" and [e.xid for e in facts.events] == [63]
+    denied = script(
+        root,
+        "/usr/bin/dmesg",
+        "echo 'dmesg: read kernel buffer failed: Operation not permitted' >&2; exit 1",
+    )
+    journal = script(root, "/usr/bin/journalctl", f"cat '{XID / 'dmesg.txt'}'")
+    tools = {
+        "dmesg": ToolInfo(name="dmesg", path=str(denied)),
+        "journalctl": ToolInfo(name="journalctl", path=str(journal)),
+    }
+    assert read_xids(root, tools, run_command).source == "journalctl -k"
+    facts = read_xids(root, {"dmesg": ToolInfo(name="dmesg", path=str(denied))}, run_command)
+    assert facts.source is None
+    assert facts.error is not None
+    assert "/dev/kmsg: absent" in facts.error and "Operation not permitted" in facts.error
+    assert "journalctl -k: not found" in facts.error
+
+
+def test_unreadable_kmsg_is_named(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads a mode-000 file")
+    root = build_tree(tmp_path)
+    kmsg = write(root, "/dev/kmsg", "x")
+    kmsg.chmod(0)
+    facts = read_xids(root, {}, run_command)
+    assert facts.error is not None and "permission denied (needs root" in facts.error
+
+
+def test_measurements_skip_plainly_without_torch_or_cupy(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_gpu_frameworks(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name in ("torch", "cupy"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_gpu_frameworks)
+    lines: list[str] = []
+    facts = run_deep([GpuInfo(index=0, name="NVIDIA H200")], [], budget_s=5, progress=lines.append)
+    assert facts.reason is not None and "pip install torch" in facts.reason
+    assert facts.gpus[0].matmul_tflops == {}
+    assert [s.name for s in facts.steps] == ["import torch/cupy and start CUDA"]
+    assert any("start CUDA: ran" in line for line in lines)
+
+
+def test_the_measurement_module_imports_no_gpu_framework() -> None:
+    import subprocess
+
+    code = (
+        "import sys, hyperpod_preflight.host.deep.measure, hyperpod_preflight.host.checks; "
+        "print(sorted(m for m in ('torch', 'cupy') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def fake_python(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "fake-python"
+    path.write_text(f"#!{sys.executable}\nimport sys, time, json\nargs = sys.argv[3:]\n{body}\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return str(path)
+
+
+def test_nccl_ranks_are_killed_at_the_deadline(tmp_path: Path) -> None:
+    import time
+
+    python = fake_python(tmp_path, "time.sleep(60)")
+    started = time.perf_counter()
+    result = run_nccl([0, 1], Budget(1.5), python=python)
+    assert time.perf_counter() - started < 10
+    assert result.busbw_gbps is None
+    assert result.error is not None and result.error.startswith("did not finish within")
+
+
+def test_nccl_rank_failures_and_results(tmp_path: Path) -> None:
+    python = fake_python(
+        tmp_path, "print('NCCL error: unhandled system error', file=sys.stderr); sys.exit(1)"
+    )
+    result = run_nccl([0, 1], Budget(20), python=python)
+    assert result.error is not None and "rank 0 exited 1: NCCL error: unhandled" in result.error
+    python = fake_python(
+        tmp_path,
+        "out = args[args.index('--out') + 1]\n"
+        "rank = args[args.index('--rank') + 1]\n"
+        "if rank == '0': json.dump({'algbw_gbps': 200.0, 'busbw_gbps': 350.0, "
+        "'nccl_version': '2.21.5'}, open(out, 'w'))",
+    )
+    result = run_nccl([0, 1, 2, 3], Budget(20), python=python)
+    assert (result.busbw_gbps, result.nccl_version, result.error) == (350.0, "2.21.5", None)
+
+
+def test_budget_shares_never_exceed_what_is_left() -> None:
+    now = [0.0]
+    budget = Budget(60, clock=lambda: now[0])
+    assert budget.share(0.12, 6.0) == 6.0
+    now[0] = 58.0
+    assert budget.share(0.12, 6.0) == 2.0
+    now[0] = 70.0
+    assert budget.share(0.12, 6.0) == 0.25  # the floor: a step that starts measures something
+
+
+def test_cli_deep_on_a_captured_tree(tmp_path: Path) -> None:
+    root = build_tree(tmp_path)
+    write(root, "/dev/kmsg", (XID / "kmsg.txt").read_text())
+    result = CliRunner().invoke(
+        host_cli, ["--root", str(root), "--deep", "--deep-seconds", "5", "-o", "json"]
+    )
+    report = json.loads(result.stdout)
+    deep = report["facts"]["deep"]
+    assert deep["budget_s"] == 5.0 and "a captured tree" in deep["reason"]
+    statuses = {f["check_id"]: f["status"] for f in report["results"]}
+    assert statuses["host.deep-matmul"] == "SKIP"
+    assert statuses["host.deep-xid"] in ("FAIL", "WARN")
+    assert result.exit_code == 1  # Xid 79 and 64 in the log: reboot/replace
+
+
+def test_cli_rejects_a_bad_budget_or_level(tmp_path: Path) -> None:
+    root = build_tree(tmp_path)
+    for argv in (["--deep-seconds", "0"], ["--dcgm-level", "4"]):
+        result = CliRunner().invoke(host_cli, ["--root", str(root), *argv])
+        assert result.exit_code == 2, result.output
+
+
+def test_dcgm_level_runs_that_level(tmp_path: Path) -> None:
+    root = build_tree(tmp_path)
+    (tmp_path / "diag.json").write_text(json.dumps(DCGM3))
+    script(root, "/usr/bin/dcgmi", f"echo \"$@\" > '{tmp_path}/argv'; cat '{tmp_path}/diag.json'")
+    report = run_host_preflight(
+        root=str(root), nvml=nvml_from_capture("h100"), dcgm_level=2, only=["host.dcgm"]
+    )
+    assert (tmp_path / "argv").read_text().split() == ["diag", "-r", "2", "-j"]
+    failing = [f for f in report.results if f.status is Status.FAIL]
+    assert failing and "dcgmi diag -r 2 -v" in failing[0].remediation
