@@ -200,3 +200,85 @@ def test_dcgm_level_runs_that_level(tmp_path: Path) -> None:
     assert (tmp_path / "argv").read_text().split() == ["diag", "-r", "2", "-j"]
     failing = [f for f in report.results if f.status is Status.FAIL]
     assert failing and "dcgmi diag -r 2 -v" in failing[0].remediation
+
+
+def _deep_report(folder: Path, node: str, **figures: Any) -> None:
+    """The report written on the real H100, renamed, with --deep figures of 8 GPUs."""
+    report = json.loads((XID.parent / "h100" / "hp_preflight_host_p5.json").read_text())
+    report["target"] = node
+    deep = json.loads((XID.parent / "h200" / "deep.json").read_text())
+    gpu = deep["gpus"][0]
+    deep["gpus"] = [dict(gpu, index=i) for i in range(8)]
+    for key, value in figures.items():
+        if key == "kernel":
+            report["facts"]["kernel_release"] = value
+        elif key == "nccl":
+            deep["nccl"] = {"gpus": 8, "busbw_gbps": value, "nccl_version": "2.21.5"}
+        else:
+            deep["gpus"][2][key] = value
+    deep.setdefault("nccl", {"gpus": 8, "busbw_gbps": 360.0, "nccl_version": "2.21.5"})
+    deep["backend_version"] = "2.5.1"
+    report["facts"]["deep"] = deep
+    (folder / f"{node}.json").write_text(json.dumps(report))
+
+
+def test_aggregate_lists_slow_nodes_and_other_versions_first(tmp_path: Path) -> None:
+    for node in ("node-a", "node-b", "node-c"):
+        _deep_report(tmp_path, node)
+    _deep_report(tmp_path, "node-slow", matmul_tflops={"bf16": 600.0, "fp16": 801.0})
+    _deep_report(tmp_path, "node-nccl", nccl=200.0)
+    _deep_report(tmp_path, "node-kernel", kernel="6.8.0-1015-aws")
+    result = CliRunner().invoke(host_cli, ["aggregate", str(tmp_path)])
+    out = result.stdout
+    assert result.exit_code == 1
+    assert "matmul-bf16 600 TFLOP/s (77% of the fleet median 777)" in out
+    assert "nccl-busbw 200 GB/s (56% of the fleet median 360)" in out
+    assert "kernel 6.8.0-1015-aws (most nodes: " in out
+    assert "fleet medians (--deep, weakest GPU or pair per node): matmul-bf16 777 TFLOP/s" in out
+    rows = [line.split()[0] for line in out.splitlines()[2:8]]
+    assert set(rows[:3]) == {"node-slow", "node-nccl", "node-kernel"}
+    view = json.loads(
+        CliRunner().invoke(host_cli, ["aggregate", str(tmp_path), "-o", "json"]).stdout
+    )
+    assert view["medians"]["d2d"] == 4250.0
+    slow = next(n for n in view["nodes"] if n["node"] == "node-slow")
+    assert slow["figures"]["matmul-bf16"] == 600.0 and slow["versions"]["NCCL"] == "2.21.5"
+
+
+def test_every_fleet_launcher_passes_deep_through() -> None:
+    fleet = Path(__file__).resolve().parents[2] / "examples" / "fleet"
+    names = {opt for param in host_cli.params for opt in param.opts}
+    for launcher in ("slurm-host-preflight.sbatch", "ssm-host-preflight.sh"):
+        text = (fleet / launcher).read_text()
+        assert "--deep --deep-seconds" in text and "DEEP=${DEEP:-}" in text
+    k8s = (fleet / "k8s-host-preflight-job.yaml").read_text()
+    assert "$DEEP_ARGS" in k8s and "value: --deep --deep-seconds 90" in k8s
+    assert {"--deep", "--deep-seconds"} <= names
+
+
+_NO_BOTO3 = """
+import json, sys
+class Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("boto3", "botocore"):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+sys.meta_path.insert(0, Absent())
+from hyperpod_preflight.cli import main
+try:
+    main(["host", "--root", sys.argv[1], "--deep", "--deep-seconds", "3", "-o", "json"])
+except SystemExit as exc:
+    print(json.dumps({"code": exc.code}), file=sys.stderr)
+"""
+
+
+def test_host_deep_runs_where_boto3_is_not_installed(tmp_path: Path) -> None:
+    import subprocess
+
+    root = build_tree(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", _NO_BOTO3, str(root)], capture_output=True, text=True, timeout=120
+    )
+    assert json.loads(proc.stderr.strip().splitlines()[-1])["code"] in (0, 1), proc.stderr
+    report = json.loads(proc.stdout)
+    assert "host.deep-xid" in {f["check_id"] for f in report["results"]}
