@@ -282,3 +282,60 @@ def test_host_deep_runs_where_boto3_is_not_installed(tmp_path: Path) -> None:
     assert json.loads(proc.stderr.strip().splitlines()[-1])["code"] in (0, 1), proc.stderr
     report = json.loads(proc.stdout)
     assert "host.deep-xid" in {f["check_id"] for f in report["results"]}
+
+
+def _with_fake_torch(
+    monkeypatch: pytest.MonkeyPatch, gpus: int, capability: tuple[int, int]
+) -> Any:
+    import fake_torch
+
+    fake_torch.cuda.count, fake_torch.cuda.capability = gpus, capability
+    fake_torch.calls.clear()
+    monkeypatch.setitem(sys.modules, "torch", fake_torch)
+    return fake_torch
+
+
+def _gpus(count: int) -> list[GpuInfo]:
+    return [
+        GpuInfo(index=i, name="NVIDIA H200", pci_bus_id=f"0000:00:{0x10 + i:02x}.0")
+        for i in range(count)
+    ]
+
+
+def test_measurement_paths_run_end_to_end_on_a_fake_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _with_fake_torch(monkeypatch, 1, (9, 0))
+    facts = run_deep(_gpus(1), [], budget_s=5, nvml=None, progress=lambda _l: None)
+    assert facts.reason is None and facts.backend == "torch"
+    (gpu,) = facts.gpus
+    assert gpu.cuda_ordinal == 0 and gpu.matmul_size == 8192
+    assert set(gpu.matmul_tflops) == {"bf16", "fp16", "fp8"} and fake.calls["scaled_mm"] > 3
+    # 1 ms for a batch of 20 products of 8192³ (the batch fills ~20 ms of a 1 ms call).
+    assert gpu.matmul_tflops["bf16"] == round(2 * 8192**3 / (1 / 20 / 1000) / 1e12, 1)
+    assert gpu.d2d_gbps is not None and gpu.h2d_gbps is not None and gpu.d2h_gbps is not None
+    assert gpu.skipped["clock-events"].startswith("NVML not available")
+    assert facts.pairs_skipped == "1 GPU visible: no pair to measure"
+    names = [s.name for s in facts.steps]
+    assert names[0] == "import torch/cupy and start CUDA" and names[-1].startswith("gpu0 host")
+    assert facts.elapsed_s is not None and facts.elapsed_s < 5 + 1
+
+
+def test_fake_ampere_has_no_fp8_and_pairs_and_nccl_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    _with_fake_torch(monkeypatch, 2, (8, 0))
+    facts = run_deep(_gpus(2), [], budget_s=40, nvml=None, progress=lambda _l: None)
+    assert "compute capability 8.0 has no fp8" in facts.gpus[0].skipped["matmul-fp8"]
+    (pair,) = facts.pairs
+    assert (pair.a, pair.b, pair.link, pair.peer_access) == (0, 1, "unknown", True)
+    assert pair.gbps is not None
+    # The NCCL ranks are real interpreters: without a real torch they fail, and say so.
+    assert facts.nccl is not None and facts.nccl.error is not None
+    assert "rank 0 exited" in facts.nccl.error
+
+
+def test_a_spent_budget_skips_the_remaining_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    _with_fake_torch(monkeypatch, 2, (9, 0))
+    facts = run_deep(_gpus(2), [], budget_s=0.2, nvml=None, progress=lambda _l: None)
+    gpu = facts.gpus[0]
+    assert gpu.skipped.get("matmul-bf16") == "time budget spent"
+    assert gpu.skipped.get("host-copies") == "time budget spent"
+    assert facts.nccl is None and facts.nccl_skipped is not None
+    assert "time budget spent" in facts.nccl_skipped
