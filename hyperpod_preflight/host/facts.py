@@ -19,6 +19,7 @@ from typing import Any
 
 from . import sysfs
 from .commands import CommandResult, probe_tools, run_command
+from .deep.models import DeepFacts
 from .instance_types import IMDS_BASE, imds_instance_type, read_resource_config
 from .models import GpuFacts, HostFacts, ServiceFacts, SlurmNodeFacts, ToolInfo
 from .nvml import load_pynvml, read_nvml
@@ -273,10 +274,9 @@ def collect_host_facts(profile: Profile, opts: CollectOptions | None = None) -> 
     return facts
 
 
-def _deep(root: Path, opts: CollectOptions, facts: HostFacts) -> Any:
+def _deep(root: Path, opts: CollectOptions, facts: HostFacts) -> DeepFacts:
     """The --deep measurements (torch imported only here), on the live node's GPUs only."""
     from .deep.measure import run_deep
-    from .deep.models import DeepFacts
 
     if opts.root not in ("/", ""):
         return DeepFacts(budget_s=opts.deep_seconds, reason=f"--root {root}: a captured tree")

@@ -98,7 +98,9 @@ class XidEvent(BaseModel):
     pci_bus_id: str | None = Field(default=None, description="`0000:00:06.0` when given.")
     text: str = Field(description="What followed the code on the kernel log line.")
     count: int = 1
-    action: str = Field(description="none | reset-gpu | reboot-node | replace-node")
+    action: str = Field(
+        description="none | reset-gpu | reboot-node | replace-node | unknown (not in the table)"
+    )
     name: str = ""
 
 
