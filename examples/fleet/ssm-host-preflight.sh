@@ -19,6 +19,7 @@ GROUP=${2:-}
 REGION=${3:-${AWS_REGION:-us-west-2}}
 HP=${HP:-/fsx/hp-venv/bin/hp-preflight}
 PROFILE=${PROFILE:-hyperpod-node}
+DEEP=${DEEP:-}   # e.g. 90: add --deep --deep-seconds 90 (needs torch where HP runs)
 REPORTS=${REPORTS:-reports/$CLUSTER}
 mkdir -p "$REPORTS"
 
@@ -39,7 +40,7 @@ while read -r group instance type; do
   target="sagemaker-cluster:${CLUSTER_ID}_${group}-${instance}"
   # What the node runs: its JSON report between two markers (the session adds lines).
   jq -n --arg cmd "echo @@HP-BEGIN@@; $HP host --profile $PROFILE --instance-type $type \
---output json; echo @@HP-END@@" '{command: [$cmd]}' > "$params"
+${DEEP:+--deep --deep-seconds $DEEP }--output json; echo @@HP-END@@" '{command: [$cmd]}' > "$params"
   echo "== $target" >&2
   aws ssm start-session --region "$REGION" --target "$target" \
       --document-name AWS-StartNonInteractiveCommand --parameters "file://$params" </dev/null \

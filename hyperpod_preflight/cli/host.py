@@ -96,6 +96,26 @@ def _guarded(fn: F) -> F:
 )
 @click.option("--dcgm", is_flag=True, help="Run `dcgmi diag -r 1 -j` (about a minute).")
 @click.option(
+    "--dcgm-level",
+    type=click.IntRange(1, 3),
+    metavar="1|2|3",
+    help="Run `dcgmi diag -r N -j` (2: minutes, 3: 15+ minutes); implies --dcgm.",
+)
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Measure the GPUs (matmul, memory, host and peer copies, NCCL all-reduce, clock "
+    "events; needs torch) and read the Xid history of the kernel log.",
+)
+@click.option(
+    "--deep-seconds",
+    type=click.FloatRange(min=1, min_open=False),
+    default=60.0,
+    show_default=True,
+    metavar="S",
+    help="Time budget of --deep; each step checks it before it starts.",
+)
+@click.option(
     "--imds",
     is_flag=True,
     help="Ask the instance metadata service (169.254.169.254) for the instance type.",
@@ -117,6 +137,7 @@ def host(ctx: click.Context, /, **params: Any) -> None:
     \b
       hp-preflight host --instance-type ml.p5.48xlarge
       hp-preflight host --profile checkpoint --measure-bandwidth
+      hp-preflight host --deep --deep-seconds 90
       hp-preflight host --output json --output-file /fsx/preflight/$(hostname).json
 
     Read-only; needs no root and no network (the metadata service only with --imds).
@@ -130,7 +151,7 @@ def host(ctx: click.Context, /, **params: Any) -> None:
         profile=params["profile_name"],
         requires=parse_requires(params["requires"]),
         **pick(params, "instance_type", "paths", "shared_mounts", "root"),
-        **pick(params, "measure_bandwidth", "dcgm", "imds"),
+        **pick(params, "measure_bandwidth", "dcgm", "dcgm_level", "deep", "deep_seconds", "imds"),
         **selection(params),
     )
     ctx.exit(emit_report(report, params["output"], params["output_file"]))

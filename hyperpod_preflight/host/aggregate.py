@@ -1,10 +1,13 @@
 """Fleet view: many JSON host reports → one table of nodes × checks, failing nodes first,
 and the outliers a per-node run cannot see (fewer GPUs than the others, a degraded PCIe link,
-a driver that differs from the rest)."""
+a version that differs from the rest: driver, CUDA, kernel, libfabric, NCCL, torch; and, from
+``--deep`` reports, a figure below 90% of the fleet's median: each node counts with its
+weakest GPU or pair)."""
 
 from __future__ import annotations
 
 import json
+import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +19,7 @@ from ..errors import InputError
 from ..models import Report, Status
 
 _RANK = {Status.FAIL: 4, Status.WARN: 3, Status.UNKNOWN: 2, Status.PASS: 1, Status.SKIP: 0}
+FLEET_SHARE = 0.9  # a node's figure under this share of the fleet median is an outlier
 _CELL = {
     Status.FAIL: "FAIL",
     Status.WARN: "WARN",
@@ -34,11 +38,18 @@ class NodeRow(BaseModel):
     driver: str | None = None
     checks: dict[str, Status] = Field(default_factory=dict)
     outliers: list[str] = Field(default_factory=list)
+    figures: dict[str, float] = Field(
+        default_factory=dict, description="--deep figures: the node's weakest GPU or pair."
+    )
+    versions: dict[str, str] = Field(default_factory=dict)
 
 
 class FleetView(BaseModel):
     nodes: list[NodeRow]
     checks: list[str]
+    medians: dict[str, float] = Field(
+        default_factory=dict, description="Fleet median of each --deep figure."
+    )
 
     @property
     def exit_code(self) -> int:
@@ -116,6 +127,98 @@ def _degraded_links(facts: dict[str, Any]) -> list[str]:
     return found
 
 
+# figure name → unit, for messages
+FIGURE_UNITS = {
+    "matmul-bf16": "TFLOP/s",
+    "matmul-fp16": "TFLOP/s",
+    "matmul-fp8": "TFLOP/s",
+    "d2d": "GB/s",
+    "h2d": "GB/s",
+    "d2h": "GB/s",
+    "p2p": "GB/s",
+    "nccl-busbw": "GB/s",
+}
+
+
+def _numbers(values: Sequence[Any]) -> list[float]:
+    return [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+
+
+def deep_figures(facts: dict[str, Any]) -> dict[str, float]:
+    """A node's --deep figures, each the weakest of its GPUs (or pairs)."""
+    deep = facts.get("deep")
+    if not isinstance(deep, dict):
+        return {}
+    gpus = [g for g in deep.get("gpus") or [] if isinstance(g, dict)]
+    found: dict[str, float] = {}
+    for dtype in ("bf16", "fp16", "fp8"):
+        values = _numbers([(g.get("matmul_tflops") or {}).get(dtype) for g in gpus])
+        if values:
+            found[f"matmul-{dtype}"] = min(values)
+    for key, field in (("d2d", "d2d_gbps"), ("h2d", "h2d_gbps"), ("d2h", "d2h_gbps")):
+        values = _numbers([g.get(field) for g in gpus])
+        if values:
+            found[key] = min(values)
+    pairs = _numbers([p.get("gbps") for p in deep.get("pairs") or [] if isinstance(p, dict)])
+    if pairs:
+        found["p2p"] = min(pairs)
+    nccl = deep.get("nccl")
+    if isinstance(nccl, dict) and _numbers([nccl.get("busbw_gbps")]):
+        found["nccl-busbw"] = float(nccl["busbw_gbps"])
+    return found
+
+
+def node_versions(facts: dict[str, Any]) -> dict[str, str]:
+    """Versions compared across the fleet: driver, CUDA, kernel, libfabric, NCCL, torch."""
+    gpu = facts.get("gpu") or {}
+    deep = facts.get("deep") if isinstance(facts.get("deep"), dict) else {}
+    nccl = (deep or {}).get("nccl") if isinstance((deep or {}).get("nccl"), dict) else {}
+    tools = facts.get("tools") if isinstance(facts.get("tools"), dict) else {}
+    fi_info = (tools or {}).get("fi_info") if isinstance((tools or {}).get("fi_info"), dict) else {}
+    found = {
+        "driver": gpu.get("driver_version"),
+        "CUDA": gpu.get("cuda_driver_version"),
+        "kernel": facts.get("kernel_release"),
+        "libfabric": (fi_info or {}).get("version"),
+        "NCCL": (nccl or {}).get("nccl_version"),
+        "torch": (deep or {}).get("backend_version")
+        if (deep or {}).get("backend") == "torch"
+        else None,
+    }
+    return {k: str(v) for k, v in found.items() if isinstance(v, str | int) and str(v)}
+
+
+def _fleet_outliers(rows: list[NodeRow]) -> dict[str, float]:
+    """Mark figures under FLEET_SHARE of the fleet median and versions that differ from the
+    most common one; return the medians."""
+    medians: dict[str, float] = {}
+    for name in FIGURE_UNITS:
+        values = [r.figures[name] for r in rows if name in r.figures]
+        if len(values) >= 2:
+            medians[name] = statistics.median(values)
+    keys = sorted({k for r in rows for k in r.versions})
+    common: dict[str, tuple[str, int]] = {}
+    for key in keys:
+        counts = Counter(r.versions[key] for r in rows if key in r.versions)
+        common[key] = counts.most_common(1)[0]
+    for row in rows:
+        slow = []
+        for name, median in medians.items():
+            value = row.figures.get(name)
+            if value is not None and value < FLEET_SHARE * median:
+                unit = FIGURE_UNITS[name]
+                slow.append(
+                    f"{name} {value:g} {unit} ({value / median:.0%} of the fleet median {median:g})"
+                )
+        row.outliers[0:0] = slow
+        for key in keys:
+            version = row.versions.get(key)
+            usual, count = common[key]
+            if version is not None and version != usual and count > 1:
+                row.outliers.append(f"{key} {version} (most nodes: {usual})")
+    return medians
+
+
 def build_fleet_view(reports: Sequence[tuple[Path, Report]]) -> FleetView:
     rows: list[NodeRow] = []
     names: Counter[str] = Counter()
@@ -143,19 +246,19 @@ def build_fleet_view(reports: Sequence[tuple[Path, Report]]) -> FleetView:
                 driver=gpu.get("driver_version"),
                 checks=cells,
                 outliers=_degraded_links(report.facts),
+                figures=deep_figures(report.facts),
+                versions=node_versions(report.facts),
             )
         )
+    medians: dict[str, float] = {}
     if len(rows) > 1:
         most = max((r.gpus or 0) for r in rows)
-        drivers = Counter(r.driver for r in rows if r.driver)
-        common = drivers.most_common(1)[0][0] if drivers else None
+        medians = _fleet_outliers(rows)
         for row in rows:
             if (row.gpus or 0) < most:
                 row.outliers.insert(0, f"{row.gpus} GPUs (others have up to {most})")
-            if common and row.driver and row.driver != common and drivers[common] > 1:
-                row.outliers.append(f"driver {row.driver} (most nodes: {common})")
     rows.sort(key=lambda r: (not r.failed, not r.outliers, r.node))
-    return FleetView(nodes=rows, checks=sorted(checks))
+    return FleetView(nodes=rows, checks=sorted(checks), medians=medians)
 
 
 def _short(check_id: str) -> str:
@@ -168,6 +271,7 @@ def render_fleet_view(view: FleetView, fmt: str, *, all_checks: bool = False) ->
             "exit_code": view.exit_code,
             "nodes": [r.model_dump(mode="json") for r in view.nodes],
             "checks": view.checks,
+            "medians": view.medians,
         }
         return json.dumps(payload, indent=2) + "\n"
     from tabulate import tabulate
@@ -200,4 +304,7 @@ def render_fleet_view(view: FleetView, fmt: str, *, all_checks: bool = False) ->
     hidden = len(view.checks) - len(shown)
     note = f"; {hidden} checks passed or were skipped on every node" if hidden else ""
     summary = f"{len(view.nodes)} nodes: {failing} failing, {odd} with outliers{note}"
+    if view.medians:
+        medians = "; ".join(f"{k} {v:g} {FIGURE_UNITS[k]}" for k, v in view.medians.items())
+        summary += f"\nfleet medians (--deep, weakest GPU or pair per node): {medians}"
     return f"{table}\n\n{summary}\n"

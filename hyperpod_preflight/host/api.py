@@ -18,7 +18,17 @@ from ..registry import HostContext
 from ..runner import FailOn, Selection, build_report
 from .facts import AUTO, CollectOptions, collect_host_facts
 from .instance_types import IMDS_BASE, expectation
-from .profiles import DEFAULT_PROFILE, apply_overrides, load_profile
+from .profiles import DEFAULT_PROFILE, add_deep_requirements, apply_overrides, load_profile
+
+DEEP_CHECKS = (
+    "host.deep-matmul",
+    "host.deep-memory-bandwidth",
+    "host.deep-host-bandwidth",
+    "host.deep-clock-events",
+    "host.deep-p2p",
+    "host.deep-nccl",
+    "host.deep-xid",
+)
 
 
 def run_host_preflight(
@@ -30,6 +40,9 @@ def run_host_preflight(
     shared_mounts: Sequence[str] = (),
     measure_bandwidth: bool = False,
     dcgm: bool = False,
+    dcgm_level: int | None = None,
+    deep: bool = False,
+    deep_seconds: float = 60.0,
     imds: bool = False,
     root: str = "/",
     only: Sequence[str] = (),
@@ -41,6 +54,9 @@ def run_host_preflight(
 ) -> Report:
     """Check this node (or the tree at ``root``) against ``profile``.
 
+    ``deep`` adds the bounded GPU measurements and the Xid history (``host.deep-*``) within
+    ``deep_seconds``; ``dcgm_level`` runs ``dcgmi diag -r N`` (``dcgm=True`` is level 1).
+
     Raises :class:`InputError` for an unknown profile, requirement or check id, or a root
     that is not a directory.
     """
@@ -49,7 +65,15 @@ def run_host_preflight(
     for path in [*paths, *shared_mounts]:
         if not path.startswith("/"):
             raise InputError(f"{path!r}: give an absolute path")
-    chosen = apply_overrides(load_profile(profile), dict(requires or {}))
+    if dcgm_level is not None and dcgm_level not in (1, 2, 3):
+        raise InputError(f"--dcgm-level {dcgm_level}: choose 1, 2 or 3")
+    if deep_seconds <= 0:
+        raise InputError(f"--deep-seconds {deep_seconds:g}: give a positive number of seconds")
+    dcgm = dcgm or dcgm_level is not None
+    base = load_profile(profile)
+    if deep:
+        base = add_deep_requirements(base)
+    chosen = apply_overrides(base, dict(requires or {}))
     # Run the checks the profile names (and the opt-in measurements asked for); --only
     # may still name any host check.
     wanted = {item.check for item in chosen.requirements}
@@ -57,6 +81,8 @@ def run_host_preflight(
         wanted.add("host.h2d-bandwidth")
     if dcgm:
         wanted.add("host.dcgm")
+    if deep:
+        wanted.update(DEEP_CHECKS)
     selection = Selection(
         only=list(only) or sorted(wanted),
         skip=list(skip),
@@ -77,6 +103,9 @@ def run_host_preflight(
             shared_mounts=list(shared_mounts),
             measure_bandwidth=measure_bandwidth,
             dcgm=dcgm,
+            dcgm_level=dcgm_level or 1,
+            deep=deep,
+            deep_seconds=deep_seconds,
             imds=imds,
             imds_url=imds_url,
             nvml=nvml,
@@ -92,6 +121,7 @@ def run_host_preflight(
             "shared_mounts": list(shared_mounts),
             "measure_bandwidth": measure_bandwidth,
             "dcgm": dcgm,
+            "deep": deep,
         },
     )
     summary: dict[str, Any] = {

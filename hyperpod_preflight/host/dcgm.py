@@ -16,6 +16,8 @@ from .models import DcgmFacts, DcgmTest
 
 DIAG_ARGS = ("diag", "-r", "1", "-j")
 DIAG_TIMEOUT_S = 300.0
+# ``dcgmi diag -r N``: 1 quick (seconds), 2 medium (about 2 minutes), 3 long (15+ minutes).
+LEVEL_TIMEOUT_S = {1: DIAG_TIMEOUT_S, 2: 900.0, 3: 3600.0}
 _STATUS = {
     "pass": "pass",
     "passed": "pass",
@@ -89,9 +91,11 @@ def parse_diag_json(text: str) -> list[DcgmTest]:
     return tests
 
 
-def run_diag(binary: str, run: Any = run_command) -> DcgmFacts:
-    result: CommandResult = run([binary, *DIAG_ARGS], DIAG_TIMEOUT_S)
-    facts = DcgmFacts(ran=True, exit_code=result.exit_code)
+def run_diag(binary: str, run: Any = run_command, *, level: int = 1) -> DcgmFacts:
+    """``dcgmi diag -r LEVEL -j``, parsed."""
+    argv = [binary, "diag", "-r", str(level), "-j"]
+    result: CommandResult = run(argv, LEVEL_TIMEOUT_S.get(level, DIAG_TIMEOUT_S))
+    facts = DcgmFacts(ran=True, exit_code=result.exit_code, level=level)
     if result.error:
         facts.error = result.error
         return facts

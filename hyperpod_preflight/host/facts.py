@@ -19,6 +19,7 @@ from typing import Any
 
 from . import sysfs
 from .commands import CommandResult, probe_tools, run_command
+from .deep.models import DeepFacts
 from .instance_types import IMDS_BASE, imds_instance_type, read_resource_config
 from .models import GpuFacts, HostFacts, ServiceFacts, SlurmNodeFacts, ToolInfo
 from .nvml import load_pynvml, read_nvml
@@ -37,6 +38,9 @@ class CollectOptions:
     shared_mounts: list[str] = field(default_factory=list)
     measure_bandwidth: bool = False
     dcgm: bool = False
+    dcgm_level: int = 1
+    deep: bool = False
+    deep_seconds: float = 60.0
     imds: bool = False
     imds_url: str = IMDS_BASE
     nvml: Any = AUTO
@@ -64,6 +68,8 @@ def _needed_tools(profile: Profile, opts: CollectOptions) -> tuple[set[str], set
             names.update({"apptainer", "nvidia-container-cli"})
     if opts.dcgm:
         names.add("dcgmi")
+    if opts.deep:
+        names.update({"dmesg", "journalctl"})
     return names, versions
 
 
@@ -217,7 +223,13 @@ def collect_host_facts(profile: Profile, opts: CollectOptions | None = None) -> 
         if opts.dcgm and tools.get("dcgmi") and tools["dcgmi"].path:
             from .dcgm import run_diag
 
-            futures["dcgm"] = pool.submit(run_diag, tools["dcgmi"].path, opts.run)
+            futures["dcgm"] = pool.submit(
+                run_diag, tools["dcgmi"].path, opts.run, level=opts.dcgm_level
+            )
+        if opts.deep:
+            from .deep.xid import read_xids
+
+            futures["xid"] = pool.submit(read_xids, root, tools, opts.run)
 
         facts.gpu = _read_gpus(root, opts, tools, want_nvlink="host.nvlink" in checks)
         if not facts.gpu.readable and not facts.gpu.permission_denied:
@@ -242,6 +254,7 @@ def collect_host_facts(profile: Profile, opts: CollectOptions | None = None) -> 
             from .models import DcgmFacts
 
             facts.dcgm = DcgmFacts(error="dcgmi not found on PATH")
+        xids = futures["xid"].result() if "xid" in futures else None
 
     if "host.apptainer-nv" in checks:
         facts.apptainer_nvliblist, facts.apptainer_nvliblist_error = _nvliblist(
@@ -254,8 +267,24 @@ def collect_host_facts(profile: Profile, opts: CollectOptions | None = None) -> 
         from .bandwidth import measure
 
         facts.bandwidth = measure(facts.gpu.gpus)
+    if opts.deep:
+        facts.deep = _deep(root, opts, facts)
+        facts.deep.xid = xids
     facts.collect_seconds = round(time.perf_counter() - started, 3)
     return facts
+
+
+def _deep(root: Path, opts: CollectOptions, facts: HostFacts) -> DeepFacts:
+    """The --deep measurements (torch imported only here), on the live node's GPUs only."""
+    from .deep.measure import run_deep
+
+    if opts.root not in ("/", ""):
+        return DeepFacts(budget_s=opts.deep_seconds, reason=f"--root {root}: a captured tree")
+    if not facts.gpu.readable:
+        reason = f"no GPU could be read ({facts.gpu.error})" if facts.gpu.error else "no GPU"
+        return DeepFacts(budget_s=opts.deep_seconds, reason=reason)
+    nvml = load_pynvml() if opts.nvml is AUTO else opts.nvml
+    return run_deep(facts.gpu.gpus, facts.pci_devices, budget_s=opts.deep_seconds, nvml=nvml)
 
 
 def _nvliblist(root: Path, apptainer: ToolInfo | None) -> tuple[str | None, str | None]:

@@ -140,6 +140,7 @@ def read_resource_config(root: Path, hostname: str | None) -> ResourceConfigFact
                     group.get("InstanceGroupName")
                 )
                 facts.instance_type = _text_or_none(group.get("InstanceType"))
+                facts.instance_id = _text_or_none(instance.get("InstanceId"))
                 if facts.instance_type is None:
                     facts.error = "this node's group has no InstanceType string"
                 return facts

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from .deep.models import DeepFacts
+
 GpuSource = Literal["nvml", "nvidia-smi", "nvidia-smi-xml", "none"]
 
 
@@ -196,6 +198,9 @@ class ResourceConfigFacts(BaseModel):
     cluster_name: str | None = None
     group: str | None = None
     instance_type: str | None = None
+    instance_id: str | None = Field(
+        default=None, description="This node's InstanceId (found by its address), if listed."
+    )
     error: str | None = None
 
 
@@ -231,6 +236,7 @@ class DcgmTest(BaseModel):
 
 class DcgmFacts(BaseModel):
     ran: bool = False
+    level: int = Field(default=1, description="The run level: dcgmi diag -r LEVEL.")
     exit_code: int | None = None
     tests: list[DcgmTest] = Field(default_factory=list)
     error: str | None = None
@@ -282,6 +288,9 @@ class HostFacts(BaseModel):
     )
     bandwidth: BandwidthFacts | None = None
     dcgm: DcgmFacts | None = None
+    deep: DeepFacts | None = Field(
+        default=None, description="What --deep measured (and the Xid history it read)."
+    )
     collect_seconds: float | None = None
     notes: list[str] = Field(default_factory=list)
 

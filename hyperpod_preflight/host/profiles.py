@@ -72,6 +72,22 @@ def _all_profiles() -> dict[str, Profile]:
     return profiles
 
 
+@lru_cache(maxsize=1)
+def deep_requirements() -> tuple[Requirement, ...]:
+    """The items ``--deep`` adds to a profile (``host/deep/requirements.json``)."""
+    folder = resources.files("hyperpod_preflight.host").joinpath("deep")
+    data = json.loads(folder.joinpath("requirements.json").read_text(encoding="utf-8"))
+    return tuple(Requirement.model_validate(item) for item in data["requirements"])
+
+
+def add_deep_requirements(profile: Profile) -> Profile:
+    """``profile`` with the ``--deep`` items it does not define itself appended."""
+    for item in deep_requirements():
+        if profile.get(item.id) is None:
+            profile.requirements.append(item.model_copy(deep=True))
+    return profile
+
+
 def profile_names() -> list[str]:
     return sorted(_all_profiles())
 
@@ -94,6 +110,8 @@ def known_requirements() -> dict[str, Requirement]:
     for name in sorted(_all_profiles(), key=lambda n: (n != DEFAULT_PROFILE, n)):
         for item in _all_profiles()[name].requirements:
             known.setdefault(item.id, item)
+    for item in deep_requirements():
+        known.setdefault(item.id, item)
     return known
 
 

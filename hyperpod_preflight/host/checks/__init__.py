@@ -11,6 +11,6 @@ UNKNOWN rather than FAIL.
 
 from __future__ import annotations
 
-from . import cluster, gpu, measure, system, tools, virt
+from . import cluster, deep, gpu, measure, system, tools, virt
 
-__all__ = ["cluster", "gpu", "measure", "system", "tools", "virt"]
+__all__ = ["cluster", "deep", "gpu", "measure", "system", "tools", "virt"]

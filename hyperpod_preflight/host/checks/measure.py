@@ -73,12 +73,12 @@ def h2d_bandwidth(ctx: HostContext) -> list[Outcome]:
     return out
 
 
-@check("host.dcgm", "DCGM quick diagnostic (dcgmi diag -r 1)", Severity.HIGH, needs_aws=False)
+@check("host.dcgm", "DCGM diagnostic (dcgmi diag -r 1|2|3)", Severity.HIGH, needs_aws=False)
 def dcgm(ctx: HostContext) -> list[Outcome]:
-    """With --dcgm, every test of `dcgmi diag -r 1` passes; a failed test FAILs, a warning WARNs."""
+    """With --dcgm[-level N], every `dcgmi diag -r N` test passes; failed FAILs, warned WARNs."""
     result = facts(ctx).dcgm
     if result is None:
-        return [skipped("dcgm", "not run: pass --dcgm")]
+        return [skipped("dcgm", "not run: pass --dcgm (or --dcgm-level 1|2|3)")]
     if result.error and "not found" in result.error:
         return [skipped("dcgm", "dcgmi is not installed (datacenter-gpu-manager)")]
     if result.error and not result.tests:
@@ -90,6 +90,7 @@ def dcgm(ctx: HostContext) -> list[Outcome]:
             )
         ]
     out: list[Outcome] = []
+    verbose = f"dcgmi diag -r {result.level} -v for details"
     for test in result.tests:
         resource = f"dcgm {test.name}"
         gpus = f" on GPU(s) {', '.join(map(str, test.gpus))}" if test.gpus else ""
@@ -99,15 +100,11 @@ def dcgm(ctx: HostContext) -> list[Outcome]:
                 failed(
                     resource,
                     f"{test.category} / {test.name} failed{gpus}{note}",
-                    f"dcgmi diag -r 1 -v for details; {REPLACE_NODE}",
+                    f"{verbose}; {REPLACE_NODE}",
                 )
             )
         elif test.status == "warn":
-            out.append(
-                warned(
-                    resource, f"{test.name} warned{gpus}{note}", "dcgmi diag -r 1 -v for details"
-                )
-            )
+            out.append(warned(resource, f"{test.name} warned{gpus}{note}", verbose))
         elif test.status == "pass":
             out.append(passed(resource, f"{test.name} passed"))
         else:
