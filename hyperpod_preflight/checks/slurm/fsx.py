@@ -14,7 +14,7 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
-from ...analysis.network import covers
+from ...analysis.security_groups import allows_tcp_port
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
@@ -278,31 +278,6 @@ def fsx_mount_name(ctx: CheckContext) -> list[Outcome]:
     return out
 
 
-def _admits(
-    permissions: Iterable[dict[str, Any]],
-    port: int,
-    peer_groups: set[str],
-    peer_cidrs: list[ipaddress.IPv4Network],
-) -> bool:
-    """A rule allows TCP ``port`` from/to one of ``peer_groups`` or an IPv4 block holding
-    every one of ``peer_cidrs``."""
-    for p in permissions:
-        protocol = str(p.get("IpProtocol"))
-        if protocol in ("tcp", "6"):
-            low, high = p.get("FromPort"), p.get("ToPort")
-            if low is None or high is None or not int(low) <= port <= int(high):
-                continue
-        elif protocol != "-1":
-            continue
-        if any(pair.get("GroupId") in peer_groups for pair in p.get("UserIdGroupPairs", [])):
-            return True
-        if peer_cidrs and any(
-            covers(r.get("CidrIp", ""), peer_cidrs) for r in p.get("IpRanges", [])
-        ):
-            return True
-    return False
-
-
 @check(
     "slurm.fsx-security-groups",
     "The FSx file system's security groups admit the cluster (TCP 988 Lustre, 2049 OpenZFS)",
@@ -367,7 +342,8 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
             sg
             for sg in cluster_sgs
             if not any(
-                _admits(g.get("IpPermissions", []), port, {sg}, peer_cidrs) for g in groups.values()
+                allows_tcp_port(g.get("IpPermissions", []), port, {sg}, peer_cidrs)
+                for g in groups.values()
             )
         )
         figures: dict[str, Any] = {"file_system_security_groups": fs_sgs, "port": port}
