@@ -18,12 +18,11 @@ from ...records import BucketLocation
 from ...registry import CheckContext, check
 from ...spec import ARN_PARTITION_RE, InstanceGroup
 from ._common import (
-    buckets,
     cannot_tell,
+    each_bucket,
     first_prefix,
     location,
     missing_bucket,
-    no_buckets,
     sagemaker_name,
     uri_paths,
 )
@@ -49,10 +48,7 @@ REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
 )
 def lifecycle_bucket_access(ctx: CheckContext) -> list[Outcome]:
     """The bucket is this account's or its policy grants the roles read; a Deny is a FAIL."""
-    named = buckets(ctx)
-    if not named:
-        return [no_buckets()]
-    return [_judge_bucket(ctx, bucket, groups) for bucket, groups in named.items()]
+    return each_bucket(ctx, _judge_bucket)
 
 
 def _judge_bucket(ctx: CheckContext, bucket: str, groups: list[InstanceGroup]) -> Outcome:
