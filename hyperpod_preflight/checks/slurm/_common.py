@@ -127,10 +127,12 @@ def cannot_read(ref: FsxRef, exc: FactUnavailable) -> Outcome:
     )
 
 
-def described(ctx: CheckContext, out: list[Outcome]) -> Iterator[tuple[FsxRef, dict[str, Any]]]:
-    """Each referenced file system that exists, with its ``DescribeFileSystems`` entry;
-    appends UNKNOWN for one that could not be read or whose name holds no id, and skips
-    one that does not exist (``slurm.fsx-exists`` reports it)."""
+def read_file_systems(
+    ctx: CheckContext, out: list[Outcome]
+) -> Iterator[tuple[FsxRef, dict[str, Any] | None]]:
+    """Each referenced file system with its ``DescribeFileSystems`` entry (None: there is no
+    such file system); appends UNKNOWN for one that could not be read or whose name holds
+    no id."""
     for ref in fsx_references(ctx):
         if ref.file_system_id is None:
             out.append(not_an_fsx_name(ref))
@@ -140,6 +142,13 @@ def described(ctx: CheckContext, out: list[Outcome]) -> Iterator[tuple[FsxRef, d
         except FactUnavailable as exc:
             out.append(cannot_read(ref, exc))
             continue
+        yield ref, fs
+
+
+def described(ctx: CheckContext, out: list[Outcome]) -> Iterator[tuple[FsxRef, dict[str, Any]]]:
+    """Each referenced file system that exists, as :func:`read_file_systems` gives it; skips
+    one that does not exist (``slurm.fsx-exists`` reports it)."""
+    for ref, fs in read_file_systems(ctx, out):
         if fs is None:
             out.append(skipped(ref.resource, "the file system does not exist (slurm.fsx-exists)"))
             continue

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...analysis.security_groups import allows_tcp_port
-from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
 from ._common import (
@@ -24,12 +23,11 @@ from ._common import (
     KIND_LABEL,
     LIFECYCLE_FAILURE,
     FsxRef,
-    cannot_read,
     described,
     fs_subnets,
     fsx_references,
     no_fsx,
-    not_an_fsx_name,
+    read_file_systems,
 )
 
 BAD_LIFECYCLES = frozenset({"FAILED", "DELETING", "MISCONFIGURED", "MISCONFIGURED_UNAVAILABLE"})
@@ -42,19 +40,10 @@ BAD_LIFECYCLES = frozenset({"FAILED", "DELETING", "MISCONFIGURED", "MISCONFIGURE
 )
 def fsx_exists(ctx: CheckContext) -> list[Outcome]:
     """Each mounted FSx file system exists in the region, is AVAILABLE and of its type."""
-    refs = fsx_references(ctx)
-    if not refs:
+    if not fsx_references(ctx):
         return [no_fsx(ctx)]
     out: list[Outcome] = []
-    for ref in refs:
-        if ref.file_system_id is None:
-            out.append(not_an_fsx_name(ref))
-            continue
-        try:
-            fs = ctx.aws.file_system(ref.file_system_id)
-        except FactUnavailable as exc:
-            out.append(cannot_read(ref, exc))
-            continue
+    for ref, fs in read_file_systems(ctx, out):
         if fs is None:
             out.append(
                 failed(
