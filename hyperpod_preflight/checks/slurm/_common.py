@@ -19,6 +19,7 @@ from ...errors import FactUnavailable
 from ...models import Outcome, skipped, unknown
 from ...registry import CheckContext
 from ...spec.raw import raw_groups
+from .._common import could_not_tell
 
 FsxKind = Literal["lustre", "openzfs"]
 # <fs-id>.fsx.<region>.amazonaws.com[.cn]: the DNS name FSx gives a file system.
@@ -118,13 +119,7 @@ def not_an_fsx_name(ref: FsxRef) -> Outcome:
 
 
 def cannot_read(ref: FsxRef, exc: FactUnavailable) -> Outcome:
-    return unknown(
-        ref.resource,
-        f"could not tell: {exc.describe()}",
-        exc.remediation,
-        action=exc.action,
-        cause=exc.reason,
-    )
+    return could_not_tell(ref.resource, exc, cause=exc.reason)
 
 
 def read_file_systems(
