@@ -60,6 +60,18 @@ def location(ctx: CheckContext, bucket: str) -> BucketLocation | FactUnavailable
         return exc
 
 
+def located(ctx: CheckContext, bucket: str, what: str) -> BucketLocation | Outcome:
+    """The bucket's location, or the outcome that ends its judgement: SKIP when there is no
+    such bucket (``s3.lifecycle-bucket-exists`` reports it), UNKNOWN naming ``what`` when
+    its location could not be read."""
+    found = location(ctx, bucket)
+    if found is None:
+        return missing_bucket(bucket)
+    if isinstance(found, FactUnavailable):
+        return cannot_tell(bucket, found, what)
+    return found
+
+
 def uri_paths(groups: list[InstanceGroup]) -> str:
     """Where the config names the bucket, for a remediation."""
     return ", ".join(f"{g.json_path or g.name}.LifeCycleConfig.SourceS3Uri" for g in groups)

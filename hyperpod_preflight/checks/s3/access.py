@@ -21,8 +21,7 @@ from ._common import (
     cannot_tell,
     each_bucket,
     first_prefix,
-    location,
-    missing_bucket,
+    located,
     sagemaker_name,
     uri_paths,
 )
@@ -52,11 +51,9 @@ def lifecycle_bucket_access(ctx: CheckContext) -> list[Outcome]:
 
 
 def _judge_bucket(ctx: CheckContext, bucket: str, groups: list[InstanceGroup]) -> Outcome:
-    found = location(ctx, bucket)
-    if found is None:
-        return missing_bucket(bucket)
-    if not isinstance(found, BucketLocation):
-        return cannot_tell(bucket, found, "who owns the bucket")
+    found = located(ctx, bucket, "who owns the bucket")
+    if isinstance(found, Outcome):
+        return found
     if found.owned is None:
         return unknown(bucket, "could not tell who owns the bucket: the run's account is unknown")
     roles = list(dict.fromkeys(g.execution_role for g in groups if g.execution_role))

@@ -11,8 +11,8 @@ from ._common import (
     cannot_tell,
     each_bucket,
     first_prefix,
+    located,
     location,
-    missing_bucket,
     sagemaker_name,
     uri_paths,
 )
@@ -68,11 +68,9 @@ def lifecycle_bucket_region(ctx: CheckContext) -> list[Outcome]:
 
 def _in_region(ctx: CheckContext, bucket: str, groups: list[InstanceGroup]) -> Outcome:
     region = ctx.aws.region
-    found = location(ctx, bucket)
-    if found is None:
-        return missing_bucket(bucket)
-    if not isinstance(found, BucketLocation):
-        return cannot_tell(bucket, found, "the bucket's region")
+    found = located(ctx, bucket, "the bucket's region")
+    if isinstance(found, Outcome):
+        return found
     if found.region == region:
         return passed(bucket, f"bucket {bucket} is in {region}, as the cluster")
     name = sagemaker_name(bucket, region)
