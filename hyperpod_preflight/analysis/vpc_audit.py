@@ -14,7 +14,8 @@ Rules (the same facts the ``network.*`` checks judge):
 - A node takes the planner's IP count (:func:`hyperpod_preflight.planner.ips_per_node`); a
   subnet holds ``free // ips`` nodes; a placement needs ``(nodes + headroom) × ips`` free.
 - A security group is EFA-ready when one all-traffic (protocol -1) rule in each direction
-  names the group itself among its pairs (every rule and every pair is looked at).
+  names the group itself among its pairs (every rule and every pair is looked at); its rules
+  are judged by :mod:`hyperpod_preflight.analysis.security_groups`, as the checks judge them.
 """
 
 from __future__ import annotations
@@ -29,15 +30,23 @@ from ..catalog import InstanceTypeInfo
 from ..planner import ips_per_node, min_subnet_prefix, usable_addresses
 from ..records import SubnetRouteTable, ZoneMap
 from .network import (
-    ANYWHERE_V4,
-    ANYWHERE_V6,
-    covers,
     egress_path,
     interface_endpoints,
     is_available,
     is_pending,
     public_reasons,
     service_suffix,
+)
+from .security_groups import (
+    DEFAULT_RULES_PER_DIRECTION,
+    PERMISSIONS_KEY,
+    closed_fsx_lustre_ports,
+    egress_open_only,
+    fsx_lustre_rule_command,
+    near_rule_limit,
+    rule_count,
+    self_all_traffic,
+    self_rule_command,
 )
 
 DEFAULT_AUDIT_TYPES = (
@@ -49,8 +58,6 @@ DEFAULT_AUDIT_TYPES = (
 )
 BASE_INTERFACE_SERVICES = ("ssm", "ssmmessages", "ec2messages", "logs", "sts")
 EKS_INTERFACE_SERVICES = ("ecr.api", "ecr.dkr")
-FSX_LUSTRE_PORTS = (988, 1018, 1019, 1020, 1021, 1022, 1023)
-RULE_COUNT_MARGIN = 5
 ORCHESTRATORS = ("slurm", "eks")
 
 
@@ -73,7 +80,7 @@ class VpcInventory:
     zones: ZoneMap = field(default_factory=ZoneMap)
     types: dict[str, InstanceTypeInfo] = field(default_factory=dict)
     offerings: dict[str, frozenset[str]] | None = None
-    rule_limit: int = 60
+    rule_limit: int = DEFAULT_RULES_PER_DIRECTION
     rule_limit_source: str = "fallback"
     unknown: dict[str, str] = field(default_factory=dict)
 
@@ -127,65 +134,6 @@ def s3_gateway_endpoints(endpoints: Iterable[dict[str, Any]], region: str) -> li
 
 
 # -- security groups ---------------------------------------------------------------------------
-def self_all_traffic(permissions: Iterable[dict[str, Any]], group_id: str) -> bool:
-    """A protocol -1 rule naming ``group_id`` among its pairs (every rule, every pair)."""
-    return any(
-        str(p.get("IpProtocol")) == "-1"
-        and any(pair.get("GroupId") == group_id for pair in p.get("UserIdGroupPairs", []))
-        for p in permissions
-    )
-
-
-def rule_entries(permissions: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(kind, value) of every rule as AWS counts them: each CIDR, prefix list and pair."""
-    entries: list[tuple[str, str]] = []
-    for p in permissions:
-        entries += [("v4", str(r.get("CidrIp", ""))) for r in p.get("IpRanges", [])]
-        entries += [("v6", str(r.get("CidrIpv6", ""))) for r in p.get("Ipv6Ranges", [])]
-        entries += [("pl", str(r.get("PrefixListId", ""))) for r in p.get("PrefixListIds", [])]
-        entries += [("sg", str(r.get("GroupId", ""))) for r in p.get("UserIdGroupPairs", [])]
-    return entries
-
-
-def rule_count(permissions: Iterable[dict[str, Any]]) -> int:
-    """Rules of one direction against the quota (IPv4 and IPv6 counted apart; group and
-    prefix-list references count toward both): the larger of the two."""
-    entries = rule_entries(permissions)
-    return max(
-        sum(1 for kind, _ in entries if kind != "v6"),
-        sum(1 for kind, _ in entries if kind != "v4"),
-    )
-
-
-def allows_port(
-    permissions: Iterable[dict[str, Any]],
-    group_id: str,
-    port: int,
-    cidrs: list[ipaddress.IPv4Network],
-) -> bool:
-    """TCP ``port`` allowed from/to the group itself or an IPv4 block holding ``cidrs``."""
-    for p in permissions:
-        protocol = str(p.get("IpProtocol"))
-        if protocol in ("tcp", "6"):
-            low, high = p.get("FromPort"), p.get("ToPort")
-            if low is None or high is None or not int(low) <= port <= int(high):
-                continue
-        elif protocol != "-1":
-            continue
-        if any(pair.get("GroupId") == group_id for pair in p.get("UserIdGroupPairs", [])):
-            return True
-        if cidrs and any(covers(str(r.get("CidrIp", "")), cidrs) for r in p.get("IpRanges", [])):
-            return True
-    return False
-
-
-def self_rule_command(direction: str, group_id: str) -> str:
-    return (
-        f"aws ec2 authorize-security-group-{direction} --group-id {group_id} "
-        f"--ip-permissions 'IpProtocol=-1,UserIdGroupPairs=[{{GroupId={group_id}}}]'"
-    )
-
-
 def audit_group(
     group: dict[str, Any],
     *,
@@ -196,20 +144,16 @@ def audit_group(
 ) -> GroupAudit:
     """Judge one security group as the cluster's group."""
     gid = str(group.get("GroupId", ""))
-    inbound = group.get("IpPermissions", [])
-    outbound = group.get("IpPermissionsEgress", [])
-    egress_entries = rule_entries(outbound)
+    inbound = group.get(PERMISSIONS_KEY["ingress"], [])
+    outbound = group.get(PERMISSIONS_KEY["egress"], [])
     audit = GroupAudit(
         group_id=gid,
         name=str(group.get("GroupName", "")),
         self_ingress=self_all_traffic(inbound, gid),
         self_egress=self_all_traffic(outbound, gid),
-        egress_open_only=bool(egress_entries)
-        and all(value in (ANYWHERE_V4, ANYWHERE_V6) for _, value in egress_entries),
-        fsx_lustre=all(
-            allows_port(perms, gid, port, vpc_cidrs)
-            for perms in (inbound, outbound)
-            for port in FSX_LUSTRE_PORTS
+        egress_open_only=egress_open_only(outbound),
+        fsx_lustre=not any(
+            closed_fsx_lustre_ports(perms, gid, vpc_cidrs) for perms in (inbound, outbound)
         ),
         inbound_rules=rule_count(inbound),
         outbound_rules=rule_count(outbound),
@@ -226,14 +170,10 @@ def audit_group(
         audit.problems.append("the only outbound rule is 0.0.0.0/0")
     if fsx and not audit.fsx_lustre:
         audit.problems.append("FSx for Lustre ports (TCP 988, 1018-1023) not open within it")
-        for direction in ("ingress", "egress"):
-            audit.fixes.append(
-                f"aws ec2 authorize-security-group-{direction} --group-id {gid} --ip-permissions "
-                f"'IpProtocol=tcp,FromPort=988,ToPort=988,UserIdGroupPairs=[{{GroupId={gid}}}]' "
-                f"'IpProtocol=tcp,FromPort=1018,ToPort=1023,UserIdGroupPairs=[{{GroupId={gid}}}]'"
-            )
+        for direction in PERMISSIONS_KEY:
+            audit.fixes.append(fsx_lustre_rule_command(direction, gid))
     worst = max(audit.inbound_rules, audit.outbound_rules)
-    if worst >= rule_limit - RULE_COUNT_MARGIN:
+    if near_rule_limit(worst, rule_limit):
         audit.problems.append(f"{worst} rules in one direction, near the limit of {rule_limit}")
     return audit
 

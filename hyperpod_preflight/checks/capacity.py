@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
+from ..models import Outcome, Severity, failed, passed, skipped, warned
 from ..registry import check
+from ._common import could_not_tell
 
 if TYPE_CHECKING:
     from ..records import ZoneMap
@@ -213,16 +214,7 @@ def training_plan(ctx: CheckContext) -> list[Outcome]:
             if zones is None:
                 zones = ctx.aws.availability_zones()
         except FactUnavailable as exc:
-            out.append(
-                unknown(
-                    group.name,
-                    f"could not tell: {exc.describe()}",
-                    exc.remediation,
-                    action=exc.action,
-                    cause=exc.reason,
-                    training_plan=arn,
-                )
-            )
+            out.append(could_not_tell(group.name, exc, cause=exc.reason, training_plan=arn))
             continue
         if plan is None:
             out.append(

@@ -8,7 +8,15 @@ from typing import Any
 import click
 
 from ..errors import InputError
-from .options import AWS_OPTIONS, REPORT_FORMATS, aws_options, emit_report, output_options, pick
+from .options import (
+    AWS_OPTIONS,
+    REPORT_FORMATS,
+    aws_options,
+    emit_report,
+    fail_on_option,
+    output_options,
+    pick,
+)
 
 
 @click.command("capacity")
@@ -23,13 +31,7 @@ from .options import AWS_OPTIONS, REPORT_FORMATS, aws_options, emit_report, outp
 )
 @click.option("--orchestrator", type=click.Choice(["slurm", "eks"]), default="slurm")
 @click.option("--vpc", help="Also say whether a subnet of this VPC (in --region) has room.")
-@click.option(
-    "--fail-on",
-    type=click.Choice(["fail", "warn", "unknown"]),
-    default="fail",
-    show_default=True,
-    help="Lowest status that makes the exit code 1.",
-)
+@fail_on_option
 @aws_options
 @output_options(*REPORT_FORMATS)
 def capacity(**params: Any) -> int:

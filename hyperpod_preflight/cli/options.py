@@ -109,6 +109,15 @@ def emit_report(report: Any, output: str, output_file: str | None) -> int:
 
 
 # -- check selection --------------------------------------------------------------------------
+fail_on_option = click.option(
+    "--fail-on",
+    type=click.Choice(["fail", "warn", "unknown"]),
+    default="fail",
+    show_default=True,
+    help="Lowest status that makes the exit code 1.",
+)
+
+
 def selection_options(only_help: str = "Run only these check ids or areas.") -> Decorator:
     """``--only``, ``--skip``, ``--ignore`` and ``--fail-on``."""
     return _in_order(
@@ -120,13 +129,7 @@ def selection_options(only_help: str = "Run only these check ids or areas.") -> 
             metavar="IDS|all",
             help="Report these FAILs as WARN (marked ignored); still shown.",
         ),
-        click.option(
-            "--fail-on",
-            type=click.Choice(["fail", "warn", "unknown"]),
-            default="fail",
-            show_default=True,
-            help="Lowest status that makes the exit code 1.",
-        ),
+        fail_on_option,
     )
 
 

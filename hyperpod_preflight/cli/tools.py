@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .options import REPORT_FORMATS, emit_report, output_options
+from .options import REPORT_FORMATS, emit_report, fail_on_option, output_options
 
 
 @click.command("tools")
@@ -37,13 +37,7 @@ from .options import REPORT_FORMATS, emit_report, output_options
     show_default=True,
     help="Seconds each tool may take to print its version.",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice(["fail", "warn", "unknown"]),
-    default="fail",
-    show_default=True,
-    help="Lowest status that makes the exit code 1.",
-)
+@fail_on_option
 @output_options(*REPORT_FORMATS)
 def tools(**params: Any) -> int:
     """Check the command-line tools on this machine (no AWS access).

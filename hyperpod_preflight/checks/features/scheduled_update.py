@@ -14,9 +14,10 @@ import re
 from typing import Any
 
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, skipped, unknown
+from ...models import Outcome, Severity, failed, passed, skipped
 from ...registry import CheckContext, check
 from ...spec.raw import raw_groups
+from .._common import could_not_tell
 
 SCHEDULE_DOCS = (
     "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/"
@@ -88,16 +89,8 @@ def rollback_alarms_exist(ctx: CheckContext) -> list[Outcome]:
     try:
         alarms = ctx.aws.alarms(name for _, named in groups for _, name in named)
     except FactUnavailable as exc:
-        return [
-            unknown(
-                group.name,
-                f"could not tell whether the rollback alarms exist: {exc.describe()}",
-                exc.remediation,
-                action=exc.action,
-                cause=exc.reason,
-            )
-            for group, _ in groups
-        ]
+        about = "whether the rollback alarms exist"
+        return [could_not_tell(group.name, exc, about, cause=exc.reason) for group, _ in groups]
     out: list[Outcome] = []
     for group, named in groups:
         missing = [(where, name) for where, name in named if name not in alarms]

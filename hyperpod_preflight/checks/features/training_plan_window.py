@@ -10,6 +10,7 @@ from typing import Any
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from .._common import could_not_tell
 
 
 def _when(value: Any) -> datetime | None:
@@ -76,15 +77,7 @@ def training_plan_window(ctx: CheckContext) -> list[Outcome]:
         try:
             plan = ctx.aws.training_plan(arn)
         except FactUnavailable as exc:
-            out.append(
-                unknown(
-                    group.name,
-                    f"could not tell: {exc.describe()}",
-                    exc.remediation,
-                    action=exc.action,
-                    training_plan=arn,
-                )
-            )
+            out.append(could_not_tell(group.name, exc, training_plan=arn))
             continue
         if plan is None:
             out.append(skipped(group.name, f"{arn} does not exist (capacity.training-plan)"))

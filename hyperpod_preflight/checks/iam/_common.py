@@ -16,6 +16,7 @@ from ...analysis.iam_roles import ConfigRole, caller_principal, config_roles
 from ...errors import FactUnavailable
 from ...models import Outcome, skipped, unknown
 from ...registry import CheckContext
+from .._common import could_not_tell
 
 T = TypeVar("T")
 
@@ -53,13 +54,7 @@ def other_account(ctx: CheckContext, role: ConfigRole) -> Outcome | None:
 
 
 def unreadable(resource: str, exc: FactUnavailable) -> Outcome:
-    return unknown(
-        resource,
-        f"could not tell: {exc.describe()}",
-        exc.remediation,
-        action=exc.action,
-        why=exc.reason,
-    )
+    return could_not_tell(resource, exc, why=exc.reason)
 
 
 def missing(role: ConfigRole) -> Outcome:

@@ -23,6 +23,7 @@ from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...records import KmsKey, RolePolicies
 from ...registry import CheckContext, check
+from .._common import could_not_tell
 from ._common import caller_account, compact, missing, other_account, roles, unreadable
 
 LIFECYCLE_FAILURE = "Lifecycle scripts did not run successfully"
@@ -139,15 +140,8 @@ def _key_references(ctx: CheckContext, objects: list[LifecycleObject]) -> _Keys:
         try:
             head = ctx.aws.head_object(obj.bucket, obj.key)
         except FactUnavailable as exc:
-            keys.unreadable.append(
-                unknown(
-                    obj.uri,
-                    f"could not tell whether {obj.uri} is KMS-encrypted: {exc.describe()}",
-                    exc.remediation,
-                    action=exc.action,
-                    why=exc.reason,
-                )
-            )
+            about = f"whether {obj.uri} is KMS-encrypted"
+            keys.unreadable.append(could_not_tell(obj.uri, exc, about, why=exc.reason))
             continue
         default = None
         if head is None:
@@ -236,13 +230,8 @@ class _Judge:
             return self._other_account()
         if isinstance(key_policy, FactUnavailable) or key_policy is None:
             exc = key_policy or FactUnavailable("kms:GetKeyPolicy", "error", "not read")
-            return unknown(
-                self.resource,
-                f"could not tell whether the key policy allows {self.subject}: {exc.describe()}",
-                exc.remediation,
-                action=exc.action,
-                why=exc.reason,
-            )
+            about = f"whether the key policy allows {self.subject}"
+            return could_not_tell(self.resource, exc, about, why=exc.reason)
         boundary = (
             (self.policies.boundary_arn, self.policies.boundary)
             if self.policies.boundary_arn

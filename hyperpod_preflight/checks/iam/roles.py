@@ -8,21 +8,15 @@ from typing import Any
 from ...analysis.iam_policy import DecisionStatus, trust_allows
 from ...analysis.iam_requirements import managed_policy_arn
 from ...analysis.iam_roles import ConfigRole
-from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...registry import CheckContext, check
 from ._common import (
     IAM_QUOTAS_DOC,
     MANAGED_POLICY_QUOTA,
     compact,
-    missing,
-    no_roles,
-    other_account,
     per_role,
-    roles,
     trust_document,
     trust_requirement,
-    unreadable,
 )
 
 
@@ -140,53 +134,39 @@ def _trust_outcome(role: ConfigRole, document: object) -> Outcome:
 )
 def managed_policy_count(ctx: CheckContext) -> list[Outcome]:
     """Roles are not at or near the quota of 10 attached managed policies (WARN)."""
-    named = roles(ctx)
-    if not named:
-        return [no_roles()]
-    outcomes: list[Outcome] = []
+
+    def attached(name: str) -> int | None:
+        """How many managed policies the role has attached (None: there is no such role)."""
+        if ctx.aws.role(name) is None:
+            return None
+        return len(ctx.aws.attached_role_policies(name))
+
+    return per_role(ctx, attached, _judge_policy_count)
+
+
+def _judge_policy_count(role: ConfigRole, count: int) -> Outcome:
     limit = MANAGED_POLICY_QUOTA
-    for role in named:
-        foreign = other_account(ctx, role)
-        if foreign is not None:
-            outcomes.append(foreign)
-            continue
-        try:
-            if ctx.aws.role(role.name) is None:
-                outcomes.append(missing(role))
-                continue
-            count = len(ctx.aws.attached_role_policies(role.name))
-        except FactUnavailable as exc:
-            outcomes.append(unreadable(role.resource, exc))
-            continue
-        fix = (
-            f"Attach no more managed policies to {role.name}: put further grants in an inline "
-            f"policy (aws iam put-role-policy --role-name {role.name} ...), or ask for more "
-            f"under the IAM quota 'Managed policies per role' ({IAM_QUOTAS_DOC})."
+    fix = (
+        f"Attach no more managed policies to {role.name}: put further grants in an inline "
+        f"policy (aws iam put-role-policy --role-name {role.name} ...), or ask for more "
+        f"under the IAM quota 'Managed policies per role' ({IAM_QUOTAS_DOC})."
+    )
+    if count >= limit:
+        return warned(
+            role.resource,
+            f"{role.name} has {count} managed policies attached, the default quota is "
+            f'{limit}: attaching one more fails with "Cannot exceed quota for '
+            'PoliciesPerRole"',
+            fix,
+            count=count,
         )
-        if count >= limit:
-            outcomes.append(
-                warned(
-                    role.resource,
-                    f"{role.name} has {count} managed policies attached, the default quota is "
-                    f'{limit}: attaching one more fails with "Cannot exceed quota for '
-                    'PoliciesPerRole"',
-                    fix,
-                    count=count,
-                )
-            )
-        elif count >= limit - 2:
-            outcomes.append(
-                warned(
-                    role.resource,
-                    f"{role.name} has {count} managed policies attached, close to the default "
-                    f"quota of {limit}",
-                    fix,
-                    severity=Severity.LOW,
-                    count=count,
-                )
-            )
-        else:
-            outcomes.append(
-                passed(role.resource, f"{count} managed policies attached (default quota {limit})")
-            )
-    return outcomes
+    if count >= limit - 2:
+        return warned(
+            role.resource,
+            f"{role.name} has {count} managed policies attached, close to the default "
+            f"quota of {limit}",
+            fix,
+            severity=Severity.LOW,
+            count=count,
+        )
+    return passed(role.resource, f"{count} managed policies attached (default quota {limit})")

@@ -26,12 +26,6 @@ LIFECYCLE_FAILURE = (
 )
 
 MAX_SGS_PER_VPC_CONFIG = 5
-# Service Quotas "Inbound or outbound rules per security group" (applies to IPv4 and IPv6
-# rules separately); its AWS default is the fallback when the account's value is unreadable.
-RULES_PER_SG_QUOTA = ("vpc", "L-0EA8095F")
-DEFAULT_RULES_PER_DIRECTION = 60
-RULE_COUNT_MARGIN = 5  # WARN this close to the limit: the EFA self rules may not fit
-FSX_LUSTRE_PORTS = (988, 1018, 1019, 1020, 1021, 1022, 1023)
 
 # Interface endpoints nodes use when the subnet has no route to a NAT gateway.
 BASE_INTERFACE_SERVICES = ("ssm", "ssmmessages", "ec2messages", "logs", "sts")

@@ -5,26 +5,30 @@ themselves (the EFA health check), open egress, group and rule counts, FSx for L
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ...analysis.network import (
-    ANYWHERE_V4,
-    ANYWHERE_V6,
-    covers,
+from ...analysis.security_groups import (
+    DEFAULT_RULES_PER_DIRECTION,
+    PERMISSIONS_KEY,
+    RULES_PER_SG_QUOTA,
+    closed_fsx_lustre_ports,
+    egress_open_only,
+    fsx_lustre_rule_command,
+    near_rule_limit,
+    rule_counts,
+    rule_entries,
+    self_all_traffic,
+    self_rule_command,
+    self_rule_near_misses,
 )
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
 from ._common import (
-    DEFAULT_RULES_PER_DIRECTION,
     EFA_FAILURE,
-    FSX_LUSTRE_PORTS,
     LIFECYCLE_FAILURE,
     MAX_SGS_PER_VPC_CONFIG,
-    RULE_COUNT_MARGIN,
-    RULES_PER_SG_QUOTA,
     _groups_using,
     _no_sgs,
     _no_vpc_config,
@@ -92,44 +96,15 @@ def sg_exists(ctx: CheckContext) -> list[Outcome]:
     return out
 
 
-def _is_self_pair(pair: dict[str, Any], sg_id: str) -> bool:
-    return pair.get("GroupId") == sg_id
-
-
-def _self_all_traffic(permissions: Iterable[dict[str, Any]], sg_id: str) -> bool:
-    """A rule of protocol -1 (all traffic) with the group itself among its pairs: every
-    permission and every pair is looked at, not only the first."""
-    return any(
-        str(p.get("IpProtocol")) == "-1"
-        and any(_is_self_pair(pair, sg_id) for pair in p.get("UserIdGroupPairs", []))
-        for p in permissions
-    )
-
-
-def _near_misses(permissions: Iterable[dict[str, Any]], sg_id: str) -> list[str]:
-    """Self rules that do not count: a protocol or port range instead of all traffic."""
-    found = []
-    for p in permissions:
-        if str(p.get("IpProtocol")) == "-1":
-            continue
-        if any(_is_self_pair(pair, sg_id) for pair in p.get("UserIdGroupPairs", [])):
-            ports = (
-                f"{p.get('FromPort')}-{p.get('ToPort')}" if p.get("FromPort") is not None else "all"
-            )
-            found.append(f"{p.get('IpProtocol')} {ports}")
-    return found
-
-
 def _self_rule_check(ctx: CheckContext, direction: str) -> list[Outcome]:
-    key = "IpPermissions" if direction == "ingress" else "IpPermissionsEgress"
     word = "inbound traffic from" if direction == "ingress" else "outbound traffic to"
     out: list[Outcome] = []
     for sg_id, group in existing_groups(ctx, out):
-        permissions = group.get(key, [])
-        if _self_all_traffic(permissions, sg_id):
+        permissions = group.get(PERMISSIONS_KEY[direction], [])
+        if self_all_traffic(permissions, sg_id):
             out.append(passed(sg_id, f"{sg_id} allows all {word} itself"))
             continue
-        near = _near_misses(permissions, sg_id)
+        near = self_rule_near_misses(permissions, sg_id)
         hint = (
             f" (its self rules cover only {', '.join(near)}: EFA needs protocol -1, all "
             "traffic; port ranges do not count)"
@@ -140,8 +115,7 @@ def _self_rule_check(ctx: CheckContext, direction: str) -> list[Outcome]:
             failed(
                 sg_id,
                 f'{sg_id} does not allow all {word} itself{hint}. Expect: "{EFA_FAILURE}"',
-                f"aws ec2 authorize-security-group-{direction} --group-id {sg_id} "
-                f"--ip-permissions 'IpProtocol=-1,UserIdGroupPairs=[{{GroupId={sg_id}}}]'",
+                self_rule_command(direction, sg_id),
                 groups=_groups_using(ctx, sg=sg_id),
             )
         )
@@ -170,18 +144,6 @@ def sg_efa_self_egress(ctx: CheckContext) -> list[Outcome]:
     return _self_rule_check(ctx, "egress")
 
 
-def _rule_entries(permissions: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
-    """Every (kind, value) entry of a direction: each CIDR, prefix list and group pair is
-    one rule as AWS counts them."""
-    entries = []
-    for p in permissions:
-        entries += [("v4", r.get("CidrIp", "")) for r in p.get("IpRanges", [])]
-        entries += [("v6", r.get("CidrIpv6", "")) for r in p.get("Ipv6Ranges", [])]
-        entries += [("pl", r.get("PrefixListId", "")) for r in p.get("PrefixListIds", [])]
-        entries += [("sg", r.get("GroupId", "")) for r in p.get("UserIdGroupPairs", [])]
-    return entries
-
-
 @check(
     "network.sg-egress-open-only",
     "Outbound rules are not only 0.0.0.0/0",
@@ -192,22 +154,23 @@ def sg_egress_open_only(ctx: CheckContext) -> list[Outcome]:
     """Outbound rules are not only 0.0.0.0/0, which can fail the EFA health check (WARN)."""
     out: list[Outcome] = []
     for sg_id, group in existing_groups(ctx, out):
-        entries = _rule_entries(group.get("IpPermissionsEgress", []))
-        if entries and all(value in (ANYWHERE_V4, ANYWHERE_V6) for _, value in entries):
+        outbound = group.get(PERMISSIONS_KEY["egress"], [])
+        if egress_open_only(outbound):
             out.append(
                 warned(
                     sg_id,
                     f"the only outbound rule of {sg_id} is to 0.0.0.0/0; HyperPod's docs warn "
                     f'this can make the EFA health checks fail ("{EFA_FAILURE}")',
-                    f"Add an all-traffic rule to the group itself: aws ec2 "
-                    f"authorize-security-group-egress --group-id {sg_id} --ip-permissions "
-                    f"'IpProtocol=-1,UserIdGroupPairs=[{{GroupId={sg_id}}}]'",
+                    "Add an all-traffic rule to the group itself: "
+                    + self_rule_command("egress", sg_id),
                 )
             )
         else:
             out.append(
                 passed(
-                    sg_id, f"{sg_id} has outbound rules other than 0.0.0.0/0 ({len(entries)} rules)"
+                    sg_id,
+                    f"{sg_id} has outbound rules other than 0.0.0.0/0 "
+                    f"({len(rule_entries(outbound))} rules)",
                 )
             )
     return out
@@ -307,16 +270,9 @@ def sg_rule_count(ctx: CheckContext) -> list[Outcome]:
     figures: dict[str, Any] = {"limit": limit.value, "limit_source": limit.source}
     out: list[Outcome] = []
     for sg_id, group in existing_groups(ctx, out):
-        counts = {}
-        for direction, key in (("inbound", "IpPermissions"), ("outbound", "IpPermissionsEgress")):
-            entries = _rule_entries(group.get(key, []))
-            # The quota applies to IPv4 and IPv6 rules separately; group and prefix-list
-            # references count toward both.
-            v4 = sum(1 for kind, _ in entries if kind != "v6")
-            v6 = sum(1 for kind, _ in entries if kind != "v4")
-            counts[direction] = max(v4, v6)
+        counts = rule_counts(group)
         worst = max(counts, key=lambda d: counts[d])
-        if counts[worst] >= limit.value - RULE_COUNT_MARGIN:
+        if near_rule_limit(counts[worst], limit.value):
             raise_it = (
                 "raise the quota 'Inbound or outbound rules per security group' (service code "
                 f"vpc, {RULES_PER_SG_QUOTA[1]}) in Service Quotas: aws service-quotas "
@@ -349,31 +305,6 @@ def sg_rule_count(ctx: CheckContext) -> list[Outcome]:
     return out
 
 
-def _allows_port(
-    permissions: Iterable[dict[str, Any]],
-    sg_id: str,
-    port: int,
-    subnet_cidrs: list[ipaddress.IPv4Network],
-) -> bool:
-    """TCP ``port`` allowed within the cluster: from/to the group itself, or from/to an IPv4
-    block holding every cluster subnet (a rule for some other network does not count)."""
-    for p in permissions:
-        protocol = str(p.get("IpProtocol"))
-        if protocol == "-1":
-            pass
-        elif protocol in ("tcp", "6"):
-            low, high = p.get("FromPort"), p.get("ToPort")
-            if low is None or high is None or not (int(low) <= port <= int(high)):
-                continue
-        else:
-            continue
-        if any(_is_self_pair(pair, sg_id) for pair in p.get("UserIdGroupPairs", [])):
-            return True
-        if any(covers(r.get("CidrIp", ""), subnet_cidrs) for r in p.get("IpRanges", [])):
-            return True
-    return False
-
-
 @check(
     "network.sg-fsx-lustre",
     "Security groups allow FSx for Lustre traffic (TCP 988, 1018-1023) within the group",
@@ -394,23 +325,14 @@ def sg_fsx_lustre(ctx: CheckContext) -> list[Outcome]:
     out: list[Outcome] = []
     for sg_id, group in existing_groups(ctx, out):
         gaps = []
-        for direction, key in (("ingress", "IpPermissions"), ("egress", "IpPermissionsEgress")):
-            closed = [
-                p
-                for p in FSX_LUSTRE_PORTS
-                if not _allows_port(group.get(key, []), sg_id, p, subnet_cidrs)
-            ]
+        for direction, key in PERMISSIONS_KEY.items():
+            closed = closed_fsx_lustre_ports(group.get(key, []), sg_id, subnet_cidrs)
             if closed:
                 gaps.append((direction, closed))
         if not gaps:
             out.append(passed(sg_id, f"{sg_id} allows TCP 988 and 1018-1023 within the group"))
             continue
-        fixes = "; ".join(
-            f"aws ec2 authorize-security-group-{d} --group-id {sg_id} --ip-permissions "
-            f"'IpProtocol=tcp,FromPort=988,ToPort=988,UserIdGroupPairs=[{{GroupId={sg_id}}}]' "
-            f"'IpProtocol=tcp,FromPort=1018,ToPort=1023,UserIdGroupPairs=[{{GroupId={sg_id}}}]'"
-            for d, _ in gaps
-        )
+        fixes = "; ".join(fsx_lustre_rule_command(d, sg_id) for d, _ in gaps)
         out.append(
             failed(
                 sg_id,

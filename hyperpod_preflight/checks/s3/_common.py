@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ...analysis.s3_lifecycle import lifecycle_groups, split_uri
 from ...errors import FactUnavailable
 from ...models import Outcome, Status, skipped
@@ -22,6 +24,17 @@ def buckets(ctx: CheckContext) -> dict[str, list[InstanceGroup]]:
 
 def no_buckets() -> Outcome:
     return skipped("LifeCycleConfig", "no group names an s3:// LifeCycleConfig.SourceS3Uri")
+
+
+def each_bucket(
+    ctx: CheckContext, judge: Callable[[CheckContext, str, list[InstanceGroup]], Outcome]
+) -> list[Outcome]:
+    """One outcome per lifecycle bucket of the config, ``judge(ctx, bucket, its groups)``; a
+    SKIP when the config names none."""
+    named = buckets(ctx)
+    if not named:
+        return [no_buckets()]
+    return [judge(ctx, bucket, groups) for bucket, groups in named.items()]
 
 
 def missing_bucket(bucket: str) -> Outcome:
@@ -45,6 +58,18 @@ def location(ctx: CheckContext, bucket: str) -> BucketLocation | FactUnavailable
         return ctx.aws.bucket_location(bucket)
     except FactUnavailable as exc:
         return exc
+
+
+def located(ctx: CheckContext, bucket: str, what: str) -> BucketLocation | Outcome:
+    """The bucket's location, or the outcome that ends its judgement: SKIP when there is no
+    such bucket (``s3.lifecycle-bucket-exists`` reports it), UNKNOWN naming ``what`` when
+    its location could not be read."""
+    found = location(ctx, bucket)
+    if found is None:
+        return missing_bucket(bucket)
+    if isinstance(found, FactUnavailable):
+        return cannot_tell(bucket, found, what)
+    return found
 
 
 def uri_paths(groups: list[InstanceGroup]) -> str:

@@ -18,12 +18,10 @@ from ...records import BucketLocation
 from ...registry import CheckContext, check
 from ...spec import ARN_PARTITION_RE, InstanceGroup
 from ._common import (
-    buckets,
     cannot_tell,
+    each_bucket,
     first_prefix,
-    location,
-    missing_bucket,
-    no_buckets,
+    located,
     sagemaker_name,
     uri_paths,
 )
@@ -49,18 +47,13 @@ REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
 )
 def lifecycle_bucket_access(ctx: CheckContext) -> list[Outcome]:
     """The bucket is this account's or its policy grants the roles read; a Deny is a FAIL."""
-    named = buckets(ctx)
-    if not named:
-        return [no_buckets()]
-    return [_judge_bucket(ctx, bucket, groups) for bucket, groups in named.items()]
+    return each_bucket(ctx, _judge_bucket)
 
 
 def _judge_bucket(ctx: CheckContext, bucket: str, groups: list[InstanceGroup]) -> Outcome:
-    found = location(ctx, bucket)
-    if found is None:
-        return missing_bucket(bucket)
-    if not isinstance(found, BucketLocation):
-        return cannot_tell(bucket, found, "who owns the bucket")
+    found = located(ctx, bucket, "who owns the bucket")
+    if isinstance(found, Outcome):
+        return found
     if found.owned is None:
         return unknown(bucket, "could not tell who owns the bucket: the run's account is unknown")
     roles = list(dict.fromkeys(g.execution_role for g in groups if g.execution_role))

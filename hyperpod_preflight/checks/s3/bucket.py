@@ -5,14 +5,14 @@ from __future__ import annotations
 from ...models import Outcome, Severity, failed, passed
 from ...records import BucketLocation
 from ...registry import CheckContext, check
+from ...spec import InstanceGroup
 from ._common import (
     LIFECYCLE_FAILURE,
-    buckets,
     cannot_tell,
+    each_bucket,
     first_prefix,
+    located,
     location,
-    missing_bucket,
-    no_buckets,
     sagemaker_name,
     uri_paths,
 )
@@ -28,43 +28,31 @@ READS = ("s3.lifecycle-bucket",)
 )
 def lifecycle_bucket_exists(ctx: CheckContext) -> list[Outcome]:
     """Each bucket named by a SourceS3Uri exists (NoSuchBucket is a FAIL; 403 is UNKNOWN)."""
-    named = buckets(ctx)
-    if not named:
-        return [no_buckets()]
-    region = ctx.aws.region
-    outcomes: list[Outcome] = []
-    for bucket, groups in named.items():
-        found = location(ctx, bucket)
-        if isinstance(found, BucketLocation):
-            outcomes.append(
-                passed(
-                    bucket,
-                    f"bucket {bucket} exists in {found.region}" + _owner_text(found),
-                    region=found.region,
-                    owned_by_this_account=found.owned,
-                )
-            )
-        elif found is None:
-            name = sagemaker_name(bucket)
-            prefix = first_prefix(groups)
-            repoint = (
-                f", then point {uri_paths(groups)} at s3://{name}/{prefix}"
-                if name != bucket
-                else ""
-            )
-            outcomes.append(
-                failed(
-                    bucket,
-                    f"bucket {bucket} does not exist (NoSuchBucket); HyperPod would fail with "
-                    f'"{LIFECYCLE_FAILURE}"',
-                    f"Create it and upload the scripts: `aws s3 mb s3://{name} --region "
-                    f"{region}` and `aws s3 sync ./lifecycle/ s3://{name}/{prefix}`{repoint}.",
-                    groups=[g.name for g in groups],
-                )
-            )
-        else:
-            outcomes.append(cannot_tell(bucket, found, "whether the bucket exists"))
-    return outcomes
+    return each_bucket(ctx, _exists)
+
+
+def _exists(ctx: CheckContext, bucket: str, groups: list[InstanceGroup]) -> Outcome:
+    found = location(ctx, bucket)
+    if isinstance(found, BucketLocation):
+        return passed(
+            bucket,
+            f"bucket {bucket} exists in {found.region}" + _owner_text(found),
+            region=found.region,
+            owned_by_this_account=found.owned,
+        )
+    if found is not None:
+        return cannot_tell(bucket, found, "whether the bucket exists")
+    name = sagemaker_name(bucket)
+    prefix = first_prefix(groups)
+    repoint = f", then point {uri_paths(groups)} at s3://{name}/{prefix}" if name != bucket else ""
+    return failed(
+        bucket,
+        f"bucket {bucket} does not exist (NoSuchBucket); HyperPod would fail with "
+        f'"{LIFECYCLE_FAILURE}"',
+        f"Create it and upload the scripts: `aws s3 mb s3://{name} --region "
+        f"{ctx.aws.region}` and `aws s3 sync ./lifecycle/ s3://{name}/{prefix}`{repoint}.",
+        groups=[g.name for g in groups],
+    )
 
 
 @check(
@@ -75,36 +63,29 @@ def lifecycle_bucket_exists(ctx: CheckContext) -> list[Outcome]:
 )
 def lifecycle_bucket_region(ctx: CheckContext) -> list[Outcome]:
     """Each lifecycle bucket is in the cluster's region (GetBucketLocation; None: us-east-1)."""
-    named = buckets(ctx)
-    if not named:
-        return [no_buckets()]
+    return each_bucket(ctx, _in_region)
+
+
+def _in_region(ctx: CheckContext, bucket: str, groups: list[InstanceGroup]) -> Outcome:
     region = ctx.aws.region
-    outcomes: list[Outcome] = []
-    for bucket, groups in named.items():
-        found = location(ctx, bucket)
-        if found is None:
-            outcomes.append(missing_bucket(bucket))
-        elif not isinstance(found, BucketLocation):
-            outcomes.append(cannot_tell(bucket, found, "the bucket's region"))
-        elif found.region == region:
-            outcomes.append(passed(bucket, f"bucket {bucket} is in {region}, as the cluster"))
-        else:
-            name = sagemaker_name(bucket, region)
-            prefix = first_prefix(groups)
-            outcomes.append(
-                failed(
-                    bucket,
-                    f"bucket {bucket} is in {found.region}, the cluster in {region}: the "
-                    "nodes fetch their lifecycle scripts from a bucket of the cluster's region",
-                    f"Copy the scripts to a bucket in {region}: `aws s3 mb s3://{name} "
-                    f"--region {region}` and `aws s3 sync s3://{bucket}/{prefix} "
-                    f"s3://{name}/{prefix} --source-region {found.region} --region {region}`, "
-                    f"then point {uri_paths(groups)} at s3://{name}/{prefix}.",
-                    bucket_region=found.region,
-                    cluster_region=region,
-                )
-            )
-    return outcomes
+    found = located(ctx, bucket, "the bucket's region")
+    if isinstance(found, Outcome):
+        return found
+    if found.region == region:
+        return passed(bucket, f"bucket {bucket} is in {region}, as the cluster")
+    name = sagemaker_name(bucket, region)
+    prefix = first_prefix(groups)
+    return failed(
+        bucket,
+        f"bucket {bucket} is in {found.region}, the cluster in {region}: the "
+        "nodes fetch their lifecycle scripts from a bucket of the cluster's region",
+        f"Copy the scripts to a bucket in {region}: `aws s3 mb s3://{name} "
+        f"--region {region}` and `aws s3 sync s3://{bucket}/{prefix} "
+        f"s3://{name}/{prefix} --source-region {found.region} --region {region}`, "
+        f"then point {uri_paths(groups)} at s3://{name}/{prefix}.",
+        bucket_region=found.region,
+        cluster_region=region,
+    )
 
 
 def _owner_text(found: BucketLocation) -> str:

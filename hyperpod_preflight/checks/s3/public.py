@@ -8,7 +8,8 @@ from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import BucketLocation, PublicAccessBlock
 from ...registry import CheckContext, check
-from ._common import buckets, cannot_tell, location, missing_bucket, no_buckets
+from ...spec import InstanceGroup
+from ._common import cannot_tell, each_bucket, location, missing_bucket
 
 BLOCK_ALL = (
     "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
@@ -23,13 +24,10 @@ BLOCK_ALL = (
 )
 def lifecycle_bucket_public(ctx: CheckContext) -> list[Outcome]:
     """A policy granting * is a FAIL; Block Public Access not all on is a WARN."""
-    named = buckets(ctx)
-    if not named:
-        return [no_buckets()]
-    return [_judge_bucket(ctx, bucket) for bucket in named]
+    return each_bucket(ctx, _judge_bucket)
 
 
-def _judge_bucket(ctx: CheckContext, bucket: str) -> Outcome:
+def _judge_bucket(ctx: CheckContext, bucket: str, _groups: list[InstanceGroup]) -> Outcome:
     found = location(ctx, bucket)
     if found is None:
         return missing_bucket(bucket)

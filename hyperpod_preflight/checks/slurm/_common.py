@@ -19,6 +19,7 @@ from ...errors import FactUnavailable
 from ...models import Outcome, skipped, unknown
 from ...registry import CheckContext
 from ...spec.raw import raw_groups
+from .._common import could_not_tell
 
 FsxKind = Literal["lustre", "openzfs"]
 # <fs-id>.fsx.<region>.amazonaws.com[.cn]: the DNS name FSx gives a file system.
@@ -118,19 +119,15 @@ def not_an_fsx_name(ref: FsxRef) -> Outcome:
 
 
 def cannot_read(ref: FsxRef, exc: FactUnavailable) -> Outcome:
-    return unknown(
-        ref.resource,
-        f"could not tell: {exc.describe()}",
-        exc.remediation,
-        action=exc.action,
-        cause=exc.reason,
-    )
+    return could_not_tell(ref.resource, exc, cause=exc.reason)
 
 
-def described(ctx: CheckContext, out: list[Outcome]) -> Iterator[tuple[FsxRef, dict[str, Any]]]:
-    """Each referenced file system that exists, with its ``DescribeFileSystems`` entry;
-    appends UNKNOWN for one that could not be read or whose name holds no id, and skips
-    one that does not exist (``slurm.fsx-exists`` reports it)."""
+def read_file_systems(
+    ctx: CheckContext, out: list[Outcome]
+) -> Iterator[tuple[FsxRef, dict[str, Any] | None]]:
+    """Each referenced file system with its ``DescribeFileSystems`` entry (None: there is no
+    such file system); appends UNKNOWN for one that could not be read or whose name holds
+    no id."""
     for ref in fsx_references(ctx):
         if ref.file_system_id is None:
             out.append(not_an_fsx_name(ref))
@@ -140,6 +137,13 @@ def described(ctx: CheckContext, out: list[Outcome]) -> Iterator[tuple[FsxRef, d
         except FactUnavailable as exc:
             out.append(cannot_read(ref, exc))
             continue
+        yield ref, fs
+
+
+def described(ctx: CheckContext, out: list[Outcome]) -> Iterator[tuple[FsxRef, dict[str, Any]]]:
+    """Each referenced file system that exists, as :func:`read_file_systems` gives it; skips
+    one that does not exist (``slurm.fsx-exists`` reports it)."""
+    for ref, fs in read_file_systems(ctx, out):
         if fs is None:
             out.append(skipped(ref.resource, "the file system does not exist (slurm.fsx-exists)"))
             continue

@@ -14,8 +14,7 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
-from ...analysis.network import covers
-from ...errors import FactUnavailable
+from ...analysis.security_groups import allows_tcp_port
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
 from ._common import (
@@ -24,12 +23,11 @@ from ._common import (
     KIND_LABEL,
     LIFECYCLE_FAILURE,
     FsxRef,
-    cannot_read,
     described,
     fs_subnets,
     fsx_references,
     no_fsx,
-    not_an_fsx_name,
+    read_file_systems,
 )
 
 BAD_LIFECYCLES = frozenset({"FAILED", "DELETING", "MISCONFIGURED", "MISCONFIGURED_UNAVAILABLE"})
@@ -42,19 +40,10 @@ BAD_LIFECYCLES = frozenset({"FAILED", "DELETING", "MISCONFIGURED", "MISCONFIGURE
 )
 def fsx_exists(ctx: CheckContext) -> list[Outcome]:
     """Each mounted FSx file system exists in the region, is AVAILABLE and of its type."""
-    refs = fsx_references(ctx)
-    if not refs:
+    if not fsx_references(ctx):
         return [no_fsx(ctx)]
     out: list[Outcome] = []
-    for ref in refs:
-        if ref.file_system_id is None:
-            out.append(not_an_fsx_name(ref))
-            continue
-        try:
-            fs = ctx.aws.file_system(ref.file_system_id)
-        except FactUnavailable as exc:
-            out.append(cannot_read(ref, exc))
-            continue
+    for ref, fs in read_file_systems(ctx, out):
         if fs is None:
             out.append(
                 failed(
@@ -278,31 +267,6 @@ def fsx_mount_name(ctx: CheckContext) -> list[Outcome]:
     return out
 
 
-def _admits(
-    permissions: Iterable[dict[str, Any]],
-    port: int,
-    peer_groups: set[str],
-    peer_cidrs: list[ipaddress.IPv4Network],
-) -> bool:
-    """A rule allows TCP ``port`` from/to one of ``peer_groups`` or an IPv4 block holding
-    every one of ``peer_cidrs``."""
-    for p in permissions:
-        protocol = str(p.get("IpProtocol"))
-        if protocol in ("tcp", "6"):
-            low, high = p.get("FromPort"), p.get("ToPort")
-            if low is None or high is None or not int(low) <= port <= int(high):
-                continue
-        elif protocol != "-1":
-            continue
-        if any(pair.get("GroupId") in peer_groups for pair in p.get("UserIdGroupPairs", [])):
-            return True
-        if peer_cidrs and any(
-            covers(r.get("CidrIp", ""), peer_cidrs) for r in p.get("IpRanges", [])
-        ):
-            return True
-    return False
-
-
 @check(
     "slurm.fsx-security-groups",
     "The FSx file system's security groups admit the cluster (TCP 988 Lustre, 2049 OpenZFS)",
@@ -367,7 +331,8 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
             sg
             for sg in cluster_sgs
             if not any(
-                _admits(g.get("IpPermissions", []), port, {sg}, peer_cidrs) for g in groups.values()
+                allows_tcp_port(g.get("IpPermissions", []), port, {sg}, peer_cidrs)
+                for g in groups.values()
             )
         )
         figures: dict[str, Any] = {"file_system_security_groups": fs_sgs, "port": port}

@@ -3,6 +3,9 @@ version read from its own output, and at least the minimum."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from ...analysis.tool_versions import TOOLS, ToolRun, ToolSpec, Version, dotted
 from ...models import Outcome, passed, skipped, unknown, warned
 from ...models import failed as failed_outcome
@@ -68,3 +71,32 @@ def judge_minimum(spec: ToolSpec, run: ToolRun, version: Version) -> Outcome:
         f"Update it: {spec.install}",
         version=shown,
     )
+
+
+@dataclass(frozen=True)
+class MajorFloor:
+    """The first major version that does the job, and what an older one is told: its verdict
+    (``warned`` or ``failed``), what it is (after "<tool> <version> ") and the fix (before
+    ": <install hint>")."""
+
+    major: int
+    verdict: Callable[..., Outcome]
+    what: str
+    fix: str
+
+
+def judge_tool(ctx: CheckContext, name: str, floor: MajorFloor | None = None) -> list[Outcome]:
+    """The one outcome of a local tool: missing, unreadable, below ``floor``'s major, else
+    judged against its minimum version."""
+    spec, run, version, done = read(ctx, name)
+    if done is not None:
+        return [done]
+    assert version is not None
+    if floor is not None and version[0] < floor.major:
+        shown = dotted(version)
+        return [
+            floor.verdict(
+                name, f"{name} {shown} {floor.what}", f"{floor.fix}: {spec.install}", version=shown
+            )
+        ]
+    return [judge_minimum(spec, run, version)]

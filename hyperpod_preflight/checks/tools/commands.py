@@ -10,27 +10,26 @@ from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, warned
 from ...registry import CheckContext, check
 from ...spec.forms import EKS_CLUSTER_ARN_RE
-from ._common import judge_minimum, read
+from ._common import MajorFloor, judge_tool, read
+
+AWS_CLI_V2 = MajorFloor(
+    major=2,
+    verdict=warned,
+    what="is AWS CLI v1: the HyperPod commands and their options are maintained for v2",
+    fix="Install v2 (it replaces v1 on PATH)",
+)
+HELM_3 = MajorFloor(
+    major=3,
+    verdict=failed,
+    what="is Helm 2: the HyperPod dependencies chart (apiVersion v2) needs Helm 3",
+    fix="Install Helm 3",
+)
 
 
 @check("tools.aws-cli", "The AWS CLI v2 is installed", Severity.HIGH, needs_aws=False)
 def aws_cli(ctx: CheckContext) -> list[Outcome]:
     """aws is on PATH and is v2 (at least 2.17.1); v1 or an older v2 is a WARN."""
-    spec, run, version, done = read(ctx, "aws")
-    if done is not None:
-        return [done]
-    assert version is not None
-    if version[0] < 2:
-        return [
-            warned(
-                "aws",
-                f"aws {dotted(version)} is AWS CLI v1: the HyperPod commands and their "
-                "options are maintained for v2",
-                f"Install v2 (it replaces v1 on PATH): {spec.install}",
-                version=dotted(version),
-            )
-        ]
-    return [judge_minimum(spec, run, version)]
+    return judge_tool(ctx, "aws", AWS_CLI_V2)
 
 
 @check(
@@ -41,11 +40,7 @@ def aws_cli(ctx: CheckContext) -> list[Outcome]:
 )
 def session_manager_plugin(ctx: CheckContext) -> list[Outcome]:
     """session-manager-plugin is on PATH (aws ssm start-session needs it)."""
-    spec, run, version, done = read(ctx, "session-manager-plugin")
-    if done is not None:
-        return [done]
-    assert version is not None
-    return [judge_minimum(spec, run, version)]
+    return judge_tool(ctx, "session-manager-plugin")
 
 
 def _cluster_version(ctx: CheckContext) -> tuple[str | None, str]:
@@ -121,38 +116,16 @@ def kubectl(ctx: CheckContext) -> list[Outcome]:
 )
 def helm(ctx: CheckContext) -> list[Outcome]:
     """helm is on PATH (EKS) and is Helm 3 or later; Helm 2 cannot install the chart."""
-    spec, run, version, done = read(ctx, "helm")
-    if done is not None:
-        return [done]
-    assert version is not None
-    if version[0] < 3:
-        return [
-            failed(
-                "helm",
-                f"helm {dotted(version)} is Helm 2: the HyperPod dependencies chart "
-                "(apiVersion v2) needs Helm 3",
-                f"Install Helm 3: {spec.install}",
-                version=dotted(version),
-            )
-        ]
-    return [judge_minimum(spec, run, version)]
+    return judge_tool(ctx, "helm", HELM_3)
 
 
 @check("tools.eksctl", "eksctl is installed (optional)", Severity.LOW, needs_aws=False)
 def eksctl(ctx: CheckContext) -> list[Outcome]:
     """eksctl is on PATH (optional, EKS): missing is a WARN with the install hint."""
-    spec, run, version, done = read(ctx, "eksctl")
-    if done is not None:
-        return [done]
-    assert version is not None
-    return [judge_minimum(spec, run, version)]
+    return judge_tool(ctx, "eksctl")
 
 
 @check("tools.hyp", "The HyperPod CLI (hyp) is installed (optional)", Severity.LOW, needs_aws=False)
 def hyp(ctx: CheckContext) -> list[Outcome]:
     """hyp, the SageMaker HyperPod CLI, is on PATH (optional, EKS): missing is a WARN."""
-    spec, run, version, done = read(ctx, "hyp")
-    if done is not None:
-        return [done]
-    assert version is not None
-    return [judge_minimum(spec, run, version)]
+    return judge_tool(ctx, "hyp")
