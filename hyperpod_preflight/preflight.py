@@ -12,7 +12,7 @@ from typing import Any
 
 from .models import Report
 from .registry import Check, CheckContext, declared_reads
-from .runner import FailOn, Selection, build_report, select_checks
+from .runner import FailOn, ProgressCallback, Selection, build_report, select_checks
 from .spec import ClusterSpec
 from .workers import DaemonPool
 
@@ -37,6 +37,7 @@ def run_cluster_preflight(
     max_attempts: int = 10,
     options: dict[str, Any] | None = None,
     timeout_s: float | None = DEFAULT_TIMEOUT_S,
+    progress: ProgressCallback | None = None,
 ) -> Report:
     """Run every selected cluster check of ``spec``.
 
@@ -47,6 +48,8 @@ def run_cluster_preflight(
 
     ``timeout_s`` is the run deadline, counted from this call: checks still waiting then are
     UNKNOWN "timed out after N s" and the report is returned (None: no deadline).
+    ``progress`` is told, at most once a second, which checks a long run still waits for
+    (:class:`~hyperpod_preflight.runner.Progress`); nothing here prints.
     """
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     if fail_on not in ("fail", "warn", "unknown"):
@@ -100,6 +103,7 @@ def run_cluster_preflight(
             target=spec.name,
             facts_summary={"plan": plan.model_dump(mode="json"), "notes": notes},
             deadline=deadline,
+            progress=progress,
         )
         # Let a warm-up the checks did not need finish, but never past the deadline.
         wait(warming, timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))

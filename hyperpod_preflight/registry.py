@@ -175,6 +175,9 @@ def all_checks(kind: str = "cluster") -> list[Check]:
 
 
 def get(check_id: str) -> Check:
+    """The check ``check_id``; its kind's modules are imported first if nothing has yet."""
+    if check_id not in _REGISTRY:
+        _load(HOST_CHECK_MODULES if check_id.startswith("host.") else CLUSTER_CHECK_MODULES)
     return _REGISTRY[check_id]
 
 

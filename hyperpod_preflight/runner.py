@@ -6,6 +6,10 @@ becomes UNKNOWN naming the IAM action or the reason; any other exception is a de
 check and becomes UNKNOWN marked ``internal_error`` (with the exception type; the traceback is
 logged to the ``hyperpod_preflight`` logger, which the CLI shows with HP_PREFLIGHT_DEBUG=1).
 Outcomes a check yielded before it raised are kept. Every other check goes on.
+
+The runner never prints. A caller that wants to show a long wait passes ``progress``: a
+callable handed a :class:`Progress` at most once a second while checks are still running
+(the first after a second, so a quick run sees none), then once with ``finished=True``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import difflib
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -25,7 +29,15 @@ from .models import Finding, Outcome, Report, Severity, Status, Summary
 from .registry import Check, CheckContext, HostContext, RunContext, all_checks
 from .workers import DaemonPool
 
-__all__ = ["CheckContext", "HostContext", "RunContext", "Selection", "build_report"]
+__all__ = [
+    "CheckContext",
+    "HostContext",
+    "Progress",
+    "ProgressCallback",
+    "RunContext",
+    "Selection",
+    "build_report",
+]
 
 log = logging.getLogger("hyperpod_preflight")
 
@@ -35,6 +47,21 @@ FAIL_LEVELS: dict[str, frozenset[Status]] = {
     "warn": frozenset({Status.FAIL, Status.WARN}),
     "unknown": frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN}),
 }
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a run is still waiting for: handed to a ``progress`` callback."""
+
+    waiting: int  # checks not finished yet (running or queued)
+    total: int  # checks in the run
+    longest: str | None  # the id of the check that has been running longest
+    longest_s: float  # for how long, in seconds
+    finished: bool = False  # the last call: every check is done (or the deadline passed)
+
+
+ProgressCallback = Callable[[Progress], None]
+PROGRESS_INTERVAL_S = 1.0
 
 
 @dataclass
@@ -188,21 +215,32 @@ def run_checks(
     selection: Selection,
     *,
     deadline: float | None = None,
+    progress: ProgressCallback | None = None,
 ) -> list[Finding]:
     """Run ``checks`` with up to ``selection.concurrency`` at once, in stable order.
 
     ``deadline`` (a ``time.monotonic()`` instant): a check still running or waiting then is
     one UNKNOWN "timed out after N s"; its thread is left behind (a daemon thread: it never
     keeps the process alive) and the report is built from what finished.
+    ``progress``: see the module docstring.
     """
     workers = max(1, min(selection.concurrency, len(checks) or 1))
-    if deadline is None and workers == 1:
+    if deadline is None and workers == 1 and progress is None:
         results = [run_one(c, ctx) for c in checks]
     else:
+        started: dict[str, float] = {}  # check id → when a worker began it
+
+        def timed(check: Check) -> list[Finding]:
+            started[check.check_id] = time.monotonic()
+            return run_one(check, ctx)
+
         with DaemonPool(workers, name="check") as pool:
-            futures: list[Future[list[Finding]]] = [pool.submit(run_one, c, ctx) for c in checks]
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            wait(futures, timeout=remaining)
+            futures: list[Future[list[Finding]]] = [pool.submit(timed, c) for c in checks]
+            if progress is None:
+                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                wait(futures, timeout=remaining)
+            else:
+                _wait_reporting(checks, futures, started, deadline, progress)
             pool.shutdown(cancel_pending=True)
         results = [
             fut.result() if fut.done() and not fut.cancelled() else _timed_out(c, selection)
@@ -210,6 +248,35 @@ def run_checks(
         ]
     findings = [f for group in results for f in group]
     return apply_ignores(findings, selection)
+
+
+def _wait_reporting(
+    checks: Sequence[Check],
+    futures: Sequence[Future[list[Finding]]],
+    started: dict[str, float],
+    deadline: float | None,
+    progress: ProgressCallback,
+) -> None:
+    """Wait for ``futures`` (until ``deadline``), telling ``progress`` what is still running
+    at most once per :data:`PROGRESS_INTERVAL_S`."""
+    total = len(futures)
+    while True:
+        now = time.monotonic()
+        step = PROGRESS_INTERVAL_S
+        if deadline is not None:
+            step = min(step, max(0.0, deadline - now))
+        _done, pending = wait(futures, timeout=step)
+        now = time.monotonic()
+        if not pending or (deadline is not None and now >= deadline):
+            break
+        running = [
+            (started[c.check_id], c.check_id)
+            for c, fut in zip(checks, futures, strict=True)
+            if not fut.done() and c.check_id in started
+        ]
+        since, longest = min(running) if running else (now, None)
+        progress(Progress(len(pending), total, longest, now - since))
+    progress(Progress(0, total, None, 0.0, finished=True))
 
 
 def _timed_out(check: Check, selection: Selection) -> list[Finding]:
@@ -233,15 +300,17 @@ def build_report(
     target: str = "",
     facts_summary: dict[str, Any] | None = None,
     deadline: float | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Report:
     """Select and run the checks of ``kind`` and wrap their findings in a :class:`Report`.
 
-    ``deadline`` (``time.monotonic()``) defaults to now + ``selection.timeout_s``."""
+    ``deadline`` (``time.monotonic()``) defaults to now + ``selection.timeout_s``;
+    ``progress`` is told about long waits (see the module docstring)."""
     started = time.perf_counter()
     if deadline is None and selection.timeout_s is not None:
         deadline = time.monotonic() + selection.timeout_s
     checks = select_checks(kind, selection)
-    findings = run_checks(checks, ctx, selection, deadline=deadline)
+    findings = run_checks(checks, ctx, selection, deadline=deadline, progress=progress)
     facts = ctx.facts
     return Report(
         tool_version=__version__,

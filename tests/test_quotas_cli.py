@@ -228,3 +228,87 @@ def test_ip_headroom_zero_is_kept(tmp_path: Path) -> None:
 
     spare = enis_needed()  # the default keeps one spare node per group
     assert enis_needed("--ip-headroom", "0") < spare < enis_needed("--ip-headroom", "2")
+
+
+# -- every value unknown: the exit code follows --fail-on as `check`'s does -----------------
+ALL_QUOTA_READS = (
+    "ListServiceQuotas",
+    "ListAWSDefaultServiceQuotas",
+    "GetServiceQuota",
+    "GetAWSDefaultServiceQuota",
+)
+
+
+def invoke_denied(args: list[str]) -> tuple[int, str]:
+    """`hp-preflight ARGS` with every Service Quotas read denied; (exit code, stdout+stderr)."""
+    spec = load_spec(slurm_config([], [])).model_copy(update={"source": "cluster.json"})
+    applied, defaults = sagemaker_quotas(applied=default_account())
+    fake = ServiceQuotasFake(applied + EC2_VPC_QUOTAS, defaults).deny(*ALL_QUOTA_READS)
+    facts = fresh_facts()
+    fake.attach(facts)
+    result = CliRunner().invoke(
+        cli,
+        args,
+        obj={"spec": spec, "plan": build_plan(spec), "facts": facts},
+        standalone_mode=False,
+        catch_exceptions=False,
+    )
+    return int(result.return_value), result.output
+
+
+def test_quotas_all_unknown_is_incomplete_not_a_clean_bill() -> None:
+    """Like `check`: UNKNOWN is below the default --fail-on fail (exit 0), but the run says
+    INCOMPLETE instead of 'no quota short'."""
+    code, out = invoke_denied(["quotas"])
+    assert code == 0
+    assert "no quota short" not in out
+    assert "INCOMPLETE" in out and "could not be judged" in out
+    assert "servicequotas:" in out  # the note names the action that was denied
+
+
+def test_quotas_all_unknown_with_fail_on_unknown_exits_1() -> None:
+    code, out = invoke_denied(["quotas", "--fail-on", "unknown"])
+    assert code == 1 and "INCOMPLETE" in out
+
+
+def test_quotas_json_counts_the_unknown() -> None:
+    code, out = invoke_denied(["quotas", "-o", "json", "--fail-on", "unknown"])
+    data = json.loads(out)
+    assert code == 1 and data["short"] == 0 and data["fail_on"] == "unknown"
+    assert data["unknown"] == len(data["quotas"]) > 0 and data["complete"] is False
+
+
+def test_quotas_fail_on_warn_counts_advisory_warnings() -> None:
+    """Advisory findings count as in `check`: a WARN makes exit 1 only with --fail-on warn."""
+    code, out, _ = invoke(["quotas", "-o", "json"])
+    warns = [f for f in json.loads(out)["advisory"] if f["status"] == "WARN"]
+    code_warn, out_warn, _ = invoke(["quotas", "--fail-on", "warn"])
+    assert warns  # the world's P-instance EC2 vCPU quota is below the config's vCPUs
+    assert code == 0 and code_warn == 1
+    assert out_warn.rstrip().endswith(
+        f"FAILED: no quota short, {len(warns)} advisory WARN (fail-on warn)"
+    )
+
+
+def test_fail_on_before_request_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """`quotas request` has its own exit codes: --fail-on given to `quotas` is not dropped."""
+    code, err = _main(["quotas", "--fail-on", "warn", "request"], capsys)
+    assert code == 2 and "--fail-on" in err and "request" in err
+
+
+def test_advisory_checks_are_found_in_a_fresh_interpreter() -> None:
+    """`quotas` looks its advisory checks up by id before anything imported the check
+    modules (the test run above has them imported already, a user's run has not)."""
+    import subprocess
+    import sys
+
+    from hyperpod_preflight.cli.quotas import ADVISORY_CHECKS
+
+    code = (
+        "from hyperpod_preflight.registry import get; "
+        f"print(','.join(get(c).check_id for c in {ADVISORY_CHECKS!r}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == ",".join(ADVISORY_CHECKS)

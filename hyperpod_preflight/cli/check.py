@@ -75,6 +75,12 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         "components (read-only; needs hyperpod-preflight[kube]).",
     )(fn)
     fn = click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        help="No progress line on stderr while the run waits (shown only on a terminal).",
+    )(fn)
+    fn = click.option(
         "--concurrency",
         type=click.IntRange(1, 64),
         default=16,
@@ -107,6 +113,8 @@ def run_check(params: dict[str, Any]) -> int:
 
     if params.get("sandbox"):
         return _run_on_sandbox(params)
+    from .progress import progress_callback
+
     started = time.perf_counter()
     report = run_cluster_preflight(
         build_spec(**params),
@@ -117,6 +125,7 @@ def run_check(params: dict[str, Any]) -> int:
         },
         **pick(params, *AWS_OPTIONS, "offline", "ip_headroom", "concurrency", "timeout_s"),
         **selection(params),
+        progress=progress_callback(quiet=params.get("quiet", False)),
     )
     # the wall time of the whole run, reading and validating the config included
     report = report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
@@ -229,7 +238,7 @@ def _run_on_sandbox(params: dict[str, Any]) -> int:
             f"--sandbox cannot be combined with {', '.join(clash)}: the sandbox builds its own "
             "account for --config (or the bundled example)"
         )
-    return run_sandbox_check({**params, "quiet": False})
+    return run_sandbox_check(params)
 
 
 @click.command("check")

@@ -6,6 +6,10 @@
 
 Exit codes: 0 ok; 1 a SageMaker quota is short (``quotas``) or a request failed, was
 refused or is still open at the ``--timeout`` (``request``); 2 bad input; 3 could not run.
+``quotas`` counts as ``check`` does: a short quota is a FAIL, a value that could not be read
+is UNKNOWN, the advisory findings keep their status, and ``--fail-on`` (default ``fail``)
+sets the lowest status that makes the exit code 1. So a run where nothing could be read
+exits 0 but says ``INCOMPLETE`` (exit 1 with ``--fail-on unknown``), like ``check``.
 Raised errors become one line and the exit code in :func:`hyperpod_preflight.cli.main`.
 
 A caller may hand in ready objects through the click context object
@@ -16,10 +20,13 @@ reuses one AWS session.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from .options import (
     AWS_OPTIONS,
@@ -34,6 +41,9 @@ from .options import (
     spec_options,
     write_output,
 )
+
+if TYPE_CHECKING:
+    from ..models import Status
 
 ADVISORY_CHECKS = ("quotas.network-interfaces", "quotas.elastic-ips", "quotas.ec2-vcpus")
 
@@ -57,6 +67,14 @@ def _seconds_option(name: str, most: float, default: float, help_text: str) -> D
 
 @click.group("quotas", invoke_without_command=True)
 @_quota_options
+@click.option(
+    "--fail-on",
+    type=click.Choice(["fail", "warn", "unknown"]),
+    default="fail",
+    show_default=True,
+    help="Lowest status that makes the exit code 1, as for `check` (a short quota is a "
+    "FAIL, an unreadable one UNKNOWN).",
+)
 @click.pass_context
 def quotas(ctx: click.Context, /, **params: Any) -> int:
     """Quota headroom for a config: per quota the applied value, what existing HyperPod
@@ -67,10 +85,21 @@ def quotas(ctx: click.Context, /, **params: Any) -> int:
       hp-preflight quotas request --config cluster.json --yes
     """
     if ctx.invoked_subcommand is not None:
+        if ctx.get_parameter_source("fail_on") is not ParameterSource.DEFAULT:
+            raise click.UsageError(
+                f"--fail-on is an option of `quotas` itself; `quotas {ctx.invoked_subcommand}` "
+                "has its own exit codes",
+                ctx=ctx,
+            )
         return EXIT_OK
     spec, plan, facts = _inputs(ctx, params)
     return show_quotas(
-        spec, plan, facts, output=params["output"], output_file=params["output_file"]
+        spec,
+        plan,
+        facts,
+        output=params["output"],
+        output_file=params["output_file"],
+        fail_on=params["fail_on"],
     )
 
 
@@ -135,9 +164,16 @@ def _plan(spec: Any, facts: Any, ip_headroom: int) -> Any:
 
 # -- `quotas` -------------------------------------------------------------------------------
 def show_quotas(
-    spec: Any, plan: Any, facts: Any, *, output: str = "table", output_file: str | None = None
+    spec: Any,
+    plan: Any,
+    facts: Any,
+    *,
+    output: str = "table",
+    output_file: str | None = None,
+    fail_on: str = "fail",
 ) -> int:
-    """Write the quota table of ``spec``; 1 when a SageMaker quota is short."""
+    """Write the quota table of ``spec``; its exit code, counted as `check` counts (see the
+    module docstring)."""
     from ..quota_requests import plan_quota_requests
     from ..registry import CheckContext, get
     from ..runner import run_one
@@ -146,8 +182,9 @@ def show_quotas(
     ctx = CheckContext(spec=spec, plan=plan, facts=facts)
     advisory = [f for cid in ADVISORY_CHECKS for f in run_one(get(cid), ctx)]
     short = [r for r in rows if (r.deficit or 0) > 0]
-    code = EXIT_FINDINGS if short else EXIT_OK
-    summary = f"{len(short)} quota(s) short" if short else "no quota short"
+    tally = QuotaTally.of(rows, advisory, fail_on)
+    code = EXIT_FINDINGS if tally.failing else EXIT_OK
+    summary = tally.summary()
     if output == "json":
         document = {
             "cluster": spec.name,
@@ -155,6 +192,9 @@ def show_quotas(
             "quotas": [_row_json(r) for r in rows],
             "advisory": [f.model_dump(mode="json") for f in advisory],
             "short": len(short),
+            "unknown": tally.unknown_quotas,
+            "complete": tally.complete,
+            "fail_on": fail_on,
             "api_calls": facts.call_count,
         }
         write_output(json.dumps(document, indent=2) + "\n", output_file, summary=summary)
@@ -192,8 +232,70 @@ def show_quotas(
             f"\n{len(short)} quota(s) short. Request them: "
             f"{_request_hint(spec)} (add --yes to submit)"
         )
+    lines.append(f"\n{summary}")
     write_output("\n".join(lines) + "\n", output_file, summary=summary)
     return code
+
+
+@dataclass(frozen=True)
+class QuotaTally:
+    """The statuses of a `quotas` run as `check` would count them: each SageMaker quota is
+    FAIL (short), UNKNOWN (a value could not be read) or PASS; advisory findings keep theirs."""
+
+    statuses: tuple[Status, ...]
+    short: int
+    unknown_quotas: int
+    advisory: Counter[Status]
+    fail_on: str
+
+    @classmethod
+    def of(cls, rows: Sequence[Any], advisory: Sequence[Any], fail_on: str) -> QuotaTally:
+        from ..models import Status
+
+        quota_statuses = [
+            Status.UNKNOWN if r.deficit is None else (Status.FAIL if r.deficit > 0 else Status.PASS)
+            for r in rows
+        ]
+        advisory_statuses = [f.status for f in advisory]
+        return cls(
+            statuses=(*quota_statuses, *advisory_statuses),
+            short=quota_statuses.count(Status.FAIL),
+            unknown_quotas=quota_statuses.count(Status.UNKNOWN),
+            advisory=Counter(advisory_statuses),
+            fail_on=fail_on,
+        )
+
+    @property
+    def failing(self) -> bool:
+        from ..runner import FAIL_LEVELS
+
+        return any(s in FAIL_LEVELS[self.fail_on] for s in self.statuses)
+
+    @property
+    def complete(self) -> bool:
+        from ..models import Status
+
+        return Status.UNKNOWN not in self.statuses
+
+    def summary(self) -> str:
+        """One line, worded like `check`'s: FAILED / INCOMPLETE / OK and the fail-on level."""
+        from ..models import Status
+
+        clean = not self.short and self.complete
+        parts = ["no quota short" if clean else f"{self.short} quota(s) short"]
+        parts += [
+            f"{self.advisory[s]} advisory {s.value}"
+            for s in (Status.FAIL, Status.WARN)
+            if self.advisory[s]
+        ]
+        counted = f"{', '.join(parts)} (fail-on {self.fail_on})"
+        unknown = self.unknown_quotas + self.advisory[Status.UNKNOWN]
+        incomplete = f"INCOMPLETE: {unknown} quota(s) could not be judged" if unknown else ""
+        if self.failing:
+            return f"FAILED: {counted}" + (f"; {incomplete}" if incomplete else "")
+        if incomplete:  # not a clean bill of health, whatever the exit code
+            return f"{incomplete}: {counted}"
+        return f"OK: {counted}"
 
 
 def _row_json(r: Any) -> dict[str, Any]:

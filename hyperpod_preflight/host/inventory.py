@@ -2,8 +2,8 @@
 
 The inventory joins what the driver reports (index, name, memory) with what the PCI bus
 shows (vendor/device id, IOMMU group and its other functions, bound driver), so GPUs the
-driver cannot see are listed too. The YAML is written by a small emitter (no PyYAML needed);
-strings are double-quoted JSON strings, which YAML reads unchanged.
+driver cannot see are listed too. The YAML is written with PyYAML's safe dumper (imported
+only here), multi-line strings such as the modprobe.d file as literal blocks.
 """
 
 from __future__ import annotations
