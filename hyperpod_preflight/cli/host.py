@@ -8,6 +8,7 @@ one line on stderr, never a traceback, whether the group runs under ``hp-preflig
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -152,9 +153,17 @@ def host(ctx: click.Context, /, **params: Any) -> None:
         requires=parse_requires(params["requires"]),
         **pick(params, "instance_type", "paths", "shared_mounts", "root"),
         **pick(params, "measure_bandwidth", "dcgm", "dcgm_level", "deep", "deep_seconds", "imds"),
+        deep_progress=_deep_progress(),
         **selection(params),
     )
     ctx.exit(emit_report(report, params["output"], params["output_file"]))
+
+
+def _deep_progress() -> Callable[[str], None] | None:
+    """``--deep`` step lines on stderr when it is a terminal (the library never prints)."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda line: print(f"hp-preflight deep: {line}", file=sys.stderr, flush=True)
 
 
 @host.command("list-profiles")

@@ -8,7 +8,7 @@ the :class:`~hyperpod_preflight.models.Report` (``kind="host"``). Never prints, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ def run_host_preflight(
     dcgm_level: int | None = None,
     deep: bool = False,
     deep_seconds: float = 60.0,
+    deep_progress: Callable[[str], None] | None = None,
     imds: bool = False,
     root: str = "/",
     only: Sequence[str] = (),
@@ -106,6 +107,7 @@ def run_host_preflight(
             dcgm_level=dcgm_level or 1,
             deep=deep,
             deep_seconds=deep_seconds,
+            deep_progress=deep_progress,
             imds=imds,
             imds_url=imds_url,
             nvml=nvml,

@@ -41,6 +41,8 @@ class CollectOptions:
     dcgm_level: int = 1
     deep: bool = False
     deep_seconds: float = 60.0
+    # One line per deep step as it starts (the CLI shows them on a terminal); None: silent.
+    deep_progress: Callable[[str], None] | None = None
     imds: bool = False
     imds_url: str = IMDS_BASE
     nvml: Any = AUTO
@@ -284,7 +286,13 @@ def _deep(root: Path, opts: CollectOptions, facts: HostFacts) -> DeepFacts:
         reason = f"no GPU could be read ({facts.gpu.error})" if facts.gpu.error else "no GPU"
         return DeepFacts(budget_s=opts.deep_seconds, reason=reason)
     nvml = load_pynvml() if opts.nvml is AUTO else opts.nvml
-    return run_deep(facts.gpu.gpus, facts.pci_devices, budget_s=opts.deep_seconds, nvml=nvml)
+    return run_deep(
+        facts.gpu.gpus,
+        facts.pci_devices,
+        budget_s=opts.deep_seconds,
+        nvml=nvml,
+        progress=opts.deep_progress,
+    )
 
 
 def _nvliblist(root: Path, apptainer: ToolInfo | None) -> tuple[str | None, str | None]:

@@ -49,13 +49,6 @@ NCCL_MAX_S = 60.0
 Progress = Callable[[str], None]
 
 
-def stderr_progress() -> Progress:
-    """Progress lines on stderr when it is a terminal; silent otherwise."""
-    if not sys.stderr.isatty():
-        return lambda _line: None
-    return lambda line: print(f"hp-preflight deep: {line}", file=sys.stderr, flush=True)
-
-
 class Budget:
     """The time left of ``--deep-seconds``."""
 
@@ -558,7 +551,7 @@ def run_deep(
     """Measure every GPU in ``gpus`` within ``budget_s`` seconds (see the module doc)."""
     facts = DeepFacts(budget_s=budget_s)
     budget = Budget(budget_s)
-    rec = Recorder(facts, progress or stderr_progress())
+    rec = Recorder(facts, progress or (lambda _line: None))
     numa = {d.address: d.numa_node for d in pci}
     facts.gpus = [
         GpuDeep(
