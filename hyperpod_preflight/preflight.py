@@ -37,6 +37,7 @@ def run_cluster_preflight(
     max_attempts: int = 10,
     options: dict[str, Any] | None = None,
     timeout_s: float | None = DEFAULT_TIMEOUT_S,
+    quota_code_cache: bool = True,
 ) -> Report:
     """Run every selected cluster check of ``spec``.
 
@@ -47,6 +48,10 @@ def run_cluster_preflight(
 
     ``timeout_s`` is the run deadline, counted from this call: checks still waiting then are
     UNKNOWN "timed out after N s" and the report is returned (None: no deadline).
+
+    ``quota_code_cache``: read SageMaker quotas by the codes an earlier run learned (the
+    per-user cache, see :mod:`hyperpod_preflight.facts.quotas`) and learn new ones; applies
+    to the facts this call makes, not to ``facts`` handed in.
     """
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     if fail_on not in ("fail", "warn", "unknown"):
@@ -80,6 +85,7 @@ def run_cluster_preflight(
             region=region,
             retry_mode=retry_mode,
             max_attempts=max_attempts,
+            quota_code_cache=quota_code_cache,
         )
 
     with DaemonPool(8, name="warm-up") as pool:
@@ -141,13 +147,19 @@ def connect(
     region: str | None = None,
     retry_mode: str = "standard",
     max_attempts: int = 10,
+    quota_code_cache: bool = False,
 ) -> Any:
     """An :class:`~hyperpod_preflight.facts.AwsFacts` for one run, its identity verified
     (``CannotRunError`` when there are no credentials or the endpoint cannot be reached)."""
     from .facts import AwsFacts
 
     facts = AwsFacts(
-        session, profile=profile, region=region, retry_mode=retry_mode, max_attempts=max_attempts
+        session,
+        profile=profile,
+        region=region,
+        retry_mode=retry_mode,
+        max_attempts=max_attempts,
+        quota_code_cache=quota_code_cache,
     )
     facts.verify_identity()
     return facts
