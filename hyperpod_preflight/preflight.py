@@ -38,6 +38,7 @@ def run_cluster_preflight(
     options: dict[str, Any] | None = None,
     timeout_s: float | None = DEFAULT_TIMEOUT_S,
     progress: ProgressCallback | None = None,
+    quota_code_cache: bool = True,
 ) -> Report:
     """Run every selected cluster check of ``spec``.
 
@@ -50,6 +51,10 @@ def run_cluster_preflight(
     UNKNOWN "timed out after N s" and the report is returned (None: no deadline).
     ``progress`` is told, at most once a second, which checks a long run still waits for
     (:class:`~hyperpod_preflight.runner.Progress`); nothing here prints.
+
+    ``quota_code_cache``: read SageMaker quotas by the codes an earlier run learned (the
+    per-user cache, see :mod:`hyperpod_preflight.facts.quotas`) and learn new ones; applies
+    to the facts this call makes, not to ``facts`` handed in.
     """
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     if fail_on not in ("fail", "warn", "unknown"):
@@ -83,13 +88,13 @@ def run_cluster_preflight(
             region=region,
             retry_mode=retry_mode,
             max_attempts=max_attempts,
+            quota_code_cache=quota_code_cache,
         )
 
-    with DaemonPool(8, name="warm-up") as pool:
-        warming = [
-            pool.submit(_quietly, job)
-            for job in (_warm_ups(spec, facts, selected) if concurrency > 1 else ())
-        ]
+    jobs = _warm_ups(spec, facts, selected) if concurrency > 1 else []
+    # One thread per declared read: a read queued behind another would add a round trip.
+    with DaemonPool(max(1, min(len(jobs), 32)), name="warm-up") as pool:
+        warming = [pool.submit(_quietly, job) for job in jobs]
         plan, notes = plan_with_live_types(
             spec, facts, ip_headroom, pool=DaemonPool(1, name="instance-types"), deadline=deadline
         )
@@ -145,13 +150,19 @@ def connect(
     region: str | None = None,
     retry_mode: str = "standard",
     max_attempts: int = 10,
+    quota_code_cache: bool = False,
 ) -> Any:
     """An :class:`~hyperpod_preflight.facts.AwsFacts` for one run, its identity verified
     (``CannotRunError`` when there are no credentials or the endpoint cannot be reached)."""
     from .facts import AwsFacts
 
     facts = AwsFacts(
-        session, profile=profile, region=region, retry_mode=retry_mode, max_attempts=max_attempts
+        session,
+        profile=profile,
+        region=region,
+        retry_mode=retry_mode,
+        max_attempts=max_attempts,
+        quota_code_cache=quota_code_cache,
     )
     facts.verify_identity()
     return facts

@@ -111,16 +111,15 @@ def plan_quota_requests(
         raise ValueError("headroom must be >= 0")
     usage: Any = None
     usage_error: FactUnavailable | None = None
-    if any(n.shared for n in sagemaker_quota_needs(spec, plan)):
-        facts.warm_sagemaker_quota_reads()  # listings and usage side by side
+    needs = sagemaker_quota_needs(spec, plan)
+    if any(n.shared for n in needs):
+        # every quota (by cached code, else the listings) and the usage side by side
+        facts.warm_sagemaker_quota_reads(*[(n.quota_name, *n.aliases) for n in needs])
         try:
             usage = facts.hyperpod_usage()
         except FactUnavailable as exc:
             usage_error = exc
-    return [
-        _plan_one(need, facts, usage, usage_error, headroom, include_history)
-        for need in sagemaker_quota_needs(spec, plan)
-    ]
+    return [_plan_one(need, facts, usage, usage_error, headroom, include_history) for need in needs]
 
 
 def _plan_one(

@@ -213,6 +213,7 @@ def instance_type_quota(ctx: CheckContext) -> list[Outcome]:
     "quotas.instances-per-cluster",
     "Instances per HyperPod cluster quota covers this config",
     Severity.CRITICAL,
+    reads=("sagemaker.cluster-quotas",),
 )
 def instances_per_cluster_quota(ctx: CheckContext) -> list[Outcome]:
     """The per-cluster instance quota covers this config's instance count."""
@@ -234,6 +235,7 @@ def instances_total_quota(ctx: CheckContext) -> list[Outcome]:
     "quotas.ebs-volume-size",
     "EBS volume size quota per HyperPod cluster instance covers the largest volume",
     Severity.CRITICAL,
+    reads=("sagemaker.cluster-quotas",),
 )
 def ebs_volume_size_quota(ctx: CheckContext) -> list[Outcome]:
     """The largest EBS volume of the config fits the per-instance EBS size quota."""

@@ -18,6 +18,7 @@ from .options import (
     build_spec,
     emit_report,
     merge_parent_options,
+    no_cache_option,
     output_options,
     pick,
     selection,
@@ -87,6 +88,7 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         show_default=True,
         help="Checks run at once.",
     )(fn)
+    fn = no_cache_option(fn)
     fn = click.option(
         "--timeout",
         "timeout_s",
@@ -126,6 +128,7 @@ def run_check(params: dict[str, Any]) -> int:
         **pick(params, *AWS_OPTIONS, "offline", "ip_headroom", "concurrency", "timeout_s"),
         **selection(params),
         progress=progress_callback(quiet=params.get("quiet", False)),
+        quota_code_cache=not params.get("no_cache"),
     )
     # the wall time of the whole run, reading and validating the config included
     report = report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})

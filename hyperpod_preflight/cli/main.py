@@ -69,6 +69,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "hyperpod_preflight.cli.demo:demo",
         "The pre-flight on a sandbox account built in-process (moto); --defects plants mistakes.",
     ),
+    "cache": (
+        "hyperpod_preflight.cli.cache:cache",
+        "Clear the per-user cache of Service Quotas codes (hp-preflight cache clear).",
+    ),
 }
 
 

@@ -175,6 +175,14 @@ aws_options: Decorator = _in_order(
 )
 
 
+no_cache_option: Decorator = click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Neither read nor learn Service Quotas codes in the per-user cache "
+    "($XDG_CACHE_HOME/hyperpod-preflight/quota-codes.json): page the quota listings.",
+)
+
+
 def ip_headroom_option(help_text: str) -> Decorator:
     return click.option(
         "--ip-headroom",

@@ -36,6 +36,7 @@ from .options import (
     aws_options,
     build_spec,
     merge_parent_options,
+    no_cache_option,
     output_options,
     pick,
     spec_options,
@@ -49,7 +50,7 @@ ADVISORY_CHECKS = ("quotas.network-interfaces", "quotas.elastic-ips", "quotas.ec
 
 
 def _quota_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return aws_options(spec_options(output_options("table", "json")(fn)))
+    return no_cache_option(aws_options(spec_options(output_options("table", "json")(fn))))
 
 
 def _seconds_option(name: str, most: float, default: float, help_text: str) -> Decorator:
@@ -145,7 +146,7 @@ def _inputs(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any, Any]:
     if facts is None:
         from ..facts import AwsFacts
 
-        facts = AwsFacts(**pick(params, *AWS_OPTIONS))
+        facts = AwsFacts(**pick(params, *AWS_OPTIONS), quota_code_cache=not params.get("no_cache"))
         facts.verify_identity()
     plan = obj.get("plan")
     if plan is None:

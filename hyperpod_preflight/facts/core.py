@@ -167,6 +167,7 @@ class FactsCore:
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         max_pool_connections: int = 32,
+        quota_code_cache: bool = False,
     ) -> None:
         self.session = session if session is not None else make_session(profile, region)
         # ``region`` wins over the session's own: one session can serve several regions.
@@ -195,6 +196,8 @@ class FactsCore:
         self._calls_lock = threading.Lock()
         self.account: str | None = None
         self.caller_arn: str | None = None  # GetCallerIdentity's Arn, set by verify_identity
+        # Read and learn Service Quotas codes through the per-user cache (facts/quotas.py).
+        self.quota_code_cache = quota_code_cache
 
     # -- clients ---------------------------------------------------------------------------
     def client(self, service: str, *, attempts: int | None = None) -> Any:

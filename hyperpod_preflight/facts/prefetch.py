@@ -206,8 +206,33 @@ def _lifecycle_kms(facts: AwsFacts, spec: ClusterSpec) -> None:
                 job.result()
 
 
+def _sagemaker_lookups(spec: ClusterSpec, *kinds: str) -> list[tuple[str, ...]]:
+    """``(name, *aliases)`` of the SageMaker quotas of ``kinds`` that ``spec`` needs, as the
+    quota checks ask for them (instance types in the worst case of flexible groups, as
+    ``quotas.instance-type`` counts them). Only counts and sizes decide which quotas are
+    needed, so the catalog plan names the same ones as the live one."""
+    from ..planner import build_plan, sagemaker_quota_needs
+
+    needs = sagemaker_quota_needs(spec, build_plan(spec), flexible_worst_case=True)
+    return [(n.quota_name, *n.aliases) for n in needs if n.kind in kinds]
+
+
 def _sagemaker_quotas(facts: AwsFacts, spec: ClusterSpec) -> None:
-    facts.warm_sagemaker_quota_reads()
+    """The HyperPod usage beside the instance-type and across-clusters quotas (by cached
+    code, else the listings)."""
+    facts.warm_sagemaker_quota_reads(*_sagemaker_lookups(spec, "instance-type", "total"))
+
+
+def _sagemaker_cluster_quotas(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """The per-cluster instance and EBS volume size quotas (by cached code, else the
+    listings)."""
+    lookups = _sagemaker_lookups(spec, "per-cluster", "ebs-volume-size")
+    if not lookups:
+        return
+    with ThreadPoolExecutor(max_workers=len(lookups)) as pool:
+        for done in [pool.submit(facts.sagemaker_quota, *names) for names in lookups]:
+            with suppress(Exception):  # failures are memoized: the checks report them
+                done.result()
 
 
 def _eks_name(facts: AwsFacts, spec: ClusterSpec) -> str | None:
@@ -258,6 +283,7 @@ READS: dict[str, Read] = {
     "ec2.egress": _egress,
     "ec2.vpc-endpoints": _vpc_endpoints,
     f"{SAGEMAKER}.quotas-and-usage": _sagemaker_quotas,
+    f"{SAGEMAKER}.cluster-quotas": _sagemaker_cluster_quotas,
     "s3.lifecycle-bucket": _lifecycle_bucket,
     "s3.lifecycle-objects": _lifecycle_objects,
     "iam.roles": _iam_roles,

@@ -9,6 +9,15 @@ Reading
     concurrently and shared by every check; the applied value wins. A name found in neither
     is ``None`` (the check says UNKNOWN), never 0.
 
+    Quota codes do not change, so with the per-user code cache on (``quota_code_cache``;
+    ``--no-cache`` turns it off) a paged run learns every code of the listings into
+    ``$XDG_CACHE_HOME/hyperpod-preflight/quota-codes.json`` (:mod:`hyperpod_preflight.cache`),
+    and a later run reads each name with a cached code directly: ``GetServiceQuota`` and
+    ``GetAWSDefaultServiceQuota`` side by side, one round trip, no paging. The answer is used
+    only when it names the quota asked for (compared after normalization); a code that answers
+    ``NoSuchResourceException`` on both, names another quota, or cannot be read sends that
+    name back to the listings (and the cache is corrected). Values are never cached.
+
     VPC and EC2 quotas have stable codes: ``GetServiceQuota``, falling back to
     ``GetAWSDefaultServiceQuota`` on ``NoSuchResourceException``.
 
@@ -35,6 +44,7 @@ import botocore.exceptions
 import botocore.parsers
 from pydantic import BaseModel, ConfigDict
 
+from .. import cache
 from ..errors import FactUnavailable
 from ..workers import DaemonPool
 from . import protocol
@@ -158,7 +168,8 @@ class QuotaFacts(FactsCore):
         self, service_code: str
     ) -> tuple[dict[str, QuotaValue] | FactUnavailable, dict[str, QuotaValue] | FactUnavailable]:
         """Both listings of ``service_code``, read concurrently; a failed one is returned as
-        its :class:`FactUnavailable` so a lookup can still use the other."""
+        its :class:`FactUnavailable` so a lookup can still use the other. With the code
+        cache on, the codes they hold are written to it (once per run)."""
         with DaemonPool(1, name="quota-defaults") as pool:
             defaults_future = pool.submit(self.default_quotas, service_code)
             applied: dict[str, QuotaValue] | FactUnavailable
@@ -171,20 +182,130 @@ class QuotaFacts(FactsCore):
                 defaults = defaults_future.result()
             except FactUnavailable as exc:
                 defaults = exc
+        if self.quota_code_cache:
+            self._learn_quota_codes(service_code)
         return applied, defaults
+
+    # -- the quota-code cache --------------------------------------------------------------
+    @memoized
+    def cached_quota_codes(self, service_code: str) -> dict[str, str]:
+        """Normalized quota name → code from the per-user cache (read once per run; empty
+        with the cache off or when the file is missing or unreadable)."""
+        if not self.quota_code_cache:
+            return {}
+        return cache.load_quota_codes(service_code)
+
+    def cached_quota_code(self, service_code: str, *names: str) -> str | None:
+        """The cached code of the first of ``names`` that has one."""
+        codes = self.cached_quota_codes(service_code)
+        for name in names:
+            code = codes.get(normalize_quota_name(name))
+            if code:
+                return code
+        return None
+
+    @memoized
+    def _learn_quota_codes(self, service_code: str) -> None:
+        """Write every code the listings read this run hold (applied over default)."""
+        learned: dict[str, str] = {}
+        for listing in (self.default_quotas, self.applied_quotas):
+            try:
+                learned.update({k: q.quota_code for k, q in listing(service_code).items()})
+            except FactUnavailable:
+                continue
+        learned = {k: c for k, c in learned.items() if c}
+        if learned:
+            cache.save_quota_codes(service_code, learned)
+
+    @memoized
+    def _quota_pair_by_code(
+        self, service_code: str, quota_code: str
+    ) -> tuple[QuotaValue | None, QuotaValue | None] | None:
+        """``GetServiceQuota`` and ``GetAWSDefaultServiceQuota`` of one code, side by side:
+        (applied, default), each None on ``NoSuchResourceException``; None as a whole when
+        the applied read failed or neither exists (the caller goes back to the listings)."""
+        params: dict[str, Any] = {"ServiceCode": service_code, "QuotaCode": quota_code}
+        with DaemonPool(1, name="quota-default-by-code") as pool:
+            default_future = pool.submit(
+                self.call,
+                "service-quotas",
+                "GetAWSDefaultServiceQuota",
+                none_on=(NOT_FOUND,),
+                **params,
+            )
+            try:
+                applied = self.call(
+                    "service-quotas", "GetServiceQuota", none_on=(NOT_FOUND,), **params
+                )
+            except FactUnavailable:
+                return None
+            try:
+                default = default_future.result()
+            except FactUnavailable:
+                default = None
+        applied_q = (
+            _quota(applied["Quota"], "applied") if applied and applied.get("Quota") else None
+        )
+        default_q = (
+            _quota(default["Quota"], "default") if default and default.get("Quota") else None
+        )
+        if applied_q is None and default_q is None:
+            return None
+        return applied_q, default_q
+
+    def _quota_by_cached_code(self, service_code: str, keys: list[str]) -> QuotaValue | None:
+        """The quota through the cached code of ``keys`` (normalized names), or None when
+        there is none or it is not (any more) an answer for them."""
+        code = self.cached_quota_code(service_code, *keys)
+        if code is None:
+            return None
+        pair = self._quota_pair_by_code(service_code, code)
+        if pair is None or any(
+            q is not None and normalize_quota_name(q.name) not in keys for q in pair
+        ):
+            return None
+        applied, default = pair
+        if applied is not None:
+            if default is not None and default.value is not None:
+                return applied.model_copy(update={"default_value": default.value})
+            return applied
+        assert default is not None
+        return default.model_copy(update={"default_value": default.value})
 
     @memoized
     def quota_by_name(self, service_code: str, *names: str) -> QuotaValue | None:
         """The quota named ``names[0]`` (or an alternative spelling after it): its applied
         value, else its AWS default; None when no listing holds any of the names.
 
+        With a cached code for one of the names, the quota is read by that code (see the
+        module docstring) and the listings are not paged unless the code is stale.
+
         Raises FactUnavailable when the answer depends on a listing that could not be read
         (the applied listing always does: a default alone may understate an increase).
         """
+        keys = [normalize_quota_name(n) for n in names]
+        direct = self._quota_by_cached_code(service_code, keys)
+        if direct is not None:
+            return direct
+        found = self._quota_from_listings(service_code, keys)
+        if self.cached_quota_code(service_code, *keys) is not None:
+            self._forget_unlisted(service_code, keys)
+        return found
+
+    def _forget_unlisted(self, service_code: str, keys: list[str]) -> None:
+        """After a stale code: the listings' codes are already in the cache; names that
+        neither listing holds any more are dropped, so no later run tries them again."""
+        applied, defaults = self.quota_listings(service_code)
+        if isinstance(applied, FactUnavailable) or isinstance(defaults, FactUnavailable):
+            return
+        gone = [k for k in keys if k not in applied and k not in defaults]
+        if gone:
+            cache.save_quota_codes(service_code, {}, forget=gone)
+
+    def _quota_from_listings(self, service_code: str, keys: list[str]) -> QuotaValue | None:
         applied, defaults = self.quota_listings(service_code)
         if isinstance(applied, FactUnavailable):
             raise applied
-        keys = [normalize_quota_name(n) for n in names]
         default_of = (lambda key: None) if isinstance(defaults, FactUnavailable) else defaults.get
         for key in keys:
             found = applied.get(key)

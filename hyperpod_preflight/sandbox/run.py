@@ -204,6 +204,7 @@ def run_sandbox(
             ip_headroom=ip_headroom,
             concurrency=concurrency,
             options=options,
+            quota_code_cache=False,  # the sandbox's codes must not reach the user's cache
         )
     return SandboxRun(
         report=report,

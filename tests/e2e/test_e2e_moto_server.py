@@ -236,3 +236,38 @@ def test_silent_port_is_exit_3_within_the_documented_timeout() -> None:
     one_line_exit_3(proc)
     # README: 2 attempts x 5 s read timeout plus back-off, about 11 s; allow start-up time
     assert took < 25, took
+
+
+def test_second_run_reads_quotas_by_cached_code(
+    moto_server: str, quota_server: QuotaServer, tmp_path: Path
+) -> None:
+    """Two `check` runs sharing the per-user cache: the second pages no quota listing and
+    finds the same; `--no-cache` pages them again."""
+    config = prepare(moto_server, quota_server, Blueprint(), tmp_path)
+    env = cli_env(moto_server, quota_server.url)
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    args = ["check", "--config", str(config), "-o", "json", "--skip", "tools"]
+    answers = quota_server.answers
+    assert answers is not None
+
+    def findings() -> tuple[dict[str, int], list[tuple[str, str, str, str]]]:
+        answers.seen.clear()
+        proc = hp_preflight(args, env)
+        assert proc.returncode == 0, proc.stderr + proc.stdout[-3000:]
+        results = json.loads(proc.stdout)["results"]
+        seen = dict(answers.seen)
+        return seen, sorted(
+            (r["check_id"], r["resource"], r["status"], r["message"]) for r in results
+        )
+
+    cold_calls, cold = findings()
+    assert cold_calls.get("ListServiceQuotas", 0) >= 1
+    assert (tmp_path / "cache" / "hyperpod-preflight" / "quota-codes.json").is_file()
+    warm_calls, warm = findings()
+    assert warm == cold
+    assert "ListServiceQuotas" not in warm_calls
+    assert "ListAWSDefaultServiceQuotas" not in warm_calls
+    assert warm_calls.get("GetServiceQuota", 0) >= 3
+    args.append("--no-cache")
+    again_calls, again = findings()
+    assert again == cold and again_calls.get("ListServiceQuotas", 0) >= 1
