@@ -264,6 +264,7 @@ def _quota_by_code(ctx: CheckContext, service: str, code: str, resource: str) ->
     "quotas.network-interfaces",
     "Network interfaces per Region quota leaves room for the cluster's interfaces (advisory)",
     Severity.MEDIUM,
+    reads=("vpc.network-interfaces-quota",),
 )
 def network_interfaces_quota(ctx: CheckContext) -> list[Outcome]:
     """Network interfaces per Region leave room for the cluster's ENIs (advisory)."""
@@ -338,7 +339,7 @@ def network_interfaces_quota(ctx: CheckContext) -> list[Outcome]:
     "Elastic IP quota leaves one address per NAT gateway the cluster's subnets still need "
     "(advisory)",
     Severity.LOW,
-    reads=("ec2.egress",),
+    reads=("ec2.egress", "ec2.elastic-ips"),
 )
 def elastic_ips_quota(ctx: CheckContext) -> list[Outcome]:
     """The Elastic IP quota has an address for each NAT gateway still needed (advisory)."""

@@ -19,7 +19,13 @@ from ..analysis.iam_roles import (
     simulation_batches,
 )
 from ..analysis.kms_lifecycle import execution_roles_reading, key_reference, needs_key_policy
-from ..analysis.s3_lifecycle import LifecycleObject, lifecycle_groups, lifecycle_objects
+from ..analysis.lifecycle import DEFAULT_MAX_BYTES as LINT_MAX_BYTES
+from ..analysis.s3_lifecycle import (
+    LifecycleObject,
+    lifecycle_groups,
+    lifecycle_objects,
+    split_uri,
+)
 from ..errors import FactUnavailable
 from .quotas import SAGEMAKER
 
@@ -36,6 +42,22 @@ RULES_PER_SG_QUOTA = ("vpc", "L-0EA8095F")
 def _security_groups(facts: AwsFacts, spec: ClusterSpec) -> None:
     if spec.all_security_groups:
         facts.security_groups(spec.all_security_groups)
+
+
+# The advisory quotas of ``quotas.network-interfaces`` and ``quotas.elastic-ips``.
+ENI_QUOTA = ("vpc", "L-DF5E4CA3")
+EIP_QUOTA = ("ec2", "L-0263D0A3")
+
+
+def _eni_quota(facts: AwsFacts, spec: ClusterSpec) -> None:
+    if spec.instance_groups:
+        facts.quota_by_code(*ENI_QUOTA)
+
+
+def _eip_quota(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """The Elastic IP quota, then the addresses in use (what the check reads after it)."""
+    if spec.all_subnets and facts.quota_by_code(*EIP_QUOTA) is not None:
+        facts.elastic_ip_count()
 
 
 def _rules_quota(facts: AwsFacts, spec: ClusterSpec) -> None:
@@ -85,8 +107,7 @@ def _lifecycle_bucket(facts: AwsFacts, spec: ClusterSpec) -> None:
     (the account's Block Public Access is read later, by the one check that may need it)."""
     for bucket in lifecycle_groups(spec):
         if facts.bucket_location(bucket) is not None:
-            facts.bucket_policy(bucket)
-            facts.bucket_public_access_block(bucket)
+            _together(facts.bucket_policy, facts.bucket_public_access_block, arg=bucket)
 
 
 def _lifecycle_objects(facts: AwsFacts, spec: ClusterSpec) -> None:
@@ -99,11 +120,46 @@ def _lifecycle_objects(facts: AwsFacts, spec: ClusterSpec) -> None:
                 continue
         except FactUnavailable:  # unreadable: the objects are still HEADed
             pass
-        facts.bucket_default_encryption(bucket)
-        for obj in objects:
-            if obj.bucket == bucket:
-                with suppress(FactUnavailable):
-                    facts.head_object(obj.bucket, obj.key)
+        reads: list[Callable[[], object]] = [
+            functools.partial(facts.bucket_default_encryption, bucket)
+        ]
+        reads += [
+            functools.partial(facts.head_object, obj.bucket, obj.key)
+            for obj in objects
+            if obj.bucket == bucket
+        ]
+        _together(*reads)
+
+
+def _lifecycle_prefix(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """Each SourceS3Uri prefix listed, then its entry scripts (what the lint fetches first)."""
+    entries: dict[tuple[str, str], list[str]] = {}
+    for group in spec.instance_groups:
+        where = None if group.restricted else split_uri(group.lifecycle_source_s3_uri)
+        names = [n for n in (group.lifecycle_on_create, group.lifecycle_on_init_complete) if n]
+        if where is not None and names:
+            entries.setdefault(where, []).extend(n.lstrip("./") for n in names)
+    for (bucket, prefix), names in entries.items():
+        try:
+            sizes = facts.prefix_listing(bucket, prefix).sizes
+        except FactUnavailable:
+            continue
+        _together(
+            *(
+                functools.partial(facts.object_head_bytes, bucket, prefix + n, LINT_MAX_BYTES)
+                for n in dict.fromkeys(names)
+                if sizes.get(n, LINT_MAX_BYTES + 1) <= LINT_MAX_BYTES
+            )
+        )
+
+
+def _together(*reads: Callable[..., object], arg: object = None) -> None:
+    """Independent reads of one resource at once (failures stay in the readers' memo)."""
+    calls = [functools.partial(r, arg) if arg is not None else r for r in reads]
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(calls)))) as pool:
+        for done in [pool.submit(c) for c in calls]:
+            with suppress(Exception):
+                done.result()
 
 
 def _roles_here(facts: AwsFacts, spec: ClusterSpec) -> list[str]:
@@ -279,6 +335,8 @@ def _eks_access_entries(facts: AwsFacts, spec: ClusterSpec) -> None:
 READS: dict[str, Read] = {
     "ec2.security-groups": _security_groups,
     "vpc.rules-per-group-quota": _rules_quota,
+    "vpc.network-interfaces-quota": _eni_quota,
+    "ec2.elastic-ips": _eip_quota,
     "ec2.route-tables": _route_tables,
     "ec2.egress": _egress,
     "ec2.vpc-endpoints": _vpc_endpoints,
@@ -286,6 +344,7 @@ READS: dict[str, Read] = {
     f"{SAGEMAKER}.cluster-quotas": _sagemaker_cluster_quotas,
     "s3.lifecycle-bucket": _lifecycle_bucket,
     "s3.lifecycle-objects": _lifecycle_objects,
+    "s3.lifecycle-prefix": _lifecycle_prefix,
     "iam.roles": _iam_roles,
     "iam.attached-policies": _iam_attached,
     "iam.role-policies": _iam_role_policies,

@@ -173,7 +173,7 @@ def _provisioning_direct(ctx: CheckContext, where: Prefix) -> list[LintFinding] 
     "lifecycle.scripts",
     "Lifecycle scripts run on a node as written (line endings, syntax, files, secrets)",
     Severity.CRITICAL,
-    reads=("ec2.egress",),
+    reads=("ec2.egress", "s3.lifecycle-prefix"),
 )
 def scripts(ctx: CheckContext) -> list[Outcome]:
     """The entry scripts and every file they reach lint clean: CRLF, syntax, missing files."""
@@ -184,6 +184,7 @@ def scripts(ctx: CheckContext) -> list[Outcome]:
     "lifecycle.provisioning-parameters",
     "provisioning_parameters.json is valid and names exactly the config's groups (Slurm)",
     Severity.CRITICAL,
+    reads=("s3.lifecycle-prefix",),
 )
 def provisioning_parameters(ctx: CheckContext) -> list[Outcome]:
     """The Slurm provisioning_parameters.json parses and matches the config's groups."""
