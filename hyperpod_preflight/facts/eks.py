@@ -75,6 +75,9 @@ class EksFacts(FactsCore):
 
     @memoized
     def caller_identity(self) -> dict[str, str]:
-        """``GetCallerIdentity``: the caller's ``Account`` and ``Arn``."""
+        """The caller's ``Account`` and ``Arn``: what ``verify_identity`` read at the start
+        of the run, else one ``GetCallerIdentity``."""
+        if self.caller_arn and self.account:
+            return {"Account": self.account, "Arn": self.caller_arn, "UserId": ""}
         resp = self.call("sts", "GetCallerIdentity")
         return {k: str(resp.get(k, "")) for k in ("Account", "Arn", "UserId")}

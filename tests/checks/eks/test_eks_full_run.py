@@ -43,7 +43,10 @@ def _run(net: Any, concurrency: int, orchestrator: str = "eks") -> tuple[Any, Co
         {"ml": cluster_body("ml", vpc_id=net.vpc, cluster_sg=net.sgs["efa"])},
         addons={"ml/vpc-cni": "v1.19.2-eksbuild.1"},
         entries={ADMIN_ROLE: {"policies": ["AmazonEKSClusterAdminPolicy"]}},
-    ).attach(facts.client("eks"), facts.client("sts"))
+    ).attach(facts.client("eks"))
+    # The run's identity call (verify_identity) makes its own STS client from the session:
+    # answer it there, as real STS would answer every client alike.
+    facts.session.events.register("before-call.sts.GetCallerIdentity", fake)
     facts.verify_identity()
     report = run_cluster_preflight(
         _spec(net, orchestrator), facts=facts, only=["eks"], concurrency=concurrency
