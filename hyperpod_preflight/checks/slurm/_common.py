@@ -32,7 +32,19 @@ PARAMS_SOURCE = "provisioning_parameters.json"
 # (https://docs.aws.amazon.com/fsx/latest/LustreGuide/limit-access-security-groups.html)
 # and NFS for OpenZFS
 # (https://docs.aws.amazon.com/fsx/latest/OpenZFSGuide/limit-access-security-groups.html).
-CLIENT_PORT: dict[FsxKind, int] = {"lustre": 988, "openzfs": 2049}
+CLIENT_PORTS: dict[FsxKind, tuple[tuple[int, int], ...]] = {
+    # Lustre: TCP 988, and 1018-1023 between clients and servers
+    # (https://docs.aws.amazon.com/fsx/latest/LustreGuide/limit-access-security-groups.html).
+    "lustre": ((988, 988), (1018, 1023)),
+    "openzfs": ((2049, 2049),),
+}
+
+
+def ports_text(ranges: tuple[tuple[int, int], ...]) -> str:
+    """``988 and 1018-1023``."""
+    return " and ".join(f"{low}" if low == high else f"{low}-{high}" for low, high in ranges)
+
+
 KIND_LABEL: dict[FsxKind, str] = {"lustre": "FSx for Lustre", "openzfs": "FSx for OpenZFS"}
 FSX_TYPE: dict[FsxKind, str] = {"lustre": "LUSTRE", "openzfs": "OPENZFS"}
 LIFECYCLE_FAILURE = (

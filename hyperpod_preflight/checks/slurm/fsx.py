@@ -18,7 +18,7 @@ from ...analysis.security_groups import allows_tcp_port
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
 from ._common import (
-    CLIENT_PORT,
+    CLIENT_PORTS,
     FSX_TYPE,
     KIND_LABEL,
     LIFECYCLE_FAILURE,
@@ -27,6 +27,7 @@ from ._common import (
     fs_subnets,
     fsx_references,
     no_fsx,
+    ports_text,
     read_file_systems,
 )
 
@@ -269,7 +270,7 @@ def fsx_mount_name(ctx: CheckContext) -> list[Outcome]:
 
 @check(
     "slurm.fsx-security-groups",
-    "The FSx file system's security groups admit the cluster (TCP 988 Lustre, 2049 OpenZFS)",
+    "The FSx file system's groups admit the cluster (Lustre TCP 988, 1018-1023; OpenZFS 2049)",
     Severity.HIGH,
 )
 def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
@@ -280,7 +281,8 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
     out: list[Outcome] = []
     for ref, fs in described(ctx, out):
         fs_id = ref.resource
-        port = CLIENT_PORT[ref.kind]
+        ranges = CLIENT_PORTS[ref.kind]
+        port = ports_text(ranges)
         cluster_sgs: set[str] = set()
         subnet_ids: set[str] = set()
         for name in ref.groups:
@@ -327,14 +329,22 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
                 unknown(fs_id, f"could not read security groups {', '.join(unreadable)} of {fs_id}")
             )
             continue
-        closed = sorted(
-            sg
-            for sg in cluster_sgs
-            if not any(
-                allows_tcp_port(g.get("IpPermissions", []), port, {sg}, peer_cidrs)
-                for g in groups.values()
-            )
-        )
+        missing: dict[str, list[tuple[int, int]]] = {}
+        for sg in sorted(cluster_sgs):
+            shut = [
+                (low, high)
+                for low, high in ranges
+                if not all(
+                    any(
+                        allows_tcp_port(g.get("IpPermissions", []), p, {sg}, peer_cidrs)
+                        for g in groups.values()
+                    )
+                    for p in range(low, high + 1)
+                )
+            ]
+            if shut:
+                missing[sg] = shut
+        closed = sorted(missing)
         figures: dict[str, Any] = {"file_system_security_groups": fs_sgs, "port": port}
         if not closed:
             out.append(
@@ -348,14 +358,17 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
             continue
         fixes = "; ".join(
             f"aws ec2 authorize-security-group-ingress --group-id {fs_sgs[0]} --ip-permissions "
-            f"'IpProtocol=tcp,FromPort={port},ToPort={port},UserIdGroupPairs=[{{GroupId={sg}}}]'"
+            f"'IpProtocol=tcp,FromPort={low},ToPort={high},UserIdGroupPairs=[{{GroupId={sg}}}]'"
             for sg in closed
+            for low, high in missing[sg]
         )
+        figures["missing_ports"] = {sg: ports_text(tuple(shut)) for sg, shut in missing.items()}
         out.append(
             failed(
                 fs_id,
-                f"{fs_id}'s security groups ({', '.join(fs_sgs)}) do not admit TCP {port} from "
-                f"cluster group(s) {', '.join(closed)}: the {KIND_LABEL[ref.kind]} mount hangs. "
+                f"{fs_id}'s security groups ({', '.join(fs_sgs)}) do not admit TCP "
+                + "; ".join(f"{ports_text(tuple(missing[sg]))} from {sg}" for sg in closed)
+                + f" (cluster group(s)): the {KIND_LABEL[ref.kind]} mount hangs. "
                 f'Expect: "{LIFECYCLE_FAILURE}"',
                 fixes,
                 **figures,

@@ -62,6 +62,12 @@ def w() -> Iterator[SimpleNamespace]:
                 },
                 {
                     "IpProtocol": "tcp",
+                    "FromPort": 1018,
+                    "ToPort": 1023,
+                    "UserIdGroupPairs": [{"GroupId": ns.sg_node}],
+                },
+                {
+                    "IpProtocol": "tcp",
                     "FromPort": 2049,
                     "ToPort": 2049,
                     "IpRanges": [{"CidrIp": "10.0.0.0/16"}],
@@ -88,6 +94,20 @@ def w() -> Iterator[SimpleNamespace]:
                 ]["NetworkInterfaceId"]
             )
 
+        # Only 988: Lustre also needs 1018-1023 between clients and servers.
+        ns.sg_988 = sg("fsx-988-only", ns.vpc)
+        ec2.authorize_security_group_ingress(
+            GroupId=ns.sg_988,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 988,
+                    "ToPort": 988,
+                    "UserIdGroupPairs": [{"GroupId": ns.sg_node}],
+                }
+            ],
+        )
+        ns.eni_988 = eni(ns.sub_a, ns.sg_988)
         ns.eni_ok = eni(ns.sub_a, ns.sg_fs)
         ns.eni_closed = eni(ns.sub_a, ns.sg_closed)
         ns.known = {
@@ -96,6 +116,7 @@ def w() -> Iterator[SimpleNamespace]:
             FS_ELSEWHERE: lustre(FS_ELSEWHERE, ns.sub_other, []),
             FS_CREATING: lustre(FS_CREATING, ns.sub_a, [ns.eni_ok], lifecycle="CREATING"),
             FS_ZFS: lustre(FS_ZFS, ns.sub_a, [ns.eni_ok], kind="OPENZFS"),
+            FS_988_ONLY: lustre(FS_988_ONLY, ns.sub_a, [ns.eni_988]),
         }
         yield ns
 
@@ -265,6 +286,18 @@ def test_security_groups_admit_or_not(w: SimpleNamespace, facts: Any) -> None:
     assert "TCP 988" in bad.message and w.sg_node in bad.message
     assert f"authorize-security-group-ingress --group-id {w.sg_closed}" in bad.remediation
     assert f"GroupId={w.sg_node}" in bad.remediation
+
+
+FS_988_ONLY = "fs-0123456789abcdef5"
+
+
+def test_lustre_needs_1018_to_1023_besides_988(w: SimpleNamespace, facts: Any) -> None:
+    file_systems(w.known).attach(facts.client("fsx"))
+    (bad,) = run("slurm.fsx-security-groups", config(w, lustre_mount(FS_988_ONLY)), facts)
+    assert bad.status.value == "FAIL"
+    assert f"TCP 1018-1023 from {w.sg_node}" in bad.message
+    assert "FromPort=1018,ToPort=1023" in bad.remediation
+    assert "FromPort=988" not in bad.remediation  # 988 is open already
 
 
 def test_security_groups_denied_interfaces_is_unknown(w: SimpleNamespace, facts: Any) -> None:
