@@ -13,7 +13,6 @@ import functools
 import io
 import json
 import threading
-import xml.sax.saxutils
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +21,8 @@ from typing import Any
 import botocore.awsrequest
 import botocore.session
 import botocore.validate
+
+from hyperpod_preflight.sandbox.answers import wire_xml
 
 REGION = "us-west-2"
 ACCOUNT = "123456789012"
@@ -239,31 +240,12 @@ def validated(service: str, operation: str, body: dict[str, Any]) -> dict[str, A
     return body
 
 
-def _ec2_xml(value: Any, shape: Any) -> str:
-    """``value`` as the EC2 protocol writes it for ``shape`` (lists of ``<item>``)."""
-    if shape.type_name == "structure":
-        parts = []
-        for key, item in value.items():
-            member = shape.members[key]
-            tag = member.serialization.get("name", key)
-            parts.append(f"<{tag}>{_ec2_xml(item, member)}</{tag}>")
-        return "".join(parts)
-    if shape.type_name == "list":
-        tag = shape.member.serialization.get("name", "item")
-        return "".join(f"<{tag}>{_ec2_xml(item, shape.member)}</{tag}>" for item in value)
-    if shape.type_name == "boolean":
-        return "true" if value else "false"
-    if shape.type_name == "timestamp":
-        return value.isoformat() if isinstance(value, datetime) else str(value)
-    return xml.sax.saxutils.escape(str(value))
-
-
 def ec2_response(operation: str, body: dict[str, Any]) -> Any:
     """A successful EC2 response to ``operation`` carrying ``body`` (validated against
     botocore's output shape, then written as the EC2 protocol's XML), for an
     :class:`Injector` to answer a call with a state moto cannot produce."""
     shape = _shape("ec2", operation)
-    inner = _ec2_xml(validated("ec2", operation, body), shape)
+    inner = wire_xml(validated("ec2", operation, body), shape, list_tag="item")
     xml_body = (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<{operation}Response '
         f'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'

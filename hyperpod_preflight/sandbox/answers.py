@@ -95,18 +95,19 @@ def _json_value(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def _xml(value: Any, shape: Any) -> str:
-    """``value`` as the query protocol writes ``shape`` (lists as ``<member>`` items)."""
+def wire_xml(value: Any, shape: Any, list_tag: str = "member") -> str:
+    """``value`` as the query protocol writes ``shape``: lists as ``<member>`` items (the EC2
+    protocol writes ``<item>``: pass ``list_tag="item"``)."""
     if shape.type_name == "structure":
         parts = []
         for key, item in value.items():
             member = shape.members[key]
             tag = member.serialization.get("name", key)
-            parts.append(f"<{tag}>{_xml(item, member)}</{tag}>")
+            parts.append(f"<{tag}>{wire_xml(item, member, list_tag)}</{tag}>")
         return "".join(parts)
     if shape.type_name == "list":
-        tag = shape.member.serialization.get("name", "member")
-        return "".join(f"<{tag}>{_xml(item, shape.member)}</{tag}>" for item in value)
+        tag = shape.member.serialization.get("name", list_tag)
+        return "".join(f"<{tag}>{wire_xml(item, shape.member, list_tag)}</{tag}>" for item in value)
     if shape.type_name == "boolean":
         return "true" if value else "false"
     if shape.type_name == "timestamp" and isinstance(value, datetime):
@@ -150,7 +151,7 @@ def json_error(code: str, message: str, status: int = 400) -> Answer:
 
 def query_ok(service: str, operation: str, body: dict[str, Any]) -> Answer:
     shape = _model(service).operation_model(operation).output_shape
-    inner = _xml(checked(service, operation, body), shape)
+    inner = wire_xml(checked(service, operation, body), shape)
     data = (
         f'<{operation}Response xmlns="https://{service}.amazonaws.com/doc/2010-05-08/">'
         f"<{operation}Result>{inner}</{operation}Result>"
