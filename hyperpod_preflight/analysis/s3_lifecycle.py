@@ -52,11 +52,44 @@ def split_uri(uri: str | None) -> tuple[str, str] | None:
     return match["bucket"], f"{prefix}/" if prefix else ""
 
 
-def object_key(prefix: str, name: str) -> str:
-    """The key of file ``name`` (relative, maybe ``./x``) under ``prefix``."""
+def entry_name(name: str) -> str:
+    """A file name as the config gives it (``./on_create.sh``) relative to its prefix."""
     while name.startswith("./"):
         name = name[2:]
-    return prefix + name.lstrip("/")
+    return name.lstrip("/")
+
+
+def object_key(prefix: str, name: str) -> str:
+    """The key of file ``name`` (relative, maybe ``./x``) under ``prefix``."""
+    return prefix + entry_name(name)
+
+
+@dataclass(frozen=True)
+class LifecyclePrefix:
+    """One ``SourceS3Uri`` prefix and the entry scripts the groups name under it."""
+
+    bucket: str
+    prefix: str
+    entries: tuple[str, ...]
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+
+def lifecycle_prefixes(spec: ClusterSpec) -> list[LifecyclePrefix]:
+    """Every distinct lifecycle prefix of the config that names an entry script
+    (``OnCreate``, ``OnInitComplete``), first-seen order."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for group in spec.instance_groups:
+        where = None if group.restricted else split_uri(group.lifecycle_source_s3_uri)
+        if where is None:
+            continue
+        entries = found.setdefault(where, [])
+        for name in (group.lifecycle_on_create, group.lifecycle_on_init_complete):
+            if name and entry_name(name) not in entries:
+                entries.append(entry_name(name))
+    return [LifecyclePrefix(b, p, tuple(e)) for (b, p), e in found.items() if e]
 
 
 def lifecycle_groups(spec: ClusterSpec) -> dict[str, list[InstanceGroup]]:

@@ -24,7 +24,7 @@ from ..analysis.s3_lifecycle import (
     LifecycleObject,
     lifecycle_groups,
     lifecycle_objects,
-    split_uri,
+    lifecycle_prefixes,
 )
 from ..errors import FactUnavailable
 from .quotas import SAGEMAKER
@@ -133,21 +133,17 @@ def _lifecycle_objects(facts: AwsFacts, spec: ClusterSpec) -> None:
 
 def _lifecycle_prefix(facts: AwsFacts, spec: ClusterSpec) -> None:
     """Each SourceS3Uri prefix listed, then its entry scripts (what the lint fetches first)."""
-    entries: dict[tuple[str, str], list[str]] = {}
-    for group in spec.instance_groups:
-        where = None if group.restricted else split_uri(group.lifecycle_source_s3_uri)
-        names = [n for n in (group.lifecycle_on_create, group.lifecycle_on_init_complete) if n]
-        if where is not None and names:
-            entries.setdefault(where, []).extend(n.lstrip("./") for n in names)
-    for (bucket, prefix), names in entries.items():
+    for where in lifecycle_prefixes(spec):
         try:
-            sizes = facts.prefix_listing(bucket, prefix).sizes
+            sizes = facts.prefix_listing(where.bucket, where.prefix).sizes
         except FactUnavailable:
             continue
         _together(
             *(
-                functools.partial(facts.object_head_bytes, bucket, prefix + n, LINT_MAX_BYTES)
-                for n in dict.fromkeys(names)
+                functools.partial(
+                    facts.object_head_bytes, where.bucket, where.prefix + n, LINT_MAX_BYTES
+                )
+                for n in where.entries
                 if sizes.get(n, LINT_MAX_BYTES + 1) <= LINT_MAX_BYTES
             )
         )

@@ -2,52 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ...analysis.lifecycle import DEFAULT_MAX_BYTES, LintReport, lint
 from ...analysis.lifecycle_models import EgressInfo, LintFinding, LintLevel
 from ...analysis.network import egress_paths, nat_ids
 from ...analysis.provisioning import check_provisioning_parameters
 from ...analysis.s3_lifecycle import (
     PROVISIONING_PARAMETERS,
+    LifecyclePrefix,
+    lifecycle_prefixes,
     needs_provisioning_parameters,
-    split_uri,
 )
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, Status, passed, skipped, unknown
 from ...registry import CheckContext, check
-from ...spec import InstanceGroup
 
 PROVISIONING_RULES = frozenset({"provisioning-field", "provisioning-groups", "provisioning-fsx"})
-
-
-@dataclass(frozen=True)
-class Prefix:
-    """One ``SourceS3Uri`` prefix, the entry scripts named under it and the groups using it."""
-
-    bucket: str
-    prefix: str
-    entries: tuple[str, ...]
-    groups: tuple[InstanceGroup, ...]
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}"
-
-
-def prefixes(ctx: CheckContext) -> list[Prefix]:
-    """Every distinct lifecycle prefix of the config with its entry scripts."""
-    found: dict[tuple[str, str], tuple[list[str], list[InstanceGroup]]] = {}
-    for group in ctx.spec.instance_groups:
-        where = None if group.restricted else split_uri(group.lifecycle_source_s3_uri)
-        if where is None:
-            continue
-        entries, groups = found.setdefault(where, ([], []))
-        for name in (group.lifecycle_on_create, group.lifecycle_on_init_complete):
-            if name and name.lstrip("./") not in entries:
-                entries.append(name.lstrip("./"))
-        groups.append(group)
-    return [Prefix(b, p, tuple(e), tuple(g)) for (b, p), (e, g) in found.items() if e]
 
 
 def _egress(ctx: CheckContext) -> EgressInfo | None:
@@ -68,7 +37,7 @@ def _egress(ctx: CheckContext) -> EgressInfo | None:
     )
 
 
-def lint_prefix(ctx: CheckContext, where: Prefix) -> LintReport:
+def lint_prefix(ctx: CheckContext, where: LifecyclePrefix) -> LintReport:
     """List the prefix once; fetch only what the entries reach (FactUnavailable if the
     listing cannot be read: an empty listing would be a false 'missing entry')."""
     listing = ctx.aws.prefix_listing(where.bucket, where.prefix)
@@ -89,7 +58,7 @@ def lint_prefix(ctx: CheckContext, where: Prefix) -> LintReport:
     )
 
 
-def _outcome(where: Prefix, f: LintFinding, seen: set[str]) -> Outcome:
+def _outcome(where: LifecyclePrefix, f: LintFinding, seen: set[str]) -> Outcome:
     """One lint finding as an outcome on ``s3://bucket/prefix/file:line`` (the rule is added
     when one place holds several findings: one outcome per resource)."""
     resource = f"{where.uri}{f.file}" + (f":{f.line}" if f.line else "")
@@ -108,7 +77,7 @@ def _outcome(where: Prefix, f: LintFinding, seen: set[str]) -> Outcome:
 
 
 def _judge(ctx: CheckContext, provisioning: bool) -> list[Outcome]:
-    found = prefixes(ctx)
+    found = lifecycle_prefixes(ctx.spec)
     if not found:
         return [skipped("-", "no group names an s3:// SourceS3Uri with an entry script")]
     out: list[Outcome] = []
@@ -149,7 +118,7 @@ def _judge(ctx: CheckContext, provisioning: bool) -> list[Outcome]:
     return out
 
 
-def _provisioning_direct(ctx: CheckContext, where: Prefix) -> list[LintFinding] | Outcome:
+def _provisioning_direct(ctx: CheckContext, where: LifecyclePrefix) -> list[LintFinding] | Outcome:
     """The entry scripts pass no ``-pp`` file: judge ``provisioning_parameters.json`` of the
     prefix itself (the reference layout's), or say that there is none to judge."""
     listing = ctx.aws.prefix_listing(where.bucket, where.prefix)
