@@ -398,3 +398,13 @@ def test_kubectl_skew_is_judged_against_the_described_cluster(
     finding = one(run("tools.kubectl", spec(w.a), facts, tool_probe=probe))
     assert finding.status.value == "PASS" and "not checked" in finding.message
     assert "eks:DescribeCluster" in finding.message
+
+
+# -- the caller's identity ------------------------------------------------------------------
+@pytest.mark.usefixtures("lifted")
+def test_eks_and_iam_readers_share_one_get_caller_identity(w: SimpleNamespace) -> None:
+    facts = new_facts()  # no verify_identity: the readers must fetch it, once between them
+    assert facts.caller_identity()["Account"] == ACCOUNT
+    arn = facts.identity_arn()
+    assert facts.caller_identity()["Arn"] == arn
+    assert facts.calls["sts:GetCallerIdentity"] == 1
