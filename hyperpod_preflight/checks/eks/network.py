@@ -71,8 +71,9 @@ def api_endpoint_access(ctx: CheckContext) -> list[Outcome]:
                 "cluster.resourcesVpcConfig`; the simplest fix is " + _private_fix(ctx, target),
             )
         ]
-    cidrs = [str(c) for c in config.get("publicAccessCidrs") or ["0.0.0.0/0"]]
-    open_to_all = "0.0.0.0/0" in cidrs
+    listed = config.get("publicAccessCidrs")  # None: not in the answer, so not known
+    cidrs = [str(c) for c in listed] if listed else None
+    open_to_all = cidrs is not None and "0.0.0.0/0" in cidrs
     subnets = ctx.aws.subnets(subnet_ids)
     tables = ctx.aws.subnet_route_tables(subnet_ids)
     nats = ctx.aws.nat_gateways(nat_ids(tables.values()))
@@ -95,7 +96,7 @@ def _public_judgement(
     sid: str,
     path: Any,
     nats: dict[str, dict[str, Any]],
-    cidrs: list[str],
+    cidrs: list[str] | None,
     open_to_all: bool,
 ) -> Outcome:
     fix = _private_fix(ctx, target)
@@ -116,6 +117,13 @@ def _public_judgement(
         )
     if open_to_all:
         return passed(sid, f"{sid} reaches the public endpoint through {path.target}")
+    if cidrs is None:
+        return unknown(
+            sid,
+            f"could not tell: {only_public} and DescribeCluster gave no publicAccessCidrs, so "
+            f"whether it admits {sid}'s traffic (through {path.target}) is not known",
+            fix,
+        )
     if path.kind == "nat":
         addresses = [
             str(a.get("PublicIp"))

@@ -408,3 +408,14 @@ def test_eks_and_iam_readers_share_one_get_caller_identity(w: SimpleNamespace) -
     arn = facts.identity_arn()
     assert facts.caller_identity()["Arn"] == arn
     assert facts.calls["sts:GetCallerIdentity"] == 1
+
+
+@pytest.mark.usefixtures("lifted")
+def test_public_endpoint_without_its_cidrs_in_the_answer_is_unknown(w: SimpleNamespace) -> None:
+    body = cluster_body("ml", private=False, public=True)
+    del body["cluster"]["resourcesVpcConfig"]["publicAccessCidrs"]
+    found = by_resource(
+        run("eks.api-endpoint-access", spec(w.a, w.isolated), facts_with(EksFake({"ml": body})))
+    )
+    assert found[w.a].status.value == "UNKNOWN" and "publicAccessCidrs" in found[w.a].message
+    assert found[w.isolated].status.value == "FAIL"  # no egress at all: provable regardless
