@@ -189,17 +189,18 @@ def cluster_sg_admits_nodes(ctx: CheckContext) -> list[Outcome]:
         ]
     subnets = ctx.aws.subnets(ctx.spec.all_subnets)
     for sg in node_groups:
-        nets = _networks_using(ctx, sg, subnets)
-        verdicts = []
+        nets, unread = _networks_using(ctx, sg, subnets)
+        verdicts: list[tuple[ipaddress.IPv4Network | None, bool]] = []
         prefix_lists: list[str] = []
-        for net in nets:
+        # None: judged by group only (a rule naming the group, or 0.0.0.0/0)
+        for net in nets if nets and not unread else [*nets, None]:
             allowed = False
             for group in readable:
                 ok, lists = admits_https(group.get("IpPermissions", []), frozenset({sg}), net)
                 allowed = allowed or ok
                 prefix_lists += lists
-            verdicts.append(allowed)
-        if all(verdicts):
+            verdicts.append((net, allowed))
+        if all(ok for _, ok in verdicts):
             out.append(passed(sg, f"the EKS cluster security group admits {sg} on TCP 443"))
         elif prefix_lists:
             out.append(
@@ -207,6 +208,15 @@ def cluster_sg_admits_nodes(ctx: CheckContext) -> list[Outcome]:
                     sg,
                     "could not tell: TCP 443 is allowed only from prefix list "
                     f"{', '.join(dict.fromkeys(prefix_lists))}, whose entries are not read",
+                )
+            )
+        elif unread and all(ok for net, ok in verdicts if net is not None):
+            out.append(
+                unknown(
+                    sg,
+                    f"could not tell: no rule admits {sg} by group, and the address range of "
+                    f"{', '.join(unread)} was not read (no such subnet, or no CidrBlock in "
+                    "the answer), so rules by address cannot be judged",
                 )
             )
         else:
@@ -226,13 +236,19 @@ def cluster_sg_admits_nodes(ctx: CheckContext) -> list[Outcome]:
 
 def _networks_using(
     ctx: CheckContext, sg: str, subnets: dict[str, dict[str, Any]]
-) -> list[ipaddress.IPv4Network | None]:
-    """The CIDRs of the subnets the group is used with (None: judge by group only)."""
-    nets: list[ipaddress.IPv4Network | None] = []
+) -> tuple[list[ipaddress.IPv4Network], list[str]]:
+    """The CIDRs of the subnets the group is used with, and the subnets whose CIDR was not
+    read (missing, or no ``CidrBlock``)."""
+    nets: list[ipaddress.IPv4Network] = []
+    unread: list[str] = []
     for settings in [ctx.spec.vpc_config, *(g.override_vpc for g in ctx.spec.instance_groups)]:
         if settings is None or sg not in settings.security_group_ids:
             continue
         for sid in settings.subnets:
             subnet = subnets.get(sid)
-            nets.append(subnet_network(subnet) if subnet else None)
-    return list(dict.fromkeys(nets)) or [None]
+            net = subnet_network(subnet) if subnet else None
+            if net is None:
+                unread.append(sid)
+            else:
+                nets.append(net)
+    return list(dict.fromkeys(nets)), list(dict.fromkeys(unread))

@@ -419,3 +419,18 @@ def test_public_endpoint_without_its_cidrs_in_the_answer_is_unknown(w: SimpleNam
     )
     assert found[w.a].status.value == "UNKNOWN" and "publicAccessCidrs" in found[w.a].message
     assert found[w.isolated].status.value == "FAIL"  # no egress at all: provable regardless
+
+
+@pytest.mark.parametrize(
+    ("group", "status"), [("cp_cidr", "UNKNOWN"), ("cp_pair", "PASS"), ("cp_closed", "FAIL")]
+)
+@pytest.mark.usefixtures("lifted")
+def test_cluster_security_group_with_a_subnet_whose_range_was_not_read(
+    w: SimpleNamespace, group: str, status: str
+) -> None:
+    gone = "subnet-0123456789abcdef0"  # not in the VPC: its CIDR cannot be read
+    facts = facts_with(EksFake({"ml": cluster_body("ml", cluster_sg=getattr(w, group))}))
+    finding = one(run("eks.cluster-sg-admits-nodes", spec(w.a, gone, sgs=(w.sg,)), facts))
+    assert finding.status.value == status, finding.message
+    if status == "UNKNOWN":
+        assert gone in finding.message
