@@ -13,7 +13,7 @@ from ...analysis.network import (
     nat_ids,
     subnet_network,
 )
-from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
+from ...models import Outcome, Severity, Status, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
 from ._common import EksTarget, described_cluster, vpc_config
 
@@ -59,14 +59,15 @@ def api_endpoint_access(ctx: CheckContext) -> list[Outcome]:
             )
             for s in subnet_ids
         ]
+    private = config.get("endpointPrivateAccess")  # None: not in the answer
     public = config.get("endpointPublicAccess")
     if public is not True:
         what = "off" if public is False else "not in the answer"
         return [
             unknown(
                 target.arn,
-                "could not tell: endpointPrivateAccess is "
-                f"{config.get('endpointPrivateAccess')!r} and endpointPublicAccess is {what}",
+                f"could not tell: endpointPrivateAccess is {private!r} and "
+                f"endpointPublicAccess is {what}",
                 f"Check `aws eks describe-cluster --name {target.name} --query "
                 "cluster.resourcesVpcConfig`; the simplest fix is " + _private_fix(ctx, target),
             )
@@ -86,7 +87,16 @@ def api_endpoint_access(ctx: CheckContext) -> list[Outcome]:
         if path is None:
             out.append(unknown(sid, f"could not tell: no route table of {sid} was found"))
             continue
-        out.append(_public_judgement(ctx, target, sid, path, nats, cidrs, open_to_all))
+        judged = _public_judgement(ctx, target, sid, path, nats, cidrs, open_to_all)
+        if private is None and judged.status is not Status.PASS:
+            # Only the public endpoint was judged: the private one may well serve this subnet.
+            judged = unknown(
+                sid,
+                "could not tell: DescribeCluster gave no endpointPrivateAccess, and through "
+                f"the public endpoint alone: {judged.message}",
+                judged.remediation,
+            )
+        out.append(judged)
     return out
 
 

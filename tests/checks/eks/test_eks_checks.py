@@ -434,3 +434,17 @@ def test_cluster_security_group_with_a_subnet_whose_range_was_not_read(
     assert finding.status.value == status, finding.message
     if status == "UNKNOWN":
         assert gone in finding.message
+
+
+@pytest.mark.usefixtures("lifted")
+def test_private_access_missing_from_the_answer_is_no_fail_for_a_subnet_without_egress(
+    w: SimpleNamespace,
+) -> None:
+    body = cluster_body("ml", private=None, public=True)
+    found = by_resource(
+        run("eks.api-endpoint-access", spec(w.a, w.isolated), facts_with(EksFake({"ml": body})))
+    )
+    assert found[w.a].status.value == "PASS"  # the public endpoint is reached: provable
+    assert found[w.isolated].status.value == "UNKNOWN"
+    assert "endpointPrivateAccess" in found[w.isolated].message
+    assert "endpointPrivateAccess=true" in found[w.isolated].remediation
