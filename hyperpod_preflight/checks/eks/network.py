@@ -229,6 +229,17 @@ def cluster_sg_admits_nodes(ctx: CheckContext) -> list[Outcome]:
                     "the answer), so rules by address cannot be judged",
                 )
             )
+        elif not config.get("clusterSecurityGroupId"):
+            out.append(
+                unknown(
+                    sg,
+                    f"could not tell: DescribeCluster gave no clusterSecurityGroupId, and its "
+                    f"other security groups ({', '.join(control)}) do not admit {sg} on TCP "
+                    "443; the cluster security group itself may",
+                    f"Check by hand: `aws eks describe-cluster --name {target.name} --query "
+                    "cluster.resourcesVpcConfig.clusterSecurityGroupId`.",
+                )
+            )
         else:
             cluster_sg = control[0]
             out.append(

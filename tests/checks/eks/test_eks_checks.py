@@ -448,3 +448,18 @@ def test_private_access_missing_from_the_answer_is_no_fail_for_a_subnet_without_
     assert found[w.isolated].status.value == "UNKNOWN"
     assert "endpointPrivateAccess" in found[w.isolated].message
     assert "endpointPrivateAccess=true" in found[w.isolated].remediation
+
+
+@pytest.mark.usefixtures("lifted")
+def test_cluster_security_group_missing_from_the_answer_is_no_fail_on_the_others(
+    w: SimpleNamespace,
+) -> None:
+    body = cluster_body("ml", cluster_sg=None)
+    body["cluster"]["resourcesVpcConfig"]["securityGroupIds"] = [w.cp_closed]
+    facts = facts_with(EksFake({"ml": body}))
+    finding = one(run("eks.cluster-sg-admits-nodes", spec(w.a, sgs=(w.sg,)), facts))
+    assert finding.status.value == "UNKNOWN" and "clusterSecurityGroupId" in finding.message
+    body["cluster"]["resourcesVpcConfig"]["securityGroupIds"] = [w.cp_pair]
+    facts = facts_with(EksFake({"ml": body}))
+    finding = one(run("eks.cluster-sg-admits-nodes", spec(w.a, sgs=(w.sg,)), facts))
+    assert finding.status.value == "PASS"  # an additional group admits it: provable
