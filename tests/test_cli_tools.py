@@ -83,3 +83,12 @@ def test_check_takes_kube_context_and_skips_tools_on_request(
         ["check", "--offline", "--config", config, "--skip", "tools", "-o", "json"], capsys
     )
     assert not [r for r in json.loads(out)["results"] if r["area"] == "tools"]
+
+
+def test_a_kubernetes_version_that_is_no_version_is_unknown_not_a_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", str(healthy_tools(tmp_path)))
+    _, out, _ = run_cli(["tools", "--kubernetes-version", "latest", "-o", "json"], capsys)
+    (kubectl,) = [r for r in json.loads(out)["results"] if r["check_id"] == "tools.kubectl"]
+    assert kubectl["status"] == "UNKNOWN" and "'latest'" in kubectl["message"]

@@ -12,7 +12,7 @@ Cost for an EKS config: ``DescribeCluster``, ``DescribeAddon`` (vpc-cni),
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .core import FactsCore, memoized
 
@@ -21,6 +21,10 @@ NOT_FOUND = ("ResourceNotFoundException",)
 
 class EksFacts(FactsCore):
     """EKS readers, memoized per run."""
+
+    if TYPE_CHECKING:  # IamFacts's reader: the run's one GetCallerIdentity
+
+        def identity_arn(self) -> str: ...
 
     @memoized
     def eks_cluster(self, name: str) -> dict[str, Any] | None:
@@ -73,11 +77,8 @@ class EksFacts(FactsCore):
             )
         )
 
-    @memoized
     def caller_identity(self) -> dict[str, str]:
-        """The caller's ``Account`` and ``Arn``: what ``verify_identity`` read at the start
-        of the run, else one ``GetCallerIdentity``."""
-        if self.caller_arn and self.account:
-            return {"Account": self.account, "Arn": self.caller_arn, "UserId": ""}
-        resp = self.call("sts", "GetCallerIdentity")
-        return {k: str(resp.get(k, "")) for k in ("Account", "Arn", "UserId")}
+        """The caller's ``Account`` and ``Arn``, from :meth:`identity_arn` (what
+        ``verify_identity`` read at the start of the run, else its one ``GetCallerIdentity``)."""
+        arn = self.identity_arn()
+        return {"Account": self.account or "", "Arn": arn, "UserId": ""}

@@ -13,7 +13,7 @@ from ...analysis.network import (
     nat_ids,
     subnet_network,
 )
-from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
+from ...models import Outcome, Severity, Status, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
 from ._common import EksTarget, described_cluster, vpc_config
 
@@ -59,20 +59,22 @@ def api_endpoint_access(ctx: CheckContext) -> list[Outcome]:
             )
             for s in subnet_ids
         ]
+    private = config.get("endpointPrivateAccess")  # None: not in the answer
     public = config.get("endpointPublicAccess")
     if public is not True:
         what = "off" if public is False else "not in the answer"
         return [
             unknown(
                 target.arn,
-                "could not tell: endpointPrivateAccess is "
-                f"{config.get('endpointPrivateAccess')!r} and endpointPublicAccess is {what}",
+                f"could not tell: endpointPrivateAccess is {private!r} and "
+                f"endpointPublicAccess is {what}",
                 f"Check `aws eks describe-cluster --name {target.name} --query "
                 "cluster.resourcesVpcConfig`; the simplest fix is " + _private_fix(ctx, target),
             )
         ]
-    cidrs = [str(c) for c in config.get("publicAccessCidrs") or ["0.0.0.0/0"]]
-    open_to_all = "0.0.0.0/0" in cidrs
+    listed = config.get("publicAccessCidrs")  # None: not in the answer, so not known
+    cidrs = [str(c) for c in listed] if listed else None
+    open_to_all = cidrs is not None and "0.0.0.0/0" in cidrs
     subnets = ctx.aws.subnets(subnet_ids)
     tables = ctx.aws.subnet_route_tables(subnet_ids)
     nats = ctx.aws.nat_gateways(nat_ids(tables.values()))
@@ -85,7 +87,16 @@ def api_endpoint_access(ctx: CheckContext) -> list[Outcome]:
         if path is None:
             out.append(unknown(sid, f"could not tell: no route table of {sid} was found"))
             continue
-        out.append(_public_judgement(ctx, target, sid, path, nats, cidrs, open_to_all))
+        judged = _public_judgement(ctx, target, sid, path, nats, cidrs, open_to_all)
+        if private is None and judged.status is not Status.PASS:
+            # Only the public endpoint was judged: the private one may well serve this subnet.
+            judged = unknown(
+                sid,
+                "could not tell: DescribeCluster gave no endpointPrivateAccess, and through "
+                f"the public endpoint alone: {judged.message}",
+                judged.remediation,
+            )
+        out.append(judged)
     return out
 
 
@@ -95,7 +106,7 @@ def _public_judgement(
     sid: str,
     path: Any,
     nats: dict[str, dict[str, Any]],
-    cidrs: list[str],
+    cidrs: list[str] | None,
     open_to_all: bool,
 ) -> Outcome:
     fix = _private_fix(ctx, target)
@@ -116,6 +127,13 @@ def _public_judgement(
         )
     if open_to_all:
         return passed(sid, f"{sid} reaches the public endpoint through {path.target}")
+    if cidrs is None:
+        return unknown(
+            sid,
+            f"could not tell: {only_public} and DescribeCluster gave no publicAccessCidrs, so "
+            f"whether it admits {sid}'s traffic (through {path.target}) is not known",
+            fix,
+        )
     if path.kind == "nat":
         addresses = [
             str(a.get("PublicIp"))
@@ -181,17 +199,18 @@ def cluster_sg_admits_nodes(ctx: CheckContext) -> list[Outcome]:
         ]
     subnets = ctx.aws.subnets(ctx.spec.all_subnets)
     for sg in node_groups:
-        nets = _networks_using(ctx, sg, subnets)
-        verdicts = []
+        nets, unread = _networks_using(ctx, sg, subnets)
+        verdicts: list[tuple[ipaddress.IPv4Network | None, bool]] = []
         prefix_lists: list[str] = []
-        for net in nets:
+        # None: judged by group only (a rule naming the group, or 0.0.0.0/0)
+        for net in nets if nets and not unread else [*nets, None]:
             allowed = False
             for group in readable:
                 ok, lists = admits_https(group.get("IpPermissions", []), frozenset({sg}), net)
                 allowed = allowed or ok
                 prefix_lists += lists
-            verdicts.append(allowed)
-        if all(verdicts):
+            verdicts.append((net, allowed))
+        if all(ok for _, ok in verdicts):
             out.append(passed(sg, f"the EKS cluster security group admits {sg} on TCP 443"))
         elif prefix_lists:
             out.append(
@@ -199,6 +218,26 @@ def cluster_sg_admits_nodes(ctx: CheckContext) -> list[Outcome]:
                     sg,
                     "could not tell: TCP 443 is allowed only from prefix list "
                     f"{', '.join(dict.fromkeys(prefix_lists))}, whose entries are not read",
+                )
+            )
+        elif unread and all(ok for net, ok in verdicts if net is not None):
+            out.append(
+                unknown(
+                    sg,
+                    f"could not tell: no rule admits {sg} by group, and the address range of "
+                    f"{', '.join(unread)} was not read (no such subnet, or no CidrBlock in "
+                    "the answer), so rules by address cannot be judged",
+                )
+            )
+        elif not config.get("clusterSecurityGroupId"):
+            out.append(
+                unknown(
+                    sg,
+                    f"could not tell: DescribeCluster gave no clusterSecurityGroupId, and its "
+                    f"other security groups ({', '.join(control)}) do not admit {sg} on TCP "
+                    "443; the cluster security group itself may",
+                    f"Check by hand: `aws eks describe-cluster --name {target.name} --query "
+                    "cluster.resourcesVpcConfig.clusterSecurityGroupId`.",
                 )
             )
         else:
@@ -218,13 +257,19 @@ def cluster_sg_admits_nodes(ctx: CheckContext) -> list[Outcome]:
 
 def _networks_using(
     ctx: CheckContext, sg: str, subnets: dict[str, dict[str, Any]]
-) -> list[ipaddress.IPv4Network | None]:
-    """The CIDRs of the subnets the group is used with (None: judge by group only)."""
-    nets: list[ipaddress.IPv4Network | None] = []
+) -> tuple[list[ipaddress.IPv4Network], list[str]]:
+    """The CIDRs of the subnets the group is used with, and the subnets whose CIDR was not
+    read (missing, or no ``CidrBlock``)."""
+    nets: list[ipaddress.IPv4Network] = []
+    unread: list[str] = []
     for settings in [ctx.spec.vpc_config, *(g.override_vpc for g in ctx.spec.instance_groups)]:
         if settings is None or sg not in settings.security_group_ids:
             continue
         for sid in settings.subnets:
             subnet = subnets.get(sid)
-            nets.append(subnet_network(subnet) if subnet else None)
-    return list(dict.fromkeys(nets)) or [None]
+            net = subnet_network(subnet) if subnet else None
+            if net is None:
+                unread.append(sid)
+            else:
+                nets.append(net)
+    return list(dict.fromkeys(nets)), list(dict.fromkeys(unread))

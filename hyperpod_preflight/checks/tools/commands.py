@@ -7,7 +7,7 @@ from __future__ import annotations
 from ...analysis.eks import kubectl_skew_ok, minor_version
 from ...analysis.tool_versions import dotted
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, warned
+from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...registry import CheckContext, check
 from ...spec.forms import EKS_CLUSTER_ARN_RE
 from ._common import MajorFloor, judge_tool, read
@@ -60,8 +60,10 @@ def _cluster_version(ctx: CheckContext) -> tuple[str | None, str]:
         described = ctx.aws.eks_cluster(match["name"])
     except FactUnavailable as exc:
         return None, exc.describe()
-    if described is None or not described.get("version"):
+    if described is None:
         return None, "the EKS cluster was not found (see eks.cluster)"
+    if not described.get("version"):
+        return None, "DescribeCluster gave no version"
     return str(described["version"]), f"EKS cluster {match['name']}"
 
 
@@ -81,6 +83,16 @@ def kubectl(ctx: CheckContext) -> list[Outcome]:
     shown = dotted(version)
     cluster, source = _cluster_version(ctx)
     server = minor_version(cluster)
+    if server is None and cluster is not None:
+        return [
+            unknown(
+                "kubectl",
+                f"could not tell: kubectl {shown} is installed, but the cluster's Kubernetes "
+                f"version {cluster!r} ({source}) is not a version X.Y to judge its skew against",
+                "Pass the cluster's version as X.Y: --kubernetes-version 1.31",
+                version=shown,
+            )
+        ]
     if server is None:
         return [
             passed(

@@ -398,3 +398,68 @@ def test_kubectl_skew_is_judged_against_the_described_cluster(
     finding = one(run("tools.kubectl", spec(w.a), facts, tool_probe=probe))
     assert finding.status.value == "PASS" and "not checked" in finding.message
     assert "eks:DescribeCluster" in finding.message
+
+
+# -- the caller's identity ------------------------------------------------------------------
+@pytest.mark.usefixtures("lifted")
+def test_eks_and_iam_readers_share_one_get_caller_identity(w: SimpleNamespace) -> None:
+    facts = new_facts()  # no verify_identity: the readers must fetch it, once between them
+    assert facts.caller_identity()["Account"] == ACCOUNT
+    arn = facts.identity_arn()
+    assert facts.caller_identity()["Arn"] == arn
+    assert facts.calls["sts:GetCallerIdentity"] == 1
+
+
+@pytest.mark.usefixtures("lifted")
+def test_public_endpoint_without_its_cidrs_in_the_answer_is_unknown(w: SimpleNamespace) -> None:
+    body = cluster_body("ml", private=False, public=True)
+    del body["cluster"]["resourcesVpcConfig"]["publicAccessCidrs"]
+    found = by_resource(
+        run("eks.api-endpoint-access", spec(w.a, w.isolated), facts_with(EksFake({"ml": body})))
+    )
+    assert found[w.a].status.value == "UNKNOWN" and "publicAccessCidrs" in found[w.a].message
+    assert found[w.isolated].status.value == "FAIL"  # no egress at all: provable regardless
+
+
+@pytest.mark.parametrize(
+    ("group", "status"), [("cp_cidr", "UNKNOWN"), ("cp_pair", "PASS"), ("cp_closed", "FAIL")]
+)
+@pytest.mark.usefixtures("lifted")
+def test_cluster_security_group_with_a_subnet_whose_range_was_not_read(
+    w: SimpleNamespace, group: str, status: str
+) -> None:
+    gone = "subnet-0123456789abcdef0"  # not in the VPC: its CIDR cannot be read
+    facts = facts_with(EksFake({"ml": cluster_body("ml", cluster_sg=getattr(w, group))}))
+    finding = one(run("eks.cluster-sg-admits-nodes", spec(w.a, gone, sgs=(w.sg,)), facts))
+    assert finding.status.value == status, finding.message
+    if status == "UNKNOWN":
+        assert gone in finding.message
+
+
+@pytest.mark.usefixtures("lifted")
+def test_private_access_missing_from_the_answer_is_no_fail_for_a_subnet_without_egress(
+    w: SimpleNamespace,
+) -> None:
+    body = cluster_body("ml", private=None, public=True)
+    found = by_resource(
+        run("eks.api-endpoint-access", spec(w.a, w.isolated), facts_with(EksFake({"ml": body})))
+    )
+    assert found[w.a].status.value == "PASS"  # the public endpoint is reached: provable
+    assert found[w.isolated].status.value == "UNKNOWN"
+    assert "endpointPrivateAccess" in found[w.isolated].message
+    assert "endpointPrivateAccess=true" in found[w.isolated].remediation
+
+
+@pytest.mark.usefixtures("lifted")
+def test_cluster_security_group_missing_from_the_answer_is_no_fail_on_the_others(
+    w: SimpleNamespace,
+) -> None:
+    body = cluster_body("ml", cluster_sg=None)
+    body["cluster"]["resourcesVpcConfig"]["securityGroupIds"] = [w.cp_closed]
+    facts = facts_with(EksFake({"ml": body}))
+    finding = one(run("eks.cluster-sg-admits-nodes", spec(w.a, sgs=(w.sg,)), facts))
+    assert finding.status.value == "UNKNOWN" and "clusterSecurityGroupId" in finding.message
+    body["cluster"]["resourcesVpcConfig"]["securityGroupIds"] = [w.cp_pair]
+    facts = facts_with(EksFake({"ml": body}))
+    finding = one(run("eks.cluster-sg-admits-nodes", spec(w.a, sgs=(w.sg,)), facts))
+    assert finding.status.value == "PASS"  # an additional group admits it: provable
