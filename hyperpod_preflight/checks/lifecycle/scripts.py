@@ -19,6 +19,8 @@ from ...registry import CheckContext, check
 from ...spec import InstanceGroup
 
 PROVISIONING_RULES = frozenset({"provisioning-field", "provisioning-groups", "provisioning-fsx"})
+# Findings that a file is not in the prefix: provable only from a complete listing.
+ABSENCE_RULES = frozenset({"missing-entry", "missing-reference"})
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def lint_prefix(ctx: CheckContext, where: Prefix) -> LintReport:
         return ctx.aws.object_head_bytes(where.bucket, where.prefix + path, DEFAULT_MAX_BYTES)
 
     groups = {g.name: g.slurm_node_type for g in ctx.spec.instance_groups if not g.restricted}
-    return lint(
+    report = lint(
         where.entries,
         listing.sizes,
         fetch,
@@ -86,6 +88,23 @@ def lint_prefix(ctx: CheckContext, where: Prefix) -> LintReport:
         instance_groups=groups,
         region=ctx.aws.region,
         check_provisioning=needs_provisioning_parameters(ctx.spec),
+    )
+    if not listing.truncated:
+        return report
+    findings = tuple(_unlisted(f, len(listing.sizes)) for f in report.findings)
+    return report.model_copy(update={"findings": findings})
+
+
+def _unlisted(f: LintFinding, listed: int) -> LintFinding:
+    """A 'not in the prefix' finding of a listing that stopped early: UNKNOWN, not FAIL."""
+    if f.rule not in ABSENCE_RULES or f.level not in (LintLevel.FAIL, LintLevel.WARN):
+        return f
+    return f.model_copy(
+        update={
+            "level": LintLevel.UNKNOWN,
+            "message": f"could not tell: the listing of the prefix stopped after {listed} "
+            f"objects, so this may be a file it did not reach: {f.message}",
+        }
     )
 
 

@@ -119,3 +119,18 @@ def test_an_unreadable_listing_is_unknown_not_missing_files(facts: Any) -> None:
     (finding,) = run("lifecycle.scripts", spec("sagemaker-clean"), facts)
     assert finding.status.value == "UNKNOWN"
     assert "s3:ListBucket" in finding.message
+
+
+def test_a_file_past_a_stopped_listing_is_unknown_not_missing(
+    w: SimpleNamespace, facts: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1000 keys sort before on_create.sh: the listing stops after its first page.
+    import hyperpod_preflight.facts.s3 as s3_facts
+
+    monkeypatch.setattr(s3_facts, "MAX_LISTED_OBJECTS", 1000)
+    _prefix(w.s3, "sagemaker-crowded", on_create__sh=CLEAN)
+    for n in range(1000):
+        w.s3.put_object(Bucket="sagemaker-crowded", Key=f"lc/a{n:04d}", Body=b"")
+    found = run("lifecycle.scripts", spec("sagemaker-crowded"), facts)
+    assert [f.status.value for f in found] == ["UNKNOWN"], found
+    assert "on_create.sh" in found[0].message and "1000" in found[0].message
