@@ -24,6 +24,7 @@ from ..analysis.s3_lifecycle import (
     LifecycleObject,
     lifecycle_groups,
     lifecycle_objects,
+    object_key,
     split_uri,
 )
 from ..errors import FactUnavailable
@@ -138,7 +139,7 @@ def _lifecycle_prefix(facts: AwsFacts, spec: ClusterSpec) -> None:
         where = None if group.restricted else split_uri(group.lifecycle_source_s3_uri)
         names = [n for n in (group.lifecycle_on_create, group.lifecycle_on_init_complete) if n]
         if where is not None and names:
-            entries.setdefault(where, []).extend(n.lstrip("./") for n in names)
+            entries.setdefault(where, []).extend(object_key("", n) for n in names)
     for (bucket, prefix), names in entries.items():
         try:
             sizes = facts.prefix_listing(bucket, prefix).sizes

@@ -11,6 +11,7 @@ from ...analysis.provisioning import check_provisioning_parameters
 from ...analysis.s3_lifecycle import (
     PROVISIONING_PARAMETERS,
     needs_provisioning_parameters,
+    object_key,
     split_uri,
 )
 from ...errors import FactUnavailable
@@ -46,8 +47,9 @@ def prefixes(ctx: CheckContext) -> list[Prefix]:
             continue
         entries, groups = found.setdefault(where, ([], []))
         for name in (group.lifecycle_on_create, group.lifecycle_on_init_complete):
-            if name and name.lstrip("./") not in entries:
-                entries.append(name.lstrip("./"))
+            entry = object_key("", name) if name else ""
+            if entry and entry not in entries:
+                entries.append(entry)
         groups.append(group)
     return [Prefix(b, p, tuple(e), tuple(g)) for (b, p), (e, g) in found.items() if e]
 

@@ -14,6 +14,7 @@ from aws_world import REGION, by_resource, denied, new_facts, run
 from conftest import moto_env
 
 import hyperpod_preflight.checks.lifecycle  # noqa: F401  (registers the checks)
+from hyperpod_preflight.facts.prefetch import prefetch_jobs
 from hyperpod_preflight.lifecycle_local import default_run_tool
 from hyperpod_preflight.spec import ClusterSpec, InstanceGroup
 
@@ -134,3 +135,26 @@ def test_a_file_past_a_stopped_listing_is_unknown_not_missing(
     found = run("lifecycle.scripts", spec("sagemaker-crowded"), facts)
     assert [f.status.value for f in found] == ["UNKNOWN"], found
     assert "on_create.sh" in found[0].message and "1000" in found[0].message
+
+
+def test_an_entry_script_whose_name_starts_with_a_dot_is_found(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    w.s3.create_bucket(
+        Bucket="sagemaker-dotted", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    w.s3.put_object(Bucket="sagemaker-dotted", Key="lc/.on_create.sh", Body=SETUP)
+    group = InstanceGroup(
+        name="workers",
+        instance_type="ml.p5.48xlarge",
+        count=1,
+        execution_role=ROLE,
+        lifecycle_source_s3_uri="s3://sagemaker-dotted/lc/",
+        lifecycle_on_create="./.on_create.sh",
+    )
+    dotted = ClusterSpec(name="c", instance_groups=(group,))
+    for job in prefetch_jobs(facts, dotted, ["s3.lifecycle-prefix"]):
+        job()
+    found = run("lifecycle.scripts", dotted, facts, run_tool=default_run_tool)
+    assert {f.status.value for f in found} == {"PASS"}, found
+    assert facts.calls["s3:GetObject"] == 1  # the prefetch read the key the lint reads
