@@ -531,3 +531,21 @@ def test_the_published_managed_policy_stands_in_when_iam_will_not_return_it(
     found = by_resource(run("iam.execution-role-permissions", spec(w.bounded), facts))[w.bounded]
     assert found.status.value == "UNKNOWN"
     assert "iam:GetPolicy" in found.message
+
+
+def test_lifecycle_objects_name_the_keys_the_nodes_read() -> None:
+    """``./on_create.sh`` is the key ``lc/on_create.sh``; a Slurm config whose groups carry
+    SlurmConfig reads no provisioning_parameters.json (as s3.lifecycle-objects says)."""
+    from hyperpod_preflight.analysis.iam_roles import lifecycle_objects
+
+    group = InstanceGroup(
+        name="g", lifecycle_source_s3_uri="s3://lcs/lc/", lifecycle_on_create="./on_create.sh"
+    )
+    cluster = ClusterSpec(orchestrator="slurm", instance_groups=(group,))
+    assert lifecycle_objects(cluster, group) == (
+        "lcs",
+        ("lc/on_create.sh", "lc/provisioning_parameters.json"),
+    )
+    typed = group.model_copy(update={"slurm_node_type": "Compute"})
+    cluster = ClusterSpec(orchestrator="slurm", instance_groups=(typed,))
+    assert lifecycle_objects(cluster, typed) == ("lcs", ("lc/on_create.sh",))
