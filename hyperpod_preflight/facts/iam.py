@@ -50,11 +50,15 @@ class IamFacts(FactsCore):
     @memoized
     def managed_policy(self, arn: str) -> Any:
         """The default version's document of managed policy ``arn``."""
-        policy = self.call("iam", "GetPolicy", PolicyArn=arn)["Policy"]
-        version = self.call(
-            "iam", "GetPolicyVersion", PolicyArn=arn, VersionId=policy["DefaultVersionId"]
-        )
-        return version["PolicyVersion"]["Document"]
+        policy = self.call("iam", "GetPolicy", PolicyArn=arn).get("Policy") or {}
+        default = policy.get("DefaultVersionId")
+        if not isinstance(default, str):
+            raise FactUnavailable("iam:GetPolicy", "error", f"no DefaultVersionId for {arn}")
+        version = self.call("iam", "GetPolicyVersion", PolicyArn=arn, VersionId=default)
+        document = (version.get("PolicyVersion") or {}).get("Document")
+        if document is None:
+            raise FactUnavailable("iam:GetPolicyVersion", "error", f"no Document for {arn}")
+        return document
 
     @memoized
     def inline_role_policies(self, name: str) -> dict[str, Any]:

@@ -549,3 +549,24 @@ def test_lifecycle_objects_name_the_keys_the_nodes_read() -> None:
     typed = group.model_copy(update={"slurm_node_type": "Compute"})
     cluster = ClusterSpec(orchestrator="slurm", instance_groups=(typed,))
     assert lifecycle_objects(cluster, typed) == ("lcs", ("lc/on_create.sh",))
+
+
+def test_a_managed_policy_answer_without_its_default_version_is_unknown(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """GetPolicy's Policy.DefaultVersionId is optional in botocore's model: without it the
+    document cannot be read, which is UNKNOWN naming the action, not a crash."""
+    from aws_world import validated
+    from iam_stubs import _reply
+
+    def get_policy(params: dict[str, Any], model: Any, **_: Any) -> Any:
+        if model.name != "GetPolicy":
+            return None
+        body = {"Policy": {"PolicyName": "filler", "Arn": "arn:aws:iam::123456789012:policy/x"}}
+        return _reply(200, validated("iam", "GetPolicy", body))
+
+    facts.client("iam").meta.events.register("before-call", get_policy)
+    found = by_resource(run("iam.execution-role-permissions", spec(w.crowded), facts))
+    assert found[w.crowded].status.value == "UNKNOWN", found[w.crowded].message
+    assert "iam:GetPolicy" in found[w.crowded].message
+    assert "DefaultVersionId" in found[w.crowded].message
