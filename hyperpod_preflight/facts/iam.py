@@ -45,7 +45,12 @@ class IamFacts(FactsCore):
         attached = self.paginate(
             "iam", "ListAttachedRolePolicies", "AttachedPolicies", RoleName=name
         )
-        return tuple(dict.fromkeys(str(p["PolicyArn"]) for p in attached))
+        arns = [p.get("PolicyArn") for p in attached]
+        if not all(isinstance(arn, str) and arn for arn in arns):
+            raise FactUnavailable(
+                "iam:ListAttachedRolePolicies", "error", f"a policy of {name} listed without ARN"
+            )
+        return tuple(dict.fromkeys(str(arn) for arn in arns))
 
     @memoized
     def managed_policy(self, arn: str) -> Any:

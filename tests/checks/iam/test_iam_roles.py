@@ -570,3 +570,23 @@ def test_a_managed_policy_answer_without_its_default_version_is_unknown(
     assert found[w.crowded].status.value == "UNKNOWN", found[w.crowded].message
     assert "iam:GetPolicy" in found[w.crowded].message
     assert "DefaultVersionId" in found[w.crowded].message
+
+
+def test_an_attached_policy_listed_without_its_arn_is_unknown(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """AttachedPolicy.PolicyArn is optional in botocore's model: a policy that cannot be
+    named cannot be read (it could hold a Deny), so the role is UNKNOWN, not a crash."""
+    from aws_world import validated
+    from iam_stubs import _reply
+
+    def listed(params: dict[str, Any], model: Any, **_: Any) -> Any:
+        if model.name != "ListAttachedRolePolicies":
+            return None
+        body = {"AttachedPolicies": [{"PolicyName": "mystery"}], "IsTruncated": False}
+        return _reply(200, validated("iam", model.name, body))
+
+    facts.client("iam").meta.events.register("before-call", listed)
+    found = by_resource(run("iam.execution-role-permissions", spec(w.bare), facts))
+    assert found[w.bare].status.value == "UNKNOWN", found[w.bare].message
+    assert "iam:ListAttachedRolePolicies" in found[w.bare].message
