@@ -158,3 +158,21 @@ def test_an_entry_script_whose_name_starts_with_a_dot_is_found(
     found = run("lifecycle.scripts", dotted, facts, run_tool=default_run_tool)
     assert {f.status.value for f in found} == {"PASS"}, found
     assert facts.calls["s3:GetObject"] == 1  # the prefetch read the key the lint reads
+
+
+def test_a_listed_object_without_its_size_is_unknown_not_missing(facts: Any) -> None:
+    """Object.Size is optional in botocore's model: an entry listed without it is there,
+    so the prefix is UNKNOWN, never a 'missing entry' FAIL."""
+    from aws_world import validated
+    from iam_stubs import _reply
+
+    def listing(params: dict[str, Any], model: Any, **_: Any) -> Any:
+        if model.name != "ListObjectsV2":
+            return None
+        body = {"IsTruncated": False, "KeyCount": 1, "Contents": [{"Key": "lc/on_create.sh"}]}
+        return _reply(200, validated("s3", model.name, body))
+
+    facts.client("s3").meta.events.register("before-call", listing)
+    found = run("lifecycle.scripts", spec("sagemaker-clean"), facts)
+    assert [f.status.value for f in found] == ["UNKNOWN"], found
+    assert "s3:ListBucket" in found[0].message and "Size" in found[0].message
