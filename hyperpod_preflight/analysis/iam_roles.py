@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..records import RolePolicies
-from ..spec import ROLE_ARN_RE, S3_URI_RE, ClusterSpec, InstanceGroup
+from ..spec import ROLE_ARN_RE, ClusterSpec, InstanceGroup
 from .iam_policy import Decision, evaluate_requests
 from .iam_requirements import (
     Orchestrator,
@@ -28,9 +28,14 @@ from .iam_requirements import (
     cluster_role_requirements,
     execution_role_requirements,
 )
+from .s3_lifecycle import (
+    PROVISIONING_PARAMETERS,
+    needs_provisioning_parameters,
+    object_key,
+    split_uri,
+)
 
 RoleKind = Literal["ExecutionRole", "ClusterRole"]
-PROVISIONING_PARAMETERS = "provisioning_parameters.json"
 
 
 @dataclass(frozen=True)
@@ -99,19 +104,22 @@ def lifecycle_objects(
     spec: ClusterSpec, group: InstanceGroup
 ) -> tuple[str, tuple[str, ...]] | None:
     """(bucket, object keys) a group's nodes read at creation: ``OnCreate``,
-    ``OnInitComplete`` and, for Slurm, ``provisioning_parameters.json`` under
-    ``SourceS3Uri``; None without a well-formed ``s3://`` URI."""
-    match = S3_URI_RE.fullmatch(group.lifecycle_source_s3_uri or "")
-    if not match:
+    ``OnInitComplete`` and, where the config needs it,
+    ``provisioning_parameters.json`` under ``SourceS3Uri`` (the keys
+    :func:`~.s3_lifecycle.lifecycle_objects` names); None without a well-formed ``s3://``
+    URI."""
+    where = split_uri(group.lifecycle_source_s3_uri)
+    if where is None:
         return None
-    prefix = (match["key"] or "").strip("/")
-    names = [s for s in (group.lifecycle_on_create, group.lifecycle_on_init_complete) if s]
-    if spec.orchestrator == "slurm":
+    bucket, prefix = where
+    names = [
+        n
+        for n in (group.lifecycle_on_create, group.lifecycle_on_init_complete)
+        if n and "://" not in n
+    ]
+    if needs_provisioning_parameters(spec):
         names.append(PROVISIONING_PARAMETERS)
-    keys = tuple(
-        dict.fromkeys(f"{prefix}/{n.lstrip('/')}" if prefix else n.lstrip("/") for n in names)
-    )
-    return match["bucket"], keys
+    return bucket, tuple(dict.fromkeys(object_key(prefix, n) for n in names))
 
 
 def requirement_targets(

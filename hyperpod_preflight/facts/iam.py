@@ -45,16 +45,25 @@ class IamFacts(FactsCore):
         attached = self.paginate(
             "iam", "ListAttachedRolePolicies", "AttachedPolicies", RoleName=name
         )
-        return tuple(dict.fromkeys(str(p["PolicyArn"]) for p in attached))
+        arns = [p.get("PolicyArn") for p in attached]
+        if not all(isinstance(arn, str) and arn for arn in arns):
+            raise FactUnavailable(
+                "iam:ListAttachedRolePolicies", "error", f"a policy of {name} listed without ARN"
+            )
+        return tuple(dict.fromkeys(str(arn) for arn in arns))
 
     @memoized
     def managed_policy(self, arn: str) -> Any:
         """The default version's document of managed policy ``arn``."""
-        policy = self.call("iam", "GetPolicy", PolicyArn=arn)["Policy"]
-        version = self.call(
-            "iam", "GetPolicyVersion", PolicyArn=arn, VersionId=policy["DefaultVersionId"]
-        )
-        return version["PolicyVersion"]["Document"]
+        policy = self.call("iam", "GetPolicy", PolicyArn=arn).get("Policy") or {}
+        default = policy.get("DefaultVersionId")
+        if not isinstance(default, str):
+            raise FactUnavailable("iam:GetPolicy", "error", f"no DefaultVersionId for {arn}")
+        version = self.call("iam", "GetPolicyVersion", PolicyArn=arn, VersionId=default)
+        document = (version.get("PolicyVersion") or {}).get("Document")
+        if document is None:
+            raise FactUnavailable("iam:GetPolicyVersion", "error", f"no Document for {arn}")
+        return document
 
     @memoized
     def inline_role_policies(self, name: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from ..analysis.iam_roles import (
 )
 from ..analysis.kms_lifecycle import execution_roles_reading, key_reference, needs_key_policy
 from ..analysis.lifecycle import DEFAULT_MAX_BYTES as LINT_MAX_BYTES
+from ..analysis.network import nat_ids
 from ..analysis.s3_lifecycle import (
     LifecycleObject,
     lifecycle_groups,
@@ -84,12 +85,7 @@ def _egress(facts: AwsFacts, spec: ClusterSpec) -> None:
         return
     facts.subnets(subnet_ids)
     tables = facts.subnet_route_tables(subnet_ids)
-    facts.nat_gateways(
-        str(r["NatGatewayId"])
-        for t in tables.values()
-        for r in t.routes
-        if r.get("DestinationCidrBlock") == "0.0.0.0/0" and r.get("NatGatewayId")
-    )
+    facts.nat_gateways(nat_ids(tables.values()))  # the NAT gateways the checks read
 
 
 def _vpc_endpoints(facts: AwsFacts, spec: ClusterSpec) -> None:

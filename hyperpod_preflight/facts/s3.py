@@ -157,8 +157,13 @@ class S3Facts(FactsCore):
                     )
                 for item in page.get("Contents", []):
                     key, size = str(item.get("Key", "")), item.get("Size")
-                    if key.startswith(prefix) and not key.endswith("/") and isinstance(size, int):
-                        sizes[key[len(prefix) :]] = size
+                    if not key.startswith(prefix) or key.endswith("/"):
+                        continue
+                    if not isinstance(size, int):  # there, size unknown: never "missing"
+                        raise FactUnavailable(
+                            "s3:ListBucket", "error", f"ListObjectsV2 listed {key} without Size"
+                        )
+                    sizes[key[len(prefix) :]] = size
                 if len(sizes) >= MAX_LISTED_OBJECTS:
                     truncated = bool(page.get("IsTruncated"))
                     break

@@ -75,10 +75,11 @@ def caller_permissions(ctx: CheckContext) -> list[Outcome]:
             )
         ]
     slr_note = ""
+    slr_known = True
     try:
         slr_exists = ctx.aws.service_linked_role_exists()
     except FactUnavailable as exc:
-        slr_exists = False
+        slr_exists, slr_known = False, False
         slr_note = f" Whether {SERVICE_LINKED_ROLE} exists is unknown ({exc.describe()})."
     needs = caller_needs(ctx.spec, caller, ctx.aws.region, slr_exists)
     batches = simulation_batches(needs)
@@ -111,7 +112,7 @@ def caller_permissions(ctx: CheckContext) -> list[Outcome]:
                 why=exc.reason,
             )
         ]
-    return [_judge(caller, principal_arn, needs, answers, path_note + slr_note)]
+    return [_judge(caller, principal_arn, needs, answers, path_note + slr_note, slr_known)]
 
 
 def _judge(
@@ -120,11 +121,15 @@ def _judge(
     needs: list[Requirement],
     answers: list[SimulatedDecision],
     note: str,
+    slr_known: bool = True,
 ) -> Outcome:
+    """``slr_known``: whether the service-linked role's existence was read; when not, a
+    denied ``iam:CreateServiceLinkedRole`` matters only if the role is missing (UNKNOWN)."""
     by_pair = {(a.action.lower(), a.resource): a for a in answers}
     denied: list[Requirement] = []
     depends: list[tuple[Requirement, SimulatedDecision]] = []
     untold: list[Requirement] = []
+    if_missing: list[Requirement] = []  # denied CreateServiceLinkedRole, the role unread
     for req in needs:
         answer = by_pair.get((req.action.lower(), req.resource))
         if answer is None:
@@ -133,6 +138,8 @@ def _judge(
             continue
         elif answer.missing_context:
             depends.append((req, answer))
+        elif not slr_known and req.action == "iam:CreateServiceLinkedRole":
+            if_missing.append(req)
         else:
             denied.append(req)
     who = f"{caller.kind} {caller.name}" if caller.name else caller.identity_arn
@@ -152,17 +159,31 @@ def _judge(
             "create-cluster as an identity that has these permissions).",
             denied=[f"{r.action} {r.resource}" for r in denied],
         )
-    if depends or untold:
-        parts = [
-            f"{r.action} on {r.resource} depends on {', '.join(a.missing_context)}"
-            for r, a in depends
-        ] + [f"{r.action} on {r.resource}: no answer from the simulator" for r in untold]
-        status = warned if not untold else unknown
-        recheck = simulation_batches([r for r, _ in depends] + untold)
+    if depends or untold or if_missing:
+        parts = (
+            [
+                f"{r.action} on {r.resource} depends on {', '.join(a.missing_context)}"
+                for r, a in depends
+            ]
+            + [f"{r.action} on {r.resource}: no answer from the simulator" for r in untold]
+            + [
+                f"{r.action} on {r.resource} is not allowed, which fails creation only if "
+                f"{SERVICE_LINKED_ROLE} does not exist yet"
+                for r in if_missing
+            ]
+        )
+        status = warned if not untold and not if_missing else unknown
+        recheck = simulation_batches([r for r, _ in depends] + untold + if_missing)
         return status(
             caller.identity_arn,
             f"{who} may not be allowed everything: {'; '.join(parts)}.{note}",
-            "Check the named condition keys of the caller's policies, e.g. with "
+            (
+                f"See whether {SERVICE_LINKED_ROLE} exists (`aws iam get-role --role-name "
+                f"{SERVICE_LINKED_ROLE}`); "
+                if if_missing
+                else ""
+            )
+            + "Check the named condition keys of the caller's policies, e.g. with "
             f"{simulate_commands(principal_arn, recheck)}",
         )
     actions = ", ".join(dict.fromkeys(r.action for r in needs))

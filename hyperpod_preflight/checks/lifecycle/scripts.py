@@ -17,6 +17,8 @@ from ...models import Outcome, Severity, Status, passed, skipped, unknown
 from ...registry import CheckContext, check
 
 PROVISIONING_RULES = frozenset({"provisioning-field", "provisioning-groups", "provisioning-fsx"})
+# Findings that a file is not in the prefix: provable only from a complete listing.
+ABSENCE_RULES = frozenset({"missing-entry", "missing-reference"})
 
 
 def _egress(ctx: CheckContext) -> EgressInfo | None:
@@ -46,7 +48,7 @@ def lint_prefix(ctx: CheckContext, where: LifecyclePrefix) -> LintReport:
         return ctx.aws.object_head_bytes(where.bucket, where.prefix + path, DEFAULT_MAX_BYTES)
 
     groups = {g.name: g.slurm_node_type for g in ctx.spec.instance_groups if not g.restricted}
-    return lint(
+    report = lint(
         where.entries,
         listing.sizes,
         fetch,
@@ -55,6 +57,23 @@ def lint_prefix(ctx: CheckContext, where: LifecyclePrefix) -> LintReport:
         instance_groups=groups,
         region=ctx.aws.region,
         check_provisioning=needs_provisioning_parameters(ctx.spec),
+    )
+    if not listing.truncated:
+        return report
+    findings = tuple(_unlisted(f, len(listing.sizes)) for f in report.findings)
+    return report.model_copy(update={"findings": findings})
+
+
+def _unlisted(f: LintFinding, listed: int) -> LintFinding:
+    """A 'not in the prefix' finding of a listing that stopped early: UNKNOWN, not FAIL."""
+    if f.rule not in ABSENCE_RULES or f.level not in (LintLevel.FAIL, LintLevel.WARN):
+        return f
+    return f.model_copy(
+        update={
+            "level": LintLevel.UNKNOWN,
+            "message": f"could not tell: the listing of the prefix stopped after {listed} "
+            f"objects, so this may be a file it did not reach: {f.message}",
+        }
     )
 
 

@@ -193,3 +193,18 @@ def test_existing_service_linked_role_is_not_asked_for(w: SimpleNamespace, facts
         assert "iam:CreateServiceLinkedRole" not in {a[0] for _, a, _ in stub.simulated}
     finally:
         w.iam.delete_role(RoleName="AWSServiceRoleForSageMakerHyperPod")
+
+
+def test_slr_creation_denied_while_its_existence_is_unreadable_is_not_a_failure(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    # GetRole is denied: the service-linked role may exist, and then no one creates it.
+    def decide(action: str, resource: str, context: dict[str, str]) -> str:
+        return "implicitDeny" if action == "iam:CreateServiceLinkedRole" else "allowed"
+
+    IamStub(simulate=decide, errors={"GetRole": "AccessDenied"}).attach(facts)
+    finding = only(run("iam.caller-permissions", spec(w.exec_a), facts))
+    assert finding.status.value == "UNKNOWN", finding.message
+    assert "iam:CreateServiceLinkedRole" in finding.message
+    assert "AWSServiceRoleForSageMakerHyperPod" in finding.message
+    assert "aws iam get-role --role-name AWSServiceRoleForSageMakerHyperPod" in finding.remediation

@@ -531,3 +531,62 @@ def test_the_published_managed_policy_stands_in_when_iam_will_not_return_it(
     found = by_resource(run("iam.execution-role-permissions", spec(w.bounded), facts))[w.bounded]
     assert found.status.value == "UNKNOWN"
     assert "iam:GetPolicy" in found.message
+
+
+def test_lifecycle_objects_name_the_keys_the_nodes_read() -> None:
+    """``./on_create.sh`` is the key ``lc/on_create.sh``; a Slurm config whose groups carry
+    SlurmConfig reads no provisioning_parameters.json (as s3.lifecycle-objects says)."""
+    from hyperpod_preflight.analysis.iam_roles import lifecycle_objects
+
+    group = InstanceGroup(
+        name="g", lifecycle_source_s3_uri="s3://lcs/lc/", lifecycle_on_create="./on_create.sh"
+    )
+    cluster = ClusterSpec(orchestrator="slurm", instance_groups=(group,))
+    assert lifecycle_objects(cluster, group) == (
+        "lcs",
+        ("lc/on_create.sh", "lc/provisioning_parameters.json"),
+    )
+    typed = group.model_copy(update={"slurm_node_type": "Compute"})
+    cluster = ClusterSpec(orchestrator="slurm", instance_groups=(typed,))
+    assert lifecycle_objects(cluster, typed) == ("lcs", ("lc/on_create.sh",))
+
+
+def test_a_managed_policy_answer_without_its_default_version_is_unknown(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """GetPolicy's Policy.DefaultVersionId is optional in botocore's model: without it the
+    document cannot be read, which is UNKNOWN naming the action, not a crash."""
+    from aws_world import validated
+    from iam_stubs import _reply
+
+    def get_policy(params: dict[str, Any], model: Any, **_: Any) -> Any:
+        if model.name != "GetPolicy":
+            return None
+        body = {"Policy": {"PolicyName": "filler", "Arn": "arn:aws:iam::123456789012:policy/x"}}
+        return _reply(200, validated("iam", "GetPolicy", body))
+
+    facts.client("iam").meta.events.register("before-call", get_policy)
+    found = by_resource(run("iam.execution-role-permissions", spec(w.crowded), facts))
+    assert found[w.crowded].status.value == "UNKNOWN", found[w.crowded].message
+    assert "iam:GetPolicy" in found[w.crowded].message
+    assert "DefaultVersionId" in found[w.crowded].message
+
+
+def test_an_attached_policy_listed_without_its_arn_is_unknown(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """AttachedPolicy.PolicyArn is optional in botocore's model: a policy that cannot be
+    named cannot be read (it could hold a Deny), so the role is UNKNOWN, not a crash."""
+    from aws_world import validated
+    from iam_stubs import _reply
+
+    def listed(params: dict[str, Any], model: Any, **_: Any) -> Any:
+        if model.name != "ListAttachedRolePolicies":
+            return None
+        body = {"AttachedPolicies": [{"PolicyName": "mystery"}], "IsTruncated": False}
+        return _reply(200, validated("iam", model.name, body))
+
+    facts.client("iam").meta.events.register("before-call", listed)
+    found = by_resource(run("iam.execution-role-permissions", spec(w.bare), facts))
+    assert found[w.bare].status.value == "UNKNOWN", found[w.bare].message
+    assert "iam:ListAttachedRolePolicies" in found[w.bare].message

@@ -14,6 +14,7 @@ from aws_world import REGION, by_resource, denied, new_facts, run
 from conftest import moto_env
 
 import hyperpod_preflight.checks.lifecycle  # noqa: F401  (registers the checks)
+from hyperpod_preflight.facts.prefetch import prefetch_jobs
 from hyperpod_preflight.lifecycle_local import default_run_tool
 from hyperpod_preflight.spec import ClusterSpec, InstanceGroup
 
@@ -119,3 +120,59 @@ def test_an_unreadable_listing_is_unknown_not_missing_files(facts: Any) -> None:
     (finding,) = run("lifecycle.scripts", spec("sagemaker-clean"), facts)
     assert finding.status.value == "UNKNOWN"
     assert "s3:ListBucket" in finding.message
+
+
+def test_a_file_past_a_stopped_listing_is_unknown_not_missing(
+    w: SimpleNamespace, facts: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1000 keys sort before on_create.sh: the listing stops after its first page.
+    import hyperpod_preflight.facts.s3 as s3_facts
+
+    monkeypatch.setattr(s3_facts, "MAX_LISTED_OBJECTS", 1000)
+    _prefix(w.s3, "sagemaker-crowded", on_create__sh=CLEAN)
+    for n in range(1000):
+        w.s3.put_object(Bucket="sagemaker-crowded", Key=f"lc/a{n:04d}", Body=b"")
+    found = run("lifecycle.scripts", spec("sagemaker-crowded"), facts)
+    assert [f.status.value for f in found] == ["UNKNOWN"], found
+    assert "on_create.sh" in found[0].message and "1000" in found[0].message
+
+
+def test_an_entry_script_whose_name_starts_with_a_dot_is_found(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    w.s3.create_bucket(
+        Bucket="sagemaker-dotted", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    w.s3.put_object(Bucket="sagemaker-dotted", Key="lc/.on_create.sh", Body=SETUP)
+    group = InstanceGroup(
+        name="workers",
+        instance_type="ml.p5.48xlarge",
+        count=1,
+        execution_role=ROLE,
+        lifecycle_source_s3_uri="s3://sagemaker-dotted/lc/",
+        lifecycle_on_create="./.on_create.sh",
+    )
+    dotted = ClusterSpec(name="c", instance_groups=(group,))
+    for job in prefetch_jobs(facts, dotted, ["s3.lifecycle-prefix"]):
+        job()
+    found = run("lifecycle.scripts", dotted, facts, run_tool=default_run_tool)
+    assert {f.status.value for f in found} == {"PASS"}, found
+    assert facts.calls["s3:GetObject"] == 1  # the prefetch read the key the lint reads
+
+
+def test_a_listed_object_without_its_size_is_unknown_not_missing(facts: Any) -> None:
+    """Object.Size is optional in botocore's model: an entry listed without it is there,
+    so the prefix is UNKNOWN, never a 'missing entry' FAIL."""
+    from aws_world import validated
+    from iam_stubs import _reply
+
+    def listing(params: dict[str, Any], model: Any, **_: Any) -> Any:
+        if model.name != "ListObjectsV2":
+            return None
+        body = {"IsTruncated": False, "KeyCount": 1, "Contents": [{"Key": "lc/on_create.sh"}]}
+        return _reply(200, validated("s3", model.name, body))
+
+    facts.client("s3").meta.events.register("before-call", listing)
+    found = run("lifecycle.scripts", spec("sagemaker-clean"), facts)
+    assert [f.status.value for f in found] == ["UNKNOWN"], found
+    assert "s3:ListBucket" in found[0].message and "Size" in found[0].message
