@@ -278,22 +278,26 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
     if not fsx_references(ctx):
         return [no_fsx(ctx)]
     by_name = {g.name: g for g in ctx.spec.instance_groups}
+    subnets = ctx.aws.subnets(ctx.spec.all_subnets) if ctx.spec.all_subnets else {}
     out: list[Outcome] = []
     for ref, fs in described(ctx, out):
         fs_id = ref.resource
         ranges = CLIENT_PORTS[ref.kind]
         port = ports_text(ranges)
-        cluster_sgs: set[str] = set()
-        subnet_ids: set[str] = set()
+        # Each instance group's nodes carry all of its security groups at once, so a rule
+        # naming any one of them (or a block holding its subnets) admits them.
+        nodes: list[tuple[str, tuple[str, ...], list[ipaddress.IPv4Network]]] = []
         for name in ref.groups:
             vpc = ctx.spec.vpc_for(by_name[name]) if name in by_name else None
-            cluster_sgs.update(vpc.security_group_ids if vpc else ())
-            subnet_ids.update(vpc.subnets if vpc else ())
-        peer_cidrs = [
-            ipaddress.IPv4Network(str(s["CidrBlock"]), strict=False)
-            for s in (ctx.aws.subnets(subnet_ids).values() if subnet_ids else ())
-            if s.get("CidrBlock")
-        ]
+            if vpc is None or not vpc.security_group_ids:
+                continue
+            cidrs = [
+                ipaddress.IPv4Network(str(subnets[s]["CidrBlock"]), strict=False)
+                for s in vpc.subnets
+                if subnets.get(s, {}).get("CidrBlock")
+            ]
+            nodes.append((name, vpc.security_group_ids, cidrs))
+        cluster_sgs = {sg for _, sgs, _ in nodes for sg in sgs}
         if not cluster_sgs:
             out.append(skipped(fs_id, "the groups that mount it name no security group"))
             continue
@@ -329,21 +333,23 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
                 unknown(fs_id, f"could not read security groups {', '.join(unreadable)} of {fs_id}")
             )
             continue
-        missing: dict[str, list[tuple[int, int]]] = {}
-        for sg in sorted(cluster_sgs):
+        missing: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+        shut_groups: dict[tuple[str, ...], list[str]] = {}
+        for name, sgs, cidrs in nodes:
             shut = [
                 (low, high)
                 for low, high in ranges
                 if not all(
                     any(
-                        allows_tcp_port(g.get("IpPermissions", []), p, {sg}, peer_cidrs)
+                        allows_tcp_port(g.get("IpPermissions", []), p, set(sgs), cidrs)
                         for g in groups.values()
                     )
                     for p in range(low, high + 1)
                 )
             ]
             if shut:
-                missing[sg] = shut
+                missing[sgs] = sorted({*missing.get(sgs, []), *shut})
+                shut_groups.setdefault(sgs, []).append(name)
         closed = sorted(missing)
         figures: dict[str, Any] = {"file_system_security_groups": fs_sgs, "port": port}
         if not closed:
@@ -358,17 +364,23 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
             continue
         fixes = "; ".join(
             f"aws ec2 authorize-security-group-ingress --group-id {fs_sgs[0]} --ip-permissions "
-            f"'IpProtocol=tcp,FromPort={low},ToPort={high},UserIdGroupPairs=[{{GroupId={sg}}}]'"
-            for sg in closed
-            for low, high in missing[sg]
+            f"'IpProtocol=tcp,FromPort={low},ToPort={high},UserIdGroupPairs=[{{GroupId={sgs[0]}}}]'"
+            for sgs in closed
+            for low, high in missing[sgs]
         )
-        figures["missing_ports"] = {sg: ports_text(tuple(shut)) for sg, shut in missing.items()}
+        figures["missing_ports"] = {
+            " or ".join(sgs): ports_text(tuple(shut)) for sgs, shut in missing.items()
+        }
         out.append(
             failed(
                 fs_id,
                 f"{fs_id}'s security groups ({', '.join(fs_sgs)}) do not admit TCP "
-                + "; ".join(f"{ports_text(tuple(missing[sg]))} from {sg}" for sg in closed)
-                + f" (cluster group(s)): the {KIND_LABEL[ref.kind]} mount hangs. "
+                + "; ".join(
+                    f"{ports_text(tuple(missing[sgs]))} from {' or '.join(sgs)} (instance "
+                    f"group(s) {', '.join(shut_groups[sgs])})"
+                    for sgs in closed
+                )
+                + f": the {KIND_LABEL[ref.kind]} mount hangs. "
                 f'Expect: "{LIFECYCLE_FAILURE}"',
                 fixes,
                 **figures,
