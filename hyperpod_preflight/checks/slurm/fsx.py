@@ -186,6 +186,7 @@ def fsx_zone(ctx: CheckContext) -> list[Outcome]:
             )
             continue
         elsewhere: dict[str, list[str]] = {}
+        undescribed: dict[str, list[str]] = {}  # group → its subnets EC2 did not describe
         for name in ref.groups:
             vpc = ctx.spec.vpc_for(by_name[name]) if name in by_name else None
             zones = _zone_ids(
@@ -193,10 +194,27 @@ def fsx_zone(ctx: CheckContext) -> list[Outcome]:
             )
             if zones - fs_zones:
                 elsewhere[name] = sorted(zones - fs_zones)
+            unseen = [s for s in (vpc.subnets if vpc else ()) if s not in cluster_subnets]
+            if unseen:
+                undescribed[name] = unseen
         figures: dict[str, Any] = {
             "file_system_zones": sorted(fs_zones),
             "groups_elsewhere": elsewhere,
         }
+        if not elsewhere and undescribed:
+            out.append(
+                unknown(
+                    fs_id,
+                    f"could not tell whether the groups that mount {fs_id} are in its zone "
+                    f"({', '.join(sorted(fs_zones))}): EC2 does not describe the subnets "
+                    + "; ".join(f"{g}: {', '.join(s)}" for g, s in undescribed.items()),
+                    "Fix the subnet ids (aws ec2 describe-subnets --subnet-ids "
+                    + " ".join(s for ss in undescribed.values() for s in ss)
+                    + ")",
+                    **figures,
+                )
+            )
+            continue
         if not elsewhere:
             out.append(
                 passed(

@@ -332,3 +332,15 @@ def test_a_group_admitted_by_neither_of_its_groups_fails_naming_the_instance_gro
     assert finding.status.value == "FAIL"
     assert "workers" in finding.message and w.sg_node in finding.message
     assert f"GroupId={w.sg_node}" in finding.remediation
+
+
+UNSEEN_SUBNET = "subnet-0123456789abcdef0"  # not in the account: EC2 does not describe it
+
+
+def test_zone_of_a_group_whose_subnets_are_not_described_is_unknown_not_pass(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    file_systems(w.known).attach(facts.client("fsx"))
+    (finding,) = run("slurm.fsx-zone", config(w, lustre_mount(FS_OK), subnet=UNSEEN_SUBNET), facts)
+    assert finding.status.value == "UNKNOWN"
+    assert "far" in finding.message and UNSEEN_SUBNET in finding.message
