@@ -305,6 +305,7 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
         # Each instance group's nodes carry all of its security groups at once, so a rule
         # naming any one of them (or a block holding its subnets) admits them.
         nodes: list[tuple[str, tuple[str, ...], list[ipaddress.IPv4Network]]] = []
+        undescribed: dict[str, list[str]] = {}  # group → its subnets EC2 did not describe
         for name in ref.groups:
             vpc = ctx.spec.vpc_for(by_name[name]) if name in by_name else None
             if vpc is None or not vpc.security_group_ids:
@@ -315,6 +316,9 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
                 if subnets.get(s, {}).get("CidrBlock")
             ]
             nodes.append((name, vpc.security_group_ids, cidrs))
+            unseen = [s for s in vpc.subnets if s not in subnets]
+            if unseen:
+                undescribed[name] = unseen
         cluster_sgs = {sg for _, sgs, _ in nodes for sg in sgs}
         if not cluster_sgs:
             out.append(skipped(fs_id, "the groups that mount it name no security group"))
@@ -353,6 +357,7 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
             continue
         missing: dict[tuple[str, ...], list[tuple[int, int]]] = {}
         shut_groups: dict[tuple[str, ...], list[str]] = {}
+        untold: dict[str, list[str]] = {}  # shut unless a CIDR rule holds undescribed subnets
         for name, sgs, cidrs in nodes:
             shut = [
                 (low, high)
@@ -365,11 +370,29 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
                     for p in range(low, high + 1)
                 )
             ]
-            if shut:
+            if shut and name in undescribed:
+                untold[name] = undescribed[name]
+            elif shut:
                 missing[sgs] = sorted({*missing.get(sgs, []), *shut})
                 shut_groups.setdefault(sgs, []).append(name)
         closed = sorted(missing)
         figures: dict[str, Any] = {"file_system_security_groups": fs_sgs, "port": port}
+        if not closed and untold:
+            out.append(
+                unknown(
+                    fs_id,
+                    f"could not tell whether {fs_id}'s groups ({', '.join(fs_sgs)}) admit TCP "
+                    f"{port} from "
+                    + "; ".join(f"{g} (subnets {', '.join(s)})" for g, s in untold.items())
+                    + ": EC2 does not describe those subnets, so a rule by address range "
+                    "cannot be judged",
+                    "Fix the subnet ids (aws ec2 describe-subnets --subnet-ids "
+                    + " ".join(s for ss in untold.values() for s in ss)
+                    + ")",
+                    **figures,
+                )
+            )
+            continue
         if not closed:
             out.append(
                 passed(

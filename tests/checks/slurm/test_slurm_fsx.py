@@ -344,3 +344,14 @@ def test_zone_of_a_group_whose_subnets_are_not_described_is_unknown_not_pass(
     (finding,) = run("slurm.fsx-zone", config(w, lustre_mount(FS_OK), subnet=UNSEEN_SUBNET), facts)
     assert finding.status.value == "UNKNOWN"
     assert "far" in finding.message and UNSEEN_SUBNET in finding.message
+
+
+def test_security_groups_of_a_group_whose_subnets_are_not_described_is_unknown(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    # FS_ZFS admits 2049 from 10.0.0.0/16 only: whether "far" is in it cannot be told.
+    file_systems(w.known).attach(facts.client("fsx"))
+    cfg = config(w, zfs_mount(FS_ZFS), subnet=UNSEEN_SUBNET)
+    (finding,) = run("slurm.fsx-security-groups", cfg, facts)
+    assert finding.status.value == "UNKNOWN"
+    assert "far" in finding.message and UNSEEN_SUBNET in finding.message
