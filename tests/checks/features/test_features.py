@@ -320,3 +320,18 @@ def test_every_candidate_type_is_looked_up_in_the_groups_zone(
     assert "ml.trn1.32xlarge is not offered in usw2-az2" in finding.message
     assert "ml.p5.48xlarge is not offered" not in finding.message
     assert set(finding.details["offered_in"]) == {"ml.p5.48xlarge", "ml.trn1.32xlarge"}
+
+
+@pytest.mark.parametrize(
+    ("image", "account"),
+    [
+        ({k: v for k, v in _image().items() if k != "OwnerId"}, ACCOUNT),
+        (_image(), None),
+    ],
+)
+def test_image_owner_that_cannot_be_compared_is_a_warning_not_a_pass(
+    image: dict[str, Any], account: str | None
+) -> None:
+    fails, warns = image_problems(image, account, X86)
+    assert fails == []
+    assert [w for w in warns if "could not tell whether ami-1 is owned by" in w]
