@@ -19,6 +19,7 @@ from aws_world import (
     TrainingPlans,
     by_resource,
     denied,
+    ec2_response,
     new_facts,
     run,
     statuses,
@@ -335,3 +336,30 @@ def test_image_owner_that_cannot_be_compared_is_a_warning_not_a_pass(
     fails, warns = image_problems(image, account, X86)
     assert fails == []
     assert [w for w in warns if "could not tell whether ami-1 is owned by" in w]
+
+
+DEPRECATED_AMI = "ami-0fedcba9876543210"
+
+
+def test_a_deprecated_public_ami_is_still_found(w: SimpleNamespace, facts: Any) -> None:
+    # EC2 leaves deprecated AMIs out of DescribeImages unless IncludeDeprecated is true
+    # (their owner sees them anyway); they can still be launched.
+    image = {
+        "ImageId": DEPRECATED_AMI,
+        "State": "available",
+        "Architecture": "x86_64",
+        "OwnerId": "137112412989",
+        "ImageOwnerAlias": "amazon",
+        "Public": True,
+        "DeprecationTime": "2030-01-01T00:00:00.000Z",
+    }
+
+    def answer(request: Any) -> Any:
+        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body)
+        shown = [image] if "IncludeDeprecated=true" in body else []
+        return ec2_response("DescribeImages", {"Images": shown})
+
+    Injector().always("DescribeImages", answer).attach(facts.client("ec2"))
+    cfg = load_spec(cluster(group("g", ImageId=DEPRECATED_AMI)))
+    (finding,) = run("capacity.custom-ami", cfg, facts)
+    assert finding.status.value == "PASS", finding.message
