@@ -88,7 +88,8 @@ def custom_ami(ctx: CheckContext) -> list[Outcome]:
     if not uses:
         return [skipped("-", "no instance group names a custom ImageId")]
     images = ctx.aws.images(image_id for _, image_id in uses)
-    all_types = tuple(dict.fromkeys(t for g, _ in uses for t in g.ec2_types))
+    # Every type of the config, as the run's own read asks for them: one shared call.
+    all_types = tuple(dict.fromkeys(t for g in ctx.spec.instance_groups for t in g.ec2_types))
     infos = ctx.aws.instance_types(all_types) if all_types else {}
     account = ctx.aws.account or ctx.aws.caller_identity().get("Account")
     out: list[Outcome] = []

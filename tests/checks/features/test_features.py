@@ -363,3 +363,15 @@ def test_a_deprecated_public_ami_is_still_found(w: SimpleNamespace, facts: Any) 
     cfg = load_spec(cluster(group("g", ImageId=DEPRECATED_AMI)))
     (finding,) = run("capacity.custom-ami", cfg, facts)
     assert finding.status.value == "PASS", finding.message
+
+
+def test_custom_ami_shares_the_runs_instance_type_read(w: SimpleNamespace, facts: Any) -> None:
+    # The run describes every type of the config once (the plan's figures); a check reading
+    # a subset of them would ask EC2 again.
+    cfg = load_spec(
+        cluster(group("own", ImageId=w.own), group("plain", instance_type="ml.c5.xlarge"))
+    )
+    facts.instance_types(tuple(t for g in cfg.instance_groups for t in g.ec2_types))
+    found = by_resource(run("capacity.custom-ami", cfg, facts))
+    assert found["own"].status.value == "PASS"
+    assert facts.calls["ec2:DescribeInstanceTypes"] == 1
