@@ -8,13 +8,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from .core import FactsCore, chunks, memoized
+from .ec2 import _norm
 
 # DescribeAlarms takes at most 100 AlarmNames per call.
 ALARM_NAMES_PER_CALL = 100
-
-
-def _norm(ids: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted({i for i in ids if i}))
 
 
 class FeatureFacts(FactsCore):
