@@ -17,6 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .errors import CannotRunError
+
 
 def cache_dir() -> Path:
     """The folder (not created here)."""
@@ -27,11 +29,19 @@ def cache_dir() -> Path:
 @contextlib.contextmanager
 def exclusive_lock(name: str) -> Iterator[Path]:
     """Hold an exclusive ``flock`` on ``<cache_dir>/<name>.lock`` (blocking until any other
-    holder on this machine lets go; released when the block ends or the process dies)."""
+    holder on this machine lets go; released when the block ends or the process dies).
+    Raises CannotRunError (one line naming the file) when the folder cannot be written."""
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
     path = cache_dir() / f"{safe}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as fh:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path, "a+b")  # noqa: SIM115  (the with below closes it)
+    except OSError as exc:
+        raise CannotRunError(
+            f"cannot create the lock file {path}: {exc.strerror or exc}; point XDG_CACHE_HOME "
+            "at a folder you can write"
+        ) from exc
+    with fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
             yield path
@@ -118,12 +128,15 @@ def save_quota_codes(
 
 def clear_quota_codes() -> Path | None:
     """Delete the quota-code cache; the path removed, or None when there was none. Lock
-    files stay: a running ``quotas request`` may hold one."""
+    files stay: a running ``quotas request`` may hold one. Raises CannotRunError when the
+    file cannot be deleted."""
     path = quota_codes_path()
     try:
         path.unlink()
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise CannotRunError(f"cannot delete {path}: {exc.strerror or exc}") from exc
     return path
 
 

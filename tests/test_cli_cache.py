@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hyperpod_preflight import cache
 from hyperpod_preflight.cli import main
+from hyperpod_preflight.errors import CannotRunError
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -37,3 +40,25 @@ def test_no_cache_is_offered_where_quotas_are_read(
 ) -> None:
     code, out, _ = run_cli([*command, "--help"], capsys)
     assert code == 0 and "--no-cache" in out
+
+
+def test_an_unwritable_cache_folder_is_a_one_line_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    with pytest.raises(CannotRunError) as info, cache.exclusive_lock("123456789012-us-west-2"):
+        pass
+    assert str(blocker / "hyperpod-preflight") in str(info.value)
+    assert "XDG_CACHE_HOME" in str(info.value)
+
+
+def test_cache_clear_that_cannot_delete_exits_3_on_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cache.quota_codes_path().mkdir(parents=True)  # a folder where the file belongs
+    code, _, err = run_cli(["cache", "clear"], capsys)
+    assert code == 3
+    assert "internal error" not in err and str(cache.quota_codes_path()) in err
+    assert len(err.strip().splitlines()) == 1

@@ -8,21 +8,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from .core import FactsCore, chunks, memoized
+from .ec2 import _norm
 
 # DescribeAlarms takes at most 100 AlarmNames per call.
 ALARM_NAMES_PER_CALL = 100
-
-
-def _norm(ids: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted({i for i in ids if i}))
 
 
 class FeatureFacts(FactsCore):
     """Image and alarm readers: memoized, asking only for what the config names."""
 
     def images(self, image_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The AMIs of ``image_ids`` this account can see, by id (filtered by ``image-id``:
-        a missing id is absent from the result instead of failing the call)."""
+        """The AMIs of ``image_ids`` this account can see, deprecated ones included, by id
+        (filtered by ``image-id``: a missing id is absent from the result instead of failing
+        the call)."""
         ids = _norm(image_ids)
         return self._images(ids) if ids else {}
 
@@ -35,6 +33,10 @@ class FeatureFacts(FactsCore):
                 "DescribeImages",
                 "Images",
                 Filters=[{"Name": "image-id", "Values": part}],
+                # Deprecated AMIs can still be launched, but EC2 leaves them out of the
+                # answer without this (unless the caller owns them):
+                # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeImages.html
+                IncludeDeprecated=True,
             ):
                 found[image["ImageId"]] = image
         return found

@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .core import FactsCore, chunks, memoized
-
-FILTER_VALUES_PER_CALL = 200
+from .ec2 import FILTER_VALUES_PER_CALL, _norm
 
 
 class FsxFacts(FactsCore):
@@ -35,7 +34,7 @@ class FsxFacts(FactsCore):
 
     def network_interfaces(self, eni_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The network interfaces of ``eni_ids`` that exist, by id (no call for none)."""
-        ids = tuple(sorted({i for i in eni_ids if i}))
+        ids = _norm(eni_ids)
         return self._network_interfaces(ids) if ids else {}
 
     @memoized

@@ -52,7 +52,12 @@ def image_problems(
             fails.append(f"{image_id} is {arch}, {ec2_type} runs {', '.join(supported)}")
     if _is_public_amazon(image):
         return fails, warns
-    if account and image.get("OwnerId") and image["OwnerId"] != account:
+    if not account or not image.get("OwnerId"):
+        warns.append(
+            f"could not tell whether {image_id} is owned by this account "
+            f"(owner {image.get('OwnerId') or 'not given'}, account {account or 'not known'})"
+        )
+    elif image["OwnerId"] != account:
         fails.append(
             f"{image_id} is owned by {image['OwnerId']}, not by this account ({account}): "
             "copy it into this account"
@@ -83,8 +88,10 @@ def custom_ami(ctx: CheckContext) -> list[Outcome]:
     if not uses:
         return [skipped("-", "no instance group names a custom ImageId")]
     images = ctx.aws.images(image_id for _, image_id in uses)
-    all_types = tuple(dict.fromkeys(t for g, _ in uses for t in g.ec2_types))
+    # Every type of the config, as the run's own read asks for them: one shared call.
+    all_types = tuple(dict.fromkeys(t for g in ctx.spec.instance_groups for t in g.ec2_types))
     infos = ctx.aws.instance_types(all_types) if all_types else {}
+    account = ctx.aws.account or ctx.aws.caller_identity().get("Account")
     out: list[Outcome] = []
     for group, image_id in uses:
         image = images.get(image_id)
@@ -102,7 +109,7 @@ def custom_ami(ctx: CheckContext) -> list[Outcome]:
             )
             continue
         types = {strip_ml(t): infos.get(strip_ml(t)) for t in group.types}
-        fails, warns = image_problems(image, ctx.aws.account, types)
+        fails, warns = image_problems(image, account, types)
         figures: dict[str, Any] = {
             "image_id": image_id,
             "architecture": image.get("Architecture"),

@@ -186,6 +186,7 @@ def fsx_zone(ctx: CheckContext) -> list[Outcome]:
             )
             continue
         elsewhere: dict[str, list[str]] = {}
+        undescribed: dict[str, list[str]] = {}  # group → its subnets EC2 did not describe
         for name in ref.groups:
             vpc = ctx.spec.vpc_for(by_name[name]) if name in by_name else None
             zones = _zone_ids(
@@ -193,10 +194,27 @@ def fsx_zone(ctx: CheckContext) -> list[Outcome]:
             )
             if zones - fs_zones:
                 elsewhere[name] = sorted(zones - fs_zones)
+            unseen = [s for s in (vpc.subnets if vpc else ()) if s not in cluster_subnets]
+            if unseen:
+                undescribed[name] = unseen
         figures: dict[str, Any] = {
             "file_system_zones": sorted(fs_zones),
             "groups_elsewhere": elsewhere,
         }
+        if not elsewhere and undescribed:
+            out.append(
+                unknown(
+                    fs_id,
+                    f"could not tell whether the groups that mount {fs_id} are in its zone "
+                    f"({', '.join(sorted(fs_zones))}): EC2 does not describe the subnets "
+                    + "; ".join(f"{g}: {', '.join(s)}" for g, s in undescribed.items()),
+                    "Fix the subnet ids (aws ec2 describe-subnets --subnet-ids "
+                    + " ".join(s for ss in undescribed.values() for s in ss)
+                    + ")",
+                    **figures,
+                )
+            )
+            continue
         if not elsewhere:
             out.append(
                 passed(
@@ -278,22 +296,30 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
     if not fsx_references(ctx):
         return [no_fsx(ctx)]
     by_name = {g.name: g for g in ctx.spec.instance_groups}
+    subnets = ctx.aws.subnets(ctx.spec.all_subnets) if ctx.spec.all_subnets else {}
     out: list[Outcome] = []
     for ref, fs in described(ctx, out):
         fs_id = ref.resource
         ranges = CLIENT_PORTS[ref.kind]
         port = ports_text(ranges)
-        cluster_sgs: set[str] = set()
-        subnet_ids: set[str] = set()
+        # Each instance group's nodes carry all of its security groups at once, so a rule
+        # naming any one of them (or a block holding its subnets) admits them.
+        nodes: list[tuple[str, tuple[str, ...], list[ipaddress.IPv4Network]]] = []
+        undescribed: dict[str, list[str]] = {}  # group → its subnets EC2 did not describe
         for name in ref.groups:
             vpc = ctx.spec.vpc_for(by_name[name]) if name in by_name else None
-            cluster_sgs.update(vpc.security_group_ids if vpc else ())
-            subnet_ids.update(vpc.subnets if vpc else ())
-        peer_cidrs = [
-            ipaddress.IPv4Network(str(s["CidrBlock"]), strict=False)
-            for s in (ctx.aws.subnets(subnet_ids).values() if subnet_ids else ())
-            if s.get("CidrBlock")
-        ]
+            if vpc is None or not vpc.security_group_ids:
+                continue
+            cidrs = [
+                ipaddress.IPv4Network(str(subnets[s]["CidrBlock"]), strict=False)
+                for s in vpc.subnets
+                if subnets.get(s, {}).get("CidrBlock")
+            ]
+            nodes.append((name, vpc.security_group_ids, cidrs))
+            unseen = [s for s in vpc.subnets if s not in subnets]
+            if unseen:
+                undescribed[name] = unseen
+        cluster_sgs = {sg for _, sgs, _ in nodes for sg in sgs}
         if not cluster_sgs:
             out.append(skipped(fs_id, "the groups that mount it name no security group"))
             continue
@@ -329,23 +355,44 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
                 unknown(fs_id, f"could not read security groups {', '.join(unreadable)} of {fs_id}")
             )
             continue
-        missing: dict[str, list[tuple[int, int]]] = {}
-        for sg in sorted(cluster_sgs):
+        missing: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+        shut_groups: dict[tuple[str, ...], list[str]] = {}
+        untold: dict[str, list[str]] = {}  # shut unless a CIDR rule holds undescribed subnets
+        for name, sgs, cidrs in nodes:
             shut = [
                 (low, high)
                 for low, high in ranges
                 if not all(
                     any(
-                        allows_tcp_port(g.get("IpPermissions", []), p, {sg}, peer_cidrs)
+                        allows_tcp_port(g.get("IpPermissions", []), p, set(sgs), cidrs)
                         for g in groups.values()
                     )
                     for p in range(low, high + 1)
                 )
             ]
-            if shut:
-                missing[sg] = shut
+            if shut and name in undescribed:
+                untold[name] = undescribed[name]
+            elif shut:
+                missing[sgs] = sorted({*missing.get(sgs, []), *shut})
+                shut_groups.setdefault(sgs, []).append(name)
         closed = sorted(missing)
         figures: dict[str, Any] = {"file_system_security_groups": fs_sgs, "port": port}
+        if not closed and untold:
+            out.append(
+                unknown(
+                    fs_id,
+                    f"could not tell whether {fs_id}'s groups ({', '.join(fs_sgs)}) admit TCP "
+                    f"{port} from "
+                    + "; ".join(f"{g} (subnets {', '.join(s)})" for g, s in untold.items())
+                    + ": EC2 does not describe those subnets, so a rule by address range "
+                    "cannot be judged",
+                    "Fix the subnet ids (aws ec2 describe-subnets --subnet-ids "
+                    + " ".join(s for ss in untold.values() for s in ss)
+                    + ")",
+                    **figures,
+                )
+            )
+            continue
         if not closed:
             out.append(
                 passed(
@@ -358,17 +405,23 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
             continue
         fixes = "; ".join(
             f"aws ec2 authorize-security-group-ingress --group-id {fs_sgs[0]} --ip-permissions "
-            f"'IpProtocol=tcp,FromPort={low},ToPort={high},UserIdGroupPairs=[{{GroupId={sg}}}]'"
-            for sg in closed
-            for low, high in missing[sg]
+            f"'IpProtocol=tcp,FromPort={low},ToPort={high},UserIdGroupPairs=[{{GroupId={sgs[0]}}}]'"
+            for sgs in closed
+            for low, high in missing[sgs]
         )
-        figures["missing_ports"] = {sg: ports_text(tuple(shut)) for sg, shut in missing.items()}
+        figures["missing_ports"] = {
+            " or ".join(sgs): ports_text(tuple(shut)) for sgs, shut in missing.items()
+        }
         out.append(
             failed(
                 fs_id,
                 f"{fs_id}'s security groups ({', '.join(fs_sgs)}) do not admit TCP "
-                + "; ".join(f"{ports_text(tuple(missing[sg]))} from {sg}" for sg in closed)
-                + f" (cluster group(s)): the {KIND_LABEL[ref.kind]} mount hangs. "
+                + "; ".join(
+                    f"{ports_text(tuple(missing[sgs]))} from {' or '.join(sgs)} (instance "
+                    f"group(s) {', '.join(shut_groups[sgs])})"
+                    for sgs in closed
+                )
+                + f": the {KIND_LABEL[ref.kind]} mount hangs. "
                 f'Expect: "{LIFECYCLE_FAILURE}"',
                 fixes,
                 **figures,

@@ -19,6 +19,7 @@ from aws_world import (
     TrainingPlans,
     by_resource,
     denied,
+    ec2_response,
     new_facts,
     run,
     statuses,
@@ -320,3 +321,57 @@ def test_every_candidate_type_is_looked_up_in_the_groups_zone(
     assert "ml.trn1.32xlarge is not offered in usw2-az2" in finding.message
     assert "ml.p5.48xlarge is not offered" not in finding.message
     assert set(finding.details["offered_in"]) == {"ml.p5.48xlarge", "ml.trn1.32xlarge"}
+
+
+@pytest.mark.parametrize(
+    ("image", "account"),
+    [
+        ({k: v for k, v in _image().items() if k != "OwnerId"}, ACCOUNT),
+        (_image(), None),
+    ],
+)
+def test_image_owner_that_cannot_be_compared_is_a_warning_not_a_pass(
+    image: dict[str, Any], account: str | None
+) -> None:
+    fails, warns = image_problems(image, account, X86)
+    assert fails == []
+    assert [w for w in warns if "could not tell whether ami-1 is owned by" in w]
+
+
+DEPRECATED_AMI = "ami-0fedcba9876543210"
+
+
+def test_a_deprecated_public_ami_is_still_found(w: SimpleNamespace, facts: Any) -> None:
+    # EC2 leaves deprecated AMIs out of DescribeImages unless IncludeDeprecated is true
+    # (their owner sees them anyway); they can still be launched.
+    image = {
+        "ImageId": DEPRECATED_AMI,
+        "State": "available",
+        "Architecture": "x86_64",
+        "OwnerId": "137112412989",
+        "ImageOwnerAlias": "amazon",
+        "Public": True,
+        "DeprecationTime": "2030-01-01T00:00:00.000Z",
+    }
+
+    def answer(request: Any) -> Any:
+        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body)
+        shown = [image] if "IncludeDeprecated=true" in body else []
+        return ec2_response("DescribeImages", {"Images": shown})
+
+    Injector().always("DescribeImages", answer).attach(facts.client("ec2"))
+    cfg = load_spec(cluster(group("g", ImageId=DEPRECATED_AMI)))
+    (finding,) = run("capacity.custom-ami", cfg, facts)
+    assert finding.status.value == "PASS", finding.message
+
+
+def test_custom_ami_shares_the_runs_instance_type_read(w: SimpleNamespace, facts: Any) -> None:
+    # The run describes every type of the config once (the plan's figures); a check reading
+    # a subset of them would ask EC2 again.
+    cfg = load_spec(
+        cluster(group("own", ImageId=w.own), group("plain", instance_type="ml.c5.xlarge"))
+    )
+    facts.instance_types(tuple(t for g in cfg.instance_groups for t in g.ec2_types))
+    found = by_resource(run("capacity.custom-ami", cfg, facts))
+    assert found["own"].status.value == "PASS"
+    assert facts.calls["ec2:DescribeInstanceTypes"] == 1

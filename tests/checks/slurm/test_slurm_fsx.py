@@ -308,3 +308,50 @@ def test_security_groups_denied_interfaces_is_unknown(w: SimpleNamespace, facts:
     (finding,) = run("slurm.fsx-security-groups", config(w, lustre_mount(FS_OK)), facts)
     assert finding.status.value == "UNKNOWN"
     assert "ec2:DescribeNetworkInterfaces" in finding.message
+
+
+def test_a_node_with_two_groups_is_admitted_through_either(w: SimpleNamespace, facts: Any) -> None:
+    # The nodes carry sg_node and sg_closed; FS_OK admits sg_node, which every node's traffic
+    # carries: the mount works, whatever sg_closed allows.
+    file_systems(w.known).attach(facts.client("fsx"))
+    cfg = config(w, lustre_mount(FS_OK))
+    body = dict(cfg.raw)
+    body["VpcConfig"] = {**body["VpcConfig"], "SecurityGroupIds": [w.sg_node, w.sg_closed]}
+    (finding,) = run("slurm.fsx-security-groups", load_spec(body), facts)
+    assert finding.status.value == "PASS", finding.message
+
+
+def test_a_group_admitted_by_neither_of_its_groups_fails_naming_the_instance_group(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    file_systems(w.known).attach(facts.client("fsx"))
+    cfg = config(w, lustre_mount(FS_CLOSED))
+    body = dict(cfg.raw)
+    body["VpcConfig"] = {**body["VpcConfig"], "SecurityGroupIds": [w.sg_node, w.sg_988]}
+    (finding,) = run("slurm.fsx-security-groups", load_spec(body), facts)
+    assert finding.status.value == "FAIL"
+    assert "workers" in finding.message and w.sg_node in finding.message
+    assert f"GroupId={w.sg_node}" in finding.remediation
+
+
+UNSEEN_SUBNET = "subnet-0123456789abcdef0"  # not in the account: EC2 does not describe it
+
+
+def test_zone_of_a_group_whose_subnets_are_not_described_is_unknown_not_pass(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    file_systems(w.known).attach(facts.client("fsx"))
+    (finding,) = run("slurm.fsx-zone", config(w, lustre_mount(FS_OK), subnet=UNSEEN_SUBNET), facts)
+    assert finding.status.value == "UNKNOWN"
+    assert "far" in finding.message and UNSEEN_SUBNET in finding.message
+
+
+def test_security_groups_of_a_group_whose_subnets_are_not_described_is_unknown(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    # FS_ZFS admits 2049 from 10.0.0.0/16 only: whether "far" is in it cannot be told.
+    file_systems(w.known).attach(facts.client("fsx"))
+    cfg = config(w, zfs_mount(FS_ZFS), subnet=UNSEEN_SUBNET)
+    (finding,) = run("slurm.fsx-security-groups", cfg, facts)
+    assert finding.status.value == "UNKNOWN"
+    assert "far" in finding.message and UNSEEN_SUBNET in finding.message
