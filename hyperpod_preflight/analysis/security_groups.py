@@ -23,8 +23,10 @@ PERMISSIONS_KEY = {"ingress": "IpPermissions", "egress": "IpPermissionsEgress"}
 RULES_PER_SG_QUOTA = ("vpc", "L-0EA8095F")
 DEFAULT_RULES_PER_DIRECTION = 60
 RULE_COUNT_MARGIN = 5  # near the limit this close: the EFA self rules may not fit
-# FSx for Lustre: TCP 988 and 1018-1023 between the clients and the file system.
-FSX_LUSTRE_PORTS = (988, 1018, 1019, 1020, 1021, 1022, 1023)
+# FSx for Lustre: TCP 988 and 1018-1023 between the clients and the file system
+# (https://docs.aws.amazon.com/fsx/latest/LustreGuide/limit-access-security-groups.html).
+FSX_LUSTRE_PORT_RANGES = ((988, 988), (1018, 1023))
+FSX_LUSTRE_PORTS = tuple(p for low, high in FSX_LUSTRE_PORT_RANGES for p in range(low, high + 1))
 
 Permissions = Iterable[dict[str, Any]]
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..analysis.network import EgressPath, egress_paths, nat_ids
 from ..errors import FactUnavailable
 from ..models import Outcome, unknown
+from ..registry import CheckContext
 
 
 def could_not_tell(resource: str, exc: FactUnavailable, about: str = "", **details: Any) -> Outcome:
@@ -19,3 +21,10 @@ def could_not_tell(resource: str, exc: FactUnavailable, about: str = "", **detai
         action=exc.action,
         **details,
     )
+
+
+def read_egress_paths(ctx: CheckContext, subnet_ids: tuple[str, ...]) -> dict[str, EgressPath]:
+    """The egress path of every existing subnet that has a route table: its route table,
+    then the NAT gateways the default routes name (one read for all)."""
+    tables = ctx.aws.subnet_route_tables(subnet_ids)
+    return egress_paths(tables, ctx.aws.nat_gateways(nat_ids(tables.values())))

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..analysis.network import egress_paths, nat_ids
 from ..errors import FactUnavailable
 from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ..planner import (
@@ -36,6 +35,7 @@ from ..planner import (
     sagemaker_quota_needs,
 )
 from ..registry import CheckContext, check
+from ._common import read_egress_paths
 
 ENI_SERVICE, ENI_CODE = "vpc", "L-DF5E4CA3"
 EIP_SERVICE, EIP_CODE = "ec2", "L-0263D0A3"
@@ -349,8 +349,7 @@ def elastic_ips_quota(ctx: CheckContext) -> list[Outcome]:
         return [skipped(resource, "no VpcConfig: the cluster needs no NAT gateway of yours")]
     try:
         subnets = ctx.aws.subnets(subnet_ids)
-        tables = ctx.aws.subnet_route_tables(tuple(subnet_ids))
-        paths = egress_paths(tables, ctx.aws.nat_gateways(nat_ids(tables.values())))
+        paths = read_egress_paths(ctx, tuple(subnet_ids))
     except FactUnavailable as exc:
         return [
             _unreadable(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ...analysis.lifecycle import DEFAULT_MAX_BYTES, LintReport, lint
 from ...analysis.lifecycle_models import EgressInfo, LintFinding, LintLevel
-from ...analysis.network import egress_paths, nat_ids
 from ...analysis.provisioning import check_provisioning_parameters
 from ...analysis.s3_lifecycle import (
     PROVISIONING_PARAMETERS,
@@ -15,6 +14,7 @@ from ...analysis.s3_lifecycle import (
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, Status, passed, skipped, unknown
 from ...registry import CheckContext, check
+from .._common import read_egress_paths
 
 PROVISIONING_RULES = frozenset({"provisioning-field", "provisioning-groups", "provisioning-fsx"})
 # Findings that a file is not in the prefix: provable only from a complete listing.
@@ -28,8 +28,7 @@ def _egress(ctx: CheckContext) -> EgressInfo | None:
     if not subnet_ids:  # no VpcConfig: nodes use the HyperPod service VPC, with internet
         return EgressInfo()
     try:
-        tables = ctx.aws.subnet_route_tables(subnet_ids)
-        paths = egress_paths(tables, ctx.aws.nat_gateways(nat_ids(tables.values())))
+        paths = read_egress_paths(ctx, subnet_ids)
     except FactUnavailable:
         return None
     if any(sid not in paths for sid in subnet_ids):

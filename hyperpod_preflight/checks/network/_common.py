@@ -6,11 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...analysis.network import (
-    EgressPath,
     InterfaceEndpoints,
-    egress_paths,
     interface_endpoints,
-    nat_ids,
 )
 from ...models import Outcome, skipped, unknown
 from ...registry import CheckContext
@@ -129,13 +126,6 @@ def _zone_label(subnet: dict[str, Any]) -> str:
 def interface_endpoints_of(ctx: CheckContext, vpc_id: str) -> InterfaceEndpoints:
     """The VPC's interface endpoints, sorted into usable and unusable by service."""
     return interface_endpoints(ctx.aws.vpc_endpoints(vpc_id), ctx.aws.region)
-
-
-def read_egress_paths(ctx: CheckContext, subnet_ids: tuple[str, ...]) -> dict[str, EgressPath]:
-    """The egress path of every existing subnet that has a route table (one NAT gateway
-    read for all)."""
-    tables = ctx.aws.subnet_route_tables(subnet_ids)
-    return egress_paths(tables, ctx.aws.nat_gateways(nat_ids(tables.values())))
 
 
 def no_route_table(subnet_id: str) -> Outcome:

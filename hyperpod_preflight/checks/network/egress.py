@@ -22,6 +22,7 @@ from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import SubnetRouteTable
 from ...registry import CheckContext, check
+from .._common import read_egress_paths
 from ._common import (
     BASE_INTERFACE_SERVICES,
     EKS_INTERFACE_SERVICES,
@@ -30,7 +31,6 @@ from ._common import (
     existing_subnets,
     interface_endpoints_of,
     no_route_table,
-    read_egress_paths,
 )
 
 

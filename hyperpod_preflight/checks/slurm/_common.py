@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ...analysis.provisioning import ProvisioningParameters, parse_provisioning_parameters
+from ...analysis.security_groups import FSX_LUSTRE_PORT_RANGES
 from ...errors import FactUnavailable
 from ...models import Outcome, skipped, unknown
 from ...registry import CheckContext
@@ -33,9 +34,7 @@ PARAMS_SOURCE = "provisioning_parameters.json"
 # and NFS for OpenZFS
 # (https://docs.aws.amazon.com/fsx/latest/OpenZFSGuide/limit-access-security-groups.html).
 CLIENT_PORTS: dict[FsxKind, tuple[tuple[int, int], ...]] = {
-    # Lustre: TCP 988, and 1018-1023 between clients and servers
-    # (https://docs.aws.amazon.com/fsx/latest/LustreGuide/limit-access-security-groups.html).
-    "lustre": ((988, 988), (1018, 1023)),
+    "lustre": FSX_LUSTRE_PORT_RANGES,
     "openzfs": ((2049, 2049),),
 }
 
