@@ -326,6 +326,9 @@ def place(
     fits: list[SubnetAudit] = []
     unsure = False
     elsewhere: list[SubnetAudit] = []  # would fit, but the type is not offered in its zone
+    if inventory.subnets is None:
+        unsure = True
+        placement.reasons.append("the VPC's subnets could not be read (ec2:DescribeSubnets)")
     for s in sorted(subnets, key=_subnet_rank):
         if s.candidate is False:
             continue
@@ -348,7 +351,7 @@ def place(
         placement.subnet_id, placement.zone_id = best.subnet_id, best.zone_id
         placement.holds = (best.free_addresses or 0) // ips
         placement.alternatives = [s.subnet_id for s in fits[1:4]]
-    else:
+    elif inventory.subnets is not None:
         zones = sorted((inventory.offerings or {}).get(itype.removeprefix("ml."), frozenset()))
         if elsewhere:
             roomy = ", ".join(sorted({s.zone_id for s in elsewhere}))

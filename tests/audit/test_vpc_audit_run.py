@@ -132,3 +132,17 @@ def test_missing_vpc_fails_with_the_vpc_named(world: Any, lifted_endpoint: None)
     assert exists.status is Status.FAIL
     assert "(from --vpc)" in exists.message
     assert report.summary.exit_code == 1
+
+
+def test_denied_subnets_are_unknown_not_fail(world: Any, lifted_endpoint: None) -> None:
+    _, net, _ = world
+    facts = new_facts()
+    denied("DescribeSubnets").attach(facts.client("ec2"))
+    report = run_vpc_audit(net.vpc, facts=facts, instance_types=["ml.p5.48xlarge"])
+    assert "ec2:DescribeSubnets" in by(report, "vpc.read")["subnets"].message
+    placement = by(report, "vpc.placement")["ml.p5.48xlarge"]
+    assert placement.status is Status.UNKNOWN
+    assert "create-subnet" not in placement.remediation
+    assert report.vpc_audit is not None
+    assert not any("create-subnet" in f.command for f in report.vpc_audit.fix_first)
+    assert report.summary.exit_code == 0
