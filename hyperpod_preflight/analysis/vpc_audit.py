@@ -324,11 +324,8 @@ def place(
     needed = (request.nodes + request.ip_headroom) * ips
     placement.ips_per_node, placement.addresses_needed = ips, needed
     fits: list[SubnetAudit] = []
-    unsure = False
     elsewhere: list[SubnetAudit] = []  # would fit, but the type is not offered in its zone
-    if inventory.subnets is None:
-        unsure = True
-        placement.reasons.append("the VPC's subnets could not be read (ec2:DescribeSubnets)")
+    unsure = inventory.subnets is None
     for s in sorted(subnets, key=_subnet_rank):
         if s.candidate is False:
             continue
@@ -365,9 +362,16 @@ def place(
                 f"{request.ip_headroom} nodes × {ips} IPs, {request.orchestrator})"
             )
         placement.fixes.append(_new_subnet_command(itype, needed, subnets, inventory))
-    if not efa_groups:
+    if inventory.security_groups is None:
+        placement.reasons.append(
+            "the VPC's security groups could not be read (ec2:DescribeSecurityGroups)"
+        )
+    elif not efa_groups:
         placement.reasons.append("no security group allows all traffic to and from itself (EFA)")
         placement.fixes.append(_new_group_commands(inventory.vpc_id))
+    # reasons without a fix come last: fix_first pairs reasons[i] with fixes[i]
+    if inventory.subnets is None:
+        placement.reasons.append("the VPC's subnets could not be read (ec2:DescribeSubnets)")
     if inventory.dns_support is False or inventory.dns_hostnames is False:
         placement.reasons.append("the VPC's DNS support or DNS hostnames are off")
     if fits and efa_groups and not placement.reasons:

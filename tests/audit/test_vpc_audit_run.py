@@ -146,3 +146,15 @@ def test_denied_subnets_are_unknown_not_fail(world: Any, lifted_endpoint: None) 
     assert report.vpc_audit is not None
     assert not any("create-subnet" in f.command for f in report.vpc_audit.fix_first)
     assert report.summary.exit_code == 0
+
+
+def test_denied_security_groups_suggest_no_new_group(world: Any, lifted_endpoint: None) -> None:
+    _, net, _ = world
+    facts = new_facts()
+    denied("DescribeSecurityGroups").attach(facts.client("ec2"))
+    report = run_vpc_audit(net.vpc, facts=facts, instance_types=["ml.p5.48xlarge"])
+    placement = by(report, "vpc.placement")["ml.p5.48xlarge"]
+    assert "could not be read" in placement.message
+    assert "no security group allows" not in placement.message
+    assert report.vpc_audit is not None
+    assert not any("create-security-group" in f.command for f in report.vpc_audit.fix_first)
