@@ -225,10 +225,18 @@ def audit_subnet(
     wanted = set(BASE_INTERFACE_SERVICES)
     if request.orchestrator == "eks":
         wanted |= set(EKS_INTERFACE_SERVICES)
-    if audit.egress in ("none", "igw") and wanted <= endpoint_services:
+    endpoints_unread = audit.egress == "none" and inventory.endpoints is None
+    if endpoints_unread:  # interface endpoints alone may give it a way out
+        audit.egress = "unknown"
+    elif audit.egress in ("none", "igw") and wanted <= endpoint_services:
         audit.egress = "endpoints"
     audit.candidate = _candidate(audit)
     _subnet_problems(audit, subnet, table, inventory, request)
+    if endpoints_unread:
+        audit.problems.append(
+            "no 0.0.0.0/0 route, and the interface endpoints could not be read "
+            "(ec2:DescribeVpcEndpoints)"
+        )
     for itype in request.instance_types:
         info = inventory.types.get(itype.removeprefix("ml."))
         if info is not None and audit.free_addresses is not None:
@@ -325,7 +333,7 @@ def place(
     placement.ips_per_node, placement.addresses_needed = ips, needed
     fits: list[SubnetAudit] = []
     elsewhere: list[SubnetAudit] = []  # would fit, but the type is not offered in its zone
-    unsure = inventory.subnets is None
+    unsure: list[SubnetAudit] = []  # might fit: free addresses or egress could not be told
     for s in sorted(subnets, key=_subnet_rank):
         if s.candidate is False:
             continue
@@ -333,11 +341,12 @@ def place(
             if s.candidate and (s.free_addresses or 0) >= needed:
                 elsewhere.append(s)
             continue
-        if s.free_addresses is None or s.candidate is None:
-            unsure = True
+        if s.free_addresses is not None and s.free_addresses < needed:
             continue
-        if s.free_addresses >= needed:
-            fits.append(s)
+        if s.free_addresses is None or s.candidate is None:
+            unsure.append(s)
+            continue
+        fits.append(s)
     efa_groups = sorted(
         (g for g in groups if g.efa_ready), key=lambda g: (g.egress_open_only, len(g.problems))
     )
@@ -348,7 +357,7 @@ def place(
         placement.subnet_id, placement.zone_id = best.subnet_id, best.zone_id
         placement.holds = (best.free_addresses or 0) // ips
         placement.alternatives = [s.subnet_id for s in fits[1:4]]
-    elif inventory.subnets is not None:
+    elif inventory.subnets is not None and not unsure:
         zones = sorted((inventory.offerings or {}).get(itype.removeprefix("ml."), frozenset()))
         if elsewhere:
             roomy = ", ".join(sorted({s.zone_id for s in elsewhere}))
@@ -372,11 +381,19 @@ def place(
     # reasons without a fix come last: fix_first pairs reasons[i] with fixes[i]
     if inventory.subnets is None:
         placement.reasons.append("the VPC's subnets could not be read (ec2:DescribeSubnets)")
+    elif unsure and not fits:
+        placement.reasons.append(
+            "could not tell whether "
+            + ", ".join(s.subnet_id for s in unsure)
+            + f" can hold them: its way out or free addresses could not be told ({needed} needed)"
+        )
     if inventory.dns_support is False or inventory.dns_hostnames is False:
         placement.reasons.append("the VPC's DNS support or DNS hostnames are off")
     if fits and efa_groups and not placement.reasons:
         placement.ready = True
-    elif (unsure and not fits) or inventory.security_groups is None:
+    elif ((unsure or inventory.subnets is None) and not fits) or (
+        inventory.security_groups is None
+    ):
         placement.ready = None
     else:
         placement.ready = False
