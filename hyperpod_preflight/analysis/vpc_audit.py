@@ -28,7 +28,7 @@ from typing import Any
 from ..audit_models import FixItem, GroupAudit, Placement, SubnetAudit, VpcAudit
 from ..catalog import InstanceTypeInfo
 from ..planner import ips_per_node, min_subnet_prefix, usable_addresses
-from ..records import SubnetRouteTable, ZoneMap
+from ..records import SubnetRouteTable
 from .network import (
     egress_path,
     interface_endpoints,
@@ -77,7 +77,6 @@ class VpcInventory:
     nat_gateways: dict[str, dict[str, Any]] | None = None
     internet_gateways: list[dict[str, Any]] | None = None
     endpoints: list[dict[str, Any]] | None = None
-    zones: ZoneMap = field(default_factory=ZoneMap)
     types: dict[str, InstanceTypeInfo] = field(default_factory=dict)
     offerings: dict[str, frozenset[str]] | None = None
     rule_limit: int = DEFAULT_RULES_PER_DIRECTION

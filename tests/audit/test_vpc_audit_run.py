@@ -109,6 +109,7 @@ def test_audit_reads_only_the_vpc(world: Any, lifted_endpoint: None) -> None:
     assert facts.calls["ec2:DescribeSubnets"] == 1
     assert facts.calls["ec2:DescribeSecurityGroups"] == 1
     assert facts.calls["ec2:DescribeRouteTables"] == 1
+    assert facts.calls["ec2:DescribeAvailabilityZones"] == 0  # the audit judges zone ids only
     subnets = by(report, "vpc.subnet")
     assert len(subnets) == 4  # the other VPC's five are not there
 
