@@ -29,6 +29,8 @@ from .planner import instance_type_quota_name
 from .runner import summarize
 
 MAX_REGION_WORKERS = 8
+# the reads the VPC's room is judged from (names of audit.read_inventory)
+ROOM_READS = ("vpc", "subnets", "route_tables", "nat_gateways", "endpoints")
 SERVICES = ("ec2", "sagemaker", "service-quotas")
 NOT_ENABLED_CODES = (
     "UnrecognizedClientException",
@@ -36,6 +38,11 @@ NOT_ENABLED_CODES = (
     "AuthFailure",
     "OptInRequired",
 )
+
+
+class RoomUnknown(Exception):
+    """The VPC's room could not be told: a read it needs failed, or a subnet that might
+    hold the nodes could not be judged."""
 
 
 def partition_regions(session: Any, service: str = "sagemaker") -> list[str]:
@@ -101,6 +108,8 @@ def read_region(
                 room = room_job.result()
             except FactUnavailable as exc:
                 errors["vpc"] = _why(exc)
+            except RoomUnknown as exc:
+                errors["vpc"] = str(exc)
     return RegionFacts(
         region=str(facts.region),
         quota_value=quota.limit if quota is not None else None,
@@ -136,11 +145,23 @@ def vpc_room_reader(
         request = AuditRequest(
             instance_types=(instance_type,), nodes=count, orchestrator=orchestrator
         )
+        blind = [f"{k}: {inventory.unknown[k]}" for k in ROOM_READS if k in inventory.unknown]
+        if blind:
+            raise RoomUnknown("; ".join(blind))
         room: dict[str, int] = {}
+        unsure: list[str] = []
         for subnet in audit_vpc(inventory, request).subnets:
             held = subnet.nodes.get(instance_type, {}).get(orchestrator)
             if subnet.candidate and held is not None:
                 room[subnet.zone_id] = max(room.get(subnet.zone_id, 0), held)
+            elif subnet.candidate is None or (subnet.candidate and held is None):
+                unsure.append(subnet.subnet_id)
+        if unsure and not any(n >= count for n in room.values()):
+            raise RoomUnknown(
+                "could not tell how many nodes "
+                + ", ".join(unsure)
+                + " hold (its way out or free addresses)"
+            )
         return room
 
     return read

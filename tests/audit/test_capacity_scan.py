@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import botocore.session
 import pytest
-from aws_world import _LOADER, REGION, _response, new_facts, validated
+from aws_world import _LOADER, REGION, _response, denied, healthy_network, new_facts, validated
 from conftest import moto_env
 from quota_stubs import ServiceQuotasFake, sagemaker_quotas
 
@@ -195,3 +195,23 @@ def test_all_regions_come_from_botocore_partition_data() -> None:
     regions = partition_regions(session)
     assert {"us-east-1", "us-west-2", "eu-west-1"} <= set(regions)
     assert not any(r.startswith("cn-") for r in regions)
+
+
+def test_vpc_room_that_could_not_be_read_is_said_not_judged(
+    account: None, lifted_endpoint: None
+) -> None:
+    net = healthy_network(boto3.client("ec2", region_name=REGION))
+    make = world({"us-west-2": 32}, denied=set())
+
+    def blind(region: str) -> Any:
+        facts = make(region)
+        denied("DescribeSubnets").attach(facts.client("ec2"))
+        return facts
+
+    report = run_capacity_scan(
+        P5, 16, regions=["us-west-2"], region="us-west-2", vpc=net.vpc, facts_for=blind
+    )
+    assert report.capacity is not None
+    reasons = " ".join(report.capacity.regions[0].reasons)
+    assert "no subnet of the VPC" not in reasons
+    assert "ec2:DescribeSubnets" in reasons
