@@ -124,11 +124,20 @@ def read_region(
     )
 
 
+NOT_ENABLED_NOTE = " (the region may not be enabled for this account)"
+
+
 def _why(exc: FactUnavailable) -> str:
     text = exc.describe()
     if any(code in exc.detail for code in NOT_ENABLED_CODES):
-        text += " (the region may not be enabled for this account)"
+        text += NOT_ENABLED_NOTE
     return text
+
+
+def _not_enabled(result: RegionCapacity) -> bool:
+    """An unknown region whose reads were refused as a region the account has not enabled:
+    nothing can run there now, whatever its quota."""
+    return any(NOT_ENABLED_NOTE in reason for reason in result.reasons)
 
 
 def vpc_room_reader(
@@ -298,8 +307,17 @@ def capacity_findings(scan: CapacityScan) -> list[Finding]:
         status, message, fix = Status.PASS, f"{what} can run now in {', '.join(ready)}", ""
     elif known:
         best = known[0]
-        status = Status.FAIL
-        message = f"no region can run {what} now; closest: {best.region} ({best.status})"
+        closest = f"closest: {best.region} ({best.status})"
+        unread = [r.region for r in scan.regions if r.status == "unknown" and not _not_enabled(r)]
+        if unread:  # a region that could not be read may be ready
+            status = Status.UNKNOWN
+            message = (
+                f"no region read can run {what} now ({closest}); could not tell for "
+                + ", ".join(unread)
+            )
+        else:
+            status = Status.FAIL
+            message = f"no region can run {what} now; {closest}"
         fix = best.command
     else:
         status, message, fix = (
