@@ -10,7 +10,7 @@ the VPC's subnets (home region only: a VPC lives in one region). A region whose 
 (not enabled for the account, access denied) is UNKNOWN with the reason; the others go on.
 
 Finding ids (stable): ``capacity.region`` (one per region) and ``capacity.anywhere`` (FAIL
-when no region is ready now).
+when no region is ready now; UNKNOWN instead while a region that might be could not be read).
 """
 
 from __future__ import annotations
