@@ -37,3 +37,14 @@ def test_no_cache_is_offered_where_quotas_are_read(
 ) -> None:
     code, out, _ = run_cli([*command, "--help"], capsys)
     assert code == 0 and "--no-cache" in out
+
+
+def test_cache_clear_that_cannot_remove_the_file_says_so_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cache.quota_codes_path().mkdir(parents=True)  # in its place, a folder
+    code, _, err = run_cli(["cache", "clear"], capsys)
+    assert code == 3
+    assert "internal error" not in err
+    assert str(cache.quota_codes_path()) in err
+    assert len(err.strip().splitlines()) == 1

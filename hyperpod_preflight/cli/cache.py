@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import CannotRunError
 from .options import EXIT_OK
 
 
@@ -23,7 +24,13 @@ def clear_cmd() -> int:
     """Forget the learned quota codes: the next run pages the quota listings again."""
     from ..cache import cache_dir, clear_quota_codes
 
-    removed = clear_quota_codes()
+    try:
+        removed = clear_quota_codes()
+    except OSError as exc:  # a folder in its place, no permission …
+        raise CannotRunError(
+            f"cannot clear the quota-code cache: {exc.strerror or exc}: "
+            f"{exc.filename or cache_dir()}"
+        ) from exc
     if removed is None:
         click.echo(f"nothing to clear: no quota-code cache in {cache_dir()}")
     else:
