@@ -30,6 +30,7 @@ from ..catalog import InstanceTypeInfo
 from ..planner import ips_per_node, min_subnet_prefix, usable_addresses
 from ..records import SubnetRouteTable
 from .network import (
+    default_route,
     egress_path,
     interface_endpoints,
     is_available,
@@ -282,8 +283,10 @@ def _subnet_problems(
             None,
         )
         if table is not None and nat and audit.private:
+            # a default route already there (blackhole, deleted or private NAT) is replaced
+            verb = "replace-route" if default_route(table) is not None else "create-route"
             audit.fixes.append(
-                f"aws ec2 create-route --route-table-id {table.route_table_id} "
+                f"aws ec2 {verb} --route-table-id {table.route_table_id} "
                 f"--destination-cidr-block 0.0.0.0/0 --nat-gateway-id {nat}"
                 if audit.egress == "none" and not table.implicit
                 else f"aws ec2 associate-route-table --subnet-id {sid} --route-table-id "
