@@ -25,7 +25,6 @@ from .audit_models import VpcAudit
 from .catalog import InstanceTypeInfo, from_ec2_description, lookup
 from .errors import FactUnavailable, InputError
 from .models import Finding, Report, Severity, Status
-from .records import ZoneMap
 from .runner import FailOn, Selection, apply_ignores, summarize
 
 AUDIT_IDS = (
@@ -55,7 +54,6 @@ def read_inventory(facts: Any, vpc_id: str, instance_types: Sequence[str]) -> Vp
         "endpoints": lambda: facts.vpc_endpoints(vpc_id),
         "types": lambda: facts.instance_types(names),
         "offerings": lambda: facts.instance_type_offerings(names),
-        "zones": lambda: facts.availability_zones(),
         "rule_quota": lambda: facts.quota_by_code(*RULES_PER_SG_QUOTA),
     }
     got: dict[str, Any] = {}
@@ -83,7 +81,6 @@ def read_inventory(facts: Any, vpc_id: str, instance_types: Sequence[str]) -> Vp
     if quota is not None and quota.value is not None:
         limit, source = int(quota.value), str(quota.source)
     unknown.pop("rule_quota", None)  # advisory: the default stands in
-    unknown.pop("zones", None)
     unknown.pop("types", None)  # the catalog stands in
     return VpcInventory(
         vpc_id=vpc_id,
@@ -97,7 +94,6 @@ def read_inventory(facts: Any, vpc_id: str, instance_types: Sequence[str]) -> Vp
         nat_gateways=got.get("nat_gateways"),
         internet_gateways=got.get("internet_gateways"),
         endpoints=got.get("endpoints"),
-        zones=got.get("zones") or ZoneMap(),
         types=types,
         offerings=got.get("offerings"),
         rule_limit=limit,

@@ -10,7 +10,7 @@ the VPC's subnets (home region only: a VPC lives in one region). A region whose 
 (not enabled for the account, access denied) is UNKNOWN with the reason; the others go on.
 
 Finding ids (stable): ``capacity.region`` (one per region) and ``capacity.anywhere`` (FAIL
-when no region is ready now).
+when no region is ready now; UNKNOWN instead while a region that might be could not be read).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from .planner import instance_type_quota_name
 from .runner import summarize
 
 MAX_REGION_WORKERS = 8
+# the reads the VPC's room is judged from (names of audit.read_inventory)
+ROOM_READS = ("vpc", "subnets", "route_tables", "nat_gateways", "endpoints")
 SERVICES = ("ec2", "sagemaker", "service-quotas")
 NOT_ENABLED_CODES = (
     "UnrecognizedClientException",
@@ -36,6 +38,11 @@ NOT_ENABLED_CODES = (
     "AuthFailure",
     "OptInRequired",
 )
+
+
+class RoomUnknown(Exception):
+    """The VPC's room could not be told: a read it needs failed, or a subnet that might
+    hold the nodes could not be judged."""
 
 
 def partition_regions(session: Any, service: str = "sagemaker") -> list[str]:
@@ -101,6 +108,8 @@ def read_region(
                 room = room_job.result()
             except FactUnavailable as exc:
                 errors["vpc"] = _why(exc)
+            except RoomUnknown as exc:
+                errors["vpc"] = str(exc)
     return RegionFacts(
         region=str(facts.region),
         quota_value=quota.limit if quota is not None else None,
@@ -115,11 +124,20 @@ def read_region(
     )
 
 
+NOT_ENABLED_NOTE = " (the region may not be enabled for this account)"
+
+
 def _why(exc: FactUnavailable) -> str:
     text = exc.describe()
     if any(code in exc.detail for code in NOT_ENABLED_CODES):
-        text += " (the region may not be enabled for this account)"
+        text += NOT_ENABLED_NOTE
     return text
+
+
+def _not_enabled(result: RegionCapacity) -> bool:
+    """An unknown region whose reads were refused as a region the account has not enabled:
+    nothing can run there now, whatever its quota."""
+    return any(NOT_ENABLED_NOTE in reason for reason in result.reasons)
 
 
 def vpc_room_reader(
@@ -136,11 +154,23 @@ def vpc_room_reader(
         request = AuditRequest(
             instance_types=(instance_type,), nodes=count, orchestrator=orchestrator
         )
+        blind = [f"{k}: {inventory.unknown[k]}" for k in ROOM_READS if k in inventory.unknown]
+        if blind:
+            raise RoomUnknown("; ".join(blind))
         room: dict[str, int] = {}
+        unsure: list[str] = []
         for subnet in audit_vpc(inventory, request).subnets:
             held = subnet.nodes.get(instance_type, {}).get(orchestrator)
             if subnet.candidate and held is not None:
                 room[subnet.zone_id] = max(room.get(subnet.zone_id, 0), held)
+            elif subnet.candidate is None or (subnet.candidate and held is None):
+                unsure.append(subnet.subnet_id)
+        if unsure and not any(n >= count for n in room.values()):
+            raise RoomUnknown(
+                "could not tell how many nodes "
+                + ", ".join(unsure)
+                + " hold (its way out or free addresses)"
+            )
         return room
 
     return read
@@ -277,8 +307,17 @@ def capacity_findings(scan: CapacityScan) -> list[Finding]:
         status, message, fix = Status.PASS, f"{what} can run now in {', '.join(ready)}", ""
     elif known:
         best = known[0]
-        status = Status.FAIL
-        message = f"no region can run {what} now; closest: {best.region} ({best.status})"
+        closest = f"closest: {best.region} ({best.status})"
+        unread = [r.region for r in scan.regions if r.status == "unknown" and not _not_enabled(r)]
+        if unread:  # a region that could not be read may be ready
+            status = Status.UNKNOWN
+            message = (
+                f"no region read can run {what} now ({closest}); could not tell for "
+                + ", ".join(unread)
+            )
+        else:
+            status = Status.FAIL
+            message = f"no region can run {what} now; {closest}"
         fix = best.command
     else:
         status, message, fix = (

@@ -405,3 +405,20 @@ def test_a_closed_stdout_is_no_error(args: list[str], expected_code: int) -> Non
     assert "BrokenPipe" not in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert "internal error" not in result.stderr
     assert result.returncode == expected_code, result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tools", "--timeout", "nan"],
+        ["check", "--offline", "--config", str(SLURM), "--timeout", "nan"],
+        ["host", "--deep", "--deep-seconds", "NaN"],
+        ["quotas", "request", "--poll", "nan"],
+    ],
+)
+def test_nan_seconds_are_bad_input(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    # every comparison with NaN is False, so a plain FloatRange lets it through
+    code, _, err = run_cli(args, capsys)
+    assert code == 2, err
+    assert_one_line_error(err)
+    assert "nan" in err.lower()

@@ -28,8 +28,9 @@ from typing import Any
 from ..audit_models import FixItem, GroupAudit, Placement, SubnetAudit, VpcAudit
 from ..catalog import InstanceTypeInfo
 from ..planner import ips_per_node, min_subnet_prefix, usable_addresses
-from ..records import SubnetRouteTable, ZoneMap
+from ..records import SubnetRouteTable
 from .network import (
+    default_route,
     egress_path,
     interface_endpoints,
     is_available,
@@ -77,7 +78,6 @@ class VpcInventory:
     nat_gateways: dict[str, dict[str, Any]] | None = None
     internet_gateways: list[dict[str, Any]] | None = None
     endpoints: list[dict[str, Any]] | None = None
-    zones: ZoneMap = field(default_factory=ZoneMap)
     types: dict[str, InstanceTypeInfo] = field(default_factory=dict)
     offerings: dict[str, frozenset[str]] | None = None
     rule_limit: int = DEFAULT_RULES_PER_DIRECTION
@@ -225,10 +225,18 @@ def audit_subnet(
     wanted = set(BASE_INTERFACE_SERVICES)
     if request.orchestrator == "eks":
         wanted |= set(EKS_INTERFACE_SERVICES)
-    if audit.egress in ("none", "igw") and wanted <= endpoint_services:
+    endpoints_unread = audit.egress == "none" and inventory.endpoints is None
+    if endpoints_unread:  # interface endpoints alone may give it a way out
+        audit.egress = "unknown"
+    elif audit.egress in ("none", "igw") and wanted <= endpoint_services:
         audit.egress = "endpoints"
     audit.candidate = _candidate(audit)
     _subnet_problems(audit, subnet, table, inventory, request)
+    if endpoints_unread:
+        audit.problems.append(
+            "no 0.0.0.0/0 route, and the interface endpoints could not be read "
+            "(ec2:DescribeVpcEndpoints)"
+        )
     for itype in request.instance_types:
         info = inventory.types.get(itype.removeprefix("ml."))
         if info is not None and audit.free_addresses is not None:
@@ -275,8 +283,10 @@ def _subnet_problems(
             None,
         )
         if table is not None and nat and audit.private:
+            # a default route already there (blackhole, deleted or private NAT) is replaced
+            verb = "replace-route" if default_route(table) is not None else "create-route"
             audit.fixes.append(
-                f"aws ec2 create-route --route-table-id {table.route_table_id} "
+                f"aws ec2 {verb} --route-table-id {table.route_table_id} "
                 f"--destination-cidr-block 0.0.0.0/0 --nat-gateway-id {nat}"
                 if audit.egress == "none" and not table.implicit
                 else f"aws ec2 associate-route-table --subnet-id {sid} --route-table-id "
@@ -324,8 +334,8 @@ def place(
     needed = (request.nodes + request.ip_headroom) * ips
     placement.ips_per_node, placement.addresses_needed = ips, needed
     fits: list[SubnetAudit] = []
-    unsure = False
     elsewhere: list[SubnetAudit] = []  # would fit, but the type is not offered in its zone
+    unsure: list[SubnetAudit] = []  # might fit: free addresses or egress could not be told
     for s in sorted(subnets, key=_subnet_rank):
         if s.candidate is False:
             continue
@@ -333,11 +343,12 @@ def place(
             if s.candidate and (s.free_addresses or 0) >= needed:
                 elsewhere.append(s)
             continue
-        if s.free_addresses is None or s.candidate is None:
-            unsure = True
+        if s.free_addresses is not None and s.free_addresses < needed:
             continue
-        if s.free_addresses >= needed:
-            fits.append(s)
+        if s.free_addresses is None or s.candidate is None:
+            unsure.append(s)
+            continue
+        fits.append(s)
     efa_groups = sorted(
         (g for g in groups if g.efa_ready), key=lambda g: (g.egress_open_only, len(g.problems))
     )
@@ -348,7 +359,7 @@ def place(
         placement.subnet_id, placement.zone_id = best.subnet_id, best.zone_id
         placement.holds = (best.free_addresses or 0) // ips
         placement.alternatives = [s.subnet_id for s in fits[1:4]]
-    else:
+    elif inventory.subnets is not None and not unsure:
         zones = sorted((inventory.offerings or {}).get(itype.removeprefix("ml."), frozenset()))
         if elsewhere:
             roomy = ", ".join(sorted({s.zone_id for s in elsewhere}))
@@ -362,14 +373,29 @@ def place(
                 f"{request.ip_headroom} nodes × {ips} IPs, {request.orchestrator})"
             )
         placement.fixes.append(_new_subnet_command(itype, needed, subnets, inventory))
-    if not efa_groups:
+    if inventory.security_groups is None:
+        placement.reasons.append(
+            "the VPC's security groups could not be read (ec2:DescribeSecurityGroups)"
+        )
+    elif not efa_groups:
         placement.reasons.append("no security group allows all traffic to and from itself (EFA)")
         placement.fixes.append(_new_group_commands(inventory.vpc_id))
+    # reasons without a fix come last: fix_first pairs reasons[i] with fixes[i]
+    if inventory.subnets is None:
+        placement.reasons.append("the VPC's subnets could not be read (ec2:DescribeSubnets)")
+    elif unsure and not fits:
+        placement.reasons.append(
+            "could not tell whether "
+            + ", ".join(s.subnet_id for s in unsure)
+            + f" can hold them: its way out or free addresses could not be told ({needed} needed)"
+        )
     if inventory.dns_support is False or inventory.dns_hostnames is False:
         placement.reasons.append("the VPC's DNS support or DNS hostnames are off")
     if fits and efa_groups and not placement.reasons:
         placement.ready = True
-    elif (unsure and not fits) or inventory.security_groups is None:
+    elif ((unsure or inventory.subnets is None) and not fits) or (
+        inventory.security_groups is None
+    ):
         placement.ready = None
     else:
         placement.ready = False

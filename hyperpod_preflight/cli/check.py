@@ -14,6 +14,7 @@ from ..errors import InputError
 from .options import (
     AWS_OPTIONS,
     REPORT_FORMATS,
+    Seconds,
     aws_options,
     build_spec,
     emit_report,
@@ -92,7 +93,7 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option(
         "--timeout",
         "timeout_s",
-        type=click.FloatRange(1, 3600),
+        type=Seconds(1, 3600),
         default=120,
         show_default=True,
         metavar="SECONDS",

@@ -17,6 +17,7 @@ import click
 from .options import (
     EXIT_OK,
     REPORT_FORMATS,
+    Seconds,
     emit_report,
     output_file_option,
     output_options,
@@ -110,7 +111,7 @@ def _guarded(fn: F) -> F:
 )
 @click.option(
     "--deep-seconds",
-    type=click.FloatRange(min=1, min_open=False),
+    type=Seconds(min=1, min_open=False),
     default=60.0,
     show_default=True,
     metavar="S",

@@ -9,6 +9,7 @@ it.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -34,6 +35,17 @@ def _in_order(*options: Decorator) -> Decorator:
         return fn
 
     return apply
+
+
+class Seconds(click.FloatRange):
+    """A :class:`click.FloatRange` that refuses NaN: every comparison with NaN is False, so
+    a plain range lets ``nan`` through (a deadline or wait of NaN seconds)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if isinstance(number, float) and math.isnan(number):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return number
 
 
 # -- output -----------------------------------------------------------------------------------

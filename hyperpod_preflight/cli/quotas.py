@@ -33,6 +33,7 @@ from .options import (
     EXIT_FINDINGS,
     EXIT_OK,
     Decorator,
+    Seconds,
     aws_options,
     build_spec,
     merge_parent_options,
@@ -59,7 +60,7 @@ def _seconds_option(name: str, most: float, default: float, help_text: str) -> D
     return click.option(
         name,
         dest,
-        type=click.FloatRange(0, most),
+        type=Seconds(0, most),
         default=default,
         show_default=True,
         help=help_text,

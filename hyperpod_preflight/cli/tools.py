@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .options import REPORT_FORMATS, emit_report, fail_on_option, output_options
+from .options import REPORT_FORMATS, Seconds, emit_report, fail_on_option, output_options
 
 
 @click.command("tools")
@@ -32,7 +32,7 @@ from .options import REPORT_FORMATS, emit_report, fail_on_option, output_options
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(0.1, 120),
+    type=Seconds(0.1, 120),
     default=10.0,
     show_default=True,
     help="Seconds each tool may take to print its version.",

@@ -133,3 +133,36 @@ def test_dns_off_blocks_every_type_and_is_fixed_first() -> None:
     audit = audit_vpc(_inventory(dns_hostnames=False), REQUEST)
     assert audit.placements[0].ready is False
     assert audit.fix_first[0].command.endswith("--enable-dns-hostnames")
+
+
+def test_unreadable_endpoints_leave_a_subnet_without_nat_route_unknown() -> None:
+    # no 0.0.0.0/0 route: only interface endpoints could give it a way out, and they were
+    # not read, so it is neither "no egress" nor a candidate
+    tables = [{"RouteTableId": "rtb-main", "VpcId": "vpc-1", "Associations": [{"Main": True}]}]
+    inventory = _inventory(
+        route_tables=tables, endpoints=None, unknown={"endpoints": "ec2:DescribeVpcEndpoints"}
+    )
+    audit = audit_vpc(inventory, REQUEST)
+    subnet = audit.subnets[0]
+    assert subnet.candidate is None
+    assert not any(p.startswith("no egress") for p in subnet.problems)
+    assert audit.placements[0].ready is None
+    assert not any("create-subnet" in f.command for f in audit.fix_first)
+
+
+def test_a_dead_default_route_is_replaced_not_created() -> None:
+    # the subnet's own table still sends 0.0.0.0/0 to a NAT gateway that was deleted:
+    # `create-route` would fail with RouteAlreadyExists
+    tables = [
+        {
+            "RouteTableId": "rtb-a",
+            "VpcId": "vpc-1",
+            "Associations": [{"SubnetId": "subnet-a", "RouteTableAssociationId": "rtbassoc-1"}],
+            "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-gone"}],
+        }
+    ]
+    audit = audit_vpc(_inventory(route_tables=tables), REQUEST)
+    subnet = audit.subnets[0]
+    assert subnet.candidate is False
+    assert any(f.startswith("aws ec2 replace-route --route-table-id rtb-a") for f in subnet.fixes)
+    assert not any("create-route " in f for f in subnet.fixes)

@@ -13,12 +13,18 @@ from typing import Any
 import boto3
 import botocore.session
 import pytest
-from aws_world import _LOADER, REGION, _response, new_facts, validated
+from aws_world import _LOADER, REGION, _response, denied, healthy_network, new_facts, validated
 from conftest import moto_env
 from quota_stubs import ServiceQuotasFake, sagemaker_quotas
 
 from hyperpod_preflight.analysis.capacity_scan import RegionFacts, judge_region, rank
-from hyperpod_preflight.capacity_run import partition_regions, run_capacity_scan
+from hyperpod_preflight.audit_models import CapacityScan, RegionCapacity
+from hyperpod_preflight.capacity_run import (
+    NOT_ENABLED_NOTE,
+    capacity_findings,
+    partition_regions,
+    run_capacity_scan,
+)
 from hyperpod_preflight.models import Status
 
 P5 = "ml.p5.48xlarge"
@@ -195,3 +201,51 @@ def test_all_regions_come_from_botocore_partition_data() -> None:
     regions = partition_regions(session)
     assert {"us-east-1", "us-west-2", "eu-west-1"} <= set(regions)
     assert not any(r.startswith("cn-") for r in regions)
+
+
+def test_vpc_room_that_could_not_be_read_is_said_not_judged(
+    account: None, lifted_endpoint: None
+) -> None:
+    net = healthy_network(boto3.client("ec2", region_name=REGION))
+    make = world({"us-west-2": 32}, denied=set())
+
+    def blind(region: str) -> Any:
+        facts = make(region)
+        denied("DescribeSubnets").attach(facts.client("ec2"))
+        return facts
+
+    report = run_capacity_scan(
+        P5, 16, regions=["us-west-2"], region="us-west-2", vpc=net.vpc, facts_for=blind
+    )
+    assert report.capacity is not None
+    reasons = " ".join(report.capacity.regions[0].reasons)
+    assert "no subnet of the VPC" not in reasons
+    assert "ec2:DescribeSubnets" in reasons
+
+
+def test_no_ready_region_with_an_unread_one_is_unknown_not_fail(
+    account: None, lifted_endpoint: None
+) -> None:
+    # us-west-2 is short; us-east-1 could not be read (denied): it may be ready
+    make = world({"us-west-2": 8, "us-east-1": 64}, denied={"us-east-1"})
+    report = run_capacity_scan(P5, 16, regions=["us-west-2", "us-east-1"], facts_for=make)
+    anywhere = next(f for f in report.results if f.check_id == "capacity.anywhere")
+    assert anywhere.status is Status.UNKNOWN
+    assert "us-east-1" in anywhere.message and "us-west-2" in anywhere.message
+    assert "request-service-quota-increase" in anywhere.remediation
+    assert report.summary.exit_code == 0
+
+
+def test_a_region_not_enabled_does_not_hold_back_the_fail() -> None:
+    short = RegionCapacity(region="us-west-2", status="quota", headroom=4, command="aws …")
+    off = RegionCapacity(
+        region="ap-east-1",
+        status="unknown",
+        reasons=[
+            f"could not tell: access denied to servicequotas:ListServiceQuotas{NOT_ENABLED_NOTE}"
+        ],
+    )
+    scan = CapacityScan(instance_type=P5, count=16, orchestrator="slurm", regions=[short, off])
+    anywhere = capacity_findings(scan)[-1]
+    assert anywhere.status is Status.FAIL
+    assert "us-west-2" in anywhere.message

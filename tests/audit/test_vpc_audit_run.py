@@ -109,6 +109,7 @@ def test_audit_reads_only_the_vpc(world: Any, lifted_endpoint: None) -> None:
     assert facts.calls["ec2:DescribeSubnets"] == 1
     assert facts.calls["ec2:DescribeSecurityGroups"] == 1
     assert facts.calls["ec2:DescribeRouteTables"] == 1
+    assert facts.calls["ec2:DescribeAvailabilityZones"] == 0  # the audit judges zone ids only
     subnets = by(report, "vpc.subnet")
     assert len(subnets) == 4  # the other VPC's five are not there
 
@@ -132,3 +133,29 @@ def test_missing_vpc_fails_with_the_vpc_named(world: Any, lifted_endpoint: None)
     assert exists.status is Status.FAIL
     assert "(from --vpc)" in exists.message
     assert report.summary.exit_code == 1
+
+
+def test_denied_subnets_are_unknown_not_fail(world: Any, lifted_endpoint: None) -> None:
+    _, net, _ = world
+    facts = new_facts()
+    denied("DescribeSubnets").attach(facts.client("ec2"))
+    report = run_vpc_audit(net.vpc, facts=facts, instance_types=["ml.p5.48xlarge"])
+    assert "ec2:DescribeSubnets" in by(report, "vpc.read")["subnets"].message
+    placement = by(report, "vpc.placement")["ml.p5.48xlarge"]
+    assert placement.status is Status.UNKNOWN
+    assert "create-subnet" not in placement.remediation
+    assert report.vpc_audit is not None
+    assert not any("create-subnet" in f.command for f in report.vpc_audit.fix_first)
+    assert report.summary.exit_code == 0
+
+
+def test_denied_security_groups_suggest_no_new_group(world: Any, lifted_endpoint: None) -> None:
+    _, net, _ = world
+    facts = new_facts()
+    denied("DescribeSecurityGroups").attach(facts.client("ec2"))
+    report = run_vpc_audit(net.vpc, facts=facts, instance_types=["ml.p5.48xlarge"])
+    placement = by(report, "vpc.placement")["ml.p5.48xlarge"]
+    assert "could not be read" in placement.message
+    assert "no security group allows" not in placement.message
+    assert report.vpc_audit is not None
+    assert not any("create-security-group" in f.command for f in report.vpc_audit.fix_first)
