@@ -109,8 +109,8 @@ def _group_outcome(group: GroupNodes) -> Outcome:
             group.group,
             f"instance group {group.group}: {counts}"
             + (f"; messages: {messages}" if messages else ""),
-            "Nodes still Pending or in deep health checks: look again in a few minutes; a node that "
-            "stays there is named by its message.",
+            "Nodes still Pending or in deep health checks: look again in a few minutes; a "
+            "node that stays there is named by its message.",
             **details,
         )
     return passed(group.group, f"instance group {group.group}: all {group.total} nodes Running")
