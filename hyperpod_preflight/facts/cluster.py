@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import FactUnavailable
-from .core import FactsCore, _snake, classify, iam_action, memoized
+from .core import FactsCore, classify, memoized
 
 # Bounds: pages of 100 (the APIs' maximum page size, botocore's model).
 NODE_PAGES = 50  # at most 5,000 nodes listed
@@ -65,40 +65,44 @@ def lifecycle_log_stream(group_name: str, instance_id: str) -> str:
 class LiveClusterFacts(FactsCore):
     """Readers of one live cluster (memoized per run)."""
 
-    def _bounded(self, operation: str, key: str, max_pages: int, **params: Any) -> Listing:
-        client = self.client("sagemaker")
+    def _bounded(
+        self, paginator: Any, operation: str, key: str, max_pages: int, **params: Any
+    ) -> Listing:
+        action = f"sagemaker:{operation}"
         items: list[dict[str, Any]] = []
         pages = 0
         truncated = False
         try:
-            paginator = client.get_paginator(_snake(operation))
             for page in paginator.paginate(**params, PaginationConfig={"PageSize": 100}):
                 pages += 1
                 if key not in page:
                     raise FactUnavailable(
-                        iam_action(client, operation),
-                        "protocol",
-                        f"the answer has no {key} (not the AWS protocol)",
+                        action, "protocol", f"the answer has no {key} (not the AWS protocol)"
                     )
                 items.extend(page[key])
                 if pages >= max_pages:
                     truncated = bool(page.get("NextToken"))
                     break
         except Exception as exc:
-            raise classify(exc, iam_action(client, operation)) from exc
+            raise classify(exc, action) from exc
         return Listing(items=tuple(items), truncated=truncated, pages=pages)
 
     @memoized
     def live_cluster_nodes(self, name: str) -> Listing:
         """``ListClusterNodes``: at most ``NODE_PAGES`` pages of 100."""
+        client = self.client("sagemaker")
+        paginator = client.get_paginator("list_cluster_nodes")
         return self._bounded(
-            "ListClusterNodes", "ClusterNodeSummaries", NODE_PAGES, ClusterName=name
+            paginator, "ListClusterNodes", "ClusterNodeSummaries", NODE_PAGES, ClusterName=name
         )
 
     @memoized
     def live_cluster_events(self, name: str) -> Listing:
         """``ListClusterEvents``, most recent first: at most ``EVENT_PAGES`` pages of 100."""
+        client = self.client("sagemaker")
+        paginator = client.get_paginator("list_cluster_events")
         return self._bounded(
+            paginator,
             "ListClusterEvents",
             "Events",
             EVENT_PAGES,
@@ -123,7 +127,6 @@ class LiveClusterFacts(FactsCore):
         a group that does not exist is ``group_missing`` (the scripts never logged)."""
         if not streams:
             return LogTail(log_group=log_group)
-        client = self.client("logs")
         lines: dict[str, list[str]] = {s: [] for s in streams}
         params: dict[str, Any] = {
             "logGroupName": log_group,
@@ -131,35 +134,27 @@ class LiveClusterFacts(FactsCore):
             "limit": LOG_EVENTS_PER_PAGE,
         }
         truncated = False
-        try:
-            for page_number in range(LOG_PAGES):
-                page = client.filter_log_events(**params)
-                if "events" not in page:
-                    raise FactUnavailable(
-                        "logs:FilterLogEvents", "protocol", "the answer has no events"
-                    )
-                for event in page["events"]:
-                    stream = str(event.get("logStreamName", ""))
-                    if stream in lines:
-                        lines[stream].append(str(event.get("message", "")))
-                token = page.get("nextToken")
-                if not token:
-                    break
-                params["nextToken"] = token
-                truncated = page_number == LOG_PAGES - 1
-        except Exception as exc:
-            if _code(exc) == "ResourceNotFoundException":
+        for page_number in range(LOG_PAGES):
+            page = self.call(
+                "logs", "FilterLogEvents", none_on=("ResourceNotFoundException",), **params
+            )
+            if page is None:  # the group does not exist: nothing ever logged
                 return LogTail(log_group=log_group, group_missing=True)
-            raise classify(exc, "logs:FilterLogEvents") from exc
+            if "events" not in page:
+                raise FactUnavailable(
+                    "logs:FilterLogEvents", "protocol", "the answer has no events"
+                )
+            for event in page["events"]:
+                stream = str(event.get("logStreamName", ""))
+                if stream in lines:
+                    lines[stream].append(str(event.get("message", "")))
+            token = page.get("nextToken")
+            if not token:
+                break
+            params["nextToken"] = token
+            truncated = page_number == LOG_PAGES - 1
         return LogTail(
             log_group=log_group,
             lines={s: tuple(v) for s, v in lines.items()},
             truncated=truncated,
         )
-
-
-def _code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""

@@ -159,6 +159,7 @@ def cluster_events(ctx: CheckContext) -> list[Outcome]:
     )
     if not bad:
         return [passed(ctx.spec.name, f"no Error or Warn events among the {scope}")]
+    details_of = _error_event_details(ctx, listing.items)
     outcomes = []
     for g in bad:
         found = match_symptoms(g.descriptions)
@@ -171,10 +172,33 @@ def cluster_events(ctx: CheckContext) -> list[Outcome]:
                 _fix_text(found, "See the pre-flight FAILs of this report for the cause."),
                 level=g.level,
                 count=g.count,
+                event_details=details_of.get(g.group, {}),
                 symptoms=[s.symptom_id for s in found],
             )
         )
     return outcomes
+
+
+def _error_event_details(ctx: CheckContext, events: Any) -> dict[str, Any]:
+    """``DescribeClusterEvent`` of the most recent Error event of each group (at most
+    ``EVENT_DETAILS``), by group; a detail that cannot be read says why instead."""
+    from ...facts.cluster import EVENT_DETAILS
+
+    latest: dict[str, str] = {}
+    for event in events:
+        group = str(event.get("InstanceGroupName") or "(cluster)")
+        if event.get("EventLevel") == "Error" and group not in latest and event.get("EventId"):
+            latest[group] = str(event["EventId"])
+    out: dict[str, Any] = {}
+    for group, event_id in list(latest.items())[:EVENT_DETAILS]:
+        try:
+            detail = ctx.aws.live_cluster_event(ctx.spec.name, event_id)
+        except FactUnavailable as exc:
+            out[group] = {"unavailable": exc.describe()}
+            continue
+        metadata = (detail.get("EventDetails") or {}).get("EventMetadata")
+        out[group] = {"event_id": event_id, "metadata": short(str(metadata or {}), 500)}
+    return out
 
 
 def _failed_streams(ctx: CheckContext) -> list[tuple[str, str]]:
