@@ -10,7 +10,10 @@ from .options import EXIT_OK, output_file_option, output_options, write_output
 
 @click.command("list-checks")
 @click.option(
-    "--kind", type=click.Choice(["cluster", "diagnose", "host", "all"]), default="all", show_default=True
+    "--kind",
+    type=click.Choice(["cluster", "diagnose", "host", "all"]),
+    default="all",
+    show_default=True,
 )
 @output_options("table", "json", "markdown")
 def list_checks_cmd(kind: str, output: str, output_file: str | None) -> int:

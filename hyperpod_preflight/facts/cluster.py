@@ -4,8 +4,9 @@ a cluster of thousands of nodes and events costs a known number of calls (the bo
 and each reader fails on its own: a denied ``ListClusterEvents`` makes only the event
 findings UNKNOWN.
 
-Where the lifecycle logs are: log group ``/aws/sagemaker/Clusters/<cluster-name>/<cluster-id>``
-(the id is the last part of the cluster ARN), one stream per instance named
+Where the lifecycle logs are (names in :mod:`..records`): log group
+``/aws/sagemaker/Clusters/<cluster-name>/<cluster-id>`` (the id is the last part of the cluster
+ARN), one stream per instance named
 ``LifecycleConfig/<instance-group-name>/<instance-id>``. Source: the AWS-maintained HyperPod
 troubleshooting guide, "Cluster Creation Failed with Lifecycle Script Execution Error"
 (https://awslabs.github.io/ai-on-sagemaker-hyperpod/docs/troubleshooting), which gives the
@@ -24,8 +25,6 @@ from .core import FactsCore, classify, memoized
 # Bounds: pages of 100 (the APIs' maximum page size, botocore's model).
 NODE_PAGES = 50  # at most 5,000 nodes listed
 EVENT_PAGES = 5  # the 500 most recent events
-EVENT_DETAILS = 5  # DescribeClusterEvent for at most this many error events
-LOG_STREAMS = 5  # lifecycle logs of at most this many failed instances
 LOG_PAGES = 3  # FilterLogEvents pages read per run (10,000 events each at most)
 LOG_EVENTS_PER_PAGE = 2000
 
@@ -47,19 +46,6 @@ class LogTail:
     lines: dict[str, tuple[str, ...]] = field(default_factory=dict)
     group_missing: bool = False
     truncated: bool = False
-
-
-def cluster_id(cluster_arn: str) -> str:
-    """The id at the end of a HyperPod cluster ARN (``arn:…:cluster/<id>``)."""
-    return cluster_arn.rsplit("/", 1)[-1]
-
-
-def lifecycle_log_group(cluster_name: str, cluster_arn: str) -> str:
-    return f"/aws/sagemaker/Clusters/{cluster_name}/{cluster_id(cluster_arn)}"
-
-
-def lifecycle_log_stream(group_name: str, instance_id: str) -> str:
-    return f"LifecycleConfig/{group_name}/{instance_id}"
 
 
 class LiveClusterFacts(FactsCore):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..facts.cluster import lifecycle_log_group, lifecycle_log_stream
+from ..records import lifecycle_log_group, lifecycle_log_stream
 from .answers import Answer, SandboxAnswers, json_error, json_ok
 
 # The FailureMessage HyperPod gives when lifecycle scripts fail (the AWS-maintained

@@ -16,11 +16,13 @@ from ...analysis.cluster_health import (
 )
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
+from ...records import lifecycle_log_group, lifecycle_log_stream
 from ...registry import CheckContext, check
 
 # ClusterStatus values (botocore's model): the cluster is on its way, not broken.
 IN_PROGRESS = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"})
-STREAMS_PER_RUN = 5
+STREAMS_PER_RUN = 5  # lifecycle logs of at most this many failed instances
+EVENT_DETAILS = 5  # DescribeClusterEvent for at most this many error events
 
 
 def _cause_text(found: list[Symptom], *, full: bool = False) -> str:
@@ -182,8 +184,6 @@ def cluster_events(ctx: CheckContext) -> list[Outcome]:
 def _error_event_details(ctx: CheckContext, events: Any) -> dict[str, Any]:
     """``DescribeClusterEvent`` of the most recent Error event of each group (at most
     ``EVENT_DETAILS``), by group; a detail that cannot be read says why instead."""
-    from ...facts.cluster import EVENT_DETAILS
-
     latest: dict[str, str] = {}
     for event in events:
         group = str(event.get("InstanceGroupName") or "(cluster)")
@@ -211,8 +211,6 @@ def _failed_streams(ctx: CheckContext) -> list[tuple[str, str]]:
 @check("cluster.lifecycle-logs", "Failed instances' lifecycle logs name the error", Severity.HIGH)
 def lifecycle_logs(ctx: CheckContext) -> list[Outcome]:
     """The last error line of each failed instance's lifecycle log (CloudWatch Logs), masked."""
-    from ...facts.cluster import lifecycle_log_group, lifecycle_log_stream
-
     described = _described(ctx)
     pairs = _failed_streams(ctx)
     if not pairs:

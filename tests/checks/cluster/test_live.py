@@ -20,8 +20,8 @@ from live_cluster_world import (
 
 from hyperpod_preflight.diagnose import DiagnoseOptions, run_diagnosis
 from hyperpod_preflight.errors import InputError
-from hyperpod_preflight.facts.cluster import lifecycle_log_group, lifecycle_log_stream
 from hyperpod_preflight.models import Report, Status
+from hyperpod_preflight.records import lifecycle_log_group, lifecycle_log_stream
 
 CONFIG: dict[str, Any] = json.loads((EXAMPLES / "slurm-p5-cluster.json").read_text())
 CRLF_LINE = "/tmp/lifecycle/on_create.sh: line 2: $'\\r': command not found"
