@@ -40,8 +40,16 @@ def checks_reference() -> str:
         "",
         EXIT_CODES,
     ]
-    for kind in ("cluster", "host"):
-        checks = all_checks(kind)
+    titles = {
+        "cluster": "Account pre-flight checks",
+        "live": "Live-cluster checks (`hp-preflight diagnose`, with every account check)",
+        "host": "Host checks",
+    }
+    for kind in ("cluster", "live", "host"):
+        if kind == "live":
+            checks = [c for c in all_checks("diagnose") if c.info.area == "cluster"]
+        else:
+            checks = all_checks(kind)
         areas: dict[str, list[str]] = {}
         for check in checks:
             info = check.info
@@ -56,7 +64,7 @@ def checks_reference() -> str:
                 f"Needs AWS access: {'yes' if info.needs_aws else 'no'}. Source: `{where}`.",
             ]
             areas.setdefault(info.area, []).append("\n".join(lines))
-        out.append(f"## {'Account pre-flight' if kind == 'cluster' else 'Host'} checks")
+        out.append(f"## {titles[kind]}")
         out.append("")
         for area, sections in areas.items():
             out.append(f"### Area `{area}`")

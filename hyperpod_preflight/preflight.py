@@ -39,6 +39,7 @@ def run_cluster_preflight(
     timeout_s: float | None = DEFAULT_TIMEOUT_S,
     progress: ProgressCallback | None = None,
     quota_code_cache: bool = True,
+    kind: str = "cluster",
 ) -> Report:
     """Run every selected cluster check of ``spec``.
 
@@ -55,6 +56,9 @@ def run_cluster_preflight(
     ``quota_code_cache``: read SageMaker quotas by the codes an earlier run learned (the
     per-user cache, see :mod:`hyperpod_preflight.facts.quotas`) and learn new ones; applies
     to the facts this call makes, not to ``facts`` handed in.
+
+    ``kind``: ``cluster`` (a config before creation) or ``diagnose`` (a live cluster: the
+    ``cluster.*`` checks run too).
     """
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     if fail_on not in ("fail", "warn", "unknown"):
@@ -72,7 +76,7 @@ def run_cluster_preflight(
     )
     started = time.perf_counter()
     # bad ids are bad input: exit 2 before any AWS call
-    selected = select_checks("cluster", selection)
+    selected = select_checks(kind, selection)
     if not selected:
         from .errors import InputError
 
@@ -102,7 +106,7 @@ def run_cluster_preflight(
         ctx.options.setdefault("ip_headroom", ip_headroom)
         ctx.options.setdefault("run_tool", _local_tool_runner())
         report = build_report(
-            "cluster",
+            kind,
             ctx,
             selection,
             target=spec.name,

@@ -207,3 +207,17 @@ class KmsGrant:
     grantee: str
     operations: tuple[str, ...]
     constraints: tuple[str, ...] = ()
+
+
+# -- a live HyperPod cluster's lifecycle logs (see facts/cluster.py for the source) -------
+def cluster_id(cluster_arn: str) -> str:
+    """The id at the end of a HyperPod cluster ARN (``arn:…:cluster/<id>``)."""
+    return cluster_arn.rsplit("/", 1)[-1]
+
+
+def lifecycle_log_group(cluster_name: str, cluster_arn: str) -> str:
+    return f"/aws/sagemaker/Clusters/{cluster_name}/{cluster_id(cluster_arn)}"
+
+
+def lifecycle_log_stream(group_name: str, instance_id: str) -> str:
+    return f"LifecycleConfig/{group_name}/{instance_id}"

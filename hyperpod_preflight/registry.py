@@ -79,6 +79,7 @@ AREAS = (
     "slurm",
     "tools",
     "host",
+    "cluster",
 )
 DOCS_BASE = "docs/checks.md"
 _ID_RE = re.compile(r"^[a-z][a-z0-9]*\.[a-z0-9]+(-[a-z0-9]+)*$")
@@ -156,6 +157,10 @@ CLUSTER_CHECK_MODULES = (
     "hyperpod_preflight.checks.tools",
 )
 HOST_CHECK_MODULES = ("hyperpod_preflight.host.checks",)
+# Checks of a live cluster (area ``cluster``): only ``hp-preflight diagnose`` runs them,
+# together with every cluster check.
+LIVE_CLUSTER_CHECK_MODULES = ("hyperpod_preflight.checks.cluster",)
+LIVE_AREA = "cluster"
 
 
 def _load(modules: Iterable[str]) -> None:
@@ -166,18 +171,30 @@ def _load(modules: Iterable[str]) -> None:
 
 
 def all_checks(kind: str = "cluster") -> list[Check]:
-    """Every registered check of ``kind`` (``cluster`` or ``host``), ordered by id."""
+    """Every registered check of ``kind``, ordered by id: ``cluster`` (the pre-flight of a
+    config), ``diagnose`` (those and the live-cluster checks) or ``host``."""
 
-    _load(CLUSTER_CHECK_MODULES if kind == "cluster" else HOST_CHECK_MODULES)
-    host = kind == "host"
-    chosen = (c for c in _REGISTRY.values() if (c.info.area == "host") == host)
+    if kind == "host":
+        _load(HOST_CHECK_MODULES)
+        chosen = [c for c in _REGISTRY.values() if c.info.area == "host"]
+    else:
+        _load(CLUSTER_CHECK_MODULES)
+        areas_out = {"host"} if kind == "diagnose" else {"host", LIVE_AREA}
+        if kind == "diagnose":
+            _load(LIVE_CLUSTER_CHECK_MODULES)
+        chosen = [c for c in _REGISTRY.values() if c.info.area not in areas_out]
     return sorted(chosen, key=lambda c: c.check_id)
 
 
 def get(check_id: str) -> Check:
     """The check ``check_id``; its kind's modules are imported first if nothing has yet."""
     if check_id not in _REGISTRY:
-        _load(HOST_CHECK_MODULES if check_id.startswith("host.") else CLUSTER_CHECK_MODULES)
+        if check_id.startswith("host."):
+            _load(HOST_CHECK_MODULES)
+        elif check_id.startswith(LIVE_AREA + "."):
+            _load(LIVE_CLUSTER_CHECK_MODULES)
+        else:
+            _load(CLUSTER_CHECK_MODULES)
     return _REGISTRY[check_id]
 
 

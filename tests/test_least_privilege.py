@@ -53,6 +53,15 @@ EKS_CONFIG_ONLY = {
 }
 
 
+# Read only by `hp-preflight diagnose`; tests/checks/cluster/test_live.py calls each.
+DIAGNOSE_ONLY = {
+    "logs:FilterLogEvents",
+    "sagemaker:DescribeClusterEvent",
+    "sagemaker:ListClusterEvents",
+    "sagemaker:ListClusterNodes",
+}
+
+
 def _iam_action(service: str, operation: str) -> str:
     model = botocore.session.get_session().get_service_model(service)
     return action_name(service, model.signing_name or model.endpoint_prefix, operation)
@@ -211,6 +220,11 @@ def test_a_full_run_calls_only_granted_actions_and_covers_the_policies(
     assert full_run_actions <= granted
     # Everything granted is really used (training plans need a config that names one).
     unused = (
-        granted - full_run_actions - IMPLICIT - EKS_CONFIG_ONLY - {"sagemaker:DescribeTrainingPlan"}
+        granted
+        - full_run_actions
+        - IMPLICIT
+        - EKS_CONFIG_ONLY
+        - DIAGNOSE_ONLY
+        - {"sagemaker:DescribeTrainingPlan"}
     )
     assert not unused, f"granted but never called: {sorted(unused)}"

@@ -140,11 +140,18 @@ def judge_sagemaker_need(ctx: CheckContext, need: QuotaNeed) -> Outcome:
                 "instances existing HyperPod clusters hold could not be read",
             )
         in_use = need.in_use(usage)
-        holders = need.holders(usage)
+        holders = dict(need.holders(usage))
+        # `diagnose` judges a live cluster: its own instances are what the config needs,
+        # not usage on top of it (counting them twice would be a false FAIL).
+        diagnosed = ctx.options.get("diagnosed_cluster")
+        if diagnosed and diagnosed in holders:
+            in_use -= holders.pop(diagnosed)
         numbers["in_use"] = in_use
         numbers["in_use_by_cluster"] = holders
         same_name = usage.cluster(getattr(ctx.spec, "name", ""))
-        if same_name is not None:
+        if same_name is not None and same_name.name == diagnosed:
+            numbers["note"] = f"the diagnosed cluster '{diagnosed}' is not counted as in use"
+        elif same_name is not None:
             numbers["note"] = (
                 f"a cluster named '{same_name.name}' already exists and is counted as in use; "
                 "create-cluster would fail on the name"

@@ -108,11 +108,23 @@ def run_sandbox_check(
     "--config", "-c", "config", metavar="FILE", help="Your config instead of the example."
 )
 @click.option("--show-account", is_flag=True, help="List every resource the sandbox built.")
+@click.option(
+    "--failed-cluster",
+    is_flag=True,
+    help="Build a cluster whose creation failed (default defects: crlf-script,no-nat) and "
+    "run `hp-preflight diagnose` on it.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 @click.option("--fsx", is_flag=True, help="The cluster mounts FSx for Lustre (checks SG ports).")
 @output_options(*REPORT_FORMATS)
 @selection_options()
-def demo(defects: tuple[str, ...], list_defects: bool, example: str, **params: Any) -> int:
+def demo(
+    defects: tuple[str, ...],
+    list_defects: bool,
+    example: str,
+    failed_cluster: bool,
+    **params: Any,
+) -> int:
     """The pre-flight on a sandbox AWS account: no AWS account or credentials needed.
 
     Builds in this process (moto) the account a careful user prepares for the bundled
@@ -125,4 +137,27 @@ def demo(defects: tuple[str, ...], list_defects: bool, example: str, **params: A
     if list_defects:
         click.echo(list_defects_text(), nl=False)
         return EXIT_OK
+    if failed_cluster:
+        return run_failed_cluster_demo(params, defects=defects, example=example)
     return run_sandbox_check(params, defects=defects, example=example)
+
+
+def run_failed_cluster_demo(
+    params: dict[str, Any], *, defects: tuple[str, ...], example: str
+) -> int:
+    """``demo --failed-cluster``: a failed cluster in the sandbox, then ``diagnose`` on it."""
+    from ..sandbox.failed_cluster import DEFAULT_DEFECTS, run_failed_cluster_diagnosis
+
+    started = time.perf_counter()
+    config, source = _load_config(params.get("config"), example)
+    chosen = defects or DEFAULT_DEFECTS
+    if not params.get("quiet"):
+        click.echo(
+            f"sandbox: building {source} with {', '.join(chosen)} planted, and a cluster whose "
+            "creation failed (moto, in this process: nothing leaves this machine); "
+            "`hp-preflight diagnose` follows",
+            err=True,
+        )
+    run = run_failed_cluster_diagnosis(config, defects=chosen, **selection(params))
+    report = run.report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
+    return emit_report(report, params["output"], params["output_file"])

@@ -10,7 +10,10 @@ from .options import EXIT_OK, output_file_option, output_options, write_output
 
 @click.command("list-checks")
 @click.option(
-    "--kind", type=click.Choice(["cluster", "host", "all"]), default="all", show_default=True
+    "--kind",
+    type=click.Choice(["cluster", "diagnose", "host", "all"]),
+    default="all",
+    show_default=True,
 )
 @output_options("table", "json", "markdown")
 def list_checks_cmd(kind: str, output: str, output_file: str | None) -> int:
@@ -21,7 +24,7 @@ def list_checks_cmd(kind: str, output: str, output_file: str | None) -> int:
 
     from ..registry import describe
 
-    kinds = ["cluster", "host"] if kind == "all" else [kind]
+    kinds = ["diagnose", "host"] if kind == "all" else [kind]
     infos = [info for k in kinds for info in describe(k)]
     if output == "json":
         text = json.dumps([i.model_dump(mode="json") for i in infos], indent=2)

@@ -65,6 +65,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "hyperpod_preflight.cli.capacity:capacity",
         "Rank regions for N x an instance type: quota headroom, zones, training plans.",
     ),
+    "diagnose": (
+        "hyperpod_preflight.cli.diagnose:diagnose",
+        "Explain a failed or degraded cluster: its nodes, events, logs and the pre-flight.",
+    ),
     "demo": (
         "hyperpod_preflight.cli.demo:demo",
         "The pre-flight on a sandbox account built in-process (moto); --defects plants mistakes.",

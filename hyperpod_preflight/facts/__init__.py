@@ -13,6 +13,7 @@ from contextlib import suppress
 from ..errors import FactUnavailable
 from ..workers import DaemonPool
 from .capacity import CapacityFacts
+from .cluster import LiveClusterFacts
 from .core import FactsCore, classify, memoized
 from .ec2 import Ec2Facts
 from .eks import EksFacts
@@ -36,6 +37,7 @@ class AwsFacts(
     FeatureFacts,
     EksFacts,
     KmsFacts,
+    LiveClusterFacts,
     FactsCore,
 ):
     """Every AWS reader of one run."""

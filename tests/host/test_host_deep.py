@@ -319,14 +319,24 @@ def test_measurement_paths_run_end_to_end_on_a_fake_torch(monkeypatch: pytest.Mo
     assert facts.elapsed_s is not None and facts.elapsed_s < 5 + 1
 
 
-def test_fake_ampere_has_no_fp8_and_pairs_and_nccl_run(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fake_ampere_has_no_fp8_and_pairs_and_nccl_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     _with_fake_torch(monkeypatch, 2, (8, 0))
+    # The NCCL ranks are separate interpreters that import torch themselves: on a GPU node a
+    # real torch would start a real 2-rank all-reduce (on a 1-GPU node it waits out the
+    # budget). A torch that cannot be imported, first on their path, makes them fail here
+    # as on a machine without torch.
+    broken = tmp_path / "no-torch" / "torch"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text('raise ImportError("no torch for the NCCL ranks")\n')
+    monkeypatch.setenv("PYTHONPATH", str(broken.parent))
     facts = run_deep(_gpus(2), [], budget_s=40, nvml=None, progress=lambda _l: None)
     assert "compute capability 8.0 has no fp8" in facts.gpus[0].skipped["matmul-fp8"]
     (pair,) = facts.pairs
     assert (pair.a, pair.b, pair.link, pair.peer_access) == (0, 1, "unknown", True)
     assert pair.gbps is not None
-    # The NCCL ranks are real interpreters: without a real torch they fail, and say so.
+    # The NCCL ranks are real interpreters: without torch they fail, and say so.
     assert facts.nccl is not None and facts.nccl.error is not None
     assert "rank 0 exited" in facts.nccl.error
 

@@ -1,0 +1,9 @@
+"""Live-cluster checks (area ``cluster``), run only by ``hp-preflight diagnose``: the
+cluster's status and failure message, its nodes per instance group, its recent events and
+the lifecycle logs of failed instances, each mapped to the pre-flight checks that catch the
+usual cause (``analysis/symptoms.json``).
+"""
+
+from . import live
+
+__all__ = ["live"]
