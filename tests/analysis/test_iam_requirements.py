@@ -109,12 +109,29 @@ def test_eks_adds_ecr_pod_identity_and_vpc_even_without_the_flag() -> None:
     assert {
         "ec2:CreateNetworkInterface",
         "ec2:AssignPrivateIpAddresses",
+        "ec2:AttachNetworkInterface",
+        "ec2:DescribeInstances",
+        "ec2:DescribeInstanceTypes",
+        "ec2:DescribeTags",
         "ec2:UnassignPrivateIpAddresses",
         "ec2:ModifyNetworkInterfaceAttribute",
-        "cloudwatch:DescribeAlarms",
+        "ec2:DetachNetworkInterface",
+        "ec2:CreateTags",
     } <= actions(built)
+    # The page asks no cloudwatch:DescribeAlarms (FACTS.md once said it did).
+    assert service(built, "cloudwatch") == {"cloudwatch:PutMetricData"}
     (pod_identity,) = [r for r in built if r.action == "eks-auth:AssumeRoleForPodIdentity"]
     assert pod_identity.resource == eks_arn
+    # "The "eks-auth:AssumeRoleForPodIdentity" permission is optional."
+    assert not pod_identity.required and "optional" in pod_identity.quote
+    assert all(r.required for r in built if r.action != pod_identity.action)
+
+
+def test_slurm_vpc_detach_and_tags_are_not_required_by_the_page() -> None:
+    built = execution_role_requirements(target(has_vpc=True))
+    optional = {r.action: r.quote for r in built if not r.required}
+    assert set(optional) == {"ec2:DetachNetworkInterface", "ec2:CreateTags"}
+    assert "auto-resume" in optional["ec2:DetachNetworkInterface"]
 
 
 def test_eks_pod_identity_without_cluster_arn_covers_any_cluster() -> None:
@@ -209,13 +226,11 @@ def test_cluster_role_batch_node_actions_and_kms_grant_with_a_volume_key() -> No
     key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/vol"
     with_key = cluster_role_requirements(target(volume_kms_key_arn=key))
     kms = [r for r in with_key if r.action.startswith("kms:")]
-    assert [(r.action, r.resource) for r in kms] == [
-        ("kms:CreateGrant", key),
-        ("kms:DescribeKey", key),
-    ]
-    assert all(
-        dict(r.context) == {"kms:ViaService": f"sagemaker.{REGION}.amazonaws.com"} for r in kms
-    )
+    assert [(r.action, r.resource) for r in kms] == [("kms:CreateGrant", key)]
+    assert dict(kms[0].context) == {
+        "kms:ViaService": f"sagemaker.{REGION}.amazonaws.com",
+        "kms:GrantIsForAWSResource": "true",
+    }
 
 
 def test_pairs_deduplicate_and_requests_keep_context() -> None:
@@ -243,12 +258,17 @@ PERMISSION_ONLY = {"iam:PassRole", "s3:ListBucket"}
 NO_BOTOCORE_MODEL = {"ssmmessages"}
 
 
-def test_every_requirement_says_why_and_links_aws_docs() -> None:
+AWS_PAGES = ("https://docs.aws.amazon.com/", "https://repost.aws/knowledge-center/")
+
+
+def test_every_requirement_says_why_and_quotes_its_aws_page() -> None:
     for need in ALL_NEEDS:
         assert need.why, need
-        assert need.source.startswith("https://docs.aws.amazon.com/"), need
+        assert need.source.startswith(AWS_PAGES), need
+        assert len(need.quote) > 20, need
     for trust in (EXECUTION_ROLE_TRUST, CLUSTER_ROLE_TRUST):
         assert trust.source.startswith("https://docs.aws.amazon.com/")
+        assert trust.quote
 
 
 @pytest.mark.parametrize("action", sorted({n.action for n in ALL_NEEDS}))

@@ -4,6 +4,7 @@ exists and is enabled, and both the role's policies and the key policy (or a gra
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 
 from ...analysis.iam_policy import Decision, DecisionStatus
@@ -197,7 +198,8 @@ def _unusable(key: KmsKey, objects: list[LifecycleObject]) -> Outcome:
             "Run again once the key is Enabled.",
             state=key.state,
         )
-    return failed(key.arn, message, f"Make the key usable: {fix.format(arn=key.arn)}.")
+    # no closing full stop: it would stick to the command's last argument
+    return failed(key.arn, message, f"Make the key usable: {fix.format(arn=key.arn)}")
 
 
 @dataclass
@@ -338,8 +340,9 @@ class _Judge:
                 ],
             }
             steps.append(
-                f"aws iam put-role-policy --role-name {self.role.name} --policy-name "
-                f"{INLINE_POLICY_NAME} --policy-document '{compact(document)}'"
+                f"aws iam put-role-policy --role-name {shlex.quote(self.role.name)} "
+                f"--policy-name {INLINE_POLICY_NAME} --policy-document "
+                f"{shlex.quote(compact(document))}"
             )
         if any(label.startswith("permissions boundary") for label in lacking):
             steps.append(
@@ -370,8 +373,9 @@ class _Judge:
             f"{self.role_arn} --operations Decrypt"
         )
         if not steps:
-            return f"Grant it: {grant}."
-        return f"Grant it: {'; and '.join(steps)}. Or, in one step: {grant}."
+            return f"Grant it: {grant}"
+        # no full stop after a command: it would stick to its last argument
+        return f"Grant it: {'; and '.join(steps)}; or, in one step: {grant}"
 
     def _aws_managed(self) -> Outcome:
         """An AWS managed key (aws/s3): its policy lets principals of its own account use

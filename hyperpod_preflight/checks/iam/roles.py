@@ -3,6 +3,7 @@ more managed policy."""
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from ...analysis.iam_policy import DecisionStatus, trust_allows
@@ -24,8 +25,9 @@ def _create_fix(role: ConfigRole) -> str:
     need = trust_requirement(role)
     path = f" --path {role.path}" if role.path != "/" else ""
     create = (
-        f"aws iam create-role --role-name {role.name}{path} --assume-role-policy-document "
-        f"'{compact(trust_document(need.service_principal))}'"
+        f"aws iam create-role --role-name {shlex.quote(role.name)}{path} "
+        "--assume-role-policy-document "
+        f"{shlex.quote(compact(trust_document(need.service_principal)))}"
     )
     if role.kind == "ClusterRole":
         return f"Create it: {create}; then grant it what managed autoscaling needs ({need.source})."
@@ -96,8 +98,8 @@ def _trust_outcome(role: ConfigRole, document: object) -> Outcome:
     decision = trust_allows(document, need.service_principal, need.action)  # type: ignore[arg-type]
     fix = (
         f"Let {need.service_principal} assume the role (see {need.source}): aws iam "
-        f"update-assume-role-policy --role-name {role.name} --policy-document "
-        f"'{compact(trust_document(need.service_principal))}' (this replaces the trust "
+        f"update-assume-role-policy --role-name {shlex.quote(role.name)} --policy-document "
+        f"{shlex.quote(compact(trust_document(need.service_principal)))} (this replaces the trust "
         "policy: keep any other statement you need in the same document)."
     )
     if decision.status is DecisionStatus.ALLOWED:
