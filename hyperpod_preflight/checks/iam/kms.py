@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
+from typing import Any
 
 from ...analysis.iam_policy import Decision, DecisionStatus
+from ...analysis.iam_requirements import LIFECYCLE_KMS
 from ...analysis.iam_roles import ConfigRole
 from ...analysis.kms_lifecycle import (
     KEY_STATE_DOC,
@@ -28,6 +30,8 @@ from .._common import could_not_tell
 from ._common import caller_account, compact, missing, other_account, roles, unreadable
 
 LIFECYCLE_FAILURE = "Lifecycle scripts did not run successfully"
+# The page saying that reading an SSE-KMS object needs kms:Decrypt, and its words.
+_SOURCE: dict[str, Any] = {"source": LIFECYCLE_KMS[0].source, "quote": LIFECYCLE_KMS[0].quote}
 INLINE_POLICY_NAME = "hp-preflight-lifecycle-kms"
 # How to make a key usable again, by key state (KEY_STATE_DOC).
 _STATE_FIX = {
@@ -264,6 +268,7 @@ class _Judge:
                 f"{self.subject} is denied: {decision.explanation}; nodes cannot read the "
                 f'lifecycle scripts and HyperPod fails with "{LIFECYCLE_FAILURE}"',
                 f"Remove or narrow the Deny in {refs}.",
+                **_SOURCE,
             )
         if decision.status is DecisionStatus.IMPLICIT_DENY:
             return self._with_grants(decision)
@@ -321,6 +326,7 @@ class _Judge:
             self._fix(decision),
             objects=[o.uri for o in self.objects],
             not_allowed_by=list(decision.not_allowed_by),
+            **_SOURCE,
         )
 
     def _fix(self, decision: Decision) -> str:

@@ -111,6 +111,7 @@ def _trust_outcome(role: ConfigRole, document: object) -> Outcome:
             "creation fails",
             fix,
             source=need.source,
+            quote=need.quote,
         )
     conditions = "; ".join(str(u) for u in decision.uncertain) or decision.explanation
     if decision.status is DecisionStatus.CONDITIONAL:
@@ -119,12 +120,14 @@ def _trust_outcome(role: ConfigRole, document: object) -> Outcome:
             f"the trust policy of {role.name} lets {who} only under a condition: {conditions}",
             f"Make sure HyperPod's request meets it, or drop the condition. {fix}",
             source=need.source,
+            quote=need.quote,
         )
     return unknown(
         role.resource,
         f"could not tell whether the trust policy of {role.name} lets {who}: {conditions}",
         fix,
         source=need.source,
+        quote=need.quote,
     )
 
 

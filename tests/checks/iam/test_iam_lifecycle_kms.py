@@ -187,6 +187,7 @@ def test_a_role_without_kms_decrypt_fails_with_the_exact_grant(
     assert found.status.value == "FAIL"
     assert "Lifecycle scripts did not run successfully" in found.message
     assert found.details["not_allowed_by"] == ["identity policies"]
+    assert "you need the permission to decrypt the AWS KMS key" in found.details["quote"]
     fix = found.remediation
     assert "aws iam put-role-policy --role-name no-kms" in fix
     assert f'"Resource":"{w.default_key}"' in fix
