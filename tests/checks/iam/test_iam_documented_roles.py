@@ -151,6 +151,27 @@ def without(document: dict[str, Any], action: str) -> dict[str, Any]:
     return out
 
 
+def scoped_eks_policy() -> dict[str, dict[str, Any]]:
+    """The EKS actions split in two policies, the network-interface ones scoped to this
+    region and account's instance/ and network-interface/ ARNs (the shape of the public
+    aws-samples Terraform module, written here from scratch): as good as the page's."""
+    prefix = f"arn:aws:ec2:{REGION}:{ACCOUNT}"
+    scoped = [f"{prefix}:instance/*", f"{prefix}:network-interface/*"]
+    (everything, tags) = EKS_PAGE["Statement"]
+    on_enis = [a for a in everything["Action"] if a.startswith("ec2:") and "Describe" not in a]
+    rest = [a for a in everything["Action"] if a not in on_enis]
+    return {
+        "enis": {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": on_enis, "Resource": scoped}, tags],
+        },
+        "reads": {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": rest, "Resource": "*"}],
+        },
+    }
+
+
 @pytest.fixture(scope="module")
 def w() -> Iterator[SimpleNamespace]:
     with moto_with_managed_policies():
@@ -170,6 +191,7 @@ def w() -> Iterator[SimpleNamespace]:
         ns.slurm_core = make_role(
             iam, "doc-slurm-core", managed=(MANAGED,), inline={"vpc": slurm_core}
         )
+        ns.scoped = make_role(iam, "scoped-eks", managed=(MANAGED,), inline=scoped_eks_policy())
         ns.karpenter = make_role(
             iam,
             "SageMakerHyperPodKarpenterRole",
@@ -232,6 +254,13 @@ def test_the_documented_execution_role_passes_every_role_check(
     for check_id in ROLE_CHECKS:
         found = by_resource(run(check_id, config, facts))[role]
         assert found.status.value == "PASS", (check_id, found.message)
+
+
+def test_an_eks_role_scoped_to_this_accounts_interfaces_passes(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    found = by_resource(run("iam.execution-role-permissions", eks(w.scoped), facts))[w.scoped]
+    assert found.status.value == "PASS", found.message
 
 
 def test_the_documented_eks_role_is_not_asked_for_describe_alarms(
