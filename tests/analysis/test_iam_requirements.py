@@ -382,3 +382,94 @@ def test_trust_requirements_against_the_projects_trust_policy() -> None:
     wrong = trust_allows(trust, CLUSTER_ROLE_TRUST.service_principal, CLUSTER_ROLE_TRUST.action)
     assert wrong.status is DecisionStatus.IMPLICIT_DENY
     assert CLUSTER_ROLE_TRUST.service_principal == "hyperpod.sagemaker.amazonaws.com"
+
+
+# --- the pages' own policies meet the requirements (nothing stricter than the page) ---------
+
+# "IAM permissions for cluster creation" (sagemaker-hyperpod-prerequisites-iam): the
+# statements of the page's policy that concern CreateCluster, PassRole and IAM.
+CREATION_PAGE_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "sagemaker:CreateCluster",
+                "sagemaker:DeleteCluster",
+                "sagemaker:UpdateCluster",
+            ],
+            "Resource": "arn:aws:sagemaker:*:*:cluster/*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": "arn:aws:iam::*:role/sagemaker-*",
+            "Condition": {
+                "StringEquals": {
+                    "iam:PassedToService": [
+                        "sagemaker.amazonaws.com",
+                        "eks.amazonaws.com",
+                        "lambda.amazonaws.com",
+                    ]
+                }
+            },
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["iam:PassRole", "iam:GetRole"],
+            "Resource": "arn:aws:iam::*:role/*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": [
+                "iam:CreateRole",
+                "iam:TagRole",
+                "iam:PutRolePolicy",
+                "iam:Get*",
+                "iam:List*",
+            ],
+            "Resource": ["arn:aws:iam::*:role/*", "arn:aws:iam::*:policy/*"],
+        },
+    ],
+}
+# Same page, "IAM users for cluster admin", Amazon EKS (abridged to the actions asked here).
+EKS_ADMIN_PAGE_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": ROLE},
+        {
+            "Effect": "Allow",
+            "Action": ["sagemaker:CreateCluster", "iam:CreateServiceLinkedRole"],
+            "Resource": "*",
+        },
+    ],
+}
+
+
+def test_the_pages_cluster_creation_policy_allows_what_the_caller_needs() -> None:
+    """The creation policy grants iam:PassRole on role/* and CreateCluster on cluster/*: the
+    caller's needs (both roles, the ClusterRole without a guessed service) are all allowed,
+    except iam:CreateServiceLinkedRole, which that policy lacks (the EKS admin one has it)."""
+    cluster_role = f"arn:aws:iam::{ACCOUNT}:role/SageMakerHyperPodKarpenterRole"
+    needs = caller_requirements(target(role_arns=(ROLE,), cluster_role_arn=cluster_role))
+    caller = f"arn:aws:iam::{ACCOUNT}:role/Admin"
+    decisions = evaluate_requests(
+        requests(needs), {"creation": CREATION_PAGE_POLICY}, principal_arn=caller
+    )
+    assert set(missing_actions(decisions)) == {"iam:CreateServiceLinkedRole"}
+    assert not summarize(decisions).uncertain
+    decisions = evaluate_requests(
+        requests(caller_requirements(target(role_arns=(ROLE,)))),
+        {"eks-admin": EKS_ADMIN_PAGE_POLICY},
+        principal_arn=caller,
+    )
+    assert summarize(decisions).ok
+
+
+def test_the_karpenter_pages_policy_allows_the_cluster_roles_needs() -> None:
+    page = json.loads((REPO / "policies" / "cluster-role-karpenter.json").read_text())
+    role = f"arn:aws:iam::{ACCOUNT}:role/SageMakerHyperPodKarpenterRole"
+    decisions = evaluate_requests(
+        requests(cluster_role_requirements(target())), {"karpenter": page}, principal_arn=role
+    )
+    assert summarize(decisions).ok, [d.explanation for d in decisions]
