@@ -66,7 +66,7 @@ def _principal_arn(ctx: CheckContext, caller: CallerPrincipal) -> tuple[str, str
     reads=("iam.caller",),
 )
 def caller_permissions(ctx: CheckContext) -> list[Outcome]:
-    """The caller may call CreateCluster, pass every role, and create the service-linked role."""
+    """The caller may CreateCluster, PassRole and create the SLR; no CreateCluster at all: WARN."""
     caller = caller_principal(ctx.aws.identity_arn())
     resource = caller.identity_arn
     if caller.kind == "root":

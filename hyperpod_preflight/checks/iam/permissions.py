@@ -33,7 +33,7 @@ _SHOWN = 8  # missing grants listed in a message before "and N more"
     reads=("iam.role-policies",),
 )
 def execution_role_permissions(ctx: CheckContext) -> list[Outcome]:
-    """Each role's managed, inline and boundary policies allow every action HyperPod needs."""
+    """Each role's policies allow every action AWS's pages require; optional ones WARN."""
 
     def judge(role: ConfigRole, policies: RolePolicies) -> Outcome:
         needs = role_needs(ctx.spec, role, ctx.aws.region)
