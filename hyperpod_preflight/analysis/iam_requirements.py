@@ -4,8 +4,8 @@ Three principals are involved in creating a cluster:
 
 - each instance group's **execution role** (trusted by ``sagemaker.amazonaws.com``): what the
   AWS managed policy ``AmazonSageMakerClusterInstanceRolePolicy`` grants (logs, metrics, SSM
-  messages, S3 read of the lifecycle scripts), the EC2 network-interface actions when the cluster
-  has a ``VpcConfig``, and the EKS extras for an EKS-orchestrated cluster;
+  messages, S3 read of the lifecycle scripts), and either the EC2 network-interface actions of
+  a Slurm cluster with a ``VpcConfig`` or the permission policy of an EKS-orchestrated one;
 - the optional **cluster role** (``ClusterRole``, trusted by
   ``hyperpod.sagemaker.amazonaws.com``) used by managed Karpenter autoscaling;
 - the **caller** of ``CreateCluster``: ``sagemaker:CreateCluster``, ``iam:PassRole`` on every role
@@ -14,8 +14,11 @@ Three principals are involved in creating a cluster:
 
 Each need is an ``ActionRequirement``: the action, a resource-ARN template, the request context
 it carries (so conditions such as the managed policy's ``cloudwatch:namespace`` can be decided),
-why it is needed and the AWS page that says so. ``RequirementTarget`` fills the templates in;
-the result is a list of ``Requirement`` ready for ``iam_policy.evaluate_requests``.
+why it is needed, the AWS page that says so and that page's own words (``quote``). What a page
+makes optional, or ties to one feature, has ``required=False``: lacking it is a WARN, never a
+FAIL. Tables are checked against the pages by tests that build each documented role.
+``RequirementTarget`` fills the templates in; the result is a list of ``Requirement`` ready
+for ``iam_policy.evaluate_requests``.
 
 Resources a request names before the cluster exists (the cluster id, a new network interface)
 are written with a literal ``*``: only a grant covering every such id matches it, which is what
