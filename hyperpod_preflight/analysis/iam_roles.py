@@ -230,11 +230,16 @@ def caller_needs(
     spec: ClusterSpec, caller: CallerPrincipal, region: str, service_linked_role_exists: bool
 ) -> list[Requirement]:
     """What the caller of ``CreateCluster`` needs for this config."""
+    named = config_roles(spec)
+    execution = tuple(r.arn for r in named if r.kind == "ExecutionRole")
+    cluster_role = next((r.arn for r in named if r.kind == "ClusterRole"), None)
     target = RequirementTarget(
         region=region,
         account=caller.account,
         partition=caller.partition,
-        role_arns=tuple(r.arn for r in config_roles(spec)),
+        role_arns=execution,
+        # passed as an execution role already (to sagemaker.amazonaws.com): asked once
+        cluster_role_arn=None if cluster_role in execution else cluster_role,
         service_linked_role_exists=service_linked_role_exists,
     )
     return caller_requirements(target)

@@ -109,12 +109,29 @@ def test_eks_adds_ecr_pod_identity_and_vpc_even_without_the_flag() -> None:
     assert {
         "ec2:CreateNetworkInterface",
         "ec2:AssignPrivateIpAddresses",
+        "ec2:AttachNetworkInterface",
+        "ec2:DescribeInstances",
+        "ec2:DescribeInstanceTypes",
+        "ec2:DescribeTags",
         "ec2:UnassignPrivateIpAddresses",
         "ec2:ModifyNetworkInterfaceAttribute",
-        "cloudwatch:DescribeAlarms",
+        "ec2:DetachNetworkInterface",
+        "ec2:CreateTags",
     } <= actions(built)
+    # The page asks no cloudwatch:DescribeAlarms (FACTS.md once said it did).
+    assert service(built, "cloudwatch") == {"cloudwatch:PutMetricData"}
     (pod_identity,) = [r for r in built if r.action == "eks-auth:AssumeRoleForPodIdentity"]
     assert pod_identity.resource == eks_arn
+    # "The "eks-auth:AssumeRoleForPodIdentity" permission is optional."
+    assert not pod_identity.required and "optional" in pod_identity.quote
+    assert all(r.required for r in built if r.action != pod_identity.action)
+
+
+def test_slurm_vpc_detach_and_tags_are_not_required_by_the_page() -> None:
+    built = execution_role_requirements(target(has_vpc=True))
+    optional = {r.action: r.quote for r in built if not r.required}
+    assert set(optional) == {"ec2:DetachNetworkInterface", "ec2:CreateTags"}
+    assert "auto-resume" in optional["ec2:DetachNetworkInterface"]
 
 
 def test_eks_pod_identity_without_cluster_arn_covers_any_cluster() -> None:
@@ -209,13 +226,11 @@ def test_cluster_role_batch_node_actions_and_kms_grant_with_a_volume_key() -> No
     key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/vol"
     with_key = cluster_role_requirements(target(volume_kms_key_arn=key))
     kms = [r for r in with_key if r.action.startswith("kms:")]
-    assert [(r.action, r.resource) for r in kms] == [
-        ("kms:CreateGrant", key),
-        ("kms:DescribeKey", key),
-    ]
-    assert all(
-        dict(r.context) == {"kms:ViaService": f"sagemaker.{REGION}.amazonaws.com"} for r in kms
-    )
+    assert [(r.action, r.resource) for r in kms] == [("kms:CreateGrant", key)]
+    assert dict(kms[0].context) == {
+        "kms:ViaService": f"sagemaker.{REGION}.amazonaws.com",
+        "kms:GrantIsForAWSResource": "true",
+    }
 
 
 def test_pairs_deduplicate_and_requests_keep_context() -> None:
@@ -243,12 +258,17 @@ PERMISSION_ONLY = {"iam:PassRole", "s3:ListBucket"}
 NO_BOTOCORE_MODEL = {"ssmmessages"}
 
 
-def test_every_requirement_says_why_and_links_aws_docs() -> None:
+AWS_PAGES = ("https://docs.aws.amazon.com/", "https://repost.aws/knowledge-center/")
+
+
+def test_every_requirement_says_why_and_quotes_its_aws_page() -> None:
     for need in ALL_NEEDS:
         assert need.why, need
-        assert need.source.startswith("https://docs.aws.amazon.com/"), need
+        assert need.source.startswith(AWS_PAGES), need
+        assert len(need.quote) > 20, need
     for trust in (EXECUTION_ROLE_TRUST, CLUSTER_ROLE_TRUST):
         assert trust.source.startswith("https://docs.aws.amazon.com/")
+        assert trust.quote
 
 
 @pytest.mark.parametrize("action", sorted({n.action for n in ALL_NEEDS}))
@@ -362,3 +382,94 @@ def test_trust_requirements_against_the_projects_trust_policy() -> None:
     wrong = trust_allows(trust, CLUSTER_ROLE_TRUST.service_principal, CLUSTER_ROLE_TRUST.action)
     assert wrong.status is DecisionStatus.IMPLICIT_DENY
     assert CLUSTER_ROLE_TRUST.service_principal == "hyperpod.sagemaker.amazonaws.com"
+
+
+# --- the pages' own policies meet the requirements (nothing stricter than the page) ---------
+
+# "IAM permissions for cluster creation" (sagemaker-hyperpod-prerequisites-iam): the
+# statements of the page's policy that concern CreateCluster, PassRole and IAM.
+CREATION_PAGE_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "sagemaker:CreateCluster",
+                "sagemaker:DeleteCluster",
+                "sagemaker:UpdateCluster",
+            ],
+            "Resource": "arn:aws:sagemaker:*:*:cluster/*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": "arn:aws:iam::*:role/sagemaker-*",
+            "Condition": {
+                "StringEquals": {
+                    "iam:PassedToService": [
+                        "sagemaker.amazonaws.com",
+                        "eks.amazonaws.com",
+                        "lambda.amazonaws.com",
+                    ]
+                }
+            },
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["iam:PassRole", "iam:GetRole"],
+            "Resource": "arn:aws:iam::*:role/*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": [
+                "iam:CreateRole",
+                "iam:TagRole",
+                "iam:PutRolePolicy",
+                "iam:Get*",
+                "iam:List*",
+            ],
+            "Resource": ["arn:aws:iam::*:role/*", "arn:aws:iam::*:policy/*"],
+        },
+    ],
+}
+# Same page, "IAM users for cluster admin", Amazon EKS (abridged to the actions asked here).
+EKS_ADMIN_PAGE_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": ROLE},
+        {
+            "Effect": "Allow",
+            "Action": ["sagemaker:CreateCluster", "iam:CreateServiceLinkedRole"],
+            "Resource": "*",
+        },
+    ],
+}
+
+
+def test_the_pages_cluster_creation_policy_allows_what_the_caller_needs() -> None:
+    """The creation policy grants iam:PassRole on role/* and CreateCluster on cluster/*: the
+    caller's needs (both roles, the ClusterRole without a guessed service) are all allowed,
+    except iam:CreateServiceLinkedRole, which that policy lacks (the EKS admin one has it)."""
+    cluster_role = f"arn:aws:iam::{ACCOUNT}:role/SageMakerHyperPodKarpenterRole"
+    needs = caller_requirements(target(role_arns=(ROLE,), cluster_role_arn=cluster_role))
+    caller = f"arn:aws:iam::{ACCOUNT}:role/Admin"
+    decisions = evaluate_requests(
+        requests(needs), {"creation": CREATION_PAGE_POLICY}, principal_arn=caller
+    )
+    assert set(missing_actions(decisions)) == {"iam:CreateServiceLinkedRole"}
+    assert not summarize(decisions).uncertain
+    decisions = evaluate_requests(
+        requests(caller_requirements(target(role_arns=(ROLE,)))),
+        {"eks-admin": EKS_ADMIN_PAGE_POLICY},
+        principal_arn=caller,
+    )
+    assert summarize(decisions).ok
+
+
+def test_the_karpenter_pages_policy_allows_the_cluster_roles_needs() -> None:
+    page = json.loads((REPO / "policies" / "cluster-role-karpenter.json").read_text())
+    role = f"arn:aws:iam::{ACCOUNT}:role/SageMakerHyperPodKarpenterRole"
+    decisions = evaluate_requests(
+        requests(cluster_role_requirements(target())), {"karpenter": page}, principal_arn=role
+    )
+    assert summarize(decisions).ok, [d.explanation for d in decisions]

@@ -142,7 +142,9 @@ def test_bundled_files_are_the_repositorys() -> None:
         for p in (REPO / "lifecycle").glob("*/*")
     ]
     pairs += [
-        (BUNDLED / "policies" / p.name, p) for p in (REPO / "policies").glob("execution-role-*")
+        (BUNDLED / "policies" / p.name, p)
+        for pattern in ("execution-role-*", "cluster-role-*")
+        for p in (REPO / "policies").glob(pattern)
     ]
     assert len(pairs) >= 8
     for copy, original in pairs:

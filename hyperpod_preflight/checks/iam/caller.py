@@ -4,6 +4,9 @@ not exist, ``iam:CreateServiceLinkedRole``, asked of IAM's policy simulator."""
 
 from __future__ import annotations
 
+import shlex
+from dataclasses import dataclass, field
+
 from ...analysis.iam_requirements import SERVICE_LINKED_ROLE, Requirement
 from ...analysis.iam_roles import (
     CallerPrincipal,
@@ -63,7 +66,7 @@ def _principal_arn(ctx: CheckContext, caller: CallerPrincipal) -> tuple[str, str
     reads=("iam.caller",),
 )
 def caller_permissions(ctx: CheckContext) -> list[Outcome]:
-    """The caller may call CreateCluster, pass every role, and create the service-linked role."""
+    """The caller may CreateCluster, PassRole and create the SLR; no CreateCluster at all: WARN."""
     caller = caller_principal(ctx.aws.identity_arn())
     resource = caller.identity_arn
     if caller.kind == "root":
@@ -115,6 +118,34 @@ def caller_permissions(ctx: CheckContext) -> list[Outcome]:
     return [_judge(caller, principal_arn, needs, answers, path_note + slr_note, slr_known)]
 
 
+@dataclass
+class _Answers:
+    """The simulator's answers sorted by what they mean for the caller."""
+
+    denied: list[Requirement] = field(default_factory=list)
+    depends: list[tuple[Requirement, SimulatedDecision]] = field(default_factory=list)
+    untold: list[Requirement] = field(default_factory=list)
+    if_missing: list[Requirement] = field(default_factory=list)  # denied SLR creation, unread
+
+
+def _sort(needs: list[Requirement], answers: list[SimulatedDecision], slr_known: bool) -> _Answers:
+    by_pair = {(a.action.lower(), a.resource): a for a in answers}
+    out = _Answers()
+    for req in needs:
+        answer = by_pair.get((req.action.lower(), req.resource))
+        if answer is None:
+            out.untold.append(req)
+        elif answer.decision == "allowed":
+            continue
+        elif answer.missing_context:
+            out.depends.append((req, answer))
+        elif not slr_known and req.action == "iam:CreateServiceLinkedRole":
+            out.if_missing.append(req)
+        else:
+            out.denied.append(req)
+    return out
+
+
 def _judge(
     caller: CallerPrincipal,
     principal_arn: str,
@@ -125,69 +156,86 @@ def _judge(
 ) -> Outcome:
     """``slr_known``: whether the service-linked role's existence was read; when not, a
     denied ``iam:CreateServiceLinkedRole`` matters only if the role is missing (UNKNOWN)."""
-    by_pair = {(a.action.lower(), a.resource): a for a in answers}
-    denied: list[Requirement] = []
-    depends: list[tuple[Requirement, SimulatedDecision]] = []
-    untold: list[Requirement] = []
-    if_missing: list[Requirement] = []  # denied CreateServiceLinkedRole, the role unread
-    for req in needs:
-        answer = by_pair.get((req.action.lower(), req.resource))
-        if answer is None:
-            untold.append(req)
-        elif answer.decision == "allowed":
-            continue
-        elif answer.missing_context:
-            depends.append((req, answer))
-        elif not slr_known and req.action == "iam:CreateServiceLinkedRole":
-            if_missing.append(req)
-        else:
-            denied.append(req)
+    found = _sort(needs, answers, slr_known)
     who = f"{caller.kind} {caller.name}" if caller.name else caller.identity_arn
-    if denied:
-        lines = "; ".join(f"{r.action} on {r.resource} ({r.why})" for r in denied)
-        document = minimal_policy([(r.action, r.resource) for r in denied])
-        verb = (
-            "put-role-policy --role-name"
-            if caller.kind == "role"
-            else "put-user-policy --user-name"
-        )
-        return failed(
-            caller.identity_arn,
-            f"the simulator says {who} may not: {lines}.{note}",
-            f"Grant it to {principal_arn}: aws iam {verb} {caller.name} --policy-name "
-            f"hyperpod-create-cluster --policy-document '{compact(document)}' (or run "
-            "create-cluster as an identity that has these permissions).",
-            denied=[f"{r.action} {r.resource}" for r in denied],
-        )
-    if depends or untold or if_missing:
-        parts = (
-            [
-                f"{r.action} on {r.resource} depends on {', '.join(a.missing_context)}"
-                for r, a in depends
-            ]
-            + [f"{r.action} on {r.resource}: no answer from the simulator" for r in untold]
-            + [
-                f"{r.action} on {r.resource} is not allowed, which fails creation only if "
-                f"{SERVICE_LINKED_ROLE} does not exist yet"
-                for r in if_missing
-            ]
-        )
-        status = warned if not untold and not if_missing else unknown
-        recheck = simulation_batches([r for r, _ in depends] + untold + if_missing)
-        return status(
-            caller.identity_arn,
-            f"{who} may not be allowed everything: {'; '.join(parts)}.{note}",
-            (
-                f"See whether {SERVICE_LINKED_ROLE} exists (`aws iam get-role --role-name "
-                f"{SERVICE_LINKED_ROLE}`); "
-                if if_missing
-                else ""
-            )
-            + "Check the named condition keys of the caller's policies, e.g. with "
-            f"{simulate_commands(principal_arn, recheck)}",
-        )
+    if found.denied:
+        return _denied(caller, principal_arn, who, found.denied, note)
+    if found.depends or found.untold or found.if_missing:
+        return _undecided(caller, principal_arn, who, found, note)
     actions = ", ".join(dict.fromkeys(r.action for r in needs))
     return passed(
         caller.identity_arn,
         f"the simulator says {who} may call {actions} on every resource it needs.{note}",
+    )
+
+
+def _denied(
+    caller: CallerPrincipal,
+    principal_arn: str,
+    who: str,
+    denied: list[Requirement],
+    note: str,
+) -> Outcome:
+    """FAIL when the caller may call CreateCluster but lacks the rest; WARN when it may not
+    call CreateCluster at all: the credentials of this run (a CI runner's read-only role,
+    hp-preflight's own policy) are then not the identity that creates the cluster, which the
+    check cannot see; judging them as the account's would be a false FAIL."""
+    lines = "; ".join(f"{r.action} on {r.resource} ({r.why})" for r in denied)
+    document = minimal_policy([(r.action, r.resource) for r in denied])
+    verb = "put-role-policy --role-name" if caller.kind == "role" else "put-user-policy --user-name"
+    grant = (
+        f"aws iam {verb} {shlex.quote(caller.name)} --policy-name hyperpod-create-cluster "
+        f"--policy-document {shlex.quote(compact(document))}"
+    )
+    sources = list(dict.fromkeys(f"{r.source}: {r.quote}" for r in denied))
+    if any(r.action == "sagemaker:CreateCluster" for r in denied):
+        return warned(
+            caller.identity_arn,
+            f"the credentials of this run ({who}) may not call sagemaker:CreateCluster, so "
+            "they are not the identity that will create this cluster (or, if they are, "
+            f"creation fails with AccessDenied); the simulator says {who} may not: "
+            f"{lines}.{note}",
+            "Run hp-preflight with the credentials that will run create-cluster to check "
+            f"them; or, if {principal_arn} is the one, grant it: {grant}",
+            denied=[f"{r.action} {r.resource}" for r in denied],
+            sources=sources,
+        )
+    return failed(
+        caller.identity_arn,
+        f"the simulator says {who} may not: {lines}.{note}",
+        f"Grant it to {principal_arn}: {grant} (or run create-cluster as an identity that has "
+        "these permissions)",
+        denied=[f"{r.action} {r.resource}" for r in denied],
+        sources=sources,
+    )
+
+
+def _undecided(
+    caller: CallerPrincipal, principal_arn: str, who: str, found: _Answers, note: str
+) -> Outcome:
+    parts = (
+        [
+            f"{r.action} on {r.resource} depends on {', '.join(a.missing_context)}"
+            for r, a in found.depends
+        ]
+        + [f"{r.action} on {r.resource}: no answer from the simulator" for r in found.untold]
+        + [
+            f"{r.action} on {r.resource} is not allowed, which fails creation only if "
+            f"{SERVICE_LINKED_ROLE} does not exist yet"
+            for r in found.if_missing
+        ]
+    )
+    status = warned if not found.untold and not found.if_missing else unknown
+    recheck = simulation_batches([r for r, _ in found.depends] + found.untold + found.if_missing)
+    return status(
+        caller.identity_arn,
+        f"{who} may not be allowed everything: {'; '.join(parts)}.{note}",
+        (
+            f"See whether {SERVICE_LINKED_ROLE} exists (`aws iam get-role --role-name "
+            f"{SERVICE_LINKED_ROLE}`); "
+            if found.if_missing
+            else ""
+        )
+        + "Check the named condition keys of the caller's policies, e.g. with "
+        f"{simulate_commands(principal_arn, recheck)}",
     )

@@ -4,9 +4,12 @@ exists and is enabled, and both the role's policies and the key policy (or a gra
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
+from typing import Any
 
 from ...analysis.iam_policy import Decision, DecisionStatus
+from ...analysis.iam_requirements import LIFECYCLE_KMS
 from ...analysis.iam_roles import ConfigRole
 from ...analysis.kms_lifecycle import (
     KEY_STATE_DOC,
@@ -27,6 +30,8 @@ from .._common import could_not_tell
 from ._common import caller_account, compact, missing, other_account, roles, unreadable
 
 LIFECYCLE_FAILURE = "Lifecycle scripts did not run successfully"
+# The page saying that reading an SSE-KMS object needs kms:Decrypt, and its words.
+_SOURCE: dict[str, Any] = {"source": LIFECYCLE_KMS[0].source, "quote": LIFECYCLE_KMS[0].quote}
 INLINE_POLICY_NAME = "hp-preflight-lifecycle-kms"
 # How to make a key usable again, by key state (KEY_STATE_DOC).
 _STATE_FIX = {
@@ -197,7 +202,8 @@ def _unusable(key: KmsKey, objects: list[LifecycleObject]) -> Outcome:
             "Run again once the key is Enabled.",
             state=key.state,
         )
-    return failed(key.arn, message, f"Make the key usable: {fix.format(arn=key.arn)}.")
+    # no closing full stop: it would stick to the command's last argument
+    return failed(key.arn, message, f"Make the key usable: {fix.format(arn=key.arn)}")
 
 
 @dataclass
@@ -262,6 +268,7 @@ class _Judge:
                 f"{self.subject} is denied: {decision.explanation}; nodes cannot read the "
                 f'lifecycle scripts and HyperPod fails with "{LIFECYCLE_FAILURE}"',
                 f"Remove or narrow the Deny in {refs}.",
+                **_SOURCE,
             )
         if decision.status is DecisionStatus.IMPLICIT_DENY:
             return self._with_grants(decision)
@@ -319,6 +326,7 @@ class _Judge:
             self._fix(decision),
             objects=[o.uri for o in self.objects],
             not_allowed_by=list(decision.not_allowed_by),
+            **_SOURCE,
         )
 
     def _fix(self, decision: Decision) -> str:
@@ -338,8 +346,9 @@ class _Judge:
                 ],
             }
             steps.append(
-                f"aws iam put-role-policy --role-name {self.role.name} --policy-name "
-                f"{INLINE_POLICY_NAME} --policy-document '{compact(document)}'"
+                f"aws iam put-role-policy --role-name {shlex.quote(self.role.name)} "
+                f"--policy-name {INLINE_POLICY_NAME} --policy-document "
+                f"{shlex.quote(compact(document))}"
             )
         if any(label.startswith("permissions boundary") for label in lacking):
             steps.append(
@@ -370,8 +379,9 @@ class _Judge:
             f"{self.role_arn} --operations Decrypt"
         )
         if not steps:
-            return f"Grant it: {grant}."
-        return f"Grant it: {'; and '.join(steps)}. Or, in one step: {grant}."
+            return f"Grant it: {grant}"
+        # no full stop after a command: it would stick to its last argument
+        return f"Grant it: {'; and '.join(steps)}; or, in one step: {grant}"
 
     def _aws_managed(self) -> Outcome:
         """An AWS managed key (aws/s3): its policy lets principals of its own account use

@@ -3,6 +3,7 @@ every role the config names, evaluated locally against HyperPod's documented nee
 
 from __future__ import annotations
 
+import shlex
 from collections import defaultdict
 
 from ...analysis.iam_policy import Decision, DecisionStatus
@@ -32,7 +33,7 @@ _SHOWN = 8  # missing grants listed in a message before "and N more"
     reads=("iam.role-policies",),
 )
 def execution_role_permissions(ctx: CheckContext) -> list[Outcome]:
-    """Each role's managed, inline and boundary policies allow every action HyperPod needs."""
+    """Each role's policies allow every action AWS's pages require; optional ones WARN."""
 
     def judge(role: ConfigRole, policies: RolePolicies) -> Outcome:
         needs = role_needs(ctx.spec, role, ctx.aws.region)
@@ -78,43 +79,90 @@ def _listing(decisions: list[Decision], needs: list[Requirement]) -> str:
     return "; ".join(parts)
 
 
+def _sources(needs: list[Requirement], decisions: list[Decision]) -> list[dict[str, str]]:
+    """The pages (URL and their own words) behind the needs ``decisions`` answer, once each."""
+    wanted = {(d.action, d.resource) for d in decisions}
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for need in needs:
+        if (need.action, need.resource) in wanted:
+            found.setdefault((need.source, need.quote), {"url": need.source, "quote": need.quote})
+    return list(found.values())
+
+
+def _cited(sources: list[dict[str, str]]) -> str:
+    return " ".join(f"{s['url']}: {s['quote']}" for s in sources)
+
+
+def _split(
+    needs: list[Requirement], denied: list[Decision]
+) -> tuple[list[Decision], list[Decision]]:
+    """Denied needs the pages require (a FAIL), and those they make optional (a WARN)."""
+    optional = {(r.action, r.resource) for r in needs if not r.required}
+    required = {(r.action, r.resource) for r in needs if r.required}
+    hard = [d for d in denied if (d.action, d.resource) in required]
+    soft = [d for d in denied if (d.action, d.resource) in optional - required]
+    return hard, soft
+
+
 def _judge(
     role: ConfigRole, policies: RolePolicies, needs: list[Requirement], decisions: list[Decision]
 ) -> Outcome:
     read = _policies_read(policies)
-    denied = [d for d in decisions if d.denied]
+    hard, soft = _split(needs, [d for d in decisions if d.denied])
     uncertain = [d for d in decisions if not d.allowed and not d.denied]
-    if denied:
+    if hard:
+        also = (
+            f" Also not allowed, which AWS makes optional: {_listing(soft, needs)}." if soft else ""
+        )
         return failed(
             role.resource,
-            f"{role.kind} {role.name} ({read}) is not allowed {len(denied)} of "
+            f"{role.kind} {role.name} ({read}) is not allowed {len(hard)} of "
             f"{len(decisions)} grants HyperPod needs: "
-            f"{_listing(denied, needs)}.{_why(denied)}"
+            f"{_listing(hard, needs)}.{_why(hard)}{also}"
             f"{_s3_note(needs)}",
-            _fix(role, policies, needs, denied),
-            missing=[f"{d.action} {d.resource}" for d in denied],
+            _fix(role, policies, needs, hard + soft),
+            missing=[f"{d.action} {d.resource}" for d in hard],
+            optional_missing=[f"{d.action} {d.resource}" for d in soft],
+            sources=_sources(needs, hard),
         )
     if uncertain:
-        named = "; ".join(dict.fromkeys(d.explanation for d in uncertain))
-        if all(d.status is DecisionStatus.CONDITIONAL for d in uncertain):
-            return warned(
-                role.resource,
-                f"{role.kind} {role.name} ({read}) is allowed {len(uncertain)} grant(s) only "
-                f"under conditions this check cannot evaluate: {named}.{_s3_note(needs)}",
-                "Make sure HyperPod's requests meet each condition, or grant the actions "
-                "without it.",
-            )
-        return unknown(
+        return _uncertain(role, read, needs, uncertain)
+    if soft:
+        sources = _sources(needs, soft)
+        return warned(
             role.resource,
-            f"could not tell whether {role.name} ({read}) is allowed everything: {named}",
-            f"Review the named statements of {role.name}, or test with `aws iam "
-            f"simulate-principal-policy --policy-source-arn {role.arn} --action-names ...`.",
+            f"{role.kind} {role.name} ({read}) is allowed every grant AWS requires, but not "
+            f"{_listing(soft, needs)}, which AWS makes optional or ties to one feature: "
+            f"{_cited(sources)}",
+            _fix(role, policies, needs, soft),
+            optional_missing=[f"{d.action} {d.resource}" for d in soft],
+            sources=sources,
         )
     return passed(
         role.resource,
         f"{role.kind} {role.name} ({read}) is allowed all {len(decisions)} grants HyperPod "
         f"needs for this config.{_s3_note(needs)}",
         policies=_policies_read(policies),
+    )
+
+
+def _uncertain(
+    role: ConfigRole, read: str, needs: list[Requirement], uncertain: list[Decision]
+) -> Outcome:
+    named = "; ".join(dict.fromkeys(d.explanation for d in uncertain))
+    if all(d.status is DecisionStatus.CONDITIONAL for d in uncertain):
+        return warned(
+            role.resource,
+            f"{role.kind} {role.name} ({read}) is allowed {len(uncertain)} grant(s) only "
+            f"under conditions this check cannot evaluate: {named}.{_s3_note(needs)}",
+            "Make sure HyperPod's requests meet each condition, or grant the actions without it.",
+        )
+    return unknown(
+        role.resource,
+        f"could not tell whether {role.name} ({read}) is allowed everything: {named}",
+        f"Review the named statements of {role.name}, or test with `aws iam "
+        f"simulate-principal-policy --policy-source-arn {shlex.quote(role.arn)} "
+        "--action-names ...`.",
     )
 
 
@@ -150,23 +198,25 @@ def _fix(
         after = [d for d in evaluate_role(role, policies, wanted, extra) if _lacks(d, "identity")]
         if len(after) < len(ungranted):
             steps.append(
-                f"aws iam attach-role-policy --role-name {role.name} --policy-arn {managed_arn}"
+                f"aws iam attach-role-policy --role-name {shlex.quote(role.name)} "
+                f"--policy-arn {shlex.quote(managed_arn)}"
             )
             ungranted = after
     if ungranted:
         document = minimal_policy([(d.action, d.resource) for d in ungranted])
         steps.append(
-            f"aws iam put-role-policy --role-name {role.name} --policy-name "
-            f"{INLINE_POLICY_NAME} --policy-document '{compact(document)}'"
+            f"aws iam put-role-policy --role-name {shlex.quote(role.name)} --policy-name "
+            f"{INLINE_POLICY_NAME} --policy-document {shlex.quote(compact(document))}"
         )
     if capped:
         actions = ", ".join(dict.fromkeys(d.action for d in capped))
         steps.append(
             f"allow {actions} in the permissions boundary {policies.boundary_arn} (a new "
             "default version of it), or remove the boundary: aws iam "
-            f"delete-role-permissions-boundary --role-name {role.name}"
+            f"delete-role-permissions-boundary --role-name {shlex.quote(role.name)}"
         )
     if explicit:
         refs = ", ".join(dict.fromkeys(str(r) for d in explicit for r in d.denied_by))
         steps.append(f"remove or narrow the Deny in {refs}")
-    return "Grant what is missing: " + "; then ".join(steps) + "."
+    # no closing full stop: it would stick to the last command's quoted argument
+    return "Grant what is missing: " + "; then ".join(steps)

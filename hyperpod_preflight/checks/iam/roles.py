@@ -3,6 +3,7 @@ more managed policy."""
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from ...analysis.iam_policy import DecisionStatus, trust_allows
@@ -24,8 +25,9 @@ def _create_fix(role: ConfigRole) -> str:
     need = trust_requirement(role)
     path = f" --path {role.path}" if role.path != "/" else ""
     create = (
-        f"aws iam create-role --role-name {role.name}{path} --assume-role-policy-document "
-        f"'{compact(trust_document(need.service_principal))}'"
+        f"aws iam create-role --role-name {shlex.quote(role.name)}{path} "
+        "--assume-role-policy-document "
+        f"{shlex.quote(compact(trust_document(need.service_principal)))}"
     )
     if role.kind == "ClusterRole":
         return f"Create it: {create}; then grant it what managed autoscaling needs ({need.source})."
@@ -96,8 +98,8 @@ def _trust_outcome(role: ConfigRole, document: object) -> Outcome:
     decision = trust_allows(document, need.service_principal, need.action)  # type: ignore[arg-type]
     fix = (
         f"Let {need.service_principal} assume the role (see {need.source}): aws iam "
-        f"update-assume-role-policy --role-name {role.name} --policy-document "
-        f"'{compact(trust_document(need.service_principal))}' (this replaces the trust "
+        f"update-assume-role-policy --role-name {shlex.quote(role.name)} --policy-document "
+        f"{shlex.quote(compact(trust_document(need.service_principal)))} (this replaces the trust "
         "policy: keep any other statement you need in the same document)."
     )
     if decision.status is DecisionStatus.ALLOWED:
@@ -109,6 +111,7 @@ def _trust_outcome(role: ConfigRole, document: object) -> Outcome:
             "creation fails",
             fix,
             source=need.source,
+            quote=need.quote,
         )
     conditions = "; ".join(str(u) for u in decision.uncertain) or decision.explanation
     if decision.status is DecisionStatus.CONDITIONAL:
@@ -117,12 +120,14 @@ def _trust_outcome(role: ConfigRole, document: object) -> Outcome:
             f"the trust policy of {role.name} lets {who} only under a condition: {conditions}",
             f"Make sure HyperPod's request meets it, or drop the condition. {fix}",
             source=need.source,
+            quote=need.quote,
         )
     return unknown(
         role.resource,
         f"could not tell whether the trust policy of {role.name} lets {who}: {conditions}",
         fix,
         source=need.source,
+        quote=need.quote,
     )
 
 

@@ -3,6 +3,8 @@ simulator (moto lacks it: answered with botocore-shaped responses through ``IamS
 
 from __future__ import annotations
 
+import json
+import shlex
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -169,7 +171,8 @@ def test_user_and_root_callers(w: SimpleNamespace, facts: Any) -> None:
         simulate=lambda a, r, c: "implicitDeny" if a == "sagemaker:CreateCluster" else "allowed",
     ).attach(facts)
     finding = only(run("iam.caller-permissions", spec(w.exec_a), facts))
-    assert finding.status.value == "FAIL"
+    # Not allowed CreateCluster itself: not the creating identity (see the read-only test).
+    assert finding.status.value == "WARN"
     assert "aws iam put-user-policy --user-name bot" in finding.remediation
     assert {source for source, _, _ in stub.simulated} == {user}
 
@@ -208,3 +211,71 @@ def test_slr_creation_denied_while_its_existence_is_unreadable_is_not_a_failure(
     assert "iam:CreateServiceLinkedRole" in finding.message
     assert "AWSServiceRoleForSageMakerHyperPod" in finding.message
     assert "aws iam get-role --role-name AWSServiceRoleForSageMakerHyperPod" in finding.remediation
+
+
+def test_a_read_only_caller_is_a_warning_not_a_failure(w: SimpleNamespace, facts: Any) -> None:
+    """The credentials of the run are the workstation's, not the account's: a CI runner with
+    hp-preflight's read-only policy (allowed none of CreateCluster, PassRole, the service-linked
+    role) is not the identity that creates the cluster; a FAIL would be false (issue 16)."""
+    IamStub(simulate=lambda a, r, c: "implicitDeny").attach(facts)
+    finding = only(run("iam.caller-permissions", spec(w.exec_a), facts))
+    assert finding.status.value == "WARN", finding.message
+    assert "credentials of this run" in finding.message
+    assert "sagemaker:CreateCluster" in finding.message
+    assert "Run hp-preflight with the credentials that will run create-cluster" in (
+        finding.remediation
+    )
+    assert any("sagemaker-hyperpod-prerequisites-iam" in s for s in finding.details["sources"])
+
+
+def test_a_creator_lacking_pass_role_still_fails_with_a_pasteable_grant(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    def decide(action: str, resource: str, context: dict[str, str]) -> str:
+        return "implicitDeny" if action == "iam:PassRole" else "allowed"
+
+    IamStub(simulate=decide).attach(facts)
+    finding = only(run("iam.caller-permissions", spec(w.exec_a), facts))
+    assert finding.status.value == "FAIL"
+    command = finding.remediation.split("Grant it to ", 1)[1].split(": ", 1)[1]
+    words = shlex.split(command.split(" (or run", 1)[0])
+    assert words[:5] == ["aws", "iam", "put-role-policy", "--role-name", "Deployer"]
+    assert json.loads(words[-1])["Statement"][0]["Action"] == "iam:PassRole"
+
+
+def test_the_cluster_role_is_simulated_without_a_guessed_service(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """Which service the ClusterRole is passed to is not documented: a caller allowed to pass
+    it only to hyperpod.sagemaker.amazonaws.com is not refused on a guess of
+    sagemaker.amazonaws.com; the answer depends on iam:PassedToService (WARN)."""
+    cluster_role = f"arn:aws:iam::{ACCOUNT}:role/SageMakerHyperPodKarpenterRole"
+
+    def decide(action: str, resource: str, context: dict[str, str]) -> str | tuple[str, list[str]]:
+        if action == "iam:PassRole" and resource == cluster_role:
+            service = context.get("iam:PassedToService")
+            if service is None:
+                return "implicitDeny", ["iam:PassedToService"]
+            return "allowed" if service == "hyperpod.sagemaker.amazonaws.com" else "implicitDeny"
+        return "allowed"
+
+    stub = IamStub(simulate=decide).attach(facts)
+    config = load_spec(
+        {
+            "ClusterName": "ml-cluster",
+            "ClusterRole": cluster_role,
+            "InstanceGroups": [
+                {
+                    "InstanceGroupName": "g",
+                    "InstanceType": "ml.m5.2xlarge",
+                    "InstanceCount": 1,
+                    "ExecutionRole": w.exec_a,
+                }
+            ],
+        }
+    )
+    finding = only(run("iam.caller-permissions", config, facts))
+    assert finding.status.value == "WARN", finding.message
+    assert "iam:PassedToService" in finding.message
+    passed_roles = {r for _, a, rs in stub.simulated if a == ("iam:PassRole",) for r in rs}
+    assert passed_roles == {w.exec_a, cluster_role}

@@ -6,6 +6,7 @@ Denied KMS reads are answered by a botocore handler (moto never denies)."""
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -186,6 +187,7 @@ def test_a_role_without_kms_decrypt_fails_with_the_exact_grant(
     assert found.status.value == "FAIL"
     assert "Lifecycle scripts did not run successfully" in found.message
     assert found.details["not_allowed_by"] == ["identity policies"]
+    assert "you need the permission to decrypt the AWS KMS key" in found.details["quote"]
     fix = found.remediation
     assert "aws iam put-role-policy --role-name no-kms" in fix
     assert f'"Resource":"{w.default_key}"' in fix
@@ -195,6 +197,11 @@ def test_a_role_without_kms_decrypt_fails_with_the_exact_grant(
         f"aws kms create-grant --key-id {w.default_key} --grantee-principal "
         f"{role_arn('no-kms')} --operations Decrypt"
     ) in fix
+    # Safe to paste: each command's last argument stands alone (no full stop glued to it).
+    grant = shlex.split(fix.rsplit("in one step: ", 1)[1])
+    assert grant[-2:] == ["--operations", "Decrypt"]
+    put = shlex.split(fix.split("Grant it: ", 1)[1].split("; ", 1)[0])
+    assert json.loads(put[-1])["Statement"][0]["Action"] == "kms:Decrypt"
 
 
 def test_a_key_policy_that_neither_delegates_nor_names_the_role_fails(
@@ -239,6 +246,7 @@ def test_a_key_that_is_not_enabled_fails_once_for_the_key(
     assert (found.status.value, found.resource) == ("FAIL", key)
     assert state in found.message
     assert fix in found.remediation and key in found.remediation
+    assert shlex.split(found.remediation)[-1] == key  # no full stop glued to the key id
 
 
 def test_an_unreadable_key_policy_is_unknown_naming_get_key_policy(

@@ -5,6 +5,7 @@ healthy and broken roles side by side."""
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -282,7 +283,9 @@ def test_a_bare_role_fails_with_attach_and_a_minimal_inline_policy(
 ) -> None:
     found = by_resource(run("iam.execution-role-permissions", spec(w.bare), facts))[w.bare]
     assert found.status.value == "FAIL"
-    assert "not allowed 23 of 23 grants" in found.message
+    # 21 required; ec2:DetachNetworkInterface (auto-resume) and ec2:CreateTags are optional.
+    assert "not allowed 21 of 23 grants" in found.message
+    assert "Also not allowed, which AWS makes optional" in found.message
     missing = found.details["missing"]
     assert "s3:GetObject arn:aws:s3:::sagemaker-lcs/lifecycle/on_create.sh" in missing
     assert "s3:GetObject arn:aws:s3:::sagemaker-lcs/lifecycle/provisioning_parameters.json" in (
@@ -293,7 +296,7 @@ def test_a_bare_role_fails_with_attach_and_a_minimal_inline_policy(
     )
     fix = found.remediation
     assert f"aws iam attach-role-policy --role-name bare --policy-arn {MANAGED}" in fix
-    inline = json.loads(fix.split("--policy-document '", 1)[1].split("'", 1)[0])
+    inline = json.loads(shlex.split(fix.split("--policy-document ", 1)[1])[0])
     granted = {
         a
         for s in inline["Statement"]
@@ -475,7 +478,11 @@ def test_eks_needs_the_eks_extras(w: SimpleNamespace, facts: Any) -> None:
     found = by_resource(run("iam.execution-role-permissions", config, facts))[w.good]
     assert found.status.value == "FAIL"
     assert "eks: " in found.message
-    assert f"eks-auth:AssumeRoleForPodIdentity {eks_arn}" in found.details["missing"]
+    # Pod Identity is optional on the page: listed apart from what is missing.
+    assert f"eks-auth:AssumeRoleForPodIdentity {eks_arn}" in found.details["optional_missing"]
+    # The EKS page's policy has EC2 actions the Slurm VPC policy lacks.
+    attach = f"ec2:AttachNetworkInterface arn:aws:ec2:{REGION}:{ACCOUNT}:network-interface/*"
+    assert attach in found.details["missing"]
     assert "ecr:BatchGetImage *" in found.details["missing"]
     # EKS reads no provisioning_parameters.json (a Slurm file).
     assert not any("provisioning_parameters" in m for m in found.details["missing"])
