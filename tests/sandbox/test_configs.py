@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from hyperpod_preflight.cli import main
-from hyperpod_preflight.cli.demo import _run_options
 from hyperpod_preflight.sandbox import parse_defects, run_sandbox
 
 HERE = Path(__file__).resolve().parent
@@ -182,6 +181,8 @@ def test_kube_context_is_refused_with_the_reason(capsys: pytest.CaptureFixture[s
 
 
 def test_timeout_and_retries_reach_the_run() -> None:
+    from hyperpod_preflight.cli.demo import _run_options
+
     given = {"timeout_s": 7.0, "max_attempts": 2, "retry_mode": "adaptive", "fsx": True}
     options = _run_options({**given, "lifecycle_dir": str(USER_SCRIPTS / "slurm")})
     assert {k: options[k] for k in ("timeout_s", "max_attempts", "retry_mode")} == {
