@@ -71,6 +71,20 @@ CASES = [
         None,
         {"capacity.training-plan": "PASS", "capacity.training-plan-window": "PASS"},
     ),
+    # automate-cluster-creation.sh with multiple head nodes: a second execution role for the
+    # head nodes, FSx for Lustre and OpenZFS and slurm_configurations in the parameters
+    Case(
+        "slurm-multi-head.json",
+        "slurm-multi-head",
+        {**FSX_PASS, "iam.execution-role-exists": "PASS", "iam.execution-role-trust": "PASS"},
+    ),
+    # Terraform EKS module with restricted instance groups (service-managed FSx), whose
+    # training plan and role are built like any group's
+    Case(
+        "eks-terraform-restricted.json",
+        None,
+        {"capacity.training-plan": "PASS", "iam.execution-role-permissions": "PASS"},
+    ),
 ]
 
 
