@@ -43,13 +43,17 @@ def _load_config(config: str | None, example: str) -> tuple[dict[str, Any], str]
     return dict(spec.raw), spec.source
 
 
-# Options of `check` that a sandbox run cannot honour: it builds no Kubernetes cluster.
+# Options of `check` that a sandbox run cannot honour (check.py refuses the AWS and the other
+# cluster flags itself).
+_FROM_CONFIG = "the sandbox builds the account for --config (or the bundled example) alone"
 REFUSED = {
     "kube_context": (
         "--kube-context",
         "the sandbox builds no Kubernetes cluster to read the HyperPod Helm chart from; run "
         "`hp-preflight check --config FILE --kube-context CONTEXT` on your account",
     ),
+    "orchestrator": ("--orchestrator", _FROM_CONFIG),
+    "cluster_name": ("--name", _FROM_CONFIG),
 }
 
 

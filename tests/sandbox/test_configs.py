@@ -194,6 +194,13 @@ def test_kube_context_is_refused_with_the_reason(capsys: pytest.CaptureFixture[s
     assert "builds no Kubernetes cluster" in err
 
 
+@pytest.mark.parametrize("flag", [["--orchestrator", "eks"], ["--name", "other"]])
+def test_cluster_flags_are_refused(flag: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli([*sandbox_args(CASES[4]), *flag], capsys)
+    assert code == 2
+    assert f"--sandbox cannot be combined with {flag[0]}" in err
+
+
 def test_timeout_and_retries_reach_the_run() -> None:
     from hyperpod_preflight.cli.demo import _run_options
 
