@@ -190,6 +190,20 @@ def lifecycle_note(directory: Path | None, spec: ClusterSpec) -> str:
     )
 
 
+def checked_selection(
+    only: Sequence[str], skip: Sequence[str], ignore: Sequence[str]
+) -> tuple[str, ...]:
+    """``skip`` with the tools area added unless asked for: it judges this machine (aws,
+    session-manager-plugin, kubectl), not the sandbox account (`hp-preflight tools` runs
+    it). The selection is checked before anything is built: bad ids are exit 2 at once."""
+    from ..runner import Selection, select_checks
+
+    if not any(s == LOCAL_AREA or s.startswith(LOCAL_AREA + ".") for s in only):
+        skip = (*skip, LOCAL_AREA)
+    select_checks("cluster", Selection(only=list(only), skip=list(skip), ignore=list(ignore)))
+    return tuple(skip)
+
+
 def run_sandbox(
     config: dict[str, Any] | None = None,
     *,
@@ -219,16 +233,10 @@ def run_sandbox(
     from moto.core.models import botocore_stubber
 
     from ..preflight import run_cluster_preflight
-    from ..runner import Selection, select_checks
     from ..spec import load_spec
 
     config = copy.deepcopy(config if config is not None else example_config())
-    # The tools area judges this machine (aws, session-manager-plugin, kubectl), not the
-    # sandbox account: `hp-preflight tools` runs it. Asked for by name, it still runs.
-    if not any(s == LOCAL_AREA or s.startswith(LOCAL_AREA + ".") for s in only):
-        skip = (*skip, LOCAL_AREA)
-    # the selection is checked before anything is built: bad ids are exit 2 at once
-    select_checks("cluster", Selection(only=list(only), skip=list(skip), ignore=list(ignore)))
+    skip = checked_selection(only, skip, ignore)
     blueprint = blueprint_with(defects)
     user_files = read_lifecycle_dir(lifecycle_dir) if lifecycle_dir is not None else None
     started = time.perf_counter()
