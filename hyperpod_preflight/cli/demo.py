@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -42,6 +43,49 @@ def _load_config(config: str | None, example: str) -> tuple[dict[str, Any], str]
     return dict(spec.raw), spec.source
 
 
+# Options of `check` that a sandbox run cannot honour (check.py refuses the AWS and the other
+# cluster flags itself).
+_FROM_CONFIG = "the sandbox builds the account for --config (or the bundled example) alone"
+REFUSED = {
+    "kube_context": (
+        "--kube-context",
+        "the sandbox builds no Kubernetes cluster to read the HyperPod Helm chart from; run "
+        "`hp-preflight check --config FILE --kube-context CONTEXT` on your account",
+    ),
+    "orchestrator": ("--orchestrator", _FROM_CONFIG),
+    "cluster_name": ("--name", _FROM_CONFIG),
+}
+
+
+def _refuse_what_the_sandbox_cannot_do(params: dict[str, Any]) -> None:
+    from ..errors import InputError
+
+    for name, (flag, why) in REFUSED.items():
+        if params.get(name):
+            raise InputError(f"--sandbox cannot be combined with {flag}: {why}")
+
+
+def _run_options(params: dict[str, Any]) -> dict[str, Any]:
+    """The check options a sandbox run honours: --fsx, the local provisioning_parameters.json
+    of --lifecycle-dir, --timeout, --retry-mode and --max-attempts (--no-cache holds by
+    itself: the sandbox never reads or writes the quota-code cache)."""
+    from .check import lifecycle_dir_options
+
+    honoured: dict[str, Any] = {}
+    for name in ("timeout_s", "retry_mode", "max_attempts"):
+        if params.get(name) is not None:
+            honoured[name] = params[name]
+    lifecycle_dir = params.get("lifecycle_dir")
+    return {
+        "options": {
+            "fsx": params.get("fsx", False),
+            **lifecycle_dir_options(Path(lifecycle_dir) if lifecycle_dir else None),
+        },
+        "lifecycle_dir": Path(lifecycle_dir) if lifecycle_dir else None,
+        **honoured,
+    }
+
+
 def run_sandbox_check(
     params: dict[str, Any], *, defects: tuple[str, ...] = (), example: str = "slurm"
 ) -> int:
@@ -50,6 +94,7 @@ def run_sandbox_check(
     from ..sandbox import parse_defects, require_moto, run_sandbox
 
     started = time.perf_counter()
+    _refuse_what_the_sandbox_cannot_do(params)
     planted = parse_defects(defects)
     config, source = _load_config(params.get("config"), example)
     require_moto()
@@ -69,12 +114,14 @@ def run_sandbox_check(
     run = run_sandbox(
         config,
         defects=planted,
-        options={"fsx": params.get("fsx", False)},
         ip_headroom=params.get("ip_headroom", 1),
         concurrency=params.get("concurrency", 16),
         source=f"sandbox:{source}",
+        **_run_options(params),
         **selection(params),
     )
+    for note in run.notes:  # what was checked is said even with --quiet
+        click.echo(f"sandbox: {note}", err=True)
     if not quiet:
         if params.get("show_account"):
             for line in run.created:
@@ -116,6 +163,12 @@ def run_sandbox_check(
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 @click.option("--fsx", is_flag=True, help="The cluster mounts FSx for Lustre (checks SG ports).")
+@click.option(
+    "--lifecycle-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Your lifecycle scripts: uploaded instead of the bundled ones, and its "
+    "provisioning_parameters.json compared with the config.",
+)
 @output_options(*REPORT_FORMATS)
 @selection_options()
 def demo(

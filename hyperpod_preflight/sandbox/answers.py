@@ -1,5 +1,6 @@
 """The sandbox's own answers to the AWS APIs moto lacks: Service Quotas for ``sagemaker``,
-``ec2`` and ``vpc``, IAM's policy simulator, and SageMaker training plans.
+``ec2`` and ``vpc``, IAM's policy simulator, SageMaker training plans, FSx file systems (moto
+leaves out their state, interfaces and mount name) and EKS clusters.
 
 :class:`SandboxAnswers` is a botocore ``before-send`` handler. It is registered on the
 sandbox's own ``boto3.Session`` only (:meth:`SandboxAnswers.attach`), so every client of that
@@ -175,7 +176,8 @@ class SandboxAnswers:
 
     ``quotas``: the account's Service Quotas; ``simulate(action, resource)``: the simulator's
     decision for the caller (``allowed`` by default: the sandbox's caller is an administrator);
-    ``training_plans``: ``DescribeTrainingPlan`` bodies by plan name.
+    ``training_plans``: ``DescribeTrainingPlan`` bodies by plan name; ``file_systems``: FSx
+    ``FileSystem`` structures by id; ``eks_clusters``: ``DescribeCluster`` bodies by name.
     """
 
     OWNED: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -190,6 +192,7 @@ class SandboxAnswers:
         ),
         "iam": ("SimulatePrincipalPolicy",),
         "sagemaker": ("DescribeTrainingPlan",),
+        "fsx": ("DescribeFileSystems",),
         "eks": (
             "DescribeCluster",
             "DescribeAddon",
@@ -208,6 +211,7 @@ class SandboxAnswers:
         simulate: Simulate = _allow_everything,
         training_plans: dict[str, dict[str, Any]] | None = None,
         eks_clusters: dict[str, dict[str, Any]] | None = None,
+        file_systems: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.region = region
         self.account = account
@@ -218,6 +222,10 @@ class SandboxAnswers:
             for name, body in (training_plans or {}).items()
         }
         self.eks_clusters = dict(eks_clusters or {})
+        self.file_systems = {
+            fs_id: checked("fsx", "DescribeFileSystems", {"FileSystems": [body]})["FileSystems"][0]
+            for fs_id, body in (file_systems or {}).items()
+        }
         self.seen: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -267,6 +275,8 @@ class SandboxAnswers:
         params = json.loads(body or b"{}")
         if service == "sagemaker":
             return self._training_plan(params)
+        if service == "fsx":
+            return self._file_systems(params)
         handler: Callable[[dict[str, Any]], Answer] = getattr(self, f"_{operation}", None) or (
             lambda _p: json_error(
                 "AccessDeniedException",
@@ -345,6 +355,18 @@ class SandboxAnswers:
         if plan is None:
             return json_error("ResourceNotFound", f"Training plan {name} does not exist.")
         return json_ok("sagemaker", "DescribeTrainingPlan", plan)
+
+    # -- FSx file systems -------------------------------------------------------------------
+    def _file_systems(self, params: dict[str, Any]) -> Answer:
+        """FSx fails the whole call when one id is unknown (``FileSystemNotFound``)."""
+        ids = [str(i) for i in params.get("FileSystemIds") or ()]
+        if not ids:
+            ids = sorted(self.file_systems)
+        missing = [i for i in ids if i not in self.file_systems]
+        if missing:
+            return json_error("FileSystemNotFound", f"File system '{missing[0]}' does not exist.")
+        body = {"FileSystems": [self.file_systems[i] for i in ids]}
+        return json_ok("fsx", "DescribeFileSystems", body)
 
     # -- EKS (moto drops what the eks checks read) ------------------------------------------
     def eks_answer(self, operation: str, url: str) -> Answer | None:

@@ -23,9 +23,9 @@ from ..errors import InputError
 from ..planner import ClusterPlan
 from ..spec import ClusterSpec, load_spec
 from .blueprint import Blueprint
+from .iam import build_cluster_role, build_execution_roles
+from .services import build_file_systems, build_training_plans
 
-MANAGED_INSTANCE_POLICY = "arn:aws:iam::aws:policy/AmazonSageMakerClusterInstanceRolePolicy"
-EKS_CNI_POLICY = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
 VPC_CIDR = "10.0.0.0/16"
 PUBLIC_CIDR = "10.0.0.0/24"
 
@@ -52,6 +52,9 @@ class Build:
     spec: ClusterSpec
     plan: ClusterPlan
     blueprint: Blueprint
+    account: str = ""
+    # the user's lifecycle scripts (path under the prefix → content); None: the bundled ones
+    lifecycle_files: dict[str, bytes] | None = None
     renamed: dict[str, str] = field(default_factory=dict)  # config value → created value
     vpc_id: str = ""
     subnet_ids: list[str] = field(default_factory=list)
@@ -60,6 +63,10 @@ class Build:
     # EKS clusters as DescribeCluster describes them (moto drops accessConfig, the VPC id,
     # endpoint access, add-ons and access entries: the sandbox's answers serve these).
     eks_clusters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # what moto lacks, as the APIs describe it (answered by .answers): FSx file systems by
+    # id, training plans by name
+    file_systems: dict[str, dict[str, Any]] = field(default_factory=dict)
+    training_plans: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def client(self, service: str, region: str | None = None) -> Any:
         return self.session.client(service, region_name=region or self.blueprint.region)
@@ -177,38 +184,6 @@ def build_network(build: Build) -> None:
         build.note(f"security group {sg_id} {name} (for {old})")
 
 
-# -- IAM --------------------------------------------------------------------------------------
-def _role_name_and_path(arn: str) -> tuple[str, str]:
-    resource = arn.split(":", 5)[-1]  # role/path/name
-    parts = resource.split("/")
-    return parts[-1], "/" + "".join(f"{p}/" for p in parts[1:-1])
-
-
-def build_roles(build: Build) -> None:
-    """Each execution role: the trust of ``policies/``, the AWS managed instance policy, and
-    the VPC (and, for EKS, the EKS) permissions inline."""
-    bp, iam = build.blueprint, build.client("iam")
-    roles = dict.fromkeys(g.execution_role for g in build.spec.instance_groups if g.execution_role)
-    trust = bundled_json("policies", "execution-role-trust.json")
-    for statement in trust["Statement"]:
-        statement["Principal"] = {"Service": bp.role_trusts}
-    for arn in roles:
-        if not arn or not bp.role_exists:
-            continue
-        name, path = _role_name_and_path(arn)
-        role = iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust))
-        build.renamed[arn] = role["Role"]["Arn"]
-        iam.attach_role_policy(RoleName=name, PolicyArn=MANAGED_INSTANCE_POLICY)
-        if build.spec.all_subnets and bp.role_vpc_policy:
-            vpc_policy = bundled("policies", "execution-role-vpc.json").decode()
-            iam.put_role_policy(RoleName=name, PolicyName="hyperpod-vpc", PolicyDocument=vpc_policy)
-        if build.spec.orchestrator == "eks":
-            iam.attach_role_policy(RoleName=name, PolicyArn=EKS_CNI_POLICY)
-            eks_policy = bundled("policies", "execution-role-eks.json").decode()
-            iam.put_role_policy(RoleName=name, PolicyName="hyperpod-eks", PolicyDocument=eks_policy)
-        build.note(f"execution role {role['Role']['Arn']} trusting {bp.role_trusts}")
-
-
 # -- the lifecycle bucket ---------------------------------------------------------------------
 def provisioning_parameters(spec: ClusterSpec, *, wrong_partition: bool = False) -> bytes:
     """``provisioning_parameters.json`` for a Slurm config: its controller, login and worker
@@ -238,20 +213,28 @@ def provisioning_parameters(spec: ClusterSpec, *, wrong_partition: bool = False)
     return (json.dumps(params, indent=2) + "\n").encode()
 
 
-def _lifecycle_files(build: Build, entries: set[str]) -> dict[str, bytes]:
-    """File name → content the careful user uploads under each lifecycle prefix."""
+def _bundled_files(build: Build) -> dict[str, bytes]:
+    """The project's reference scripts for the config's orchestrator (Slurm: with a
+    ``provisioning_parameters.json`` naming the config's groups)."""
     if build.spec.orchestrator == "eks":
-        script = bundled("lifecycle", "eks", "on_create.sh")
-        files = {}
+        return {"on_create.sh": bundled("lifecycle", "eks", "on_create.sh")}
+    return {
+        "on_create.sh": bundled("lifecycle", "slurm", "on_create.sh"),
+        "lifecycle_script.py": bundled("lifecycle", "slurm", "lifecycle_script.py"),
+        "provisioning_parameters.json": provisioning_parameters(
+            build.spec, wrong_partition=build.blueprint.wrong_partition
+        ),
+    }
+
+
+def _lifecycle_files(build: Build, entries: set[str]) -> dict[str, bytes]:
+    """File name → content the careful user uploads under each lifecycle prefix: the user's
+    own scripts when given, else the bundled ones with each entry script the config names."""
+    if build.lifecycle_files is not None:
+        files = dict(build.lifecycle_files)
     else:
-        script = bundled("lifecycle", "slurm", "on_create.sh")
-        files = {
-            "lifecycle_script.py": bundled("lifecycle", "slurm", "lifecycle_script.py"),
-            "provisioning_parameters.json": provisioning_parameters(
-                build.spec, wrong_partition=build.blueprint.wrong_partition
-            ),
-        }
-    files.update(dict.fromkeys(entries, script))
+        files = _bundled_files(build)
+        files.update(dict.fromkeys(entries, files["on_create.sh"]))
     missing = {n for m in build.blueprint.missing_files for n in (entries if m == "ENTRY" else {m})}
     if build.blueprint.crlf_scripts:
         files = {n: c.replace(b"\n", b"\r\n") if n.endswith(".sh") else c for n, c in files.items()}
@@ -392,9 +375,12 @@ Step = Callable[[Build], None]
 # One line per area of the account; each step may read what an earlier one built.
 STEPS: tuple[Step, ...] = (
     build_network,
-    build_roles,
+    build_execution_roles,
+    build_cluster_role,
+    build_file_systems,
     build_lifecycle_bucket,
     build_eks_cluster,
+    build_training_plans,
 )
 
 
@@ -408,12 +394,26 @@ def _renamed(value: Any, names: dict[str, str]) -> Any:
     return value
 
 
-def build_account(session: Any, config: dict[str, Any], blueprint: Blueprint) -> Build:
-    """Build the account for ``config`` through ``session``; the :class:`Build`, whose
-    ``config`` names what was created."""
+def build_account(
+    session: Any,
+    config: dict[str, Any],
+    blueprint: Blueprint,
+    lifecycle_files: dict[str, bytes] | None = None,
+) -> Build:
+    """Build the account for ``config`` through ``session`` (with the user's
+    ``lifecycle_files`` under each lifecycle prefix, else the bundled scripts); the
+    :class:`Build`, whose ``config`` names what was created."""
     spec = load_spec(config)
     plan = live_plan(session, spec, blueprint.region)
-    build = Build(session=session, config=config, spec=spec, plan=plan, blueprint=blueprint)
+    build = Build(
+        session=session,
+        config=config,
+        spec=spec,
+        plan=plan,
+        blueprint=blueprint,
+        account=session.client("sts").get_caller_identity()["Account"],
+        lifecycle_files=lifecycle_files,
+    )
     for step in STEPS:
         step(build)
     build.config = _renamed(config, build.renamed)

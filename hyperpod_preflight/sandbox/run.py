@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..errors import CannotRunError, InputError
@@ -146,6 +147,61 @@ class SandboxRun:
 
 
 LOCAL_AREA = "tools"
+LIFECYCLE_LIMIT = 64 << 20  # bytes of a --lifecycle-dir the sandbox uploads at most
+SKIPPED_DIRS = frozenset({".git", "__pycache__", ".venv", "node_modules"})
+
+
+def read_lifecycle_dir(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory`` (its path under it, ``/``-separated → content), as
+    ``aws s3 cp --recursive`` would upload it; version-control and cache folders left out.
+    InputError when it holds no file or more than the sandbox uploads."""
+    if not directory.is_dir():
+        raise InputError(f"--lifecycle-dir {directory}: not a directory")
+    files: dict[str, bytes] = {}
+    size = 0
+    for path in sorted(directory.rglob("*")):
+        relative = path.relative_to(directory)
+        if set(relative.parts[:-1]) & SKIPPED_DIRS or not path.is_file():
+            continue
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"--lifecycle-dir: cannot read {path}: {exc.strerror}") from exc
+        size += len(content)
+        if size > LIFECYCLE_LIMIT:
+            raise InputError(
+                f"--lifecycle-dir {directory}: more than {LIFECYCLE_LIMIT >> 20} MiB; the "
+                "sandbox uploads lifecycle scripts, not data"
+            )
+        files[relative.as_posix()] = content
+    if not files:
+        raise InputError(f"--lifecycle-dir {directory}: no files to upload")
+    return files
+
+
+def lifecycle_note(directory: Path | None, spec: ClusterSpec) -> str:
+    """What the sandbox uploaded as the lifecycle scripts, for the user to read."""
+    if directory is not None:
+        return f"lifecycle scripts: yours, from {directory} (uploaded under each prefix)"
+    folder = "eks" if spec.orchestrator == "eks" else "slurm"
+    return (
+        f"lifecycle scripts: the project's bundled reference scripts (lifecycle/{folder}/), "
+        "not yours: give --lifecycle-dir DIR to check your own"
+    )
+
+
+def checked_selection(
+    only: Sequence[str], skip: Sequence[str], ignore: Sequence[str]
+) -> tuple[str, ...]:
+    """``skip`` with the tools area added unless asked for: it judges this machine (aws,
+    session-manager-plugin, kubectl), not the sandbox account (`hp-preflight tools` runs
+    it). The selection is checked before anything is built: bad ids are exit 2 at once."""
+    from ..runner import Selection, select_checks
+
+    if not any(s == LOCAL_AREA or s.startswith(LOCAL_AREA + ".") for s in only):
+        skip = (*skip, LOCAL_AREA)
+    select_checks("cluster", Selection(only=list(only), skip=list(skip), ignore=list(ignore)))
+    return tuple(skip)
 
 
 def run_sandbox(
@@ -160,35 +216,40 @@ def run_sandbox(
     concurrency: int = 16,
     options: dict[str, Any] | None = None,
     source: str = "",
+    lifecycle_dir: Path | None = None,
+    timeout_s: float | None = 120,
+    retry_mode: str = "standard",
+    max_attempts: int = 10,
 ) -> SandboxRun:
     """Build a sandbox account for ``config`` (default: the bundled Slurm example) with
-    ``defects`` planted, and run the pre-flight on it through the normal code path."""
+    ``defects`` planted, and run the pre-flight on it through the normal code path.
+
+    ``lifecycle_dir``: the user's lifecycle scripts, uploaded under each lifecycle prefix
+    (else the bundled reference scripts); ``timeout_s``, ``retry_mode`` and ``max_attempts``
+    are the pre-flight's own (run deadline, botocore retries)."""
     require_moto()
     import boto3
     from moto import mock_aws
     from moto.core.models import botocore_stubber
 
     from ..preflight import run_cluster_preflight
-    from ..runner import Selection, select_checks
     from ..spec import load_spec
 
     config = copy.deepcopy(config if config is not None else example_config())
-    # The tools area judges this machine (aws, session-manager-plugin, kubectl), not the
-    # sandbox account: `hp-preflight tools` runs it. Asked for by name, it still runs.
-    if not any(s == LOCAL_AREA or s.startswith(LOCAL_AREA + ".") for s in only):
-        skip = (*skip, LOCAL_AREA)
-    # the selection is checked before anything is built: bad ids are exit 2 at once
-    select_checks("cluster", Selection(only=list(only), skip=list(skip), ignore=list(ignore)))
+    skip = checked_selection(only, skip, ignore)
     blueprint = blueprint_with(defects)
+    user_files = read_lifecycle_dir(lifecycle_dir) if lifecycle_dir is not None else None
     started = time.perf_counter()
     with sandbox_environment(), mock_aws():
         session = administrator_session(boto3.Session(region_name=blueprint.region))
-        build: Build = build_account(session, config, blueprint)
+        build: Build = build_account(session, config, blueprint, user_files)
         answers = SandboxAnswers(
             region=blueprint.region,
             account=ACCOUNT,
             quotas=sandbox_quotas(build.spec, build.plan, blueprint),
             eks_clusters=build.eks_clusters,
+            training_plans=build.training_plans,
+            file_systems=build.file_systems,
         ).attach(session, replacing=botocore_stubber)
         build_s = time.perf_counter() - started
         spec = load_spec(build.config)
@@ -204,6 +265,9 @@ def run_sandbox(
             ip_headroom=ip_headroom,
             concurrency=concurrency,
             options=options,
+            timeout_s=timeout_s,
+            retry_mode=retry_mode,
+            max_attempts=max_attempts,
             quota_code_cache=False,  # the sandbox's codes must not reach the user's cache
         )
     return SandboxRun(
@@ -213,4 +277,5 @@ def run_sandbox(
         defects=tuple(defects),
         build_s=build_s,
         answers=answers,
+        notes=[lifecycle_note(lifecycle_dir, build.spec)],
     )
