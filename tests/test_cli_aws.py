@@ -92,8 +92,8 @@ def test_vpc_alone_runs_the_whole_vpc_audit(
     p5en = next(r for r in placements if r["resource"] == "ml.p5en.48xlarge")
     assert p5en["status"] == "FAIL" and "not offered in zone usw2-az1" in p5en["message"]
     assert code == 1 and report["account"] == "123456789012" and report["api_calls"] > 0
-    # `check --vpc` is the same audit; the table shows the subnets and the placement
-    code, out, _ = run_cli(["check", "--region", "us-west-2", "--vpc", net.vpc], capsys)
+    # `audit --vpc` is the same audit; the table shows the subnets and the placement
+    code, out, _ = run_cli(["audit", "--region", "us-west-2", "--vpc", net.vpc], capsys)
     assert "Subnets" in out and "Placement" in out and net.subnets["a"] in out
     code, out, _ = run_cli(
         [

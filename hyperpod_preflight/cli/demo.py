@@ -3,24 +3,27 @@
 
 from __future__ import annotations
 
-import time
+import json
+import textwrap
 from typing import Any
 
 import click
 
-from .options import (
-    EXIT_OK,
-    REPORT_FORMATS,
-    emit_report,
-    output_options,
-    selection,
-    selection_options,
-)
+from ..options import SandboxOptions
+from .build import cluster_from, project, selection_from, selection_options
+from .options import EXIT_OK, REPORT_FORMATS
+from .outputs import OpenOutputs, emit, open_outputs, output_options, output_plan, terminal_width
 
 
-def list_defects_text() -> str:
+def list_defects_text(fmt: str) -> str:
     from ..sandbox import DEFECTS
 
+    if fmt == "json":
+        rows = [
+            {"name": d.name, "status": d.status, "check_id": d.check_id, "summary": d.summary}
+            for d in DEFECTS.values()
+        ]
+        return json.dumps(rows, indent=2) + "\n"
     width = max(len(name) for name in DEFECTS)
     lines = [
         f"{d.name:<{width}}  {d.status:<4}  {d.check_id:<31}  {d.summary}" for d in DEFECTS.values()
@@ -29,63 +32,47 @@ def list_defects_text() -> str:
     return "\n".join([header, *lines]) + "\n"
 
 
-def _load_config(config: str | None, example: str) -> tuple[dict[str, Any], str]:
-    """The config to build for (a path or ``-``, else the bundled example), and its name."""
-    if config is None:
-        from ..sandbox import example_config
-        from ..sandbox.run import EXAMPLES
-
-        return example_config(example), f"examples/{EXAMPLES[example]} (bundled)"
-    from ..spec import load_spec
-
-    spec = load_spec(config)  # validated here: a bad config is exit 2 before moto starts
-    return dict(spec.raw), spec.source
+def _say(text: str) -> None:
+    """One message on stderr, wrapped to the terminal."""
+    for line in textwrap.wrap(text, width=terminal_width(), subsequent_indent="  "):
+        click.echo(line, err=True)
 
 
-def run_sandbox_check(
-    params: dict[str, Any], *, defects: tuple[str, ...] = (), example: str = "slurm"
-) -> int:
-    """Build the sandbox for ``params['config']`` (or the bundled example), run the
-    pre-flight there, write the report; its exit code. Progress lines go to stderr."""
-    from ..sandbox import parse_defects, require_moto, run_sandbox
+def run_sandbox_and_emit(opts: SandboxOptions, outputs: OpenOutputs, *, show_account: bool) -> int:
+    """Build the sandbox for ``opts``, run the pre-flight there, write every output; its exit
+    code. What is built and planted is said on stderr (unless -q), in as few lines as it takes."""
+    from ..api import sandbox_run
+    from ..sandbox import parse_defects
 
-    started = time.perf_counter()
-    planted = parse_defects(defects)
-    config, source = _load_config(params.get("config"), example)
-    require_moto()
-    quiet = params.get("quiet", False)
+    quiet = outputs.plan.verbosity < 0
     if not quiet:
-        click.echo(
-            f"sandbox: building the account a careful user prepares for {source} "
-            "(moto, in this process: nothing leaves this machine)",
-            err=True,
+        source = opts.cluster.config or f"the bundled {opts.example} example"
+        planted = ", ".join(d.name for d in parse_defects(opts.defects))
+        _say(
+            f"sandbox: building in this process (moto; nothing leaves this machine) the "
+            f"account for {source}" + (f"; planted {planted}" if planted else "")
         )
-        for defect in planted:
-            click.echo(
-                f"sandbox: planted {defect.name}: {defect.summary} "
-                f"(expect {defect.status} {defect.check_id})",
-                err=True,
+    run = sandbox_run(opts)
+    if show_account and not quiet:
+        for line in run.created:
+            click.echo(f"sandbox:   {line}", err=True)
+    return emit(run.report, outputs, after=None if quiet else _next_step(opts))
+
+
+def _next_step(opts: SandboxOptions) -> Any:
+    def hint() -> None:
+        if opts.cluster.config:
+            _say(
+                "next: the same checks on your account: hp-preflight check --config "
+                f"{opts.cluster.config}"
             )
-    run = run_sandbox(
-        config,
-        defects=planted,
-        options={"fsx": params.get("fsx", False)},
-        ip_headroom=params.get("ip_headroom", 1),
-        concurrency=params.get("concurrency", 16),
-        source=f"sandbox:{source}",
-        **selection(params),
-    )
-    if not quiet:
-        if params.get("show_account"):
-            for line in run.created:
-                click.echo(f"sandbox:   {line}", err=True)
-        click.echo(
-            f"sandbox: built {len(run.created)} resources in {run.build_s:.1f} s; "
-            "the pre-flight follows",
-            err=True,
-        )
-    report = run.report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
-    return emit_report(report, params["output"], params["output_file"])
+        else:
+            _say(
+                "next: your own config on the sandbox: hp-preflight check --sandbox --config "
+                "cluster.json; then on your account: hp-preflight check --config cluster.json"
+            )
+
+    return hint
 
 
 @click.command("demo")
@@ -108,11 +95,13 @@ def run_sandbox_check(
     "--config", "-c", "config", metavar="FILE", help="Your config instead of the example."
 )
 @click.option("--show-account", is_flag=True, help="List every resource the sandbox built.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 @click.option("--fsx", is_flag=True, help="The cluster mounts FSx for Lustre (checks SG ports).")
-@output_options(*REPORT_FORMATS)
+@click.option("--with-tools", is_flag=True, help="Also judge this machine's tools.")
 @selection_options()
-def demo(defects: tuple[str, ...], list_defects: bool, example: str, **params: Any) -> int:
+@output_options(*REPORT_FORMATS)
+def demo(
+    defects: tuple[str, ...], list_defects: bool, example: str, show_account: bool, **params: Any
+) -> int:
     """The pre-flight on a sandbox AWS account: no AWS account or credentials needed.
 
     Builds in this process (moto) the account a careful user prepares for the bundled
@@ -123,6 +112,19 @@ def demo(defects: tuple[str, ...], list_defects: bool, example: str, **params: A
     (exit 1). Needs the [sandbox] extra: pip install 'hyperpod-preflight[sandbox]'.
     """
     if list_defects:
-        click.echo(list_defects_text(), nl=False)
+        click.echo(list_defects_text(params["output"]), nl=False)
         return EXIT_OK
-    return run_sandbox_check(params, defects=defects, example=example)
+    from ..sandbox import parse_defects
+
+    parse_defects(defects)  # a bad name is exit 2 before any file is opened
+    outputs = open_outputs(output_plan(params))
+    proj = project(params)
+    opts = SandboxOptions(
+        cluster=cluster_from({"config": params["config"]}),
+        selection=selection_from(params, proj),
+        example="eks" if example == "eks" else "slurm",
+        defects=defects,
+        with_tools=params["with_tools"],
+        fsx=params["fsx"],
+    )
+    return run_sandbox_and_emit(opts, outputs, show_account=show_account)
