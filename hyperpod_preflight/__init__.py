@@ -1,13 +1,16 @@
 """hyperpod-preflight: find what would make a SageMaker HyperPod cluster fail, before
 `aws sagemaker create-cluster`.
 
-The public API returns pydantic models, never prints and never exits::
+The public API returns pydantic models, never prints and never exits. One function per kind
+of run, each taking one typed, frozen options object (the same the command line builds)::
 
     import hyperpod_preflight as hp
-    spec = hp.load_spec("cluster-config.json")
-    print(hp.plan(spec).subnets)
-    report = hp.run_preflight(spec)          # needs AWS credentials
-    report = hp.run_preflight(spec, offline=True)
+    opts = hp.CheckOptions(cluster=hp.ClusterInput(config="cluster-config.json"))
+    report = hp.run_check(opts)              # needs AWS credentials (or offline=True)
+    print(hp.plan(hp.load_spec("cluster-config.json")).subnets)
+
+``run_check``, ``run_audit``, ``run_capacity``, ``run_quotas_plan``, ``run_quotas_request``,
+``run_host``, ``run_lifecycle_lint``, ``run_tools`` and ``run_sandbox``: see :mod:`.api`.
 
 Errors are raised as :class:`InputError` (bad input) and :class:`CannotRunError` (no
 credentials, endpoint unreachable). boto3 is imported only when AWS is used.
@@ -20,7 +23,32 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+from .api import (
+    run_audit,
+    run_capacity,
+    run_check,
+    run_host,
+    run_lifecycle_lint,
+    run_quotas_plan,
+    run_quotas_request,
+    run_sandbox,
+    run_tools,
+)
 from .errors import CannotRunError, InputError, PreflightError
+from .options import (
+    AuditOptions,
+    AwsOptions,
+    CapacityOptions,
+    CheckOptions,
+    ClusterInput,
+    HostOptions,
+    LintOptions,
+    QuotasOptions,
+    SandboxOptions,
+    Selection,
+    Suppression,
+    ToolsOptions,
+)
 
 if TYPE_CHECKING:
     from .models import Finding, Outcome, Report, Severity, Status, Summary
@@ -135,24 +163,45 @@ def submit_quota_requests(
 
 
 __all__ = [
+    "AuditOptions",
+    "AwsOptions",
     "CannotRunError",
+    "CapacityOptions",
+    "CheckOptions",
+    "ClusterInput",
     "ClusterPlan",
     "ClusterSpec",
     "Finding",
+    "HostOptions",
     "InputError",
+    "LintOptions",
     "Outcome",
     "PreflightError",
     "QuotaRequestPlan",
     "QuotaRequestResult",
+    "QuotasOptions",
     "Report",
+    "SandboxOptions",
+    "Selection",
     "Severity",
     "Status",
     "Summary",
+    "Suppression",
+    "ToolsOptions",
     "__version__",
     "load_spec",
     "plan",
     "plan_quota_requests",
+    "run_audit",
+    "run_capacity",
+    "run_check",
+    "run_host",
+    "run_lifecycle_lint",
     "run_preflight",
+    "run_quotas_plan",
+    "run_quotas_request",
+    "run_sandbox",
+    "run_tools",
     "submit_quota_requests",
 ]
 

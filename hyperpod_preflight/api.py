@@ -40,16 +40,17 @@ if TYPE_CHECKING:
 LOCAL_AREA = "tools"  # judges this machine, not the account: only on request
 
 __all__ = [
-    "audit",
-    "capacity",
-    "check",
     "cluster_spec",
-    "host",
-    "lifecycle_lint",
-    "quotas_plan",
-    "quotas_request",
-    "sandbox",
-    "tools",
+    "run_audit",
+    "run_capacity",
+    "run_check",
+    "run_host",
+    "run_lifecycle_lint",
+    "run_quotas_plan",
+    "run_quotas_request",
+    "run_sandbox",
+    "run_sandbox_build",
+    "run_tools",
 ]
 
 
@@ -124,7 +125,7 @@ def _finish(report: Report, selection: Selection, started: float | None = None) 
 
 
 # -- check ------------------------------------------------------------------------------------
-def check(opts: CheckOptions, *, progress: ProgressCallback | None = None) -> Report:
+def run_check(opts: CheckOptions, *, progress: ProgressCallback | None = None) -> Report:
     """The account pre-flight of one cluster (needs AWS credentials unless ``offline``).
 
     ``progress`` is told, at most once a second, what a long run still waits for."""
@@ -159,7 +160,7 @@ def check(opts: CheckOptions, *, progress: ProgressCallback | None = None) -> Re
 
 
 # -- the sandbox --------------------------------------------------------------------------------
-def sandbox_run(opts: SandboxOptions) -> SandboxRun:
+def run_sandbox_build(opts: SandboxOptions) -> SandboxRun:
     """Build the sandbox account for ``opts`` and run the pre-flight there; what was built
     with the report (the CLI prints what was built)."""
     from .sandbox import example_config, parse_defects, require_moto, run_sandbox
@@ -191,13 +192,13 @@ def sandbox_run(opts: SandboxOptions) -> SandboxRun:
     return run
 
 
-def sandbox(opts: SandboxOptions) -> Report:
+def run_sandbox(opts: SandboxOptions) -> Report:
     """The pre-flight on a sandbox account (moto, in this process): no AWS account needed."""
-    return sandbox_run(opts).report
+    return run_sandbox_build(opts).report
 
 
 # -- audit, capacity --------------------------------------------------------------------------
-def audit(opts: AuditOptions) -> Report:
+def run_audit(opts: AuditOptions) -> Report:
     """The whole-VPC audit: subnets, security groups, placements and the fixes, ranked."""
     from .audit import run_vpc_audit
 
@@ -225,7 +226,7 @@ def audit(opts: AuditOptions) -> Report:
     return _finish(report, opts.selection, started)
 
 
-def capacity(opts: CapacityOptions) -> Report:
+def run_capacity(opts: CapacityOptions) -> Report:
     """Regions ranked for ``count`` × ``instance_type``: quota headroom, zones, plans."""
     from .capacity_run import run_capacity_scan
 
@@ -250,7 +251,7 @@ def capacity(opts: CapacityOptions) -> Report:
 
 
 # -- this machine -------------------------------------------------------------------------------
-def tools(opts: ToolsOptions) -> Report:
+def run_tools(opts: ToolsOptions) -> Report:
     """This machine's command-line tools (aws v2, session-manager-plugin; for EKS kubectl,
     helm, eksctl, hyp); no AWS access."""
     from .preflight import run_cluster_preflight
@@ -277,7 +278,7 @@ def tools(opts: ToolsOptions) -> Report:
     return _finish(report, opts.selection)
 
 
-def host(opts: HostOptions, *, deep_progress: Callable[[str], None] | None = None) -> Report:
+def run_host(opts: HostOptions, *, deep_progress: Callable[[str], None] | None = None) -> Report:
     """This GPU node (or the tree at ``root``) against a requirement profile."""
     from .host.api import run_host_preflight
     from .host.profiles import parse_requires
@@ -305,7 +306,7 @@ def host(opts: HostOptions, *, deep_progress: Callable[[str], None] | None = Non
     return _finish(report, sel)
 
 
-def lifecycle_lint(opts: LintOptions) -> Report:
+def run_lifecycle_lint(opts: LintOptions) -> Report:
     """Lint local lifecycle folders (or files in one); one finding per lint finding."""
     from .lint_report import lint_paths
 
@@ -313,7 +314,7 @@ def lifecycle_lint(opts: LintOptions) -> Report:
 
 
 # -- quotas -------------------------------------------------------------------------------------
-def quotas_plan(opts: QuotasOptions) -> list[QuotaRequestPlan]:
+def run_quotas_plan(opts: QuotasOptions) -> list[QuotaRequestPlan]:
     """The quota increases the cluster needs (read-only)."""
     from .preflight import connect, plan_with_live_types
     from .quota_requests import plan_quota_requests
@@ -324,14 +325,14 @@ def quotas_plan(opts: QuotasOptions) -> list[QuotaRequestPlan]:
     return plan_quota_requests(spec, cluster_plan, facts, headroom=opts.headroom)
 
 
-def quotas_request(opts: QuotasOptions) -> list[QuotaRequestResult]:
+def run_quotas_request(opts: QuotasOptions) -> list[QuotaRequestResult]:
     """Plan the increases and, with ``submit``, submit them (never while one is open)."""
     from .preflight import connect
     from .quota_requests import submit_quota_requests
 
-    plans = quotas_plan(opts)
+    plans = run_quotas_plan(opts)
     if not opts.submit:
-        raise InputError("quotas_request: set submit=True (quotas_plan is the dry run)")
+        raise InputError("run_quotas_request: set submit=True (run_quotas_plan is the dry run)")
     facts = _connect(opts, connect)
     return submit_quota_requests(
         plans, facts, wait=opts.wait, timeout_s=opts.wait_timeout_s, poll_s=opts.poll_s

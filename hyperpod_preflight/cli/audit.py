@@ -49,7 +49,7 @@ audit_options = _in_order(
 
 def run_audit(params: dict[str, Any]) -> int:
     """The audit the options describe; with ``--suggest-config`` only the config snippet."""
-    from ..api import audit
+    from ..api import run_audit as audit
 
     if not params.get("vpc"):
         raise InputError("the VPC audit needs --vpc vpc-... (a cluster config: `check --config`)")

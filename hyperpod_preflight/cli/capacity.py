@@ -55,7 +55,7 @@ def capacity(**params: Any) -> int:
 
     hp-preflight capacity --instance-type ml.p5.48xlarge --count 16 --regions all
     """
-    from ..api import capacity as run_capacity
+    from ..api import run_capacity
 
     outputs = open_outputs(output_plan(params))
     proj = project(params)

@@ -41,7 +41,7 @@ def _say(text: str) -> None:
 def run_sandbox_and_emit(opts: SandboxOptions, outputs: OpenOutputs, *, show_account: bool) -> int:
     """Build the sandbox for ``opts``, run the pre-flight there, write every output; its exit
     code. What is built and planted is said on stderr (unless -q), in as few lines as it takes."""
-    from ..api import sandbox_run
+    from ..api import run_sandbox_build
     from ..sandbox import parse_defects
 
     quiet = outputs.plan.verbosity < 0
@@ -52,7 +52,7 @@ def run_sandbox_and_emit(opts: SandboxOptions, outputs: OpenOutputs, *, show_acc
             f"sandbox: building in this process (moto; nothing leaves this machine) the "
             f"account for {source}" + (f"; planted {planted}" if planted else "")
         )
-    run = sandbox_run(opts)
+    run = run_sandbox_build(opts)
     if show_account and not quiet:
         for line in run.created:
             click.echo(f"sandbox:   {line}", err=True)

@@ -50,7 +50,7 @@ def tools(**params: Any) -> int:
 
     hp-preflight tools --orchestrator eks --kubernetes-version 1.31
     """
-    from ..api import tools as run_tools
+    from ..api import run_tools
 
     outputs = open_outputs(output_plan(params))
     opts = ToolsOptions(
