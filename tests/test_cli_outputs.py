@@ -308,3 +308,27 @@ def test_the_demo_shows_both_fails_and_fixes_in_15_lines_of_100_columns(tmp_path
             for found in ids.findall(text):
                 assert found in proc.stdout, found  # whole, on one line
     assert "next:" in proc.stderr
+
+
+def test_a_yaml_config_is_read_as_the_cli_input_yaml_shape(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump(json.loads(SLURM.read_text())))
+    code, out, err = run_cli(["check", "--offline", "--config", str(path), "-o", "json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["target"] == json.loads(SLURM.read_text())["ClusterName"]
+    path.write_text("ClusterName: [\n")
+    code, _, err = run_cli(["check", "--offline", "--config", str(path)], capsys)
+    assert code == 2 and "invalid YAML at line 2" in err
+
+
+def test_a_trailing_comma_is_reported_on_its_own_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "c.json"
+    path.write_text('{\n  "ClusterName": "c",\n  "InstanceGroups": [],\n}\n')
+    code, _, err = run_cli(["check", "--offline", "--config", str(path)], capsys)
+    assert code == 2 and "line 3:" in err and "trailing comma" in err

@@ -121,7 +121,7 @@ def test_request_with_yes_submits_and_prints_case_ids() -> None:
 
 def test_request_wait_polls_to_approved() -> None:
     code, out, fake = invoke(
-        ["quotas", "request", "--yes", "--wait", "--timeout", "5", "--poll", "0.01"],
+        ["quotas", "request", "--yes", "--wait", "--wait-timeout", "5", "--poll", "0.01"],
         {P5_QUOTA: 6},
     )
     assert code == 0 and "status APPROVED" in out
@@ -130,7 +130,7 @@ def test_request_wait_polls_to_approved() -> None:
 
 def test_request_wait_timeout_exits_1() -> None:
     code, out, _ = invoke(
-        ["quotas", "request", "--yes", "--wait", "--timeout", "0.05", "--poll", "0.01"],
+        ["quotas", "request", "--yes", "--wait", "--wait-timeout", "0.05", "--poll", "0.01"],
         {P5_QUOTA: 6},
         progression=("PENDING",),
     )

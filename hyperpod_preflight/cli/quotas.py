@@ -5,7 +5,7 @@
     hp-preflight quotas request --config cluster.json --headroom 2 --yes --wait
 
 Exit codes: 0 ok; 1 a SageMaker quota is short (``quotas``) or a request failed, was
-refused or is still open at the ``--timeout`` (``request``); 2 bad input; 3 could not run.
+refused or is still open at the ``--wait-timeout`` (``request``); 2 bad input; 3 could not run.
 ``quotas`` counts as ``check`` does: a short quota is a FAIL, a value that could not be read
 is UNKNOWN, the advisory findings keep their status, and ``--fail-on`` (default ``fail``)
 sets the lowest status that makes the exit code 1. So a run where nothing could be read
@@ -56,7 +56,7 @@ def _quota_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _seconds_option(name: str, most: float, default: float, help_text: str) -> Decorator:
     """A duration in seconds, stored as ``<name>_s``."""
-    dest = f"{name.lstrip('-')}_s"
+    dest = f"{name.lstrip('-').replace('-', '_')}_s"
     return click.option(
         name,
         dest,
@@ -116,7 +116,7 @@ def quotas(ctx: click.Context, /, **params: Any) -> int:
 )
 @click.option("--yes", is_flag=True, help="Submit the requests (without it: a dry run).")
 @click.option("--wait", is_flag=True, help="With --yes: poll until each request is resolved.")
-@_seconds_option("--timeout", 86400, 900, "Seconds --wait polls before giving up.")
+@_seconds_option("--wait-timeout", 86400, 900, "Seconds --wait polls before giving up.")
 @_seconds_option("--poll", 3600, 15, "Seconds between --wait polls.")
 @click.pass_context
 def request_cmd(ctx: click.Context, /, **params: Any) -> int:
@@ -127,13 +127,17 @@ def request_cmd(ctx: click.Context, /, **params: Any) -> int:
     """
     if params["wait"] and not params["yes"]:
         raise click.UsageError("--wait follows submitted requests: add --yes", ctx=ctx)
+    for name, flag in (("wait_timeout_s", "--wait-timeout"), ("poll_s", "--poll")):
+        if not params["wait"] and ctx.get_parameter_source(name) is not ParameterSource.DEFAULT:
+            raise click.UsageError(f"{flag} applies to --wait only: add --wait", ctx=ctx)
     merged = merge_parent_options(ctx, params)
     spec, plan, facts = _inputs(ctx, merged)
     return request_quotas(
         spec,
         plan,
         facts,
-        **pick(params, "headroom", "yes", "wait", "timeout_s", "poll_s"),
+        **pick(params, "headroom", "yes", "wait", "poll_s"),
+        timeout_s=params["wait_timeout_s"],
         **pick(merged, "output", "output_file"),
     )
 
