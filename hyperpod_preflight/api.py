@@ -281,12 +281,19 @@ def run_tools(opts: ToolsOptions) -> Report:
 def run_host(opts: HostOptions, *, deep_progress: Callable[[str], None] | None = None) -> Report:
     """This GPU node (or the tree at ``root``) against a requirement profile."""
     from .host.api import run_host_preflight
-    from .host.profiles import parse_requires
+    from .host.profiles import load_profile, parse_requires
 
+    requires = parse_requires(opts.requires)
+    wanted = load_profile(opts.profile).for_check("host.shared-mount")
+    if opts.shared_mounts and not wanted and "shared-mount-free-gb" not in requires:
+        raise InputError(
+            f"--shared-mount: profile {opts.profile} does not judge shared mounts; use "
+            "--profile training, or add --require shared-mount-free-gb=GB"
+        )
     sel = opts.selection
     report = run_host_preflight(
         profile=opts.profile,
-        requires=parse_requires(opts.requires),
+        requires=requires,
         instance_type=opts.instance_type,
         paths=opts.paths,
         shared_mounts=opts.shared_mounts,

@@ -248,6 +248,9 @@ REFUSED = [
     (["tools", "--kubernetes-version", "131"], "--kubernetes-version"),
     (["tools", "--timeout", "5"], "--timeout"),
     (["check", "--config", str(SLURM), "--verbose", "--quiet"], "--quiet"),
+    (["host", "--shared-mount", "/fsx"], "--shared-mount"),
+    (["host", "--instance-type", "ml.p5.48xl"], "ml.p5.48xlarge"),
+    (["quotas", "request", "--config", str(SLURM), "--poll", "3"], "--poll"),
     (
         ["check", "--offline", "--config", str(SLURM), "--output-file", "a", "--output-file", "b"],
         "b",
