@@ -70,6 +70,7 @@ def _findings(root: Path, opts: LintOptions, entries: tuple[str, ...]) -> list[F
                 resource=f"{root / f.file}" + (f":{f.line}" if f.line else ""),
                 message=f.message,
                 remediation=f.remediation,
+                details={"rule": f.rule, "file": f.file, "line": f.line},
             )
         )
     if not out:

@@ -210,7 +210,7 @@ def table(report: Report, style: Style, summary: str, extra: list[str]) -> str:
         for f in cut:
             out += _head(f, style) + wrap_fix(f.remediation, style.width, " " * INDENT)
     failing = list(dict.fromkeys(f.check_id for f in report.results if f.status is Status.FAIL))
-    if failing:
+    if failing and report.kind != "lint":  # the lint takes no --ignore
         hint = f"To accept these failures and go on (not recommended): --ignore {','.join(failing)}"
         out += ["", *wrap_prose(hint, style.width, "")]
     out += ["", *wrap_prose(summary, style.width, "")]
