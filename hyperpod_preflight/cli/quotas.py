@@ -36,13 +36,16 @@ from .options import (
     Seconds,
     aws_options,
     build_spec,
-    merge_parent_options,
+    given_options,
     no_cache_option,
+    option_flag,
     output_options,
     pick,
     spec_options,
     write_output,
 )
+from .outputs import OpenOutputs, open_outputs, output_plan
+from .outputs import output_options as report_output_options
 
 if TYPE_CHECKING:
     from ..models import Status
@@ -52,6 +55,12 @@ ADVISORY_CHECKS = ("quotas.network-interfaces", "quotas.elastic-ips", "quotas.ec
 
 def _quota_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return no_cache_option(aws_options(spec_options(output_options("table", "json")(fn))))
+
+
+def _headroom_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`quotas` itself: every report format, several per run."""
+    formats = ("table", "json", "markdown", "junit", "sarif")
+    return no_cache_option(aws_options(spec_options(report_output_options(*formats)(fn))))
 
 
 def _seconds_option(name: str, most: float, default: float, help_text: str) -> Decorator:
@@ -68,7 +77,7 @@ def _seconds_option(name: str, most: float, default: float, help_text: str) -> D
 
 
 @click.group("quotas", invoke_without_command=True)
-@_quota_options
+@_headroom_options
 @click.option(
     "--fail-on",
     type=click.Choice(["fail", "warn", "unknown"]),
@@ -87,22 +96,22 @@ def quotas(ctx: click.Context, /, **params: Any) -> int:
       hp-preflight quotas request --config cluster.json --yes
     """
     if ctx.invoked_subcommand is not None:
-        if ctx.get_parameter_source("fail_on") is not ParameterSource.DEFAULT:
+        given = [option_flag(ctx, name) for name in given_options(ctx)]
+        if given:
             raise click.UsageError(
-                f"--fail-on is an option of `quotas` itself; `quotas {ctx.invoked_subcommand}` "
-                "has its own exit codes",
+                f"{', '.join(given)} given before `{ctx.invoked_subcommand}`: put them after "
+                f"`quotas {ctx.invoked_subcommand}` (--fail-on is `quotas`' own; `request` "
+                "has its own exit codes)",
                 ctx=ctx,
             )
         return EXIT_OK
-    spec, plan, facts = _inputs(ctx, params)
-    return show_quotas(
-        spec,
-        plan,
-        facts,
-        output=params["output"],
-        output_file=params["output_file"],
-        fail_on=params["fail_on"],
-    )
+    outputs = open_outputs(output_plan(params))  # a bad path: exit 2 before any AWS call
+    try:
+        spec, plan, facts = _inputs(ctx, params)
+    except BaseException:
+        outputs.close()
+        raise
+    return show_quotas(spec, plan, facts, fail_on=params["fail_on"], extra=outputs)
 
 
 @quotas.command("request")
@@ -130,15 +139,14 @@ def request_cmd(ctx: click.Context, /, **params: Any) -> int:
     for name, flag in (("wait_timeout_s", "--wait-timeout"), ("poll_s", "--poll")):
         if not params["wait"] and ctx.get_parameter_source(name) is not ParameterSource.DEFAULT:
             raise click.UsageError(f"{flag} applies to --wait only: add --wait", ctx=ctx)
-    merged = merge_parent_options(ctx, params)
-    spec, plan, facts = _inputs(ctx, merged)
+    spec, plan, facts = _inputs(ctx, params)
     return request_quotas(
         spec,
         plan,
         facts,
         **pick(params, "headroom", "yes", "wait", "poll_s"),
         timeout_s=params["wait_timeout_s"],
-        **pick(merged, "output", "output_file"),
+        **pick(params, "output", "output_file"),
     )
 
 
@@ -177,9 +185,11 @@ def show_quotas(
     output: str = "table",
     output_file: str | None = None,
     fail_on: str = "fail",
+    extra: OpenOutputs | None = None,
 ) -> int:
-    """Write the quota table of ``spec``; its exit code, counted as `check` counts (see the
-    module docstring)."""
+    """Write the quota table of ``spec`` (to ``extra``'s destinations when given, else as
+    ``output`` to ``output_file``); its exit code, counted as `check` counts (see the module
+    docstring)."""
     from ..quota_requests import plan_quota_requests
     from ..registry import CheckContext, get
     from ..runner import run_one
@@ -187,27 +197,75 @@ def show_quotas(
     rows = plan_quota_requests(spec, plan, facts, include_history=False)
     ctx = CheckContext(spec=spec, plan=plan, facts=facts)
     advisory = [f for cid in ADVISORY_CHECKS for f in run_one(get(cid), ctx)]
-    short = [r for r in rows if (r.deficit or 0) > 0]
     tally = QuotaTally.of(rows, advisory, fail_on)
     code = EXIT_FINDINGS if tally.failing else EXIT_OK
     summary = tally.summary()
-    if output == "json":
-        document = {
-            "cluster": spec.name,
-            "region": facts.region,
-            "quotas": [_row_json(r) for r in rows],
-            "advisory": [f.model_dump(mode="json") for f in advisory],
-            "short": len(short),
-            "unknown": tally.unknown_quotas,
-            "complete": tally.complete,
-            "fail_on": fail_on,
-            "api_calls": facts.call_count,
-        }
-        write_output(json.dumps(document, indent=2) + "\n", output_file, summary=summary)
-        return code
+    outputs = open_outputs(output_plan({"output": output, "output_files": _files(output_file)}))
+    if extra is not None:
+        outputs = extra
+    for dest in outputs.plan.destinations:
+        if dest.fmt == "json":
+            text = _quotas_json(spec, facts, rows, advisory, tally)
+        elif dest.fmt == "table":
+            text = _quotas_table(spec, facts, rows, advisory, summary)
+        else:
+            text = _quotas_rendered(spec, facts, rows, advisory, tally, dest.fmt)
+        outputs.write(dest, text, summary=summary if dest is outputs.plan.main else "")
+    outputs.close()
+    return code
 
+
+def _files(output_file: str | None) -> tuple[str, ...]:
+    return (output_file,) if output_file else ()
+
+
+def _quotas_json(spec: Any, facts: Any, rows: Any, advisory: Any, tally: QuotaTally) -> str:
+    document = {
+        "cluster": spec.name,
+        "region": facts.region,
+        "quotas": [_row_json(r) for r in rows],
+        "advisory": [f.model_dump(mode="json") for f in advisory],
+        "short": sum(1 for r in rows if (r.deficit or 0) > 0),
+        "unknown": tally.unknown_quotas,
+        "complete": tally.complete,
+        "fail_on": tally.fail_on,
+        "api_calls": facts.call_count,
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _quotas_rendered(
+    spec: Any, facts: Any, rows: Any, advisory: Any, tally: QuotaTally, fmt: str
+) -> str:
+    """Markdown, JUnit or SARIF: the quotas as a report."""
+    from ..models import Status, Summary
+    from ..quota_report import quota_report
+    from ..render import render_report
+
+    statuses = list(tally.statuses)
+    summary = Summary(
+        total=len(statuses),
+        by_status={s.value: statuses.count(s) for s in Status},
+        exit_code=int(tally.failing),
+        fail_on=tally.fail_on,
+        complete=tally.complete,
+        unknown_checks=int(not tally.complete),
+    )
+    report = quota_report(
+        rows,
+        advisory,
+        target=spec.name,
+        region=facts.region,
+        command=f"{_request_hint(spec)} --yes",
+        summary=summary,
+    )
+    return render_report(report, fmt)
+
+
+def _quotas_table(spec: Any, facts: Any, rows: Any, advisory: Any, summary: str) -> str:
     from tabulate import tabulate
 
+    short = [r for r in rows if (r.deficit or 0) > 0]
     lines = [f"SageMaker HyperPod quotas for {spec.name} in {facts.region}"]
     table = [
         [
@@ -239,8 +297,7 @@ def show_quotas(
             f"{_request_hint(spec)} (add --yes to submit)"
         )
     lines.append(f"\n{summary}")
-    write_output("\n".join(lines) + "\n", output_file, summary=summary)
-    return code
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -367,8 +424,12 @@ def request_quotas(
         or (r.resolved and r.status not in ("APPROVED", None))
     ]
     unknown = [p for p in plans if p.action == "unknown"]
-    code = EXIT_FINDINGS if failed or unknown else EXIT_OK
+    # like `quotas`: a dry run that could not judge everything is INCOMPLETE, not a failure;
+    # with --yes a quota left unjudged is a request not made
+    code = EXIT_FINDINGS if failed or (unknown and yes) else EXIT_OK
     summary = f"{len(to_submit)} request(s) " + ("submitted" if yes else "planned (dry run)")
+    if unknown and not yes:
+        summary = f"INCOMPLETE: {len(unknown)} quota(s) could not be judged; {summary}"
     if output == "json":
         document = {
             "cluster": spec.name,
