@@ -24,16 +24,31 @@ def _json(report: Report, style: Style) -> str:
     return report.model_dump_json(indent=2) + "\n"
 
 
-def _sarif(report: Report, style: Style) -> str:
-    """SARIF 2.1.0 (code scanning), from :mod:`hyperpod_preflight.render_sarif`."""
+def _sarif_renderer() -> Callable[[Report], str]:
     try:
         from .render_sarif import render_sarif  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:  # the module ships with the SARIF work; say so, never crash
         from .errors import InputError
 
         raise InputError("SARIF output is not available in this build (no render_sarif)") from exc
-    text: str = render_sarif(report)
+    renderer: Callable[[Report], str] = render_sarif
+    return renderer
+
+
+def _sarif(report: Report, style: Style) -> str:
+    """SARIF 2.1.0 (code scanning), from :mod:`hyperpod_preflight.render_sarif`."""
+    text = _sarif_renderer()(report)
     return text if text.endswith("\n") else text + "\n"
+
+
+def check_format(fmt: str) -> None:
+    """Raise InputError now, before a run, when ``fmt`` cannot be rendered in this build."""
+    if fmt not in RENDERERS:
+        from .errors import InputError
+
+        raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "sarif":
+        _sarif_renderer()
 
 
 # One line per format: name → renderer (report, style) → text.

@@ -105,6 +105,10 @@ def output_plan(params: Mapping[str, Any]) -> OutputPlan:
     twice = sorted({p for p in paths if paths.count(p) > 1})
     if twice:
         raise InputError(f"{twice[0]}: named as the output of two formats; give each its own")
+    if any(d.fmt == "sarif" for d in (main, *others)):
+        from ..render import check_format
+
+        check_format("sarif")  # a build without it: exit 2 now, not after the run
     verbosity = -1 if params.get("quiet") else 1 if params.get("verbose") else 0
     color = False if params.get("no_color") else None
     return OutputPlan((main, *others), verbosity, color)

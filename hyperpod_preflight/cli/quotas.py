@@ -28,24 +28,28 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
+from ..api import cluster_spec
+from .build import (
+    aws_from,
+    aws_options,
+    cluster_from,
+    cluster_options,
+    config_file_option,
+    no_cache_option,
+    project,
+)
 from .options import (
-    AWS_OPTIONS,
     EXIT_FINDINGS,
     EXIT_OK,
     Decorator,
-    Seconds,
-    aws_options,
-    build_spec,
     given_options,
-    no_cache_option,
     option_flag,
     output_options,
-    pick,
-    spec_options,
     write_output,
 )
 from .outputs import OpenOutputs, open_outputs, output_plan
 from .outputs import output_options as report_output_options
+from .values import Seconds
 
 if TYPE_CHECKING:
     from ..models import Status
@@ -54,13 +58,15 @@ ADVISORY_CHECKS = ("quotas.network-interfaces", "quotas.elastic-ips", "quotas.ec
 
 
 def _quota_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return no_cache_option(aws_options(spec_options(output_options("table", "json")(fn))))
+    fn = config_file_option(fn)
+    return no_cache_option(aws_options(cluster_options(output_options("table", "json")(fn))))
 
 
 def _headroom_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """`quotas` itself: every report format, several per run."""
     formats = ("table", "json", "markdown", "junit", "sarif")
-    return no_cache_option(aws_options(spec_options(report_output_options(*formats)(fn))))
+    fn = config_file_option(fn)
+    return no_cache_option(aws_options(cluster_options(report_output_options(*formats)(fn))))
 
 
 def _seconds_option(name: str, most: float, default: float, help_text: str) -> Decorator:
@@ -144,9 +150,13 @@ def request_cmd(ctx: click.Context, /, **params: Any) -> int:
         spec,
         plan,
         facts,
-        **pick(params, "headroom", "yes", "wait", "poll_s"),
+        headroom=params["headroom"],
+        yes=params["yes"],
+        wait=params["wait"],
+        poll_s=params["poll_s"],
         timeout_s=params["wait_timeout_s"],
-        **pick(params, "output", "output_file"),
+        output=params["output"],
+        output_file=params["output_file"],
     )
 
 
@@ -154,12 +164,19 @@ def request_cmd(ctx: click.Context, /, **params: Any) -> int:
 def _inputs(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any, Any]:
     """(spec, plan, facts): handed in through ``ctx.obj``, else built from the options."""
     obj = ctx.find_object(dict) or {}
-    spec = obj.get("spec") or build_spec(**params)
+    spec = obj.get("spec") or cluster_spec(cluster_from(params))
     facts = obj.get("facts")
     if facts is None:
         from ..facts import AwsFacts
 
-        facts = AwsFacts(**pick(params, *AWS_OPTIONS), quota_code_cache=not params.get("no_cache"))
+        aws = aws_from(params, project(params))
+        facts = AwsFacts(
+            profile=aws.profile,
+            region=aws.region,
+            retry_mode=aws.retry_mode,
+            max_attempts=aws.max_attempts or 10,
+            quota_code_cache=aws.quota_code_cache,
+        )
         facts.verify_identity()
     plan = obj.get("plan")
     if plan is None:
