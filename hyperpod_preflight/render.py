@@ -99,16 +99,17 @@ def summary_line(report: Report) -> str:
 
 
 def _table(report: Report, style: Style) -> str:
-    return table(report, style, summary_line(report), _audit_section(report, "simple"))
+    extra = _audit_section(report, "simple", max(40, style.width))
+    return table(report, style, summary_line(report), extra)
 
 
-def _audit_section(report: Report, fmt: str) -> list[str]:
+def _audit_section(report: Report, fmt: str, width: int | None = None) -> list[str]:
     """The tables of a ``vpc`` or ``capacity`` report (none for other kinds)."""
     if report.vpc_audit is None and report.capacity is None:
         return []
     from .render_audit import audit_section
 
-    return ["", audit_section(report, fmt).rstrip("\n")]
+    return ["", audit_section(report, fmt, width).rstrip("\n")]
 
 
 def _fixes(findings: Iterable[Finding]) -> list[Finding]:

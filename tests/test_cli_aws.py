@@ -177,3 +177,15 @@ def test_check_with_vpc_and_groups_says_what_was_given(
     assert messages and not any("the config has no VpcConfig" in m for m in messages)
     assert not any("the config names no" in m for m in messages)
     assert any(f"VPC {net.vpc} (from --vpc): no --subnet given" in m for m in messages)
+
+
+def test_the_vpc_audit_fits_a_100_column_terminal(
+    world: tuple[Any, Network], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, net = world
+    monkeypatch.setenv("COLUMNS", "100")
+    code, out, _ = run_cli(["audit", "--region", "us-west-2", "--vpc", net.vpc], capsys)
+    assert code in (0, 1) and "Subnets" in out
+    assert all(len(line) <= 100 for line in out.splitlines()), max(out.splitlines(), key=len)
+    for subnet in net.subnets.values():
+        assert subnet in out  # whole

@@ -459,6 +459,22 @@ def request_quotas(
         write_output(json.dumps(document, indent=2) + "\n", output_file, summary=summary)
         return code
 
+    text = _request_text(spec, facts, plans, results, to_submit, unknown, headroom, yes)
+    write_output(text, output_file, summary=summary)
+    return code
+
+
+def _request_text(
+    spec: Any,
+    facts: Any,
+    plans: Sequence[Any],
+    results: Sequence[Any],
+    to_submit: Sequence[Any],
+    unknown: Sequence[Any],
+    headroom: int,
+    yes: bool,
+) -> str:
+    """The request plan as a table, then what a dry run would submit or what was submitted."""
     from tabulate import tabulate
 
     lines = [
@@ -496,8 +512,7 @@ def request_quotas(
             )
         else:
             lines.append("\ndry run: nothing to submit.")
-        write_output("\n".join(lines) + "\n", output_file, summary=summary)
-        return code
+        return "\n".join(lines) + "\n"
     lines.append("")
     for r in results:
         if r.action == "skipped":
@@ -520,5 +535,4 @@ def request_quotas(
         )
     elif not any(r.action != "skipped" for r in results):
         lines.append("nothing to submit: every quota covers this config.")
-    write_output("\n".join(lines) + "\n", output_file, summary=summary)
-    return code
+    return "\n".join(lines) + "\n"
