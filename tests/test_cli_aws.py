@@ -189,3 +189,26 @@ def test_the_vpc_audit_fits_a_100_column_terminal(
     assert all(len(line) <= 100 for line in out.splitlines()), max(out.splitlines(), key=len)
     for subnet in net.subnets.values():
         assert subnet in out  # whole
+
+
+def test_a_plain_check_on_a_machine_without_local_tools_has_no_tools_finding(
+    world: tuple[Any, Network],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 16: no session-manager-plugin, helm or kubectl on PATH (a CI runner) is not a
+    finding about the account: `check` leaves the tools area to `tools`/--with-tools."""
+    _, net = world
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    monkeypatch.setenv("PATH", str(bare))
+    config = config_for(tmp_path, net, [net.sgs["efa"]])
+    code, report = run_json(["check", "--region", "us-west-2", "--config", config], capsys)
+    assert not [r for r in report["results"] if r["area"] == "tools"]
+    assert code == report["summary"]["exit_code"]
+    code, report = run_json(
+        ["check", "--region", "us-west-2", "--config", config, "--with-tools"], capsys
+    )
+    tools = {r["check_id"]: r["status"] for r in report["results"] if r["area"] == "tools"}
+    assert tools["tools.session-manager-plugin"] == "FAIL" and code == 1

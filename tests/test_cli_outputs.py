@@ -249,6 +249,7 @@ REFUSED = [
     (["tools", "--timeout", "5"], "--timeout"),
     (["check", "--config", str(SLURM), "--verbose", "--quiet"], "--quiet"),
     (["host", "--shared-mount", "/fsx"], "--shared-mount"),
+    (["demo", "--config", str(EKS), "--example", "eks"], "--example"),
     (["host", "--instance-type", "ml.p5.48xl"], "ml.p5.48xlarge"),
     (["quotas", "request", "--config", str(SLURM), "--poll", "3"], "--poll"),
     (

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..options import SandboxOptions
-from .build import cluster_from, project, selection_from, selection_options
+from .build import cluster_from, given, project, refuse, selection_from, selection_options
 from .options import EXIT_OK, REPORT_FORMATS
 from .outputs import OpenOutputs, emit, open_outputs, output_options, output_plan, terminal_width
 
@@ -99,8 +99,15 @@ def _next_step(opts: SandboxOptions) -> Any:
 @click.option("--with-tools", is_flag=True, help="Also judge this machine's tools.")
 @selection_options()
 @output_options(*REPORT_FORMATS)
+@click.pass_context
 def demo(
-    defects: tuple[str, ...], list_defects: bool, example: str, show_account: bool, **params: Any
+    ctx: click.Context,
+    /,
+    defects: tuple[str, ...],
+    list_defects: bool,
+    example: str,
+    show_account: bool,
+    **params: Any,
 ) -> int:
     """The pre-flight on a sandbox AWS account: no AWS account or credentials needed.
 
@@ -116,6 +123,10 @@ def demo(
         return EXIT_OK
     from ..sandbox import parse_defects
 
+    refuse(
+        {"--example": params["config"] and given(ctx, "example")},
+        "cannot be combined with --config: the sandbox is built for your config",
+    )
     parse_defects(defects)  # a bad name is exit 2 before any file is opened
     outputs = open_outputs(output_plan(params))
     proj = project(params)
