@@ -41,6 +41,7 @@ from .options import (
     CapacityOptions,
     CheckOptions,
     ClusterInput,
+    FailOn,
     HostOptions,
     LintOptions,
     QuotasOptions,
@@ -51,6 +52,12 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from boto3 import Session
+
+    from .catalog import InstanceTypeInfo
+    from .facts import AwsFacts
     from .models import Finding, Outcome, Report, Severity, Status, Summary
     from .planner import ClusterPlan
     from .quota_requests import QuotaRequestPlan, QuotaRequestResult
@@ -77,7 +84,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def load_spec(source: str | Path | dict[str, Any]) -> ClusterSpec:
+def load_spec(source: str | Path | dict[str, object]) -> ClusterSpec:
     """Read and validate a CreateCluster config (a path, ``-`` for stdin, or a dict)."""
     from .spec import load_spec as _load
 
@@ -85,7 +92,12 @@ def load_spec(source: str | Path | dict[str, Any]) -> ClusterSpec:
     return spec
 
 
-def plan(spec: ClusterSpec, *, ip_headroom: int = 1, instance_types: Any = None) -> ClusterPlan:
+def plan(
+    spec: ClusterSpec,
+    *,
+    ip_headroom: int = 1,
+    instance_types: Mapping[str, InstanceTypeInfo] | None = None,
+) -> ClusterPlan:
     """What ``spec`` needs: instances, IPs per node and per subnet, subnet prefixes, ENIs."""
     from .planner import build_plan
 
@@ -95,12 +107,12 @@ def plan(spec: ClusterSpec, *, ip_headroom: int = 1, instance_types: Any = None)
 
 def run_preflight(
     spec: ClusterSpec,
-    session: Any = None,
+    session: Session | None = None,
     *,
     only: list[str] | None = None,
     skip: list[str] | None = None,
     ignore: list[str] | None = None,
-    fail_on: str = "fail",
+    fail_on: FailOn = "fail",
     offline: bool = False,
     ip_headroom: int = 1,
     concurrency: int = 16,
@@ -127,8 +139,8 @@ def run_preflight(
 def plan_quota_requests(
     spec: ClusterSpec,
     *,
-    session: Any = None,
-    facts: Any = None,
+    session: Session | None = None,
+    facts: AwsFacts | None = None,
     headroom: int = 0,
     ip_headroom: int = 1,
 ) -> list[QuotaRequestPlan]:
@@ -146,8 +158,8 @@ def plan_quota_requests(
 def submit_quota_requests(
     plans: list[QuotaRequestPlan],
     *,
-    session: Any = None,
-    facts: Any = None,
+    session: Session | None = None,
+    facts: AwsFacts | None = None,
     wait: bool = False,
     timeout_s: float = 900,
     poll_s: float = 15,
