@@ -336,3 +336,10 @@ def test_a_trailing_comma_is_reported_on_its_own_line(
     path.write_text('{\n  "ClusterName": "c",\n  "InstanceGroups": [],\n}\n')
     code, _, err = run_cli(["check", "--offline", "--config", str(path)], capsys)
     assert code == 2 and "line 3:" in err and "trailing comma" in err
+
+
+def test_list_defects_as_json_is_json(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("moto")
+    code, out, _ = run_cli(["demo", "--list-defects", "-o", "json"], capsys)
+    rows = json.loads(out)
+    assert code == 0 and {"name", "check_id", "status", "summary"} <= set(rows[0])
