@@ -117,23 +117,25 @@ def run_preflight(
     ip_headroom: int = 1,
     concurrency: int = 16,
 ) -> Report:
-    """Run the account pre-flight of ``spec`` and return the :class:`Report`.
+    """Run the account pre-flight of ``spec`` and return the :class:`Report` (the local
+    tools are not judged: :func:`run_tools` does that). :func:`run_check` takes every option.
 
     ``session`` is a ``boto3.Session``; without one the usual AWS resolution applies.
     """
-    from .preflight import run_cluster_preflight
+    from .api import run_check_spec
 
-    return run_cluster_preflight(
-        spec,
-        session=session,
-        only=only or [],
-        skip=skip or [],
-        ignore=ignore or [],
-        fail_on=fail_on,
+    opts = CheckOptions(
+        cluster=ClusterInput(ip_headroom=ip_headroom),
+        selection=Selection(
+            only=tuple(only or ()),
+            skip=tuple(skip or ()),
+            ignore=tuple(ignore or ()),
+            fail_on=fail_on,
+        ),
         offline=offline,
-        ip_headroom=ip_headroom,
         concurrency=concurrency,
     )
+    return run_check_spec(spec, opts, session=session)
 
 
 def plan_quota_requests(

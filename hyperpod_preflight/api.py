@@ -31,6 +31,8 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    from boto3 import Session
+
     from .models import Report
     from .quota_requests import QuotaRequestPlan, QuotaRequestResult
     from .runner import ProgressCallback
@@ -44,6 +46,7 @@ __all__ = [
     "run_audit",
     "run_capacity",
     "run_check",
+    "run_check_spec",
     "run_host",
     "run_lifecycle_lint",
     "run_quotas_plan",
@@ -129,13 +132,26 @@ def run_check(opts: CheckOptions, *, progress: ProgressCallback | None = None) -
     """The account pre-flight of one cluster (needs AWS credentials unless ``offline``).
 
     ``progress`` is told, at most once a second, what a long run still waits for."""
+    started = time.perf_counter()
+    report = run_check_spec(cluster_spec(opts.cluster), opts, progress=progress)
+    return report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
+
+
+def run_check_spec(
+    spec: ClusterSpec,
+    opts: CheckOptions,
+    *,
+    session: Session | None = None,
+    progress: ProgressCallback | None = None,
+) -> Report:
+    """:func:`run_check` of a spec already read (``opts.cluster`` unused), on ``session``
+    when given (else one made from ``opts.aws``)."""
     from .preflight import run_cluster_preflight
 
-    started = time.perf_counter()
-    spec = cluster_spec(opts.cluster)
     sel = _without_local_tools(opts.selection, opts.with_tools)
     report = run_cluster_preflight(
         spec,
+        session=session,
         profile=opts.aws.profile,
         region=opts.aws.region,
         retry_mode=opts.aws.retry_mode,
@@ -156,7 +172,7 @@ def run_check(opts: CheckOptions, *, progress: ProgressCallback | None = None) -
         },
         progress=progress,
     )
-    return _finish(report, opts.selection, started)
+    return _finish(report, opts.selection)
 
 
 # -- the sandbox --------------------------------------------------------------------------------
