@@ -42,8 +42,9 @@ def run_sandbox_and_emit(opts: SandboxOptions, outputs: OpenOutputs, *, show_acc
     """Build the sandbox for ``opts``, run the pre-flight there, write every output; its exit
     code. What is built and planted is said on stderr (unless -q), in as few lines as it takes."""
     from ..api import run_sandbox_build
-    from ..sandbox import parse_defects
+    from ..sandbox import parse_defects, require_moto
 
+    require_moto()  # without the extra: the install command, and nothing else said
     quiet = outputs.plan.verbosity < 0
     if not quiet:
         source = opts.cluster.config or f"the bundled {opts.example} example"
