@@ -262,8 +262,13 @@ REFUSED = [
 
 @pytest.mark.parametrize(("argv", "named"), REFUSED)
 def test_an_option_the_mode_would_ignore_is_exit_2_naming_it(
-    capsys: pytest.CaptureFixture[str], argv: list[str], named: str
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+    named: str,
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # an error document may be written to a relative path
     code, out, err = run_cli(argv, capsys)
     assert code == 2, err
     assert named in err and out == ""
