@@ -348,3 +348,20 @@ def test_list_defects_as_json_is_json(capsys: pytest.CaptureFixture[str]) -> Non
     code, out, _ = run_cli(["demo", "--list-defects", "-o", "json"], capsys)
     rows = json.loads(out)
     assert code == 0 and {"name", "check_id", "status", "summary"} <= set(rows[0])
+
+
+def test_the_severity_threshold_keeps_lower_findings_from_the_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = json.loads(SLURM.read_text())
+    for group in config["InstanceGroups"]:
+        group["LifeCycleConfig"]["SourceS3Uri"] = "s3://my-bucket/lifecycle"
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(config))
+    args = ["check", "--offline", "--config", str(path), "--fail-on", "warn", "-o", "json"]
+    code, out, _ = run_cli(args, capsys)
+    warned = [r for r in json.loads(out)["results"] if r["status"] == "WARN"]
+    assert code == 1 and warned and all(r["severity"] == "medium" for r in warned)
+    code, out, _ = run_cli([*args, "--severity", "high"], capsys)
+    assert code == 0 and json.loads(out)["summary"]["exit_code"] == 0  # still shown:
+    assert [r for r in json.loads(out)["results"] if r["status"] == "WARN"] == warned
