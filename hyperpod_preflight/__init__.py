@@ -1,13 +1,17 @@
 """hyperpod-preflight: find what would make a SageMaker HyperPod cluster fail, before
 `aws sagemaker create-cluster`.
 
-The public API returns pydantic models, never prints and never exits::
+The public API returns pydantic models, never prints and never exits. One function per kind
+of run, each taking one typed, frozen options object (the same the command line builds)::
 
     import hyperpod_preflight as hp
-    spec = hp.load_spec("cluster-config.json")
-    print(hp.plan(spec).subnets)
-    report = hp.run_preflight(spec)          # needs AWS credentials
-    report = hp.run_preflight(spec, offline=True)
+    opts = hp.CheckOptions(cluster=hp.ClusterInput(config="cluster-config.json"))
+    report = hp.run_check(opts)              # needs AWS credentials (or offline=True)
+    print(hp.plan(hp.load_spec("cluster-config.json")).subnets)
+
+``run_check``, ``run_audit``, ``run_capacity``, ``run_quotas_plan``, ``run_quotas_request``,
+``run_host``, ``run_lifecycle_lint``, ``run_tools``, ``run_sandbox`` and ``run_diagnose``: see
+:mod:`.api`.
 
 Errors are raised as :class:`InputError` (bad input) and :class:`CannotRunError` (no
 credentials, endpoint unreachable). boto3 is imported only when AWS is used.
@@ -20,9 +24,43 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+from .api import (
+    run_audit,
+    run_capacity,
+    run_check,
+    run_diagnose,
+    run_host,
+    run_lifecycle_lint,
+    run_quotas_plan,
+    run_quotas_request,
+    run_sandbox,
+    run_tools,
+)
 from .errors import CannotRunError, InputError, PreflightError
+from .options import (
+    AuditOptions,
+    AwsOptions,
+    CapacityOptions,
+    CheckOptions,
+    ClusterInput,
+    DiagnoseOptions,
+    FailOn,
+    HostOptions,
+    LintOptions,
+    QuotasOptions,
+    SandboxOptions,
+    Selection,
+    Suppression,
+    ToolsOptions,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from boto3 import Session
+
+    from .catalog import InstanceTypeInfo
+    from .facts import AwsFacts
     from .models import Finding, Outcome, Report, Severity, Status, Summary
     from .planner import ClusterPlan
     from .quota_requests import QuotaRequestPlan, QuotaRequestResult
@@ -49,7 +87,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def load_spec(source: str | Path | dict[str, Any]) -> ClusterSpec:
+def load_spec(source: str | Path | dict[str, object]) -> ClusterSpec:
     """Read and validate a CreateCluster config (a path, ``-`` for stdin, or a dict)."""
     from .spec import load_spec as _load
 
@@ -57,7 +95,12 @@ def load_spec(source: str | Path | dict[str, Any]) -> ClusterSpec:
     return spec
 
 
-def plan(spec: ClusterSpec, *, ip_headroom: int = 1, instance_types: Any = None) -> ClusterPlan:
+def plan(
+    spec: ClusterSpec,
+    *,
+    ip_headroom: int = 1,
+    instance_types: Mapping[str, InstanceTypeInfo] | None = None,
+) -> ClusterPlan:
     """What ``spec`` needs: instances, IPs per node and per subnet, subnet prefixes, ENIs."""
     from .planner import build_plan
 
@@ -67,40 +110,42 @@ def plan(spec: ClusterSpec, *, ip_headroom: int = 1, instance_types: Any = None)
 
 def run_preflight(
     spec: ClusterSpec,
-    session: Any = None,
+    session: Session | None = None,
     *,
     only: list[str] | None = None,
     skip: list[str] | None = None,
     ignore: list[str] | None = None,
-    fail_on: str = "fail",
+    fail_on: FailOn = "fail",
     offline: bool = False,
     ip_headroom: int = 1,
     concurrency: int = 16,
 ) -> Report:
-    """Run the account pre-flight of ``spec`` and return the :class:`Report`.
+    """Run the account pre-flight of ``spec`` and return the :class:`Report` (the local
+    tools are not judged: :func:`run_tools` does that). :func:`run_check` takes every option.
 
     ``session`` is a ``boto3.Session``; without one the usual AWS resolution applies.
     """
-    from .preflight import run_cluster_preflight
+    from .api import run_check_spec
 
-    return run_cluster_preflight(
-        spec,
-        session=session,
-        only=only or [],
-        skip=skip or [],
-        ignore=ignore or [],
-        fail_on=fail_on,
+    opts = CheckOptions(
+        cluster=ClusterInput(ip_headroom=ip_headroom),
+        selection=Selection(
+            only=tuple(only or ()),
+            skip=tuple(skip or ()),
+            ignore=tuple(ignore or ()),
+            fail_on=fail_on,
+        ),
         offline=offline,
-        ip_headroom=ip_headroom,
         concurrency=concurrency,
     )
+    return run_check_spec(spec, opts, session=session)
 
 
 def plan_quota_requests(
     spec: ClusterSpec,
     *,
-    session: Any = None,
-    facts: Any = None,
+    session: Session | None = None,
+    facts: AwsFacts | None = None,
     headroom: int = 0,
     ip_headroom: int = 1,
 ) -> list[QuotaRequestPlan]:
@@ -118,8 +163,8 @@ def plan_quota_requests(
 def submit_quota_requests(
     plans: list[QuotaRequestPlan],
     *,
-    session: Any = None,
-    facts: Any = None,
+    session: Session | None = None,
+    facts: AwsFacts | None = None,
     wait: bool = False,
     timeout_s: float = 900,
     poll_s: float = 15,
@@ -135,24 +180,47 @@ def submit_quota_requests(
 
 
 __all__ = [
+    "AuditOptions",
+    "AwsOptions",
     "CannotRunError",
+    "CapacityOptions",
+    "CheckOptions",
+    "ClusterInput",
     "ClusterPlan",
     "ClusterSpec",
+    "DiagnoseOptions",
     "Finding",
+    "HostOptions",
     "InputError",
+    "LintOptions",
     "Outcome",
     "PreflightError",
     "QuotaRequestPlan",
     "QuotaRequestResult",
+    "QuotasOptions",
     "Report",
+    "SandboxOptions",
+    "Selection",
     "Severity",
     "Status",
     "Summary",
+    "Suppression",
+    "ToolsOptions",
     "__version__",
     "load_spec",
     "plan",
     "plan_quota_requests",
+    "run_audit",
+    "run_capacity",
+    "run_check",
+    "run_diagnose",
+    "run_host",
+    "run_lifecycle_lint",
     "run_preflight",
+    "run_quotas_plan",
+    "run_quotas_request",
+    "run_sandbox",
+    "run_tools",
     "submit_quota_requests",
 ]
 

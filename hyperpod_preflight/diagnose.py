@@ -14,36 +14,18 @@ them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InputError
 from .models import Report
-from .runner import FailOn, ProgressCallback
+from .options import DEFAULT_TIMEOUT_S, DiagnoseOptions
+from .runner import ProgressCallback
 
 # DescribeCluster's ClusterName: a name or a cluster ARN (botocore's model pattern).
 _NAME_OR_ARN = re.compile(
     r"^(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:cluster/[a-z0-9]{12})$"
     r"|^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})$"
 )
-
-
-@dataclass(frozen=True)
-class DiagnoseOptions:
-    """What ``diagnose`` runs on and how (the CLI builds one from its options)."""
-
-    cluster: str
-    region: str | None = None
-    profile: str | None = None
-    retry_mode: str = "standard"
-    max_attempts: int = 10
-    only: Sequence[str] = ()
-    skip: Sequence[str] = ()
-    ignore: Sequence[str] = ()
-    fail_on: FailOn = "fail"
-    timeout_s: float | None = 120.0
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 def validate_cluster_name(value: str) -> str:
@@ -78,10 +60,10 @@ def run_diagnosis(
     if facts is None:
         facts = connect(
             session,
-            profile=opts.profile,
-            region=opts.region,
-            retry_mode=opts.retry_mode,
-            max_attempts=opts.max_attempts,
+            profile=opts.aws.profile,
+            region=opts.aws.region,
+            retry_mode=opts.aws.retry_mode,
+            max_attempts=opts.aws.max_attempts or 10,
         )
     try:
         described = facts.describe_cluster(name)
@@ -95,12 +77,12 @@ def run_diagnosis(
     report = run_cluster_preflight(
         spec,
         facts=facts,
-        only=opts.only,
-        skip=opts.skip,
-        ignore=opts.ignore,
-        fail_on=opts.fail_on,
-        timeout_s=opts.timeout_s,
-        options={**opts.options, "diagnosed_cluster": spec.name},
+        only=opts.selection.only,
+        skip=opts.selection.skip,
+        ignore=opts.selection.ignore,
+        fail_on=opts.selection.fail_on,
+        timeout_s=DEFAULT_TIMEOUT_S if opts.timeout_s is None else opts.timeout_s,
+        options={"diagnosed_cluster": spec.name},
         progress=progress,
         kind="diagnose",
     )

@@ -1,46 +1,75 @@
-"""Rendering of reports and plans: table (terminal), JSON, Markdown (pull-request comments)
-and JUnit XML (CI). Pure functions returning strings; the CLI decides where they go.
+"""Rendering of reports and plans: table (terminal, :mod:`.render_table`), JSON, Markdown
+(pull-request comments), JUnit XML (CI) and SARIF (code scanning, :mod:`.render_sarif`).
+Pure functions returning strings; the CLI decides where they go. :data:`RENDERERS` is the one
+registry of formats: a format is one line there.
 """
 
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from tabulate import tabulate
 
 from .models import Finding, Report, Status
+from .render_table import ORDER, Style, table
 
-FORMATS = ("table", "json", "markdown", "junit")
+FORMATS = ("table", "json", "markdown", "junit", "sarif")
+_STATUS_ORDER = ORDER
 
-_COLORS = {
-    Status.PASS: "\033[32m",
-    Status.FAIL: "\033[1;31m",
-    Status.WARN: "\033[33m",
-    Status.UNKNOWN: "\033[35m",
-    Status.SKIP: "\033[2m",
+
+def _json(report: Report, style: Style) -> str:
+    return report.model_dump_json(indent=2) + "\n"
+
+
+def _sarif_renderer() -> Callable[[Report], str]:
+    try:
+        from .render_sarif import render_sarif  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as exc:  # the module ships with the SARIF work; say so, never crash
+        from .errors import InputError
+
+        raise InputError("SARIF output is not available in this build (no render_sarif)") from exc
+    renderer: Callable[[Report], str] = render_sarif
+    return renderer
+
+
+def _sarif(report: Report, style: Style) -> str:
+    """SARIF 2.1.0 (code scanning), from :mod:`hyperpod_preflight.render_sarif`."""
+    text = _sarif_renderer()(report)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def check_format(fmt: str) -> None:
+    """Raise InputError now, before a run, when ``fmt`` cannot be rendered in this build."""
+    if fmt not in RENDERERS:
+        from .errors import InputError
+
+        raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "sarif":
+        _sarif_renderer()
+
+
+# One line per format: name → renderer (report, style) → text.
+RENDERERS: dict[str, Callable[[Report, Style], str]] = {
+    "table": lambda report, style: _table(report, style),
+    "json": _json,
+    "markdown": lambda report, style: _markdown(report),
+    "junit": lambda report, style: _junit(report),
+    "sarif": _sarif,
 }
-_RESET = "\033[0m"
-_STATUS_ORDER = {Status.FAIL: 0, Status.WARN: 1, Status.UNKNOWN: 2, Status.PASS: 3, Status.SKIP: 4}
 
 
-def render_report(report: Report, fmt: str, *, color: bool = False) -> str:
-    """``report`` as ``fmt`` (one of :data:`FORMATS`)."""
-    if fmt == "json":
-        return report.model_dump_json(indent=2) + "\n"
-    if fmt == "markdown":
-        return _markdown(report)
-    if fmt == "junit":
-        return _junit(report)
-    if fmt == "table":
-        return _table(report, color=color)
-    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-
-
-def _status_label(status: Status, color: bool) -> str:
-    return f"{_COLORS[status]}{status.value}{_RESET}" if color else status.value
+def render_report(
+    report: Report, fmt: str, *, color: bool = False, width: int = 100, verbosity: int = 0
+) -> str:
+    """``report`` as ``fmt`` (one of :data:`FORMATS`); ``width`` and ``verbosity`` (-1 the
+    summary only, 0 problems first and a count of the rest, 1 everything) shape the table."""
+    renderer = RENDERERS.get(fmt)
+    if renderer is None:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return renderer(report, Style(color=color, width=width, verbosity=verbosity))
 
 
 def _by_area(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
@@ -69,73 +98,18 @@ def summary_line(report: Report) -> str:
     return f"OK: {counted}{extra}{calls}"
 
 
-def _table(report: Report, *, color: bool) -> str:
-    out: list[str] = []
-    head = f"hp-preflight {report.kind}"
-    if report.target:
-        head += f" · {report.target}"
-    if report.region:
-        head += f" · {report.region}"
-    if report.account:
-        head += f" · account {report.account}"
-    out.append(head)
-    shown, whole_skips = _split_whole_skips(report.results)
-    for area, findings in _by_area(shown).items():
-        rows = [
-            [_status_label(f.status, color), f.check_id, f.resource, f.message] for f in findings
-        ]
-        if not rows:
-            continue
-        out.append("")
-        out.append(f"[{area}]")
-        out.append(
-            tabulate(
-                rows,
-                headers=["STATUS", "CHECK", "RESOURCE", "MESSAGE"],
-                tablefmt="simple",
-                maxcolwidths=[None, 34, 30, 70],
-            )
-        )
-    for reason, ids in whole_skips.items():
-        out.append("")
-        out.append(f"Skipped ({reason}): {', '.join(ids)}")
-    out += _audit_section(report, "simple")
-    fixes = _fixes(report.results)
-    if fixes:
-        out.append("")
-        out.append("How to fix:")
-        for f in fixes:
-            out.append(f"- {f.check_id} [{f.resource}]: {f.remediation}")
-    failing = [f.check_id for f in report.results if f.status is Status.FAIL]
-    if failing:
-        ignore_ids = ",".join(dict.fromkeys(failing))
-        out.append("")
-        out.append(f"To accept these failures and go on (not recommended): --ignore {ignore_ids}")
-    out.append("")
-    out.append(summary_line(report))
-    return "\n".join(out) + "\n"
+def _table(report: Report, style: Style) -> str:
+    extra = _audit_section(report, "simple", max(40, style.width))
+    return table(report, style, summary_line(report), extra)
 
 
-def _audit_section(report: Report, fmt: str) -> list[str]:
+def _audit_section(report: Report, fmt: str, width: int | None = None) -> list[str]:
     """The tables of a ``vpc`` or ``capacity`` report (none for other kinds)."""
     if report.vpc_audit is None and report.capacity is None:
         return []
     from .render_audit import audit_section
 
-    return ["", audit_section(report, fmt).rstrip("\n")]
-
-
-def _split_whole_skips(findings: Iterable[Finding]) -> tuple[list[Finding], dict[str, list[str]]]:
-    """Findings to show row by row, and the checks skipped as a whole (resource "-"), which
-    are listed once by reason instead of one row each."""
-    shown: list[Finding] = []
-    whole_skips: dict[str, list[str]] = {}
-    for f in findings:
-        if f.status is Status.SKIP and f.resource == "-":
-            whole_skips.setdefault(f.message, []).append(f.check_id)
-        else:
-            shown.append(f)
-    return shown, whole_skips
+    return ["", audit_section(report, fmt, width).rstrip("\n")]
 
 
 def _fixes(findings: Iterable[Finding]) -> list[Finding]:
@@ -148,48 +122,51 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
-def _markdown(report: Report) -> str:
-    icons = {
-        Status.PASS: "✅",
-        Status.FAIL: "❌",
-        Status.WARN: "⚠️",
-        Status.UNKNOWN: "❔",
-        Status.SKIP: "⏭️",
-    }
-    out = [f"### hp-preflight {report.kind}: {report.target or ''}".rstrip(": ")]
-    out.append("")
-    out.append(f"**{summary_line(report)}**")
-    shown, whole_skips = _split_whole_skips(report.results)
-    ordered = sorted(shown, key=lambda f: (_STATUS_ORDER[f.status], f.check_id))
+_ICONS = {
+    Status.PASS: "✅",
+    Status.FAIL: "❌",
+    Status.WARN: "⚠️",
+    Status.UNKNOWN: "❔",
+    Status.SKIP: "⏭️",
+}
+
+
+def _md_rows(findings: Iterable[Finding]) -> str:
+    ordered = sorted(findings, key=lambda f: (_STATUS_ORDER[f.status], f.check_id))
     rows = [
         [
-            f"{icons[f.status]} {f.status.value}",
+            f"{_ICONS[f.status]} {f.status.value}",
             f"`{f.check_id}`",
             _md_cell(f.resource),
             _md_cell(f.message),
         ]
         for f in ordered
     ]
-    out.append("")
-    out.append(
-        tabulate(rows, headers=["Status", "Check", "Resource", "Message"], tablefmt="github")
-    )
-    for reason, ids in whole_skips.items():
-        out.append("")
-        out.append(f"Skipped ({_md_cell(reason)}): {', '.join(f'`{i}`' for i in ids)}")
-    out += _audit_section(report, "github")
+    return tabulate(rows, headers=["Status", "Check", "Resource", "Message"], tablefmt="github")
+
+
+def _markdown(report: Report) -> str:
+    """For a pull-request comment: the problems with their fixes; the rest collapsed."""
+    out = [f"### hp-preflight {report.kind}: {report.target or ''}".rstrip(": ")]
+    out += ["", f"**{summary_line(report)}**"]
+    problems = [f for f in report.results if f.status in (Status.FAIL, Status.WARN, Status.UNKNOWN)]
+    rest = [f for f in report.results if f not in problems]
+    if problems:
+        out += ["", _md_rows(problems)]
     fixes = _fixes(report.results)
     if fixes:
-        out.append("")
-        out.append("<details><summary>How to fix</summary>")
-        out.append("")
+        out += ["", "**How to fix**", ""]
         for f in fixes:
             out.append(f"- `{f.check_id}` on `{f.resource}`:")
             out.append("  ```")
             out.append("  " + f.remediation.replace("\n", "\n  "))
             out.append("  ```")
-        out.append("")
-        out.append("</details>")
+    out += _audit_section(report, "github")
+    if rest:
+        passed = sum(f.status is Status.PASS for f in rest)
+        out += ["", f"<details><summary>{passed} passed, {len(rest) - passed} not applicable"]
+        out[-1] += "</summary>"
+        out += ["", _md_rows(rest), "", "</details>"]
     return "\n".join(out) + "\n"
 
 

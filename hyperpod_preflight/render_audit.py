@@ -5,28 +5,48 @@ capacity scan ranked. Pure functions returning strings."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from tabulate import tabulate
 
 from .audit_models import CapacityScan, VpcAudit
 from .models import Report
+from .render_table import wrap_fix, wrap_prose
+
+Row = Sequence[object]
+
+
+def fit_table(rows: Sequence[Row], headers: list[str], fmt: str, width: int | None) -> str:
+    """``rows`` as a table when it fits ``width`` (or no width is set); else one block per
+    row (the first column, then ``HEADER: value`` lines), which a narrow terminal can show
+    without breaking an id."""
+    table = tabulate(rows, headers=headers, tablefmt=fmt)
+    if width is None or max((len(line) for line in table.splitlines()), default=0) <= width:
+        return table
+    out: list[str] = []
+    for row in rows:
+        out.append(str(row[0]))
+        for head, value in zip(headers[1:], row[1:], strict=True):
+            out += wrap_prose(f"{head}: {value}", width, "  ")
+    return "\n".join(out)
 
 
 def _yes(value: bool | None) -> str:
     return "?" if value is None else "yes" if value else "no"
 
 
-def vpc_tables(audit: VpcAudit, fmt: str = "simple") -> str:
+def vpc_tables(audit: VpcAudit, fmt: str = "simple", width: int | None = None) -> str:
     """Subnets, security groups, placements and fixes of one VPC audit."""
     out: list[str] = []
     dns = f"DNS support {_yes(audit.dns_support)}, hostnames {_yes(audit.dns_hostnames)}"
     nats = ", ".join(f"{n} ({s})" for n, s in audit.nat_gateways.items()) or "none"
-    out.append(
+    head = (
         f"VPC {audit.vpc_id} (from --vpc) {audit.cidr} · {dns} · NAT gateways: {nats} · "
         f"internet gateways: {', '.join(audit.internet_gateways) or 'none'} · S3 gateway "
         f"endpoints: {', '.join(audit.s3_gateway_endpoints) or 'none'} · interface endpoints: "
         f"{', '.join(audit.interface_endpoints) or 'none'}"
     )
+    out += [head] if width is None else wrap_prose(head, width, "")
     types = list(dict.fromkeys(t for s in audit.subnets for t in s.nodes))
     orch = audit.placements[0].orchestrator if audit.placements else "slurm"
     rows = []
@@ -51,7 +71,7 @@ def vpc_tables(audit: VpcAudit, fmt: str = "simple") -> str:
         )
     heads = ["SUBNET", "ZONE", "CIDR", "FREE", "KIND", "EGRESS", "S3 GW"]
     heads += [f"{t.removeprefix('ml.')} slurm/eks" for t in types]
-    out += ["", "Subnets", tabulate(rows, headers=heads, tablefmt=fmt)]
+    out += ["", "Subnets", fit_table(rows, heads, fmt, width)]
     rows = [
         [
             g.group_id,
@@ -64,7 +84,7 @@ def vpc_tables(audit: VpcAudit, fmt: str = "simple") -> str:
         for g in audit.security_groups
     ]
     heads = ["GROUP", "NAME", "EFA-READY", "FSX PORTS", "RULES IN/OUT", "PROBLEMS"]
-    out += ["", "Security groups", tabulate(rows, headers=heads, tablefmt=fmt)]
+    out += ["", "Security groups", fit_table(rows, heads, fmt, width)]
     rows = [
         [
             f"{p.nodes} × {p.instance_type}",
@@ -78,19 +98,19 @@ def vpc_tables(audit: VpcAudit, fmt: str = "simple") -> str:
         for p in audit.placements
     ]
     heads = [f"NODES ({orch})", "IPS/NODE", "BEST SUBNET", "ZONE", "HOLDS", "GROUP", "READY"]
-    out += ["", "Placement", tabulate(rows, headers=heads, tablefmt=fmt)]
+    out += ["", "Placement", fit_table(rows, heads, fmt, width)]
     if audit.fix_first:
         out += ["", "Fix first"]
-        out += [
-            f"{i}. {f.resource}: {f.problem}: {f.command}" for i, f in enumerate(audit.fix_first, 1)
-        ]
+        for i, f in enumerate(audit.fix_first, 1):
+            line = f"{i}. {f.resource}: {f.problem}: {f.command}"
+            out += [line] if width is None else wrap_fix(line, width, "")
     if audit.suggested_config:
         out += ["", "Suggested config (--suggest-config prints it alone):"]
         out.append(json.dumps(audit.suggested_config, indent=2))
     return "\n".join(out) + "\n"
 
 
-def capacity_table(scan: CapacityScan, fmt: str = "simple") -> str:
+def capacity_table(scan: CapacityScan, fmt: str = "simple", width: int | None = None) -> str:
     """The regions of a capacity scan, ranked."""
     rows = []
     for r in scan.regions:
@@ -113,6 +133,8 @@ def capacity_table(scan: CapacityScan, fmt: str = "simple") -> str:
         )
     heads = ["REGION", "STATUS", "QUOTA", "IN USE", "HEADROOM", "ZONES", "TRAINING PLANS", "NEXT"]
     title = f"{scan.count} × {scan.instance_type} ({scan.orchestrator})"
+    if width is not None:
+        return title + "\n" + fit_table(rows, heads, fmt, width) + "\n"
     return (
         title
         + "\n"
@@ -121,10 +143,11 @@ def capacity_table(scan: CapacityScan, fmt: str = "simple") -> str:
     )
 
 
-def audit_section(report: Report, fmt: str = "simple") -> str:
-    """The kind-specific tables of ``report`` ('' for kinds without any)."""
+def audit_section(report: Report, fmt: str = "simple", width: int | None = None) -> str:
+    """The kind-specific tables of ``report`` ('' for kinds without any); with ``width``
+    (the terminal's), every line fits it."""
     if report.vpc_audit is not None:
-        return vpc_tables(report.vpc_audit, fmt)
+        return vpc_tables(report.vpc_audit, fmt, width)
     if report.capacity is not None:
-        return capacity_table(report.capacity, fmt)
+        return capacity_table(report.capacity, fmt, width)
     return ""

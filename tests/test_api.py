@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import EXAMPLES
 
@@ -26,8 +28,8 @@ def test_load_plan_and_offline_run_return_models_and_print_nothing(
     assert {f.area for f in report.results if f.status is not hp.Status.SKIP} <= {
         "config",
         "network",
-        "tools",  # local: run offline too
     }
+    assert not [f for f in report.results if f.area == "tools"]  # this machine: run_tools
     assert capsys.readouterr() == ("", "")
 
 
@@ -92,3 +94,51 @@ def fresh_facts_with(fake: object) -> object:
     facts = fresh_facts()
     fake.attach(facts)  # type: ignore[attr-defined]
     return facts
+
+
+RUNS = (
+    "run_check",
+    "run_audit",
+    "run_capacity",
+    "run_quotas_plan",
+    "run_quotas_request",
+    "run_host",
+    "run_lifecycle_lint",
+    "run_tools",
+    "run_sandbox",
+)
+
+
+def test_one_typed_function_per_kind_of_run_taking_one_frozen_options_object() -> None:
+    import dataclasses
+    import inspect
+
+    from hyperpod_preflight import options as options_module
+
+    for name in RUNS:
+        signature = inspect.signature(getattr(hp, name))
+        written = [str(p.annotation) for p in signature.parameters.values()]
+        assert "Any" not in " ".join([*written, str(signature.return_annotation)]), name
+        first = getattr(options_module, written[0])
+        assert dataclasses.is_dataclass(first) and first.__dataclass_params__.frozen, name
+        assert written[0] in hp.__all__, name
+
+
+def test_every_options_type_is_frozen_and_uses_literal_enumerations() -> None:
+    import dataclasses
+    import typing
+
+    opts = hp.CheckOptions()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.offline = True  # type: ignore[misc]
+    fail_on = typing.get_type_hints(hp.Selection)["fail_on"]
+    assert typing.get_origin(fail_on) is typing.Literal
+
+
+def test_run_tools_and_run_lifecycle_lint_return_reports(tmp_path: Path) -> None:
+    (tmp_path / "on_create.sh").write_bytes(b"#!/bin/bash\r\necho hi\r\n")
+    report = hp.run_lifecycle_lint(hp.LintOptions(paths=(tmp_path,), run_tools=False))
+    assert isinstance(report, hp.Report) and report.summary.exit_code == 1
+    assert any(f.details.get("rule") == "crlf" for f in report.results)
+    tools = hp.run_tools(hp.ToolsOptions(orchestrator="slurm"))
+    assert {f.area for f in tools.results} == {"tools"}

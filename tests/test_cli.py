@@ -81,7 +81,7 @@ def test_binary_and_missing_files_exit_2(
 def test_bad_flags_exit_2_with_one_line(
     capsys: pytest.CaptureFixture[str], args: list[str], expect: str
 ) -> None:
-    code, _, err = run_cli(["--offline", *args], capsys)
+    code, _, err = run_cli(["check", "--offline", *args], capsys)
     assert code == 2, err
     assert_one_line_error(err)
     assert expect in err
@@ -239,52 +239,26 @@ def test_a_region_botocore_does_not_know_is_bad_input(
 
 
 # -- options given before the command name: applied to `check`, refused elsewhere ---------
-def test_offline_before_check_applies(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(["--offline", "check", "--config", str(SLURM), "-o", "json"], capsys)
-    assert code in (0, 1), err  # not 3: no AWS endpoint was tried
-    report = json.loads(out)
-    skipped = [r for r in report["results"] if r["status"] == "SKIP"]
-    assert any("offline" in r["message"] for r in skipped)
-
-
-def test_output_and_config_before_check_apply(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(
-        ["-o", "json", "--config", str(SLURM), "--only", "config", "check", "--offline"], capsys
-    )
-    report = json.loads(out)  # JSON, not the table
-    assert code == report["summary"]["exit_code"], err
-    ran = {r["check_id"] for r in report["results"] if r["status"] != "SKIP"}
-    assert ran and all(check_id.startswith("config.") for check_id in ran)
-
-
-def test_region_and_profile_before_check_apply(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(["--region", "us_west_2", "check", "--vpc", "vpc-0abc1234"], capsys)
-    assert code == 2 and "us_west_2" in err  # the malformed region was used
-    after = run_cli(["check", "--profile", "nope", "--vpc", "vpc-0abc1234"], capsys)
-    before = run_cli(["--profile", "nope", "check", "--vpc", "vpc-0abc1234"], capsys)
-    assert "nope" in after[2] and before == after
-
-
-def test_an_option_given_twice_with_different_values_is_refused(
+def test_check_options_before_check_are_refused_not_merged(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, err = run_cli(
-        ["-o", "json", "check", "--offline", "--config", str(SLURM), "-o", "table"], capsys
-    )
-    assert code == 2 and out == ""
-    assert_one_line_error(err)
-    assert "--output" in err
+    # `check` is one command with its own options; before a command, options are the
+    # VPC audit's (the documented `hp-preflight --vpc vpc-...` shortcut)
+    code, out, err = run_cli(["--offline", "check", "--config", str(SLURM)], capsys)
+    assert code == 2 and out == "" and "--offline" in err
+    code, out, err = run_cli(["--region", "us-west-2", "check", "--config", str(SLURM)], capsys)
+    assert code == 2 and "--region" in err and "`check`" in err
 
 
 @pytest.mark.parametrize(
     ("before", "command"),
     [
-        (["--offline"], ["plan", str(SLURM)]),
+        (["--fsx"], ["plan", str(SLURM)]),
         (["-o", "json"], ["list-checks"]),
         (["--region", "us-west-2"], ["quotas", "--config", str(SLURM)]),
         (["--only", "host.driver"], ["host"]),
         (["--profile", "p"], ["host", "list-profiles"]),
-        (["--config", str(SLURM)], ["schema"]),
+        (["--vpc", "vpc-0abc1234"], ["schema"]),
     ],
 )
 def test_options_before_another_command_are_refused(
@@ -410,7 +384,7 @@ def test_a_closed_stdout_is_no_error(args: list[str], expected_code: int) -> Non
 @pytest.mark.parametrize(
     "args",
     [
-        ["tools", "--timeout", "nan"],
+        ["tools", "--tool-timeout", "nan"],
         ["check", "--offline", "--config", str(SLURM), "--timeout", "nan"],
         ["host", "--deep", "--deep-seconds", "NaN"],
         ["quotas", "request", "--poll", "nan"],

@@ -92,8 +92,8 @@ def test_vpc_alone_runs_the_whole_vpc_audit(
     p5en = next(r for r in placements if r["resource"] == "ml.p5en.48xlarge")
     assert p5en["status"] == "FAIL" and "not offered in zone usw2-az1" in p5en["message"]
     assert code == 1 and report["account"] == "123456789012" and report["api_calls"] > 0
-    # `check --vpc` is the same audit; the table shows the subnets and the placement
-    code, out, _ = run_cli(["check", "--region", "us-west-2", "--vpc", net.vpc], capsys)
+    # `audit --vpc` is the same audit; the table shows the subnets and the placement
+    code, out, _ = run_cli(["audit", "--region", "us-west-2", "--vpc", net.vpc], capsys)
     assert "Subnets" in out and "Placement" in out and net.subnets["a"] in out
     code, out, _ = run_cli(
         [
@@ -177,3 +177,38 @@ def test_check_with_vpc_and_groups_says_what_was_given(
     assert messages and not any("the config has no VpcConfig" in m for m in messages)
     assert not any("the config names no" in m for m in messages)
     assert any(f"VPC {net.vpc} (from --vpc): no --subnet given" in m for m in messages)
+
+
+def test_the_vpc_audit_fits_a_100_column_terminal(
+    world: tuple[Any, Network], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, net = world
+    monkeypatch.setenv("COLUMNS", "100")
+    code, out, _ = run_cli(["audit", "--region", "us-west-2", "--vpc", net.vpc], capsys)
+    assert code in (0, 1) and "Subnets" in out
+    assert all(len(line) <= 100 for line in out.splitlines()), max(out.splitlines(), key=len)
+    for subnet in net.subnets.values():
+        assert subnet in out  # whole
+
+
+def test_a_plain_check_on_a_machine_without_local_tools_has_no_tools_finding(
+    world: tuple[Any, Network],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 16: no session-manager-plugin, helm or kubectl on PATH (a CI runner) is not a
+    finding about the account: `check` leaves the tools area to `tools`/--with-tools."""
+    _, net = world
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    monkeypatch.setenv("PATH", str(bare))
+    config = config_for(tmp_path, net, [net.sgs["efa"]])
+    code, report = run_json(["check", "--region", "us-west-2", "--config", config], capsys)
+    assert not [r for r in report["results"] if r["area"] == "tools"]
+    assert code == report["summary"]["exit_code"]
+    code, report = run_json(
+        ["check", "--region", "us-west-2", "--config", config, "--with-tools"], capsys
+    )
+    tools = {r["check_id"]: r["status"] for r in report["results"] if r["area"] == "tools"}
+    assert tools["tools.session-manager-plugin"] == "FAIL" and code == 1

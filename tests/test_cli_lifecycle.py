@@ -40,7 +40,8 @@ def test_crlf_and_a_missing_script_fail_naming_file_and_line(
     folder = _folder(tmp_path, b"#!/bin/bash\r\nbash ./absent.sh\r\n")
     code, out = _lint(capsys, str(folder), "-o", "json")
     assert code == 1
-    rules = {(f["rule"], f["line"]) for f in json.loads(out)["results"][0]["findings"]}
+    found = json.loads(out)["results"]
+    rules = {(f["details"]["rule"], f["details"]["line"]) for f in found}
     assert ("crlf", 1) in rules and ("missing-reference", 2) in rules
 
 

@@ -78,17 +78,21 @@ def test_check_takes_kube_context_and_skips_tools_on_request(
     results = json.loads(out)["results"]
     deps = [r for r in results if r["check_id"] == "eks.hyperpod-dependencies"]
     assert deps and "not read without --kube-context" not in deps[0]["message"]  # given
-    assert any(r["area"] == "tools" for r in results)
+    # the workstation is not the account: tools only with --with-tools
+    assert not any(r["area"] == "tools" for r in results)
     _, out, _ = run_cli(
-        ["check", "--offline", "--config", config, "--skip", "tools", "-o", "json"], capsys
+        ["check", "--offline", "--config", config, "--with-tools", "-o", "json"], capsys
     )
-    assert not [r for r in json.loads(out)["results"] if r["area"] == "tools"]
+    assert [r for r in json.loads(out)["results"] if r["area"] == "tools"]
 
 
-def test_a_kubernetes_version_that_is_no_version_is_unknown_not_a_pass(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("version", ["latest", "131", "1.x"])
+def test_a_kubernetes_version_that_is_no_version_is_bad_input(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    version: str,
 ) -> None:
     monkeypatch.setenv("PATH", str(healthy_tools(tmp_path)))
-    _, out, _ = run_cli(["tools", "--kubernetes-version", "latest", "-o", "json"], capsys)
-    (kubectl,) = [r for r in json.loads(out)["results"] if r["check_id"] == "tools.kubectl"]
-    assert kubectl["status"] == "UNKNOWN" and "'latest'" in kubectl["message"]
+    code, out, err = run_cli(["tools", "--kubernetes-version", version], capsys)
+    assert code == 2 and out == "" and "--kubernetes-version" in err and version in err

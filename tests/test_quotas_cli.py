@@ -121,7 +121,7 @@ def test_request_with_yes_submits_and_prints_case_ids() -> None:
 
 def test_request_wait_polls_to_approved() -> None:
     code, out, fake = invoke(
-        ["quotas", "request", "--yes", "--wait", "--timeout", "5", "--poll", "0.01"],
+        ["quotas", "request", "--yes", "--wait", "--wait-timeout", "5", "--poll", "0.01"],
         {P5_QUOTA: 6},
     )
     assert code == 0 and "status APPROVED" in out
@@ -130,7 +130,7 @@ def test_request_wait_polls_to_approved() -> None:
 
 def test_request_wait_timeout_exits_1() -> None:
     code, out, _ = invoke(
-        ["quotas", "request", "--yes", "--wait", "--timeout", "0.05", "--poll", "0.01"],
+        ["quotas", "request", "--yes", "--wait", "--wait-timeout", "0.05", "--poll", "0.01"],
         {P5_QUOTA: 6},
         progression=("PENDING",),
     )
@@ -312,3 +312,17 @@ def test_advisory_checks_are_found_in_a_fresh_interpreter() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == ",".join(ADVISORY_CHECKS)
+
+
+def test_a_request_dry_run_that_could_not_judge_is_incomplete_like_quotas() -> None:
+    """Issue 20: `quotas` all-UNKNOWN exited 0 while its `request` dry run exited 1."""
+    code_quotas, _ = invoke_denied(["quotas"])
+    code_dry, out = invoke_denied(["quotas", "request"])
+    assert code_quotas == code_dry == 0 and "could not be judged" in out
+
+
+def test_quotas_render_as_markdown_and_junit_too() -> None:
+    code, out, _ = invoke(["quotas", "-o", "markdown"], {P5_QUOTA: 6})
+    assert out.startswith("### hp-preflight quotas") and P5_QUOTA in out
+    code_junit, out_junit, _ = invoke(["quotas", "-o", "junit"], {P5_QUOTA: 6})
+    assert "<testsuites" in out_junit and code == code_junit

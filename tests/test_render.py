@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from hyperpod_preflight.models import Finding, Report, Severity, Status
 from hyperpod_preflight.render import render_report, report_schema
 from hyperpod_preflight.runner import summarize
@@ -78,48 +80,84 @@ def test_json_report_round_trips_with_the_public_fields() -> None:
     assert Report.model_validate_json(text).results[0].resource == "sg-0b"
 
 
-def test_table_groups_by_area_shows_fixes_and_the_ignore_hint() -> None:
+def test_table_shows_problems_first_with_fixes_then_a_count_of_passes() -> None:
     text = render_report(sample_report(), "table")
-    assert text.index("[network]") < text.index("[quotas]") < text.index("[config]")
-    assert "How to fix:" in text
-    assert "authorize-security-group-ingress" in text
+    lines = text.splitlines()
+    first = [i for i, line in enumerate(lines) if line.startswith(("FAIL ", "WARN ", "UNKNOWN "))]
+    assert [lines[i].split()[0] for i in first] == ["FAIL", "WARN", "UNKNOWN"]
+    assert "authorize-security-group-ingress" in "\n".join(lines[: first[1]])  # its fix
+    assert "1 passed, 1 not applicable (-v lists them)" in text
+    assert "sg-0a" not in text  # the PASS row is counted, not listed
     assert "--ignore network.sg-efa-self-ingress" in text
     assert "\033[" not in text
-    assert text.rstrip().splitlines()[-1].startswith("FAILED: 1 PASS, 1 FAIL, 1 WARN")
+    assert "FAILED: 1 PASS, 1 FAIL, 1 WARN" in text
 
 
-def test_table_lists_checks_skipped_as_a_whole_once() -> None:
-    report = sample_report()
-    report.results.append(
-        Finding(
-            check_id="quotas.ec2-vcpus",
-            area="quotas",
-            status=Status.SKIP,
-            severity=Severity.INFO,
-            resource="-",
-            message="needs AWS access",
-        )
+def test_verbose_lists_every_pass_and_quiet_prints_the_summary_only() -> None:
+    verbose = render_report(sample_report(), "table", verbosity=1)
+    assert "sg-0a" in verbose and "config.efa-single-subnet-az" in verbose
+    quiet = render_report(sample_report(), "table", verbosity=-1)
+    assert quiet.count("\n") == 1 and quiet.startswith("FAILED:")
+
+
+LONG_IDS = [
+    "s3://sagemaker-hyperpod-lifecycle-123456789012/lifecycle/on_create.sh",
+    "arn:aws:iam::123456789012:role/SageMakerHyperPodExecutionRole",
+    "subnet-0123456789abcdef0",
+    "rtb-0123456789abcdef0",
+]
+
+
+@pytest.mark.parametrize("width", [80, 100, 140])
+def test_table_fits_the_width_and_never_splits_an_id(width: int) -> None:
+    words = " ".join(LONG_IDS)
+    finding = Finding(
+        check_id="lifecycle.scripts",
+        area="lifecycle",
+        status=Status.FAIL,
+        severity=Severity.HIGH,
+        resource=LONG_IDS[0],
+        message=f"the objects {words} and again {words} are all wrong in some way",
+        remediation=f"aws s3 cp --recursive ./lifecycle {LONG_IDS[0]} --sse aws:kms; "
+        f"aws iam attach-role-policy --role-name 'a role' --policy-arn {LONG_IDS[1]}",
     )
-    text = render_report(report, "table")
-    assert "Skipped (needs AWS access): quotas.ec2-vcpus" in text
-    assert "SKIP      quotas.ec2-vcpus" not in text
-    markdown = render_report(report, "markdown")
-    assert "Skipped (needs AWS access): `quotas.ec2-vcpus`" in markdown
-    assert "| `quotas.ec2-vcpus`" not in markdown
-    # JSON keeps every finding: machines get the whole list.
-    assert '"quotas.ec2-vcpus"' in render_report(report, "json")
+    report = sample_report()
+    report.results.append(finding)
+    text = render_report(report, "table", width=width)
+    for line in text.splitlines():
+        assert len(line) <= width, line
+    flat = text.replace("\\\n", " ")
+    for token in LONG_IDS:
+        assert token in flat.replace("\n", " ").split() or token in flat, token
+
+
+def test_a_wrapped_command_still_pastes_into_a_shell() -> None:
+    import shlex
+
+    from hyperpod_preflight.render_table import wrap_command
+
+    command = (
+        "aws ec2 create-vpc-endpoint --vpc-id vpc-0123456789abcdef0 --vpc-endpoint-type "
+        "Interface --service-name 'com.amazonaws.us-west-2.ssm with spaces' --private-dns"
+    )
+    lines = wrap_command(command, 50, "  ")
+    assert len(lines) > 1 and all(line.endswith(" \\") for line in lines[:-1])
+    joined = "\n".join(lines).replace(" \\\n", " ")
+    assert shlex.split(joined) == shlex.split(command)
 
 
 def test_table_is_coloured_only_when_asked() -> None:
     assert "\033[1;31mFAIL" in render_report(sample_report(), "table", color=True)
 
 
-def test_markdown_escapes_pipes_and_lists_failures_first() -> None:
+def test_markdown_lists_problems_and_collapses_the_rest() -> None:
     text = render_report(sample_report(), "markdown")
-    rows = [line for line in text.splitlines() if line.startswith("| ")]
-    assert "FAIL" in rows[1]  # header, then the FAIL row first
+    problems, rest = text.split("<details>", 1)
+    rows = [line for line in problems.splitlines() if line.startswith("| ")]
+    assert "FAIL" in rows[1] and len(rows) == 4  # header, FAIL, WARN, UNKNOWN
     assert "itself \\| EFA health" in text
-    assert "<details><summary>How to fix</summary>" in text
+    assert "**How to fix**" in problems and "authorize-security-group-ingress" in problems
+    assert "1 passed, 1 not applicable</summary>" in rest and "sg-0a" in rest
 
 
 def test_junit_counts_failures_and_skips_per_area() -> None:

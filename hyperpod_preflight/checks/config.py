@@ -468,7 +468,9 @@ def check_instance_count_limit(ctx: CheckContext) -> list[Outcome]:
         outcomes.append(
             passed(
                 "cluster",
-                f"{total} instances: within the reported default per-cluster maximum ({default})",
+                f"{total} instances in one cluster: not above the reported default of the "
+                f"quota '{PER_CLUSTER_QUOTA_NAME}' ({default}); its applied value is judged by "
+                "quotas.instances-per-cluster",
                 total=total,
             )
         )

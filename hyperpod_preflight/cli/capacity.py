@@ -3,25 +3,39 @@ headroom, offered zones and training-plan offerings, ranked."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import click
 
 from ..errors import InputError
-from .options import (
-    AWS_OPTIONS,
-    REPORT_FORMATS,
-    aws_options,
-    emit_report,
-    fail_on_option,
-    output_options,
-    pick,
-)
+from ..options import CapacityOptions
+from .build import aws_from, aws_options, project, selection_from, selection_options
+from .options import REPORT_FORMATS
+from .outputs import emit, open_outputs, output_options, output_plan
+from .values import INSTANCE_TYPE, REGION, VPC_ID
+
+
+def _regions(text: str | None) -> tuple[str, ...] | Literal["all"] | None:
+    if not text:
+        return None
+    if text.strip() == "all":
+        return "all"
+    names = tuple(r.strip() for r in text.split(",") if r.strip())
+    for name in names:
+        _region(name)
+    return names
+
+
+def _region(name: str) -> None:
+    try:
+        REGION.convert(name, None, None)
+    except click.BadParameter as exc:
+        raise InputError(f"--regions: {exc.format_message()}") from exc
 
 
 @click.command("capacity")
 @click.option(
-    "--instance-type", "instance_type", required=True, metavar="ml.TYPE", help="e.g. ml.p5.48xlarge"
+    "--instance-type", "instance_type", required=True, type=INSTANCE_TYPE, metavar="ml.TYPE"
 )
 @click.option("--count", type=click.IntRange(1, 6758), required=True, help="Nodes wanted.")
 @click.option(
@@ -30,31 +44,28 @@ from .options import (
     help="Regions to compare (default: --region's); 'all': every region botocore lists.",
 )
 @click.option("--orchestrator", type=click.Choice(["slurm", "eks"]), default="slurm")
-@click.option("--vpc", help="Also say whether a subnet of this VPC (in --region) has room.")
-@fail_on_option
+@click.option(
+    "--vpc", type=VPC_ID, help="Also say whether a subnet of this VPC (in --region) has room."
+)
 @aws_options
+@selection_options(only=False)
 @output_options(*REPORT_FORMATS)
 def capacity(**params: Any) -> int:
     """Rank regions for COUNT x TYPE: ready now, needs a quota request, needs a reservation.
 
     hp-preflight capacity --instance-type ml.p5.48xlarge --count 16 --regions all
     """
-    from ..capacity_run import run_capacity_scan
-    from ..catalog import describe_invalid_type, is_hyperpod_instance_type
+    from ..api import run_capacity
 
-    if not is_hyperpod_instance_type(params["instance_type"]):
-        raise InputError(f"--instance-type: {describe_invalid_type(params['instance_type'])}")
-    regions = params["regions"]
-    chosen: list[str] | str | None = None
-    if regions:
-        chosen = "all" if regions.strip() == "all" else [r for r in regions.split(",") if r.strip()]
-    report = run_capacity_scan(
-        params["instance_type"],
-        params["count"],
-        regions=chosen,
-        orchestrator=params["orchestrator"],
+    outputs = open_outputs(output_plan(params))
+    proj = project(params)
+    opts = CapacityOptions(
+        instance_type=params["instance_type"],
+        count=params["count"],
+        aws=aws_from(params, proj),
+        selection=selection_from(params, proj),
+        regions=_regions(params["regions"]),
+        orchestrator="eks" if params["orchestrator"] == "eks" else "slurm",
         vpc=params["vpc"],
-        fail_on=params["fail_on"],
-        **pick(params, *AWS_OPTIONS),
     )
-    return emit_report(report, params["output"], params["output_file"])
+    return emit(run_capacity(opts), outputs)

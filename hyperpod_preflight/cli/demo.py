@@ -3,25 +3,29 @@
 
 from __future__ import annotations
 
+import json
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .options import (
-    EXIT_OK,
-    REPORT_FORMATS,
-    emit_report,
-    output_options,
-    selection,
-    selection_options,
-)
+from ..options import SandboxOptions
+from .build import cluster_from, given, project, refuse, selection_from, selection_options
+from .options import EXIT_OK, REPORT_FORMATS
+from .outputs import OpenOutputs, emit, open_outputs, output_options, output_plan, terminal_width
 
 
-def list_defects_text() -> str:
+def list_defects_text(fmt: str) -> str:
     from ..sandbox import DEFECTS
 
+    if fmt == "json":
+        rows = [
+            {"name": d.name, "status": d.status, "check_id": d.check_id, "summary": d.summary}
+            for d in DEFECTS.values()
+        ]
+        return json.dumps(rows, indent=2) + "\n"
     width = max(len(name) for name in DEFECTS)
     lines = [
         f"{d.name:<{width}}  {d.status:<4}  {d.check_id:<31}  {d.summary}" for d in DEFECTS.values()
@@ -30,109 +34,51 @@ def list_defects_text() -> str:
     return "\n".join([header, *lines]) + "\n"
 
 
-def _load_config(config: str | None, example: str) -> tuple[dict[str, Any], str]:
-    """The config to build for (a path or ``-``, else the bundled example), and its name."""
-    if config is None:
-        from ..sandbox import example_config
-        from ..sandbox.run import EXAMPLES
-
-        return example_config(example), f"examples/{EXAMPLES[example]} (bundled)"
-    from ..spec import load_spec
-
-    spec = load_spec(config)  # validated here: a bad config is exit 2 before moto starts
-    return dict(spec.raw), spec.source
+def _say(text: str) -> None:
+    """One message on stderr, wrapped to the terminal."""
+    for line in textwrap.wrap(text, width=terminal_width(), subsequent_indent="  "):
+        click.echo(line, err=True)
 
 
-# Options of `check` that a sandbox run cannot honour (check.py refuses the AWS and the other
-# cluster flags itself).
-_FROM_CONFIG = "the sandbox builds the account for --config (or the bundled example) alone"
-REFUSED = {
-    "kube_context": (
-        "--kube-context",
-        "the sandbox builds no Kubernetes cluster to read the HyperPod Helm chart from; run "
-        "`hp-preflight check --config FILE --kube-context CONTEXT` on your account",
-    ),
-    "orchestrator": ("--orchestrator", _FROM_CONFIG),
-    "cluster_name": ("--name", _FROM_CONFIG),
-}
+def run_sandbox_and_emit(opts: SandboxOptions, outputs: OpenOutputs, *, show_account: bool) -> int:
+    """Build the sandbox for ``opts``, run the pre-flight there, write every output; its exit
+    code. What is built and planted is said on stderr (unless -q), in as few lines as it takes."""
+    from ..api import run_sandbox_build
+    from ..sandbox import parse_defects, require_moto
 
-
-def _refuse_what_the_sandbox_cannot_do(params: dict[str, Any]) -> None:
-    from ..errors import InputError
-
-    for name, (flag, why) in REFUSED.items():
-        if params.get(name):
-            raise InputError(f"--sandbox cannot be combined with {flag}: {why}")
-
-
-def _run_options(params: dict[str, Any]) -> dict[str, Any]:
-    """The check options a sandbox run honours: --fsx, the local provisioning_parameters.json
-    of --lifecycle-dir, --timeout, --retry-mode and --max-attempts (--no-cache holds by
-    itself: the sandbox never reads or writes the quota-code cache)."""
-    from .check import lifecycle_dir_options
-
-    honoured: dict[str, Any] = {}
-    for name in ("timeout_s", "retry_mode", "max_attempts"):
-        if params.get(name) is not None:
-            honoured[name] = params[name]
-    lifecycle_dir = params.get("lifecycle_dir")
-    return {
-        "options": {
-            "fsx": params.get("fsx", False),
-            **lifecycle_dir_options(Path(lifecycle_dir) if lifecycle_dir else None),
-        },
-        "lifecycle_dir": Path(lifecycle_dir) if lifecycle_dir else None,
-        **honoured,
-    }
-
-
-def run_sandbox_check(
-    params: dict[str, Any], *, defects: tuple[str, ...] = (), example: str = "slurm"
-) -> int:
-    """Build the sandbox for ``params['config']`` (or the bundled example), run the
-    pre-flight there, write the report; its exit code. Progress lines go to stderr."""
-    from ..sandbox import parse_defects, require_moto, run_sandbox
-
-    started = time.perf_counter()
-    _refuse_what_the_sandbox_cannot_do(params)
-    planted = parse_defects(defects)
-    config, source = _load_config(params.get("config"), example)
-    require_moto()
-    quiet = params.get("quiet", False)
+    require_moto()  # without the extra: the install command, and nothing else said
+    quiet = outputs.plan.verbosity < 0
     if not quiet:
-        click.echo(
-            f"sandbox: building the account a careful user prepares for {source} "
-            "(moto, in this process: nothing leaves this machine)",
-            err=True,
+        source = opts.cluster.config or f"the bundled {opts.example} example"
+        planted = ", ".join(d.name for d in parse_defects(opts.defects))
+        _say(
+            f"sandbox: building in this process (moto; nothing leaves this machine) the "
+            f"account for {source}" + (f"; planted {planted}" if planted else "")
         )
-        for defect in planted:
-            click.echo(
-                f"sandbox: planted {defect.name}: {defect.summary} "
-                f"(expect {defect.status} {defect.check_id})",
-                err=True,
+    run = run_sandbox_build(opts)
+    if opts.cluster.config:  # whose scripts were checked is said even with -q
+        for note in run.notes:
+            _say(f"sandbox: {note}")
+    if show_account and not quiet:
+        for line in run.created:
+            click.echo(f"sandbox:   {line}", err=True)
+    return emit(run.report, outputs, after=None if quiet else _next_step(opts))
+
+
+def _next_step(opts: SandboxOptions) -> Any:
+    def hint() -> None:
+        if opts.cluster.config:
+            _say(
+                "next: the same checks on your account: hp-preflight check --config "
+                f"{opts.cluster.config}"
             )
-    run = run_sandbox(
-        config,
-        defects=planted,
-        ip_headroom=params.get("ip_headroom", 1),
-        concurrency=params.get("concurrency", 16),
-        source=f"sandbox:{source}",
-        **_run_options(params),
-        **selection(params),
-    )
-    for note in run.notes:  # what was checked is said even with --quiet
-        click.echo(f"sandbox: {note}", err=True)
-    if not quiet:
-        if params.get("show_account"):
-            for line in run.created:
-                click.echo(f"sandbox:   {line}", err=True)
-        click.echo(
-            f"sandbox: built {len(run.created)} resources in {run.build_s:.1f} s; "
-            "the pre-flight follows",
-            err=True,
-        )
-    report = run.report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
-    return emit_report(report, params["output"], params["output_file"])
+        else:
+            _say(
+                "next: your own config on the sandbox: hp-preflight check --sandbox --config "
+                "cluster.json; then on your account: hp-preflight check --config cluster.json"
+            )
+
+    return hint
 
 
 @click.command("demo")
@@ -155,26 +101,30 @@ def run_sandbox_check(
     "--config", "-c", "config", metavar="FILE", help="Your config instead of the example."
 )
 @click.option("--show-account", is_flag=True, help="List every resource the sandbox built.")
-@click.option(
-    "--failed-cluster",
-    is_flag=True,
-    help="Build a cluster whose creation failed (default defects: crlf-script,no-nat) and "
-    "run `hp-preflight diagnose` on it.",
-)
-@click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
 @click.option("--fsx", is_flag=True, help="The cluster mounts FSx for Lustre (checks SG ports).")
+@click.option("--with-tools", is_flag=True, help="Also judge this machine's tools.")
 @click.option(
     "--lifecycle-dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Your lifecycle scripts: uploaded instead of the bundled ones, and its "
     "provisioning_parameters.json compared with the config.",
 )
-@output_options(*REPORT_FORMATS)
+@click.option(
+    "--failed-cluster",
+    is_flag=True,
+    help="Build a cluster whose creation failed (default defects: crlf-script,no-nat) and "
+    "run `hp-preflight diagnose` on it.",
+)
 @selection_options()
+@output_options(*REPORT_FORMATS)
+@click.pass_context
 def demo(
+    ctx: click.Context,
+    /,
     defects: tuple[str, ...],
     list_defects: bool,
     example: str,
+    show_account: bool,
     failed_cluster: bool,
     **params: Any,
 ) -> int:
@@ -188,29 +138,54 @@ def demo(
     (exit 1). Needs the [sandbox] extra: pip install 'hyperpod-preflight[sandbox]'.
     """
     if list_defects:
-        click.echo(list_defects_text(), nl=False)
+        click.echo(list_defects_text(params["output"]), nl=False)
         return EXIT_OK
+    from ..sandbox import parse_defects
+
+    refuse(
+        {"--example": params["config"] and given(ctx, "example")},
+        "cannot be combined with --config: the sandbox is built for your config",
+    )
+    parse_defects(defects)  # a bad name is exit 2 before any file is opened
+    outputs = open_outputs(output_plan(params))
+    proj = project(params)
     if failed_cluster:
-        return run_failed_cluster_demo(params, defects=defects, example=example)
-    return run_sandbox_check(params, defects=defects, example=example)
+        return run_failed_cluster_demo(params, outputs, defects=defects, example=example)
+    opts = SandboxOptions(
+        cluster=cluster_from({"config": params["config"]}),
+        selection=selection_from(params, proj),
+        example="eks" if example == "eks" else "slurm",
+        defects=defects,
+        with_tools=params["with_tools"],
+        fsx=params["fsx"],
+        lifecycle_dir=params["lifecycle_dir"],
+    )
+    return run_sandbox_and_emit(opts, outputs, show_account=show_account)
 
 
 def run_failed_cluster_demo(
-    params: dict[str, Any], *, defects: tuple[str, ...], example: str
+    params: dict[str, Any], outputs: OpenOutputs, *, defects: tuple[str, ...], example: str
 ) -> int:
     """``demo --failed-cluster``: a failed cluster in the sandbox, then ``diagnose`` on it."""
+    from ..sandbox import example_config
     from ..sandbox.failed_cluster import DEFAULT_DEFECTS, run_failed_cluster_diagnosis
+    from ..spec import load_spec
 
     started = time.perf_counter()
-    config, source = _load_config(params.get("config"), example)
+    if params["config"]:
+        config = dict(load_spec(params["config"]).raw)
+    else:
+        config = example_config("eks" if example == "eks" else "slurm")
     chosen = defects or DEFAULT_DEFECTS
-    if not params.get("quiet"):
-        click.echo(
-            f"sandbox: building {source} with {', '.join(chosen)} planted, and a cluster whose "
-            "creation failed (moto, in this process: nothing leaves this machine); "
-            "`hp-preflight diagnose` follows",
-            err=True,
+    if outputs.plan.verbosity >= 0:
+        _say(
+            f"sandbox: building the account with {', '.join(chosen)} planted, and a cluster "
+            "whose creation failed (moto, in this process: nothing leaves this machine); "
+            "`hp-preflight diagnose` follows"
         )
-    run = run_failed_cluster_diagnosis(config, defects=chosen, **selection(params))
+    sel = selection_from(params, project(params))
+    run = run_failed_cluster_diagnosis(
+        config, defects=chosen, only=sel.only, skip=sel.skip, ignore=sel.ignore, fail_on=sel.fail_on
+    )
     report = run.report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
-    return emit_report(report, params["output"], params["output_file"])
+    return emit(report, outputs)

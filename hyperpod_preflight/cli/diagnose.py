@@ -6,14 +6,10 @@ from typing import Any
 
 import click
 
-from .options import (
-    REPORT_FORMATS,
-    aws_options,
-    emit_report,
-    output_options,
-    selection,
-    selection_options,
-)
+from ..options import DiagnoseOptions
+from .build import aws_from, aws_options, project, selection_from, selection_options
+from .options import REPORT_FORMATS
+from .outputs import emit, open_outputs, output_options, output_plan
 
 
 @click.command("diagnose")
@@ -27,12 +23,12 @@ from .options import (
     "--timeout",
     "timeout_s",
     type=click.FloatRange(min=1, max=86400),
-    default=120.0,
-    show_default=True,
-    help="Run deadline in seconds: reads still waiting then are UNKNOWN (timed out).",
+    default=None,
+    help="The whole run's deadline in seconds (default 120): reads still waiting then are "
+    "UNKNOWN (timed out).",
 )
-@selection_options()
 @aws_options
+@selection_options()
 @output_options(*REPORT_FORMATS)
 def diagnose(**params: Any) -> int:
     """Read a live cluster (status, nodes, events, lifecycle logs) and run every pre-flight
@@ -43,17 +39,18 @@ def diagnose(**params: Any) -> int:
     Read-only and bounded: at most 5,000 nodes, the 500 most recent events and the lifecycle
     logs of 5 failed instances are read; the summary line prints the call count.
     """
-    from ..diagnose import DiagnoseOptions, run_diagnosis, validate_cluster_name
+    from ..api import run_diagnose
+    from ..diagnose import validate_cluster_name
     from .progress import progress_callback
 
+    cluster = validate_cluster_name(params["cluster"])
+    outputs = open_outputs(output_plan(params))
+    proj = project(params)
     opts = DiagnoseOptions(
-        cluster=validate_cluster_name(params["cluster"]),
-        region=params["region"],
-        profile=params["profile"],
-        retry_mode=params["retry_mode"],
-        max_attempts=params["max_attempts"],
+        cluster=cluster,
+        aws=aws_from(params, proj),
+        selection=selection_from(params, proj),
         timeout_s=params["timeout_s"],
-        **selection(params),
     )
-    report = run_diagnosis(opts, progress=progress_callback(quiet=False))
-    return emit_report(report, params["output"], params["output_file"])
+    quiet = outputs.plan.verbosity < 0
+    return emit(run_diagnose(opts, progress=progress_callback(quiet=quiet)), outputs)

@@ -14,18 +14,20 @@ from typing import Any, TypeVar, cast
 
 import click
 
+from ..options import HostOptions
+from .build import project, selection_from, selection_options
 from .options import (
     EXIT_OK,
     REPORT_FORMATS,
-    Seconds,
-    emit_report,
+    given_options,
+    option_flag,
     output_file_option,
     output_options,
-    pick,
-    selection,
-    selection_options,
     write_output,
 )
+from .outputs import emit, open_outputs, output_plan
+from .outputs import output_options as report_output_options
+from .values import INSTANCE_TYPE, Seconds
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,9 +46,10 @@ def _guarded(fn: F) -> F:
             from .main import error_exit_code
 
             params = click.get_current_context().params
-            code = error_exit_code(
-                exc, output=params.get("output"), output_file=params.get("output_file")
-            )
+            files = [f for f in params.get("output_files") or () if "=" not in f]
+            output_file = files[0] if files else params.get("output_file")
+            output = "json" if params.get("json_file") else params.get("output")
+            code = error_exit_code(exc, output=output, output_file=output_file)
             raise click.exceptions.Exit(code) from None
 
     return cast(F, wrapper)
@@ -67,6 +70,7 @@ def _guarded(fn: F) -> F:
 )
 @click.option(
     "--instance-type",
+    type=INSTANCE_TYPE,
     metavar="ml.TYPE",
     help="Expected instance type (else /opt/ml/config/resource_config.json).",
 )
@@ -129,8 +133,8 @@ def _guarded(fn: F) -> F:
     metavar="DIR",
     help="Read /proc, /sys, /etc and tools under this tree (tests, captured trees).",
 )
-@selection_options("Run only these check ids.")
-@output_options(*REPORT_FORMATS)
+@selection_options()
+@report_output_options(*REPORT_FORMATS)
 @click.pass_context
 @_guarded
 def host(ctx: click.Context, /, **params: Any) -> None:
@@ -145,19 +149,33 @@ def host(ctx: click.Context, /, **params: Any) -> None:
     Read-only; needs no root and no network (the metadata service only with --imds).
     """
     if ctx.invoked_subcommand is not None:
+        given = [option_flag(ctx, name) for name in given_options(ctx)]
+        if given:
+            raise click.UsageError(
+                f"{', '.join(given)} given before `{ctx.invoked_subcommand}`: put them after "
+                f"`host {ctx.invoked_subcommand}`",
+                ctx=ctx,
+            )
         return
-    from ..host.api import run_host_preflight
-    from ..host.profiles import parse_requires
+    from ..api import run_host
 
-    report = run_host_preflight(
+    outputs = open_outputs(output_plan(params))
+    opts = HostOptions(
         profile=params["profile_name"],
-        requires=parse_requires(params["requires"]),
-        **pick(params, "instance_type", "paths", "shared_mounts", "root"),
-        **pick(params, "measure_bandwidth", "dcgm", "dcgm_level", "deep", "deep_seconds", "imds"),
-        deep_progress=_deep_progress(),
-        **selection(params),
+        instance_type=params["instance_type"],
+        requires=tuple(params["requires"]),
+        paths=tuple(params["paths"]),
+        shared_mounts=tuple(params["shared_mounts"]),
+        measure_bandwidth=params["measure_bandwidth"],
+        dcgm=params["dcgm"],
+        dcgm_level=params["dcgm_level"],
+        deep=params["deep"],
+        deep_seconds=params["deep_seconds"],
+        imds=params["imds"],
+        root=params["root"],
+        selection=selection_from(params, project(params)),
     )
-    ctx.exit(emit_report(report, params["output"], params["output_file"]))
+    ctx.exit(emit(run_host(opts, deep_progress=_deep_progress()), outputs))
 
 
 def _deep_progress() -> Callable[[str], None] | None:

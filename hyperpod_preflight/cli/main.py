@@ -9,8 +9,8 @@ Exit codes (a public interface, see README):
   3  could not run at all (no credentials, endpoint unreachable, no region)
 An error is one line on stderr; with ``--output json`` also one JSON document
 (``{"schema_version", "error": {"exit_code", "kind", "message"}, "results": []}``) where the
-report would have gone. Options written before the command name apply to ``check`` (the
-default command) and are refused (exit 2) before any other command.
+report would have gone. With no command, ``hp-preflight --vpc vpc-…`` is the VPC audit
+(``hp-preflight audit``); options written before a command name are refused (exit 2).
 
 Start-up is kept fast: only click is imported to parse the command line; pydantic, tabulate,
 botocore and boto3 are imported by the command that needs them.
@@ -28,7 +28,8 @@ import click
 
 from .. import __version__
 from ..errors import InputError, PreflightError
-from .check import check_cmd, check_options, run_check
+from .audit import audit_cmd, audit_options, run_audit
+from .check import check_cmd
 from .info import list_checks_cmd, schema_cmd
 from .options import (
     EXIT_CANNOT_RUN,
@@ -113,34 +114,38 @@ class PreflightGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, "--version", prog_name="hp-preflight")
-@check_options
+@audit_options
 @click.pass_context
 def cli(ctx: click.Context, /, **params: Any) -> int:
     """Find what would make a SageMaker HyperPod cluster fail, before you create it.
 
-    With no command, runs `check`:
-
-      hp-preflight --region us-west-2 --vpc vpc-0abc1234
-
-      hp-preflight check --config cluster-config.json
+    \b
+      hp-preflight check --config cluster-config.json   # the account pre-flight
+      hp-preflight --region us-west-2 --vpc vpc-0abc1234 # the VPC audit (= audit --vpc)
 
     Exit codes: 0 passed, 1 findings at the --fail-on level, 2 bad usage or input,
-    3 could not run (no credentials, endpoint unreachable).
+    3 could not run (no credentials, endpoint unreachable), 130 interrupted.
     """
-    if ctx.invoked_subcommand is None:
-        return run_check(params)
     given = given_options(ctx)
-    if given and ctx.invoked_subcommand != "check":
+    if ctx.invoked_subcommand is None:
+        if not params.get("vpc"):
+            raise click.UsageError(
+                "nothing to do: `hp-preflight check --config FILE` runs the pre-flight, "
+                "`hp-preflight --vpc vpc-...` the VPC audit",
+                ctx=ctx,
+            )
+        return run_audit(params)
+    if given:
         flags = ", ".join(option_flag(ctx, name) for name in given)
         raise click.UsageError(
-            f"{flags} given before `{ctx.invoked_subcommand}`: only `check` takes options "
-            f"before its name; put them after `{ctx.invoked_subcommand}`",
+            f"{flags} given before `{ctx.invoked_subcommand}`: put them after "
+            f"`{ctx.invoked_subcommand}` (before a command, options belong to the VPC audit)",
             ctx=ctx,
         )
-    return EXIT_OK  # `check` merges the options given here with its own
+    return EXIT_OK
 
 
-for _command in (check_cmd, plan_cmd, list_checks_cmd, schema_cmd):
+for _command in (check_cmd, audit_cmd, plan_cmd, list_checks_cmd, schema_cmd):
     cli.add_command(_command)
 
 
@@ -207,6 +212,7 @@ def requested_output(args: Sequence[str]) -> tuple[str | None, str | None]:
     """``--output`` and ``--output-file`` as the command line gives them (the last of each),
     read from the words themselves so that they are known even when parsing failed."""
     found: dict[str, str | None] = {"--output": None, "--output-file": None}
+    json_file: str | None = None
     words = iter(args)
     for word in words:
         if word == "--":
@@ -216,7 +222,14 @@ def requested_output(args: Sequence[str]) -> tuple[str | None, str | None]:
             name, value, equals = "--output", word[2:], "=" if len(word) > 2 else ""
         if name in found:
             found[name] = value if equals else next(words, None)
-    return found["--output"], found["--output-file"]
+        elif name == "--json":
+            json_file = value if equals else next(words, None)
+    output_file = found["--output-file"]
+    if output_file and output_file.startswith("json="):
+        return "json", output_file.removeprefix("json=")
+    if json_file and found["--output"] != "json":
+        return "json", json_file
+    return found["--output"], output_file
 
 
 def _debug_logging() -> None:

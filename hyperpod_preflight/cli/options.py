@@ -1,6 +1,8 @@
-"""What every `hp-preflight` command shares: the exit codes, the option decorators (output
-format and ``--output-file``, check selection, AWS session, the cluster described by flags or
-a config), the spec built from those options, and the one writer of rendered output.
+"""What every `hp-preflight` command shares at the lowest level: the exit codes, the plain
+``--output``/``--output-file`` of commands that print one thing (plan, schema, inventory),
+the one writer of such output, and how an option given on a group is spelled. The options of
+commands that report findings are in :mod:`.build` (selection, AWS, the cluster) and
+:mod:`.outputs` (several outputs per run).
 
 Only click and the project's error classes are imported here, so ``hp-preflight --help``
 stays fast; what renders or builds anything heavy is imported inside the function that uses
@@ -9,7 +11,6 @@ it.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from click.core import ParameterSource
 from ..errors import InputError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
-REPORT_FORMATS = ("table", "json", "markdown", "junit")
+REPORT_FORMATS = ("table", "json", "markdown", "junit", "sarif")
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -35,17 +36,6 @@ def _in_order(*options: Decorator) -> Decorator:
         return fn
 
     return apply
-
-
-class Seconds(click.FloatRange):
-    """A :class:`click.FloatRange` that refuses NaN: every comparison with NaN is False, so
-    a plain range lets ``nan`` through (a deadline or wait of NaN seconds)."""
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        number = super().convert(value, param, ctx)
-        if isinstance(number, float) and math.isnan(number):
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        return number
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -65,15 +55,6 @@ def output_options(*formats: str) -> Decorator:
             help="Output format.",
         ),
         output_file_option(),
-    )
-
-
-def use_color(output_file: str | None) -> bool:
-    return (
-        output_file is None
-        and "NO_COLOR" not in os.environ
-        and sys.stdout.isatty()
-        and os.environ.get("TERM") != "dumb"
     )
 
 
@@ -111,88 +92,10 @@ def discard_stdout() -> None:
         pass
 
 
-def emit_report(report: Any, output: str, output_file: str | None) -> int:
-    """Render a check report as ``output``, write it, and return its exit code."""
-    from ..render import render_report, summary_line
-
-    text = render_report(report, output, color=use_color(output_file))
-    write_output(text, output_file, summary=summary_line(report))
-    return int(report.summary.exit_code)
-
-
 # -- check selection --------------------------------------------------------------------------
-fail_on_option = click.option(
-    "--fail-on",
-    type=click.Choice(["fail", "warn", "unknown"]),
-    default="fail",
-    show_default=True,
-    help="Lowest status that makes the exit code 1.",
-)
-
-
-def selection_options(only_help: str = "Run only these check ids or areas.") -> Decorator:
-    """``--only``, ``--skip``, ``--ignore`` and ``--fail-on``."""
-    return _in_order(
-        click.option("--only", multiple=True, metavar="IDS", help=only_help),
-        click.option("--skip", multiple=True, metavar="IDS", help="Do not run these."),
-        click.option(
-            "--ignore",
-            multiple=True,
-            metavar="IDS|all",
-            help="Report these FAILs as WARN (marked ignored); still shown.",
-        ),
-        fail_on_option,
-    )
-
-
 def split_ids(values: Sequence[str]) -> list[str]:
     """``("a,b", "c")`` → ``["a", "b", "c"]``: ids may be repeated or comma-separated."""
     return [part.strip() for v in values for part in v.split(",") if part.strip()]
-
-
-def pick(params: dict[str, Any], *names: str) -> dict[str, Any]:
-    """The options ``names`` of ``params``, to pass on as keyword arguments."""
-    return {name: params[name] for name in names}
-
-
-def selection(params: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments of the selection options, as the run functions take them."""
-    return {
-        "only": split_ids(params["only"]),
-        "skip": split_ids(params["skip"]),
-        "ignore": split_ids(params["ignore"]),
-        "fail_on": params["fail_on"],
-    }
-
-
-# -- AWS session --------------------------------------------------------------------------------
-AWS_OPTIONS = ("profile", "region", "retry_mode", "max_attempts")
-aws_options: Decorator = _in_order(
-    click.option("--profile", help="AWS named profile (else the usual resolution)."),
-    click.option("--region", help="AWS region (else AWS_REGION or the profile's)."),
-    click.option(
-        "--retry-mode",
-        type=click.Choice(["standard", "adaptive"]),
-        default="standard",
-        show_default=True,
-        help="botocore retry mode; adaptive rate-limits client-side under throttling.",
-    ),
-    click.option(
-        "--max-attempts",
-        type=click.IntRange(1, 30),
-        default=10,
-        show_default=True,
-        help="Attempts per AWS call, first one included (rides out throttling).",
-    ),
-)
-
-
-no_cache_option: Decorator = click.option(
-    "--no-cache",
-    is_flag=True,
-    help="Neither read nor learn Service Quotas codes in the per-user cache "
-    "($XDG_CACHE_HOME/hyperpod-preflight/quota-codes.json): page the quota listings.",
-)
 
 
 def ip_headroom_option(help_text: str) -> Decorator:
@@ -205,89 +108,7 @@ def ip_headroom_option(help_text: str) -> Decorator:
     )
 
 
-# -- the cluster: --config FILE or flags ------------------------------------------------------
-spec_options: Decorator = _in_order(
-    click.option(
-        "--config",
-        "-c",
-        "config",
-        metavar="FILE",
-        help="CreateCluster JSON (as for `aws sagemaker create-cluster "
-        "--cli-input-json`); '-' reads stdin.",
-    ),
-    click.option("--vpc", help="VPC id (vpc-...). Enough on its own for VPC checks."),
-    click.option("--subnet", "subnets", multiple=True, help="Subnet id; repeatable."),
-    click.option("--security-group", "security_groups", multiple=True, help="SG id; repeatable."),
-    click.option(
-        "--instance-group",
-        "instance_groups",
-        multiple=True,
-        metavar="NAME=ml.TYPE:COUNT",
-        help="An instance group; repeatable.",
-    ),
-    click.option("--orchestrator", type=click.Choice(["slurm", "eks"]), default=None),
-    click.option("--eks-cluster-arn", help="EKS cluster ARN (with --orchestrator eks)."),
-    click.option("--execution-role", help="IAM role ARN for every flag-built group."),
-    click.option("--lifecycle-uri", help="s3://bucket/prefix of the lifecycle scripts."),
-    click.option("--name", "cluster_name", help="Cluster name for flag-built specs."),
-    ip_headroom_option("Spare nodes per group to keep addresses for (node replacement)."),
-)
-
-
-def build_spec(
-    *,
-    config: str | None,
-    vpc: str | None,
-    subnets: Sequence[str],
-    security_groups: Sequence[str],
-    instance_groups: Sequence[str],
-    orchestrator: str | None,
-    eks_cluster_arn: str | None,
-    execution_role: str | None,
-    lifecycle_uri: str | None,
-    cluster_name: str | None,
-    **_: Any,
-) -> Any:
-    """A ClusterSpec from --config or from the flags (never both)."""
-    from ..spec import load_spec, spec_from_flags
-
-    cluster_flags = {
-        "--subnet": subnets,
-        "--security-group": security_groups,
-        "--instance-group": instance_groups,
-        "--orchestrator": orchestrator,
-        "--eks-cluster-arn": eks_cluster_arn,
-        "--execution-role": execution_role,
-        "--lifecycle-uri": lifecycle_uri,
-        "--name": cluster_name,
-    }
-    if config is not None:
-        clash = [name for name, value in cluster_flags.items() if value]
-        if clash:
-            raise InputError(
-                f"{', '.join(clash)} cannot be combined with --config: the config file "
-                "describes the cluster (only --vpc may be added)"
-            )
-        spec = load_spec(config)
-        if vpc:
-            spec = spec.model_copy(update={"vpc_id": vpc})
-        return spec
-    if not any(cluster_flags.values()) and not vpc:
-        raise InputError(
-            "nothing to check: give --config FILE, or at least --vpc vpc-... "
-            "(see hp-preflight --help)"
-        )
-    return spec_from_flags(
-        vpc=vpc,
-        subnets=list(subnets),
-        security_groups=list(security_groups),
-        instance_groups=list(instance_groups),
-        orchestrator=orchestrator,
-        eks_cluster_arn=eks_cluster_arn,
-        execution_role=execution_role,
-        lifecycle_uri=lifecycle_uri,
-        name=cluster_name,
-    )
+# -- options given on a parent group ----------------------------------------------------------
 
 
 # -- options given on a parent group ----------------------------------------------------------
@@ -303,26 +124,3 @@ def option_flag(ctx: click.Context, name: str) -> str:
         if param.name == name:
             return max(param.opts, key=len)
     return name
-
-
-def merge_parent_options(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` of ``ctx``'s command, with the options its parent group was given filling
-    those left at their defaults here. An option given on both sides with two different
-    values is refused (exit 2) rather than one of them silently dropped."""
-    parent = ctx.parent
-    if parent is None:
-        return dict(params)
-    merged = dict(parent.params)
-    mine = set(given_options(ctx))
-    for name in given_options(parent):
-        if name in mine and params.get(name) != parent.params[name]:
-            flag = option_flag(parent, name)
-            raise click.UsageError(
-                f"{flag} is given before and after `{ctx.info_name}` with different values: "
-                "give it once",
-                ctx=ctx,
-            )
-    for key, value in params.items():
-        if key not in merged or key in mine:
-            merged[key] = value
-    return merged

@@ -5,7 +5,7 @@
     hp-preflight quotas request --config cluster.json --headroom 2 --yes --wait
 
 Exit codes: 0 ok; 1 a SageMaker quota is short (``quotas``) or a request failed, was
-refused or is still open at the ``--timeout`` (``request``); 2 bad input; 3 could not run.
+refused or is still open at the ``--wait-timeout`` (``request``); 2 bad input; 3 could not run.
 ``quotas`` counts as ``check`` does: a short quota is a FAIL, a value that could not be read
 is UNKNOWN, the advisory findings keep their status, and ``--fail-on`` (default ``fail``)
 sets the lowest status that makes the exit code 1. So a run where nothing could be read
@@ -28,21 +28,28 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
+from ..api import cluster_spec
+from .build import (
+    aws_from,
+    aws_options,
+    cluster_from,
+    cluster_options,
+    config_file_option,
+    no_cache_option,
+    project,
+)
 from .options import (
-    AWS_OPTIONS,
     EXIT_FINDINGS,
     EXIT_OK,
     Decorator,
-    Seconds,
-    aws_options,
-    build_spec,
-    merge_parent_options,
-    no_cache_option,
+    given_options,
+    option_flag,
     output_options,
-    pick,
-    spec_options,
     write_output,
 )
+from .outputs import OpenOutputs, open_outputs, output_plan
+from .outputs import output_options as report_output_options
+from .values import Seconds
 
 if TYPE_CHECKING:
     from ..models import Status
@@ -51,12 +58,20 @@ ADVISORY_CHECKS = ("quotas.network-interfaces", "quotas.elastic-ips", "quotas.ec
 
 
 def _quota_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return no_cache_option(aws_options(spec_options(output_options("table", "json")(fn))))
+    fn = config_file_option(fn)
+    return no_cache_option(aws_options(cluster_options(output_options("table", "json")(fn))))
+
+
+def _headroom_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`quotas` itself: every report format, several per run."""
+    formats = ("table", "json", "markdown", "junit", "sarif")
+    fn = config_file_option(fn)
+    return no_cache_option(aws_options(cluster_options(report_output_options(*formats)(fn))))
 
 
 def _seconds_option(name: str, most: float, default: float, help_text: str) -> Decorator:
     """A duration in seconds, stored as ``<name>_s``."""
-    dest = f"{name.lstrip('-')}_s"
+    dest = f"{name.lstrip('-').replace('-', '_')}_s"
     return click.option(
         name,
         dest,
@@ -68,7 +83,7 @@ def _seconds_option(name: str, most: float, default: float, help_text: str) -> D
 
 
 @click.group("quotas", invoke_without_command=True)
-@_quota_options
+@_headroom_options
 @click.option(
     "--fail-on",
     type=click.Choice(["fail", "warn", "unknown"]),
@@ -87,22 +102,22 @@ def quotas(ctx: click.Context, /, **params: Any) -> int:
       hp-preflight quotas request --config cluster.json --yes
     """
     if ctx.invoked_subcommand is not None:
-        if ctx.get_parameter_source("fail_on") is not ParameterSource.DEFAULT:
+        given = [option_flag(ctx, name) for name in given_options(ctx)]
+        if given:
             raise click.UsageError(
-                f"--fail-on is an option of `quotas` itself; `quotas {ctx.invoked_subcommand}` "
-                "has its own exit codes",
+                f"{', '.join(given)} given before `{ctx.invoked_subcommand}`: put them after "
+                f"`quotas {ctx.invoked_subcommand}` (--fail-on is `quotas`' own; `request` "
+                "has its own exit codes)",
                 ctx=ctx,
             )
         return EXIT_OK
-    spec, plan, facts = _inputs(ctx, params)
-    return show_quotas(
-        spec,
-        plan,
-        facts,
-        output=params["output"],
-        output_file=params["output_file"],
-        fail_on=params["fail_on"],
-    )
+    outputs = open_outputs(output_plan(params))  # a bad path: exit 2 before any AWS call
+    try:
+        spec, plan, facts = _inputs(ctx, params)
+    except BaseException:
+        outputs.close()
+        raise
+    return show_quotas(spec, plan, facts, fail_on=params["fail_on"], extra=outputs)
 
 
 @quotas.command("request")
@@ -116,7 +131,7 @@ def quotas(ctx: click.Context, /, **params: Any) -> int:
 )
 @click.option("--yes", is_flag=True, help="Submit the requests (without it: a dry run).")
 @click.option("--wait", is_flag=True, help="With --yes: poll until each request is resolved.")
-@_seconds_option("--timeout", 86400, 900, "Seconds --wait polls before giving up.")
+@_seconds_option("--wait-timeout", 86400, 900, "Seconds --wait polls before giving up.")
 @_seconds_option("--poll", 3600, 15, "Seconds between --wait polls.")
 @click.pass_context
 def request_cmd(ctx: click.Context, /, **params: Any) -> int:
@@ -127,14 +142,21 @@ def request_cmd(ctx: click.Context, /, **params: Any) -> int:
     """
     if params["wait"] and not params["yes"]:
         raise click.UsageError("--wait follows submitted requests: add --yes", ctx=ctx)
-    merged = merge_parent_options(ctx, params)
-    spec, plan, facts = _inputs(ctx, merged)
+    for name, flag in (("wait_timeout_s", "--wait-timeout"), ("poll_s", "--poll")):
+        if not params["wait"] and ctx.get_parameter_source(name) is not ParameterSource.DEFAULT:
+            raise click.UsageError(f"{flag} applies to --wait only: add --wait", ctx=ctx)
+    spec, plan, facts = _inputs(ctx, params)
     return request_quotas(
         spec,
         plan,
         facts,
-        **pick(params, "headroom", "yes", "wait", "timeout_s", "poll_s"),
-        **pick(merged, "output", "output_file"),
+        headroom=params["headroom"],
+        yes=params["yes"],
+        wait=params["wait"],
+        poll_s=params["poll_s"],
+        timeout_s=params["wait_timeout_s"],
+        output=params["output"],
+        output_file=params["output_file"],
     )
 
 
@@ -142,12 +164,19 @@ def request_cmd(ctx: click.Context, /, **params: Any) -> int:
 def _inputs(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any, Any]:
     """(spec, plan, facts): handed in through ``ctx.obj``, else built from the options."""
     obj = ctx.find_object(dict) or {}
-    spec = obj.get("spec") or build_spec(**params)
+    spec = obj.get("spec") or cluster_spec(cluster_from(params))
     facts = obj.get("facts")
     if facts is None:
         from ..facts import AwsFacts
 
-        facts = AwsFacts(**pick(params, *AWS_OPTIONS), quota_code_cache=not params.get("no_cache"))
+        aws = aws_from(params, project(params))
+        facts = AwsFacts(
+            profile=aws.profile,
+            region=aws.region,
+            retry_mode=aws.retry_mode,
+            max_attempts=aws.max_attempts or 10,
+            quota_code_cache=aws.quota_code_cache,
+        )
         facts.verify_identity()
     plan = obj.get("plan")
     if plan is None:
@@ -173,9 +202,11 @@ def show_quotas(
     output: str = "table",
     output_file: str | None = None,
     fail_on: str = "fail",
+    extra: OpenOutputs | None = None,
 ) -> int:
-    """Write the quota table of ``spec``; its exit code, counted as `check` counts (see the
-    module docstring)."""
+    """Write the quota table of ``spec`` (to ``extra``'s destinations when given, else as
+    ``output`` to ``output_file``); its exit code, counted as `check` counts (see the module
+    docstring)."""
     from ..quota_requests import plan_quota_requests
     from ..registry import CheckContext, get
     from ..runner import run_one
@@ -183,27 +214,75 @@ def show_quotas(
     rows = plan_quota_requests(spec, plan, facts, include_history=False)
     ctx = CheckContext(spec=spec, plan=plan, facts=facts)
     advisory = [f for cid in ADVISORY_CHECKS for f in run_one(get(cid), ctx)]
-    short = [r for r in rows if (r.deficit or 0) > 0]
     tally = QuotaTally.of(rows, advisory, fail_on)
     code = EXIT_FINDINGS if tally.failing else EXIT_OK
     summary = tally.summary()
-    if output == "json":
-        document = {
-            "cluster": spec.name,
-            "region": facts.region,
-            "quotas": [_row_json(r) for r in rows],
-            "advisory": [f.model_dump(mode="json") for f in advisory],
-            "short": len(short),
-            "unknown": tally.unknown_quotas,
-            "complete": tally.complete,
-            "fail_on": fail_on,
-            "api_calls": facts.call_count,
-        }
-        write_output(json.dumps(document, indent=2) + "\n", output_file, summary=summary)
-        return code
+    outputs = open_outputs(output_plan({"output": output, "output_files": _files(output_file)}))
+    if extra is not None:
+        outputs = extra
+    for dest in outputs.plan.destinations:
+        if dest.fmt == "json":
+            text = _quotas_json(spec, facts, rows, advisory, tally)
+        elif dest.fmt == "table":
+            text = _quotas_table(spec, facts, rows, advisory, summary)
+        else:
+            text = _quotas_rendered(spec, facts, rows, advisory, tally, dest.fmt)
+        outputs.write(dest, text, summary=summary if dest is outputs.plan.main else "")
+    outputs.close()
+    return code
 
+
+def _files(output_file: str | None) -> tuple[str, ...]:
+    return (output_file,) if output_file else ()
+
+
+def _quotas_json(spec: Any, facts: Any, rows: Any, advisory: Any, tally: QuotaTally) -> str:
+    document = {
+        "cluster": spec.name,
+        "region": facts.region,
+        "quotas": [_row_json(r) for r in rows],
+        "advisory": [f.model_dump(mode="json") for f in advisory],
+        "short": sum(1 for r in rows if (r.deficit or 0) > 0),
+        "unknown": tally.unknown_quotas,
+        "complete": tally.complete,
+        "fail_on": tally.fail_on,
+        "api_calls": facts.call_count,
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _quotas_rendered(
+    spec: Any, facts: Any, rows: Any, advisory: Any, tally: QuotaTally, fmt: str
+) -> str:
+    """Markdown, JUnit or SARIF: the quotas as a report."""
+    from ..models import Status, Summary
+    from ..quota_report import quota_report
+    from ..render import render_report
+
+    statuses = list(tally.statuses)
+    summary = Summary(
+        total=len(statuses),
+        by_status={s.value: statuses.count(s) for s in Status},
+        exit_code=int(tally.failing),
+        fail_on=tally.fail_on,
+        complete=tally.complete,
+        unknown_checks=int(not tally.complete),
+    )
+    report = quota_report(
+        rows,
+        advisory,
+        target=spec.name,
+        region=facts.region,
+        command=f"{_request_hint(spec)} --yes",
+        summary=summary,
+    )
+    return render_report(report, fmt)
+
+
+def _quotas_table(spec: Any, facts: Any, rows: Any, advisory: Any, summary: str) -> str:
     from tabulate import tabulate
 
+    short = [r for r in rows if (r.deficit or 0) > 0]
     lines = [f"SageMaker HyperPod quotas for {spec.name} in {facts.region}"]
     table = [
         [
@@ -235,8 +314,7 @@ def show_quotas(
             f"{_request_hint(spec)} (add --yes to submit)"
         )
     lines.append(f"\n{summary}")
-    write_output("\n".join(lines) + "\n", output_file, summary=summary)
-    return code
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -363,8 +441,12 @@ def request_quotas(
         or (r.resolved and r.status not in ("APPROVED", None))
     ]
     unknown = [p for p in plans if p.action == "unknown"]
-    code = EXIT_FINDINGS if failed or unknown else EXIT_OK
+    # like `quotas`: a dry run that could not judge everything is INCOMPLETE, not a failure;
+    # with --yes a quota left unjudged is a request not made
+    code = EXIT_FINDINGS if failed or (unknown and yes) else EXIT_OK
     summary = f"{len(to_submit)} request(s) " + ("submitted" if yes else "planned (dry run)")
+    if unknown and not yes:
+        summary = f"INCOMPLETE: {len(unknown)} quota(s) could not be judged; {summary}"
     if output == "json":
         document = {
             "cluster": spec.name,
@@ -377,6 +459,22 @@ def request_quotas(
         write_output(json.dumps(document, indent=2) + "\n", output_file, summary=summary)
         return code
 
+    text = _request_text(spec, facts, plans, results, to_submit, unknown, headroom, yes)
+    write_output(text, output_file, summary=summary)
+    return code
+
+
+def _request_text(
+    spec: Any,
+    facts: Any,
+    plans: Sequence[Any],
+    results: Sequence[Any],
+    to_submit: Sequence[Any],
+    unknown: Sequence[Any],
+    headroom: int,
+    yes: bool,
+) -> str:
+    """The request plan as a table, then what a dry run would submit or what was submitted."""
     from tabulate import tabulate
 
     lines = [
@@ -414,8 +512,7 @@ def request_quotas(
             )
         else:
             lines.append("\ndry run: nothing to submit.")
-        write_output("\n".join(lines) + "\n", output_file, summary=summary)
-        return code
+        return "\n".join(lines) + "\n"
     lines.append("")
     for r in results:
         if r.action == "skipped":
@@ -438,5 +535,4 @@ def request_quotas(
         )
     elif not any(r.action != "skipped" for r in results):
         lines.append("nothing to submit: every quota covers this config.")
-    write_output("\n".join(lines) + "\n", output_file, summary=summary)
-    return code
+    return "\n".join(lines) + "\n"

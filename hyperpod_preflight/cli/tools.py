@@ -1,6 +1,6 @@
 """`hp-preflight tools`: only the local tool checks (aws, session-manager-plugin, and for EKS
-kubectl, helm, eksctl, hyp), with no AWS access. `check` runs the same checks unless
-`--skip tools`."""
+kubectl, helm, eksctl, hyp), with no AWS access. `check` judges the account, not this
+machine: it runs these only with `--with-tools`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ from typing import Any
 
 import click
 
-from .options import REPORT_FORMATS, Seconds, emit_report, fail_on_option, output_options
+from ..options import ToolsOptions
+from .build import project, selection_from, selection_options
+from .options import REPORT_FORMATS
+from .outputs import emit, open_outputs, output_options, output_plan
+from .values import KUBERNETES_VERSION, Seconds
 
 
 @click.command("tools")
@@ -17,7 +21,7 @@ from .options import REPORT_FORMATS, Seconds, emit_report, fail_on_option, outpu
     "-c",
     "config",
     metavar="FILE",
-    help="CreateCluster JSON: its orchestrator decides which tools are required.",
+    help="CreateCluster config: its orchestrator decides which tools are required.",
 )
 @click.option(
     "--orchestrator",
@@ -27,41 +31,33 @@ from .options import REPORT_FORMATS, Seconds, emit_report, fail_on_option, outpu
 )
 @click.option(
     "--kubernetes-version",
+    type=KUBERNETES_VERSION,
     metavar="X.Y",
     help="The EKS cluster's Kubernetes version, to judge kubectl's skew (e.g. 1.31).",
 )
 @click.option(
-    "--timeout",
+    "--tool-timeout",
     type=Seconds(0.1, 120),
     default=10.0,
     show_default=True,
+    metavar="SECONDS",
     help="Seconds each tool may take to print its version.",
 )
-@fail_on_option
+@selection_options()
 @output_options(*REPORT_FORMATS)
 def tools(**params: Any) -> int:
     """Check the command-line tools on this machine (no AWS access).
 
     hp-preflight tools --orchestrator eks --kubernetes-version 1.31
     """
-    from ..errors import InputError
-    from ..preflight import run_cluster_preflight
-    from ..spec import ClusterSpec, load_spec
+    from ..api import run_tools
 
-    if params["config"] and params["orchestrator"]:
-        raise InputError("--orchestrator cannot be combined with --config: the config names it")
-    if params["config"]:
-        spec = load_spec(params["config"])
-    else:
-        spec = ClusterSpec(name="local-tools", orchestrator=params["orchestrator"] or "eks")
-    report = run_cluster_preflight(
-        spec,
-        offline=True,
-        only=["tools"],
-        fail_on=params["fail_on"],
-        options={
-            "kubernetes_version": params["kubernetes_version"],
-            "tool_timeout_s": params["timeout"],
-        },
+    outputs = open_outputs(output_plan(params))
+    opts = ToolsOptions(
+        config=params["config"],
+        orchestrator=params["orchestrator"],
+        kubernetes_version=params["kubernetes_version"],
+        selection=selection_from(params, project(params)),
+        tool_timeout_s=params["tool_timeout"],
     )
-    return emit_report(report, params["output"], params["output_file"])
+    return emit(run_tools(opts), outputs)

@@ -204,7 +204,8 @@ def run_failed_cluster_diagnosis(
     from moto import mock_aws
     from moto.core.models import botocore_stubber
 
-    from ..diagnose import DiagnoseOptions, run_diagnosis
+    from ..diagnose import run_diagnosis
+    from ..options import DiagnoseOptions, Selection
     from ..preflight import connect
     from .blueprint import blueprint_with, parse_defects
     from .build import build_account
@@ -242,10 +243,12 @@ def run_failed_cluster_diagnosis(
         report = run_diagnosis(
             DiagnoseOptions(
                 cluster=live.name,
-                only=tuple(only),
-                skip=(*skip, LOCAL_AREA),
-                ignore=tuple(ignore),
-                fail_on=fail_on,  # type: ignore[arg-type]
+                selection=Selection(
+                    only=tuple(only),
+                    skip=(*skip, LOCAL_AREA),
+                    ignore=tuple(ignore),
+                    fail_on=fail_on,  # type: ignore[arg-type]
+                ),
             ),
             facts=facts,
         )

@@ -112,17 +112,47 @@ def _parse_json(data: bytes, name: str) -> tuple[Any, list[Problem]]:
             obj[key] = value
         return obj
 
+    if name.lower().endswith((".yaml", ".yml")) or not text.lstrip().startswith(("{", "[")):
+        try:
+            return _parse_yaml(text, name), duplicates
+        except InputError:
+            if name.lower().endswith((".yaml", ".yml")):
+                raise  # else: neither YAML nor JSON; say what JSON makes of it
     try:
         config = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise InputError(
-            one_line(f"{name}: invalid JSON at line {exc.lineno}:{exc.colno}: {exc.msg}")
-        ) from exc
+        raise InputError(one_line(f"{name}: {_json_error(exc)}")) from exc
     except ValueError as exc:
         raise InputError(one_line(f"{name}: invalid JSON: {exc}")) from exc
     except RecursionError as exc:
         raise InputError(f"{name}: JSON nested too deeply to be a cluster config") from exc
     return config, duplicates
+
+
+def _json_error(exc: json.JSONDecodeError) -> str:
+    """The JSON error at the line that has it: a trailing comma is reported where the comma
+    is, not at the closing bracket after it."""
+    before = exc.doc[: exc.pos].rstrip()
+    if before.endswith(",") and exc.doc[exc.pos : exc.pos + 1] in ("}", "]"):
+        at = len(before) - 1
+        line = exc.doc.count("\n", 0, at) + 1
+        column = at - (exc.doc.rfind("\n", 0, at) + 1) + 1
+        return f"invalid JSON at line {line}:{column}: trailing comma (remove it)"
+    return f"invalid JSON at line {exc.lineno}:{exc.colno}: {exc.msg}"
+
+
+def _parse_yaml(text: str, name: str) -> Any:
+    """A config in YAML, as ``aws sagemaker create-cluster --cli-input-yaml`` takes it."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        raise InputError(one_line(f"{name}: invalid YAML{where}: {exc.problem}")) from exc
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise InputError(one_line(f"{name}: invalid YAML: {exc}")) from exc
 
 
 def _spec_from_config(

@@ -85,7 +85,7 @@ def test_failing_node_exits_1_with_the_fix(
     )
     assert code == 1
     assert "2 GPUs visible to the driver, ml.p5e.48xlarge has 8" in out
-    assert "How to fix:" in out
+    assert "fix: " in out
 
 
 def test_fail_on_unknown_and_ignore(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -101,7 +101,13 @@ def _judge(ctx: CheckContext, provisioning: bool) -> list[Outcome]:
     out: list[Outcome] = []
     for where in found:
         if provisioning and not needs_provisioning_parameters(ctx.spec):
-            out.append(skipped(where.uri, "the groups carry SlurmConfig (or EKS): no file"))
+            out.append(
+                skipped(
+                    where.uri,
+                    "no provisioning_parameters.json is needed: the instance groups carry "
+                    "SlurmConfig (or the cluster is EKS)",
+                )
+            )
             continue
         try:
             report = lint_prefix(ctx, where)

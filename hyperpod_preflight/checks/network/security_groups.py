@@ -169,7 +169,7 @@ def sg_egress_open_only(ctx: CheckContext) -> list[Outcome]:
             out.append(
                 passed(
                     sg_id,
-                    f"{sg_id} has outbound rules other than 0.0.0.0/0 "
+                    f"{sg_id} does not rely on a lone 0.0.0.0/0 rule for outbound traffic "
                     f"({len(rule_entries(outbound))} rules)",
                 )
             )

@@ -18,9 +18,10 @@ from live_cluster_world import (
     write_logs,
 )
 
-from hyperpod_preflight.diagnose import DiagnoseOptions, run_diagnosis
+from hyperpod_preflight.diagnose import run_diagnosis
 from hyperpod_preflight.errors import InputError
 from hyperpod_preflight.models import Report, Status
+from hyperpod_preflight.options import DiagnoseOptions, Selection
 from hyperpod_preflight.records import lifecycle_log_group, lifecycle_log_stream
 
 CONFIG: dict[str, Any] = json.loads((EXAMPLES / "slurm-p5-cluster.json").read_text())
@@ -38,7 +39,9 @@ def diagnose(live: LiveCluster, only: tuple[str, ...] = ("cluster",)) -> Report:
 
     facts = new_facts()
     live.attach(facts.session)
-    return run_diagnosis(DiagnoseOptions(cluster=live.name, only=only), facts=facts)
+    return run_diagnosis(
+        DiagnoseOptions(cluster=live.name, selection=Selection(only=only)), facts=facts
+    )
 
 
 def by_check(report: Report, check_id: str) -> list[Any]:
@@ -138,7 +141,9 @@ def test_denied_filter_log_events_makes_only_logs_unknown(aws: None) -> None:
         return None
 
     facts.session.events.register_first("before-send.cloudwatch-logs", deny_logs)
-    report = run_diagnosis(DiagnoseOptions(cluster=live.name, only=("cluster",)), facts=facts)
+    report = run_diagnosis(
+        DiagnoseOptions(cluster=live.name, selection=Selection(only=("cluster",))), facts=facts
+    )
     (logs,) = by_check(report, "cluster.lifecycle-logs")
     assert logs.status is Status.UNKNOWN and "logs:FilterLogEvents" in logs.message
     assert {f.status for f in by_check(report, "cluster.nodes")} >= {Status.FAIL}
