@@ -21,9 +21,9 @@ from ..spec import (
     S3_URI_RE,
     ClusterSpec,
     InstanceGroup,
+    Problem,
     botocore_version,
     config_problems,
-    format_problems,
     sagemaker_service_model,
 )
 
@@ -79,20 +79,13 @@ def check_schema(ctx: CheckContext) -> list[Outcome]:
     if _from_flags(spec):
         return [skipped("config", "built from command-line flags: no config file to validate")]
     resource = spec.source or "config"
-    problems, notices = config_problems(spec.raw)
-    outcomes: list[Outcome] = []
-    if problems:
-        outcomes.append(
-            failed(
-                resource,
-                format_problems(f"invalid against botocore {version}'s CreateCluster", problems),
-                "Correct the config at each JSON path named; `aws sagemaker create-cluster "
-                "--generate-cli-skeleton input` shows the expected shape.",
-                problems=[str(p) for p in problems],
-                botocore_version=version,
-            )
-        )
-    else:
+    # load_spec keeps what breaks the model in spec.problems (the spec holds the rest); a spec
+    # built some other way is validated here.
+    problems, notices = (list(spec.problems), list(spec.notices))
+    if not problems:
+        problems, notices = config_problems(spec.raw)
+    outcomes: list[Outcome] = [_schema_failure(p, resource, version) for p in problems]
+    if not problems:
         outcomes.append(
             passed(
                 resource,
@@ -109,9 +102,25 @@ def check_schema(ctx: CheckContext) -> list[Outcome]:
                 'Add "ClusterName": "<name>" to the config, or pass --cluster-name to '
                 "aws sagemaker create-cluster.",
                 severity=Severity.LOW,
+                path="ClusterName",
             )
         )
     return outcomes
+
+
+def _schema_failure(problem: Problem, resource: str, version: str) -> Outcome:
+    """One FAIL for one violation, named by its JSON path (the resource) and the model's rule."""
+    where = problem.path if problem.path is not None else resource
+    return failed(
+        where or "(top level)",
+        f"{problem} (botocore {version}'s CreateCluster model); the checks that need this "
+        "value judge the rest of the config without it",
+        f"Correct {where or 'the top level of the config'} as the message says; "
+        "`aws sagemaker create-cluster --generate-cli-skeleton input` shows the expected shape.",
+        path=problem.path,
+        rule=problem.message,
+        botocore_version=version,
+    )
 
 
 # -- config.unique-group-names ------------------------------------------------------------------

@@ -16,20 +16,26 @@ from ..errors import InputError
 from .build import build_spec
 from .model import ClusterSpec
 from .problems import Problem, format_problems, kind_of, one_line, short
-from .schema import config_problems
+from .schema import config_problems, oversize_problems
+from .usable import usable_config
 
 MAX_CONFIG_BYTES = 10 * 1024 * 1024
 
 
-def load_spec(source: str | Path | dict[str, Any]) -> ClusterSpec:
+def load_spec(source: str | Path | dict[str, Any], *, strict: bool = False) -> ClusterSpec:
     """Read and validate a CreateCluster config and return its :class:`ClusterSpec`.
 
     ``source`` is a path (``file://`` accepted, as the AWS CLI takes it), ``-`` for stdin, or
-    the config as a dict. Any problem raises :class:`InputError` with a one-line message that
-    starts with the source name and names the JSON path of each problem.
+    the config as a dict. What cannot be read as a config at all (no such file, not JSON, not
+    an object) raises :class:`InputError` with a one-line message that starts with the source
+    name. Where the config breaks the model, the spec holds the rest (:mod:`.usable`) and the
+    problems, each at its JSON path, in ``spec.problems`` (``config.schema`` reports them);
+    with ``strict`` they raise :class:`InputError` instead.
     """
     if isinstance(source, dict):
-        return _spec_from_config(source, source_name="<dict>", source_field="<dict>", extra=[])
+        return _spec_from_config(
+            source, source_name="<dict>", source_field="<dict>", extra=[], strict=strict
+        )
     if not isinstance(source, str | Path):
         raise InputError(f"config source must be a path, '-' or a dict, not {kind_of(source)}")
     if str(source) == "-":
@@ -41,7 +47,9 @@ def load_spec(source: str | Path | dict[str, Any]) -> ClusterSpec:
         name = field = one_line(str(path))
         data = _read_file(path, name)
     config, duplicates = _parse_json(data, name)
-    return _spec_from_config(config, source_name=name, source_field=field, extra=duplicates)
+    return _spec_from_config(
+        config, source_name=name, source_field=field, extra=duplicates, strict=strict
+    )
 
 
 def _read_stdin() -> bytes:
@@ -126,7 +134,7 @@ def _parse_json(data: bytes, name: str) -> tuple[Any, list[Problem]]:
 
 
 def _spec_from_config(
-    config: Any, *, source_name: str, source_field: str, extra: list[Problem]
+    config: Any, *, source_name: str, source_field: str, extra: list[Problem], strict: bool
 ) -> ClusterSpec:
     if not isinstance(config, dict):
         raise InputError(
@@ -138,8 +146,14 @@ def _spec_from_config(
             f"{source_name}: the config is empty ({{}}): give the create-cluster input "
             "(ClusterName, InstanceGroups, ...)"
         )
+    oversized = oversize_problems(config)
+    if oversized:  # far beyond any real config: not worth judging item by item
+        raise InputError(format_problems(source_name, oversized))
     problems, notices = config_problems(config)
     problems = extra + problems
-    if problems:
+    if not problems:
+        return build_spec(config, source_field, tuple(notices))
+    if strict:
         raise InputError(format_problems(source_name, problems))
-    return build_spec(config, source_field, tuple(notices))
+    usable = usable_config(config, problems)
+    return build_spec(usable, source_field, tuple(notices), tuple(problems))

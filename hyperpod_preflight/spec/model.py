@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .problems import Problem
+
 CapacityType = Literal["on-demand", "spot"]
 
 
@@ -90,6 +92,11 @@ class ClusterSpec(BaseModel):
         default=(),
         description="What the config leaves out but was tolerated (e.g. no ClusterName); "
         "config.schema reports each.",
+    )
+    problems: tuple[Problem, ...] = Field(
+        default=(),
+        description="Where the config breaks the CreateCluster model (config.schema reports "
+        "each); the spec holds only the rest.",
     )
 
     def vpc_for(self, group: InstanceGroup) -> VpcSettings | None:
