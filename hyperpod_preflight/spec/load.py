@@ -9,33 +9,69 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from .build import build_spec
+from .documents import iac_clusters, json_locations, looks_like_json
 from .model import ClusterSpec
 from .problems import Problem, format_problems, kind_of, one_line, short
 from .schema import config_problems, oversize_problems
+from .sourced import SourcedConfig
 from .usable import usable_config
 
 MAX_CONFIG_BYTES = 10 * 1024 * 1024
 
 
-def load_spec(source: str | Path | dict[str, Any], *, strict: bool = False) -> ClusterSpec:
-    """Read and validate a CreateCluster config and return its :class:`ClusterSpec`.
+def load_spec(
+    source: str | Path | dict[str, Any],
+    *,
+    strict: bool = False,
+    parameters: Mapping[str, str] | None = None,
+    resource: str | None = None,
+) -> ClusterSpec:
+    """Read and validate a cluster config and return its :class:`ClusterSpec`.
 
     ``source`` is a path (``file://`` accepted, as the AWS CLI takes it), ``-`` for stdin, or
-    the config as a dict. What cannot be read as a config at all (no such file, not JSON, not
-    an object) raises :class:`InputError` with a one-line message that starts with the source
-    name. Where the config breaks the model, the spec holds the rest (:mod:`.usable`) and the
+    the config as a dict. A file may be a CreateCluster JSON, a CloudFormation template or a
+    Terraform plan (see :func:`load_specs`); it must define one cluster (``resource`` picks
+    one). What cannot be read as a config at all (no such file, not JSON, not an object)
+    raises :class:`InputError` with a one-line message that starts with the source name.
+    Where the config breaks the model, the spec holds the rest (:mod:`.usable`) and the
     problems, each at its JSON path, in ``spec.problems`` (``config.schema`` reports them);
     with ``strict`` they raise :class:`InputError` instead.
     """
-    if isinstance(source, dict):
-        return _spec_from_config(
-            source, source_name="<dict>", source_field="<dict>", extra=[], strict=strict
+    specs = load_specs(source, strict=strict, parameters=parameters, resource=resource)
+    if len(specs) > 1:
+        names = ", ".join(s.resource for s in specs)
+        raise InputError(
+            f"{specs[0].source}: defines {len(specs)} clusters ({names}); pick one with --resource"
         )
+    return specs[0]
+
+
+def load_specs(
+    source: str | Path | dict[str, Any],
+    *,
+    strict: bool = False,
+    parameters: Mapping[str, str] | None = None,
+    resource: str | None = None,
+) -> list[ClusterSpec]:
+    """Every cluster ``source`` defines, told by its content: a CreateCluster JSON (one), a
+    CloudFormation template (each ``AWS::SageMaker::Cluster``, with ``parameters``; conditions
+    evaluated) or a Terraform plan JSON (each planned ``awscc_sagemaker_cluster``);
+    ``resource`` (a logical id or a plan address) keeps one. Values known only at deploy time
+    are in ``spec.unknowns``, never guessed; where each value is written, in
+    ``spec.locations``."""
+    if isinstance(source, dict):
+        return [
+            _spec_from_config(
+                source, source_name="<dict>", source_field="<dict>", extra=[], strict=strict
+            )
+        ]
     if not isinstance(source, str | Path):
         raise InputError(f"config source must be a path, '-' or a dict, not {kind_of(source)}")
     if str(source) == "-":
@@ -46,10 +82,25 @@ def load_spec(source: str | Path | dict[str, Any], *, strict: bool = False) -> C
         path = Path(text[len("file://") :]) if text.startswith("file://") else Path(text)
         name = field = one_line(str(path))
         data = _read_file(path, name)
-    config, duplicates = _parse_json(data, name)
-    return _spec_from_config(
-        config, source_name=name, source_field=field, extra=duplicates, strict=strict
+    text = _decode(data, name)
+    config: Any = None
+    duplicates: list[Problem] = []
+    if looks_like_json(text):
+        config, duplicates = _parse_json(text, name)
+    else:
+        with suppress(ValueError, RecursionError):  # a bare JSON scalar: refused below
+            config = json.loads(text)
+    clusters = iac_clusters(
+        text, config, field, parameters=dict(parameters or {}), resource=resource
     )
+    if clusters is None:  # a CreateCluster JSON
+        if resource is not None:
+            raise InputError(f"--resource {resource}: {name} is a CreateCluster JSON (one cluster)")
+        spec = _spec_from_config(
+            config, source_name=name, source_field=field, extra=duplicates, strict=strict
+        )
+        return [spec.model_copy(update={"locations": json_locations(text, field)})]
+    return [_spec_from_sourced(c, name, field, strict) for c in clusters]
 
 
 def _read_stdin() -> bytes:
@@ -96,7 +147,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _parse_json(data: bytes, name: str) -> tuple[Any, list[Problem]]:
+def _decode(data: bytes, name: str) -> str:
     if b"\x00" in data:
         raise InputError(f"{name}: binary data, not a JSON cluster config")
     try:
@@ -108,6 +159,10 @@ def _parse_json(data: bytes, name: str) -> tuple[Any, list[Problem]]:
         ) from exc
     if not text.strip():
         raise InputError(f"{name}: is empty; expected the JSON that create-cluster takes")
+    return text
+
+
+def _parse_json(text: str, name: str) -> tuple[Any, list[Problem]]:
     duplicates: list[Problem] = []
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -131,6 +186,51 @@ def _parse_json(data: bytes, name: str) -> tuple[Any, list[Problem]]:
     except RecursionError as exc:
         raise InputError(f"{name}: JSON nested too deeply to be a cluster config") from exc
     return config, duplicates
+
+
+def _about_unknown(problem: Problem, unknowns: Mapping[str, str]) -> bool:
+    """A problem that only says a value known at deploy time is missing (or one inside it)."""
+    path = problem.path
+    if path is None or not unknowns:
+        return False
+    for where in unknowns:
+        if path == where or path.startswith((f"{where}.", f"{where}[")):
+            return True
+        inside = where.startswith((f"{path}.", f"{path}[")) or path == ""
+        if inside and any(
+            w in problem.message for w in ("missing", "neither", "set one of", "below the minimum")
+        ):
+            return True
+    return False
+
+
+def _spec_from_sourced(
+    sourced: SourcedConfig, source_name: str, source_field: str, strict: bool
+) -> ClusterSpec:
+    """The spec of one cluster of a template or plan."""
+    config = sourced.config
+    label = f"{source_name} ({sourced.label})" if sourced.label else source_name
+    oversized = oversize_problems(config)
+    if oversized:
+        raise InputError(format_problems(label, oversized))
+    problems, _ = config_problems(config)  # CloudFormation and awscc name a cluster themselves
+    problems = [p for p in problems if not _about_unknown(p, sourced.unknowns)]
+    if problems and strict:
+        raise InputError(format_problems(label, problems))
+    usable = usable_config(config, problems, sourced.unknowns) if problems else config
+    spec = build_spec(usable, source_field, tuple(sourced.notices), tuple(problems))
+    return spec.model_copy(
+        update={
+            "unknowns": dict(sourced.unknowns),
+            "locations": dict(sourced.locations),
+            "source_kind": sourced.kind,
+            "resource": sourced.label,
+            "name": config.get("ClusterName")
+            if isinstance(config.get("ClusterName"), str)
+            and not any(p.path == "ClusterName" for p in problems)
+            else sourced.label or spec.name,
+        }
+    )
 
 
 def _spec_from_config(

@@ -30,13 +30,18 @@ def path_parts(path: str) -> list[str | int]:
     return [int(index) if index else key for index, key in _TOKEN.findall(path)]
 
 
-def usable_config(config: dict[str, Any], problems: Iterable[Problem]) -> dict[str, Any]:
-    """``config`` without what ``problems`` name, and without the objects left incomplete."""
+def usable_config(
+    config: dict[str, Any], problems: Iterable[Problem], unknown: Iterable[str] = ()
+) -> dict[str, Any]:
+    """``config`` without what ``problems`` name, and without the objects left incomplete.
+    ``unknown``: paths of values known only at deploy time, which complete their object
+    although absent."""
     pruned: dict[str, Any] = copy.deepcopy(config)
     for problem in problems:
         if problem.path:
             _mark(pruned, path_parts(problem.path))
-    result = _complete(pruned, create_cluster_shape(), top=True)
+    walk = _Complete(frozenset(unknown))
+    result = walk.complete(pruned, create_cluster_shape(), "", top=True)
     return result if isinstance(result, dict) else {}
 
 
@@ -60,35 +65,54 @@ def _mark(value: Any, parts: list[str | int]) -> None:
 _INDEXED_LISTS = ("InstanceGroups", "RestrictedInstanceGroups")
 
 
-def _complete(value: Any, shape: Any, *, top: bool = False, keep_places: bool = False) -> Any:
-    """``value`` without marked items; ``_GONE`` when a structure lost a required member.
-    ``keep_places``: a list leaves None where it lost an entry."""
-    if value is _GONE:
-        return _GONE
-    kind = shape.type_name
-    if kind == "structure" and isinstance(value, dict):
-        kept: dict[str, Any] = {}
-        for key, item in value.items():
-            member = shape.members.get(key)
-            if member is None:
-                kept[key] = item
-                continue
-            inner = _complete(item, member, keep_places=top and key in _INDEXED_LISTS)
-            if inner is not _GONE:
-                kept[key] = inner
-        required = getattr(shape, "required_members", None) or []
-        if not top and any(name not in kept for name in required):
+class _Complete:
+    def __init__(self, unknown: frozenset[str]) -> None:
+        self.unknown = unknown
+
+    def complete(
+        self, value: Any, shape: Any, path: str, *, top: bool = False, keep_places: bool = False
+    ) -> Any:
+        """``value`` without marked items; ``_GONE`` when a structure lost a required member.
+        ``keep_places``: a list leaves None where it lost an entry."""
+        if value is _GONE:
             return _GONE
-        return kept
-    if kind == "list" and isinstance(value, list):
-        items = [_complete(item, shape.member) for item in value]
-        if keep_places:
-            return [None if item is _GONE else item for item in items]
-        return [item for item in items if item is not _GONE]
-    if kind == "map" and isinstance(value, dict):
-        return {
-            k: inner
-            for k, item in value.items()
-            if (inner := _complete(item, shape.value)) is not _GONE
-        }
-    return value
+        kind = shape.type_name
+        if kind == "structure" and isinstance(value, dict):
+            kept: dict[str, Any] = {}
+            for key, item in value.items():
+                member = shape.members.get(key)
+                if member is None:
+                    kept[key] = item
+                    continue
+                inner = self.complete(
+                    item, member, _join(path, key), keep_places=top and key in _INDEXED_LISTS
+                )
+                if inner is not _GONE:
+                    kept[key] = inner
+            required = getattr(shape, "required_members", None) or []
+            missing = [
+                name
+                for name in required
+                if name not in kept and _join(path, name) not in self.unknown
+            ]
+            if not top and missing:
+                return _GONE
+            return kept
+        if kind == "list" and isinstance(value, list):
+            items = [
+                self.complete(item, shape.member, f"{path}[{i}]") for i, item in enumerate(value)
+            ]
+            if keep_places:
+                return [None if item is _GONE else item for item in items]
+            return [item for item in items if item is not _GONE]
+        if kind == "map" and isinstance(value, dict):
+            return {
+                k: inner
+                for k, item in value.items()
+                if (inner := self.complete(item, shape.value, _join(path, str(k)))) is not _GONE
+            }
+        return value
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key

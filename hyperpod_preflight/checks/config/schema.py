@@ -31,7 +31,7 @@ def check_schema(ctx: CheckContext) -> list[Outcome]:
     # load_spec keeps what breaks the model in spec.problems (the spec holds the rest); a spec
     # built some other way is validated here.
     problems, notices = (list(spec.problems), list(spec.notices))
-    if not problems:
+    if not problems and spec.source_kind == "create-cluster":
         problems, notices = config_problems(spec.raw)
     outcomes: list[Outcome] = [_schema_failure(p, resource, version) for p in problems]
     if not problems:
@@ -41,6 +41,13 @@ def check_schema(ctx: CheckContext) -> list[Outcome]:
                 f"valid against the CreateCluster input model of botocore {version} "
                 "(types, required and unknown keys, lengths, ranges, enums, patterns)",
                 botocore_version=version,
+            )
+        )
+    for path, reason in spec.unknowns.items():
+        outcomes.append(
+            skipped(
+                path,
+                f"known only after deploy ({reason}): validated when it exists",
             )
         )
     for notice in notices:
