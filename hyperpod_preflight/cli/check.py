@@ -16,7 +16,7 @@ from .options import (
     REPORT_FORMATS,
     Seconds,
     aws_options,
-    build_spec,
+    build_specs,
     emit_report,
     merge_parent_options,
     no_cache_option,
@@ -119,21 +119,46 @@ def run_check(params: dict[str, Any]) -> int:
     from .progress import progress_callback
 
     started = time.perf_counter()
-    report = run_cluster_preflight(
-        build_spec(**params),
-        options={
-            "fsx": params["fsx"],
-            "kube_context": params["kube_context"],
-            **lifecycle_dir_options(params.get("lifecycle_dir")),
-        },
-        **pick(params, *AWS_OPTIONS, "offline", "ip_headroom", "concurrency", "timeout_s"),
-        **selection(params),
-        progress=progress_callback(quiet=params.get("quiet", False)),
-        quota_code_cache=not params.get("no_cache"),
-    )
+    reports = [
+        run_cluster_preflight(
+            spec,
+            options={
+                "fsx": params["fsx"],
+                "kube_context": params["kube_context"],
+                **lifecycle_dir_options(params.get("lifecycle_dir")),
+            },
+            **pick(params, *AWS_OPTIONS, "offline", "ip_headroom", "concurrency", "timeout_s"),
+            **selection(params),
+            progress=progress_callback(quiet=params.get("quiet", False)),
+            quota_code_cache=not params.get("no_cache"),
+        )
+        for spec in build_specs(**params)
+    ]
+    report = merged_reports(reports)
     # the wall time of the whole run, reading and validating the config included
     report = report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
     return emit_report(report, params["output"], params["output_file"])
+
+
+def merged_reports(reports: list[Any]) -> Any:
+    """One report of the clusters of one template or plan (each finding's location names its
+    resource); the report itself when there is one."""
+    if len(reports) == 1:
+        return reports[0]
+    from ..runner import summarize
+
+    results = [f for r in reports for f in r.results]
+    first = reports[0]
+    return first.model_copy(
+        update={
+            "target": ", ".join(r.target for r in reports),
+            "results": results,
+            "summary": summarize(results, first.summary.fail_on),
+            "api_calls": sum(r.api_calls or 0 for r in reports)
+            if first.api_calls is not None
+            else None,
+        }
+    )
 
 
 def lifecycle_dir_options(directory: Path | None) -> dict[str, Any]:

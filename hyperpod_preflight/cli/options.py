@@ -213,7 +213,26 @@ spec_options: Decorator = _in_order(
         "config",
         metavar="FILE",
         help="CreateCluster JSON (as for `aws sagemaker create-cluster "
-        "--cli-input-json`); '-' reads stdin.",
+        "--cli-input-json`), a CloudFormation template (JSON/YAML) or a Terraform plan "
+        "(terraform show -json); '-' reads stdin.",
+    ),
+    click.option(
+        "--parameter",
+        "parameters",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="A CloudFormation template parameter (repeatable); else its Default.",
+    ),
+    click.option(
+        "--parameters-file",
+        metavar="FILE",
+        help="Template parameters: the file `aws cloudformation deploy --parameter-overrides` "
+        "or `create-stack --parameters` takes.",
+    ),
+    click.option(
+        "--resource",
+        metavar="ID",
+        help="Check only this AWS::SageMaker::Cluster (logical id) or plan address.",
     ),
     click.option("--vpc", help="VPC id (vpc-...). Enough on its own for VPC checks."),
     click.option("--subnet", "subnets", multiple=True, help="Subnet id; repeatable."),
@@ -234,6 +253,31 @@ spec_options: Decorator = _in_order(
 )
 
 
+def build_specs(
+    *,
+    config: str | None,
+    parameters: Sequence[str] = (),
+    parameters_file: str | None = None,
+    resource: str | None = None,
+    **flags: Any,
+) -> list[Any]:
+    """Every ClusterSpec the options describe: each cluster of a CloudFormation template or a
+    Terraform plan (``--resource`` keeps one), else the one of a CreateCluster JSON or flags."""
+    if config is None:
+        if parameters or parameters_file or resource:
+            raise InputError("--parameter, --parameters-file and --resource need --config FILE")
+        return [build_spec(config=None, **flags)]
+    from ..spec import load_specs
+    from ..spec.documents import parse_parameter, read_parameters_file
+
+    build_spec(config=config, **flags, check_only=True)  # the flags --config refuses
+    values = read_parameters_file(parameters_file) if parameters_file else {}
+    values.update(parse_parameter(p) for p in parameters)
+    specs = load_specs(config, parameters=values, resource=resource)
+    vpc = flags.get("vpc")
+    return [s.model_copy(update={"vpc_id": vpc}) for s in specs] if vpc else specs
+
+
 def build_spec(
     *,
     config: str | None,
@@ -246,9 +290,11 @@ def build_spec(
     execution_role: str | None,
     lifecycle_uri: str | None,
     cluster_name: str | None,
+    check_only: bool = False,
     **_: Any,
 ) -> Any:
-    """A ClusterSpec from --config or from the flags (never both)."""
+    """A ClusterSpec from --config or from the flags (never both); ``check_only``: only
+    refuse flags given with --config."""
     from ..spec import load_spec, spec_from_flags
 
     cluster_flags = {
@@ -268,6 +314,8 @@ def build_spec(
                 f"{', '.join(clash)} cannot be combined with --config: the config file "
                 "describes the cluster (only --vpc may be added)"
             )
+        if check_only:
+            return None
         spec = load_spec(config)
         if vpc:
             spec = spec.model_copy(update={"vpc_id": vpc})

@@ -81,8 +81,9 @@ def build_spec(
     ]
     return ClusterSpec(
         name=config.get("ClusterName") or "unnamed",
-        orchestrator="eks" if eks else "slurm",
-        eks_cluster_arn=eks.get("ClusterArn") if eks else None,
+        # an Eks orchestrator whose ClusterArn is known only at deploy time is still EKS
+        orchestrator="eks" if isinstance(eks, dict) else "slurm",
+        eks_cluster_arn=eks.get("ClusterArn") if isinstance(eks, dict) else None,
         slurm_config_strategy=slurm.get("SlurmConfigStrategy") if slurm else None,
         instance_groups=tuple(groups),
         vpc_config=_vpc(config.get("VpcConfig")),

@@ -18,7 +18,12 @@ from .usable import path_parts
 
 _S = "config.efa-single-subnet-az"
 _SUBNET_CHECKS = (
-    "network.",
+    "network.subnet-",
+    "network.vpc-",
+    "network.egress",
+    "network.s3-gateway-endpoint",
+    "network.efa-single-az",
+    "network.sg-exists",
     "capacity.instance-type-offered",
     _S,
     "config.eks-vpc-config",
@@ -127,16 +132,30 @@ def _needs(check_id: str, prefixes: Iterable[str]) -> bool:
     )
 
 
+_NOT_RUN_OFFLINE = "needs AWS access; skipped with --offline"  # the runner's SKIP
+
+
+def _other_orchestrator(check_id: str, spec: ClusterSpec) -> bool:
+    if spec.orchestrator == "slurm":
+        return check_id.startswith("eks.") or check_id == "config.eks-vpc-config"
+    return check_id.startswith("slurm.") or check_id == "config.controller-group"
+
+
 def deferred_findings(findings: list[Finding], spec: ClusterSpec) -> list[Finding]:
     """``findings`` with those of each check that needs a value known only at deploy time
-    replaced by one SKIP per such value (in the check's first finding's place)."""
+    replaced by one SKIP per such value (in the check's first finding's place). A check that
+    did not run (offline) or is for the other orchestrator keeps its findings."""
     if not spec.unknowns:
         return findings
+    judged = {f.check_id for f in findings if f.message != _NOT_RUN_OFFLINE}
+    judged -= {f.check_id for f in findings if _other_orchestrator(f.check_id, spec)}
     out: list[Finding] = []
     done: set[str] = set()
     for finding in findings:
         check_id = finding.check_id
         needed = [p for p in spec.unknowns if _needs(check_id, checks_needing(p))]
+        if check_id not in judged:
+            needed = []
         if not needed:
             out.append(finding)
             continue

@@ -97,7 +97,12 @@ def test_a_bad_subnet_id_leaves_the_good_ones() -> None:
 
 @pytest.mark.parametrize(
     ("content", "expect"),
-    [("not json", "not a cluster config"), ("{not json", "invalid JSON"), ("[1, 2]", "must be a JSON object"), ("{}", "is empty")],
+    [
+        ("not json", "not a cluster config"),
+        ("{not json", "invalid JSON"),
+        ("[1, 2]", "must be a JSON object"),
+        ("{}", "is empty"),
+    ],
 )
 def test_what_cannot_be_read_stays_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, expect: str
