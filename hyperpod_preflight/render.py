@@ -12,6 +12,7 @@ from typing import Any
 from tabulate import tabulate
 
 from .models import Finding, Report, Status
+from .render_location import at_location
 
 FORMATS = ("table", "json", "markdown", "junit")
 
@@ -82,7 +83,8 @@ def _table(report: Report, *, color: bool) -> str:
     shown, whole_skips = _split_whole_skips(report.results)
     for area, findings in _by_area(shown).items():
         rows = [
-            [_status_label(f.status, color), f.check_id, f.resource, f.message] for f in findings
+            [_status_label(f.status, color), f.check_id, f.resource, f.message + at_location(f)]
+            for f in findings
         ]
         if not rows:
             continue
@@ -105,7 +107,7 @@ def _table(report: Report, *, color: bool) -> str:
         out.append("")
         out.append("How to fix:")
         for f in fixes:
-            out.append(f"- {f.check_id} [{f.resource}]: {f.remediation}")
+            out.append(f"- {f.check_id} [{f.resource}]{at_location(f)}: {f.remediation}")
     failing = [f.check_id for f in report.results if f.status is Status.FAIL]
     if failing:
         ignore_ids = ",".join(dict.fromkeys(failing))
