@@ -14,7 +14,7 @@ from tabulate import tabulate
 from .models import Finding, Report, Status
 from .render_location import at_location
 
-FORMATS = ("table", "json", "markdown", "junit")
+FORMATS = ("table", "json", "markdown", "junit", "sarif")
 
 _COLORS = {
     Status.PASS: "\033[32m",
@@ -37,6 +37,10 @@ def render_report(report: Report, fmt: str, *, color: bool = False) -> str:
         return _junit(report)
     if fmt == "table":
         return _table(report, color=color)
+    if fmt == "sarif":
+        from .render_sarif import render_sarif
+
+        return render_sarif(report)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 

@@ -21,7 +21,7 @@ from click.core import ParameterSource
 from ..errors import InputError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
-REPORT_FORMATS = ("table", "json", "markdown", "junit")
+REPORT_FORMATS = ("table", "json", "markdown", "junit", "sarif")
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
