@@ -8,10 +8,15 @@ cluster stack with parameters and conditions; `terraform show -json` of an awscc
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import boto3
 import pytest
+from aws_world import REGION, healthy_network, new_facts
+from conftest import moto_env
 from hp_configs import ROLE, SG, SUBNET_A
 
 from hyperpod_preflight.cli import main
@@ -384,3 +389,52 @@ def test_bad_templates_are_one_line_exit_2(
     assert len(lines) == 1 and "Traceback" not in err, err
     assert lines[0].startswith(f"hp-preflight: error: {path}")
     assert expected in lines[0]
+
+
+# -- against an account (moto): the network checks judge the plan as they judge its twin -------
+@pytest.fixture(scope="module")
+def world() -> Iterator[SimpleNamespace]:
+    with moto_env():
+        ec2 = boto3.client("ec2", region_name=REGION)
+        yield SimpleNamespace(ec2=ec2, net=healthy_network(ec2))
+
+
+def _plan_in(world: SimpleNamespace, tmp_path: Path, name: str) -> Path:
+    text = (IAC / name).read_text()
+    text = text.replace(SUBNET_A, world.net.subnets["a"]).replace(SG, world.net.sgs["efa"])
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _online(spec: ClusterSpec) -> set[tuple[str, str, str, str]]:
+    report = run_cluster_preflight(spec, facts=new_facts(), only=["config", "network"])
+    return {
+        (f.check_id, "<config>" if f.resource == spec.source else f.resource, f.status.value,
+         f.message.replace(spec.source, "<config>"))
+        for f in report.results
+    }  # fmt: skip
+
+
+def test_against_an_account_the_plans_judge_as_their_twin(
+    world: SimpleNamespace, lifted_endpoint: None, tmp_path: Path
+) -> None:
+    twin = slurm_twin()
+    twin["VpcConfig"] = {
+        "SecurityGroupIds": [world.net.sgs["efa"]],
+        "Subnets": [world.net.subnets["a"]],
+    }
+    expected = _online(load_spec(twin))
+    assert any(f[0] == "network.subnet-exists" and f[2] == "PASS" for f in expected)
+    known = load_spec(_plan_in(world, tmp_path, "plan-known.json"))
+    assert _online(known) == expected
+    unknown = _online(load_spec(_plan_in(world, tmp_path, "plan-unknown-subnet.json")))
+    deferred = {f for f in unknown if "known only after deploy" in f[3]}
+    assert {f[0] for f in deferred} >= {"network.subnet-exists", "network.subnet-capacity"}
+    assert all(f[2] == "SKIP" and f[1] == "VpcConfig.Subnets[0]" for f in deferred)
+    # config.schema adds a SKIP for the value it could not validate, beside its PASS
+    skipped_checks = {d[0] for d in deferred} - {"config.schema"}
+    same = {f for f in expected if f[0] not in skipped_checks}
+    assert unknown - deferred == same
+    # the security group checks still ran on the group the plan names
+    assert any(f[0] == "network.sg-efa-self-ingress" and f[2] == "PASS" for f in same)
