@@ -29,16 +29,26 @@ def list_defects_text() -> str:
     return "\n".join([header, *lines]) + "\n"
 
 
-def _load_config(config: str | None, example: str) -> tuple[dict[str, Any], str]:
-    """The config to build for (a path or ``-``, else the bundled example), and its name."""
+def _load_config(
+    config: str | None, example: str, params: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], str]:
+    """The config to build for (a path or ``-``, else the bundled example), and its name. A
+    CloudFormation template or Terraform plan gives its cluster's CreateCluster config."""
     if config is None:
         from ..sandbox import example_config
         from ..sandbox.run import EXAMPLES
 
         return example_config(example), f"examples/{EXAMPLES[example]} (bundled)"
     from ..spec import load_spec
+    from ..spec.documents import parse_parameter, read_parameters_file
 
-    spec = load_spec(config)  # validated here: a bad config is exit 2 before moto starts
+    params = params or {}
+    values = (
+        read_parameters_file(params["parameters_file"]) if params.get("parameters_file") else {}
+    )
+    values.update(parse_parameter(p) for p in params.get("parameters") or ())
+    # validated here: a bad config is exit 2 before moto starts
+    spec = load_spec(config, parameters=values, resource=params.get("resource"))
     return dict(spec.raw), spec.source
 
 
@@ -51,7 +61,7 @@ def run_sandbox_check(
 
     started = time.perf_counter()
     planted = parse_defects(defects)
-    config, source = _load_config(params.get("config"), example)
+    config, source = _load_config(params.get("config"), example, params)
     require_moto()
     quiet = params.get("quiet", False)
     if not quiet:
