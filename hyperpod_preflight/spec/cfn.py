@@ -470,6 +470,15 @@ def template_clusters(
     root: yaml.MappingNode, file: str, parameters: Mapping[str, str], resource: str | None
 ) -> list[SourcedConfig]:
     """Every ``AWS::SageMaker::Cluster`` of the template (or only ``resource``)."""
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "Transform":
+            raise TemplateError(
+                "the template declares a Transform (macros such as AWS::Serverless or "
+                "AWS::LanguageExtensions run at deploy time and are not evaluated here): "
+                "check the processed template (aws cloudformation get-template "
+                "--template-stage Processed)",
+                value,
+            )
     template = Template(root, file, parameters)
     clusters = template.clusters(resource)
     if not clusters:

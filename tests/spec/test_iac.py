@@ -360,6 +360,7 @@ NO_DEFAULT = (
     "    Type: AWS::SageMaker::Cluster\n    Properties:\n      ClusterName: !Ref Name\n"
 )
 NOT_CFN = "name: my-cluster\ngroups:\n  - a\n"
+TRANSFORM = "Transform: AWS::LanguageExtensions\n" + NO_CLUSTER
 BAD_YAML = "Resources:\n  C: [unclosed\n"
 
 
@@ -371,6 +372,7 @@ BAD_YAML = "Resources:\n  C: [unclosed\n"
         ("no-default.yaml", NO_DEFAULT, "(line 2, column 3): parameter Name has no value and no"),
         ("not-cfn.yaml", NOT_CFN, "YAML that is not a CloudFormation template (no Resources)"),
         ("bad.yaml", BAD_YAML, "neither JSON nor YAML at line"),
+        ("transform.yaml", TRANSFORM, "(line 1, column 12): the template declares a Transform"),
         (
             "plan.json",
             (IAC / "plan-without-cluster.json").read_text(),
@@ -438,18 +440,3 @@ def test_against_an_account_the_plans_judge_as_their_twin(
     assert unknown - deferred == same
     # the security group checks still ran on the group the plan names
     assert any(f[0] == "network.sg-efa-self-ingress" and f[2] == "PASS" for f in same)
-
-
-def test_the_sandbox_takes_a_template_with_its_parameters(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    args = ["check", "--sandbox", "-q", "--config", str(STACK), "-o", "json"]
-    args += ["--parameter", f"SecurityGroupId={SG}", "--parameter", "GpuCount=3"]
-    args += [f"--parameter={k}={v}" for k, v in PSEUDO.items()]
-    code, out, err = run_cli(args, capsys)
-    assert code == 0, err + out
-    report = json.loads(out)
-    assert report["target"] == "ml-eks-cluster"
-    counts = [f for f in report["results"] if f["check_id"] == "config.instance-count-limit"]
-    assert "4 instances" in counts[-1]["message"]  # the parameter reached the sandbox
-    assert not [f for f in report["results"] if f["status"] in ("FAIL", "UNKNOWN")]
