@@ -66,7 +66,7 @@ def main() -> None:
         # PYTHONDONTWRITEBYTECODE is set
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
-        env["PYTHONPATH"] = str(REPO)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         json_path = Path(tmp) / "cluster.json"
         json_path.write_text(json.dumps(twin.raw))
         rows = {
