@@ -87,11 +87,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def load_spec(source: str | Path | dict[str, object]) -> ClusterSpec:
-    """Read and validate a CreateCluster config (a path, ``-`` for stdin, or a dict)."""
+def load_spec(source: str | Path | dict[str, object], *, strict: bool = False) -> ClusterSpec:
+    """Read and validate a CreateCluster config (a path, ``-`` for stdin, or a dict).
+
+    Where it breaks the model the spec holds the rest and ``spec.problems`` each violation
+    (``config.schema`` reports them); ``strict`` raises InputError instead."""
     from .spec import load_spec as _load
 
-    spec: ClusterSpec = _load(source)
+    spec: ClusterSpec = _load(source, strict=strict)
     return spec
 
 

@@ -61,33 +61,79 @@ __all__ = [
 # -- the cluster --------------------------------------------------------------------------------
 def cluster_spec(cluster: ClusterInput) -> ClusterSpec:
     """The :class:`~hyperpod_preflight.spec.ClusterSpec` of ``--config`` or of the flags
-    (never both); ``--vpc`` may be added to a config."""
-    from .spec import load_spec, spec_from_flags
+    (never both); ``--vpc`` may be added to a config. A template or plan must define one
+    cluster here (``resource`` picks it); :func:`cluster_specs` takes every one."""
+    specs = cluster_specs(cluster)
+    if len(specs) > 1:
+        names = ", ".join(s.resource or s.name for s in specs)
+        raise InputError(
+            f"{specs[0].source}: defines {len(specs)} clusters ({names}); pick one with --resource"
+        )
+    return specs[0]
+
+
+def cluster_specs(cluster: ClusterInput) -> list[ClusterSpec]:
+    """Every cluster ``cluster`` describes: each of a CloudFormation template or a Terraform
+    plan (``resource`` keeps one), else the one of a CreateCluster config or of the flags."""
+    from .spec import spec_from_flags
 
     clash = cluster.flags_given()
+    if cluster.config is None and (
+        cluster.parameters or cluster.parameters_file or cluster.resource
+    ):
+        raise InputError("--parameter, --parameters-file and --resource need --config FILE")
     if cluster.config is not None:
         if clash:
             raise InputError(
                 f"{', '.join(clash)} cannot be combined with --config: the config file "
                 "describes the cluster (only --vpc may be added)"
             )
-        spec = load_spec(cluster.config)
-        return spec.model_copy(update={"vpc_id": cluster.vpc}) if cluster.vpc else spec
+        from .spec import load_specs
+        from .spec.documents import parse_parameter, read_parameters_file
+
+        values = read_parameters_file(cluster.parameters_file) if cluster.parameters_file else {}
+        values.update(parse_parameter(p) for p in cluster.parameters)
+        specs = load_specs(cluster.config, parameters=values, resource=cluster.resource)
+        if cluster.vpc:
+            return [s.model_copy(update={"vpc_id": cluster.vpc}) for s in specs]
+        return specs
     if not clash and not cluster.vpc:
         raise InputError(
             "nothing to check: give --config FILE, or at least --vpc vpc-... "
             "(see hp-preflight --help)"
         )
-    return spec_from_flags(
-        vpc=cluster.vpc,
-        subnets=list(cluster.subnets),
-        security_groups=list(cluster.security_groups),
-        instance_groups=list(cluster.instance_groups),
-        orchestrator=cluster.orchestrator,
-        eks_cluster_arn=cluster.eks_cluster_arn,
-        execution_role=cluster.execution_role,
-        lifecycle_uri=cluster.lifecycle_uri,
-        name=cluster.name,
+    return [
+        spec_from_flags(
+            vpc=cluster.vpc,
+            subnets=list(cluster.subnets),
+            security_groups=list(cluster.security_groups),
+            instance_groups=list(cluster.instance_groups),
+            orchestrator=cluster.orchestrator,
+            eks_cluster_arn=cluster.eks_cluster_arn,
+            execution_role=cluster.execution_role,
+            lifecycle_uri=cluster.lifecycle_uri,
+            name=cluster.name,
+        )
+    ]
+
+
+def merged_reports(reports: list[Report]) -> Report:
+    """One report of the clusters of one template or plan (each finding's location names its
+    resource); the report itself when there is one."""
+    if len(reports) == 1:
+        return reports[0]
+    from .runner import summarize
+
+    results = [f for r in reports for f in r.results]
+    first = reports[0]
+    calls = [r.api_calls for r in reports if r.api_calls is not None]
+    return first.model_copy(
+        update={
+            "target": ", ".join(r.target for r in reports),
+            "results": results,
+            "summary": summarize(results, first.summary.fail_on),  # type: ignore[arg-type]
+            "api_calls": sum(calls) if calls else None,
+        }
     )
 
 
@@ -134,7 +180,10 @@ def run_check(opts: CheckOptions, *, progress: ProgressCallback | None = None) -
 
     ``progress`` is told, at most once a second, what a long run still waits for."""
     started = time.perf_counter()
-    report = run_check_spec(cluster_spec(opts.cluster), opts, progress=progress)
+    reports = [
+        run_check_spec(spec, opts, progress=progress) for spec in cluster_specs(opts.cluster)
+    ]
+    report = merged_reports(reports)
     return report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
 
 

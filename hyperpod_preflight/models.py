@@ -122,6 +122,26 @@ def unknown(resource: str, reason: str, remediation: str = "", **details: Any) -
     )
 
 
+class Location(BaseModel):
+    """Where a value of the config sits in the file the user wrote (a CreateCluster JSON, a
+    CloudFormation template or a Terraform plan)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str = Field(description="The config file as given (`-` for stdin).")
+    line: int | None = Field(default=None, description="1-based line; None when not known.")
+    column: int | None = Field(default=None, description="1-based column; None when not known.")
+    path: str = Field(
+        default="",
+        description="JSON path in that file: through the resource "
+        "(`Resources.Cluster.Properties.InstanceGroups[0].InstanceType`) or the plan "
+        "(`resource_changes[0].change.after.instance_groups[0].instance_type`).",
+    )
+    config_path: str = Field(
+        default="", description="The same field as a CreateCluster JSON path (`ClusterName`)."
+    )
+
+
 class Finding(BaseModel):
     """One result row of the report: one check on one resource."""
 
@@ -140,6 +160,11 @@ class Finding(BaseModel):
     )
     title: str = ""
     docs_url: str = ""
+    location: Location | None = Field(
+        default=None,
+        description="Where in the config file the judged value is written (findings about "
+        "the config only).",
+    )
 
 
 class CheckInfo(BaseModel):

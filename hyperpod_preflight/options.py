@@ -64,7 +64,8 @@ class AwsOptions:
 
 @dataclass(frozen=True)
 class ClusterInput:
-    """The cluster judged: a CreateCluster config (JSON or YAML) or flags (never both)."""
+    """The cluster judged: a CreateCluster config (JSON or YAML), a CloudFormation template or
+    a Terraform plan (JSON), or flags (never both)."""
 
     config: str | None = None  # a path, or "-" for stdin
     vpc: str | None = None
@@ -77,6 +78,11 @@ class ClusterInput:
     lifecycle_uri: str | None = None
     name: str | None = None
     ip_headroom: int = 1
+    # a CloudFormation template's parameters (KEY=VALUE, and the file of them) and, for a
+    # template or a Terraform plan that defines several clusters, the one to check
+    parameters: tuple[str, ...] = ()
+    parameters_file: str | None = None
+    resource: str | None = None
 
     def flags_given(self) -> list[str]:
         """The cluster flags (not --config, not --vpc) that are set, spelled as on the CLI."""

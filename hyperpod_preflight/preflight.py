@@ -12,8 +12,9 @@ from typing import Any
 
 from .models import Report
 from .registry import Check, CheckContext, declared_reads
-from .runner import FailOn, ProgressCallback, Selection, build_report, select_checks
+from .runner import FailOn, ProgressCallback, Selection, build_report, select_checks, summarize
 from .spec import ClusterSpec
+from .spec.trace import trace_findings
 from .workers import DaemonPool
 
 DEFAULT_TIMEOUT_S = 120.0
@@ -116,6 +117,11 @@ def run_cluster_preflight(
         )
         # Let a warm-up the checks did not need finish, but never past the deadline.
         wait(warming, timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+    # Findings point into the file the user wrote; values left to deploy time are SKIPs.
+    traced = trace_findings(report.results, spec)
+    if traced is not report.results:
+        summary = summarize(traced, fail_level)
+        report = report.model_copy(update={"results": traced, "summary": summary})
     # The warm-up may outlive the checks (usage read while the listings were denied).
     calls = getattr(facts, "call_count", None)
     if calls is not None and calls != report.api_calls:

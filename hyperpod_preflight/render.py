@@ -26,7 +26,7 @@ def _json(report: Report, style: Style) -> str:
 
 def _sarif_renderer() -> Callable[[Report], str]:
     try:
-        from .render_sarif import render_sarif  # type: ignore[import-not-found,unused-ignore]
+        from .render_sarif import render_sarif
     except ImportError as exc:  # the module ships with the SARIF work; say so, never crash
         from .errors import InputError
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .models import Finding, Report, Status
+from .render_location import at_location
 
 _COLORS = {
     Status.PASS: "\033[32m",
@@ -146,7 +147,7 @@ def _head(f: Finding, style: Style) -> list[str]:
 def problem_lines(f: Finding, style: Style) -> tuple[list[str], bool]:
     """One problem: its head, its message and (the start of) its fix; whether the fix was cut."""
     indent = " " * INDENT
-    lines = _head(f, style) + wrap_prose(f.message, style.width, indent)
+    lines = _head(f, style) + wrap_prose(f.message + at_location(f), style.width, indent)
     if not f.remediation:
         return lines, False
     fix = wrap_fix(f.remediation, style.width - len("fix: "), indent)

@@ -35,7 +35,9 @@ def test_load_plan_and_offline_run_return_models_and_print_nothing(
 
 def test_bad_input_raises_input_error_not_system_exit() -> None:
     with pytest.raises(hp.InputError):
-        hp.load_spec({"ClusterName": "c", "InstanceGroups": "not a list"})
+        hp.load_spec({"ClusterName": "c", "InstanceGroups": "not a list"}, strict=True)
+    lenient = hp.load_spec({"ClusterName": "c", "InstanceGroups": "not a list"})
+    assert [p.path for p in lenient.problems] == ["InstanceGroups"]
     spec = hp.load_spec(EXAMPLES / "slurm-p5-cluster.json")
     with pytest.raises(hp.InputError):
         hp.run_preflight(spec, offline=True, only=["no.such-check"])

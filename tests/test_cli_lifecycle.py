@@ -62,7 +62,8 @@ def test_a_path_that_does_not_exist_is_bad_input(
 def test_the_pre_commit_hook_entry_lints_the_files_it_is_given(
     tmp_path: Path, content: bytes, expected: int
 ) -> None:
-    (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    (hook,) = [h for h in hooks if h["id"] == "hp-preflight-lifecycle-lint"]
     folder = _folder(tmp_path, content)
     import re
 

@@ -96,6 +96,9 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(eks, root / "eks.json")
     (root / "cluster-config.yaml").write_text(yaml.safe_dump(yaml.safe_load(slurm.read_text())))
     shutil.copytree(REPO / "lifecycle", root / "lifecycle")
+    iac = REPO / "tests" / "spec" / "iac"
+    shutil.copy(iac / "eks-cluster-stack.yaml", root / "stack.yaml")
+    shutil.copy(iac / "plan-known.json", root / "plan.json")
     (root / "examples").symlink_to(EXAMPLES)
     return root
 

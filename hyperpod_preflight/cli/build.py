@@ -122,8 +122,27 @@ cluster_options: Decorator = _in_order(
         "-c",
         "config",
         metavar="FILE",
-        help="CreateCluster config, JSON (--cli-input-json) or YAML (--cli-input-yaml); "
+        help="CreateCluster config, JSON (--cli-input-json) or YAML (--cli-input-yaml), a "
+        "CloudFormation template (JSON/YAML) or a Terraform plan (terraform show -json); "
         "'-' reads stdin.",
+    ),
+    click.option(
+        "--parameter",
+        "parameters",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="A CloudFormation template parameter (repeatable); else its Default.",
+    ),
+    click.option(
+        "--parameters-file",
+        metavar="FILE",
+        help="Template parameters: the file `aws cloudformation deploy --parameter-overrides` "
+        "or `create-stack --parameters` takes.",
+    ),
+    click.option(
+        "--resource",
+        metavar="ID",
+        help="Check only this AWS::SageMaker::Cluster (logical id) or plan address.",
     ),
     click.option("--vpc", type=VPC_ID, help="VPC id (vpc-...)."),
     click.option("--subnet", "subnets", multiple=True, type=SUBNET_ID, help="Subnet; repeatable."),
@@ -159,6 +178,9 @@ def cluster_from(params: Mapping[str, Any]) -> ClusterInput:
         lifecycle_uri=params.get("lifecycle_uri"),
         name=params.get("cluster_name"),
         ip_headroom=params.get("ip_headroom", 1),
+        parameters=tuple(params.get("parameters") or ()),
+        parameters_file=params.get("parameters_file"),
+        resource=params.get("resource"),
     )
 
 

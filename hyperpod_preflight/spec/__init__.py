@@ -40,7 +40,7 @@ from .forms import (
     VPC_ID_RE,
     semantic_problems,
 )
-from .load import MAX_CONFIG_BYTES, load_spec
+from .load import MAX_CONFIG_BYTES, load_spec, load_specs
 from .model import CapacityType, ClusterSpec, InstanceGroup, VpcSettings, strip_ml
 from .problems import Problem, format_problems
 from .schema import (
@@ -69,6 +69,7 @@ __all__ = [
     "create_cluster_shape",
     "format_problems",
     "load_spec",
+    "load_specs",
     "sagemaker_service_model",
     "schema_problems",
     "semantic_problems",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import CapacityType, ClusterSpec, InstanceGroup, VpcSettings
+from .problems import Problem
 
 
 def _vpc(value: Any) -> VpcSettings | None:
@@ -56,22 +57,33 @@ def _group(raw: dict[str, Any], json_path: str, restricted: bool) -> InstanceGro
     )
 
 
-def build_spec(config: dict[str, Any], source_field: str, notices: tuple[str, ...]) -> ClusterSpec:
+def build_spec(
+    config: dict[str, Any],
+    source_field: str,
+    notices: tuple[str, ...],
+    problems: tuple[Problem, ...] = (),
+) -> ClusterSpec:
+    """The spec of a config that is valid, or was made usable (:mod:`.usable`): entries of
+    a group list that are not objects (dropped for a problem) are skipped, keeping the paths
+    of the others."""
     orchestrator = config.get("Orchestrator") or {}
     eks = orchestrator.get("Eks")
     slurm = orchestrator.get("Slurm")
     groups = [
         _group(raw, f"InstanceGroups[{i}]", restricted=False)
         for i, raw in enumerate(config.get("InstanceGroups") or ())
+        if isinstance(raw, dict)
     ]
     groups += [
         _group(raw, f"RestrictedInstanceGroups[{i}]", restricted=True)
         for i, raw in enumerate(config.get("RestrictedInstanceGroups") or ())
+        if isinstance(raw, dict)
     ]
     return ClusterSpec(
         name=config.get("ClusterName") or "unnamed",
-        orchestrator="eks" if eks else "slurm",
-        eks_cluster_arn=eks.get("ClusterArn") if eks else None,
+        # an Eks orchestrator whose ClusterArn is known only at deploy time is still EKS
+        orchestrator="eks" if isinstance(eks, dict) else "slurm",
+        eks_cluster_arn=eks.get("ClusterArn") if isinstance(eks, dict) else None,
         slurm_config_strategy=slurm.get("SlurmConfigStrategy") if slurm else None,
         instance_groups=tuple(groups),
         vpc_config=_vpc(config.get("VpcConfig")),
@@ -79,4 +91,5 @@ def build_spec(config: dict[str, Any], source_field: str, notices: tuple[str, ..
         source=source_field,
         raw=config,
         notices=notices,
+        problems=problems,
     )

@@ -9,27 +9,69 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from .build import build_spec
+from .documents import iac_clusters, json_locations, looks_like_json
 from .model import ClusterSpec
 from .problems import Problem, format_problems, kind_of, one_line, short
-from .schema import config_problems
+from .schema import config_problems, oversize_problems
+from .sourced import SourcedConfig
+from .usable import usable_config
 
 MAX_CONFIG_BYTES = 10 * 1024 * 1024
 
 
-def load_spec(source: str | Path | dict[str, Any]) -> ClusterSpec:
-    """Read and validate a CreateCluster config and return its :class:`ClusterSpec`.
+def load_spec(
+    source: str | Path | dict[str, Any],
+    *,
+    strict: bool = False,
+    parameters: Mapping[str, str] | None = None,
+    resource: str | None = None,
+) -> ClusterSpec:
+    """Read and validate a cluster config and return its :class:`ClusterSpec`.
 
     ``source`` is a path (``file://`` accepted, as the AWS CLI takes it), ``-`` for stdin, or
-    the config as a dict. Any problem raises :class:`InputError` with a one-line message that
-    starts with the source name and names the JSON path of each problem.
+    the config as a dict. A file may be a CreateCluster JSON, a CloudFormation template or a
+    Terraform plan (see :func:`load_specs`); it must define one cluster (``resource`` picks
+    one). What cannot be read as a config at all (no such file, not JSON, not an object)
+    raises :class:`InputError` with a one-line message that starts with the source name.
+    Where the config breaks the model, the spec holds the rest (:mod:`.usable`) and the
+    problems, each at its JSON path, in ``spec.problems`` (``config.schema`` reports them);
+    with ``strict`` they raise :class:`InputError` instead.
     """
+    specs = load_specs(source, strict=strict, parameters=parameters, resource=resource)
+    if len(specs) > 1:
+        names = ", ".join(s.resource for s in specs)
+        raise InputError(
+            f"{specs[0].source}: defines {len(specs)} clusters ({names}); pick one with --resource"
+        )
+    return specs[0]
+
+
+def load_specs(
+    source: str | Path | dict[str, Any],
+    *,
+    strict: bool = False,
+    parameters: Mapping[str, str] | None = None,
+    resource: str | None = None,
+) -> list[ClusterSpec]:
+    """Every cluster ``source`` defines, told by its content: a CreateCluster JSON (one), a
+    CloudFormation template (each ``AWS::SageMaker::Cluster``, with ``parameters``; conditions
+    evaluated) or a Terraform plan JSON (each planned ``awscc_sagemaker_cluster``);
+    ``resource`` (a logical id or a plan address) keeps one. Values known only at deploy time
+    are in ``spec.unknowns``, never guessed; where each value is written, in
+    ``spec.locations``."""
     if isinstance(source, dict):
-        return _spec_from_config(source, source_name="<dict>", source_field="<dict>", extra=[])
+        return [
+            _spec_from_config(
+                source, source_name="<dict>", source_field="<dict>", extra=[], strict=strict
+            )
+        ]
     if not isinstance(source, str | Path):
         raise InputError(f"config source must be a path, '-' or a dict, not {kind_of(source)}")
     if str(source) == "-":
@@ -40,8 +82,37 @@ def load_spec(source: str | Path | dict[str, Any]) -> ClusterSpec:
         path = Path(text[len("file://") :]) if text.startswith("file://") else Path(text)
         name = field = one_line(str(path))
         data = _read_file(path, name)
-    config, duplicates = _parse_json(data, name)
-    return _spec_from_config(config, source_name=name, source_field=field, extra=duplicates)
+    text = _decode(data, name)
+    config: Any = None
+    duplicates: list[Problem] = []
+    plain_yaml = False
+    if looks_like_json(text):
+        config, duplicates = _parse_json(text, name)
+    else:
+        with suppress(ValueError, RecursionError):  # a bare JSON scalar: refused below
+            config = json.loads(text)
+        if config is None:
+            # A CreateCluster config in YAML (the shape --cli-input-yaml takes); a template's
+            # short-form tags fail plain YAML and go on to the template reader.
+            with suppress(InputError):
+                parsed = _parse_yaml(text, name)
+                if isinstance(parsed, dict) and _names_create_cluster_members(parsed):
+                    config, plain_yaml = parsed, True
+    clusters = (
+        None
+        if plain_yaml
+        else iac_clusters(text, config, field, parameters=dict(parameters or {}), resource=resource)
+    )
+    if clusters is None:  # a CreateCluster JSON
+        if resource is not None:
+            raise InputError(f"--resource {resource}: {name} is a CreateCluster JSON (one cluster)")
+        spec = _spec_from_config(
+            config, source_name=name, source_field=field, extra=duplicates, strict=strict
+        )
+        if plain_yaml:
+            return [spec]
+        return [spec.model_copy(update={"locations": json_locations(text, field)})]
+    return [_spec_from_sourced(c, name, field, strict) for c in clusters]
 
 
 def _read_stdin() -> bytes:
@@ -88,7 +159,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _parse_json(data: bytes, name: str) -> tuple[Any, list[Problem]]:
+def _decode(data: bytes, name: str) -> str:
     if b"\x00" in data:
         raise InputError(f"{name}: binary data, not a JSON cluster config")
     try:
@@ -100,6 +171,10 @@ def _parse_json(data: bytes, name: str) -> tuple[Any, list[Problem]]:
         ) from exc
     if not text.strip():
         raise InputError(f"{name}: is empty; expected the JSON that create-cluster takes")
+    return text
+
+
+def _parse_json(text: str, name: str) -> tuple[Any, list[Problem]]:
     duplicates: list[Problem] = []
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -141,6 +216,15 @@ def _json_error(exc: json.JSONDecodeError) -> str:
     return f"invalid JSON at line {exc.lineno}:{exc.colno}: {exc.msg}"
 
 
+def _names_create_cluster_members(config: dict[Any, Any]) -> bool:
+    """Whether a YAML document reads as a CreateCluster request (a template has Resources)."""
+    from .schema import create_cluster_shape
+
+    if {"Resources", "AWSTemplateFormatVersion"} & set(config):
+        return False
+    return bool(set(create_cluster_shape().members) & set(config))
+
+
 def _parse_yaml(text: str, name: str) -> Any:
     """A config in YAML, as ``aws sagemaker create-cluster --cli-input-yaml`` takes it."""
     import yaml
@@ -155,8 +239,53 @@ def _parse_yaml(text: str, name: str) -> Any:
         raise InputError(one_line(f"{name}: invalid YAML: {exc}")) from exc
 
 
+def _about_unknown(problem: Problem, unknowns: Mapping[str, str]) -> bool:
+    """A problem that only says a value known at deploy time is missing (or one inside it)."""
+    path = problem.path
+    if path is None or not unknowns:
+        return False
+    for where in unknowns:
+        if path == where or path.startswith((f"{where}.", f"{where}[")):
+            return True
+        inside = where.startswith((f"{path}.", f"{path}[")) or path == ""
+        if inside and any(
+            w in problem.message for w in ("missing", "neither", "set one of", "below the minimum")
+        ):
+            return True
+    return False
+
+
+def _spec_from_sourced(
+    sourced: SourcedConfig, source_name: str, source_field: str, strict: bool
+) -> ClusterSpec:
+    """The spec of one cluster of a template or plan."""
+    config = sourced.config
+    label = f"{source_name} ({sourced.label})" if sourced.label else source_name
+    oversized = oversize_problems(config)
+    if oversized:
+        raise InputError(format_problems(label, oversized))
+    problems, _ = config_problems(config)  # CloudFormation and awscc name a cluster themselves
+    problems = [p for p in problems if not _about_unknown(p, sourced.unknowns)]
+    if problems and strict:
+        raise InputError(format_problems(label, problems))
+    usable = usable_config(config, problems, sourced.unknowns) if problems else config
+    spec = build_spec(usable, source_field, tuple(sourced.notices), tuple(problems))
+    return spec.model_copy(
+        update={
+            "unknowns": dict(sourced.unknowns),
+            "locations": dict(sourced.locations),
+            "source_kind": sourced.kind,
+            "resource": sourced.label,
+            "name": config.get("ClusterName")
+            if isinstance(config.get("ClusterName"), str)
+            and not any(p.path == "ClusterName" for p in problems)
+            else sourced.label or spec.name,
+        }
+    )
+
+
 def _spec_from_config(
-    config: Any, *, source_name: str, source_field: str, extra: list[Problem]
+    config: Any, *, source_name: str, source_field: str, extra: list[Problem], strict: bool
 ) -> ClusterSpec:
     if not isinstance(config, dict):
         raise InputError(
@@ -168,8 +297,14 @@ def _spec_from_config(
             f"{source_name}: the config is empty ({{}}): give the create-cluster input "
             "(ClusterName, InstanceGroups, ...)"
         )
+    oversized = oversize_problems(config)
+    if oversized:  # far beyond any real config: not worth judging item by item
+        raise InputError(format_problems(source_name, oversized))
     problems, notices = config_problems(config)
     problems = extra + problems
-    if problems:
+    if not problems:
+        return build_spec(config, source_field, tuple(notices))
+    if strict:
         raise InputError(format_problems(source_name, problems))
-    return build_spec(config, source_field, tuple(notices))
+    usable = usable_config(config, problems)
+    return build_spec(usable, source_field, tuple(notices), tuple(problems))

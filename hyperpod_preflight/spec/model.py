@@ -9,6 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..models import Location
+from .problems import Problem
+
 CapacityType = Literal["on-demand", "spot"]
 
 
@@ -90,6 +93,27 @@ class ClusterSpec(BaseModel):
         default=(),
         description="What the config leaves out but was tolerated (e.g. no ClusterName); "
         "config.schema reports each.",
+    )
+    unknowns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Values known only at deploy/apply time (JSON path → why): left out, "
+        "never guessed; the checks that need one SKIP.",
+    )
+    locations: dict[str, Location] = Field(
+        default_factory=dict,
+        description="JSON path → where the value is written in the config file.",
+    )
+    source_kind: str = Field(
+        default="create-cluster",
+        description="`create-cluster`, `cloudformation` or `terraform-plan` (flags: `flags`).",
+    )
+    resource: str = Field(
+        default="", description="The template's logical id or the plan's address."
+    )
+    problems: tuple[Problem, ...] = Field(
+        default=(),
+        description="Where the config breaks the CreateCluster model (config.schema reports "
+        "each); the spec holds only the rest.",
     )
 
     def vpc_for(self, group: InstanceGroup) -> VpcSettings | None:

@@ -34,7 +34,7 @@ def _write(tmp_path: Path, config: Any, name: str = "cluster.json") -> Path:
 
 def _error(source: Any) -> str:
     with pytest.raises(InputError) as info:
-        load_spec(source)
+        load_spec(source, strict=True)
     message = str(info.value)
     assert "\n" not in message
     assert info.value.exit_code == 2

@@ -64,7 +64,7 @@ def test_a_date_out_of_range_is_bad_input_with_its_path(date: Any) -> None:
     patch = {"PatchingStrategy": "WhenIdle", "PatchSchedule": {"NextPatchDate": date}}
     config = cluster(group("w", AutoPatchConfig=patch), ClusterName="bad_name!")
     with pytest.raises(InputError) as info:
-        load_spec(config)
+        load_spec(config, strict=True)
     message = str(info.value)
     assert "InstanceGroups[0].AutoPatchConfig.PatchSchedule.NextPatchDate: " in message
     assert "is not a date in range" in message
