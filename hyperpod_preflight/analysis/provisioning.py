@@ -421,3 +421,21 @@ def check_provisioning_parameters(
         text = data.decode("utf-8", errors="replace")
         findings.extend(cross_check(params, instance_groups, file=file, text=text, region=region))
     return ProvisioningCheck(parameters=params, findings=tuple(findings))
+
+
+def _json_object(data: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def differing_fields(first: bytes, second: bytes) -> list[str] | None:
+    """The top-level fields whose values differ between two copies of the file (a field
+    present in one copy only included), sorted; None when either copy is not a JSON object
+    (then only the bytes can be compared)."""
+    one, other = _json_object(first), _json_object(second)
+    if one is None or other is None:
+        return None
+    return sorted(k for k in one.keys() | other.keys() if one.get(k, ...) != other.get(k, ...))

@@ -164,8 +164,10 @@ def params(fs_id: str, mount: str) -> dict[str, Any]:
 
 def test_no_fsx_is_skipped_with_the_hint(w: SimpleNamespace, facts: Any) -> None:
     (finding,) = run("slurm.fsx-exists", config(w), facts)
-    assert finding.status.value == "SKIP" and "--lifecycle-dir" in finding.message
-    assert facts.call_count == 0
+    assert finding.status.value == "SKIP"
+    assert "no lifecycle prefix holds a provisioning_parameters.json" in finding.message
+    # The lifecycle bucket does not exist here: no FSx read is made
+    assert "fsx:DescribeFileSystems" not in facts.calls
 
 
 def test_exists_available_missing_creating_and_wrong_type(w: SimpleNamespace, facts: Any) -> None:
