@@ -125,6 +125,14 @@ def _public_judgement(
             "server and never join the cluster.",
             fix,
         )
+    if path.unverified:
+        return warned(
+            sid,
+            f"{only_public}; {sid} sends 0.0.0.0/0 to {path.described_target}, and egress "
+            "beyond it was not verified: whether nodes reach the public endpoint (and from "
+            "which address) is not known",
+            f"Turn private access on, so that nodes in the VPC reach it directly: {fix}",
+        )
     if open_to_all:
         return passed(sid, f"{sid} reaches the public endpoint through {path.target}")
     if cidrs is None:

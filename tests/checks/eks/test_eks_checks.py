@@ -463,3 +463,20 @@ def test_cluster_security_group_missing_from_the_answer_is_no_fail_on_the_others
     facts = facts_with(EksFake({"ml": body}))
     finding = one(run("eks.cluster-sg-admits-nodes", spec(w.a, sgs=(w.sg,)), facts))
     assert finding.status.value == "PASS"  # an additional group admits it: provable
+
+
+@pytest.mark.usefixtures("lifted")
+def test_public_endpoint_through_a_transit_gateway_is_a_warn_not_a_pass(
+    w: SimpleNamespace,
+) -> None:
+    """Only the public endpoint, and the subnet's default route goes to a transit gateway
+    whose onward path is not read: not verified, so WARN (it was PASS)."""
+    tgw = w.ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    sub = make_subnet(w.ec2, w.vpc, "10.0.75.0/24", zone_id="usw2-az1")
+    w.ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=w.vpc, SubnetIds=[sub])
+    add_default_route(w.ec2, make_route_table(w.ec2, w.vpc, [sub]), TransitGatewayId=tgw)
+    body = cluster_body("ml", private=False, public=True)
+    finding = one(run("eks.api-endpoint-access", spec(sub), facts_with(EksFake({"ml": body}))))
+    assert finding.status.value == "WARN", finding.message
+    assert tgw in finding.message and "not verified" in finding.message
+    assert "endpointPrivateAccess=true" in finding.remediation
