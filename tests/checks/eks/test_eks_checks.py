@@ -480,3 +480,44 @@ def test_public_endpoint_through_a_transit_gateway_is_a_warn_not_a_pass(
     assert finding.status.value == "WARN", finding.message
     assert tgw in finding.message and "not verified" in finding.message
     assert "endpointPrivateAccess=true" in finding.remediation
+
+
+@pytest.mark.usefixtures("lifted")
+def test_cluster_security_group_does_not_guard_a_public_only_endpoint(w: SimpleNamespace) -> None:
+    """Private access off: nodes reach the public endpoint, not the control plane's network
+    interfaces that the cluster security group guards, so a closed group is no FAIL."""
+    body = cluster_body("ml", cluster_sg=w.cp_closed, private=False, public=True)
+    finding = one(
+        run(
+            "eks.cluster-sg-admits-nodes", spec(w.a, sgs=(w.sg,)), facts_with(EksFake({"ml": body}))
+        )
+    )
+    assert finding.status.value == "SKIP", finding.message
+    assert "eks.api-endpoint-access" in finding.message
+
+
+@pytest.mark.usefixtures("lifted")
+def test_an_unread_additional_cluster_group_is_unknown_not_fail(w: SimpleNamespace) -> None:
+    """The cluster security group does not admit the nodes; an additional group of the
+    cluster is not returned by EC2: it might, so UNKNOWN (was FAIL)."""
+    gone = "sg-0123456789abcdef0"
+    body = cluster_body("ml", cluster_sg=w.cp_closed)
+    body["cluster"]["resourcesVpcConfig"]["securityGroupIds"] = [gone]
+    finding = one(
+        run(
+            "eks.cluster-sg-admits-nodes", spec(w.a, sgs=(w.sg,)), facts_with(EksFake({"ml": body}))
+        )
+    )
+    assert finding.status.value == "UNKNOWN", finding.message
+    assert gone in finding.message
+
+
+@pytest.mark.usefixtures("lifted")
+def test_unknown_private_access_makes_a_closed_cluster_group_unknown(w: SimpleNamespace) -> None:
+    body = cluster_body("ml", cluster_sg=w.cp_closed, private=None)
+    finding = one(
+        run(
+            "eks.cluster-sg-admits-nodes", spec(w.a, sgs=(w.sg,)), facts_with(EksFake({"ml": body}))
+        )
+    )
+    assert finding.status.value == "UNKNOWN" and "endpointPrivateAccess" in finding.message
