@@ -52,6 +52,13 @@ EKS_CONFIG_ONLY = {
     "eks:ListAssociatedAccessPolicies",
 }
 
+# Read only for a file system in another VPC than the cluster's;
+# tests/checks/slurm/test_slurm_fsx.py (test_vpc_of_a_peered_vpc_…) proves each is called.
+FSX_OTHER_VPC_ONLY = {
+    "ec2:DescribeTransitGatewayAttachments",
+    "ec2:DescribeVpcPeeringConnections",
+}
+
 
 def _iam_action(service: str, operation: str) -> str:
     model = botocore.session.get_session().get_service_model(service)
@@ -211,6 +218,11 @@ def test_a_full_run_calls_only_granted_actions_and_covers_the_policies(
     assert full_run_actions <= granted
     # Everything granted is really used (training plans need a config that names one).
     unused = (
-        granted - full_run_actions - IMPLICIT - EKS_CONFIG_ONLY - {"sagemaker:DescribeTrainingPlan"}
+        granted
+        - full_run_actions
+        - IMPLICIT
+        - EKS_CONFIG_ONLY
+        - FSX_OTHER_VPC_ONLY
+        - {"sagemaker:DescribeTrainingPlan"}
     )
     assert not unused, f"granted but never called: {sorted(unused)}"

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...analysis.security_groups import allows_tcp_port
+from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from .._common import could_not_tell
 from ._common import (
     CLIENT_PORTS,
     FSX_TYPE,
@@ -146,19 +148,61 @@ def fsx_vpc(ctx: CheckContext) -> list[Outcome]:
         elif vpc == cluster_vpc:
             out.append(passed(fs_id, f"{fs_id} is in the cluster's VPC {vpc}", vpc_id=vpc))
         else:
-            out.append(
-                failed(
-                    fs_id,
-                    f"{fs_id} is in {vpc}, the cluster in {cluster_vpc}: the nodes cannot reach "
-                    f'it without peering. Expect: "{LIFECYCLE_FAILURE}"',
-                    f"Use a file system in {cluster_vpc} (create one with `aws fsx "
-                    f"create-file-system --subnet-ids <subnet of {cluster_vpc}> ...`), or peer "
-                    f"{vpc} with {cluster_vpc} and route between them.",
-                    vpc_id=vpc,
-                    cluster_vpc_id=cluster_vpc,
-                )
-            )
+            out.append(_judge_other_vpc(ctx, fs_id, vpc, cluster_vpc))
     return out
+
+
+def _judge_other_vpc(ctx: CheckContext, fs_id: str, vpc: str, cluster_vpc: str) -> Outcome:
+    """A file system in another VPC: reachable only through a peering connection or a
+    transit gateway (FSx: "Only resources within the associated VPC, or a peered VPC, can
+    access your file system's network interface",
+    https://docs.aws.amazon.com/fsx/latest/LustreGuide/limit-access-security-groups.html).
+    None of either between the two VPCs is a FAIL; one is a WARN (its routes and rules are
+    not read); an unreadable link is UNKNOWN."""
+    figures: dict[str, Any] = {"vpc_id": vpc, "cluster_vpc_id": cluster_vpc}
+    try:
+        peerings = [
+            str(p.get("VpcPeeringConnectionId"))
+            for p in ctx.aws.vpc_peerings(cluster_vpc)
+            if vpc
+            in (
+                (p.get("RequesterVpcInfo") or {}).get("VpcId"),
+                (p.get("AccepterVpcInfo") or {}).get("VpcId"),
+            )
+        ]
+        shared = sorted(
+            ctx.aws.vpc_transit_gateways(cluster_vpc) & ctx.aws.vpc_transit_gateways(vpc)
+        )
+    except FactUnavailable as exc:
+        return could_not_tell(
+            fs_id, exc, f"whether {vpc} (of {fs_id}) is linked to the cluster's {cluster_vpc}"
+        )
+    links = [
+        *(f"peering connection {p}" for p in peerings),
+        *(f"transit gateway {t}" for t in shared),
+    ]
+    if links:
+        return warned(
+            fs_id,
+            f"{fs_id} is in {vpc}, the cluster in {cluster_vpc}, linked by {', '.join(links)}: "
+            "the nodes reach it only if the route tables and security groups on both sides let "
+            "TCP 988 and 1018-1023 through (not verified)",
+            "Check the routes to the file system's subnets from the cluster's route tables "
+            "(aws ec2 describe-route-tables --filters "
+            + shlex.quote(f"Name=vpc-id,Values={cluster_vpc}")
+            + ")",
+            links=links,
+            **figures,
+        )
+    return failed(
+        fs_id,
+        f"{fs_id} is in {vpc}, the cluster in {cluster_vpc}, and no peering connection or "
+        f'transit gateway links them: the nodes cannot reach it. Expect: "{LIFECYCLE_FAILURE}"',
+        f"Use a file system in {cluster_vpc} (create one with `aws fsx create-file-system "
+        f"--subnet-ids <subnet of {cluster_vpc}> ...`), or peer {vpc} with {cluster_vpc} "
+        "and route between them.",
+        **figures,
+    )
 
 
 def _zone_ids(subnets: Iterable[dict[str, Any]]) -> set[str]:
