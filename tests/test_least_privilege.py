@@ -52,6 +52,13 @@ EKS_CONFIG_ONLY = {
     "eks:ListAssociatedAccessPolicies",
 }
 
+# Read only for a file system in another VPC than the cluster's;
+# tests/checks/slurm/test_slurm_fsx.py (test_vpc_of_a_peered_vpc_…) proves each is called.
+FSX_OTHER_VPC_ONLY = {
+    "ec2:DescribeTransitGatewayAttachments",
+    "ec2:DescribeVpcPeeringConnections",
+}
+
 
 # Read only by `hp-preflight diagnose`; tests/checks/cluster/test_live.py calls each.
 DIAGNOSE_ONLY = {
@@ -225,6 +232,7 @@ def test_a_full_run_calls_only_granted_actions_and_covers_the_policies(
         - IMPLICIT
         - EKS_CONFIG_ONLY
         - DIAGNOSE_ONLY
+        - FSX_OTHER_VPC_ONLY
         - {"sagemaker:DescribeTrainingPlan"}
     )
     assert not unused, f"granted but never called: {sorted(unused)}"

@@ -159,14 +159,28 @@ class ChartComponent:
     required: bool = True  # False: another install may provide it (WARN, not FAIL)
 
 
+# HELM_CHART_DOCS: "Helm installation sets up various components for your Amazon EKS cluster,
+# including job scheduling and queueing (Kueue), storage management, MLflow integration, and
+# Kubeflow. Additionally, the charts install the following components for integrating with
+# the SageMaker HyperPod cluster resiliency features, which are required components: Health
+# Monitoring Agent ...". Only the resiliency components are called required; the Kubeflow
+# operators are job tooling the chart also installs (WARN when absent).
 CHART_COMPONENTS: tuple[ChartComponent, ...] = (
     ChartComponent(
         "health monitoring agent", "DaemonSet", "health-monitoring-agent", "aws-hyperpod"
     ),
     ChartComponent(
-        "training operator (PyTorchJob CRD)", "CustomResourceDefinition", "pytorchjobs.kubeflow.org"
+        "training operator (PyTorchJob CRD)",
+        "CustomResourceDefinition",
+        "pytorchjobs.kubeflow.org",
+        required=False,
     ),
-    ChartComponent("MPI operator (MPIJob CRD)", "CustomResourceDefinition", "mpijobs.kubeflow.org"),
+    ChartComponent(
+        "MPI operator (MPIJob CRD)",
+        "CustomResourceDefinition",
+        "mpijobs.kubeflow.org",
+        required=False,
+    ),
     ChartComponent(
         "NVIDIA device plugin",
         "DaemonSet",

@@ -21,14 +21,30 @@ class EgressPath:
     """How a subnet's default route leaves the VPC."""
 
     # "nat" (available NAT gateway), "pending" (NAT gateway still being created), "other"
-    # (TGW, appliance …), "igw", "none"
+    # (transit gateway, appliance interface or instance …: where traffic goes beyond it is
+    # not read), "igw", "none"
     kind: str
     target: str = ""
     notes: tuple[str, ...] = ()
+    via: str = ""  # what the target is, e.g. "transit gateway" (kind "other")
+
+    @property
+    def described_target(self) -> str:
+        """``transit gateway tgw-…`` (the id alone when what it is is not known)."""
+        return f"{self.via} {self.target}" if self.via else self.target
 
     @property
     def reaches_internet(self) -> bool:
+        """May reach the internet: through a NAT gateway, or through a target ("other")
+        that nothing read proves is a dead end (never proof that it does: see
+        :attr:`unverified`)."""
         return self.kind in ("nat", "other")
+
+    @property
+    def unverified(self) -> bool:
+        """The default route goes to a target whose onward path is not read (a transit
+        gateway, an appliance): egress is possible, not proven."""
+        return self.kind == "other"
 
     @property
     def needs_nat_gateway(self) -> bool:
@@ -37,14 +53,15 @@ class EgressPath:
         return not self.reaches_internet and self.kind != "pending"
 
 
-_OTHER_TARGETS = (
-    "TransitGatewayId",
-    "NetworkInterfaceId",
-    "InstanceId",
-    "CoreNetworkArn",
-    "LocalGatewayId",
-    "CarrierGatewayId",
-)
+# Default-route targets whose onward path the route table does not show, with what they are.
+_OTHER_TARGETS = {
+    "TransitGatewayId": "transit gateway",
+    "NetworkInterfaceId": "network interface",
+    "InstanceId": "instance",
+    "CoreNetworkArn": "Cloud WAN core network",
+    "LocalGatewayId": "local gateway",
+    "CarrierGatewayId": "carrier gateway",
+}
 
 
 def default_route(table: SubnetRouteTable, cidr: str = ANYWHERE_V4) -> dict[str, Any] | None:
@@ -120,9 +137,23 @@ def egress_path(table: SubnetRouteTable, nats: Mapping[str, dict[str, Any]]) -> 
                 "get no public IP, so this gives nodes no internet access",
             ),
         )
+    for key, label in _OTHER_TARGETS.items():
+        if route.get(key):
+            target = str(route[key])
+            return EgressPath(
+                "other",
+                target,
+                (
+                    f"0.0.0.0/0 goes to {label} {target}; where traffic goes beyond it is not "
+                    "read, so egress to the internet was not verified",
+                ),
+                via=label,
+            )
     target = route_target(route)
-    if target:
-        return EgressPath("other", target)
+    if target:  # a gateway of another kind (vgw- …): unverified too
+        return EgressPath(
+            "other", target, (f"0.0.0.0/0 goes to {target}; egress beyond it was not verified",)
+        )
     return EgressPath("none", notes=("the 0.0.0.0/0 route has no usable target",))
 
 

@@ -166,49 +166,10 @@ def parse_provisioning_parameters(
     text, findings = _decode(data, file)
     if text is None:
         return None, findings
-    duplicates: list[str] = []
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        counts = Counter(k for k, _ in items)
-        duplicates.extend(k for k, n in counts.items() if n > 1)
-        return dict(items)
-
-    try:
-        raw = json.loads(text, object_pairs_hook=pairs)
-    except json.JSONDecodeError as e:
-        return None, [
-            _finding(
-                LintLevel.FAIL,
-                file,
-                e.lineno,
-                f"is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
-                f"fix the JSON at {file}:{e.lineno}:{e.colno}; check it with "
-                f"`python3 -m json.tool {file}`",
-                "json-syntax",
-            )
-        ]
-    except RecursionError:
-        return None, [
-            _finding(
-                LintLevel.UNKNOWN,
-                file,
-                None,
-                "is nested too deeply to read",
-                "",
-                "json-syntax",
-            )
-        ]
-    for key in sorted(set(duplicates)):
-        findings.append(
-            _finding(
-                LintLevel.WARN,
-                file,
-                _line_of_key(text, [key]),
-                f'names "{key}" more than once: only the last one counts',
-                f'keep one "{key}" in {file}',
-                "provisioning-field",
-            )
-        )
+    raw, loaded = _load_json(text, file)
+    findings += loaded
+    if raw is _UNREADABLE:
+        return None, findings
     if not isinstance(raw, dict):
         findings.append(
             _finding(
@@ -224,32 +185,7 @@ def parse_provisioning_parameters(
     try:
         params = ProvisioningParameters.model_validate(raw)
     except ValidationError as e:
-        for error in e.errors():
-            loc = [p for p in error["loc"] if isinstance(p, int | str)]
-            name = _field_name(loc)
-            if error["type"] == "missing":
-                message = f'has no "{name}", which the Slurm lifecycle scripts need'
-                fix = f'add "{name}" to {file}'
-            else:
-                got = _type_name(error.get("input"))
-                message = f'field "{name}" is invalid ({got} given): {error["msg"]}'
-                fix = f'set "{name}" in {file} to {_WANTED.get(error["type"], "a valid value")}'
-                if name == "worker_groups":
-                    fix = (
-                        f'set "worker_groups" in {file} to a list like '
-                        '[{"instance_group_name": "workers", "partition_name": "gpu"}]'
-                    )
-            findings.append(
-                _finding(
-                    LintLevel.FAIL,
-                    file,
-                    _line_of_key(text, loc),
-                    message,
-                    fix,
-                    "provisioning-field",
-                )
-            )
-        return None, findings
+        return None, findings + _field_findings(e, text, file)
     if params.workload_manager != "slurm":
         findings.append(
             _finding(
@@ -264,6 +200,78 @@ def parse_provisioning_parameters(
         )
     findings.extend(_fsx_findings(params, text, file))
     return params, findings
+
+
+_UNREADABLE = object()  # _load_json's value for text that does not parse
+
+
+def _load_json(text: str, file: str) -> tuple[Any, list[LintFinding]]:
+    """The JSON value (``_UNREADABLE`` when it does not parse) and what was found reading
+    it: a syntax error (FAIL), a key given twice (WARN)."""
+    duplicates: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        counts = Counter(k for k, _ in items)
+        duplicates.extend(k for k, n in counts.items() if n > 1)
+        return dict(items)
+
+    try:
+        raw = json.loads(text, object_pairs_hook=pairs)
+    except json.JSONDecodeError as e:
+        return _UNREADABLE, [
+            _finding(
+                LintLevel.FAIL,
+                file,
+                e.lineno,
+                f"is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
+                f"fix the JSON at {file}:{e.lineno}:{e.colno}; check it with "
+                f"`python3 -m json.tool {file}`",
+                "json-syntax",
+            )
+        ]
+    except RecursionError:
+        return None, [
+            _finding(
+                LintLevel.UNKNOWN, file, None, "is nested too deeply to read", "", "json-syntax"
+            )
+        ]
+    return raw, [
+        _finding(
+            LintLevel.WARN,
+            file,
+            _line_of_key(text, [key]),
+            f'names "{key}" more than once: only the last one counts',
+            f'keep one "{key}" in {file}',
+            "provisioning-field",
+        )
+        for key in sorted(set(duplicates))
+    ]
+
+
+def _field_findings(error: ValidationError, text: str, file: str) -> list[LintFinding]:
+    """One FAIL per field the model rejects, at its line."""
+    out: list[LintFinding] = []
+    for problem in error.errors():
+        loc = [p for p in problem["loc"] if isinstance(p, int | str)]
+        name = _field_name(loc)
+        if problem["type"] == "missing":
+            message = f'has no "{name}", which the Slurm lifecycle scripts need'
+            fix = f'add "{name}" to {file}'
+        else:
+            got = _type_name(problem.get("input"))
+            message = f'field "{name}" is invalid ({got} given): {problem["msg"]}'
+            fix = f'set "{name}" in {file} to {_WANTED.get(problem["type"], "a valid value")}'
+            if name == "worker_groups":
+                fix = (
+                    f'set "worker_groups" in {file} to a list like '
+                    '[{"instance_group_name": "workers", "partition_name": "gpu"}]'
+                )
+        out.append(
+            _finding(
+                LintLevel.FAIL, file, _line_of_key(text, loc), message, fix, "provisioning-field"
+            )
+        )
+    return out
 
 
 def _fsx_findings(params: ProvisioningParameters, text: str, file: str) -> list[LintFinding]:
@@ -320,11 +328,22 @@ def cross_check(
     name, a group given two roles, a group whose ``SlurmConfig.NodeType`` disagrees with its
     role, and an FSx file system in another region than the cluster.
     """
+    return [
+        *_unknown_groups(params, instance_groups, file, text),
+        *_repeated_groups(params, instance_groups, file),
+        *_unnamed_groups(params, instance_groups, file),
+        *_node_type_mismatches(params, instance_groups, file),
+        *_fsx_region(params, file, text, region),
+    ]
+
+
+def _unknown_groups(
+    params: ProvisioningParameters, instance_groups: Mapping[str, str | None], file: str, text: str
+) -> list[LintFinding]:
     out: list[LintFinding] = []
     names = list(instance_groups)
-    roles = params.roles()
     field_of = {"controller": "controller_group", "login": "login_group"}
-    for role, group in roles:
+    for role, group in params.roles():
         if group in instance_groups:
             continue
         key = field_of.get(role, "instance_group_name")
@@ -345,8 +364,15 @@ def cross_check(
                 "provisioning-groups",
             )
         )
-    named = Counter(group for _, group in roles)
-    for group, count in named.items():
+    return out
+
+
+def _repeated_groups(
+    params: ProvisioningParameters, instance_groups: Mapping[str, str | None], file: str
+) -> list[LintFinding]:
+    roles = params.roles()
+    out: list[LintFinding] = []
+    for group, count in Counter(group for _, group in roles).items():
         if count > 1 and group in instance_groups:
             given = sorted({role for role, g in roles if g == group})
             out.append(
@@ -359,22 +385,34 @@ def cross_check(
                     "provisioning-groups",
                 )
             )
-    for group in names:
-        if group in named:
-            continue
-        out.append(
-            _finding(
-                LintLevel.FAIL,
-                file,
-                None,
-                f'does not name instance group "{group}": its nodes get no Slurm role, and '
-                "the lifecycle script cannot configure them",
-                f'add {{"instance_group_name": "{group}", "partition_name": "<partition>"}} '
-                f'to "worker_groups" in {file} (or make it the "login_group")',
-                "provisioning-groups",
-            )
+    return out
+
+
+def _unnamed_groups(
+    params: ProvisioningParameters, instance_groups: Mapping[str, str | None], file: str
+) -> list[LintFinding]:
+    named = {group for _, group in params.roles()}
+    return [
+        _finding(
+            LintLevel.FAIL,
+            file,
+            None,
+            f'does not name instance group "{group}": its nodes get no Slurm role, and '
+            "the lifecycle script cannot configure them",
+            f'add {{"instance_group_name": "{group}", "partition_name": "<partition>"}} '
+            f'to "worker_groups" in {file} (or make it the "login_group")',
+            "provisioning-groups",
         )
-    for role, group in roles:
+        for group in instance_groups
+        if group not in named
+    ]
+
+
+def _node_type_mismatches(
+    params: ProvisioningParameters, instance_groups: Mapping[str, str | None], file: str
+) -> list[LintFinding]:
+    out: list[LintFinding] = []
+    for role, group in params.roles():
         node_type = instance_groups.get(group)
         expected = _SLURM_ROLES[role]
         if node_type and node_type != expected:
@@ -390,22 +428,26 @@ def cross_check(
                     "provisioning-groups",
                 )
             )
-    if region and params.fsx_dns_name:
-        m = _FSX_DNS.match(params.fsx_dns_name)
-        if m and m.group("region") != region:
-            out.append(
-                _finding(
-                    LintLevel.FAIL,
-                    file,
-                    _line_of_key(text, ["fsx_dns_name"]) if text else None,
-                    f"fsx_dns_name is in {m.group('region')}, the cluster in {region}: "
-                    "FSx for Lustre cannot be mounted across regions",
-                    f"use a file system in {region} (aws fsx describe-file-systems "
-                    f"--region {region})",
-                    "provisioning-fsx",
-                )
-            )
     return out
+
+
+def _fsx_region(
+    params: ProvisioningParameters, file: str, text: str, region: str | None
+) -> list[LintFinding]:
+    m = _FSX_DNS.match(params.fsx_dns_name) if region and params.fsx_dns_name else None
+    if m is None or m.group("region") == region:
+        return []
+    return [
+        _finding(
+            LintLevel.FAIL,
+            file,
+            _line_of_key(text, ["fsx_dns_name"]) if text else None,
+            f"fsx_dns_name is in {m.group('region')}, the cluster in {region}: "
+            "FSx for Lustre cannot be mounted across regions",
+            f"use a file system in {region} (aws fsx describe-file-systems --region {region})",
+            "provisioning-fsx",
+        )
+    ]
 
 
 def check_provisioning_parameters(
@@ -421,3 +463,21 @@ def check_provisioning_parameters(
         text = data.decode("utf-8", errors="replace")
         findings.extend(cross_check(params, instance_groups, file=file, text=text, region=region))
     return ProvisioningCheck(parameters=params, findings=tuple(findings))
+
+
+def _json_object(data: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def differing_fields(first: bytes, second: bytes) -> list[str] | None:
+    """The top-level fields whose values differ between two copies of the file (a field
+    present in one copy only included), sorted; None when either copy is not a JSON object
+    (then only the bytes can be compared)."""
+    one, other = _json_object(first), _json_object(second)
+    if one is None or other is None:
+        return None
+    return sorted(k for k in one.keys() | other.keys() if one.get(k, ...) != other.get(k, ...))

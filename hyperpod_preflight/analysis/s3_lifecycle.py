@@ -4,8 +4,9 @@
 HyperPod copies the ``SourceS3Uri`` prefix to each node and runs ``OnCreate`` (and
 ``OnInitComplete``) from there, so the key of a script is the prefix joined with its name.
 For Slurm configs without ``SlurmConfig`` on their groups, the reference ``on_create.sh``
-(lifecycle/README.md) reads ``provisioning_parameters.json`` from the same prefix, which
-therefore must exist too; with ``SlurmConfig`` the API itself names the Slurm topology.
+(lifecycle/README.md) reads ``provisioning_parameters.json`` from the same prefix, so it is
+looked for too (HyperPod itself does not read it: its absence is a WARN, the lint tells
+whether the scripts read it); with ``SlurmConfig`` the API itself names the Slurm topology.
 """
 
 from __future__ import annotations

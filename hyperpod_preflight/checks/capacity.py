@@ -8,9 +8,10 @@ pool is separate from EC2's.
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING, Any
 
-from ..models import Outcome, Severity, failed, passed, skipped, warned
+from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ..registry import check
 from ._common import could_not_tell
 
@@ -72,6 +73,26 @@ def instance_type_offered(ctx: CheckContext) -> list[Outcome]:
                     f"{ml_type} is not offered in {zones.label(zone)} (subnets "
                     f"{', '.join(group_zones[zone])}); it is offered in {_labels(zones, here)}"
                 )
+        vpc = ctx.spec.vpc_for(group)
+        unplaced = [
+            sid
+            for sid in (vpc.subnets if vpc else ())
+            if not subnets.get(sid, {}).get("AvailabilityZoneId")
+        ]
+        if not problems and unplaced:
+            out.append(
+                unknown(
+                    group.name,
+                    f"could not tell whether {', '.join(group.types)} is offered in the zone "
+                    f"of subnet(s) {', '.join(unplaced)} of group {group.name}: EC2 gives no "
+                    "zone for them (not described)",
+                    "Fix the subnet ids (aws ec2 describe-subnets --subnet-ids "
+                    + " ".join(shlex.quote(s) for s in unplaced)
+                    + "), then run again.",
+                    offered_in=where,
+                )
+            )
+            continue
         if not problems:
             if group_zones:
                 msg = f"{', '.join(group.types)} offered in {_labels(zones, group_zones)}"
@@ -82,31 +103,39 @@ def instance_type_offered(ctx: CheckContext) -> list[Outcome]:
                 )
             out.append(passed(group.name, msg, offered_in=where))
             continue
-        vpc_id = next(
-            (
-                subnets[s]["VpcId"]
-                for ids in group_zones.values()
-                for s in ids
-                if subnets[s].get("VpcId")
-            ),
-            "<vpc-id>",
-        )
-        out.append(
-            warned(
-                group.name,
-                f"group {group.name}: {'; '.join(problems)}. Creation in that zone is likely "
-                f'to fail with "{CAPACITY_FAILURE}" (EC2 offerings are advice, not proof: '
-                "HyperPod capacity is separate)",
-                "Place the group in a zone that offers the type, through its "
-                "OverrideVpcConfig.Subnets: find one with `aws ec2 describe-subnets --filters "
-                f"Name=vpc-id,Values={vpc_id} Name=availability-zone-id,Values=<zone-id>` or "
-                f"create one with `aws ec2 create-subnet --vpc-id {vpc_id} "
-                "--availability-zone-id <zone-id> --cidr-block <cidr>`; or use a training plan.",
-                offered_in=where,
-                group_zones=sorted(group_zones),
-            )
-        )
+        out.append(_not_offered(group, problems, where, group_zones, subnets))
     return out
+
+
+def _not_offered(
+    group: InstanceGroup,
+    problems: list[str],
+    where: dict[str, list[str]],
+    group_zones: dict[str, list[str]],
+    subnets: dict[str, dict[str, Any]],
+) -> Outcome:
+    vpc_id = next(
+        (
+            subnets[s]["VpcId"]
+            for ids in group_zones.values()
+            for s in ids
+            if subnets[s].get("VpcId")
+        ),
+        "<vpc-id>",
+    )
+    return warned(
+        group.name,
+        f"group {group.name}: {'; '.join(problems)}. Creation in that zone is likely "
+        f'to fail with "{CAPACITY_FAILURE}" (EC2 offerings are advice, not proof: '
+        "HyperPod capacity is separate)",
+        "Place the group in a zone that offers the type, through its "
+        "OverrideVpcConfig.Subnets: find one with `aws ec2 describe-subnets --filters "
+        f"Name=vpc-id,Values={vpc_id} Name=availability-zone-id,Values=<zone-id>` or "
+        f"create one with `aws ec2 create-subnet --vpc-id {vpc_id} "
+        "--availability-zone-id <zone-id> --cidr-block <cidr>`; or use a training plan.",
+        offered_in=where,
+        group_zones=sorted(group_zones),
+    )
 
 
 def _summary_zone_id(summary: dict[str, Any], zones: ZoneMap) -> str | None:

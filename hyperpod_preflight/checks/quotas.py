@@ -87,7 +87,27 @@ def _n(value: float | None) -> str:
 
 # -- the SageMaker quota judgement shared by four checks ----------------------------------
 def judge_sagemaker_need(ctx: CheckContext, need: QuotaNeed) -> Outcome:
-    """PASS/FAIL/UNKNOWN of one SageMaker quota need, with the numbers."""
+    """PASS/WARN/FAIL/UNKNOWN of one SageMaker quota need, with the numbers."""
+    quota = _read_quota(ctx, need)
+    if isinstance(quota, Outcome):
+        return quota
+    numbers: dict[str, Any] = {
+        "quota_code": quota.quota_code,
+        "service_code": quota.service_code,
+        "value": quota.value,
+        "value_source": quota.source,
+        "needed": need.needed,
+        "unit": need.unit,
+        "groups": list(need.groups),
+    }
+    in_use = _read_usage(ctx, need, quota, numbers) if need.shared else 0
+    if isinstance(in_use, Outcome):
+        return in_use
+    return _judge_numbers(ctx, need, quota, in_use, numbers)
+
+
+def _read_quota(ctx: CheckContext, need: QuotaNeed) -> Any:
+    """The quota (with a value), or the UNKNOWN saying why it is not known."""
     resource = need.quota_name
     if need.shared:
         # The quota listings and the usage of existing clusters, read side by side.
@@ -106,56 +126,61 @@ def judge_sagemaker_need(ctx: CheckContext, need: QuotaNeed) -> Outcome:
             quota_code=quota.quota_code,
             default_value=quota.default_value,
         )
-    limit = int(quota.value)
-    numbers: dict[str, Any] = {
-        "quota_code": quota.quota_code,
-        "service_code": quota.service_code,
-        "value": quota.value,
-        "value_source": quota.source,
-        "needed": need.needed,
-        "unit": need.unit,
-        "groups": list(need.groups),
-    }
-    in_use = 0
-    if need.shared:
-        try:
-            usage = ctx.aws.hyperpod_usage()
-        except FactUnavailable as exc:
-            if need.needed > limit:  # short even if nothing else held any: proven
-                deficit = need.needed - limit
-                return failed(
-                    resource,
-                    f"quota {quota.described}; this config alone needs {need.needed} "
-                    f"{need.unit} → short by at least {deficit} (instances of existing "
-                    f"clusters could not be read: {exc.describe()})",
-                    _increase_remediation(ctx, quota, need.needed, all_at_once=True),
-                    **numbers,
-                    in_use=None,
-                    deficit=deficit,
-                )
-            return _unreadable(
+    return quota
+
+
+def _read_usage(
+    ctx: CheckContext, need: QuotaNeed, quota: Any, numbers: dict[str, Any]
+) -> int | Outcome:
+    """What existing HyperPod clusters hold of a shared quota (recorded in ``numbers``), or
+    the outcome when that cannot be read: FAIL only when this config alone overflows."""
+    resource, limit = need.quota_name, int(quota.value)
+    try:
+        usage = ctx.aws.hyperpod_usage()
+    except FactUnavailable as exc:
+        fixed = need.needed - _flexible_count(ctx, need)
+        if fixed > limit:  # short even if nothing else held any: proven
+            deficit = need.needed - limit
+            return failed(
                 resource,
-                exc,
-                f"quota {quota.described}, this config needs {need.needed}, but the "
-                "instances existing HyperPod clusters hold could not be read",
+                f"quota {quota.described}; this config alone needs {need.needed} "
+                f"{need.unit} → short by at least {deficit} (instances of existing "
+                f"clusters could not be read: {exc.describe()})",
+                _increase_remediation(ctx, quota, need.needed, all_at_once=True),
+                **numbers,
+                in_use=None,
+                deficit=deficit,
             )
-        in_use = need.in_use(usage)
-        holders = dict(need.holders(usage))
-        # `diagnose` judges a live cluster: its own instances are what the config needs,
-        # not usage on top of it (counting them twice would be a false FAIL).
-        diagnosed = ctx.options.get("diagnosed_cluster")
-        if diagnosed and diagnosed in holders:
-            in_use -= holders.pop(diagnosed)
-        numbers["in_use"] = in_use
-        numbers["in_use_by_cluster"] = holders
-        same_name = usage.cluster(getattr(ctx.spec, "name", ""))
-        if same_name is not None and same_name.name == diagnosed:
-            numbers["note"] = f"the diagnosed cluster '{diagnosed}' is not counted as in use"
-        elif same_name is not None:
-            numbers["note"] = (
-                f"a cluster named '{same_name.name}' already exists and is counted as in use; "
-                "create-cluster would fail on the name"
-            )
+        return _unreadable(
+            resource,
+            exc,
+            f"quota {quota.described}, this config needs {need.needed}, but the "
+            "instances existing HyperPod clusters hold could not be read",
+        )
+    in_use = need.in_use(usage)
+    holders = dict(need.holders(usage))
+    # `diagnose` judges a live cluster: its own instances are what the config needs, not
+    # usage on top of it (counting them twice would be a false FAIL).
+    diagnosed = ctx.options.get("diagnosed_cluster")
+    if diagnosed and diagnosed in holders:
+        in_use -= holders.pop(diagnosed)
+    numbers["in_use"] = in_use
+    numbers["in_use_by_cluster"] = holders
+    same_name = usage.cluster(getattr(ctx.spec, "name", ""))
+    if same_name is not None and same_name.name == diagnosed:
+        numbers["note"] = f"the diagnosed cluster '{diagnosed}' is not counted as in use"
+    elif same_name is not None:
+        numbers["note"] = (
+            f"a cluster named '{same_name.name}' already exists and is counted as in use; "
+            "create-cluster would fail on the name"
+        )
+    return int(numbers["in_use"])
+
+
+def _judge_numbers(
+    ctx: CheckContext, need: QuotaNeed, quota: Any, in_use: int, numbers: dict[str, Any]
+) -> Outcome:
+    resource, limit = need.quota_name, int(quota.value)
     flexible = ""
     if need.flexible_groups:
         names = ", ".join(need.flexible_groups)
@@ -172,6 +197,19 @@ def judge_sagemaker_need(ctx: CheckContext, need: QuotaNeed) -> Outcome:
         if numbers.get("in_use_by_cluster")
         else ""
     )
+    if deficit > 0 and deficit - _flexible_count(ctx, need) <= 0:
+        # Only the worst case overflows: where a flexible group lands is HyperPod's choice
+        # at creation, so the shortfall is possible, not certain (no FAIL).
+        return warned(
+            resource,
+            f"quota {quota.described}, {used}, this config needs {need.needed}{flexible} → "
+            f"short by {deficit} only if the flexible group(s) land entirely on "
+            f"{need.instance_type}; the groups of fixed type fit",
+            _increase_remediation(ctx, quota, total, all_at_once=True),
+            **numbers,
+            deficit=deficit,
+            desired_value=total,
+        )
     if deficit > 0:
         figures = (
             f"quota {quota.described}, {used}, this config needs {need.needed}"
@@ -193,6 +231,12 @@ def judge_sagemaker_need(ctx: CheckContext, need: QuotaNeed) -> Outcome:
         else f"quota {quota.described} covers the {need.needed} {need.unit} this config needs"
     )
     return passed(resource, figures, **numbers, deficit=0)
+
+
+def _flexible_count(ctx: CheckContext, need: QuotaNeed) -> int:
+    """The instances of ``need`` counted only as the worst case of flexible groups."""
+    flexible = set(need.flexible_groups)
+    return sum(g.count for g in ctx.spec.instance_groups if g.name in flexible)
 
 
 def _judge_kind(ctx: CheckContext, *kinds: NeedKind) -> list[Outcome]:

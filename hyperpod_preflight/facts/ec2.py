@@ -185,6 +185,40 @@ class Ec2Facts(FactsCore):
         return found
 
     @memoized
+    def vpc_peerings(self, vpc_id: str) -> list[dict[str, Any]]:
+        """The VPC's active peering connections (as requester or accepter)."""
+        found: dict[str, dict[str, Any]] = {}
+        for side in ("requester-vpc-info.vpc-id", "accepter-vpc-info.vpc-id"):
+            for pcx in self.paginate(
+                "ec2",
+                "DescribeVpcPeeringConnections",
+                "VpcPeeringConnections",
+                Filters=[
+                    {"Name": side, "Values": [vpc_id]},
+                    {"Name": "status-code", "Values": ["active"]},
+                ],
+            ):
+                found[str(pcx.get("VpcPeeringConnectionId"))] = pcx
+        return list(found.values())
+
+    @memoized
+    def vpc_transit_gateways(self, vpc_id: str) -> frozenset[str]:
+        """The transit gateways the VPC has an available attachment to."""
+        return frozenset(
+            str(a["TransitGatewayId"])
+            for a in self.paginate(
+                "ec2",
+                "DescribeTransitGatewayAttachments",
+                "TransitGatewayAttachments",
+                Filters=[
+                    {"Name": "resource-id", "Values": [vpc_id]},
+                    {"Name": "state", "Values": ["available"]},
+                ],
+            )
+            if a.get("TransitGatewayId")
+        )
+
+    @memoized
     def vpc_endpoints(self, vpc_id: str) -> list[dict[str, Any]]:
         """The VPC's endpoints for the services in :data:`ENDPOINT_SERVICES` (Gateway and
         Interface, any state), in one call filtered by ``vpc-id`` and ``service-name``."""

@@ -22,6 +22,7 @@ from ..analysis.kms_lifecycle import execution_roles_reading, key_reference, nee
 from ..analysis.lifecycle import DEFAULT_MAX_BYTES as LINT_MAX_BYTES
 from ..analysis.network import nat_ids
 from ..analysis.s3_lifecycle import (
+    PROVISIONING_PARAMETERS,
     LifecycleObject,
     lifecycle_groups,
     lifecycle_objects,
@@ -143,6 +144,18 @@ def _lifecycle_prefix(facts: AwsFacts, spec: ClusterSpec) -> None:
                 if sizes.get(n, LINT_MAX_BYTES + 1) <= LINT_MAX_BYTES
             )
         )
+
+
+def _provisioning_parameters(facts: AwsFacts, spec: ClusterSpec) -> None:
+    """Slurm: each prefix listed, then its ``provisioning_parameters.json`` (the copy the
+    nodes read; the slurm checks judge the file systems it names)."""
+    if spec.orchestrator != "slurm":
+        return
+    for where in lifecycle_prefixes(spec):
+        with suppress(FactUnavailable):  # failures are memoized: the checks report them
+            if PROVISIONING_PARAMETERS in facts.prefix_listing(where.bucket, where.prefix).sizes:
+                key = where.prefix + PROVISIONING_PARAMETERS
+                facts.object_head_bytes(where.bucket, key, LINT_MAX_BYTES)
 
 
 def _together(*reads: Callable[..., object], arg: object = None) -> None:
@@ -337,6 +350,7 @@ READS: dict[str, Read] = {
     "s3.lifecycle-bucket": _lifecycle_bucket,
     "s3.lifecycle-objects": _lifecycle_objects,
     "s3.lifecycle-prefix": _lifecycle_prefix,
+    "s3.provisioning-parameters": _provisioning_parameters,
     "iam.roles": _iam_roles,
     "iam.attached-policies": _iam_attached,
     "iam.role-policies": _iam_role_policies,

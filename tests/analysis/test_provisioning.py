@@ -216,3 +216,14 @@ def test_parsing_never_raises(data: bytes) -> None:
 def test_any_json_document_gets_findings_or_parameters(doc: Any) -> None:
     result = check_provisioning_parameters(dump(doc), instance_groups=GROUPS)
     assert result.parameters is not None or result.findings
+
+
+def test_differing_fields_names_top_level_keys_that_differ() -> None:
+    from hyperpod_preflight.analysis.provisioning import differing_fields
+
+    one = b'{"controller_group": "c", "fsx_mountname": "a", "extra": 1}'
+    other = b'{\n  "fsx_mountname": "b",\n  "controller_group": "c"\n}'
+    assert differing_fields(one, other) == ["extra", "fsx_mountname"]
+    assert differing_fields(one, one.replace(b", ", b",\n ")) == []
+    assert differing_fields(b"\xef\xbb\xbf" + one, one) == []  # a BOM changes no value
+    assert differing_fields(b"[1]", one) is None and differing_fields(b"{", one) is None

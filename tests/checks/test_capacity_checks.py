@@ -103,6 +103,19 @@ def test_offered_without_subnets_looks_at_the_region(facts: Any) -> None:
     assert found == {"p5": "PASS"}
 
 
+def test_offered_with_a_subnet_ec2_does_not_describe_is_unknown_not_pass(
+    facts: Any,
+) -> None:
+    """The group's subnet is not in the account: its zone is unknown, so "offered there" is
+    not proven (it was a PASS saying HyperPod picks the zone)."""
+    unseen = "subnet-0123456789abcdef0"
+    (finding,) = run(
+        "capacity.instance-type-offered", spec(group("p5", "ml.p5.48xlarge", subnet=unseen)), facts
+    )
+    assert finding.status.value == "UNKNOWN", finding.message
+    assert unseen in finding.message
+
+
 def test_offered_denied_is_unknown(w: SimpleNamespace, facts: Any) -> None:
     denied("DescribeInstanceTypeOfferings").attach(facts.client("ec2"))
     findings = run(

@@ -5,6 +5,8 @@ the cluster's security groups admit the HyperPod security groups on TCP 443."""
 from __future__ import annotations
 
 import ipaddress
+import shlex
+from dataclasses import dataclass
 from typing import Any
 
 from ...analysis.network import (
@@ -125,6 +127,14 @@ def _public_judgement(
             "server and never join the cluster.",
             fix,
         )
+    if path.unverified:
+        return warned(
+            sid,
+            f"{only_public}; {sid} sends 0.0.0.0/0 to {path.described_target}, and egress "
+            "beyond it was not verified: whether nodes reach the public endpoint (and from "
+            "which address) is not known",
+            f"Turn private access on, so that nodes in the VPC reach it directly: {fix}",
+        )
     if open_to_all:
         return passed(sid, f"{sid} reaches the public endpoint through {path.target}")
     if cidrs is None:
@@ -171,88 +181,131 @@ def cluster_sg_admits_nodes(ctx: CheckContext) -> list[Outcome]:
         return out
     target, described = found
     config = vpc_config(described)
-    control = [
-        str(g)
-        for g in dict.fromkeys(
-            [config.get("clusterSecurityGroupId"), *config.get("securityGroupIds", [])]
-        )
-        if g
-    ]
-    node_groups = ctx.spec.all_security_groups
-    if not node_groups:
+    if not ctx.spec.all_security_groups:
         return [
             skipped(target.arn, "the config names no security groups (VpcConfig.SecurityGroupIds)")
         ]
-    if not control:
+    if config.get("endpointPrivateAccess") is False:
+        # The cluster security group guards the control plane's network interfaces in the
+        # VPC, which serve the private endpoint only; the public endpoint is judged by
+        # eks.api-endpoint-access.
         return [
-            unknown(target.arn, "could not tell: DescribeCluster named no cluster security group")
-        ]
-    groups = ctx.aws.security_groups(control)
-    readable = [groups[g] for g in control if g in groups]
-    if not readable:
-        return [
-            unknown(
+            skipped(
                 target.arn,
-                f"could not tell: the cluster's security group {', '.join(control)} was not "
+                "private endpoint access is off: nodes reach the public endpoint, which the "
+                "cluster security group does not guard (see eks.api-endpoint-access)",
+            )
+        ]
+    control = ControlGroups.read(ctx, config)
+    if isinstance(control, Outcome):
+        return [control.model_copy(update={"resource": target.arn})]
+    subnets = ctx.aws.subnets(ctx.spec.all_subnets)
+    return [
+        _judge_node_group(ctx, target.name, config, control, sg, subnets)
+        for sg in ctx.spec.all_security_groups
+    ]
+
+
+@dataclass(frozen=True)
+class ControlGroups:
+    """The EKS cluster's security groups: ids (the cluster security group first), the
+    ones read, and the ones DescribeSecurityGroups did not return."""
+
+    ids: list[str]
+    readable: list[dict[str, Any]]
+    unread: list[str]
+
+    @staticmethod
+    def read(ctx: CheckContext, config: dict[str, Any]) -> ControlGroups | Outcome:
+        ids = [
+            str(g)
+            for g in dict.fromkeys(
+                [config.get("clusterSecurityGroupId"), *config.get("securityGroupIds", [])]
+            )
+            if g
+        ]
+        if not ids:
+            return unknown("-", "could not tell: DescribeCluster named no cluster security group")
+        groups = ctx.aws.security_groups(ids)
+        readable = [groups[g] for g in ids if g in groups]
+        if not readable:
+            return unknown(
+                "-",
+                f"could not tell: the cluster's security group {', '.join(ids)} was not "
                 "returned by DescribeSecurityGroups",
             )
-        ]
-    subnets = ctx.aws.subnets(ctx.spec.all_subnets)
-    for sg in node_groups:
-        nets, unread = _networks_using(ctx, sg, subnets)
-        verdicts: list[tuple[ipaddress.IPv4Network | None, bool]] = []
-        prefix_lists: list[str] = []
-        # None: judged by group only (a rule naming the group, or 0.0.0.0/0)
-        for net in nets if nets and not unread else [*nets, None]:
-            allowed = False
-            for group in readable:
-                ok, lists = admits_https(group.get("IpPermissions", []), frozenset({sg}), net)
-                allowed = allowed or ok
-                prefix_lists += lists
-            verdicts.append((net, allowed))
-        if all(ok for _, ok in verdicts):
-            out.append(passed(sg, f"the EKS cluster security group admits {sg} on TCP 443"))
-        elif prefix_lists:
-            out.append(
-                unknown(
-                    sg,
-                    "could not tell: TCP 443 is allowed only from prefix list "
-                    f"{', '.join(dict.fromkeys(prefix_lists))}, whose entries are not read",
-                )
-            )
-        elif unread and all(ok for net, ok in verdicts if net is not None):
-            out.append(
-                unknown(
-                    sg,
-                    f"could not tell: no rule admits {sg} by group, and the address range of "
-                    f"{', '.join(unread)} was not read (no such subnet, or no CidrBlock in "
-                    "the answer), so rules by address cannot be judged",
-                )
-            )
-        elif not config.get("clusterSecurityGroupId"):
-            out.append(
-                unknown(
-                    sg,
-                    f"could not tell: DescribeCluster gave no clusterSecurityGroupId, and its "
-                    f"other security groups ({', '.join(control)}) do not admit {sg} on TCP "
-                    "443; the cluster security group itself may",
-                    f"Check by hand: `aws eks describe-cluster --name {target.name} --query "
-                    "cluster.resourcesVpcConfig.clusterSecurityGroupId`.",
-                )
-            )
-        else:
-            cluster_sg = control[0]
-            out.append(
-                failed(
-                    sg,
-                    f"No security group of EKS cluster {target.name} ({', '.join(control)}) "
-                    f"allows TCP 443 from {sg}: kubelets on HyperPod nodes cannot reach the "
-                    "API server.",
-                    f"aws ec2 authorize-security-group-ingress --group-id {cluster_sg} "
-                    f"--protocol tcp --port 443 --source-group {sg}",
-                )
-            )
-    return out
+        return ControlGroups(ids, readable, [g for g in ids if g not in groups])
+
+
+def _judge_node_group(
+    ctx: CheckContext,
+    cluster: str,
+    config: dict[str, Any],
+    control: ControlGroups,
+    sg: str,
+    subnets: dict[str, dict[str, Any]],
+) -> Outcome:
+    nets, unread = _networks_using(ctx, sg, subnets)
+    verdicts: list[tuple[ipaddress.IPv4Network | None, bool]] = []
+    prefix_lists: list[str] = []
+    # None: judged by group only (a rule naming the group, or 0.0.0.0/0)
+    for net in nets if nets and not unread else [*nets, None]:
+        allowed = False
+        for group in control.readable:
+            ok, lists = admits_https(group.get("IpPermissions", []), frozenset({sg}), net)
+            allowed = allowed or ok
+            prefix_lists += lists
+        verdicts.append((net, allowed))
+    if all(ok for _, ok in verdicts):
+        return passed(sg, f"the EKS cluster security group admits {sg} on TCP 443")
+    if prefix_lists:
+        return unknown(
+            sg,
+            "could not tell: TCP 443 is allowed only from prefix list "
+            f"{', '.join(dict.fromkeys(prefix_lists))}, whose entries are not read",
+        )
+    if unread and all(ok for net, ok in verdicts if net is not None):
+        return unknown(
+            sg,
+            f"could not tell: no rule admits {sg} by group, and the address range of "
+            f"{', '.join(unread)} was not read (no such subnet, or no CidrBlock in "
+            "the answer), so rules by address cannot be judged",
+        )
+    if control.unread:
+        return unknown(
+            sg,
+            f"could not tell: {', '.join(control.unread)} of the cluster's security groups "
+            f"were not returned by DescribeSecurityGroups, and the others do not admit {sg} "
+            "on TCP 443",
+            "aws ec2 describe-security-groups --group-ids "
+            + " ".join(shlex.quote(g) for g in control.unread),
+        )
+    if not config.get("clusterSecurityGroupId"):
+        return unknown(
+            sg,
+            f"could not tell: DescribeCluster gave no clusterSecurityGroupId, and its "
+            f"other security groups ({', '.join(control.ids)}) do not admit {sg} on TCP "
+            "443; the cluster security group itself may",
+            f"Check by hand: `aws eks describe-cluster --name {shlex.quote(cluster)} --query "
+            "cluster.resourcesVpcConfig.clusterSecurityGroupId`.",
+        )
+    if config.get("endpointPrivateAccess") is None:
+        return unknown(
+            sg,
+            f"could not tell: no security group of EKS cluster {cluster} admits {sg} on TCP "
+            "443, which matters only for the private endpoint, and DescribeCluster gave no "
+            "endpointPrivateAccess",
+            f"aws ec2 authorize-security-group-ingress --group-id {shlex.quote(control.ids[0])} "
+            f"--protocol tcp --port 443 --source-group {shlex.quote(sg)}",
+        )
+    return failed(
+        sg,
+        f"No security group of EKS cluster {cluster} ({', '.join(control.ids)}) "
+        f"allows TCP 443 from {sg}: kubelets on HyperPod nodes cannot reach the "
+        "API server through its private endpoint.",
+        f"aws ec2 authorize-security-group-ingress --group-id {shlex.quote(control.ids[0])} "
+        f"--protocol tcp --port 443 --source-group {shlex.quote(sg)}",
+    )
 
 
 def _networks_using(

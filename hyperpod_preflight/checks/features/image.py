@@ -4,9 +4,11 @@ group runs, and that meets HyperPod's custom-AMI rules.
 
 The rules, from the ``ImageId`` member of ``ClusterInstanceGroupSpecification`` (AWS API
 reference, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ClusterInstanceGroupSpecification.html):
-a custom AMI must be unencrypted, owned by the account creating the cluster, and have only
-its primary snapshot volume. ``default`` and HyperPod's public AMIs (public, owned by
-Amazon) are exempt from the ownership and volume rules.
+"If you choose to use a custom AMI (CustomAmiId), ensure it meets the following
+requirements: Encryption: The custom AMI must be unencrypted. Ownership: The custom AMI must
+be owned by the same AWS account that is creating the HyperPod cluster. Volume support: Only
+the primary AMI snapshot volume is supported". ``default`` and HyperPod's public AMIs
+(public, owned by Amazon) are exempt from the ownership and volume rules.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ cluster on TCP 443, and the S3 gateway endpoint on every subnet's route table.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ...analysis.network import (
@@ -71,9 +73,20 @@ def _authorize_https(a: EndpointAccess, cluster_sg: str | None, subnet_cidr: str
         else f"IpRanges=[{{CidrIp={subnet_cidr or '<subnet-cidr>'}}}]"
     )
     return (
-        f"aws ec2 authorize-security-group-ingress --group-id {a.group_ids[0]} "
-        f"--ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,{source}'"
+        f"aws ec2 authorize-security-group-ingress --group-id {shlex.quote(a.group_ids[0])} "
+        "--ip-permissions " + shlex.quote(f"IpProtocol=tcp,FromPort=443,ToPort=443,{source}")
     )
+
+
+@dataclass(frozen=True)
+class EgressSetting:
+    """What every subnet of one ``network.egress`` run is judged with."""
+
+    needed: tuple[str, ...]  # interface endpoint services the nodes use
+    cluster_sg: str  # for commands (a placeholder when the config names none)
+    cluster_sgs: frozenset[str]
+    endpoint_groups: dict[str, dict[str, Any]]
+    groups_error: FactUnavailable | None
 
 
 @check(
@@ -83,200 +96,309 @@ def _authorize_https(a: EndpointAccess, cluster_sg: str | None, subnet_cidr: str
     reads=("ec2.egress",),
 )
 def egress(ctx: CheckContext) -> list[Outcome]:
-    """Each subnet reaches AWS services: NAT gateway, other target, or endpoints open on 443."""
+    """Each subnet reaches AWS services: NAT gateway, or endpoints open on 443 (WARN through
+    a transit gateway or appliance, whose onward path is not read)."""
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets(ctx)]
     subnets = ctx.aws.subnets(subnet_ids)
     paths = read_egress_paths(ctx, subnet_ids)
     needed = _needed_services(ctx)
-    sg = next(iter(ctx.spec.all_security_groups), "<sg-id>")
-    cluster_sgs = frozenset(ctx.spec.all_security_groups)
-    endpoint_groups, groups_error = _endpoint_security_groups(ctx, subnets, paths, needed)
+    groups, error = _endpoint_security_groups(ctx, subnets, paths, needed)
+    setting = EgressSetting(
+        needed=needed,
+        cluster_sg=next(iter(ctx.spec.all_security_groups), "<sg-id>"),
+        cluster_sgs=frozenset(ctx.spec.all_security_groups),
+        endpoint_groups=groups,
+        groups_error=error,
+    )
     out: list[Outcome] = []
     for sid, subnet in existing_subnets(ctx, out):
         path = paths.get(sid)
-        if path is None:
-            out.append(no_route_table(sid))
-            continue
-        if path.kind == "nat":
-            out.append(
-                passed(sid, f"subnet {sid} reaches the internet through NAT gateway {path.target}")
-            )
-            continue
-        if path.kind == "other":
-            out.append(
-                passed(
-                    sid,
-                    f"subnet {sid} sends 0.0.0.0/0 to {path.target}; egress beyond it is "
-                    "assumed, not verified",
-                )
-            )
-            continue
-        if path.kind == "pending":
-            out.append(
-                warned(
-                    sid,
-                    f"subnet {sid} routes 0.0.0.0/0 to a NAT gateway still being created: NAT "
-                    f"gateway {path.target} is pending; egress works once it is available "
-                    "(usually within minutes)",
-                    f"Wait until it is available (`aws ec2 wait nat-gateway-available "
-                    f"--nat-gateway-ids {path.target}`), then run again.",
-                    nat_gateway=path.target,
-                    nat_state="pending",
-                )
-            )
-            continue
-        endpoints = interface_endpoints_of(ctx, subnet["VpcId"])
-        missing = [s for s in needed if s not in endpoints.usable and s not in endpoints.unusable]
-        unusable = {s: endpoints.unusable[s] for s in needed if s in endpoints.unusable}
-        pending = {s: ep for s, ep in unusable.items() if is_pending(ep)}
-        unusable_details = [
-            {"service": s, "id": ep.get("VpcEndpointId"), "state": endpoint_state(ep)}
-            for s, ep in unusable.items()
-        ]
-        # The usable endpoints' security groups must let the nodes in on TCP 443.
-        cidr = subnet_network(subnet)
-        access = [
-            endpoint_access(s, endpoints.usable[s], endpoint_groups, cluster_sgs, cidr)
-            for s in needed
-            if s in endpoints.usable and groups_error is None
-        ]
-        blocked = [a for a in access if a.verdict == "closed"]
-        undecided = [a for a in access if a.verdict == "unknown"]
-        blocked_details = [
-            {"service": a.service, "id": a.endpoint_id, "security_groups": list(a.group_ids)}
-            for a in blocked
-        ]
-        extra: dict[str, Any] = {"blocked_endpoints": blocked_details} if blocked else {}
-        if (
-            groups_error is not None
-            and any(s in endpoints.usable for s in needed)
-            and not missing
-            and not unusable
-        ):
-            out.append(
-                unknown(
-                    sid,
-                    f"subnet {sid} has no internet route and relies on interface endpoints, "
-                    "but whether their security groups allow inbound TCP 443 could not be "
-                    f"told: {groups_error.describe()}",
-                    groups_error.remediation,
-                    action=groups_error.action,
-                    notes=list(path.notes),
-                )
-            )
-            continue
-        if not missing and not unusable and not blocked and undecided:
-            out.append(
-                unknown(
-                    sid,
-                    f"subnet {sid} has no internet route and relies on interface endpoints; "
-                    "could not tell whether they admit TCP 443 from the cluster: "
-                    + "; ".join(_describe_access(a) for a in undecided),
-                    "Check that each endpoint's security group allows inbound TCP 443 from "
-                    "the cluster's security groups or subnets (`aws ec2 "
-                    "describe-security-groups --group-ids "
-                    + " ".join(dict.fromkeys(g for a in undecided for g in a.group_ids))
-                    + "`), then run again.",
-                    notes=list(path.notes),
-                )
-            )
-            continue
-        if not missing and not unusable and not blocked:
-            out.append(
-                passed(
-                    sid,
-                    f"subnet {sid} has no internet route, but the VPC has interface endpoints "
-                    f"(private DNS on) for {', '.join(needed)}; lifecycle scripts cannot "
-                    "download anything from the internet",
-                    notes=list(path.notes),
-                )
-            )
-            continue
-        if not missing and not blocked and len(pending) == len(unusable):
-            out.append(
-                warned(
-                    sid,
-                    f"subnet {sid} has no internet route ({'; '.join(path.notes)}) and the "
-                    "VPC's interface endpoints are not usable yet: "
-                    + "; ".join(why_unusable(s, ep) for s, ep in pending.items())
-                    + "; nodes reach AWS services once they are available",
-                    _wait_for_endpoints(str(ep.get("VpcEndpointId")) for ep in pending.values()),
-                    missing_endpoints=missing,
-                    unusable_endpoints=unusable_details,
-                    notes=list(path.notes),
-                )
-            )
-            continue
-        table = ctx.aws.subnet_route_tables(subnet_ids).get(sid)
-        rtb = table.route_table_id if table else "<route table>"
-
-        def create(service: str, vpc_id: str = subnet["VpcId"], sid: str = sid) -> str:
-            return (
-                f"aws ec2 create-vpc-endpoint --vpc-id {vpc_id} --vpc-endpoint-type "
-                f"Interface --service-name {ctx.aws.endpoint_service_name(service)} "
-                f"--subnet-ids {sid} --security-group-ids {sg} --private-dns-enabled"
-            )
-
-        fixes = [create(s) for s in missing]
-        fixes += [
-            _authorize_https(a, sg if cluster_sgs else None, str(subnet.get("CidrBlock", "")))
-            for a in blocked
-        ]
-        for service, ep in unusable.items():
-            ep_id = ep.get("VpcEndpointId")
-            state = endpoint_state(ep).lower()
-            if is_available(ep):
-                fixes.append(
-                    f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep_id} --private-dns-enabled"
-                )
-            elif state in ("deleted", "deleting"):
-                fixes.append(create(service))
-            elif not is_pending(ep):
-                fixes.append(
-                    f"aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {ep_id} (it is {state}), "
-                    f"then {create(service)}"
-                )
-        problems = []
-        if missing:
-            problems.append(
-                f"the VPC lacks interface endpoints (private DNS on) for {', '.join(missing)}"
-            )
-        if unusable:
-            problems.append(
-                "interface endpoints present but not usable: "
-                + "; ".join(why_unusable(s, ep) for s, ep in unusable.items())
-            )
-        if blocked:
-            problems.append(
-                "nodes cannot reach interface endpoints: "
-                + "; ".join(_describe_access(a) for a in blocked)
-            )
-        wait = (
-            " " + _wait_for_endpoints(str(ep.get("VpcEndpointId")) for ep in pending.values())
-            if pending
-            else ""
-        )
         out.append(
-            failed(
-                sid,
-                f"subnet {sid} has no egress: {'; '.join(path.notes)}; and "
-                f"{'; and '.join(problems)}. Expect: "
-                f'"{LIFECYCLE_FAILURE}"',
-                "Route 0.0.0.0/0 to a NAT gateway in a public subnet: `aws ec2 create-route "
-                f"--route-table-id {rtb} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id "
-                f"<nat-id>` (create one with `aws ec2 create-nat-gateway --subnet-id "
-                "<public-subnet> --allocation-id <eipalloc-id>`); or fix the endpoints: "
-                + "; ".join(fixes)
-                + wait,
-                missing_endpoints=missing,
-                unusable_endpoints=unusable_details,
-                notes=list(path.notes),
-                **extra,
-            )
+            no_route_table(sid)
+            if path is None
+            else _judge_subnet_egress(ctx, setting, sid, subnet, path)
         )
     return out
+
+
+def _judge_subnet_egress(
+    ctx: CheckContext, setting: EgressSetting, sid: str, subnet: dict[str, Any], path: EgressPath
+) -> Outcome:
+    if path.kind == "nat":
+        return passed(sid, f"subnet {sid} reaches the internet through NAT gateway {path.target}")
+    if path.kind == "pending":
+        return warned(
+            sid,
+            f"subnet {sid} routes 0.0.0.0/0 to a NAT gateway still being created: NAT "
+            f"gateway {path.target} is pending; egress works once it is available "
+            "(usually within minutes)",
+            f"Wait until it is available (`aws ec2 wait nat-gateway-available "
+            f"--nat-gateway-ids {shlex.quote(path.target)}`), then run again.",
+            nat_gateway=path.target,
+            nat_state="pending",
+        )
+    review = _review_endpoints(ctx, setting, subnet)
+    if path.unverified:
+        return _judge_unverified_route(ctx, setting, sid, subnet, path, review)
+    return _judge_endpoints_only(ctx, setting, sid, subnet, path, review)
+
+
+@dataclass(frozen=True)
+class EndpointReview:
+    """The interface endpoints a subnet without a NAT gateway relies on."""
+
+    missing: list[str]
+    unusable: dict[str, dict[str, Any]]
+    pending: dict[str, dict[str, Any]]
+    blocked: list[EndpointAccess]
+    undecided: list[EndpointAccess]
+    groups_unread: bool  # usable endpoints whose security groups could not be read
+
+    @property
+    def present(self) -> bool:
+        """Every needed service has an endpoint, usable or on its way."""
+        return not self.missing and not self.unusable
+
+    @property
+    def serve(self) -> bool:
+        """Every needed service has a usable endpoint that admits the cluster on 443."""
+        return self.present and not self.blocked and not self.undecided and not self.groups_unread
+
+    @property
+    def unusable_details(self) -> list[dict[str, Any]]:
+        return [
+            {"service": s, "id": ep.get("VpcEndpointId"), "state": endpoint_state(ep)}
+            for s, ep in self.unusable.items()
+        ]
+
+
+def _review_endpoints(
+    ctx: CheckContext, setting: EgressSetting, subnet: dict[str, Any]
+) -> EndpointReview:
+    needed = setting.needed
+    endpoints = interface_endpoints_of(ctx, subnet["VpcId"])
+    unusable = {s: endpoints.unusable[s] for s in needed if s in endpoints.unusable}
+    # The usable endpoints' security groups must let the nodes in on TCP 443.
+    cidr = subnet_network(subnet)
+    access = [
+        endpoint_access(s, endpoints.usable[s], setting.endpoint_groups, setting.cluster_sgs, cidr)
+        for s in needed
+        if s in endpoints.usable and setting.groups_error is None
+    ]
+    return EndpointReview(
+        missing=[s for s in needed if s not in endpoints.usable and s not in endpoints.unusable],
+        unusable=unusable,
+        pending={s: ep for s, ep in unusable.items() if is_pending(ep)},
+        blocked=[a for a in access if a.verdict == "closed"],
+        undecided=[a for a in access if a.verdict == "unknown"],
+        groups_unread=setting.groups_error is not None
+        and any(s in endpoints.usable for s in needed),
+    )
+
+
+def _judge_unverified_route(
+    ctx: CheckContext,
+    setting: EgressSetting,
+    sid: str,
+    subnet: dict[str, Any],
+    path: EgressPath,
+    review: EndpointReview,
+) -> Outcome:
+    """A default route to a transit gateway or an appliance: where it leads is not read.
+    Interface endpoints that serve the subnet make it moot (PASS); else a WARN saying that
+    egress beyond it was not verified."""
+    target = path.described_target
+    if review.serve:
+        return passed(
+            sid,
+            f"subnet {sid} sends 0.0.0.0/0 to {target} (egress beyond it not verified), and "
+            f"the VPC's interface endpoints (private DNS on, open on 443) serve "
+            f"{', '.join(setting.needed)}",
+            via=target,
+        )
+    endpoints = (
+        f"the VPC lacks interface endpoints for {', '.join(review.missing)}"
+        if review.missing
+        else "the VPC's interface endpoints do not cover every service the nodes use"
+    )
+    check_it = (
+        "aws ec2 describe-transit-gateway-route-tables --filters "
+        + shlex.quote(f"Name=transit-gateway-id,Values={path.target}")
+        + " --query 'TransitGatewayRouteTables[].TransitGatewayRouteTableId'; then aws ec2 "
+        "search-transit-gateway-routes --transit-gateway-route-table-id <tgw-rtb-id> "
+        "--filters Name=route-search.exact-match,Values=0.0.0.0/0"
+        if path.target.startswith("tgw-")
+        else f"check that {target} forwards to a NAT gateway or an internet gateway"
+    )
+    creates = [_create_endpoint(ctx, setting, s, subnet, sid) for s in review.missing]
+    return warned(
+        sid,
+        f"subnet {sid} sends 0.0.0.0/0 to {target}: egress beyond it was not verified "
+        f"(nothing read shows that it leads on to a NAT gateway or the internet), and "
+        f"{endpoints}. If it does not, the nodes cannot reach AWS services. "
+        f'Expect then: "{LIFECYCLE_FAILURE}"',
+        f"Confirm the route onward: {check_it}"
+        + (f"; or add the endpoints: {'; '.join(creates)}" if creates else ""),
+        via=target,
+        missing_endpoints=review.missing,
+        notes=list(path.notes),
+    )
+
+
+def _create_endpoint(
+    ctx: CheckContext, setting: EgressSetting, service: str, subnet: dict[str, Any], sid: str
+) -> str:
+    return (
+        f"aws ec2 create-vpc-endpoint --vpc-id {shlex.quote(str(subnet['VpcId']))} "
+        f"--vpc-endpoint-type Interface --service-name "
+        f"{shlex.quote(ctx.aws.endpoint_service_name(service))} --subnet-ids "
+        f"{shlex.quote(sid)} --security-group-ids {shlex.quote(setting.cluster_sg)} "
+        "--private-dns-enabled"
+    )
+
+
+def _judge_endpoints_only(
+    ctx: CheckContext,
+    setting: EgressSetting,
+    sid: str,
+    subnet: dict[str, Any],
+    path: EgressPath,
+    review: EndpointReview,
+) -> Outcome:
+    """No way out to the internet: the interface endpoints decide."""
+    notes = list(path.notes)
+    if review.present and review.groups_unread:
+        error = setting.groups_error
+        assert error is not None
+        return unknown(
+            sid,
+            f"subnet {sid} has no internet route and relies on interface endpoints, "
+            "but whether their security groups allow inbound TCP 443 could not be "
+            f"told: {error.describe()}",
+            error.remediation,
+            action=error.action,
+            notes=notes,
+        )
+    if review.present and not review.blocked and review.undecided:
+        return unknown(
+            sid,
+            f"subnet {sid} has no internet route and relies on interface endpoints; "
+            "could not tell whether they admit TCP 443 from the cluster: "
+            + "; ".join(_describe_access(a) for a in review.undecided),
+            "Check that each endpoint's security group allows inbound TCP 443 from "
+            "the cluster's security groups or subnets (`aws ec2 "
+            "describe-security-groups --group-ids "
+            + " ".join(dict.fromkeys(g for a in review.undecided for g in a.group_ids))
+            + "`), then run again.",
+            notes=notes,
+        )
+    if review.serve:
+        return passed(
+            sid,
+            f"subnet {sid} has no internet route, but the VPC has interface endpoints "
+            f"(private DNS on) for {', '.join(setting.needed)}; lifecycle scripts cannot "
+            "download anything from the internet",
+            notes=notes,
+        )
+    if not review.missing and not review.blocked and len(review.pending) == len(review.unusable):
+        return warned(
+            sid,
+            f"subnet {sid} has no internet route ({'; '.join(path.notes)}) and the "
+            "VPC's interface endpoints are not usable yet: "
+            + "; ".join(why_unusable(s, ep) for s, ep in review.pending.items())
+            + "; nodes reach AWS services once they are available",
+            _wait_for_endpoints(str(ep.get("VpcEndpointId")) for ep in review.pending.values()),
+            missing_endpoints=review.missing,
+            unusable_endpoints=review.unusable_details,
+            notes=notes,
+        )
+    return _no_egress(ctx, setting, sid, subnet, path, review)
+
+
+def _endpoint_fixes(
+    ctx: CheckContext,
+    setting: EgressSetting,
+    sid: str,
+    subnet: dict[str, Any],
+    review: EndpointReview,
+) -> list[str]:
+    fixes = [_create_endpoint(ctx, setting, s, subnet, sid) for s in review.missing]
+    fixes += [
+        _authorize_https(
+            a, setting.cluster_sg if setting.cluster_sgs else None, str(subnet.get("CidrBlock", ""))
+        )
+        for a in review.blocked
+    ]
+    for service, ep in review.unusable.items():
+        ep_id = shlex.quote(str(ep.get("VpcEndpointId")))
+        state = endpoint_state(ep).lower()
+        if is_available(ep):
+            fixes.append(
+                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep_id} --private-dns-enabled"
+            )
+        elif state in ("deleted", "deleting"):
+            fixes.append(_create_endpoint(ctx, setting, service, subnet, sid))
+        elif not is_pending(ep):
+            fixes.append(
+                f"aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {ep_id} (it is {state}), "
+                f"then {_create_endpoint(ctx, setting, service, subnet, sid)}"
+            )
+    return fixes
+
+
+def _no_egress(
+    ctx: CheckContext,
+    setting: EgressSetting,
+    sid: str,
+    subnet: dict[str, Any],
+    path: EgressPath,
+    review: EndpointReview,
+) -> Outcome:
+    table = ctx.aws.subnet_route_tables(ctx.spec.all_subnets).get(sid)
+    rtb = shlex.quote(table.route_table_id) if table else "<route table>"
+    problems = []
+    if review.missing:
+        problems.append(
+            f"the VPC lacks interface endpoints (private DNS on) for {', '.join(review.missing)}"
+        )
+    if review.unusable:
+        problems.append(
+            "interface endpoints present but not usable: "
+            + "; ".join(why_unusable(s, ep) for s, ep in review.unusable.items())
+        )
+    if review.blocked:
+        problems.append(
+            "nodes cannot reach interface endpoints: "
+            + "; ".join(_describe_access(a) for a in review.blocked)
+        )
+    wait = (
+        " " + _wait_for_endpoints(str(ep.get("VpcEndpointId")) for ep in review.pending.values())
+        if review.pending
+        else ""
+    )
+    blocked = [
+        {"service": a.service, "id": a.endpoint_id, "security_groups": list(a.group_ids)}
+        for a in review.blocked
+    ]
+    extra: dict[str, Any] = {"blocked_endpoints": blocked} if blocked else {}
+    return failed(
+        sid,
+        f"subnet {sid} has no egress: {'; '.join(path.notes)}; and "
+        f"{'; and '.join(problems)}. Expect: "
+        f'"{LIFECYCLE_FAILURE}"',
+        "Route 0.0.0.0/0 to a NAT gateway in a public subnet: `aws ec2 create-route "
+        f"--route-table-id {rtb} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id "
+        "<nat-id>` (create one with `aws ec2 create-nat-gateway --subnet-id "
+        "<public-subnet> --allocation-id <eipalloc-id>`); or fix the endpoints: "
+        + "; ".join(_endpoint_fixes(ctx, setting, sid, subnet, review))
+        + wait,
+        missing_endpoints=review.missing,
+        unusable_endpoints=review.unusable_details,
+        notes=list(path.notes),
+        **extra,
+    )
 
 
 def _endpoint_security_groups(
@@ -292,7 +414,7 @@ def _endpoint_security_groups(
     ids: list[str] = []
     for sid, subnet in subnets.items():
         path = paths.get(sid)
-        if path is None or not subnet.get("VpcId") or path.kind in ("nat", "other", "pending"):
+        if path is None or not subnet.get("VpcId") or path.kind in ("nat", "pending"):
             continue
         usable = interface_endpoints_of(ctx, str(subnet["VpcId"])).usable
         for service in needed:
@@ -369,10 +491,12 @@ def _judge_s3_endpoint(
         )
     if path is not None and (path.reaches_internet or path.kind == "pending"):
         once = " once it is available (it is pending)" if path.kind == "pending" else ""
+        if path.unverified:
+            once = " (if it leads on to the internet: egress beyond it was not verified)"
         return warned(
             sid,
             f"{what}; S3 traffic (lifecycle scripts, checkpoints) goes through "
-            f"{path.target}{once} instead, slower and billed per GB",
+            f"{path.described_target}{once} instead, slower and billed per GB",
             fix,
             severity=Severity.MEDIUM,
         )

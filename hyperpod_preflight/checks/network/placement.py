@@ -4,6 +4,7 @@ AZ id).
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 
 from ...analysis.network import (
@@ -65,9 +66,27 @@ def efa_single_az(ctx: CheckContext) -> list[Outcome]:
             out.append(skipped(group.name, f"{', '.join(group.types)} has no EFA"))
             continue
         zones: dict[str, list[str]] = {}
+        unplaced: list[str] = []  # not described, or described without a zone id
         for sid in vpc.subnets:
-            if sid in subnets:
-                zones.setdefault(str(subnets[sid].get("AvailabilityZoneId")), []).append(sid)
+            zone = subnets.get(sid, {}).get("AvailabilityZoneId")
+            if zone:
+                zones.setdefault(str(zone), []).append(sid)
+            else:
+                unplaced.append(sid)
+        if len(zones) <= 1 and unplaced:
+            out.append(
+                unknown(
+                    group.name,
+                    f"could not tell whether group {group.name} stays in one zone: EC2 gives "
+                    f"no zone for its subnet(s) {', '.join(unplaced)} (not described)",
+                    "Fix the subnet ids (aws ec2 describe-subnets --subnet-ids "
+                    + " ".join(shlex.quote(s) for s in unplaced)
+                    + "), then run again.",
+                    zones=zones,
+                    unplaced_subnets=unplaced,
+                )
+            )
+            continue
         if len(zones) <= 1:
             zone = next(iter(zones), "?")
             if any(f is None for f in flags):

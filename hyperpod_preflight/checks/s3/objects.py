@@ -7,7 +7,7 @@ from typing import Any
 
 from ...analysis.s3_lifecycle import PROVISIONING_PARAMETERS, LifecycleObject, lifecycle_objects
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, skipped
+from ...models import Outcome, Severity, failed, passed, skipped, warned
 from ...records import S3ObjectHead
 from ...registry import CheckContext, check
 from ._common import LIFECYCLE_FAILURE, cannot_tell, location, missing_bucket
@@ -64,6 +64,20 @@ def _default_encryption(ctx: CheckContext, bucket: str) -> dict[str, Any]:
 def _judge(obj: LifecycleObject, head: S3ObjectHead | None, default: dict[str, Any]) -> Outcome:
     what = _what(obj)
     fix = _upload(obj)
+    if obj.role == PROVISIONING_PARAMETERS and (head is None or head.size == 0):
+        # HyperPod runs OnCreate; it does not read this file itself. The reference
+        # on_create.sh (lifecycle/README.md) does, other scripts may not: whether the node's
+        # setup stops for want of it is lifecycle.scripts' to tell, from the scripts.
+        state = "does not exist" if head is None else "is empty (0 bytes)"
+        return warned(
+            obj.uri,
+            f"{what} {state}: the reference lifecycle scripts read it to learn the Slurm "
+            "topology (HyperPod itself does not); if yours do, their run fails "
+            f'("{LIFECYCLE_FAILURE}"); lifecycle.scripts tells whether they read it',
+            fix,
+            groups=list(obj.groups),
+            **default,
+        )
     if head is None:
         return failed(
             obj.uri,

@@ -1,20 +1,33 @@
 """What the slurm checks share: the file systems a config mounts (from each group's
 ``InstanceStorageConfigs`` and from the lifecycle ``provisioning_parameters.json``), the
-parsed parameters file, and reading a file system per finding (no check is registered here).
+copies of that parameters file, and reading a file system per finding (no check is
+registered here).
 
-The parameters file reaches the checks as bytes in ``ctx.options["provisioning_parameters"]``
-(``{"file": path, "data": bytes | None}``), read by the CLI from ``--lifecycle-dir``: checks
-do no I/O of their own. Reading it from the lifecycle S3 prefix is left to the S3 facts.
+The parameters file is read where the nodes read it: ``provisioning_parameters.json`` at
+the root of each group's ``LifeCycleConfig.SourceS3Uri`` prefix (the reference
+``on_create.sh`` layout, lifecycle/README.md), through the facts layer (read
+``s3.provisioning-parameters``). ``--lifecycle-dir`` adds the local copy
+(``ctx.options["provisioning_parameters"]``: ``{"file": path, "data": bytes | None}``, read by
+the CLI): it is judged only when no prefix holds an uploaded copy, and otherwise compared
+with the uploaded one (``slurm.provisioning-parameters``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ...analysis.lifecycle import DEFAULT_MAX_BYTES as LIFECYCLE_MAX_BYTES
 from ...analysis.provisioning import ProvisioningParameters, parse_provisioning_parameters
+from ...analysis.s3_lifecycle import (
+    PROVISIONING_PARAMETERS,
+    LifecyclePrefix,
+    lifecycle_prefixes,
+    split_uri,
+)
 from ...analysis.security_groups import FSX_LUSTRE_PORT_RANGES
 from ...errors import FactUnavailable
 from ...models import Outcome, skipped, unknown
@@ -29,10 +42,11 @@ FSX_DNS = re.compile(
     re.IGNORECASE,
 )
 PARAMS_SOURCE = "provisioning_parameters.json"
-# The port a client opens to the file system's network interfaces: Lustre's LNet port
-# (https://docs.aws.amazon.com/fsx/latest/LustreGuide/limit-access-security-groups.html)
-# and NFS for OpenZFS
-# (https://docs.aws.amazon.com/fsx/latest/OpenZFSGuide/limit-access-security-groups.html).
+# The ports a client opens to the file system's network interfaces. Lustre:
+# https://docs.aws.amazon.com/fsx/latest/LustreGuide/limit-access-security-groups.html and
+# https://docs.aws.amazon.com/fsx/latest/LustreGuide/cannot-create-fs.html: "You must set up
+# the security group to allow inbound traffic on ports 988 and 1018-1023". NFS for OpenZFS:
+# https://docs.aws.amazon.com/fsx/latest/OpenZFSGuide/limit-access-security-groups.html.
 CLIENT_PORTS: dict[FsxKind, tuple[tuple[int, int], ...]] = {
     "lustre": FSX_LUSTRE_PORT_RANGES,
     "openzfs": ((2049, 2049),),
@@ -68,30 +82,113 @@ class FsxRef:
         return self.file_system_id or self.dns_name
 
 
-def provisioning_parameters(ctx: CheckContext) -> tuple[ProvisioningParameters | None, str]:
-    """The parsed ``provisioning_parameters.json`` given to the run (None when none was
-    given, or it does not parse: the lifecycle lint reports why) and its file name."""
+@dataclass(frozen=True)
+class ParamsCopy:
+    """One copy of ``provisioning_parameters.json``: where it is, its bytes, the parsed file
+    (None: it does not parse; the lifecycle lint says why) and the instance groups whose
+    lifecycle scripts read it (None: every group, for the local copy)."""
+
+    file: str
+    data: bytes
+    params: ProvisioningParameters | None
+    groups: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class ParamsSources:
+    """Every copy of the parameters file this run could see, and the prefixes whose copy
+    could not be read (S3 URI → why)."""
+
+    uploaded: tuple[ParamsCopy, ...] = ()
+    unreadable: tuple[tuple[str, FactUnavailable], ...] = ()
+    local: ParamsCopy | None = None
+    local_given: bool = False
+
+    @property
+    def in_use(self) -> tuple[ParamsCopy, ...]:
+        """The copies the nodes read: the uploaded ones; the local copy stands in only when
+        no prefix holds one."""
+        if self.uploaded:
+            return self.uploaded
+        return (self.local,) if self.local is not None else ()
+
+
+def _local_copy(ctx: CheckContext) -> tuple[ParamsCopy | None, bool]:
     given = ctx.options.get("provisioning_parameters")
-    if not isinstance(given, dict) or not isinstance(given.get("data"), bytes):
-        return None, PARAMS_SOURCE
+    if not isinstance(given, dict):
+        return None, False
+    data = given.get("data")
+    if not isinstance(data, bytes):
+        return None, True
     file = str(given.get("file") or PARAMS_SOURCE)
-    params, _ = parse_provisioning_parameters(given["data"], file=file)
-    return params, file
+    params, _ = parse_provisioning_parameters(data, file=file)
+    return ParamsCopy(file=file, data=data, params=params, groups=None), True
 
 
-def fsx_references(ctx: CheckContext) -> list[FsxRef]:
-    """Every file system the config or the parameters file mounts, one entry per file
+def _prefix_groups(ctx: CheckContext, where: LifecyclePrefix) -> tuple[str, ...]:
+    return tuple(
+        g.name
+        for g in ctx.spec.instance_groups
+        if not g.restricted and split_uri(g.lifecycle_source_s3_uri) == (where.bucket, where.prefix)
+    )
+
+
+def _uploaded_copy(ctx: CheckContext, where: LifecyclePrefix) -> ParamsCopy | None:
+    """The prefix's own ``provisioning_parameters.json`` (None: the prefix has none, or its
+    bucket does not exist: the s3 checks say so); FactUnavailable when it cannot be told."""
+    facts = ctx.aws
+    try:
+        listing = facts.prefix_listing(where.bucket, where.prefix)
+    except FactUnavailable:
+        with suppress(FactUnavailable):
+            if facts.bucket_location(where.bucket) is None:
+                return None
+        raise
+    if PROVISIONING_PARAMETERS not in listing.sizes:
+        if listing.truncated:
+            raise FactUnavailable(
+                "s3:ListBucket",
+                "error",
+                f"the listing of {where.uri} stopped after {len(listing.sizes)} objects "
+                f"without reaching {PROVISIONING_PARAMETERS}",
+            )
+        return None
+    uri = f"{where.uri}{PROVISIONING_PARAMETERS}"
+    data = facts.object_head_bytes(
+        where.bucket, where.prefix + PROVISIONING_PARAMETERS, LIFECYCLE_MAX_BYTES
+    )
+    params, _ = parse_provisioning_parameters(data, file=uri)
+    return ParamsCopy(file=uri, data=data, params=params, groups=_prefix_groups(ctx, where))
+
+
+def parameter_sources(ctx: CheckContext) -> ParamsSources:
+    """The uploaded copies (Slurm configs, when AWS is read) and the local one."""
+    local, given = _local_copy(ctx)
+    if ctx.spec.orchestrator != "slurm" or ctx.facts is None:
+        return ParamsSources(local=local, local_given=given)
+    uploaded: list[ParamsCopy] = []
+    unreadable: list[tuple[str, FactUnavailable]] = []
+    for where in lifecycle_prefixes(ctx.spec):
+        try:
+            found = _uploaded_copy(ctx, where)
+        except FactUnavailable as exc:
+            unreadable.append((f"{where.uri}{PROVISIONING_PARAMETERS}", exc))
+            continue
+        if found is not None:
+            uploaded.append(found)
+    return ParamsSources(tuple(uploaded), tuple(unreadable), local, given)
+
+
+def fsx_references(ctx: CheckContext, sources: ParamsSources | None = None) -> list[FsxRef]:
+    """Every file system the config or the parameters files in use mount, one entry per file
     system (by id; by DNS name when the name holds no id)."""
     found: dict[str, FsxRef] = {}
 
-    def add(dns: str, kind: FsxKind, group: str | None, mount: str | None, source: str) -> None:
+    def add(dns: str, kind: FsxKind, groups: Iterable[str], mount: str | None, source: str) -> None:
         m = FSX_DNS.match(dns.strip())
         fs_id = m.group("fs").lower() if m else None
         ref = found.setdefault(fs_id or dns, FsxRef(dns_name=dns, kind=kind, file_system_id=fs_id))
-        if group is None:
-            ref.groups.extend(g.name for g in ctx.spec.instance_groups if g.name not in ref.groups)
-        elif group not in ref.groups:
-            ref.groups.append(group)
+        ref.groups.extend(g for g in groups if g not in ref.groups)
         if mount is not None:
             ref.mount_names[source] = mount
         ref.sources.append(source)
@@ -103,20 +200,48 @@ def fsx_references(ctx: CheckContext) -> list[FsxRef]:
                 if isinstance(conf, dict) and conf.get("DnsName"):
                     where = f"{group.json_path}.InstanceStorageConfigs[{i}].{key}"
                     mount = conf.get("MountName") if kind == "lustre" else None
-                    add(str(conf["DnsName"]), kind, group.name, mount, where)  # type: ignore[arg-type]
-    params, file = provisioning_parameters(ctx)
-    if params is not None and params.fsx_dns_name:
-        # The reference lifecycle scripts mount it on every node of the cluster.
-        add(params.fsx_dns_name, "lustre", None, params.fsx_mountname, file)
+                    add(str(conf["DnsName"]), kind, [group.name], mount, where)  # type: ignore[arg-type]
+    everyone = [g.name for g in ctx.spec.instance_groups]
+    for copy in (sources or parameter_sources(ctx)).in_use:
+        if copy.params is not None and copy.params.fsx_dns_name:
+            # The reference lifecycle scripts mount it on every node that runs them.
+            groups = everyone if copy.groups is None else copy.groups
+            add(copy.params.fsx_dns_name, "lustre", groups, copy.params.fsx_mountname, copy.file)
     return list(found.values())
 
 
-def no_fsx(ctx: CheckContext) -> Outcome:
-    hint = (
-        ""
-        if ctx.options.get("provisioning_parameters")
-        else " (pass --lifecycle-dir to read the file systems provisioning_parameters.json names)"
-    )
+def unread_parameters(sources: ParamsSources) -> list[Outcome]:
+    """UNKNOWN for each prefix whose parameters file could not be read: a file system it
+    names could not be judged."""
+    return [
+        could_not_tell(
+            uri, exc, "which file system the uploaded provisioning_parameters.json mounts"
+        )
+        for uri, exc in sources.unreadable
+    ]
+
+
+def fsx_start(
+    ctx: CheckContext, kinds: Collection[FsxKind] = ("lustre", "openzfs")
+) -> tuple[list[FsxRef], list[Outcome]]:
+    """The file systems of ``kinds`` to judge, and the outcomes to start with: UNKNOWN per
+    unreadable parameters file, and a SKIP when there is nothing at all to judge."""
+    sources = parameter_sources(ctx)
+    refs = [r for r in fsx_references(ctx, sources) if r.kind in kinds]
+    out = unread_parameters(sources)
+    if not refs and not out:
+        out.append(no_fsx(ctx, sources))
+    return refs, out
+
+
+def no_fsx(ctx: CheckContext, sources: ParamsSources) -> Outcome:
+    seen = [c.file for c in sources.in_use]
+    if seen:
+        hint = f" (read {', '.join(seen)})"
+    elif ctx.spec.orchestrator == "slurm" and ctx.facts is not None:
+        hint = " (no lifecycle prefix holds a provisioning_parameters.json)"
+    else:
+        hint = ""
     return skipped("-", f"the config mounts no FSx file system{hint}")
 
 
@@ -134,12 +259,11 @@ def cannot_read(ref: FsxRef, exc: FactUnavailable) -> Outcome:
 
 
 def read_file_systems(
-    ctx: CheckContext, out: list[Outcome]
+    ctx: CheckContext, refs: Iterable[FsxRef], out: list[Outcome]
 ) -> Iterator[tuple[FsxRef, dict[str, Any] | None]]:
-    """Each referenced file system with its ``DescribeFileSystems`` entry (None: there is no
-    such file system); appends UNKNOWN for one that could not be read or whose name holds
-    no id."""
-    for ref in fsx_references(ctx):
+    """Each of ``refs`` with its ``DescribeFileSystems`` entry (None: there is no such file
+    system); appends UNKNOWN for one that could not be read or whose name holds no id."""
+    for ref in refs:
         if ref.file_system_id is None:
             out.append(not_an_fsx_name(ref))
             continue
@@ -151,10 +275,12 @@ def read_file_systems(
         yield ref, fs
 
 
-def described(ctx: CheckContext, out: list[Outcome]) -> Iterator[tuple[FsxRef, dict[str, Any]]]:
-    """Each referenced file system that exists, as :func:`read_file_systems` gives it; skips
-    one that does not exist (``slurm.fsx-exists`` reports it)."""
-    for ref, fs in read_file_systems(ctx, out):
+def described(
+    ctx: CheckContext, refs: Iterable[FsxRef], out: list[Outcome]
+) -> Iterator[tuple[FsxRef, dict[str, Any]]]:
+    """Each of ``refs`` that exists, as :func:`read_file_systems` gives it; skips one that
+    does not exist (``slurm.fsx-exists`` reports it)."""
+    for ref, fs in read_file_systems(ctx, refs, out):
         if fs is None:
             out.append(skipped(ref.resource, "the file system does not exist (slurm.fsx-exists)"))
             continue

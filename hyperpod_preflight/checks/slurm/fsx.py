@@ -11,26 +11,33 @@ A node that cannot mount the file system fails its lifecycle script (Slurm) or i
 from __future__ import annotations
 
 import ipaddress
+import shlex
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...analysis.security_groups import allows_tcp_port
+from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from .._common import could_not_tell
 from ._common import (
     CLIENT_PORTS,
     FSX_TYPE,
     KIND_LABEL,
     LIFECYCLE_FAILURE,
+    FsxKind,
     FsxRef,
     described,
     fs_subnets,
-    fsx_references,
-    no_fsx,
+    fsx_start,
     ports_text,
     read_file_systems,
 )
 
+# The uploaded provisioning_parameters.json (facts/prefetch.py) names file systems too.
+READS = ("s3.provisioning-parameters",)
+LUSTRE_ONLY: tuple[FsxKind, ...] = ("lustre",)
 BAD_LIFECYCLES = frozenset({"FAILED", "DELETING", "MISCONFIGURED", "MISCONFIGURED_UNAVAILABLE"})
 
 
@@ -38,13 +45,12 @@ BAD_LIFECYCLES = frozenset({"FAILED", "DELETING", "MISCONFIGURED", "MISCONFIGURE
     "slurm.fsx-exists",
     "Each FSx file system the cluster mounts exists, is AVAILABLE and of the configured type",
     Severity.CRITICAL,
+    reads=READS,
 )
 def fsx_exists(ctx: CheckContext) -> list[Outcome]:
     """Each mounted FSx file system exists in the region, is AVAILABLE and of its type."""
-    if not fsx_references(ctx):
-        return [no_fsx(ctx)]
-    out: list[Outcome] = []
-    for ref, fs in read_file_systems(ctx, out):
+    refs, out = fsx_start(ctx)
+    for ref, fs in read_file_systems(ctx, refs, out):
         if fs is None:
             out.append(
                 failed(
@@ -115,16 +121,17 @@ def _fs_vpc(ctx: CheckContext, fs: dict[str, Any]) -> str | None:
     "slurm.fsx-vpc",
     "Each mounted FSx file system is in the cluster's VPC",
     Severity.CRITICAL,
+    reads=(*READS, "ec2.subnets"),
 )
 def fsx_vpc(ctx: CheckContext) -> list[Outcome]:
     """Each mounted FSx file system is in the cluster's VPC (found through its subnets)."""
-    if not fsx_references(ctx):
-        return [no_fsx(ctx)]
+    refs, out = fsx_start(ctx)
+    if not refs:
+        return out
     cluster_vpc = ctx.aws.cluster_vpc_id(ctx.spec.all_subnets, ctx.spec.vpc_id)
     if cluster_vpc is None:
-        return [skipped("-", "the config names no subnet that exists, so no cluster VPC")]
-    out: list[Outcome] = []
-    for ref, fs in described(ctx, out):
+        return [*out, skipped("-", "the config names no subnet that exists, so no cluster VPC")]
+    for ref, fs in described(ctx, refs, out):
         fs_id = ref.resource
         vpc = _fs_vpc(ctx, fs)
         if vpc is None:
@@ -141,19 +148,61 @@ def fsx_vpc(ctx: CheckContext) -> list[Outcome]:
         elif vpc == cluster_vpc:
             out.append(passed(fs_id, f"{fs_id} is in the cluster's VPC {vpc}", vpc_id=vpc))
         else:
-            out.append(
-                failed(
-                    fs_id,
-                    f"{fs_id} is in {vpc}, the cluster in {cluster_vpc}: the nodes cannot reach "
-                    f'it without peering. Expect: "{LIFECYCLE_FAILURE}"',
-                    f"Use a file system in {cluster_vpc} (create one with `aws fsx "
-                    f"create-file-system --subnet-ids <subnet of {cluster_vpc}> ...`), or peer "
-                    f"{vpc} with {cluster_vpc} and route between them.",
-                    vpc_id=vpc,
-                    cluster_vpc_id=cluster_vpc,
-                )
-            )
+            out.append(_judge_other_vpc(ctx, fs_id, vpc, cluster_vpc))
     return out
+
+
+def _judge_other_vpc(ctx: CheckContext, fs_id: str, vpc: str, cluster_vpc: str) -> Outcome:
+    """A file system in another VPC: reachable only through a peering connection or a
+    transit gateway (FSx: "Only resources within the associated VPC, or a peered VPC, can
+    access your file system's network interface",
+    https://docs.aws.amazon.com/fsx/latest/LustreGuide/limit-access-security-groups.html).
+    None of either between the two VPCs is a FAIL; one is a WARN (its routes and rules are
+    not read); an unreadable link is UNKNOWN."""
+    figures: dict[str, Any] = {"vpc_id": vpc, "cluster_vpc_id": cluster_vpc}
+    try:
+        peerings = [
+            str(p.get("VpcPeeringConnectionId"))
+            for p in ctx.aws.vpc_peerings(cluster_vpc)
+            if vpc
+            in (
+                (p.get("RequesterVpcInfo") or {}).get("VpcId"),
+                (p.get("AccepterVpcInfo") or {}).get("VpcId"),
+            )
+        ]
+        shared = sorted(
+            ctx.aws.vpc_transit_gateways(cluster_vpc) & ctx.aws.vpc_transit_gateways(vpc)
+        )
+    except FactUnavailable as exc:
+        return could_not_tell(
+            fs_id, exc, f"whether {vpc} (of {fs_id}) is linked to the cluster's {cluster_vpc}"
+        )
+    links = [
+        *(f"peering connection {p}" for p in peerings),
+        *(f"transit gateway {t}" for t in shared),
+    ]
+    if links:
+        return warned(
+            fs_id,
+            f"{fs_id} is in {vpc}, the cluster in {cluster_vpc}, linked by {', '.join(links)}: "
+            "the nodes reach it only if the route tables and security groups on both sides let "
+            "TCP 988 and 1018-1023 through (not verified)",
+            "Check the routes to the file system's subnets from the cluster's route tables "
+            "(aws ec2 describe-route-tables --filters "
+            + shlex.quote(f"Name=vpc-id,Values={cluster_vpc}")
+            + ")",
+            links=links,
+            **figures,
+        )
+    return failed(
+        fs_id,
+        f"{fs_id} is in {vpc}, the cluster in {cluster_vpc}, and no peering connection or "
+        f'transit gateway links them: the nodes cannot reach it. Expect: "{LIFECYCLE_FAILURE}"',
+        f"Use a file system in {cluster_vpc} (create one with `aws fsx create-file-system "
+        f"--subnet-ids <subnet of {cluster_vpc}> ...`), or peer {vpc} with {cluster_vpc} "
+        "and route between them.",
+        **figures,
+    )
 
 
 def _zone_ids(subnets: Iterable[dict[str, Any]]) -> set[str]:
@@ -164,15 +213,16 @@ def _zone_ids(subnets: Iterable[dict[str, Any]]) -> set[str]:
     "slurm.fsx-zone",
     "Each mounted FSx file system is in the zone of the groups that mount it",
     Severity.LOW,
+    reads=(*READS, "ec2.subnets"),
 )
 def fsx_zone(ctx: CheckContext) -> list[Outcome]:
     """Groups mounting an FSx file system from another AZ are told the cross-AZ cost."""
-    if not fsx_references(ctx):
-        return [no_fsx(ctx)]
-    out: list[Outcome] = []
+    refs, out = fsx_start(ctx)
+    if not refs:
+        return out
     cluster_subnets = ctx.aws.subnets(ctx.spec.all_subnets) if ctx.spec.all_subnets else {}
     by_name = {g.name: g for g in ctx.spec.instance_groups}
-    for ref, fs in described(ctx, out):
+    for ref, fs in described(ctx, refs, out):
         fs_id = ref.resource
         fs_zones = _zone_ids(fs_subnets(ctx, fs).values())
         if not fs_zones:
@@ -243,14 +293,12 @@ def fsx_zone(ctx: CheckContext) -> list[Outcome]:
     "slurm.fsx-mount-name",
     "The FSx for Lustre mount name in the config matches the file system's",
     Severity.HIGH,
+    reads=READS,
 )
 def fsx_mount_name(ctx: CheckContext) -> list[Outcome]:
     """The Lustre mount name given (config or fsx_mountname) is the file system's own."""
-    refs = [r for r in fsx_references(ctx) if r.kind == "lustre"]
-    if not refs:
-        return [no_fsx(ctx)]
-    out: list[Outcome] = []
-    for ref, fs in described(ctx, out):
+    refs, out = fsx_start(ctx, LUSTRE_ONLY)
+    for ref, fs in described(ctx, refs, out):
         fs_id = ref.resource
         if not ref.mount_names:
             out.append(skipped(fs_id, "no mount name given for it"))
@@ -290,141 +338,184 @@ def fsx_mount_name(ctx: CheckContext) -> list[Outcome]:
     "slurm.fsx-security-groups",
     "The FSx file system's groups admit the cluster (Lustre TCP 988, 1018-1023; OpenZFS 2049)",
     Severity.HIGH,
+    reads=(*READS, "ec2.subnets"),
 )
 def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
     """The FSx network interfaces' groups admit its client port from each cluster group."""
-    if not fsx_references(ctx):
-        return [no_fsx(ctx)]
-    by_name = {g.name: g for g in ctx.spec.instance_groups}
+    refs, out = fsx_start(ctx)
+    if not refs:
+        return out
     subnets = ctx.aws.subnets(ctx.spec.all_subnets) if ctx.spec.all_subnets else {}
-    out: list[Outcome] = []
-    for ref, fs in described(ctx, out):
-        fs_id = ref.resource
-        ranges = CLIENT_PORTS[ref.kind]
-        port = ports_text(ranges)
-        # Each instance group's nodes carry all of its security groups at once, so a rule
-        # naming any one of them (or a block holding its subnets) admits them.
-        nodes: list[tuple[str, tuple[str, ...], list[ipaddress.IPv4Network]]] = []
-        undescribed: dict[str, list[str]] = {}  # group → its subnets EC2 did not describe
-        for name in ref.groups:
-            vpc = ctx.spec.vpc_for(by_name[name]) if name in by_name else None
-            if vpc is None or not vpc.security_group_ids:
-                continue
-            cidrs = [
-                ipaddress.IPv4Network(str(subnets[s]["CidrBlock"]), strict=False)
-                for s in vpc.subnets
-                if subnets.get(s, {}).get("CidrBlock")
-            ]
-            nodes.append((name, vpc.security_group_ids, cidrs))
-            unseen = [s for s in vpc.subnets if s not in subnets]
-            if unseen:
-                undescribed[name] = unseen
-        cluster_sgs = {sg for _, sgs, _ in nodes for sg in sgs}
-        if not cluster_sgs:
-            out.append(skipped(fs_id, "the groups that mount it name no security group"))
+    for ref, fs in described(ctx, refs, out):
+        nodes = _mounting_nodes(ctx, ref, subnets)
+        if not nodes.security_groups:
+            out.append(skipped(ref.resource, "the groups that mount it name no security group"))
             continue
-        eni_ids = [str(e) for e in fs.get("NetworkInterfaceIds") or ()]
-        if not eni_ids:
-            out.append(
-                unknown(
-                    fs_id,
-                    f"could not tell which security groups guard {fs_id}: the answer names no "
-                    "NetworkInterfaceIds",
-                    f"aws fsx describe-file-systems --file-system-ids {fs_id} --query "
-                    "'FileSystems[0].NetworkInterfaceIds'",
-                )
-            )
+        guards = _file_system_groups(ctx, ref.resource, fs)
+        if isinstance(guards, Outcome):
+            out.append(guards)
             continue
-        enis = ctx.aws.network_interfaces(eni_ids)
-        fs_sgs = sorted({str(g["GroupId"]) for e in enis.values() for g in e.get("Groups", [])})
-        if not fs_sgs:
-            out.append(
-                unknown(
-                    fs_id,
-                    f"could not read the security groups of {fs_id}'s network interfaces "
-                    f"({', '.join(eni_ids)})",
-                    "aws ec2 describe-network-interfaces --network-interface-ids "
-                    + " ".join(eni_ids),
-                )
-            )
-            continue
-        groups = ctx.aws.security_groups(fs_sgs)
-        unreadable = [g for g in fs_sgs if g not in groups]
-        if unreadable:
-            out.append(
-                unknown(fs_id, f"could not read security groups {', '.join(unreadable)} of {fs_id}")
-            )
-            continue
-        missing: dict[tuple[str, ...], list[tuple[int, int]]] = {}
-        shut_groups: dict[tuple[str, ...], list[str]] = {}
-        untold: dict[str, list[str]] = {}  # shut unless a CIDR rule holds undescribed subnets
-        for name, sgs, cidrs in nodes:
-            shut = [
-                (low, high)
-                for low, high in ranges
-                if not all(
-                    any(
-                        allows_tcp_port(g.get("IpPermissions", []), p, set(sgs), cidrs)
-                        for g in groups.values()
-                    )
-                    for p in range(low, high + 1)
-                )
-            ]
-            if shut and name in undescribed:
-                untold[name] = undescribed[name]
-            elif shut:
-                missing[sgs] = sorted({*missing.get(sgs, []), *shut})
-                shut_groups.setdefault(sgs, []).append(name)
-        closed = sorted(missing)
-        figures: dict[str, Any] = {"file_system_security_groups": fs_sgs, "port": port}
-        if not closed and untold:
-            out.append(
-                unknown(
-                    fs_id,
-                    f"could not tell whether {fs_id}'s groups ({', '.join(fs_sgs)}) admit TCP "
-                    f"{port} from "
-                    + "; ".join(f"{g} (subnets {', '.join(s)})" for g, s in untold.items())
-                    + ": EC2 does not describe those subnets, so a rule by address range "
-                    "cannot be judged",
-                    "Fix the subnet ids (aws ec2 describe-subnets --subnet-ids "
-                    + " ".join(s for ss in untold.values() for s in ss)
-                    + ")",
-                    **figures,
-                )
-            )
-            continue
-        if not closed:
-            out.append(
-                passed(
-                    fs_id,
-                    f"{fs_id}'s groups ({', '.join(fs_sgs)}) admit TCP {port} from "
-                    f"{', '.join(sorted(cluster_sgs))}",
-                    **figures,
-                )
-            )
-            continue
-        fixes = "; ".join(
-            f"aws ec2 authorize-security-group-ingress --group-id {fs_sgs[0]} --ip-permissions "
-            f"'IpProtocol=tcp,FromPort={low},ToPort={high},UserIdGroupPairs=[{{GroupId={sgs[0]}}}]'"
-            for sgs in closed
-            for low, high in missing[sgs]
-        )
-        figures["missing_ports"] = {
-            " or ".join(sgs): ports_text(tuple(shut)) for sgs, shut in missing.items()
-        }
-        out.append(
-            failed(
-                fs_id,
-                f"{fs_id}'s security groups ({', '.join(fs_sgs)}) do not admit TCP "
-                + "; ".join(
-                    f"{ports_text(tuple(missing[sgs]))} from {' or '.join(sgs)} (instance "
-                    f"group(s) {', '.join(shut_groups[sgs])})"
-                    for sgs in closed
-                )
-                + f": the {KIND_LABEL[ref.kind]} mount hangs. "
-                f'Expect: "{LIFECYCLE_FAILURE}"',
-                fixes,
-                **figures,
-            )
-        )
+        out.append(_judge_ports(ref, nodes, guards, _closed_ports(nodes, guards, ref.kind)))
     return out
+
+
+# An instance group's nodes: its name, all of its security groups (a node carries them all at
+# once, so a rule naming any one of them admits it) and the address blocks of its subnets.
+Node = tuple[str, tuple[str, ...], list[ipaddress.IPv4Network]]
+
+
+@dataclass
+class MountingNodes:
+    """The instance groups that mount one file system, and the subnets EC2 did not
+    describe (group → subnets)."""
+
+    nodes: list[Node] = field(default_factory=list)
+    undescribed: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def security_groups(self) -> set[str]:
+        return {sg for _, sgs, _ in self.nodes for sg in sgs}
+
+
+def _mounting_nodes(
+    ctx: CheckContext, ref: FsxRef, subnets: dict[str, dict[str, Any]]
+) -> MountingNodes:
+    by_name = {g.name: g for g in ctx.spec.instance_groups}
+    found = MountingNodes()
+    for name in ref.groups:
+        vpc = ctx.spec.vpc_for(by_name[name]) if name in by_name else None
+        if vpc is None or not vpc.security_group_ids:
+            continue
+        cidrs = [
+            ipaddress.IPv4Network(str(subnets[s]["CidrBlock"]), strict=False)
+            for s in vpc.subnets
+            if subnets.get(s, {}).get("CidrBlock")
+        ]
+        found.nodes.append((name, vpc.security_group_ids, cidrs))
+        unseen = [s for s in vpc.subnets if s not in subnets]
+        if unseen:
+            found.undescribed[name] = unseen
+    return found
+
+
+@dataclass(frozen=True)
+class FsGuards:
+    """The security groups of a file system's network interfaces, as EC2 describes them."""
+
+    ids: list[str]
+    groups: dict[str, dict[str, Any]]
+
+
+def _file_system_groups(ctx: CheckContext, fs_id: str, fs: dict[str, Any]) -> FsGuards | Outcome:
+    """The file system's network interfaces → their security groups, or UNKNOWN saying
+    which read came back short."""
+    eni_ids = [str(e) for e in fs.get("NetworkInterfaceIds") or ()]
+    if not eni_ids:
+        return unknown(
+            fs_id,
+            f"could not tell which security groups guard {fs_id}: the answer names no "
+            "NetworkInterfaceIds",
+            f"aws fsx describe-file-systems --file-system-ids {fs_id} --query "
+            "'FileSystems[0].NetworkInterfaceIds'",
+        )
+    enis = ctx.aws.network_interfaces(eni_ids)
+    fs_sgs = sorted({str(g["GroupId"]) for e in enis.values() for g in e.get("Groups", [])})
+    if not fs_sgs:
+        return unknown(
+            fs_id,
+            f"could not read the security groups of {fs_id}'s network interfaces "
+            f"({', '.join(eni_ids)})",
+            "aws ec2 describe-network-interfaces --network-interface-ids " + " ".join(eni_ids),
+        )
+    groups = ctx.aws.security_groups(fs_sgs)
+    unreadable = [g for g in fs_sgs if g not in groups]
+    if unreadable:
+        return unknown(fs_id, f"could not read security groups {', '.join(unreadable)} of {fs_id}")
+    return FsGuards(ids=fs_sgs, groups=groups)
+
+
+@dataclass
+class ClosedPorts:
+    """Per set of node security groups, the port ranges the file system's groups do not
+    admit and the instance groups carrying them; ``untold``: groups whose ports are shut
+    unless a rule by address range holds subnets EC2 did not describe."""
+
+    missing: dict[tuple[str, ...], list[tuple[int, int]]] = field(default_factory=dict)
+    shut_groups: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    untold: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _closed_ports(nodes: MountingNodes, guards: FsGuards, kind: FsxKind) -> ClosedPorts:
+    found = ClosedPorts()
+    for name, sgs, cidrs in nodes.nodes:
+        shut = [
+            (low, high)
+            for low, high in CLIENT_PORTS[kind]
+            if not all(
+                any(
+                    allows_tcp_port(g.get("IpPermissions", []), p, set(sgs), cidrs)
+                    for g in guards.groups.values()
+                )
+                for p in range(low, high + 1)
+            )
+        ]
+        if shut and name in nodes.undescribed:
+            found.untold[name] = nodes.undescribed[name]
+        elif shut:
+            found.missing[sgs] = sorted({*found.missing.get(sgs, []), *shut})
+            found.shut_groups.setdefault(sgs, []).append(name)
+    return found
+
+
+def _judge_ports(
+    ref: FsxRef, nodes: MountingNodes, guards: FsGuards, closed: ClosedPorts
+) -> Outcome:
+    fs_id, fs_sgs = ref.resource, guards.ids
+    port = ports_text(CLIENT_PORTS[ref.kind])
+    figures: dict[str, Any] = {"file_system_security_groups": fs_sgs, "port": port}
+    shut = sorted(closed.missing)
+    if not shut and closed.untold:
+        return unknown(
+            fs_id,
+            f"could not tell whether {fs_id}'s groups ({', '.join(fs_sgs)}) admit TCP "
+            f"{port} from "
+            + "; ".join(f"{g} (subnets {', '.join(s)})" for g, s in closed.untold.items())
+            + ": EC2 does not describe those subnets, so a rule by address range "
+            "cannot be judged",
+            "Fix the subnet ids (aws ec2 describe-subnets --subnet-ids "
+            + " ".join(s for ss in closed.untold.values() for s in ss)
+            + ")",
+            **figures,
+        )
+    if not shut:
+        return passed(
+            fs_id,
+            f"{fs_id}'s groups ({', '.join(fs_sgs)}) admit TCP {port} from "
+            f"{', '.join(sorted(nodes.security_groups))}",
+            **figures,
+        )
+    fixes = "; ".join(
+        f"aws ec2 authorize-security-group-ingress --group-id {shlex.quote(fs_sgs[0])} "
+        "--ip-permissions "
+        + shlex.quote(
+            f"IpProtocol=tcp,FromPort={low},ToPort={high},UserIdGroupPairs=[{{GroupId={sgs[0]}}}]"
+        )
+        for sgs in shut
+        for low, high in closed.missing[sgs]
+    )
+    figures["missing_ports"] = {
+        " or ".join(sgs): ports_text(tuple(ranges)) for sgs, ranges in closed.missing.items()
+    }
+    return failed(
+        fs_id,
+        f"{fs_id}'s security groups ({', '.join(fs_sgs)}) do not admit TCP "
+        + "; ".join(
+            f"{ports_text(tuple(closed.missing[sgs]))} from {' or '.join(sgs)} (instance "
+            f"group(s) {', '.join(closed.shut_groups[sgs])})"
+            for sgs in shut
+        )
+        + f": the {KIND_LABEL[ref.kind]} mount hangs. "
+        f'Expect: "{LIFECYCLE_FAILURE}"',
+        fixes,
+        **figures,
+    )

@@ -463,3 +463,61 @@ def test_cluster_security_group_missing_from_the_answer_is_no_fail_on_the_others
     facts = facts_with(EksFake({"ml": body}))
     finding = one(run("eks.cluster-sg-admits-nodes", spec(w.a, sgs=(w.sg,)), facts))
     assert finding.status.value == "PASS"  # an additional group admits it: provable
+
+
+@pytest.mark.usefixtures("lifted")
+def test_public_endpoint_through_a_transit_gateway_is_a_warn_not_a_pass(
+    w: SimpleNamespace,
+) -> None:
+    """Only the public endpoint, and the subnet's default route goes to a transit gateway
+    whose onward path is not read: not verified, so WARN (it was PASS)."""
+    tgw = w.ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    sub = make_subnet(w.ec2, w.vpc, "10.0.75.0/24", zone_id="usw2-az1")
+    w.ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=w.vpc, SubnetIds=[sub])
+    add_default_route(w.ec2, make_route_table(w.ec2, w.vpc, [sub]), TransitGatewayId=tgw)
+    body = cluster_body("ml", private=False, public=True)
+    finding = one(run("eks.api-endpoint-access", spec(sub), facts_with(EksFake({"ml": body}))))
+    assert finding.status.value == "WARN", finding.message
+    assert tgw in finding.message and "not verified" in finding.message
+    assert "endpointPrivateAccess=true" in finding.remediation
+
+
+@pytest.mark.usefixtures("lifted")
+def test_cluster_security_group_does_not_guard_a_public_only_endpoint(w: SimpleNamespace) -> None:
+    """Private access off: nodes reach the public endpoint, not the control plane's network
+    interfaces that the cluster security group guards, so a closed group is no FAIL."""
+    body = cluster_body("ml", cluster_sg=w.cp_closed, private=False, public=True)
+    finding = one(
+        run(
+            "eks.cluster-sg-admits-nodes", spec(w.a, sgs=(w.sg,)), facts_with(EksFake({"ml": body}))
+        )
+    )
+    assert finding.status.value == "SKIP", finding.message
+    assert "eks.api-endpoint-access" in finding.message
+
+
+@pytest.mark.usefixtures("lifted")
+def test_an_unread_additional_cluster_group_is_unknown_not_fail(w: SimpleNamespace) -> None:
+    """The cluster security group does not admit the nodes; an additional group of the
+    cluster is not returned by EC2: it might, so UNKNOWN (was FAIL)."""
+    gone = "sg-0123456789abcdef0"
+    body = cluster_body("ml", cluster_sg=w.cp_closed)
+    body["cluster"]["resourcesVpcConfig"]["securityGroupIds"] = [gone]
+    finding = one(
+        run(
+            "eks.cluster-sg-admits-nodes", spec(w.a, sgs=(w.sg,)), facts_with(EksFake({"ml": body}))
+        )
+    )
+    assert finding.status.value == "UNKNOWN", finding.message
+    assert gone in finding.message
+
+
+@pytest.mark.usefixtures("lifted")
+def test_unknown_private_access_makes_a_closed_cluster_group_unknown(w: SimpleNamespace) -> None:
+    body = cluster_body("ml", cluster_sg=w.cp_closed, private=None)
+    finding = one(
+        run(
+            "eks.cluster-sg-admits-nodes", spec(w.a, sgs=(w.sg,)), facts_with(EksFake({"ml": body}))
+        )
+    )
+    assert finding.status.value == "UNKNOWN" and "endpointPrivateAccess" in finding.message

@@ -348,3 +348,21 @@ def test_efa_single_az_denied_subnets_is_unknown(w: SimpleNamespace, facts: Any)
     findings = run("network.efa-single-az", spec(w, w.good, subnets=(w.az1, w.az2)), facts)
     assert [f.status.value for f in findings] == ["UNKNOWN"]
     assert "ec2:DescribeSubnets" in findings[0].message
+
+
+def test_efa_single_az_with_a_subnet_ec2_does_not_describe_is_unknown_not_pass(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """The group's second subnet is not in the account: its zone is not known, so "one
+    zone" is not proven (it was a PASS, the unseen subnet silently left out)."""
+    unseen = "subnet-0123456789abcdef0"
+    found = by_resource(
+        run("network.efa-single-az", spec(w, w.good, subnets=(w.az1, unseen)), facts)
+    )
+    assert found["workers"].status.value == "UNKNOWN", found["workers"].message
+    assert unseen in found["workers"].message
+    # Two zones among the subnets that were described: a FAIL whatever the unseen one is.
+    spread = by_resource(
+        run("network.efa-single-az", spec(w, w.good, subnets=(w.az1, w.az2, unseen)), facts)
+    )
+    assert spread["workers"].status.value == "FAIL"

@@ -565,3 +565,59 @@ def test_s3_endpoint_is_judged_from_what_was_read_when_nat_gateways_are_denied(
     assert found[w.nat_only].status.value == "UNKNOWN"
     assert "ec2:DescribeNatGateways" in found[w.nat_only].message
     assert "modify-vpc-endpoint" in found[w.nat_only].remediation  # attach the one there is
+
+
+# -- network.egress: a default route to a transit gateway or an appliance ---------------------
+def _tgw_subnet(w: SimpleNamespace, vpc: str, cidr: str) -> tuple[str, str]:
+    tgw = w.ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    sub = make_subnet(w.ec2, vpc, cidr, zone_id="usw2-az1")
+    w.ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=vpc, SubnetIds=[sub])
+    add_default_route(w.ec2, make_route_table(w.ec2, vpc, [sub]), TransitGatewayId=tgw)
+    return sub, tgw
+
+
+def test_egress_through_a_transit_gateway_is_a_warn_not_a_pass(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """Nothing read proves that the transit gateway forwards to the internet: WARN saying so
+    (it was PASS "assumed")."""
+    sub, tgw = _tgw_subnet(w, w.net.vpc, "10.0.71.0/24")
+    found = by_resource(run("network.egress", spec(sub), facts))[sub]
+    assert found.status.value == "WARN", found.message
+    assert tgw in found.message and "transit gateway" in found.message
+    assert "not verified" in found.message
+    assert "search-transit-gateway-routes --transit-gateway-route-table-id" in found.remediation
+
+
+def test_egress_through_an_appliance_interface_is_a_warn_not_a_pass(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    appliance = make_subnet(w.ec2, w.net.vpc, "10.0.72.0/24", zone_id="usw2-az1")
+    eni = w.ec2.create_network_interface(SubnetId=appliance)["NetworkInterface"][
+        "NetworkInterfaceId"
+    ]
+    sub = make_subnet(w.ec2, w.net.vpc, "10.0.73.0/24", zone_id="usw2-az1")
+    add_default_route(w.ec2, make_route_table(w.ec2, w.net.vpc, [sub]), NetworkInterfaceId=eni)
+    found = by_resource(run("network.egress", spec(sub), facts))[sub]
+    assert found.status.value == "WARN", found.message
+    assert eni in found.message and "not verified" in found.message
+
+
+def test_egress_through_a_transit_gateway_with_every_endpoint_passes(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """VPC C's interface endpoints (private DNS on, open on 443) serve the subnet whatever
+    the transit gateway does: PASS through the endpoints."""
+    sub, _ = _tgw_subnet(w, w.vpc_c, "10.2.1.0/24")
+    found = by_resource(run("network.egress", spec(sub), facts))[sub]
+    assert found.status.value == "PASS", found.message
+    assert "interface endpoints" in found.message
+
+
+def test_s3_traffic_through_a_transit_gateway_is_not_said_to_work(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    sub, tgw = _tgw_subnet(w, w.net.vpc, "10.0.74.0/24")
+    found = by_resource(run("network.s3-gateway-endpoint", spec(sub), facts))[sub]
+    assert found.status.value == "WARN"
+    assert tgw in found.message and "not verified" in found.message

@@ -164,8 +164,10 @@ def params(fs_id: str, mount: str) -> dict[str, Any]:
 
 def test_no_fsx_is_skipped_with_the_hint(w: SimpleNamespace, facts: Any) -> None:
     (finding,) = run("slurm.fsx-exists", config(w), facts)
-    assert finding.status.value == "SKIP" and "--lifecycle-dir" in finding.message
-    assert facts.call_count == 0
+    assert finding.status.value == "SKIP"
+    assert "no lifecycle prefix holds a provisioning_parameters.json" in finding.message
+    # The lifecycle bucket does not exist here: no FSx read is made
+    assert "fsx:DescribeFileSystems" not in facts.calls
 
 
 def test_exists_available_missing_creating_and_wrong_type(w: SimpleNamespace, facts: Any) -> None:
@@ -355,3 +357,33 @@ def test_security_groups_of_a_group_whose_subnets_are_not_described_is_unknown(
     (finding,) = run("slurm.fsx-security-groups", cfg, facts)
     assert finding.status.value == "UNKNOWN"
     assert "far" in finding.message and UNSEEN_SUBNET in finding.message
+
+
+def test_vpc_of_a_peered_vpc_is_a_warn_not_a_fail(w: SimpleNamespace, facts: Any) -> None:
+    """FSx: "Only resources within the associated VPC, or a peered VPC, can access your file
+    system's network interface": a file system in a peered VPC may be reachable (routes not
+    read), so WARN naming the link; unlinked stays FAIL (test_vpc_pass_and_other_vpc_fail)."""
+    peer_vpc = make_vpc(w.ec2, "10.8.0.0/16")
+    peer_subnet = make_subnet(w.ec2, peer_vpc, "10.8.0.0/20", zone_name="us-west-2a")
+    pcx = w.ec2.create_vpc_peering_connection(VpcId=w.vpc, PeerVpcId=peer_vpc)[
+        "VpcPeeringConnection"
+    ]["VpcPeeringConnectionId"]
+    w.ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    peered = "fs-0123456789abcdef6"
+    file_systems({**w.known, peered: lustre(peered, peer_subnet, [])}).attach(facts.client("fsx"))
+    (finding,) = run("slurm.fsx-vpc", config(w, lustre_mount(peered)), facts)
+    assert finding.status.value == "WARN", finding.message
+    assert pcx in finding.message and "not verified" in finding.message
+    # tests/test_least_privilege.py counts on this test to call both reads.
+    assert facts.calls["ec2:DescribeVpcPeeringConnections"] >= 1
+    assert facts.calls["ec2:DescribeTransitGatewayAttachments"] >= 1
+
+
+def test_vpc_links_unreadable_is_unknown_not_fail(w: SimpleNamespace, facts: Any) -> None:
+    from aws_world import denied
+
+    file_systems(w.known).attach(facts.client("fsx"))
+    denied("DescribeVpcPeeringConnections").attach(facts.client("ec2"))
+    (finding,) = run("slurm.fsx-vpc", config(w, lustre_mount(FS_ELSEWHERE)), facts)
+    assert finding.status.value == "UNKNOWN", finding.message
+    assert "ec2:DescribeVpcPeeringConnections" in finding.message
