@@ -8,7 +8,8 @@ becomes "no subnets", ``{"unexpected": true}`` from SageMaker becomes "no cluste
 from S3's GetBucketLocation becomes "us-east-1", and on STS a missing result raises
 ``KeyError``. The guard that :func:`install` puts on botocore's ``before-parse`` event of
 every client the facts make raises :class:`NotAwsProtocol` instead, before any reader sees
-the answer; the call is not retried (a portal answers the same way again).
+the answer; the call is not retried (a portal answers the same way again). A server error
+(5xx) whose body is some other page is left to botocore as a bare status, which it retries.
 
 The body is judged, not the ``Content-Type`` header (moto_server answers KMS's JSON as
 ``text/html``). What counts as AWS, for a successful (2xx) answer, per protocol:
@@ -225,6 +226,20 @@ def _json_object(text: bytes) -> bool:
         return False
 
 
+def _foreign_server_error(operation_model: Any, response_dict: dict[str, Any]) -> bool:
+    """A 5xx whose body is not in the operation's protocol (a proxy's or balancer's page)."""
+    if int(response_dict.get("status_code") or 0) < 500:
+        return False
+    body = response_dict.get("body")
+    if not isinstance(body, bytes | bytearray) or not bytes(body).strip():
+        return False
+    text = bytes(body).strip()
+    if _protocol(operation_model) in ("json", "rest-json"):
+        return not _json_object(text)
+    root = _xml(text)
+    return root is None or _local(root.tag).lower() == "html"
+
+
 class _Guard:
     """botocore ``before-parse`` handler of one client: raise :class:`NotAwsProtocol` on a
     non-AWS answer, naming the client's endpoint."""
@@ -233,6 +248,12 @@ class _Guard:
         self.endpoint = endpoint
 
     def __call__(self, operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
+        if _foreign_server_error(operation_model, response_dict):
+            # botocore reads only ``<html>…`` or an empty body as a bare server error; any
+            # other page (``<!DOCTYPE html>``, plain text) would end in a ResponseParserError
+            # quoting the page. Without it the error is the status itself, and is retried.
+            response_dict["body"] = b""
+            return
         what = problem(operation_model, response_dict, self.endpoint)
         if what is not None:
             raise NotAwsProtocol(service=operation_model.service_model.service_id, what=what)
