@@ -372,7 +372,6 @@ class FactsCore:
         self.caller_arn = ident.get("Arn")
         return ident
 
-
     def _sts_endpoint(self) -> str | None:
         try:
             return str(self.client("sts").meta.endpoint_url)
