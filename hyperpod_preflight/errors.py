@@ -47,16 +47,29 @@ class FactUnavailable(Exception):
     """A read that could not be made. Checks let it propagate (the runner reports UNKNOWN)
     or catch it to report UNKNOWN on one resource."""
 
-    def __init__(self, action: str, reason: Reason, detail: str = "") -> None:
+    def __init__(
+        self, action: str, reason: Reason, detail: str = "", *, attempts: int | None = None
+    ) -> None:
         self.action = action
         self.reason = reason
         self.detail = detail
+        # How many times the call was sent (None: not known); 1 for a call never resent.
+        self.attempts = attempts
         super().__init__(self.describe())
 
+    def __str__(self) -> str:
+        return self.describe()
+
     def describe(self) -> str:
+        if self.attempts == 1:
+            throttled = f"{self.action} was throttled on its only attempt (sent once, not retried)"
+        elif self.attempts:
+            throttled = f"{self.action} still throttled after {self.attempts} attempts"
+        else:
+            throttled = f"{self.action} still throttled after retries"
         what = {
             "denied": f"access denied to {self.action}",
-            "throttled": f"{self.action} still throttled after retries",
+            "throttled": throttled,
             "absent": f"{self.action} is not available in this endpoint or region",
             "error": f"{self.action} failed",
             "unreachable": f"could not reach the endpoint for {self.action}",

@@ -86,9 +86,12 @@ def iam_action(client: Any, operation: str) -> str:
     return action_name(model.service_name, model.signing_name or model.endpoint_prefix, operation)
 
 
-def classify(exc: BaseException, action: str, endpoint: str | None = None) -> FactUnavailable:
+def classify(
+    exc: BaseException, action: str, endpoint: str | None = None, attempts: int | None = None
+) -> FactUnavailable:
     """Map any exception of a read to a :class:`FactUnavailable`; ``endpoint`` (the client's
-    URL) is named where the answer says nothing itself (a 5xx, an error without a code)."""
+    URL) is named where the answer says nothing itself (a 5xx, an error without a code);
+    ``attempts`` (how many times the call was sent at most) is told of a throttled call."""
     if isinstance(exc, FactUnavailable):
         return exc
     if isinstance(exc, NotImplementedError):  # moto in-process: API not implemented
@@ -103,7 +106,7 @@ def classify(exc: BaseException, action: str, endpoint: str | None = None) -> Fa
         if code in DENIED_CODES or status == 403:
             return FactUnavailable(action, "denied", code)
         if code in THROTTLE_CODES:
-            return FactUnavailable(action, "throttled", code)
+            return FactUnavailable(action, "throttled", code, attempts=attempts)
         if code in ("InvalidAction", "UnknownOperationException", "NotImplemented") or (
             status in (500, 501) and "not yet implemented" in message.lower()
         ):
@@ -277,7 +280,17 @@ class FactsCore:
         except Exception as exc:
             if none_on and error_code(exc) in none_on:
                 return None
-            raise classify(exc, iam_action(client, operation), client.meta.endpoint_url) from exc
+            raise classify(
+                exc,
+                iam_action(client, operation),
+                client.meta.endpoint_url,
+                attempts or self._attempts(),
+            ) from exc
+
+    def _attempts(self) -> int | None:
+        """The run's attempts per call (first one included), as the clients are configured."""
+        total = (self._config.retries or {}).get("total_max_attempts")
+        return int(total) if total else None
 
     def paginate(self, service: str, operation: str, key: str, **params: Any) -> list[Any]:
         """Every item under ``key`` across all pages of ``operation``."""
@@ -287,7 +300,9 @@ class FactsCore:
             for page in client.get_paginator(_snake(operation)).paginate(**params):
                 items.extend(page.get(key, []))
         except Exception as exc:
-            raise classify(exc, iam_action(client, operation), client.meta.endpoint_url) from exc
+            raise classify(
+                exc, iam_action(client, operation), client.meta.endpoint_url, self._attempts()
+            ) from exc
         return items
 
     def _caller_identity(self) -> dict[str, Any]:
