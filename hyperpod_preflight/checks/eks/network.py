@@ -15,13 +15,21 @@ from ...analysis.network import (
 )
 from ...models import Outcome, Severity, Status, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from ...shell import command
 from ._common import EksTarget, described_cluster, vpc_config
 
 
 def _private_fix(ctx: CheckContext, target: EksTarget) -> str:
-    return (
-        f"aws eks update-cluster-config --name {target.name} --region {ctx.aws.region} "
-        "--resources-vpc-config endpointPrivateAccess=true"
+    return command(
+        "aws",
+        "eks",
+        "update-cluster-config",
+        "--name",
+        target.name,
+        "--region",
+        ctx.aws.region,
+        "--resources-vpc-config",
+        "endpointPrivateAccess=true",
     )
 
 
@@ -248,8 +256,19 @@ def cluster_sg_admits_nodes(ctx: CheckContext) -> list[Outcome]:
                     f"No security group of EKS cluster {target.name} ({', '.join(control)}) "
                     f"allows TCP 443 from {sg}: kubelets on HyperPod nodes cannot reach the "
                     "API server.",
-                    f"aws ec2 authorize-security-group-ingress --group-id {cluster_sg} "
-                    f"--protocol tcp --port 443 --source-group {sg}",
+                    command(
+                        "aws",
+                        "ec2",
+                        "authorize-security-group-ingress",
+                        "--group-id",
+                        cluster_sg,
+                        "--protocol",
+                        "tcp",
+                        "--port",
+                        "443",
+                        "--source-group",
+                        sg,
+                    ),
                 )
             )
     return out

@@ -4,6 +4,7 @@ exists and is enabled, and both the role's policies and the key policy (or a gra
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 
 from ...analysis.iam_policy import Decision, DecisionStatus
@@ -23,12 +24,13 @@ from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...records import KmsKey, RolePolicies
 from ...registry import CheckContext, check
+from ...shell import command
 from .._common import could_not_tell
 from ._common import caller_account, compact, missing, other_account, roles, unreadable
 
 LIFECYCLE_FAILURE = "Lifecycle scripts did not run successfully"
 INLINE_POLICY_NAME = "hp-preflight-lifecycle-kms"
-# How to make a key usable again, by key state (KEY_STATE_DOC).
+# How to make a key usable again, by key state (KEY_STATE_DOC); ``{arn}`` is quoted.
 _STATE_FIX = {
     "Disabled": "aws kms enable-key --key-id {arn}",
     "PendingDeletion": (
@@ -197,7 +199,7 @@ def _unusable(key: KmsKey, objects: list[LifecycleObject]) -> Outcome:
             "Run again once the key is Enabled.",
             state=key.state,
         )
-    return failed(key.arn, message, f"Make the key usable: {fix.format(arn=key.arn)}.")
+    return failed(key.arn, message, f"Make the key usable: {fix.format(arn=shlex.quote(key.arn))}.")
 
 
 @dataclass
@@ -338,8 +340,17 @@ class _Judge:
                 ],
             }
             steps.append(
-                f"aws iam put-role-policy --role-name {self.role.name} --policy-name "
-                f"{INLINE_POLICY_NAME} --policy-document '{compact(document)}'"
+                command(
+                    "aws",
+                    "iam",
+                    "put-role-policy",
+                    "--role-name",
+                    self.role.name,
+                    "--policy-name",
+                    INLINE_POLICY_NAME,
+                    "--policy-document",
+                    compact(document),
+                )
             )
         if any(label.startswith("permissions boundary") for label in lacking):
             steps.append(
@@ -356,18 +367,46 @@ class _Judge:
                 "Condition": via,
             }
             steps.append(
-                f"add {compact(statement)} to the key policy (aws kms get-key-policy "
-                f"--key-id {self.key.arn} --policy-name default --output text > key.json; "
-                f"edit key.json; aws kms put-key-policy --key-id {self.key.arn} "
-                "--policy-name default --policy file://key.json)"
+                f"add {compact(statement)} to the key policy ("
+                + command(
+                    "aws",
+                    "kms",
+                    "get-key-policy",
+                    "--key-id",
+                    self.key.arn,
+                    "--policy-name",
+                    "default",
+                    "--output",
+                    "text",
+                )
+                + " > key.json; edit key.json; "
+                + command(
+                    "aws",
+                    "kms",
+                    "put-key-policy",
+                    "--key-id",
+                    self.key.arn,
+                    "--policy-name",
+                    "default",
+                    "--policy",
+                    "file://key.json",
+                )
+                + ")"
             )
         if self.key.account != self.account:
             steps.append(
                 f"let the key policy (account {self.key.account}) allow {self.role_arn} kms:Decrypt"
             )
-        grant = (
-            f"aws kms create-grant --key-id {self.key.arn} --grantee-principal "
-            f"{self.role_arn} --operations Decrypt"
+        grant = command(
+            "aws",
+            "kms",
+            "create-grant",
+            "--key-id",
+            self.key.arn,
+            "--grantee-principal",
+            self.role_arn,
+            "--operations",
+            "Decrypt",
         )
         if not steps:
             return f"Grant it: {grant}."

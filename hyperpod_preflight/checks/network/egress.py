@@ -22,6 +22,7 @@ from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import SubnetRouteTable
 from ...registry import CheckContext, check
+from ...shell import command
 from .._common import read_egress_paths
 from ._common import (
     BASE_INTERFACE_SERVICES,
@@ -70,9 +71,14 @@ def _authorize_https(a: EndpointAccess, cluster_sg: str | None, subnet_cidr: str
         if cluster_sg
         else f"IpRanges=[{{CidrIp={subnet_cidr or '<subnet-cidr>'}}}]"
     )
-    return (
-        f"aws ec2 authorize-security-group-ingress --group-id {a.group_ids[0]} "
-        f"--ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,{source}'"
+    return command(
+        "aws",
+        "ec2",
+        "authorize-security-group-ingress",
+        "--group-id",
+        a.group_ids[0],
+        "--ip-permissions",
+        f"IpProtocol=tcp,FromPort=443,ToPort=443,{source}",
     )
 
 
@@ -213,10 +219,21 @@ def egress(ctx: CheckContext) -> list[Outcome]:
         rtb = table.route_table_id if table else "<route table>"
 
         def create(service: str, vpc_id: str = subnet["VpcId"], sid: str = sid) -> str:
-            return (
-                f"aws ec2 create-vpc-endpoint --vpc-id {vpc_id} --vpc-endpoint-type "
-                f"Interface --service-name {ctx.aws.endpoint_service_name(service)} "
-                f"--subnet-ids {sid} --security-group-ids {sg} --private-dns-enabled"
+            return command(
+                "aws",
+                "ec2",
+                "create-vpc-endpoint",
+                "--vpc-id",
+                vpc_id,
+                "--vpc-endpoint-type",
+                "Interface",
+                "--service-name",
+                ctx.aws.endpoint_service_name(service),
+                "--subnet-ids",
+                sid,
+                "--security-group-ids",
+                sg,
+                "--private-dns-enabled",
             )
 
         fixes = [create(s) for s in missing]
@@ -229,14 +246,21 @@ def egress(ctx: CheckContext) -> list[Outcome]:
             state = endpoint_state(ep).lower()
             if is_available(ep):
                 fixes.append(
-                    f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep_id} --private-dns-enabled"
+                    command(
+                        "aws",
+                        "ec2",
+                        "modify-vpc-endpoint",
+                        "--vpc-endpoint-id",
+                        ep_id,
+                        "--private-dns-enabled",
+                    )
                 )
             elif state in ("deleted", "deleting"):
                 fixes.append(create(service))
             elif not is_pending(ep):
                 fixes.append(
-                    f"aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {ep_id} (it is {state}), "
-                    f"then {create(service)}"
+                    command("aws", "ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", ep_id)
+                    + f" (it is {state}), then {create(service)}"
                 )
         problems = []
         if missing:
@@ -394,9 +418,18 @@ def _s3_endpoint_fix(
 ) -> tuple[str, str]:
     """(what is wrong, the command that fixes it) when no usable endpoint is attached."""
     s3_name = ctx.aws.endpoint_service_name("s3")
-    create = (
-        f"aws ec2 create-vpc-endpoint --vpc-id {vpc_id} --vpc-endpoint-type Gateway "
-        f"--service-name {s3_name} --route-table-ids {rtb}"
+    create = command(
+        "aws",
+        "ec2",
+        "create-vpc-endpoint",
+        "--vpc-id",
+        vpc_id,
+        "--vpc-endpoint-type",
+        "Gateway",
+        "--service-name",
+        s3_name,
+        "--route-table-ids",
+        rtb,
     )
     if attached:
         # Attached, but rejected, failed, deleting, deleted …: present, not usable.
@@ -406,7 +439,9 @@ def _s3_endpoint_fix(
             return what, create
         return (
             what,
-            f"Replace it: aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {ep_id}; {create}",
+            "Replace it: "
+            + command("aws", "ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", ep_id)
+            + f"; {create}",
         )
     live = sorted(
         (ep for ep in gateways if is_available(ep) or is_pending(ep)),
@@ -417,6 +452,14 @@ def _s3_endpoint_fix(
         state = "" if is_available(live[0]) else f" ({endpoint_state(live[0])})"
         return (
             f"S3 gateway endpoint {ep_id}{state} is not attached to route table {rtb} of {sid}",
-            f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep_id} --add-route-table-ids {rtb}",
+            command(
+                "aws",
+                "ec2",
+                "modify-vpc-endpoint",
+                "--vpc-endpoint-id",
+                ep_id,
+                "--add-route-table-ids",
+                rtb,
+            ),
         )
     return f"VPC {vpc_id} has no gateway endpoint for {s3_name} (needed by {sid})", create

@@ -12,6 +12,7 @@ from ...analysis.network import (
 )
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from ...shell import command
 from ._common import (
     _missing_subnet,
     _no_subnets,
@@ -211,19 +212,31 @@ def subnet_private(ctx: CheckContext) -> list[Outcome]:
         fixes = []
         if subnet.get("MapPublicIpOnLaunch"):
             fixes.append(
-                f"aws ec2 modify-subnet-attribute --subnet-id {sid} --no-map-public-ip-on-launch"
+                command(
+                    "aws",
+                    "ec2",
+                    "modify-subnet-attribute",
+                    "--subnet-id",
+                    sid,
+                    "--no-map-public-ip-on-launch",
+                )
             )
         if table is not None and any("internet gateway" in r for r in reasons):
             if table.implicit:
                 fixes.append(
-                    f"aws ec2 associate-route-table --subnet-id {sid} --route-table-id "
-                    "<private route table with a NAT gateway route>"
+                    command("aws", "ec2", "associate-route-table", "--subnet-id", sid)
+                    + " --route-table-id <private route table with a NAT gateway route>"
                 )
             else:
                 fixes.append(
-                    f"aws ec2 replace-route-table-association --association-id "
-                    f"{table.association_id} --route-table-id <private route table with a NAT "
-                    "gateway route>"
+                    command(
+                        "aws",
+                        "ec2",
+                        "replace-route-table-association",
+                        "--association-id",
+                        table.association_id,
+                    )
+                    + " --route-table-id <private route table with a NAT gateway route>"
                 )
         message = f"subnet {sid} is public: {'; '.join(reasons)}"
         remediation = "Use a private subnet, or make this one private: " + "; ".join(fixes)

@@ -6,6 +6,7 @@ from typing import Any
 
 from ...models import Outcome, Severity, failed, passed, skipped
 from ...registry import CheckContext, check
+from ...shell import command
 from ._common import (
     _no_vpc,
     cluster_vpc_id,
@@ -52,7 +53,10 @@ def vpc_dns(ctx: CheckContext) -> list[Outcome]:
     off = [a for a, v in values.items() if not v]
     if not off:
         return [passed(vpc_id, "enableDnsSupport and enableDnsHostnames are on")]
-    fixes = "; ".join(f"aws ec2 modify-vpc-attribute --vpc-id {vpc_id} --{_kebab(a)}" for a in off)
+    fixes = "; ".join(
+        command("aws", "ec2", "modify-vpc-attribute", "--vpc-id", vpc_id, f"--{_kebab(a)}")
+        for a in off
+    )
     return [
         failed(
             vpc_id,
