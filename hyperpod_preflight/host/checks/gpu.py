@@ -409,8 +409,8 @@ def _pcie_link(req: Requirement, host: HostFacts, gpu: GpuInfo) -> Outcome:
             req,
             gpu.label,
             f"{link}: the link trained at a lower width",
-            f"{command('sudo', 'lspci', '-vv', '-s', bus)} | grep -e LnkCap -e LnkSta (a seating or "
-            f"riser fault); {REPLACE_NODE}",
+            command("sudo", "lspci", "-vv", "-s", bus)
+            + f" | grep -e LnkCap -e LnkSta (a seating or riser fault); {REPLACE_NODE}",
             gen=gen,
             width=width,
         )
