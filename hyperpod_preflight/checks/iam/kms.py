@@ -180,7 +180,8 @@ def _no_such_key(ref: str, objects: list[LifecycleObject]) -> Outcome:
         f'it), does not exist: S3 cannot decrypt them and HyperPod fails with "'
         f'{LIFECYCLE_FAILURE}"',
         "Upload the files again under a key that exists (aws s3 cp ./FILE "
-        f"{objects[0].uri} --sse aws:kms --sse-kms-key-id KEY_ARN, or --sse AES256), and "
+        f"{shlex.quote(objects[0].uri)} --sse aws:kms --sse-kms-key-id KEY_ARN, or --sse "
+        "AES256), and "
         "point the bucket's default encryption at it (aws s3api put-bucket-encryption).",
         objects=[o.uri for o in objects],
     )
@@ -422,7 +423,8 @@ class _Judge:
                 f"of account {self.key.account}, whose key policy admits only that account: "
                 f"{self.role.name} of account {self.role.account} cannot decrypt them",
                 "Encrypt the lifecycle files with a customer managed key whose key policy "
-                f"allows {self.role_arn} (aws s3 cp ./FILE {self.objects[0].uri} --sse aws:kms "
+                f"allows {self.role_arn} (aws s3 cp ./FILE {shlex.quote(self.objects[0].uri)} "
+                "--sse aws:kms "
                 "--sse-kms-key-id KEY_ARN), or with SSE-S3 (--sse AES256).",
             )
         decision = identity_decision(
