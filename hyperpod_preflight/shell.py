@@ -27,3 +27,9 @@ def commands(*lines: str, sep: str = " && ") -> str:
 def json_arg(value: Any) -> str:
     """Compact JSON for an argument (quote it by passing it to :func:`command`)."""
     return json.dumps(value, separators=(",", ":"), sort_keys=False)
+
+
+def arg(value: object) -> str:
+    """One value quoted for a POSIX shell, for a command written around placeholders
+    (``--cidr-block <cidr>``) that :func:`command` cannot build whole."""
+    return shlex.quote(str(value))

@@ -22,7 +22,7 @@ from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import SubnetRouteTable
 from ...registry import CheckContext, check
-from ...shell import command
+from ...shell import arg, command
 from .._common import read_egress_paths
 from ._common import (
     BASE_INTERFACE_SERVICES,
@@ -45,7 +45,7 @@ def _needed_services(ctx: CheckContext) -> tuple[str, ...]:
 
 
 def _wait_for_endpoints(ep_ids: Iterable[str]) -> str:
-    ids = " ".join(ep_ids)
+    ids = " ".join(arg(i) for i in ep_ids)
     return (
         f"Wait until they are available (`aws ec2 describe-vpc-endpoints --vpc-endpoint-ids "
         f"{ids} --query 'VpcEndpoints[].[VpcEndpointId,State]'`); an endpoint in "
@@ -127,7 +127,7 @@ def egress(ctx: CheckContext) -> list[Outcome]:
                     f"gateway {path.target} is pending; egress works once it is available "
                     "(usually within minutes)",
                     f"Wait until it is available (`aws ec2 wait nat-gateway-available "
-                    f"--nat-gateway-ids {path.target}`), then run again.",
+                    f"--nat-gateway-ids {arg(path.target)}`), then run again.",
                     nat_gateway=path.target,
                     nat_state="pending",
                 )
@@ -183,7 +183,9 @@ def egress(ctx: CheckContext) -> list[Outcome]:
                     "Check that each endpoint's security group allows inbound TCP 443 from "
                     "the cluster's security groups or subnets (`aws ec2 "
                     "describe-security-groups --group-ids "
-                    + " ".join(dict.fromkeys(g for a in undecided for g in a.group_ids))
+                    + " ".join(
+                        arg(g) for g in dict.fromkeys(g for a in undecided for g in a.group_ids)
+                    )
                     + "`), then run again.",
                     notes=list(path.notes),
                 )
@@ -289,7 +291,7 @@ def egress(ctx: CheckContext) -> list[Outcome]:
                 f"{'; and '.join(problems)}. Expect: "
                 f'"{LIFECYCLE_FAILURE}"',
                 "Route 0.0.0.0/0 to a NAT gateway in a public subnet: `aws ec2 create-route "
-                f"--route-table-id {rtb} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id "
+                f"--route-table-id {arg(rtb)} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id "
                 f"<nat-id>` (create one with `aws ec2 create-nat-gateway --subnet-id "
                 "<public-subnet> --allocation-id <eipalloc-id>`); or fix the endpoints: "
                 + "; ".join(fixes)

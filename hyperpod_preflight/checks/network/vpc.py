@@ -6,7 +6,7 @@ from typing import Any
 
 from ...models import Outcome, Severity, failed, passed, skipped
 from ...registry import CheckContext, check
-from ...shell import command
+from ...shell import arg, command
 from ._common import (
     _no_vpc,
     cluster_vpc_id,
@@ -27,7 +27,7 @@ def vpc_exists(ctx: CheckContext) -> list[Outcome]:
                 vpc_id,
                 f"The VPC '{vpc_id}' does not exist in {ctx.aws.region}.",
                 f"Check the id and the region (--region); list VPCs with "
-                f"`aws ec2 describe-vpcs --region {ctx.aws.region}`.",
+                f"`aws ec2 describe-vpcs --region {arg(ctx.aws.region)}`.",
             )
         ]
     return [
