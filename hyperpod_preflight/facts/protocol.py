@@ -75,19 +75,28 @@ def problem(
     ctype = headers.get("content-type", "").split(";")[0].strip().lower()
     body = response_dict.get("body")
     raw = bytes(body).strip() if isinstance(body, bytes | bytearray) else b""
-    where = f" from {_host(endpoint)}" if endpoint else ""
-    seen = f"HTTP {status}{where}, {ctype or 'no content type'}, " + (
-        f"body {one_line(raw.decode('utf-8', 'replace'), 80)!r}" if raw else "empty body"
-    )
     service = operation_model.service_model.service_name
     if service in _S3_SERVICES and not any(h in headers for h in S3_REQUEST_ID_HEADERS):
-        return f"{seen}, no S3 request id header ({' / '.join(S3_REQUEST_ID_HEADERS[:2])})"
-    if operation_model.has_streaming_output or not isinstance(body, bytes | bytearray):
+        why: str | None = f", no S3 request id header ({' / '.join(S3_REQUEST_ID_HEADERS[:2])})"
+    elif operation_model.has_streaming_output or not isinstance(body, bytes | bytearray):
         return None
-    why = _body_problem(operation_model, raw)
+    else:
+        why = _body_problem(operation_model, raw)
+        if why is None:
+            why = _shape_problem(operation_model, response_dict)
     if why is None:
-        why = _shape_problem(operation_model, response_dict)
-    return None if why is None else f"{seen}{why}"
+        return None
+    # What was seen, described only for an answer that is refused (a page can be large).
+    where = f" from {_host(endpoint)}" if endpoint else ""
+    text = one_line(raw[:4096].decode("utf-8", "replace"), 80)
+    seen = (
+        f"body {text!r}"
+        if text
+        else f"a body of {len(raw)} bytes of markup"
+        if raw
+        else "empty body"
+    )
+    return f"HTTP {status}{where}, {ctype or 'no content type'}, {seen}{why}"
 
 
 def _body_problem(operation_model: Any, text: bytes) -> str | None:
@@ -156,7 +165,12 @@ def _shape_problem(operation_model: Any, response_dict: dict[str, Any]) -> str |
     lists = [k for k in _result_keys(operation_model) if k in members]
     # A list operation carries its list (S3 leaves an empty flattened list out; an operation
     # listing several kinds, like CloudWatch's alarms, carries those asked for).
-    if protocol != "rest-xml" and lists and not present.intersection(lists):
+    if (
+        protocol != "rest-xml"
+        and lists
+        and not present.intersection(lists)
+        and not set(lists).intersection(missing)
+    ):
         missing.append(" / ".join(lists))
     if missing:
         return f": no {', '.join(missing)}"
