@@ -26,6 +26,7 @@ from .catalog import InstanceTypeInfo, from_ec2_description, lookup
 from .errors import FactUnavailable, InputError
 from .models import Finding, Report, Severity, Status
 from .runner import FailOn, Selection, apply_ignores, summarize
+from .shell import command
 
 AUDIT_IDS = (
     "vpc.exists",
@@ -248,8 +249,14 @@ def _dns_finding(audit: VpcAudit, vpc: str) -> Finding:
     off = [name for name, v in values.items() if v is False]
     if off:
         fixes = "; ".join(
-            f"aws ec2 modify-vpc-attribute --vpc-id {audit.vpc_id} --"
-            + "".join(f"-{c.lower()}" if c.isupper() else c for c in name)
+            command(
+                "aws",
+                "ec2",
+                "modify-vpc-attribute",
+                "--vpc-id",
+                audit.vpc_id,
+                "--" + "".join(f"-{c.lower()}" if c.isupper() else c for c in name),
+            )
             for name in off
         )
         return _finding(

@@ -23,7 +23,6 @@ Decisions a user sees:
 from __future__ import annotations
 
 import re
-import shlex
 from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -32,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .catalog import InstanceTypeInfo, lookup
 from .errors import InputError
+from .shell import command
 
 if TYPE_CHECKING:
     from .spec import ClusterSpec, InstanceGroup
@@ -473,13 +473,23 @@ def sagemaker_quota_needs(
 
 def increase_command(service_code: str, quota_code: str, desired: int, region: str) -> str:
     """The exact AWS CLI command that requests ``desired`` for one quota."""
-    return (
-        f"aws service-quotas request-service-quota-increase --service-code {service_code} "
-        f"--quota-code {quota_code} --desired-value {desired} --region {region}"
+    return command(
+        "aws",
+        "service-quotas",
+        "request-service-quota-increase",
+        "--service-code",
+        service_code,
+        "--quota-code",
+        quota_code,
+        "--desired-value",
+        desired,
+        "--region",
+        region,
     )
 
 
 def request_hint(spec: Any) -> str:
     source = str(getattr(spec, "source", "") or "")
-    config = shlex.quote(source) if source and source not in ("flags", "-") else "<config.json>"
-    return f"hp-preflight quotas request --config {config}"
+    if source and source not in ("flags", "-"):
+        return command("hp-preflight", "quotas", "request", "--config", source)
+    return "hp-preflight quotas request --config <config.json>"

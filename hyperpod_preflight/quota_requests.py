@@ -29,6 +29,7 @@ from .cache import exclusive_lock
 from .errors import FactUnavailable
 from .facts.quotas import RESOLVED_STATUSES, QuotaChangeRequest, SubmissionUncertain
 from .planner import QuotaNeed, increase_command, sagemaker_quota_needs
+from .shell import command
 
 PlanAction = Literal["submit", "already-pending", "sufficient", "unknown"]
 ResultAction = Literal[
@@ -309,9 +310,16 @@ def _after_uncertain(
     """The submission failed in a way that does not prove it was not received: read the
     history again and report what is really there; never submit again on a guess."""
     assert p.quota_code is not None
-    check = (
-        f"aws service-quotas list-requested-service-quota-change-history-by-quota "
-        f"--service-code {p.service_code} --quota-code {p.quota_code} --region {facts.region}"
+    check = command(
+        "aws",
+        "service-quotas",
+        "list-requested-service-quota-change-history-by-quota",
+        "--service-code",
+        p.service_code,
+        "--quota-code",
+        p.quota_code,
+        "--region",
+        facts.region,
     )
     try:
         history = facts.read_quota_change_history(p.service_code, p.quota_code)

@@ -15,11 +15,13 @@ Within a status, regions with more headroom, then more zones, come first.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..audit_models import RegionCapacity
+from ..shell import command
 
 STATUS_ORDER = {"ready": 0, "quota": 1, "reservation": 2, "unknown": 3}
 
@@ -107,9 +109,8 @@ def judge_region(facts: RegionFacts, instance_type: str, count: int) -> RegionCa
         result.reasons.append(f"{instance_type} is offered in no zone of {facts.region}")
         if result.offerings:
             first = result.offerings[0]
-            result.command = (
-                "aws sagemaker create-training-plan --training-plan-name <name> "
-                f"--training-plan-offering-id {first['id']} --region {facts.region}"
+            result.command = "aws sagemaker create-training-plan --training-plan-name <name> " + (
+                command("--training-plan-offering-id", first["id"], "--region", facts.region)
             )
         return result
     if result.headroom >= count:
@@ -123,10 +124,14 @@ def judge_region(facts: RegionFacts, instance_type: str, count: int) -> RegionCa
             f"quota {facts.quota_value} − {in_use} in use = {result.headroom} < {count}"
         )
         desired = in_use + count
-        code = facts.quota_code or "<quota code of '" + quota_name + "'>"
+        code = (
+            shlex.quote(facts.quota_code)
+            if facts.quota_code
+            else "<quota code of '" + quota_name + "'>"
+        )
         result.command = (
             "aws service-quotas request-service-quota-increase --service-code sagemaker "
-            f"--quota-code {code} --desired-value {desired} --region {facts.region}"
+            f"--quota-code {code} " + command("--desired-value", desired, "--region", facts.region)
         )
     if facts.vpc_room is not None:
         room = {z: n for z, n in facts.vpc_room.items() if z in (facts.zones or ())}

@@ -14,6 +14,7 @@ import ipaddress
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from ..shell import command
 from .network import ANYWHERE_V4, ANYWHERE_V6, covers
 
 # The key of each direction's rules in a DescribeSecurityGroups entry.
@@ -59,9 +60,14 @@ def self_rule_near_misses(permissions: Permissions, group_id: str) -> list[str]:
 def self_rule_command(direction: str, group_id: str) -> str:
     """The command adding the all-traffic rule of ``direction`` (ingress, egress) from or to
     the group itself."""
-    return (
-        f"aws ec2 authorize-security-group-{direction} --group-id {group_id} "
-        f"--ip-permissions 'IpProtocol=-1,UserIdGroupPairs=[{{GroupId={group_id}}}]'"
+    return command(
+        "aws",
+        "ec2",
+        f"authorize-security-group-{direction}",
+        "--group-id",
+        group_id,
+        "--ip-permissions",
+        f"IpProtocol=-1,UserIdGroupPairs=[{{GroupId={group_id}}}]",
     )
 
 
@@ -147,8 +153,13 @@ def closed_fsx_lustre_ports(
 
 def fsx_lustre_rule_command(direction: str, group_id: str) -> str:
     """The command opening the FSx for Lustre ports of ``direction`` within the group."""
-    return (
-        f"aws ec2 authorize-security-group-{direction} --group-id {group_id} --ip-permissions "
-        f"'IpProtocol=tcp,FromPort=988,ToPort=988,UserIdGroupPairs=[{{GroupId={group_id}}}]' "
-        f"'IpProtocol=tcp,FromPort=1018,ToPort=1023,UserIdGroupPairs=[{{GroupId={group_id}}}]'"
+    return command(
+        "aws",
+        "ec2",
+        f"authorize-security-group-{direction}",
+        "--group-id",
+        group_id,
+        "--ip-permissions",
+        f"IpProtocol=tcp,FromPort=988,ToPort=988,UserIdGroupPairs=[{{GroupId={group_id}}}]",
+        f"IpProtocol=tcp,FromPort=1018,ToPort=1023,UserIdGroupPairs=[{{GroupId={group_id}}}]",
     )

@@ -29,6 +29,7 @@ from ..audit_models import FixItem, GroupAudit, Placement, SubnetAudit, VpcAudit
 from ..catalog import InstanceTypeInfo
 from ..planner import ips_per_node, min_subnet_prefix, usable_addresses
 from ..records import SubnetRouteTable
+from ..shell import command as shell_command
 from .network import (
     default_route,
     egress_path,
@@ -274,7 +275,14 @@ def _subnet_problems(
         audit.problems.append("public: " + "; ".join(audit.public_reasons))
         if subnet.get("MapPublicIpOnLaunch"):
             audit.fixes.append(
-                f"aws ec2 modify-subnet-attribute --subnet-id {sid} --no-map-public-ip-on-launch"
+                shell_command(
+                    "aws",
+                    "ec2",
+                    "modify-subnet-attribute",
+                    "--subnet-id",
+                    sid,
+                    "--no-map-public-ip-on-launch",
+                )
             )
     if audit.egress in ("none", "igw"):
         audit.problems.append("no egress: " + "; ".join(audit.egress_notes or ["no way out"]))
@@ -286,11 +294,20 @@ def _subnet_problems(
             # a default route already there (blackhole, deleted or private NAT) is replaced
             verb = "replace-route" if default_route(table) is not None else "create-route"
             audit.fixes.append(
-                f"aws ec2 {verb} --route-table-id {table.route_table_id} "
-                f"--destination-cidr-block 0.0.0.0/0 --nat-gateway-id {nat}"
+                shell_command(
+                    "aws",
+                    "ec2",
+                    verb,
+                    "--route-table-id",
+                    table.route_table_id,
+                    "--destination-cidr-block",
+                    "0.0.0.0/0",
+                    "--nat-gateway-id",
+                    nat,
+                )
                 if audit.egress == "none" and not table.implicit
-                else f"aws ec2 associate-route-table --subnet-id {sid} --route-table-id "
-                "<route table with 0.0.0.0/0 → a NAT gateway>"
+                else shell_command("aws", "ec2", "associate-route-table", "--subnet-id", sid)
+                + " --route-table-id <route table with 0.0.0.0/0 → a NAT gateway>"
             )
     elif audit.egress == "pending":
         audit.problems.append(f"NAT gateway {audit.egress_target} is still pending")
@@ -299,14 +316,31 @@ def _subnet_problems(
         gateways = s3_gateway_endpoints(inventory.endpoints or [], inventory.region)
         if gateways and table is not None:
             audit.fixes.append(
-                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {gateways[0]['VpcEndpointId']} "
-                f"--add-route-table-ids {table.route_table_id}"
+                shell_command(
+                    "aws",
+                    "ec2",
+                    "modify-vpc-endpoint",
+                    "--vpc-endpoint-id",
+                    gateways[0]["VpcEndpointId"],
+                    "--add-route-table-ids",
+                    table.route_table_id,
+                )
             )
         elif table is not None:
             audit.fixes.append(
-                f"aws ec2 create-vpc-endpoint --vpc-id {inventory.vpc_id} --vpc-endpoint-type "
-                f"Gateway --service-name com.amazonaws.{inventory.region}.s3 "
-                f"--route-table-ids {table.route_table_id}"
+                shell_command(
+                    "aws",
+                    "ec2",
+                    "create-vpc-endpoint",
+                    "--vpc-id",
+                    inventory.vpc_id,
+                    "--vpc-endpoint-type",
+                    "Gateway",
+                    "--service-name",
+                    f"com.amazonaws.{inventory.region}.s3",
+                    "--route-table-ids",
+                    table.route_table_id,
+                )
             )
 
 
@@ -409,20 +443,43 @@ def _new_subnet_command(
     zones = sorted((inventory.offerings or {}).get(itype.removeprefix("ml."), frozenset()))
     zone = zones[0] if zones else (subnets[0].zone_id if subnets else "<zone-id>")
     return (
-        f"aws ec2 create-subnet --vpc-id {inventory.vpc_id} --availability-zone-id {zone} "
-        f"--cidr-block <free /{prefix} of the VPC ({usable_addresses(prefix)} usable)>, then "
+        shell_command(
+            "aws",
+            "ec2",
+            "create-subnet",
+            "--vpc-id",
+            inventory.vpc_id,
+            "--availability-zone-id",
+            zone,
+        )
+        + f" --cidr-block <free /{prefix} of the VPC ({usable_addresses(prefix)} usable)>, then "
         "associate it with a route table whose 0.0.0.0/0 goes to a NAT gateway"
     )
 
 
 def _new_group_commands(vpc_id: str) -> str:
-    return (
-        f"SG=$(aws ec2 create-security-group --vpc-id {vpc_id} --group-name hyperpod-efa "
-        "--description 'HyperPod EFA' --query GroupId --output text); "
-        + self_rule_command("ingress", "$SG")
-        + "; "
-        + self_rule_command("egress", "$SG")
+    create = shell_command(
+        "aws",
+        "ec2",
+        "create-security-group",
+        "--vpc-id",
+        vpc_id,
+        "--group-name",
+        "hyperpod-efa",
+        "--description",
+        "HyperPod EFA",
+        "--query",
+        "GroupId",
+        "--output",
+        "text",
     )
+    # "$SG" is the new group's id, as EC2 printed it: expanded by the shell, in double quotes.
+    rules = (
+        f'aws ec2 authorize-security-group-{direction} --group-id "$SG" '
+        '--ip-permissions "IpProtocol=-1,UserIdGroupPairs=[{GroupId=$SG}]"'
+        for direction in ("ingress", "egress")
+    )
+    return f"SG=$({create}); " + "; ".join(rules)
 
 
 # -- the whole audit ---------------------------------------------------------------------------
@@ -506,7 +563,14 @@ def fix_first(audit: VpcAudit, inventory: VpcInventory) -> list[FixItem]:
                     rank=0,
                     resource=audit.vpc_id,
                     problem=f"{attribute} is off",
-                    command=f"aws ec2 modify-vpc-attribute --vpc-id {audit.vpc_id} --{attribute}",
+                    command=shell_command(
+                        "aws",
+                        "ec2",
+                        "modify-vpc-attribute",
+                        "--vpc-id",
+                        audit.vpc_id,
+                        f"--{attribute}",
+                    ),
                 )
             )
     seen: set[str] = set()

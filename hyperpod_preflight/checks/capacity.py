@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ..registry import check
+from ..shell import arg
 from ._common import could_not_tell
 
 if TYPE_CHECKING:
@@ -130,8 +131,8 @@ def _not_offered(
         "HyperPod capacity is separate)",
         "Place the group in a zone that offers the type, through its "
         "OverrideVpcConfig.Subnets: find one with `aws ec2 describe-subnets --filters "
-        f"Name=vpc-id,Values={vpc_id} Name=availability-zone-id,Values=<zone-id>` or "
-        f"create one with `aws ec2 create-subnet --vpc-id {vpc_id} "
+        f"Name=vpc-id,Values={arg(vpc_id)} Name=availability-zone-id,Values=<zone-id>` or "
+        f"create one with `aws ec2 create-subnet --vpc-id {arg(vpc_id)} "
         "--availability-zone-id <zone-id> --cidr-block <cidr>`; or use a training plan.",
         offered_in=where,
         group_zones=sorted(group_zones),
@@ -252,7 +253,7 @@ def training_plan(ctx: CheckContext) -> list[Outcome]:
                     f"training plan {arn} of group {group.name} does not exist in "
                     f"{ctx.aws.region} (or this account)",
                     "Fix TrainingPlanArn; list plans with `aws sagemaker list-training-plans "
-                    f"--region {ctx.aws.region}`.",
+                    f"--region {arg(ctx.aws.region)}`.",
                     training_plan=arn,
                 )
             )
@@ -275,7 +276,7 @@ def training_plan(ctx: CheckContext) -> list[Outcome]:
                     "Match the group to its plan: same instance type, InstanceCount within the "
                     "plan's available count, subnets in the plan's zone (OverrideVpcConfig); "
                     f"see `aws sagemaker describe-training-plan --training-plan-name "
-                    f"{plan.get('TrainingPlanName', arn)}`.",
+                    f"{arg(plan.get('TrainingPlanName', arn))}`.",
                     **figures,
                 )
             )

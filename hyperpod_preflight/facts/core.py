@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.config
@@ -85,8 +86,12 @@ def iam_action(client: Any, operation: str) -> str:
     return action_name(model.service_name, model.signing_name or model.endpoint_prefix, operation)
 
 
-def classify(exc: BaseException, action: str) -> FactUnavailable:
-    """Map any exception of a read to a :class:`FactUnavailable`."""
+def classify(
+    exc: BaseException, action: str, endpoint: str | None = None, attempts: int | None = None
+) -> FactUnavailable:
+    """Map any exception of a read to a :class:`FactUnavailable`; ``endpoint`` (the client's
+    URL) is named where the answer says nothing itself (a 5xx, an error without a code);
+    ``attempts`` (how many times the call was sent at most) is told of a throttled call."""
     if isinstance(exc, FactUnavailable):
         return exc
     if isinstance(exc, NotImplementedError):  # moto in-process: API not implemented
@@ -101,12 +106,12 @@ def classify(exc: BaseException, action: str) -> FactUnavailable:
         if code in DENIED_CODES or status == 403:
             return FactUnavailable(action, "denied", code)
         if code in THROTTLE_CODES:
-            return FactUnavailable(action, "throttled", code)
+            return FactUnavailable(action, "throttled", code, attempts=attempts)
         if code in ("InvalidAction", "UnknownOperationException", "NotImplemented") or (
             status in (500, 501) and "not yet implemented" in message.lower()
         ):
             return FactUnavailable(action, "absent", code)
-        return FactUnavailable(action, "error", f"{code}: {message}" if message else code)
+        return FactUnavailable(action, "error", error_detail(exc, endpoint))
     if isinstance(
         exc,
         botocore.exceptions.EndpointConnectionError
@@ -117,6 +122,28 @@ def classify(exc: BaseException, action: str) -> FactUnavailable:
     if isinstance(exc, botocore.exceptions.BotoCoreError):
         return FactUnavailable(action, "error", one_line(str(exc)))
     return FactUnavailable(action, "error", one_line(f"{type(exc).__name__}: {exc}"))
+
+
+def error_detail(exc: botocore.exceptions.ClientError, endpoint: str | None = None) -> str:
+    """One line for an error answer: its code and message; with the HTTP status and the
+    endpoint's host when the server failed (5xx) or the answer carried no code of its own
+    (botocore then reports the bare status, e.g. ``500``)."""
+    err = exc.response.get("Error", {})
+    code = str(err.get("Code", "") or "")
+    message = one_line(str(err.get("Message", "") or ""))
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    own = f"{code}: {message}" if code and message else code or message
+    if isinstance(status, int) and (status >= 500 or not code or code == str(status)):
+        if code == str(status):  # botocore's stand-in code; the message is the reason phrase
+            own = message
+        where = f" from {endpoint_host(endpoint)}" if endpoint else ""
+        return f"HTTP {status}{where}" + (f": {own}" if own else "")
+    return own
+
+
+def endpoint_host(endpoint: str) -> str:
+    """``https://iam.amazonaws.com`` → ``iam.amazonaws.com``."""
+    return urlsplit(endpoint).netloc or endpoint
 
 
 def error_code(exc: BaseException) -> str:
@@ -253,7 +280,17 @@ class FactsCore:
         except Exception as exc:
             if none_on and error_code(exc) in none_on:
                 return None
-            raise classify(exc, iam_action(client, operation)) from exc
+            raise classify(
+                exc,
+                iam_action(client, operation),
+                client.meta.endpoint_url,
+                attempts or self._attempts(),
+            ) from exc
+
+    def _attempts(self) -> int | None:
+        """The run's attempts per call (first one included), as the clients are configured."""
+        total = (self._config.retries or {}).get("total_max_attempts")
+        return int(total) if total else None
 
     def paginate(self, service: str, operation: str, key: str, **params: Any) -> list[Any]:
         """Every item under ``key`` across all pages of ``operation``."""
@@ -263,7 +300,9 @@ class FactsCore:
             for page in client.get_paginator(_snake(operation)).paginate(**params):
                 items.extend(page.get(key, []))
         except Exception as exc:
-            raise classify(exc, iam_action(client, operation)) from exc
+            raise classify(
+                exc, iam_action(client, operation), client.meta.endpoint_url, self._attempts()
+            ) from exc
         return items
 
     def _caller_identity(self) -> dict[str, Any]:
@@ -336,9 +375,9 @@ class FactsCore:
                 raise CannotRunError(
                     f"AWS rejected the credentials ({code}): refresh them or pick another --profile"
                 ) from exc
+            detail = error_detail(exc, self._sts_endpoint())
             raise CannotRunError(
-                f"sts:GetCallerIdentity failed ({code}): "
-                f"{one_line(str(exc.response.get('Error', {}).get('Message', '')))}"
+                "sts:GetCallerIdentity failed" + (f": {detail}" if detail else "")
             ) from exc
         except botocore.exceptions.BotoCoreError as exc:
             raise CannotRunError(f"cannot use AWS: {one_line(str(exc))}") from exc
@@ -347,6 +386,12 @@ class FactsCore:
         self.account = ident.get("Account")
         self.caller_arn = ident.get("Arn")
         return ident
+
+    def _sts_endpoint(self) -> str | None:
+        try:
+            return str(self.client("sts").meta.endpoint_url)
+        except Exception:  # naming the endpoint is a courtesy: never a second failure
+            return None
 
 
 def make_session(profile: str | None, region: str | None) -> Any:

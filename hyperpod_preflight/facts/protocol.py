@@ -1,85 +1,236 @@
 """Recognise answers that are not the AWS protocol: a proxy's login page, a captive portal,
-an empty body where the operation always returns one.
+an empty body where the operation always returns one, XML or JSON that is not the
+operation's output shape.
 
 botocore parses such bodies leniently: an HTML page from an EC2 or Service Quotas endpoint
-becomes ``{}`` (read as "no subnets", "no quotas"), and on STS it raises ``KeyError``.
-:func:`guard` runs on botocore's ``before-parse`` event of every client the facts make and
-raises :class:`NotAwsProtocol` instead, before any parser sees the body; the call is not
-retried (a portal answers the same way again).
+becomes ``{}`` (read as "no subnets", "no quotas"), ``<DescribeSubnetsResponse><foo/>``
+becomes "no subnets", ``{"unexpected": true}`` from SageMaker becomes "no clusters", any XML
+from S3's GetBucketLocation becomes "us-east-1", and on STS a missing result raises
+``KeyError``. The guard that :func:`install` puts on botocore's ``before-parse`` event of
+every client the facts make raises :class:`NotAwsProtocol` instead, before any reader sees
+the answer; the call is not retried (a portal answers the same way again). A server error
+(5xx) whose body is some other page is left to botocore as a bare status, which it retries.
 
-What counts as AWS, per protocol of a successful (2xx) answer that is not a stream:
+The body is judged, not the ``Content-Type`` header (moto_server answers KMS's JSON as
+``text/html``). What counts as AWS, for a successful (2xx) answer, per protocol:
 
-- never ``Content-Type: text/html``;
+- S3 and S3 Control (every answer, HEAD and streams included): one of S3's request id
+  headers (``x-amz-request-id``, ``x-amz-id-2``; moto and LocalStack send
+  ``x-amzn-requestid``). A 200 to HEAD with ``Content-Length: 0`` and nothing else is a
+  proxy's, not an empty object's.
 - ``ec2`` and ``query``: well-formed XML whose root element is ``<Operation>Response``;
-- ``json``: a JSON object (an empty body only for an operation without output members);
-- ``rest-json`` / ``rest-xml``: an empty body, or JSON / XML respectively.
+  ``query`` answers also hold the ``<Operation>Result`` element the model names.
+- ``json`` / ``rest-json``: a JSON object (an empty body only where the output has no body
+  members).
+- ``rest-xml``: XML whose root is the payload member's element, or whose root or children
+  include one of the output's body members; GetBucketLocation's root is
+  ``<LocationConstraint>``.
+- then, parsed as botocore parses it: every member the model marks required is there, a
+  list operation's list (its paginator's result key, one of them where it has several; not
+  for ``rest-xml``, where S3 leaves an empty flattened list out) is there, and an output
+  with body members carries at least one of them.
+
+Stubbed answers (botocore's ``Stubber``, the sandbox's ``before-call`` answers) never pass
+through the parser and are not judged here.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 import xml.etree.ElementTree as ET
 from typing import Any
+from urllib.parse import urlsplit
 
 import botocore.exceptions
+import botocore.parsers
+import botocore.session
 
 from ..errors import one_line
 
+# Headers S3 sends with every answer
+# (https://docs.aws.amazon.com/AmazonS3/latest/API/RESTCommonResponseHeaders.html);
+# ``x-amzn-requestid`` is what moto_server and LocalStack send.
+S3_REQUEST_ID_HEADERS = ("x-amz-request-id", "x-amz-id-2", "x-amzn-requestid")
+_S3_SERVICES = frozenset({"s3", "s3control"})
+_NOT_BODY = frozenset({"header", "headers", "statusCode"})
+_PAGINATORS_LOCK = threading.Lock()
+
 
 class NotAwsProtocol(botocore.exceptions.BotoCoreError):  # type: ignore[misc]
-    """A successful HTTP status whose body is not the AWS protocol."""
+    """A successful HTTP status whose answer is not the AWS protocol."""
 
     fmt = "the {service} endpoint did not answer in the AWS protocol: {what}"
 
 
-def problem(operation_model: Any, response_dict: dict[str, Any]) -> str | None:
+def problem(
+    operation_model: Any, response_dict: dict[str, Any], endpoint: str | None = None
+) -> str | None:
     """Why this 2xx answer is not the AWS protocol, or None when it is (or is not 2xx)."""
     status = int(response_dict.get("status_code") or 0)
-    if not 200 <= status < 300 or operation_model.has_streaming_output:
+    if not 200 <= status < 300:
         return None
     headers = {str(k).lower(): str(v) for k, v in (response_dict.get("headers") or {}).items()}
     ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-    body = response_dict.get("body") or b""
-    if not isinstance(body, bytes | bytearray):
+    body = response_dict.get("body")
+    raw = bytes(body).strip() if isinstance(body, bytes | bytearray) else b""
+    service = operation_model.service_model.service_name
+    if service in _S3_SERVICES and not any(h in headers for h in S3_REQUEST_ID_HEADERS):
+        why: str | None = f", no S3 request id header ({' / '.join(S3_REQUEST_ID_HEADERS[:2])})"
+    elif operation_model.has_streaming_output or not isinstance(body, bytes | bytearray):
         return None
-    text = bytes(body).strip()
-    seen = f"HTTP {status}, {ctype or 'no content type'}, " + (
-        f"body {one_line(text.decode('utf-8', 'replace'), 80)!r}" if text else "empty body"
+    else:
+        why = _body_problem(operation_model, raw)
+        if why is None:
+            why = _shape_problem(operation_model, response_dict)
+    if why is None:
+        return None
+    # What was seen, described only for an answer that is refused (a page can be large).
+    where = f" from {_host(endpoint)}" if endpoint else ""
+    text = one_line(raw[:4096].decode("utf-8", "replace"), 80)
+    seen = (
+        f"body {text!r}"
+        if text
+        else f"a body of {len(raw)} bytes of markup"
+        if raw
+        else "empty body"
     )
-    if ctype == "text/html":
-        return seen
-    protocol = operation_model.metadata.get("protocol", "")
-    if protocol.startswith("rest-") and _raw_payload(operation_model):
-        return None  # the body is the value itself (S3 GetBucketPolicy: the policy's JSON)
+    return f"HTTP {status}{where}, {ctype or 'no content type'}, {seen}{why}"
+
+
+def _body_problem(operation_model: Any, text: bytes) -> str | None:
+    """What is wrong with the raw body for its protocol ("" when it is not the protocol at
+    all), or None when it passes."""
+    protocol = _protocol(operation_model)
+    shape = operation_model.output_shape
     if protocol in ("ec2", "query"):
-        try:
-            root = ET.fromstring(text)
-        except ET.ParseError:
-            return seen
-        if root.tag.rsplit("}", 1)[-1] != f"{operation_model.name}Response":
-            return seen
+        root = _xml(text)
+        if root is None or _local(root.tag) != f"{operation_model.name}Response":
+            return ""
+        wrapper = shape.serialization.get("resultWrapper") if shape is not None else None
+        if protocol == "query" and wrapper and not any(_local(c.tag) == wrapper for c in root):
+            return f": no <{wrapper}> element"
         return None
-    if protocol == "json":
+    if protocol in ("json", "rest-json"):
         if not text:
-            shape = operation_model.output_shape
-            return seen if shape is not None and shape.members else None
-        return None if _json_object(text) else seen
-    if protocol == "rest-json" and text and not _json_object(text):
-        return seen
-    if protocol == "rest-xml" and text:
-        try:
-            ET.fromstring(text)
-        except ET.ParseError:
-            return seen
+            return "" if _body_members(shape) else None
+        return None if _json_object(text) else ""
+    if protocol == "rest-xml":
+        return _rest_xml_problem(operation_model, text)
     return None
 
 
-def _raw_payload(operation_model: Any) -> bool:
-    """The output's ``payload`` member is a string or blob: the body carries it as is."""
+def _rest_xml_problem(operation_model: Any, text: bytes) -> str | None:
     shape = operation_model.output_shape
-    name = shape.serialization.get("payload") if shape is not None else None
-    member = shape.members.get(name) if name else None
-    return member is not None and member.type_name in ("string", "blob")
+    members = _body_members(shape)
+    if not members:
+        return None
+    if not text:
+        return ""
+    payload = shape.serialization.get("payload")
+    if payload and shape.members[payload].type_name in ("string", "blob"):
+        return None  # the body is the value itself (GetBucketPolicy: the policy's JSON)
+    root = _xml(text)
+    if root is None:
+        return ""
+    if operation_model.name == "GetBucketLocation":
+        # Not modelled: the root element is the value (botocore reads any root's text).
+        return None if _local(root.tag) == "LocationConstraint" else ": not a LocationConstraint"
+    if payload:
+        member = shape.members[payload]
+        names = {payload, member.name, member.serialization.get("name", payload)}
+        return None if _local(root.tag) in names else f": not a {payload}"
+    names = {m.serialization.get("name", n) for n, m in members.items()}
+    if _local(root.tag) in names or any(_local(c.tag) in names for c in root):
+        return None
+    return ": none of the operation's elements"
+
+
+def _shape_problem(operation_model: Any, response_dict: dict[str, Any]) -> str | None:
+    """The answer parsed as botocore parses it, held against the operation's output shape."""
+    shape = operation_model.output_shape
+    members = _body_members(shape)
+    if not members or operation_model.name == "GetBucketLocation":
+        return None
+    if shape.serialization.get("payload"):
+        return None  # judged by its root element above
+    protocol = _protocol(operation_model)
+    try:
+        parsed = botocore.parsers.create_parser(protocol).parse(dict(response_dict), shape)
+    except Exception as exc:  # botocore's parser raised: not its protocol
+        return f": {type(exc).__name__} while parsing"
+    present = {k for k in parsed if k in members}
+    missing = [m for m in shape.required_members if m in members and m not in present]
+    lists = [k for k in _result_keys(operation_model) if k in members]
+    # A list operation carries its list (S3 leaves an empty flattened list out; an operation
+    # listing several kinds, like CloudWatch's alarms, carries those asked for).
+    if (
+        protocol != "rest-xml"
+        and lists
+        and not present.intersection(lists)
+        and not set(lists).intersection(missing)
+    ):
+        missing.append(" / ".join(lists))
+    if missing:
+        return f": no {', '.join(missing)}"
+    if not present:
+        return f": none of {', '.join(list(members)[:4])}"
+    return None
+
+
+def _protocol(operation_model: Any) -> str:
+    """The wire protocol botocore speaks to this service (CloudWatch's model lists several)."""
+    service = operation_model.service_model
+    return str(getattr(service, "resolved_protocol", None) or service.metadata.get("protocol", ""))
+
+
+def _body_members(shape: Any) -> dict[str, Any]:
+    if shape is None:
+        return {}
+    return {
+        n: m for n, m in shape.members.items() if m.serialization.get("location") not in _NOT_BODY
+    }
+
+
+def _result_keys(operation_model: Any) -> tuple[str, ...]:
+    service = operation_model.service_model
+    return _paginator_result_keys(service.service_name, service.api_version, operation_model.name)
+
+
+@functools.cache
+def _paginator_result_keys(service: str, api_version: str, operation: str) -> tuple[str, ...]:
+    """Top-level result keys of ``operation``'s paginator (none when it has none)."""
+    with _PAGINATORS_LOCK:
+        try:
+            model = _loader_session().get_paginator_model(service, api_version)
+            config = model.get_paginator(operation)
+        except Exception:  # no paginators for this service or operation
+            return ()
+    keys = config.get("result_key", ())
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    return tuple(k for k in keys if k.isidentifier())
+
+
+@functools.cache
+def _loader_session() -> Any:
+    return botocore.session.get_session()
+
+
+def _xml(text: bytes) -> ET.Element | None:
+    try:
+        return ET.fromstring(text)
+    except ET.ParseError:
+        return None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _host(endpoint: str) -> str:
+    parts = urlsplit(endpoint)
+    return parts.netloc or endpoint
 
 
 def _json_object(text: bytes) -> bool:
@@ -89,14 +240,43 @@ def _json_object(text: bytes) -> bool:
         return False
 
 
-def guard(operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
-    """botocore ``before-parse`` handler: raise :class:`NotAwsProtocol` on a non-AWS answer."""
-    what = problem(operation_model, response_dict)
-    if what is not None:
-        raise NotAwsProtocol(service=operation_model.service_model.service_id, what=what)
+def _foreign_server_error(operation_model: Any, response_dict: dict[str, Any]) -> bool:
+    """A 5xx whose body is not in the operation's protocol (a proxy's or balancer's page)."""
+    if int(response_dict.get("status_code") or 0) < 500:
+        return False
+    body = response_dict.get("body")
+    if not isinstance(body, bytes | bytearray) or not bytes(body).strip():
+        return False
+    text = bytes(body).strip()
+    if _protocol(operation_model) in ("json", "rest-json"):
+        return not _json_object(text)
+    root = _xml(text)
+    return root is None or _local(root.tag).lower() == "html"
+
+
+class _Guard:
+    """botocore ``before-parse`` handler of one client: raise :class:`NotAwsProtocol` on a
+    non-AWS answer, naming the client's endpoint."""
+
+    def __init__(self, endpoint: str | None) -> None:
+        self.endpoint = endpoint
+
+    def __call__(self, operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
+        if _foreign_server_error(operation_model, response_dict):
+            # botocore reads only ``<html>…`` or an empty body as a bare server error; any
+            # other page (``<!DOCTYPE html>``, plain text) would end in a ResponseParserError
+            # quoting the page. Without it the error is the status itself, and is retried.
+            response_dict["body"] = b""
+            return
+        what = problem(operation_model, response_dict, self.endpoint)
+        if what is not None:
+            raise NotAwsProtocol(service=operation_model.service_model.service_id, what=what)
 
 
 def install(client: Any) -> Any:
-    """Register :func:`guard` on ``client`` (idempotent) and return it."""
-    client.meta.events.register("before-parse", guard, unique_id="hp-preflight-protocol-guard")
+    """Register the guard on ``client`` (idempotent) and return it."""
+    endpoint = getattr(client.meta, "endpoint_url", None)
+    client.meta.events.register(
+        "before-parse", _Guard(endpoint), unique_id="hp-preflight-protocol-guard"
+    )
     return client

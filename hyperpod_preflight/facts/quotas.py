@@ -422,7 +422,9 @@ class QuotaFacts(FactsCore):
         except FactUnavailable as fact:
             cause = fact.__cause__
             if cause is not None and _ambiguous(cause):
-                raise SubmissionUncertain(fact.action, fact.reason, fact.detail) from cause
+                raise SubmissionUncertain(
+                    fact.action, fact.reason, fact.detail, attempts=fact.attempts
+                ) from cause
             raise
         if resp is None:
             return None

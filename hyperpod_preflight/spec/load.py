@@ -116,6 +116,11 @@ def load_specs(
 
 
 def _read_stdin() -> bytes:
+    if sys.stdin is None:  # started with standard input closed (``<&-``)
+        raise InputError(
+            "<stdin>: standard input is closed: pipe the config in "
+            "(cat cluster.json | hp-preflight check --config -) or give its path"
+        )
     stream = getattr(sys.stdin, "buffer", None)
     try:
         if stream is not None:

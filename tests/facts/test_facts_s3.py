@@ -152,7 +152,8 @@ def test_legacy_eu_location_is_eu_west_1(facts: Any) -> None:
         b'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint '
         b'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">EU</LocationConstraint>'
     )
-    Injector().queue("GetBucketLocation", _response(200, body, {})).attach(facts.client("s3"))
+    s3_ids = {"x-amz-request-id": "0123456789ABCDEF", "x-amz-id-2": "aGVsbG8="}  # S3 sends both
+    Injector().queue("GetBucketLocation", _response(200, body, s3_ids)).attach(facts.client("s3"))
     assert facts.bucket_location("sagemaker-here").region == "eu-west-1"
 
 

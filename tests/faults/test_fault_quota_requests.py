@@ -93,6 +93,18 @@ def test_a_failure_that_left_no_request_says_so(status: int) -> None:
     assert result.action == "failed" and "holds no request" in result.message
 
 
+def test_a_throttled_submission_says_it_was_sent_once_not_retried() -> None:
+    """The submission is sent once by design: "still throttled after retries" was untrue."""
+    fake, facts = setup(LostAnswers, record=False, status=400)
+    result = p5(submit_quota_requests(plan_quota_requests(SPEC, PLAN, facts), facts))
+    assert fake.calls("RequestServiceQuotaIncrease") == 1
+    assert "after retries" not in result.message
+    assert (
+        "servicequotas:RequestServiceQuotaIncrease was throttled on its only attempt "
+        "(sent once, not retried): TooManyRequestsException" in result.message
+    )
+
+
 def test_an_ambiguous_failure_with_an_unreadable_history_is_unconfirmed() -> None:
     fake, facts = setup(LostAnswers, record=True)
     plans = plan_quota_requests(SPEC, PLAN, facts)

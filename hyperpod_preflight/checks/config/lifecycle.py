@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ...analysis.iam_roles import caller_principal, config_roles, evaluate_role, role_needs
-from ...errors import FactUnavailable
+from ...errors import FactUnavailable, shown
 from ...models import Outcome, Severity, failed, passed, skipped, warned
 from ...registry import CheckContext, check
 from ...spec import (
@@ -23,6 +23,61 @@ EXAMPLE_LIFECYCLE = (
 
 
 # -- config.lifecycle-config --------------------------------------------------------------------
+# https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ClusterLifeCycleConfig.html:
+# OnCreate is "The file name of the entrypoint script of lifecycle scripts under
+# `SourceS3Uri`" (OnInitComplete the same), and SourceS3Uri "An Amazon S3 bucket path where
+# your lifecycle scripts are stored". A ".." segment names no file under that path: S3 keys
+# are flat ("The Amazon S3 data model is a flat structure ... There is no hierarchy of
+# subbuckets or subfolders", https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html),
+# so "s3://b/src/../etc" is the literal prefix "src/../etc/", and the same ".." in a file
+# name leaves the folder the scripts are fetched into on the node.
+LIFECYCLE_DOC = (
+    "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ClusterLifeCycleConfig.html"
+)
+
+
+def _dot_dot(path: str) -> bool:
+    """``path`` has a ``..`` segment (``/`` or ``\\`` separated)."""
+    return ".." in path.replace("\\", "/").split("/")
+
+
+def _leaves_the_prefix(group: InstanceGroup, path: str) -> Outcome | None:
+    """A FAIL naming the first LifeCycleConfig field with a ``..`` segment, else None."""
+    uri = group.lifecycle_source_s3_uri or ""
+    key = uri.split("://", 1)[-1].partition("/")[2]
+    fields = (
+        ("SourceS3Uri", key, uri),
+        ("OnCreate", group.lifecycle_on_create or "", group.lifecycle_on_create or ""),
+        (
+            "OnInitComplete",
+            group.lifecycle_on_init_complete or "",
+            group.lifecycle_on_init_complete or "",
+        ),
+    )
+    for field, part, value in fields:
+        if not _dot_dot(part):
+            continue
+        where = (
+            "its key prefix must name the folder the scripts are in, without '..' (S3 keys "
+            "are flat: '..' is no parent folder)"
+            if field == "SourceS3Uri"
+            else "it must be a file name under SourceS3Uri"
+        )
+        return failed(
+            group.name,
+            f"{path}.{field} {shown(value)} has a '..' segment that leaves the lifecycle "
+            f"prefix: {where} ({LIFECYCLE_DOC})",
+            f"Set {path}.{field} without '..': "
+            + (
+                'e.g. "s3://sagemaker-<bucket>/lifecycle/".'
+                if field == "SourceS3Uri"
+                else 'the script\'s name relative to SourceS3Uri, e.g. "on_create.sh".'
+            ),
+            field=field,
+        )
+    return None
+
+
 @check(
     "config.lifecycle-config",
     "Every instance group has a lifecycle config (s3:// SourceS3Uri and OnCreate)",
@@ -58,16 +113,19 @@ def _lifecycle_outcome(spec: ClusterSpec, group: InstanceGroup) -> Outcome:
     if uri is None:
         return failed(
             group.name,
-            f"LifeCycleConfig names {scripts[0]!r} but no SourceS3Uri to fetch it from",
+            f"LifeCycleConfig names {shown(scripts[0])} but no SourceS3Uri to fetch it from",
             f'Add {path}.SourceS3Uri, e.g. "s3://sagemaker-<bucket>/lifecycle/".',
         )
     if not S3_URI_RE.fullmatch(uri):
         return failed(
             group.name,
-            f"SourceS3Uri {uri!r} is not an s3://bucket/prefix URI",
+            f"SourceS3Uri {shown(uri)} is not an s3://bucket/prefix URI",
             f"Set {path}.SourceS3Uri to the S3 prefix holding the scripts, e.g. "
             '"s3://sagemaker-<bucket>/lifecycle/".',
         )
+    leaving = _leaves_the_prefix(group, path)
+    if leaving is not None:
+        return leaving
     if not scripts:
         if from_flags(spec):
             return passed(group.name, f"SourceS3Uri {uri} is well-formed (no OnCreate with flags)")
@@ -80,14 +138,14 @@ def _lifecycle_outcome(spec: ClusterSpec, group: InstanceGroup) -> Outcome:
         if "://" in script:
             return failed(
                 group.name,
-                f"script {script!r} is a URI; it must be a file name under SourceS3Uri",
+                f"script {shown(script)} is a URI; it must be a file name under SourceS3Uri",
                 f"Set {path}.OnCreate to the script's name relative to {uri}, "
                 'e.g. "on_create.sh".',
             )
         if script.startswith("/") or script != script.strip():
             return warned(
                 group.name,
-                f"script {script!r} is not a plain relative file name",
+                f"script {shown(script)} is not a plain relative file name",
                 f"Set {path}.OnCreate to the script's name relative to {uri}, "
                 'e.g. "on_create.sh".',
             )

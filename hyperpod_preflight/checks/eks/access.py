@@ -6,6 +6,7 @@ from __future__ import annotations
 from ...analysis.eks import Principal, principal
 from ...models import Outcome, Severity, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from ...shell import command
 from ._common import EksTarget, described_cluster
 
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -16,12 +17,34 @@ def _commands(ctx: CheckContext, target: EksTarget, who: Principal, *, create: b
     steps = []
     if create:
         steps.append(
-            f"aws eks create-access-entry --cluster-name {target.name} --principal-arn "
-            f"{who.arn} --region {region}"
+            command(
+                "aws",
+                "eks",
+                "create-access-entry",
+                "--cluster-name",
+                target.name,
+                "--principal-arn",
+                who.arn,
+                "--region",
+                region,
+            )
         )
     steps.append(
-        f"aws eks associate-access-policy --cluster-name {target.name} --principal-arn "
-        f"{who.arn} --policy-arn {ADMIN_POLICY} --access-scope type=cluster --region {region}"
+        command(
+            "aws",
+            "eks",
+            "associate-access-policy",
+            "--cluster-name",
+            target.name,
+            "--principal-arn",
+            who.arn,
+            "--policy-arn",
+            ADMIN_POLICY,
+            "--access-scope",
+            "type=cluster",
+            "--region",
+            region,
+        )
     )
     note = ""
     if who.kind == "role" and who.path == "/":

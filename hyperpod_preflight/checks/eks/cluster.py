@@ -16,6 +16,7 @@ from ...analysis.eks import (
 )
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from ...shell import command
 from ._common import caller_account, described_cluster, eks_target, vpc_config
 
 READS = ("eks.cluster",)
@@ -110,9 +111,18 @@ def kubernetes_version(ctx: CheckContext) -> list[Outcome]:
     lowest = min(SUPPORTED_KUBERNETES_VERSIONS)
     step = (support.version[0], support.version[1] + 1) if support.version else lowest
     upgrade = (
-        f"aws eks update-cluster-version --name {target.name} --kubernetes-version "
-        f"{dotted(step)} --region {ctx.aws.region}  (EKS upgrades one minor version at a "
-        f"time: repeat up to {dotted(lowest)} or later)"
+        command(
+            "aws",
+            "eks",
+            "update-cluster-version",
+            "--name",
+            target.name,
+            "--kubernetes-version",
+            dotted(step),
+            "--region",
+            ctx.aws.region,
+        )
+        + f"  (EKS upgrades one minor version at a time: repeat up to {dotted(lowest)} or later)"
     )
     if support.verdict == "supported":
         return [passed(target.arn, f"Kubernetes {raw} is supported by HyperPod", version=raw)]
@@ -217,9 +227,18 @@ def authentication_mode(ctx: CheckContext) -> list[Outcome]:
             target.arn,
             f"authentication mode {mode}: HyperPod needs access entries "
             f"({' or '.join(SUPPORTED_AUTHENTICATION_MODES)}) to let its nodes join.",
-            f"aws eks update-cluster-config --name {target.name} --region {ctx.aws.region} "
-            "--access-config authenticationMode=API_AND_CONFIG_MAP  (a one-way change: it "
-            "cannot go back to CONFIG_MAP)",
+            command(
+                "aws",
+                "eks",
+                "update-cluster-config",
+                "--name",
+                target.name,
+                "--region",
+                ctx.aws.region,
+                "--access-config",
+                "authenticationMode=API_AND_CONFIG_MAP",
+            )
+            + "  (a one-way change: it cannot go back to CONFIG_MAP)",
             mode=mode,
         )
     ]
@@ -267,11 +286,31 @@ def vpc_cni_version(ctx: CheckContext) -> list[Outcome]:
         failed(
             resource,
             f"vpc-cni {raw} is older than {minimum}, which HyperPod requires.",
-            "aws eks describe-addon-versions --addon-name vpc-cni --kubernetes-version "
-            f"{described_version(ctx, target.name)} "
-            "--query 'addons[].addonVersions[].addonVersion'; "
-            f"then aws eks update-addon --cluster-name {target.name} --addon-name vpc-cni "
-            f"--addon-version VERSION --region {ctx.aws.region}",
+            command(
+                "aws",
+                "eks",
+                "describe-addon-versions",
+                "--addon-name",
+                "vpc-cni",
+                "--kubernetes-version",
+                described_version(ctx, target.name),
+                "--query",
+                "addons[].addonVersions[].addonVersion",
+            )
+            + "; then "
+            + command(
+                "aws",
+                "eks",
+                "update-addon",
+                "--cluster-name",
+                target.name,
+                "--addon-name",
+                "vpc-cni",
+                "--addon-version",
+                "VERSION",
+                "--region",
+                ctx.aws.region,
+            ),
             version=raw,
         )
     ]

@@ -17,13 +17,21 @@ from ...analysis.network import (
 )
 from ...models import Outcome, Severity, Status, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from ...shell import command
 from ._common import EksTarget, described_cluster, vpc_config
 
 
 def _private_fix(ctx: CheckContext, target: EksTarget) -> str:
-    return (
-        f"aws eks update-cluster-config --name {target.name} --region {ctx.aws.region} "
-        "--resources-vpc-config endpointPrivateAccess=true"
+    return command(
+        "aws",
+        "eks",
+        "update-cluster-config",
+        "--name",
+        target.name,
+        "--region",
+        ctx.aws.region,
+        "--resources-vpc-config",
+        "endpointPrivateAccess=true",
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from ...models import Outcome, Severity, failed, passed, skipped, warned
 from ...registry import CheckContext, check
+from ...shell import arg
 from ...spec import strip_ml
 from ...spec.raw import raw_groups
 
@@ -104,8 +105,8 @@ def custom_ami(ctx: CheckContext) -> list[Outcome]:
                     f"group {group.name}: AMI {image_id} does not exist in {ctx.aws.region}, "
                     "or this account cannot launch it",
                     f"Fix ImageId, or copy the AMI into {ctx.aws.region}: `aws ec2 copy-image "
-                    f"--source-image-id {image_id} --source-region <region> --region "
-                    f"{ctx.aws.region} --name <name>`.",
+                    f"--source-image-id {arg(image_id)} --source-region <region> --region "
+                    f"{arg(ctx.aws.region)} --name <name>`.",
                     image_id=image_id,
                 )
             )

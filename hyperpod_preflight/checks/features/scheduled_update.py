@@ -16,6 +16,7 @@ from typing import Any
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped
 from ...registry import CheckContext, check
+from ...shell import arg
 from ...spec.raw import raw_groups
 from .._common import could_not_tell
 
@@ -105,7 +106,7 @@ def rollback_alarms_exist(ctx: CheckContext) -> list[Outcome]:
                 + "; ".join(f"rollback alarm {n!r} ({w}) does not exist" for w, n in missing)
                 + ": the update cannot watch it",
                 "; ".join(
-                    f"create alarm {n!r} (`aws cloudwatch put-metric-alarm --alarm-name {n} "
+                    f"create alarm {n!r} (`aws cloudwatch put-metric-alarm --alarm-name {arg(n)} "
                     f"...`) or remove it from {w}.AutoRollbackConfiguration"
                     for w, n in missing
                 ),

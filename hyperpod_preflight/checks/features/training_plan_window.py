@@ -10,6 +10,7 @@ from typing import Any
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from ...shell import command
 from .._common import could_not_tell
 
 
@@ -35,7 +36,9 @@ def judge_window(
             "UNKNOWN",
             f"could not tell the window of training plan {plan_name}: the answer has no "
             "StartTime/EndTime (the plan may not be scheduled yet)",
-            f"aws sagemaker describe-training-plan --training-plan-name {plan_name}",
+            command(
+                "aws", "sagemaker", "describe-training-plan", "--training-plan-name", plan_name
+            ),
         )
     if end <= now:
         return (

@@ -19,6 +19,7 @@ from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import SimulatedDecision
 from ...registry import CheckContext, check
+from ...shell import command
 from ._common import compact, minimal_policy
 
 SIMULATOR_DOC = (
@@ -30,14 +31,29 @@ def simulate_commands(principal_arn: str, batches: dict[SimulationBatch, list[st
     """The ``aws iam simulate-principal-policy`` calls a user can run to check by hand."""
     commands = []
     for (action, context), resources in batches.items():
-        entries = "".join(
-            f" --context-entries ContextKeyName={k},ContextKeyValues={v},ContextKeyType=string"
+        entries = [
+            part
             for k, v in context
-        )
+            for part in (
+                "--context-entries",
+                f"ContextKeyName={k},ContextKeyValues={v},ContextKeyType=string",
+            )
+        ]
         commands.append(
-            f"aws iam simulate-principal-policy --policy-source-arn {principal_arn} "
-            f"--action-names {action} --resource-arns {' '.join(resources)}{entries} "
-            "--query 'EvaluationResults[].[EvalActionName,EvalResourceName,EvalDecision]'"
+            command(
+                "aws",
+                "iam",
+                "simulate-principal-policy",
+                "--policy-source-arn",
+                principal_arn,
+                "--action-names",
+                action,
+                "--resource-arns",
+                *resources,
+                *entries,
+                "--query",
+                "EvaluationResults[].[EvalActionName,EvalResourceName,EvalDecision]",
+            )
         )
     return "; ".join(commands)
 

@@ -26,6 +26,7 @@ from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...records import KmsKey, RolePolicies
 from ...registry import CheckContext, check
+from ...shell import command
 from .._common import could_not_tell
 from ._common import caller_account, compact, missing, other_account, roles, unreadable
 
@@ -33,7 +34,7 @@ LIFECYCLE_FAILURE = "Lifecycle scripts did not run successfully"
 # The page saying that reading an SSE-KMS object needs kms:Decrypt, and its words.
 _SOURCE: dict[str, Any] = {"source": LIFECYCLE_KMS[0].source, "quote": LIFECYCLE_KMS[0].quote}
 INLINE_POLICY_NAME = "hp-preflight-lifecycle-kms"
-# How to make a key usable again, by key state (KEY_STATE_DOC).
+# How to make a key usable again, by key state (KEY_STATE_DOC); ``{arn}`` is quoted.
 _STATE_FIX = {
     "Disabled": "aws kms enable-key --key-id {arn}",
     "PendingDeletion": (
@@ -183,7 +184,8 @@ def _no_such_key(ref: str, objects: list[LifecycleObject]) -> Outcome:
         f'it), does not exist: S3 cannot decrypt them and HyperPod fails with "'
         f'{LIFECYCLE_FAILURE}"',
         "Upload the files again under a key that exists (aws s3 cp ./FILE "
-        f"{objects[0].uri} --sse aws:kms --sse-kms-key-id KEY_ARN, or --sse AES256), and "
+        f"{shlex.quote(objects[0].uri)} --sse aws:kms --sse-kms-key-id KEY_ARN, or --sse "
+        "AES256), and "
         "point the bucket's default encryption at it (aws s3api put-bucket-encryption).",
         objects=[o.uri for o in objects],
     )
@@ -346,9 +348,17 @@ class _Judge:
                 ],
             }
             steps.append(
-                f"aws iam put-role-policy --role-name {shlex.quote(self.role.name)} "
-                f"--policy-name {INLINE_POLICY_NAME} --policy-document "
-                f"{shlex.quote(compact(document))}"
+                command(
+                    "aws",
+                    "iam",
+                    "put-role-policy",
+                    "--role-name",
+                    self.role.name,
+                    "--policy-name",
+                    INLINE_POLICY_NAME,
+                    "--policy-document",
+                    compact(document),
+                )
             )
         if any(label.startswith("permissions boundary") for label in lacking):
             steps.append(
@@ -365,18 +375,46 @@ class _Judge:
                 "Condition": via,
             }
             steps.append(
-                f"add {compact(statement)} to the key policy (aws kms get-key-policy "
-                f"--key-id {self.key.arn} --policy-name default --output text > key.json; "
-                f"edit key.json; aws kms put-key-policy --key-id {self.key.arn} "
-                "--policy-name default --policy file://key.json)"
+                f"add {compact(statement)} to the key policy ("
+                + command(
+                    "aws",
+                    "kms",
+                    "get-key-policy",
+                    "--key-id",
+                    self.key.arn,
+                    "--policy-name",
+                    "default",
+                    "--output",
+                    "text",
+                )
+                + " > key.json; edit key.json; "
+                + command(
+                    "aws",
+                    "kms",
+                    "put-key-policy",
+                    "--key-id",
+                    self.key.arn,
+                    "--policy-name",
+                    "default",
+                    "--policy",
+                    "file://key.json",
+                )
+                + ")"
             )
         if self.key.account != self.account:
             steps.append(
                 f"let the key policy (account {self.key.account}) allow {self.role_arn} kms:Decrypt"
             )
-        grant = (
-            f"aws kms create-grant --key-id {self.key.arn} --grantee-principal "
-            f"{self.role_arn} --operations Decrypt"
+        grant = command(
+            "aws",
+            "kms",
+            "create-grant",
+            "--key-id",
+            self.key.arn,
+            "--grantee-principal",
+            self.role_arn,
+            "--operations",
+            "Decrypt",
         )
         if not steps:
             return f"Grant it: {grant}"
@@ -393,7 +431,8 @@ class _Judge:
                 f"of account {self.key.account}, whose key policy admits only that account: "
                 f"{self.role.name} of account {self.role.account} cannot decrypt them",
                 "Encrypt the lifecycle files with a customer managed key whose key policy "
-                f"allows {self.role_arn} (aws s3 cp ./FILE {self.objects[0].uri} --sse aws:kms "
+                f"allows {self.role_arn} (aws s3 cp ./FILE {shlex.quote(self.objects[0].uri)} "
+                "--sse aws:kms "
                 "--sse-kms-key-id KEY_ARN), or with SSE-S3 (--sse AES256).",
             )
         decision = identity_decision(

@@ -16,6 +16,7 @@ from ...analysis.iam_roles import ConfigRole, evaluate_role, role_needs
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import RolePolicies
 from ...registry import CheckContext, check
+from ...shell import command
 from ._common import (
     compact,
     minimal_policy,
@@ -198,15 +199,31 @@ def _fix(
         after = [d for d in evaluate_role(role, policies, wanted, extra) if _lacks(d, "identity")]
         if len(after) < len(ungranted):
             steps.append(
-                f"aws iam attach-role-policy --role-name {shlex.quote(role.name)} "
-                f"--policy-arn {shlex.quote(managed_arn)}"
+                command(
+                    "aws",
+                    "iam",
+                    "attach-role-policy",
+                    "--role-name",
+                    role.name,
+                    "--policy-arn",
+                    managed_arn,
+                )
             )
             ungranted = after
     if ungranted:
         document = minimal_policy([(d.action, d.resource) for d in ungranted])
         steps.append(
-            f"aws iam put-role-policy --role-name {shlex.quote(role.name)} --policy-name "
-            f"{INLINE_POLICY_NAME} --policy-document {shlex.quote(compact(document))}"
+            command(
+                "aws",
+                "iam",
+                "put-role-policy",
+                "--role-name",
+                role.name,
+                "--policy-name",
+                INLINE_POLICY_NAME,
+                "--policy-document",
+                compact(document),
+            )
         )
     if capped:
         actions = ", ".join(dict.fromkeys(d.action for d in capped))

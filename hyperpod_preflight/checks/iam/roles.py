@@ -11,6 +11,7 @@ from ...analysis.iam_requirements import managed_policy_arn
 from ...analysis.iam_roles import ConfigRole
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...registry import CheckContext, check
+from ...shell import command
 from ._common import (
     IAM_QUOTAS_DOC,
     MANAGED_POLICY_QUOTA,
@@ -23,17 +24,29 @@ from ._common import (
 
 def _create_fix(role: ConfigRole) -> str:
     need = trust_requirement(role)
-    path = f" --path {role.path}" if role.path != "/" else ""
-    create = (
-        f"aws iam create-role --role-name {shlex.quote(role.name)}{path} "
-        "--assume-role-policy-document "
-        f"{shlex.quote(compact(trust_document(need.service_principal)))}"
+    create = command(
+        "aws",
+        "iam",
+        "create-role",
+        "--role-name",
+        role.name,
+        *(("--path", role.path) if role.path != "/" else ()),
+        "--assume-role-policy-document",
+        compact(trust_document(need.service_principal)),
     )
     if role.kind == "ClusterRole":
         return f"Create it: {create}; then grant it what managed autoscaling needs ({need.source})."
+    attach = command(
+        "aws",
+        "iam",
+        "attach-role-policy",
+        "--role-name",
+        role.name,
+        "--policy-arn",
+        managed_policy_arn(role.partition),
+    )
     return (
-        f"Create it: {create}; then aws iam attach-role-policy --role-name {role.name} "
-        f"--policy-arn {managed_policy_arn(role.partition)} (and policies/execution-role-vpc.json "
+        f"Create it: {create}; then {attach} (and policies/execution-role-vpc.json "
         "with a VpcConfig); or set the config's role ARN to an existing role."
     )
 

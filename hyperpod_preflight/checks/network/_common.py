@@ -11,6 +11,7 @@ from ...analysis.network import (
 )
 from ...models import Outcome, skipped, unknown
 from ...registry import CheckContext
+from ...shell import arg
 from ...spec import VpcSettings
 
 EFA_FAILURE = (
@@ -87,7 +88,7 @@ def _no_vpc_id(subnet_id: str) -> Outcome:
     return unknown(
         subnet_id,
         f"could not tell: DescribeSubnets gave no VpcId for subnet {subnet_id}",
-        f"Check it with `aws ec2 describe-subnets --subnet-ids {subnet_id}`, then run again.",
+        f"Check it with `aws ec2 describe-subnets --subnet-ids {arg(subnet_id)}`, then run again.",
     )
 
 
@@ -136,7 +137,7 @@ def no_route_table(subnet_id: str) -> Outcome:
         f"could not tell: no route table of subnet {subnet_id} was found (neither an explicit "
         "association nor its VPC's main route table was returned by DescribeRouteTables)",
         f"Check with `aws ec2 describe-route-tables --filters Name=association.subnet-id,"
-        f"Values={subnet_id}` and the VPC's main table, then run again.",
+        f"Values={arg(subnet_id)}` and the VPC's main table, then run again.",
     )
 
 

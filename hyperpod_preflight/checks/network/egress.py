@@ -24,6 +24,7 @@ from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import SubnetRouteTable
 from ...registry import CheckContext, check
+from ...shell import arg, command
 from .._common import read_egress_paths
 from ._common import (
     BASE_INTERFACE_SERVICES,
@@ -46,7 +47,7 @@ def _needed_services(ctx: CheckContext) -> tuple[str, ...]:
 
 
 def _wait_for_endpoints(ep_ids: Iterable[str]) -> str:
-    ids = " ".join(ep_ids)
+    ids = " ".join(arg(i) for i in ep_ids)
     return (
         f"Wait until they are available (`aws ec2 describe-vpc-endpoints --vpc-endpoint-ids "
         f"{ids} --query 'VpcEndpoints[].[VpcEndpointId,State]'`); an endpoint in "
@@ -72,9 +73,14 @@ def _authorize_https(a: EndpointAccess, cluster_sg: str | None, subnet_cidr: str
         if cluster_sg
         else f"IpRanges=[{{CidrIp={subnet_cidr or '<subnet-cidr>'}}}]"
     )
-    return (
-        f"aws ec2 authorize-security-group-ingress --group-id {shlex.quote(a.group_ids[0])} "
-        "--ip-permissions " + shlex.quote(f"IpProtocol=tcp,FromPort=443,ToPort=443,{source}")
+    return command(
+        "aws",
+        "ec2",
+        "authorize-security-group-ingress",
+        "--group-id",
+        a.group_ids[0],
+        "--ip-permissions",
+        f"IpProtocol=tcp,FromPort=443,ToPort=443,{source}",
     )
 
 
@@ -518,9 +524,18 @@ def _s3_endpoint_fix(
 ) -> tuple[str, str]:
     """(what is wrong, the command that fixes it) when no usable endpoint is attached."""
     s3_name = ctx.aws.endpoint_service_name("s3")
-    create = (
-        f"aws ec2 create-vpc-endpoint --vpc-id {vpc_id} --vpc-endpoint-type Gateway "
-        f"--service-name {s3_name} --route-table-ids {rtb}"
+    create = command(
+        "aws",
+        "ec2",
+        "create-vpc-endpoint",
+        "--vpc-id",
+        vpc_id,
+        "--vpc-endpoint-type",
+        "Gateway",
+        "--service-name",
+        s3_name,
+        "--route-table-ids",
+        rtb,
     )
     if attached:
         # Attached, but rejected, failed, deleting, deleted …: present, not usable.
@@ -530,7 +545,9 @@ def _s3_endpoint_fix(
             return what, create
         return (
             what,
-            f"Replace it: aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {ep_id}; {create}",
+            "Replace it: "
+            + command("aws", "ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", ep_id)
+            + f"; {create}",
         )
     live = sorted(
         (ep for ep in gateways if is_available(ep) or is_pending(ep)),
@@ -541,6 +558,14 @@ def _s3_endpoint_fix(
         state = "" if is_available(live[0]) else f" ({endpoint_state(live[0])})"
         return (
             f"S3 gateway endpoint {ep_id}{state} is not attached to route table {rtb} of {sid}",
-            f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep_id} --add-route-table-ids {rtb}",
+            command(
+                "aws",
+                "ec2",
+                "modify-vpc-endpoint",
+                "--vpc-endpoint-id",
+                ep_id,
+                "--add-route-table-ids",
+                rtb,
+            ),
         )
     return f"VPC {vpc_id} has no gateway endpoint for {s3_name} (needed by {sid})", create

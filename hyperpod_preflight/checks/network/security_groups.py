@@ -25,6 +25,7 @@ from ...analysis.security_groups import (
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from ...shell import arg
 from ._common import (
     EFA_FAILURE,
     LIFECYCLE_FAILURE,
@@ -61,7 +62,7 @@ def sg_exists(ctx: CheckContext) -> list[Outcome]:
                     sg_id,
                     f"The security group '{sg_id}' does not exist in {ctx.aws.region}.",
                     "Fix the id in the config, or create the group: `aws ec2 "
-                    f"create-security-group --vpc-id {vpc_id or '<vpc-id>'} --group-name "
+                    f"create-security-group --vpc-id {arg(vpc_id or '<vpc-id>')} --group-name "
                     "<name> --description <text>`.",
                 )
             )
@@ -70,7 +71,7 @@ def sg_exists(ctx: CheckContext) -> list[Outcome]:
                 unknown(
                     sg_id,
                     f"could not tell: DescribeSecurityGroups gave no VpcId for {sg_id}",
-                    f"Check it with `aws ec2 describe-security-groups --group-ids {sg_id}`, "
+                    f"Check it with `aws ec2 describe-security-groups --group-ids {arg(sg_id)}`, "
                     "then run again.",
                 )
             )
@@ -81,7 +82,7 @@ def sg_exists(ctx: CheckContext) -> list[Outcome]:
                     f"The security group does not belong to the VPC: {sg_id} is in "
                     f"{group.get('VpcId')}, the cluster's subnets are in {vpc_id}.",
                     f"Use security groups of {vpc_id}: `aws ec2 describe-security-groups "
-                    f"--filters Name=vpc-id,Values={vpc_id}`.",
+                    f"--filters Name=vpc-id,Values={arg(vpc_id)}`.",
                     vpc_id=group.get("VpcId"),
                 )
             )

@@ -12,6 +12,7 @@ from ...analysis.network import (
 )
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from ...shell import arg, command
 from ._common import (
     _missing_subnet,
     _no_subnets,
@@ -44,7 +45,7 @@ def subnet_exists(ctx: CheckContext) -> list[Outcome]:
                     f"The subnet '{sid}' does not exist in {ctx.aws.region}.",
                     f"Fix the id in the config, or check the region; list the VPC's subnets "
                     "with `aws ec2 describe-subnets --filters "
-                    f"Name=vpc-id,Values={vpc_id or '<vpc-id>'}`.",
+                    f"Name=vpc-id,Values={arg(vpc_id or '<vpc-id>')}`.",
                 )
             )
         elif not subnet.get("VpcId"):
@@ -56,7 +57,7 @@ def subnet_exists(ctx: CheckContext) -> list[Outcome]:
                     f"subnet {sid} is in {subnet['VpcId']}, not in the cluster's VPC {vpc_id}: "
                     "all subnets and security groups of a cluster must be in one VPC",
                     f"Use subnets of {vpc_id} only (`aws ec2 describe-subnets --filters "
-                    f"Name=vpc-id,Values={vpc_id}`), or fix --vpc.",
+                    f"Name=vpc-id,Values={arg(vpc_id)}`), or fix --vpc.",
                     vpc_id=subnet["VpcId"],
                 )
             )
@@ -111,7 +112,7 @@ def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
                     need.subnet_id,
                     f"could not tell: DescribeSubnets gave no AvailableIpAddressCount for "
                     f"subnet {need.subnet_id}; it needs {need.total_needed} addresses",
-                    f"Check it with `aws ec2 describe-subnets --subnet-ids {need.subnet_id} "
+                    f"Check it with `aws ec2 describe-subnets --subnet-ids {arg(need.subnet_id)} "
                     "--query 'Subnets[].AvailableIpAddressCount'`, then run again.",
                     needed=need.total_needed,
                 )
@@ -148,8 +149,8 @@ def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
                     f"({_usable(need.min_prefix)} usable)",
                     f"A subnet's size cannot change. Create a /{need.min_prefix} (or larger) in "
                     f"zone {subnet.get('AvailabilityZoneId')}: `aws ec2 create-subnet --vpc-id "
-                    f"{subnet.get('VpcId', '<vpc-id>')} --availability-zone-id "
-                    f"{subnet.get('AvailabilityZoneId')} "
+                    f"{arg(subnet.get('VpcId', '<vpc-id>'))} --availability-zone-id "
+                    f"{arg(subnet.get('AvailabilityZoneId'))} "
                     f"--cidr-block <free /{need.min_prefix} block of the VPC>` and use it in "
                     "VpcConfig.Subnets (or the group's OverrideVpcConfig); or lower InstanceCount.",
                     **figures,
@@ -211,19 +212,31 @@ def subnet_private(ctx: CheckContext) -> list[Outcome]:
         fixes = []
         if subnet.get("MapPublicIpOnLaunch"):
             fixes.append(
-                f"aws ec2 modify-subnet-attribute --subnet-id {sid} --no-map-public-ip-on-launch"
+                command(
+                    "aws",
+                    "ec2",
+                    "modify-subnet-attribute",
+                    "--subnet-id",
+                    sid,
+                    "--no-map-public-ip-on-launch",
+                )
             )
         if table is not None and any("internet gateway" in r for r in reasons):
             if table.implicit:
                 fixes.append(
-                    f"aws ec2 associate-route-table --subnet-id {sid} --route-table-id "
-                    "<private route table with a NAT gateway route>"
+                    command("aws", "ec2", "associate-route-table", "--subnet-id", sid)
+                    + " --route-table-id <private route table with a NAT gateway route>"
                 )
             else:
                 fixes.append(
-                    f"aws ec2 replace-route-table-association --association-id "
-                    f"{table.association_id} --route-table-id <private route table with a NAT "
-                    "gateway route>"
+                    command(
+                        "aws",
+                        "ec2",
+                        "replace-route-table-association",
+                        "--association-id",
+                        table.association_id,
+                    )
+                    + " --route-table-id <private route table with a NAT gateway route>"
                 )
         message = f"subnet {sid} is public: {'; '.join(reasons)}"
         remediation = "Use a private subnet, or make this one private: " + "; ".join(fixes)

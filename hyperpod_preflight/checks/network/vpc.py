@@ -6,6 +6,7 @@ from typing import Any
 
 from ...models import Outcome, Severity, failed, passed, skipped
 from ...registry import CheckContext, check
+from ...shell import arg, command
 from ._common import (
     _no_vpc,
     cluster_vpc_id,
@@ -26,7 +27,7 @@ def vpc_exists(ctx: CheckContext) -> list[Outcome]:
                 vpc_id,
                 f"The VPC '{vpc_id}' does not exist in {ctx.aws.region}.",
                 f"Check the id and the region (--region); list VPCs with "
-                f"`aws ec2 describe-vpcs --region {ctx.aws.region}`.",
+                f"`aws ec2 describe-vpcs --region {arg(ctx.aws.region)}`.",
             )
         ]
     return [
@@ -52,7 +53,10 @@ def vpc_dns(ctx: CheckContext) -> list[Outcome]:
     off = [a for a, v in values.items() if not v]
     if not off:
         return [passed(vpc_id, "enableDnsSupport and enableDnsHostnames are on")]
-    fixes = "; ".join(f"aws ec2 modify-vpc-attribute --vpc-id {vpc_id} --{_kebab(a)}" for a in off)
+    fixes = "; ".join(
+        command("aws", "ec2", "modify-vpc-attribute", "--vpc-id", vpc_id, f"--{_kebab(a)}")
+        for a in off
+    )
     return [
         failed(
             vpc_id,

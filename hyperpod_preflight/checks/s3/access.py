@@ -16,6 +16,7 @@ from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...records import BucketLocation
 from ...registry import CheckContext, check
+from ...shell import command
 from ...spec import ARN_PARTITION_RE, InstanceGroup
 from ._common import (
     cannot_tell,
@@ -104,11 +105,21 @@ def _outcome(
     conditional = _lines(decisions, {DecisionStatus.CONDITIONAL})
     unresolved = _lines(decisions, {DecisionStatus.UNRESOLVED})
     roles = list(decisions)
-    edit = (
-        f"`aws s3api get-bucket-policy --bucket {bucket} --query Policy --output text > "
-        f"policy.json`, edit policy.json, then `aws s3api put-bucket-policy --bucket {bucket} "
-        "--policy file://policy.json`"
+    get = command(
+        "aws",
+        "s3api",
+        "get-bucket-policy",
+        "--bucket",
+        bucket,
+        "--query",
+        "Policy",
+        "--output",
+        "text",
     )
+    put = command(
+        "aws", "s3api", "put-bucket-policy", "--bucket", bucket, "--policy", "file://policy.json"
+    )
+    edit = f"`{get} > policy.json`, edit policy.json, then `{put}`"
     if explicit:
         return failed(
             bucket,
@@ -128,9 +139,10 @@ def _outcome(
             + " the execution role read: "
             + "; ".join(implicit),
             f"Ask the bucket owner to add {grant} to its bucket policy ({edit}), or copy the "
-            f"scripts to a bucket of this account: `aws s3 mb s3://{name}` and `aws s3 sync "
-            f"s3://{bucket}/{prefix} s3://{name}/{prefix}`, then point {uri_paths(groups)} "
-            f"at s3://{name}/{prefix}.",
+            f"scripts to a bucket of this account: `{command('aws', 's3', 'mb', f's3://{name}')}`"
+            " and `"
+            + command("aws", "s3", "sync", f"s3://{bucket}/{prefix}", f"s3://{name}/{prefix}")
+            + f"`, then point {uri_paths(groups)} at s3://{name}/{prefix}.",
             not_granted=implicit,
         )
     if unresolved:
@@ -138,7 +150,8 @@ def _outcome(
             bucket,
             "could not tell whether the bucket policy lets the execution role read: "
             + "; ".join(unresolved),
-            f"Review the bucket policy: `aws s3api get-bucket-policy --bucket {bucket}`.",
+            "Review the bucket policy: "
+            f"`{command('aws', 's3api', 'get-bucket-policy', '--bucket', bucket)}`.",
         )
     if conditional:
         return warned(

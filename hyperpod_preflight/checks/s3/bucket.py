@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...models import Outcome, Severity, failed, passed
 from ...records import BucketLocation
 from ...registry import CheckContext, check
+from ...shell import command
 from ...spec import InstanceGroup
 from ._common import (
     LIFECYCLE_FAILURE,
@@ -49,8 +50,9 @@ def _exists(ctx: CheckContext, bucket: str, groups: list[InstanceGroup]) -> Outc
         bucket,
         f"bucket {bucket} does not exist (NoSuchBucket); HyperPod would fail with "
         f'"{LIFECYCLE_FAILURE}"',
-        f"Create it and upload the scripts: `aws s3 mb s3://{name} --region "
-        f"{ctx.aws.region}` and `aws s3 sync ./lifecycle/ s3://{name}/{prefix}`{repoint}.",
+        "Create it and upload the scripts: "
+        f"`{command('aws', 's3', 'mb', f's3://{name}', '--region', ctx.aws.region)}` and "
+        f"`{command('aws', 's3', 'sync', './lifecycle/', f's3://{name}/{prefix}')}`{repoint}.",
         groups=[g.name for g in groups],
     )
 
@@ -79,10 +81,20 @@ def _in_region(ctx: CheckContext, bucket: str, groups: list[InstanceGroup]) -> O
         bucket,
         f"bucket {bucket} is in {found.region}, the cluster in {region}: the "
         "nodes fetch their lifecycle scripts from a bucket of the cluster's region",
-        f"Copy the scripts to a bucket in {region}: `aws s3 mb s3://{name} "
-        f"--region {region}` and `aws s3 sync s3://{bucket}/{prefix} "
-        f"s3://{name}/{prefix} --source-region {found.region} --region {region}`, "
-        f"then point {uri_paths(groups)} at s3://{name}/{prefix}.",
+        f"Copy the scripts to a bucket in {region}: "
+        f"`{command('aws', 's3', 'mb', f's3://{name}', '--region', region)}` and `"
+        + command(
+            "aws",
+            "s3",
+            "sync",
+            f"s3://{bucket}/{prefix}",
+            f"s3://{name}/{prefix}",
+            "--source-region",
+            found.region,
+            "--region",
+            region,
+        )
+        + f"`, then point {uri_paths(groups)} at s3://{name}/{prefix}.",
         bucket_region=found.region,
         cluster_region=region,
     )

@@ -10,6 +10,7 @@ from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, warned
 from ...records import S3ObjectHead
 from ...registry import CheckContext, check
+from ...shell import command
 from ._common import LIFECYCLE_FAILURE, cannot_tell, location, missing_bucket
 
 TEMPLATE = "lifecycle/provisioning_parameters.slurm-p5.json"
@@ -119,6 +120,6 @@ def _upload(obj: LifecycleObject) -> str:
     if obj.role == PROVISIONING_PARAMETERS:
         return (
             f"Write it (template: {TEMPLATE}; it names the controller, login and worker "
-            f"groups), then `aws s3 cp ./{name} {obj.uri}`."
+            f"groups), then `{command('aws', 's3', 'cp', './' + name, obj.uri)}`."
         )
-    return f"Upload the script: `aws s3 cp ./{name} {obj.uri}`."
+    return f"Upload the script: `{command('aws', 's3', 'cp', './' + name, obj.uri)}`."

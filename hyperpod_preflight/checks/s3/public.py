@@ -8,6 +8,7 @@ from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import BucketLocation, PublicAccessBlock
 from ...registry import CheckContext, check
+from ...shell import command
 from ...spec import InstanceGroup
 from ._common import cannot_tell, each_bucket, location, missing_bucket
 
@@ -48,7 +49,7 @@ def _judge_bucket(ctx: CheckContext, bucket: str, _groups: list[InstanceGroup]) 
             bucket,
             "could not tell whether the bucket policy makes it public: "
             + "; ".join(str(p) for p in parsed.problems),
-            f"Review it: `aws s3api get-bucket-policy --bucket {bucket}`.",
+            f"Review it: `{command('aws', 's3api', 'get-bucket-policy', '--bucket', bucket)}`.",
         )
     if isinstance(block, FactUnavailable):
         return cannot_tell(bucket, block, "whether Block Public Access is on")
@@ -68,8 +69,7 @@ def _judge_bucket(ctx: CheckContext, bucket: str, _groups: list[InstanceGroup]) 
             f"could not tell whether public access is blocked: {', '.join(block.off)} "
             f"{'is' if len(block.off) == 1 else 'are'} off on {bucket}, and the setting of "
             "the account owning the bucket (which S3 also applies) is not readable from here",
-            f"As the bucket owner: `aws s3api put-public-access-block --bucket {bucket} "
-            f"--public-access-block-configuration {BLOCK_ALL}`.",
+            f"As the bucket owner: `{_block_all(bucket)}`.",
         )
     try:
         account = ctx.aws.account_public_access_block()
@@ -87,9 +87,20 @@ def _judge_bucket(ctx: CheckContext, bucket: str, _groups: list[InstanceGroup]) 
         f"Block Public Access is not all on for {bucket}: {', '.join(off)} "
         f"{'is' if len(off) == 1 else 'are'} off on the bucket and the account; the "
         "lifecycle scripts could be made public by a policy or ACL",
-        f"`aws s3api put-public-access-block --bucket {bucket} "
-        f"--public-access-block-configuration {BLOCK_ALL}`",
+        f"`{_block_all(bucket)}`",
         off=list(off),
+    )
+
+
+def _block_all(bucket: str) -> str:
+    return command(
+        "aws",
+        "s3api",
+        "put-public-access-block",
+        "--bucket",
+        bucket,
+        "--public-access-block-configuration",
+        BLOCK_ALL,
     )
 
 
@@ -108,12 +119,30 @@ def _public_policy(
         bucket,
         f"the bucket policy of {bucket} grants everyone (*) access without a condition: "
         f"{shown}{note}",
-        "Remove those statements (as the bucket owner): `aws s3api get-bucket-policy "
-        f"--bucket {bucket} --query Policy --output text > policy.json`, delete them, then "
-        f"`aws s3api put-bucket-policy --bucket {bucket} --policy file://policy.json` (or "
-        f"`aws s3api delete-bucket-policy --bucket {bucket}` when nothing else is in it); "
-        f"then `aws s3api put-public-access-block --bucket {bucket} "
-        f"--public-access-block-configuration {BLOCK_ALL}`.",
+        "Remove those statements (as the bucket owner): `"
+        + command(
+            "aws",
+            "s3api",
+            "get-bucket-policy",
+            "--bucket",
+            bucket,
+            "--query",
+            "Policy",
+            "--output",
+            "text",
+        )
+        + " > policy.json`, delete them, then `"
+        + command(
+            "aws",
+            "s3api",
+            "put-bucket-policy",
+            "--bucket",
+            bucket,
+            "--policy",
+            "file://policy.json",
+        )
+        + f"` (or `{command('aws', 's3api', 'delete-bucket-policy', '--bucket', bucket)}` "
+        f"when nothing else is in it); then `{_block_all(bucket)}`.",
         severity=Severity.HIGH,
         statements=[str(g.statement) for g in grants],
     )

@@ -20,6 +20,7 @@ from ...analysis.security_groups import allows_tcp_port
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from ...shell import command
 from .._common import could_not_tell
 from ._common import (
     CLIENT_PORTS,
@@ -58,9 +59,17 @@ def fsx_exists(ctx: CheckContext) -> list[Outcome]:
                     f"{KIND_LABEL[ref.kind]} file system {ref.file_system_id} "
                     f"({', '.join(ref.sources)}) does not exist in {ctx.aws.region} (or this "
                     f'account): the nodes cannot mount it. Expect: "{LIFECYCLE_FAILURE}"',
-                    f"Fix the DNS name, or find the file system with `aws fsx "
-                    f"describe-file-systems --region {ctx.aws.region} --query "
-                    "'FileSystems[].[FileSystemId,DNSName]'`.",
+                    "Fix the DNS name, or find the file system with `"
+                    + command(
+                        "aws",
+                        "fsx",
+                        "describe-file-systems",
+                        "--region",
+                        ctx.aws.region,
+                        "--query",
+                        "FileSystems[].[FileSystemId,DNSName]",
+                    )
+                    + "`.",
                 )
             )
             continue
@@ -86,8 +95,15 @@ def _judge_state(ref: FsxRef, fs: dict[str, Any]) -> Outcome:
             fs_id,
             f"could not tell whether {fs_id} is AVAILABLE: the DescribeFileSystems answer has "
             "no Lifecycle",
-            f"aws fsx describe-file-systems --file-system-ids {fs_id} "
-            "--query 'FileSystems[0].Lifecycle'",
+            command(
+                "aws",
+                "fsx",
+                "describe-file-systems",
+                "--file-system-ids",
+                fs_id,
+                "--query",
+                "FileSystems[0].Lifecycle",
+            ),
         )
     if state == "AVAILABLE":
         return passed(fs_id, f"{fs_id} exists and is AVAILABLE", lifecycle=state)
@@ -104,8 +120,17 @@ def _judge_state(ref: FsxRef, fs: dict[str, Any]) -> Outcome:
     return warned(
         fs_id,
         f"{text}: nodes that start before it is AVAILABLE fail to mount it",
-        f"Wait until `aws fsx describe-file-systems --file-system-ids {fs_id} --query "
-        "'FileSystems[0].Lifecycle'` says AVAILABLE.",
+        "Wait until `"
+        + command(
+            "aws",
+            "fsx",
+            "describe-file-systems",
+            "--file-system-ids",
+            fs_id,
+            "--query",
+            "FileSystems[0].Lifecycle",
+        )
+        + "` says AVAILABLE.",
         lifecycle=state,
     )
 
@@ -141,8 +166,15 @@ def fsx_vpc(ctx: CheckContext) -> list[Outcome]:
                     f"could not tell the VPC of {fs_id}: the answer has no VpcId and its "
                     f"subnets ({', '.join(fs.get('SubnetIds') or ()) or 'none'}) could not be "
                     "read in this account",
-                    f"aws fsx describe-file-systems --file-system-ids {fs_id} "
-                    "--query 'FileSystems[0].[VpcId,SubnetIds]'",
+                    command(
+                        "aws",
+                        "fsx",
+                        "describe-file-systems",
+                        "--file-system-ids",
+                        fs_id,
+                        "--query",
+                        "FileSystems[0].[VpcId,SubnetIds]",
+                    ),
                 )
             )
         elif vpc == cluster_vpc:
@@ -230,8 +262,15 @@ def fsx_zone(ctx: CheckContext) -> list[Outcome]:
                 unknown(
                     fs_id,
                     f"could not tell the zone of {fs_id}: its subnets could not be read",
-                    f"aws fsx describe-file-systems --file-system-ids {fs_id} "
-                    "--query 'FileSystems[0].SubnetIds'",
+                    command(
+                        "aws",
+                        "fsx",
+                        "describe-file-systems",
+                        "--file-system-ids",
+                        fs_id,
+                        "--query",
+                        "FileSystems[0].SubnetIds",
+                    ),
                 )
             )
             continue
@@ -258,8 +297,14 @@ def fsx_zone(ctx: CheckContext) -> list[Outcome]:
                     f"could not tell whether the groups that mount {fs_id} are in its zone "
                     f"({', '.join(sorted(fs_zones))}): EC2 does not describe the subnets "
                     + "; ".join(f"{g}: {', '.join(s)}" for g, s in undescribed.items()),
-                    "Fix the subnet ids (aws ec2 describe-subnets --subnet-ids "
-                    + " ".join(s for ss in undescribed.values() for s in ss)
+                    "Fix the subnet ids ("
+                    + command(
+                        "aws",
+                        "ec2",
+                        "describe-subnets",
+                        "--subnet-ids",
+                        *(s for ss in undescribed.values() for s in ss),
+                    )
                     + ")",
                     **figures,
                 )
@@ -310,8 +355,15 @@ def fsx_mount_name(ctx: CheckContext) -> list[Outcome]:
                     fs_id,
                     f"could not tell the mount name of {fs_id}: the answer has no "
                     "LustreConfiguration.MountName",
-                    f"aws fsx describe-file-systems --file-system-ids {fs_id} "
-                    "--query 'FileSystems[0].LustreConfiguration.MountName'",
+                    command(
+                        "aws",
+                        "fsx",
+                        "describe-file-systems",
+                        "--file-system-ids",
+                        fs_id,
+                        "--query",
+                        "FileSystems[0].LustreConfiguration.MountName",
+                    ),
                 )
             )
             continue

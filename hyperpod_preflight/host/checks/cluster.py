@@ -7,6 +7,7 @@ import re
 
 from ...models import Outcome, Severity, passed, skipped, unknown, warned
 from ...registry import HostContext, check
+from ...shell import command
 from ..models import HostFacts
 from ._common import (
     GB,
@@ -144,7 +145,7 @@ def efa_driver(ctx: HostContext) -> list[Outcome]:
                         req,
                         f"module {module}",
                         f"kernel module {module} is not loaded",
-                        f"sudo modprobe {module}; if missing, {EFA_INSTALL}",
+                        f"{command('sudo', 'modprobe', module)}; if missing, {EFA_INSTALL}",
                     )
                 )
     uverbs = host.uverbs_devices
@@ -397,7 +398,7 @@ def shared_mount(ctx: HostContext) -> list[Outcome]:
                     f"{path} is not a mount point: it is on "
                     f"{disk.mount_point} ({disk.fstype}), so the shared file system "
                     "is not mounted",
-                    f"sudo mount {path} (check /etc/fstab)",
+                    f"{command('sudo', 'mount', path)} (check /etc/fstab)",
                 )
             )
         elif disk.free_bytes is not None and disk.free_bytes < minimum * GB:

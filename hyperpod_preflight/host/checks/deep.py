@@ -16,6 +16,7 @@ from typing import Any
 
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import HostContext, check
+from ...shell import command
 from ..bandwidth import pcie_peak_gbps
 from ..deep.models import DeepFacts, GpuDeep, XidEvent, clock_event_names
 from ..deep.peaks import Peak, lookup
@@ -65,11 +66,12 @@ def node_command(host: HostFacts, action: str) -> str | None:
     verb = {"reboot-node": "reboot", "replace-node": "replace"}.get(action)
     if verb is None:
         return None
-    node = found.instance_id or "<this node's instance id>"
-    return (
-        f"aws sagemaker batch-{verb}-cluster-nodes --cluster-name {found.cluster_name} "
-        f"--node-ids {node}"
+    start = command(
+        "aws", "sagemaker", f"batch-{verb}-cluster-nodes", "--cluster-name", found.cluster_name
     )
+    if not found.instance_id:
+        return f"{start} --node-ids <this node's instance id>"
+    return f"{start} {command('--node-ids', found.instance_id)}"
 
 
 def _replace_hint(host: HostFacts) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ...models import Outcome, Severity, passed, skipped, unknown, warned
 from ...registry import HostContext, check
+from ...shell import command
 from ..commands import version_at_least
 from ..instance_types import Expectation
 from ..models import GpuInfo, HostFacts
@@ -408,8 +409,8 @@ def _pcie_link(req: Requirement, host: HostFacts, gpu: GpuInfo) -> Outcome:
             req,
             gpu.label,
             f"{link}: the link trained at a lower width",
-            f"sudo lspci -vv -s {bus} | grep -e LnkCap -e LnkSta (a seating or "
-            f"riser fault); {REPLACE_NODE}",
+            command("sudo", "lspci", "-vv", "-s", bus)
+            + f" | grep -e LnkCap -e LnkSta (a seating or riser fault); {REPLACE_NODE}",
             gen=gen,
             width=width,
         )
