@@ -159,10 +159,10 @@ HOST_CHECK_MODULES = ("hyperpod_preflight.host.checks",)
 
 
 def _load(modules: Iterable[str]) -> None:
-    import importlib
+    from .dynamic import import_module
 
     for name in modules:
-        importlib.import_module(name)
+        import_module(name)
 
 
 def all_checks(kind: str = "cluster") -> list[Check]:
