@@ -7,11 +7,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from concurrent.futures import wait
-from contextlib import suppress
 from typing import Any
 
 from .models import Report
-from .registry import Check, CheckContext, declared_reads
+from .registry import CheckContext
 from .runner import FailOn, ProgressCallback, Selection, build_report, select_checks
 from .spec import ClusterSpec
 from .workers import DaemonPool
@@ -91,43 +90,23 @@ def run_cluster_preflight(
             quota_code_cache=quota_code_cache,
         )
 
-    jobs = _warm_ups(spec, facts, selected) if concurrency > 1 else []
-    # One thread per declared read: a read queued behind another would add a round trip.
-    with DaemonPool(max(1, min(len(jobs), 32)), name="warm-up") as pool:
-        warming = [pool.submit(_quietly, job) for job in jobs]
-        plan, notes = plan_with_live_types(
-            spec, facts, ip_headroom, pool=DaemonPool(1, name="instance-types"), deadline=deadline
-        )
-        ctx = CheckContext(spec=spec, plan=plan, facts=facts, options=dict(options or {}))
-        ctx.options.setdefault("ip_headroom", ip_headroom)
-        ctx.options.setdefault("run_tool", _local_tool_runner())
-        report = build_report(
-            "cluster",
-            ctx,
-            selection,
-            target=spec.name,
-            facts_summary={"plan": plan.model_dump(mode="json"), "notes": notes},
-            deadline=deadline,
-            progress=progress,
-        )
-        # Let a warm-up the checks did not need finish, but never past the deadline.
-        wait(warming, timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
-    # The warm-up may outlive the checks (usage read while the listings were denied).
-    calls = getattr(facts, "call_count", None)
-    if calls is not None and calls != report.api_calls:
-        report = report.model_copy(update={"api_calls": calls})
+    plan, notes = plan_with_live_types(
+        spec, facts, ip_headroom, pool=DaemonPool(1, name="instance-types"), deadline=deadline
+    )
+    ctx = CheckContext(spec=spec, plan=plan, facts=facts, options=dict(options or {}))
+    ctx.options.setdefault("ip_headroom", ip_headroom)
+    ctx.options.setdefault("run_tool", _local_tool_runner())
+    report = build_report(
+        "cluster",
+        ctx,
+        selection,
+        target=spec.name,
+        facts_summary={"plan": plan.model_dump(mode="json"), "notes": notes},
+        deadline=deadline,
+        progress=progress,
+    )
     # the whole run: identity check, instance types and warm-up included, not the checks alone
     return report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
-
-
-def _warm_ups(spec: ClusterSpec, facts: Any, selected: Sequence[Check]) -> list[Any]:
-    """The reads the selected checks declare, started beside ``DescribeInstanceTypes``
-    instead of after it; the checks find their results (or failures) memoized."""
-    if facts is None:
-        return []
-    from .facts.prefetch import prefetch_jobs
-
-    return prefetch_jobs(facts, spec, declared_reads(selected))
 
 
 def _local_tool_runner() -> Any:
@@ -135,12 +114,6 @@ def _local_tool_runner() -> Any:
     from .lifecycle_local import default_run_tool
 
     return default_run_tool
-
-
-def _quietly(job: Any) -> None:
-    # Failures are memoized: the check that needs the fact meets it and says UNKNOWN.
-    with suppress(Exception):
-        job()
 
 
 def connect(

@@ -60,8 +60,6 @@ LAYER_OF: dict[str, str] = {
     f"{ROOT}.render_audit": "render",
     f"{ROOT}.sandbox": "sandbox",
     f"{ROOT}.cli": "cli",
-    f"{ROOT}.kube_facts": "facts",  # moving into facts/
-    f"{ROOT}.tools_local": "facts",
     f"{ROOT}.lifecycle_local": "facts",
     f"{ROOT}.sandbox.bundled": "data",  # scripts shipped for the sandbox's S3, never imported
 }

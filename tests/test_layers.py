@@ -22,8 +22,8 @@ def _violations(repo: Path = REPO) -> list[str]:
 # Known debt, removed as the run pipeline moves (issue 17): each entry is a module prefix.
 _DEBT = (
     "hyperpod_preflight.facts.prefetch",
-    "hyperpod_preflight.kube_facts",
-    "hyperpod_preflight.tools_local",
+    "hyperpod_preflight.facts.local",
+    "hyperpod_preflight.facts.local",
     "hyperpod_preflight.lifecycle_local",
     "hyperpod_preflight.checks.eks",
     "hyperpod_preflight.checks.tools",

@@ -26,6 +26,7 @@ from ..spec import (
     format_problems,
     sagemaker_service_model,
 )
+from . import _needs
 
 # "Maximum number instances allowed per SageMaker HyperPod cluster" (Service Quotas, sagemaker,
 # code L-2CE978FC as reported). 20 is the value reported by third-party quota inventories; the
@@ -481,6 +482,7 @@ def check_instance_count_limit(ctx: CheckContext) -> list[Outcome]:
     "Lifecycle bucket is named sagemaker-* (readable under the managed policy)",
     Severity.MEDIUM,
     needs_aws=False,
+    needs=_needs.execution_role_policies,
 )
 def check_lifecycle_bucket_name(ctx: CheckContext) -> list[Outcome]:
     """The lifecycle bucket is named sagemaker-*, or IAM shows the roles' own read grant."""

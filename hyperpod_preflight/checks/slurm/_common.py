@@ -18,7 +18,9 @@ from ...analysis.provisioning import ProvisioningParameters, parse_provisioning_
 from ...analysis.security_groups import FSX_LUSTRE_PORT_RANGES
 from ...errors import FactUnavailable
 from ...models import Outcome, skipped, unknown
-from ...registry import CheckContext
+from ...planner import ClusterPlan
+from ...registry import CheckContext, NeedsFn, Request, Then, need
+from ...spec import ClusterSpec
 from ...spec.raw import raw_groups
 from .._common import could_not_tell
 
@@ -159,6 +161,61 @@ def described(ctx: CheckContext, out: list[Outcome]) -> Iterator[tuple[FsxRef, d
             out.append(skipped(ref.resource, "the file system does not exist (slurm.fsx-exists)"))
             continue
         yield ref, fs
+
+
+def fsx_needs(
+    *,
+    cluster_subnets: bool = False,
+    cluster_vpc: bool = False,
+    fs_subnets: bool = False,
+    interfaces: bool = False,
+) -> NeedsFn:
+    """The needs of an FSx check: each referenced file system, then (as asked) the
+    cluster's subnets or VPC, the file systems' subnets, and their network interfaces with
+    those interfaces' security groups."""
+
+    def needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+        base: list[Request] = []
+        if cluster_subnets and spec.all_subnets:
+            base.append(need("subnets", spec.all_subnets))
+        if cluster_vpc:
+            base.append(need("cluster_vpc_id", spec.all_subnets, spec.vpc_id))
+        return [*base, Then(file_systems)]
+
+    def file_systems(ctx: CheckContext) -> list[Request]:
+        ids = [r.file_system_id for r in fsx_references(ctx) if r.file_system_id]
+        if not ids:
+            return []
+        return [*(need("file_system", i) for i in ids), Then(around)]
+
+    def around(ctx: CheckContext) -> list[Request]:
+        out: list[Request] = []
+        for ref in fsx_references(ctx):
+            if not ref.file_system_id:
+                continue
+            try:
+                fs = ctx.aws.file_system(ref.file_system_id)
+            except FactUnavailable:
+                continue
+            if fs is None:
+                continue
+            ids = [str(s) for s in fs.get("SubnetIds") or ()]
+            if fs_subnets and ids:
+                out.append(need("subnets", ids))
+            enis = [str(e) for e in fs.get("NetworkInterfaceIds") or ()]
+            if interfaces and enis:
+                out += [need("network_interfaces", enis), Then(groups_of(enis))]
+        return out
+
+    def groups_of(enis: list[str]) -> Any:
+        def groups(ctx: CheckContext) -> list[Request]:
+            found = ctx.aws.network_interfaces(enis)
+            sgs = sorted({str(g["GroupId"]) for e in found.values() for g in e.get("Groups", [])})
+            return [need("security_groups", sgs)] if sgs else []
+
+        return groups
+
+    return needs
 
 
 def fs_subnets(ctx: CheckContext, fs: dict[str, Any]) -> dict[str, dict[str, Any]]:

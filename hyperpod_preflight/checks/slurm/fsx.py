@@ -25,6 +25,7 @@ from ._common import (
     FsxRef,
     described,
     fs_subnets,
+    fsx_needs,
     fsx_references,
     no_fsx,
     ports_text,
@@ -38,6 +39,7 @@ BAD_LIFECYCLES = frozenset({"FAILED", "DELETING", "MISCONFIGURED", "MISCONFIGURE
     "slurm.fsx-exists",
     "Each FSx file system the cluster mounts exists, is AVAILABLE and of the configured type",
     Severity.CRITICAL,
+    needs=fsx_needs(),
 )
 def fsx_exists(ctx: CheckContext) -> list[Outcome]:
     """Each mounted FSx file system exists in the region, is AVAILABLE and of its type."""
@@ -115,6 +117,7 @@ def _fs_vpc(ctx: CheckContext, fs: dict[str, Any]) -> str | None:
     "slurm.fsx-vpc",
     "Each mounted FSx file system is in the cluster's VPC",
     Severity.CRITICAL,
+    needs=fsx_needs(cluster_vpc=True, fs_subnets=True),
 )
 def fsx_vpc(ctx: CheckContext) -> list[Outcome]:
     """Each mounted FSx file system is in the cluster's VPC (found through its subnets)."""
@@ -164,6 +167,7 @@ def _zone_ids(subnets: Iterable[dict[str, Any]]) -> set[str]:
     "slurm.fsx-zone",
     "Each mounted FSx file system is in the zone of the groups that mount it",
     Severity.LOW,
+    needs=fsx_needs(cluster_subnets=True, fs_subnets=True),
 )
 def fsx_zone(ctx: CheckContext) -> list[Outcome]:
     """Groups mounting an FSx file system from another AZ are told the cross-AZ cost."""
@@ -243,6 +247,7 @@ def fsx_zone(ctx: CheckContext) -> list[Outcome]:
     "slurm.fsx-mount-name",
     "The FSx for Lustre mount name in the config matches the file system's",
     Severity.HIGH,
+    needs=fsx_needs(),
 )
 def fsx_mount_name(ctx: CheckContext) -> list[Outcome]:
     """The Lustre mount name given (config or fsx_mountname) is the file system's own."""
@@ -290,6 +295,7 @@ def fsx_mount_name(ctx: CheckContext) -> list[Outcome]:
     "slurm.fsx-security-groups",
     "The FSx file system's groups admit the cluster (Lustre TCP 988, 1018-1023; OpenZFS 2049)",
     Severity.HIGH,
+    needs=fsx_needs(cluster_subnets=True, interfaces=True),
 )
 def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
     """The FSx network interfaces' groups admit its client port from each cluster group."""
