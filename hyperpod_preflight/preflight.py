@@ -4,47 +4,37 @@ offline), size the instance types from EC2, plan, run the checks, return the rep
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Sequence
 from concurrent.futures import wait
 from typing import Any
 
 from .models import Report
-from .registry import CheckContext
-from .runner import FailOn, ProgressCallback, Selection, build_report, select_checks
+from .planner import build_plan
+from .registry import Check, CheckContext
+from .runner import ProgressCallback, gatherer_for
+from .runs import pipeline
+from .runs.settings import DEFAULT_TIMEOUT_S, AwsAccess, ClusterRun, with_fields
 from .spec import ClusterSpec
 from .workers import DaemonPool
 
-DEFAULT_TIMEOUT_S = 120.0
+__all__ = ["DEFAULT_TIMEOUT_S", "connect", "plan_with_live_types", "run_cluster_preflight"]
 
 
 def run_cluster_preflight(
     spec: ClusterSpec,
+    settings: ClusterRun | None = None,
     *,
-    session: Any = None,
-    facts: Any = None,
-    profile: str | None = None,
-    region: str | None = None,
-    only: Sequence[str] = (),
-    skip: Sequence[str] = (),
-    ignore: Sequence[str] = (),
-    fail_on: str = "fail",
-    offline: bool = False,
-    ip_headroom: int = 1,
-    concurrency: int = 16,
-    retry_mode: str = "standard",
-    max_attempts: int = 10,
-    options: dict[str, Any] | None = None,
-    timeout_s: float | None = DEFAULT_TIMEOUT_S,
     progress: ProgressCallback | None = None,
-    quota_code_cache: bool = True,
+    **fields: Any,
 ) -> Report:
-    """Run every selected cluster check of ``spec``.
+    """Run every selected cluster check of ``spec`` through the run pipeline.
 
-    ``facts`` (an :class:`~hyperpod_preflight.facts.AwsFacts`) or ``session`` (a
-    ``boto3.Session``) may be given; otherwise one session is made from ``profile`` and
-    ``region``. Raises InputError for a bad selection and CannotRunError when AWS cannot be
-    used at all, both before any check runs.
+    ``settings`` (:class:`~hyperpod_preflight.runs.settings.ClusterRun`): AWS access
+    (facts, a session, or profile and region), the selection and its deadline, offline, IP
+    headroom and the checks' options; keyword ``fields`` override it (``only=[...]``,
+    ``facts=...``, ``timeout_s=...``). Raises InputError for a bad selection and
+    CannotRunError when AWS cannot be used at all, both before any check runs.
 
     ``timeout_s`` is the run deadline, counted from this call: checks still waiting then are
     UNKNOWN "timed out after N s" and the report is returned (None: no deadline).
@@ -55,58 +45,48 @@ def run_cluster_preflight(
     per-user cache, see :mod:`hyperpod_preflight.facts.quotas`) and learn new ones; applies
     to the facts this call makes, not to ``facts`` handed in.
     """
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    if fail_on not in ("fail", "warn", "unknown"):
-        from .errors import InputError
+    run = with_fields(settings or ClusterRun(), fields)
+    selection = run.choice.selection()
 
-        raise InputError(f"--fail-on {fail_on!r}: choose fail, warn or unknown")
-    fail_level: FailOn = fail_on  # type: ignore[assignment]
-    selection = Selection(
-        only=list(only),
-        skip=list(skip),
-        ignore=list(ignore),
-        fail_on=fail_level,
-        concurrency=concurrency,
-        timeout_s=timeout_s,
-    )
-    started = time.perf_counter()
-    # bad ids are bad input: exit 2 before any AWS call
-    selected = select_checks("cluster", selection)
-    if not selected:
-        from .errors import InputError
-
-        raise InputError(
-            f"the selection is empty (--only {','.join(only) or 'all'} "
-            f"--skip {','.join(skip) or 'none'}): no check would run"
+    def prepare(checks: list[Check], deadline: float | None) -> pipeline.Prepared:
+        facts = run.aws.facts
+        owns = not run.offline and facts is None
+        if owns:
+            facts = connect_with(run.aws)
+        ctx = CheckContext(spec=spec, plan=build_plan(spec), facts=facts, options=dict(run.options))
+        ctx.options.setdefault("ip_headroom", run.ip_headroom)
+        ctx.options.setdefault("run_tool", _local_tool_runner())
+        gatherer = gatherer_for(ctx, selection)
+        # What needs no live instance-type figures starts beside DescribeInstanceTypes.
+        gatherer.prime(checks, ctx)
+        plan, notes = plan_with_live_types(
+            spec,
+            facts,
+            run.ip_headroom,
+            pool=DaemonPool(1, name="instance-types"),
+            deadline=deadline,
+        )
+        return pipeline.Prepared(
+            dataclasses.replace(ctx, plan=plan),
+            target=spec.name,
+            gatherer=gatherer,
+            facts_summary={"plan": plan.model_dump(mode="json"), "notes": notes},
+            owns_facts=owns,
         )
 
-    if not offline and facts is None:
-        facts = connect(
-            session,
-            profile=profile,
-            region=region,
-            retry_mode=retry_mode,
-            max_attempts=max_attempts,
-            quota_code_cache=quota_code_cache,
-        )
+    return pipeline.run("cluster", selection, prepare, progress=progress)
 
-    plan, notes = plan_with_live_types(
-        spec, facts, ip_headroom, pool=DaemonPool(1, name="instance-types"), deadline=deadline
+
+def connect_with(aws: AwsAccess) -> Any:
+    """The facts of ``aws``'s session (or profile and region), identity verified."""
+    return connect(
+        aws.session,
+        profile=aws.profile,
+        region=aws.region,
+        retry_mode=aws.retry_mode,
+        max_attempts=aws.max_attempts,
+        quota_code_cache=aws.quota_code_cache,
     )
-    ctx = CheckContext(spec=spec, plan=plan, facts=facts, options=dict(options or {}))
-    ctx.options.setdefault("ip_headroom", ip_headroom)
-    ctx.options.setdefault("run_tool", _local_tool_runner())
-    report = build_report(
-        "cluster",
-        ctx,
-        selection,
-        target=spec.name,
-        facts_summary={"plan": plan.model_dump(mode="json"), "notes": notes},
-        deadline=deadline,
-        progress=progress,
-    )
-    # the whole run: identity check, instance types and warm-up included, not the checks alone
-    return report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
 
 
 def _local_tool_runner() -> Any:

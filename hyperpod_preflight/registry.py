@@ -147,6 +147,7 @@ AREAS = (
     "slurm",
     "tools",
     "host",
+    "vpc",
 )
 DOCS_BASE = "docs/checks.md"
 _ID_RE = re.compile(r"^[a-z][a-z0-9]*\.[a-z0-9]+(-[a-z0-9]+)*$")
@@ -234,6 +235,7 @@ CLUSTER_CHECK_MODULES = (
     "hyperpod_preflight.checks.features",
     "hyperpod_preflight.checks.eks",
     "hyperpod_preflight.checks.tools",
+    "hyperpod_preflight.checks.vpc",
 )
 HOST_CHECK_MODULES = ("hyperpod_preflight.host.checks",)
 
@@ -246,12 +248,17 @@ def _load(modules: Iterable[str]) -> None:
 
 
 def all_checks(kind: str = "cluster") -> list[Check]:
-    """Every registered check of ``kind`` (``cluster`` or ``host``), ordered by id."""
+    """Every registered check of ``kind`` (``cluster``, ``vpc`` or ``host``), by id."""
 
-    _load(CLUSTER_CHECK_MODULES if kind == "cluster" else HOST_CHECK_MODULES)
-    host = kind == "host"
-    chosen = (c for c in _REGISTRY.values() if (c.info.area == "host") == host)
+    _load(HOST_CHECK_MODULES if kind == "host" else CLUSTER_CHECK_MODULES)
+    chosen = (c for c in _REGISTRY.values() if kind_of(c.info.area) == kind)
     return sorted(chosen, key=lambda c: c.check_id)
+
+
+def kind_of(area: str) -> str:
+    """The kind of run whose checks are of ``area``: ``host``, ``vpc`` (the VPC audit), else
+    ``cluster``."""
+    return area if area in ("host", "vpc") else "cluster"
 
 
 def get(check_id: str) -> Check:

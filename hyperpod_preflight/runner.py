@@ -22,12 +22,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from . import __version__
 from .errors import FactUnavailable, InputError
 from .facts.local import LocalFacts
-from .models import Finding, Outcome, Report, Severity, Status, Summary
+from .models import Finding, Outcome, Severity, Status, Summary
 from .registry import Check, CheckContext, HostContext, RunContext, all_checks
 from .runs.gather import FactSources, Gatherer
 from .workers import DaemonPool
@@ -39,7 +38,6 @@ __all__ = [
     "ProgressCallback",
     "RunContext",
     "Selection",
-    "build_report",
 ]
 
 log = logging.getLogger("hyperpod_preflight")
@@ -243,6 +241,7 @@ def run_checks(
     *,
     deadline: float | None = None,
     progress: ProgressCallback | None = None,
+    gatherer: Gatherer | None = None,
 ) -> list[Finding]:
     """Gather every selected check's facts at once and judge each as soon as its own reads
     are in, in stable order.
@@ -254,7 +253,7 @@ def run_checks(
     threads still in a call are daemon threads that never keep the process alive.
     ``progress``: see the module docstring.
     """
-    gatherer = gatherer_for(ctx, selection)
+    gatherer = gatherer or gatherer_for(ctx, selection)
     started: dict[str, float] = {}  # check id → when its thread began
 
     def timed(check: Check) -> list[Finding]:
@@ -320,40 +319,6 @@ def _timed_out(check: Check, selection: Selection) -> list[Finding]:
         details={"reason": "timeout", "timeout_s": selection.timeout_s},
     )
     return [_to_finding(check, outcome)]
-
-
-def build_report(
-    kind: str,
-    ctx: RunContext,
-    selection: Selection,
-    *,
-    target: str = "",
-    facts_summary: dict[str, Any] | None = None,
-    deadline: float | None = None,
-    progress: ProgressCallback | None = None,
-) -> Report:
-    """Select and run the checks of ``kind`` and wrap their findings in a :class:`Report`.
-
-    ``deadline`` (``time.monotonic()``) defaults to now + ``selection.timeout_s``;
-    ``progress`` is told about long waits (see the module docstring)."""
-    started = time.perf_counter()
-    if deadline is None and selection.timeout_s is not None:
-        deadline = time.monotonic() + selection.timeout_s
-    checks = select_checks(kind, selection)
-    findings = run_checks(checks, ctx, selection, deadline=deadline, progress=progress)
-    facts = ctx.facts
-    return Report(
-        tool_version=__version__,
-        kind=kind,
-        target=target,
-        region=getattr(facts, "region", None),
-        account=getattr(facts, "account", None),
-        duration_s=round(time.perf_counter() - started, 3),
-        api_calls=getattr(facts, "call_count", None),
-        results=findings,
-        summary=summarize(findings, selection.fail_on),
-        facts=facts_summary or {},
-    )
 
 
 def worst(findings: Iterable[Finding]) -> Severity | None:

@@ -176,12 +176,6 @@ def run_audit(params: dict[str, Any]) -> int:
     vpc_id = str(params["vpc"])
     if not VPC_ID_RE.fullmatch(vpc_id):
         raise InputError(f"--vpc {vpc_id!r}: not a VPC id (vpc-0123456789abcdef0)")
-    for flag in ("only", "skip"):
-        if params[flag]:
-            raise InputError(
-                f"--{flag} {','.join(params[flag])}: the VPC audit (--vpc without --config) "
-                "runs whole; --only/--skip select checks of `check --config`"
-            )
     if params.get("offline"):
         raise InputError("--offline: the VPC audit (--vpc without --config) reads the VPC from AWS")
     for itype in params["audit_types"]:
@@ -193,9 +187,11 @@ def run_audit(params: dict[str, Any]) -> int:
         orchestrator=params["orchestrator"],
         ip_headroom=params["ip_headroom"],
         fsx=params["fsx"],
+        only=split_ids(params["only"]),
+        skip=split_ids(params["skip"]),
         ignore=split_ids(params["ignore"]),
         fail_on=params["fail_on"],
-        **pick(params, *AWS_OPTIONS),
+        **pick(params, *AWS_OPTIONS, "timeout_s"),
     )
     if params["suggest_config"]:
         audit = report.vpc_audit

@@ -149,6 +149,11 @@ class Gatherer:
             raise FactUnavailable(asked.reader, "error", "not read: the run ended first")
         return fut.result()
 
+    def gathered(self) -> frozenset[tuple[Any, ...]]:
+        """Every read made so far (done or not)."""
+        with self._lock:
+            return frozenset(self._reads)
+
     def view(self, owner: str, allowed: Iterable[tuple[Any, ...]]) -> FactsView:
         return FactsView(
             self.answer,
@@ -185,6 +190,25 @@ class Gatherer:
                 except FactUnavailable:
                     continue  # the judge meets the same failure and says UNKNOWN
         return frozenset(allowed)
+
+    def prime(self, checks: Iterable[Check], ctx: Any) -> None:
+        """Start the first requests of ``checks`` now (before the run's live plan is ready:
+        ``ctx`` holds the catalog plan; only counts and sizes decide which quotas a check
+        needs, so both plans name the same reads). Follow-ups wait for the real gathering;
+        a check whose needs raise here is judged (and reported) then."""
+        spec, plan = getattr(ctx, "spec", None), getattr(ctx, "plan", None)
+        if spec is None or plan is None or self.sources.aws is None:
+            return
+        for check in checks:
+            if not check.info.needs_aws:
+                continue
+            try:
+                first = [r for r in check.needs(spec, plan) if isinstance(r, Need)]
+            except Exception:
+                continue
+            for n in first:
+                if _implied(n.reader, n.args, dict(n.kwargs)) is None:
+                    self.read(n)
 
     def close(self) -> None:
         """Start nothing more; cancel what has not started (never waits)."""
