@@ -53,7 +53,9 @@ def run_cluster_preflight(
         owns = not run.offline and facts is None
         if owns:
             facts = connect_with(run.aws)
-        ctx = CheckContext(spec=spec, plan=build_plan(spec), facts=facts, options=dict(run.options))
+        ctx = CheckContext(
+            spec=spec, plan=build_plan(spec), facts=facts, options=dict(run.options or {})
+        )
         ctx.options.setdefault("ip_headroom", run.ip_headroom)
         ctx.options.setdefault("run_tool", _local_tool_runner())
         gatherer = gatherer_for(ctx, selection)
