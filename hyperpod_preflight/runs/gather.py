@@ -143,8 +143,8 @@ class Gatherer:
 
     @staticmethod
     def _result(asked: Need, fut: Future[Any]) -> Any:
-        if not fut.done():
-            raise UndeclaredRead(f"{asked} was not gathered")
+        if not fut.done():  # only after the deadline: a judge waits for its reads
+            raise FactUnavailable(asked.reader, "unreachable", "no answer before the run deadline")
         if fut.cancelled():
             raise FactUnavailable(asked.reader, "error", "not read: the run ended first")
         return fut.result()

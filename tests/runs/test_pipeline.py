@@ -4,7 +4,7 @@ one ``select_checks`` per run whatever its kind, and the view refusing undeclare
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from conftest import EXAMPLES
@@ -66,7 +66,7 @@ def test_the_view_refuses_a_read_the_check_did_not_declare() -> None:
     class Facts:
         region = "us-west-2"
         account = "123456789012"
-        calls: list[Any] = []
+        calls: ClassVar[list[Any]] = []
 
         def vpc(self, vpc_id: str) -> dict[str, Any]:
             self.calls.append(vpc_id)

@@ -63,9 +63,11 @@ def _caller_needs(spec: ClusterSpec) -> list[Request]:
 
     def first(ctx: CheckContext) -> list[Request]:
         caller = caller_principal(ctx.aws.identity_arn())
-        if caller.kind not in ("role", "user"):
+        if caller.kind == "root":
             return []
-        out: list[Request] = [need("service_linked_role_exists"), Then(simulations)]
+        out: list[Request] = [need("service_linked_role_exists")]
+        if caller.kind in ("role", "user"):
+            out.append(Then(simulations))
         assumed = caller.kind == "role" and ":assumed-role/" in caller.identity_arn
         if assumed and caller.account == ctx.aws.account:
             out.insert(0, need("role", caller.name))
