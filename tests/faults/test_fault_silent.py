@@ -22,11 +22,15 @@ import pytest
 from conftest import EXAMPLES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
-from test_e2e_moto_server import SCRIPT, moto_server  # noqa: F401  (the fixture)
+import test_e2e_moto_server
+from test_e2e_moto_server import SCRIPT
+
+moto_server = test_e2e_moto_server.moto_server  # the fixture, shared
 
 pytestmark = pytest.mark.skipif(not SCRIPT.exists(), reason="hp-preflight is not installed")
 
 CONFIG = EXAMPLES / "slurm-p5-cluster.json"
+RUN_FLAGS = ("--region", "us-west-2", "--timeout", "10", "-o", "json")
 ENDPOINT_VARIABLE = {
     "iam": "AWS_ENDPOINT_URL_IAM",
     "service-quotas": "AWS_ENDPOINT_URL_SERVICE_QUOTAS",
@@ -87,8 +91,7 @@ def _run(args: list[str], moto: str, silent_url: str, service: str) -> tuple[flo
         "AWS_DEFAULT_REGION": "us-west-2",
     }
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args, "--region", "us-west-2", "--timeout", "10"]
-        + ["-o", "json"],
+        [sys.executable, "-c", PROBE, *args, *RUN_FLAGS],
         capture_output=True,
         text=True,
         timeout=120,
