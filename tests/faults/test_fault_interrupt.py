@@ -65,7 +65,7 @@ def test_ctrl_c_in_a_sandbox_run_exits_130_at_once(tmp_path: Path, after_s: floa
     interrupted = time.monotonic()
     proc.send_signal(signal.SIGINT)
     try:
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
     took = time.monotonic() - interrupted
