@@ -62,15 +62,7 @@ def run_host_preflight(
     Raises :class:`InputError` for an unknown profile, requirement or check id, or a root
     that is not a directory.
     """
-    if not Path(root).is_dir():
-        raise InputError(f"--root {root}: not a directory")
-    for path in [*paths, *shared_mounts]:
-        if not path.startswith("/"):
-            raise InputError(f"{path!r}: give an absolute path")
-    if dcgm_level is not None and dcgm_level not in (1, 2, 3):
-        raise InputError(f"--dcgm-level {dcgm_level}: choose 1, 2 or 3")
-    if deep_seconds <= 0:
-        raise InputError(f"--deep-seconds {deep_seconds:g}: give a positive number of seconds")
+    _check_inputs(root, [*paths, *shared_mounts], dcgm_level, deep_seconds)
     dcgm = dcgm or dcgm_level is not None
     base = load_profile(profile)
     if deep:
@@ -114,6 +106,21 @@ def run_host_preflight(
         selection,
         lambda checks, deadline: _prepare_host(chosen, options, paths, shared_mounts),
     )
+
+
+def _check_inputs(
+    root: str, paths: Sequence[str], dcgm_level: int | None, deep_seconds: float
+) -> None:
+    """Bad input is exit 2 before the machine is read."""
+    if not Path(root).is_dir():
+        raise InputError(f"--root {root}: not a directory")
+    for path in paths:
+        if not path.startswith("/"):
+            raise InputError(f"{path!r}: give an absolute path")
+    if dcgm_level is not None and dcgm_level not in (1, 2, 3):
+        raise InputError(f"--dcgm-level {dcgm_level}: choose 1, 2 or 3")
+    if deep_seconds <= 0:
+        raise InputError(f"--deep-seconds {deep_seconds:g}: give a positive number of seconds")
 
 
 def _prepare_host(
