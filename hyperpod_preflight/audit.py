@@ -6,11 +6,11 @@ the typed audit (tables, ranked fixes, a suggested ``VpcConfig``) is ``Report.vp
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from .analysis.vpc_audit import DEFAULT_AUDIT_TYPES, AuditRequest, VpcInventory
+from .analysis.vpc_audit import DEFAULT_AUDIT_TYPES, AuditRequest, VpcInventory, audit_vpc
+from .analysis.vpc_inventory import inventory_from
 from .models import Report
 from .registry import Check, CheckContext
 from .runner import ProgressCallback, gatherer_for
@@ -63,12 +63,8 @@ def run_vpc_audit(
         gatherer = gatherer_for(ctx, selection)
 
         def finish(report: Report) -> Report:
-            from .checks.vpc import audit_of
-
             view = gatherer.view("vpc audit", gatherer.gathered())
-            audit = audit_of(
-                CheckContext(spec=spec, plan=ctx.plan, facts=view, options=ctx.options)
-            )
+            audit = audit_vpc(inventory_from(view, vpc_id, request), request)
             return report.model_copy(update={"vpc_audit": audit})
 
         return pipeline.Prepared(
@@ -81,7 +77,6 @@ def run_vpc_audit(
 def read_inventory(facts: Any, vpc_id: str, instance_types: Sequence[str]) -> VpcInventory:
     """The audit's reads of ``vpc_id`` made at once on ``facts``, as an inventory (for the
     capacity scan, which judges one VPC per region without a run of its own)."""
-    from .checks.vpc import read_inventory as inventory_of
     from .planner import build_plan
     from .registry import get
 
@@ -93,12 +88,4 @@ def read_inventory(facts: Any, vpc_id: str, instance_types: Sequence[str]) -> Vp
         allowed = gatherer.gather_for(get("vpc.exists"), ctx)
     finally:
         gatherer.close()
-    view = gatherer.view("vpc inventory", allowed)
-    return inventory_of(dataclasses.replace(ctx, facts=view), vpc_id, request)
-
-
-def audit_findings(audit: Any, request: AuditRequest) -> list[Any]:
-    """The audit's findings as (check id, outcome) pairs (see :mod:`.checks.vpc`)."""
-    from .checks.vpc import audit_findings as findings
-
-    return findings(audit, request)
+    return inventory_from(gatherer.view("vpc inventory", allowed), vpc_id, request)

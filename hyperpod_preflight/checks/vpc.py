@@ -18,45 +18,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..analysis.vpc_audit import DEFAULT_AUDIT_TYPES, AuditRequest, VpcInventory, audit_vpc
+from ..analysis.vpc_audit import DEFAULT_AUDIT_TYPES, AuditRequest, audit_vpc
+from ..analysis.vpc_inventory import inventory_from, inventory_reads
 from ..audit_models import VpcAudit
-from ..catalog import InstanceTypeInfo, from_ec2_description, lookup
-from ..errors import FactUnavailable
 from ..models import Outcome, Severity, Status
 from ..planner import ClusterPlan
 from ..registry import CheckContext, Request, Then, check, need
 from ..spec import ClusterSpec
-
-RULES_PER_SG_QUOTA = ("vpc", "L-0EA8095F")
-DEFAULT_RULES_PER_DIRECTION = 60
 
 
 def audit_request(ctx: CheckContext) -> AuditRequest:
     """The run's audit request (``options['audit']``), else the default one."""
     given = ctx.options.get("audit")
     return given if isinstance(given, AuditRequest) else AuditRequest(DEFAULT_AUDIT_TYPES)
-
-
-def _reads(vpc_id: str, names: tuple[str, ...]) -> dict[str, tuple[str, tuple[Any, ...]]]:
-    """Every read of the audit: name in the inventory → (reader, arguments)."""
-    return {
-        "vpc": ("vpc", (vpc_id,)),
-        "dns_support": ("vpc_attribute", (vpc_id, "enableDnsSupport")),
-        "dns_hostnames": ("vpc_attribute", (vpc_id, "enableDnsHostnames")),
-        "subnets": ("vpc_subnets", (vpc_id,)),
-        "security_groups": ("vpc_security_groups", (vpc_id,)),
-        "route_tables": ("route_tables", ((vpc_id,),)),
-        "nat_gateways": ("vpc_nat_gateways", (vpc_id,)),
-        "internet_gateways": ("vpc_internet_gateways", (vpc_id,)),
-        "endpoints": ("vpc_endpoints", (vpc_id,)),
-        "types": ("instance_types", (names,)),
-        "offerings": ("instance_type_offerings", (names,)),
-        "rule_quota": ("quota_by_code", RULES_PER_SG_QUOTA),
-    }
-
-
-def _names(request: AuditRequest) -> tuple[str, ...]:
-    return tuple(t.removeprefix("ml.") for t in request.instance_types)
 
 
 def vpc_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
@@ -66,59 +40,10 @@ def vpc_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
     vpc_id = spec.vpc_id
 
     def reads(ctx: CheckContext) -> list[Request]:
-        found = _reads(vpc_id, _names(audit_request(ctx)))
+        found = inventory_reads(vpc_id, audit_request(ctx))
         return [need(reader, *args) for reader, args in found.values()]
 
     return [Then(reads)]
-
-
-def read_inventory(ctx: CheckContext, vpc_id: str, request: AuditRequest) -> VpcInventory:
-    """The gathered reads as the audit's inventory; a read that failed is named in
-    ``unknown``."""
-    names = _names(request)
-    got: dict[str, Any] = {}
-    unknown: dict[str, str] = {}
-    for name, (reader, args) in _reads(vpc_id, names).items():
-        try:
-            got[name] = getattr(ctx.aws, reader)(*args)
-        except FactUnavailable as exc:
-            unknown[name] = exc.describe()
-    types: dict[str, InstanceTypeInfo] = {}
-    for name in names:
-        described = (got.get("types") or {}).get(name)
-        info = None
-        if described is not None:
-            try:
-                info = from_ec2_description(described)
-            except ValueError:
-                info = None
-        info = info or lookup(name)
-        if info is not None:
-            types[name] = info
-    limit, source = DEFAULT_RULES_PER_DIRECTION, "fallback"
-    quota = got.get("rule_quota")
-    if quota is not None and quota.value is not None:
-        limit, source = int(quota.value), str(quota.source)
-    unknown.pop("rule_quota", None)  # advisory: the default stands in
-    unknown.pop("types", None)  # the catalog stands in
-    return VpcInventory(
-        vpc_id=vpc_id,
-        region=str(ctx.aws.region),
-        vpc=got.get("vpc"),
-        dns_support=got.get("dns_support"),
-        dns_hostnames=got.get("dns_hostnames"),
-        subnets=got.get("subnets"),
-        security_groups=got.get("security_groups"),
-        route_tables=got.get("route_tables"),
-        nat_gateways=got.get("nat_gateways"),
-        internet_gateways=got.get("internet_gateways"),
-        endpoints=got.get("endpoints"),
-        types=types,
-        offerings=got.get("offerings"),
-        rule_limit=limit,
-        rule_limit_source=source,
-        unknown=unknown,
-    )
 
 
 def audit_of(ctx: CheckContext) -> VpcAudit | None:
@@ -126,7 +51,7 @@ def audit_of(ctx: CheckContext) -> VpcAudit | None:
     if not ctx.spec.vpc_id:
         return None
     request = audit_request(ctx)
-    return audit_vpc(read_inventory(ctx, ctx.spec.vpc_id, request), request)
+    return audit_vpc(inventory_from(ctx.aws, ctx.spec.vpc_id, request), request)
 
 
 def _judge(check_id: str) -> Callable[[CheckContext], Iterator[Outcome]]:
