@@ -11,6 +11,7 @@ from typing import Any
 
 from .analysis.vpc_audit import DEFAULT_AUDIT_TYPES, AuditRequest, VpcInventory, audit_vpc
 from .analysis.vpc_inventory import inventory_from
+from .errors import InputError
 from .models import Report
 from .registry import Check, CheckContext
 from .runner import ProgressCallback, gatherer_for
@@ -54,6 +55,10 @@ def run_vpc_audit(
         from .planner import build_plan
         from .preflight import connect_with
 
+        if run.offline:
+            raise InputError(
+                "--offline: the VPC audit (--vpc without --config) reads the VPC from AWS"
+            )
         owns = run.aws.facts is None
         facts = connect_with(run.aws) if owns else run.aws.facts
         spec = ClusterSpec(name=vpc_id, vpc_id=vpc_id)

@@ -176,8 +176,6 @@ def run_audit(params: dict[str, Any]) -> int:
     vpc_id = str(params["vpc"])
     if not VPC_ID_RE.fullmatch(vpc_id):
         raise InputError(f"--vpc {vpc_id!r}: not a VPC id (vpc-0123456789abcdef0)")
-    if params.get("offline"):
-        raise InputError("--offline: the VPC audit (--vpc without --config) reads the VPC from AWS")
     for itype in params["audit_types"]:
         validate_instance_type(itype)
     report = run_vpc_audit(
@@ -187,6 +185,7 @@ def run_audit(params: dict[str, Any]) -> int:
         orchestrator=params["orchestrator"],
         ip_headroom=params["ip_headroom"],
         fsx=params["fsx"],
+        offline=bool(params.get("offline")),
         only=split_ids(params["only"]),
         skip=split_ids(params["skip"]),
         ignore=split_ids(params["ignore"]),

@@ -81,6 +81,7 @@ class VpcAuditRun:
     orchestrator: str | None = None
     ip_headroom: int = 1
     fsx: bool = False
+    offline: bool = False  # refused (after the selection is checked): the audit reads AWS
 
 
 S = TypeVar("S", ClusterRun, VpcAuditRun)

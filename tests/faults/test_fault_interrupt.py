@@ -47,7 +47,13 @@ SLOW_TEARDOWN = pytest.mark.xfail(
 
 @pytest.mark.parametrize(
     "after_s",
-    [1.0, 2.0, 3.0, pytest.param(6.0, marks=SLOW_TEARDOWN), pytest.param(9.0, marks=SLOW_TEARDOWN)],
+    [
+        1.0,
+        2.0,
+        pytest.param(3.0, marks=SLOW_TEARDOWN),
+        pytest.param(6.0, marks=SLOW_TEARDOWN),
+        pytest.param(9.0, marks=SLOW_TEARDOWN),
+    ],
 )
 def test_ctrl_c_in_a_sandbox_run_exits_130_at_once(tmp_path: Path, after_s: float) -> None:
     pytest.importorskip("moto")

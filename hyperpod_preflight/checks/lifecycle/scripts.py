@@ -218,7 +218,7 @@ def scripts(ctx: CheckContext) -> list[Outcome]:
     "lifecycle.provisioning-parameters",
     "provisioning_parameters.json is valid and names exactly the config's groups (Slurm)",
     Severity.CRITICAL,
-    needs=lambda spec, plan: _prefix_needs(spec, plan),
+    needs=lambda spec, plan: [*_needs.egress(spec), *_prefix_needs(spec, plan)],
 )
 def provisioning_parameters(ctx: CheckContext) -> list[Outcome]:
     """The Slurm provisioning_parameters.json parses and matches the config's groups."""
