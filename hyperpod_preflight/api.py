@@ -285,15 +285,11 @@ def run_audit(opts: AuditOptions) -> Report:
     from .audit import run_vpc_audit
 
     started = time.perf_counter()
-    for flag, given in (("--only", opts.selection.only), ("--skip", opts.selection.skip)):
-        if given:
-            raise InputError(
-                f"{flag} {','.join(given)}: the VPC audit runs whole; --only/--skip select "
-                "checks of `check`"
-            )
     report = run_vpc_audit(
         opts.vpc_id,
         instance_types=list(opts.instance_types),
+        only=list(opts.selection.only),
+        skip=list(opts.selection.skip),
         nodes=opts.nodes,
         orchestrator=opts.orchestrator,
         ip_headroom=opts.ip_headroom,

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -156,28 +157,82 @@ def build_plan(
         raise InputError(f"--ip-headroom {ip_headroom}: must be 0 or more")
     overrides = {k.removeprefix("ml."): v for k, v in (instance_types or {}).items()}
     notes: list[str] = []
-    type_info: dict[str, InstanceTypeInfo] = {}
-    unsized_types: dict[str, None] = {}
-    groups: list[GroupPlan] = []
-    unsized_groups: list[str] = []
-    sized: dict[str, list[InstanceTypeInfo]] = {}
+    sizing = _size_groups(spec, overrides, ip_headroom)
+    groups, sized = sizing.groups, sizing.sized
+    instances_by_type: dict[str, int] = {}
+    for group in spec.instance_groups:
+        if group.instance_type:
+            instances_by_type[group.instance_type] = (
+                instances_by_type.get(group.instance_type, 0) + group.count
+            )
+    flexible = [g.name for g in spec.instance_groups if not g.instance_type and g.count]
+    if flexible:
+        notes.append(
+            f"group(s) {', '.join(flexible)} use InstanceRequirements: their instances are in "
+            "the total but not under one type; sized by their most demanding type"
+        )
+    subnets = _subnet_needs(groups, sizing.unsized_groups, notes)
+    notes += _layout_notes(spec, groups)
+    enis: int | None = sum(
+        (g.count + g.headroom_nodes) * (g.network_cards or 1) for g in groups if g.name in sized
+    )
+    if any(g.count for g in groups if g.name not in sized):
+        enis = None
+    for ec2_type in sizing.unsized_types:
+        notes.append(
+            f"ml.{ec2_type} cannot be sized offline (not in the built-in catalog): run with "
+            "AWS credentials so its figures come from ec2:DescribeInstanceTypes"
+        )
+    sizes = [s for g in spec.instance_groups for s in g.ebs_volume_sizes_gb]
+    return ClusterPlan(
+        orchestrator=spec.orchestrator,
+        instances_by_type=instances_by_type,
+        total_instances=sum(g.count for g in spec.instance_groups),
+        groups=groups,
+        subnets=subnets,
+        enis_needed=enis,
+        max_ebs_gb=max(sizes) if sizes else None,
+        vcpus=_vcpu_needs(spec.instance_groups, sized, notes),
+        ip_headroom_nodes=ip_headroom,
+        notes=notes,
+        unsized_groups=sizing.unsized_groups,
+        type_info=sizing.type_info,
+    )
 
+
+@dataclass
+class _Sizing:
+    """Each group's plan, and which types and groups could (not) be sized."""
+
+    groups: list[GroupPlan] = field(default_factory=list)
+    sized: dict[str, list[InstanceTypeInfo]] = field(default_factory=dict)
+    unsized_groups: list[str] = field(default_factory=list)
+    unsized_types: dict[str, None] = field(default_factory=dict)
+    type_info: dict[str, InstanceTypeInfo] = field(default_factory=dict)
+
+
+def _size_groups(
+    spec: ClusterSpec, overrides: Mapping[str, InstanceTypeInfo], ip_headroom: int
+) -> _Sizing:
+    """Each group sized by its most demanding instance type (EC2's figures, else the
+    catalog's); a group with a type neither knows is unsized."""
+    out = _Sizing()
     for group in spec.instance_groups:
         infos = []
         for ec2_type in group.ec2_types:
             info = _resolve(ec2_type, overrides)
             if info is None:
-                unsized_types[ec2_type] = None
+                out.unsized_types[ec2_type] = None
             else:
-                type_info[ec2_type] = info
+                out.type_info[ec2_type] = info
                 infos.append(info)
         complete = bool(group.types) and len(infos) == len(group.types)
         if complete:
-            sized[group.name] = infos
+            out.sized[group.name] = infos
         else:
-            unsized_groups.append(group.name)
+            out.unsized_groups.append(group.name)
         vpc = spec.vpc_for(group)
-        groups.append(
+        out.groups.append(
             GroupPlan(
                 name=group.name,
                 instance_type=group.instance_type,
@@ -194,21 +249,12 @@ def build_plan(
                 json_path=group.json_path,
             )
         )
+    return out
 
-    instances_by_type: dict[str, int] = {}
-    for group in spec.instance_groups:
-        if group.instance_type:
-            instances_by_type[group.instance_type] = (
-                instances_by_type.get(group.instance_type, 0) + group.count
-            )
-    flexible = [g.name for g in spec.instance_groups if not g.instance_type and g.count]
-    if flexible:
-        notes.append(
-            f"group(s) {', '.join(flexible)} use InstanceRequirements: their instances are in "
-            "the total but not under one type; sized by their most demanding type"
-        )
 
-    subnets = _subnet_needs(groups, unsized_groups, notes)
+def _layout_notes(spec: ClusterSpec, groups: list[GroupPlan]) -> list[str]:
+    """What the sizing assumes about subnets, EKS pods and the managed VPC."""
+    notes: list[str] = []
     if any(len(g.subnets) > 1 for g in groups if g.count):
         notes.append(
             "a group with several subnets is sized as if all its nodes could land in any one "
@@ -226,33 +272,7 @@ def build_plan(
             if spec.orchestrator == "slurm"
             else "no VpcConfig: an EKS-orchestrated cluster needs one; no subnet to size"
         )
-
-    enis: int | None = sum(
-        (g.count + g.headroom_nodes) * (g.network_cards or 1) for g in groups if g.name in sized
-    )
-    if any(g.count for g in groups if g.name not in sized):
-        enis = None
-    for ec2_type in unsized_types:
-        notes.append(
-            f"ml.{ec2_type} cannot be sized offline (not in the built-in catalog): run with "
-            "AWS credentials so its figures come from ec2:DescribeInstanceTypes"
-        )
-
-    sizes = [s for g in spec.instance_groups for s in g.ebs_volume_sizes_gb]
-    return ClusterPlan(
-        orchestrator=spec.orchestrator,
-        instances_by_type=instances_by_type,
-        total_instances=sum(g.count for g in spec.instance_groups),
-        groups=groups,
-        subnets=subnets,
-        enis_needed=enis,
-        max_ebs_gb=max(sizes) if sizes else None,
-        vcpus=_vcpu_needs(spec.instance_groups, sized, notes),
-        ip_headroom_nodes=ip_headroom,
-        notes=notes,
-        unsized_groups=unsized_groups,
-        type_info=type_info,
-    )
+    return notes
 
 
 def _subnet_needs(

@@ -4,50 +4,38 @@ offline), size the instance types from EC2, plan, run the checks, return the rep
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Sequence
 from concurrent.futures import wait
-from contextlib import suppress
 from typing import Any
 
 from .models import Report
-from .registry import Check, CheckContext, declared_reads
-from .runner import FailOn, ProgressCallback, Selection, build_report, select_checks, summarize
+from .planner import build_plan
+from .registry import Check, CheckContext
+from .runner import ProgressCallback, gatherer_for, summarize
+from .runs import pipeline
+from .runs.settings import DEFAULT_TIMEOUT_S, AwsAccess, ClusterRun, with_fields
 from .spec import ClusterSpec
 from .spec.trace import trace_findings
 from .workers import DaemonPool
 
-DEFAULT_TIMEOUT_S = 120.0
+__all__ = ["DEFAULT_TIMEOUT_S", "connect", "plan_with_live_types", "run_cluster_preflight"]
 
 
 def run_cluster_preflight(
     spec: ClusterSpec,
+    settings: ClusterRun | None = None,
     *,
-    session: Any = None,
-    facts: Any = None,
-    profile: str | None = None,
-    region: str | None = None,
-    only: Sequence[str] = (),
-    skip: Sequence[str] = (),
-    ignore: Sequence[str] = (),
-    fail_on: str = "fail",
-    offline: bool = False,
-    ip_headroom: int = 1,
-    concurrency: int = 16,
-    retry_mode: str = "standard",
-    max_attempts: int = 10,
-    options: dict[str, Any] | None = None,
-    timeout_s: float | None = DEFAULT_TIMEOUT_S,
     progress: ProgressCallback | None = None,
-    quota_code_cache: bool = True,
-    kind: str = "cluster",
+    **fields: Any,
 ) -> Report:
-    """Run every selected cluster check of ``spec``.
+    """Run every selected cluster check of ``spec`` through the run pipeline.
 
-    ``facts`` (an :class:`~hyperpod_preflight.facts.AwsFacts`) or ``session`` (a
-    ``boto3.Session``) may be given; otherwise one session is made from ``profile`` and
-    ``region``. Raises InputError for a bad selection and CannotRunError when AWS cannot be
-    used at all, both before any check runs.
+    ``settings`` (:class:`~hyperpod_preflight.runs.settings.ClusterRun`): AWS access
+    (facts, a session, or profile and region), the selection and its deadline, offline, IP
+    headroom and the checks' options; keyword ``fields`` override it (``only=[...]``,
+    ``facts=...``, ``timeout_s=...``). Raises InputError for a bad selection and
+    CannotRunError when AWS cannot be used at all, both before any check runs.
 
     ``timeout_s`` is the run deadline, counted from this call: checks still waiting then are
     UNKNOWN "timed out after N s" and the report is returned (None: no deadline).
@@ -61,83 +49,56 @@ def run_cluster_preflight(
     ``kind``: ``cluster`` (a config before creation) or ``diagnose`` (a live cluster: the
     ``cluster.*`` checks run too).
     """
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    if fail_on not in ("fail", "warn", "unknown"):
-        from .errors import InputError
+    run = with_fields(settings or ClusterRun(), fields)
+    selection = run.choice.selection()
 
-        raise InputError(f"--fail-on {fail_on!r}: choose fail, warn or unknown")
-    fail_level: FailOn = fail_on  # type: ignore[assignment]
-    selection = Selection(
-        only=list(only),
-        skip=list(skip),
-        ignore=list(ignore),
-        fail_on=fail_level,
-        concurrency=concurrency,
-        timeout_s=timeout_s,
-    )
-    started = time.perf_counter()
-    # bad ids are bad input: exit 2 before any AWS call
-    selected = select_checks(kind, selection)
-    if not selected:
-        from .errors import InputError
-
-        raise InputError(
-            f"the selection is empty (--only {','.join(only) or 'all'} "
-            f"--skip {','.join(skip) or 'none'}): no check would run"
+    def prepare(checks: list[Check], deadline: float | None) -> pipeline.Prepared:
+        facts = run.aws.facts
+        owns = not run.offline and facts is None
+        if owns:
+            facts = connect_with(run.aws)
+        ctx = CheckContext(
+            spec=spec, plan=build_plan(spec), facts=facts, options=dict(run.options or {})
         )
-
-    if not offline and facts is None:
-        facts = connect(
-            session,
-            profile=profile,
-            region=region,
-            retry_mode=retry_mode,
-            max_attempts=max_attempts,
-            quota_code_cache=quota_code_cache,
-        )
-
-    jobs = _warm_ups(spec, facts, selected) if concurrency > 1 else []
-    # One thread per declared read: a read queued behind another would add a round trip.
-    with DaemonPool(max(1, min(len(jobs), 32)), name="warm-up") as pool:
-        warming = [pool.submit(_quietly, job) for job in jobs]
-        plan, notes = plan_with_live_types(
-            spec, facts, ip_headroom, pool=DaemonPool(1, name="instance-types"), deadline=deadline
-        )
-        ctx = CheckContext(spec=spec, plan=plan, facts=facts, options=dict(options or {}))
-        ctx.options.setdefault("ip_headroom", ip_headroom)
+        ctx.options.setdefault("ip_headroom", run.ip_headroom)
         ctx.options.setdefault("run_tool", _local_tool_runner())
-        report = build_report(
-            kind,
-            ctx,
-            selection,
-            target=spec.name,
-            facts_summary={"plan": plan.model_dump(mode="json"), "notes": notes},
+        gatherer = gatherer_for(ctx, selection)
+        # What needs no live instance-type figures starts beside DescribeInstanceTypes.
+        gatherer.prime(checks, ctx)
+        plan, notes = plan_with_live_types(
+            spec,
+            facts,
+            run.ip_headroom,
+            pool=DaemonPool(1, name="instance-types"),
             deadline=deadline,
-            progress=progress,
         )
-        # Let a warm-up the checks did not need finish, but never past the deadline.
-        wait(warming, timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return pipeline.Prepared(
+            dataclasses.replace(ctx, plan=plan),
+            target=spec.name,
+            gatherer=gatherer,
+            facts_summary={"plan": plan.model_dump(mode="json"), "notes": notes},
+            owns_facts=owns,
+        )
+
+    report = pipeline.run(run.kind, selection, prepare, progress=progress)
     # Findings point into the file the user wrote; values left to deploy time are SKIPs.
     traced = trace_findings(report.results, spec)
     if traced is not report.results:
-        summary = summarize(traced, fail_level)
+        summary = summarize(traced, selection.fail_on)
         report = report.model_copy(update={"results": traced, "summary": summary})
-    # The warm-up may outlive the checks (usage read while the listings were denied).
-    calls = getattr(facts, "call_count", None)
-    if calls is not None and calls != report.api_calls:
-        report = report.model_copy(update={"api_calls": calls})
-    # the whole run: identity check, instance types and warm-up included, not the checks alone
-    return report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
+    return report
 
 
-def _warm_ups(spec: ClusterSpec, facts: Any, selected: Sequence[Check]) -> list[Any]:
-    """The reads the selected checks declare, started beside ``DescribeInstanceTypes``
-    instead of after it; the checks find their results (or failures) memoized."""
-    if facts is None:
-        return []
-    from .facts.prefetch import prefetch_jobs
-
-    return prefetch_jobs(facts, spec, declared_reads(selected))
+def connect_with(aws: AwsAccess) -> Any:
+    """The facts of ``aws``'s session (or profile and region), identity verified."""
+    return connect(
+        aws.session,
+        profile=aws.profile,
+        region=aws.region,
+        retry_mode=aws.retry_mode,
+        max_attempts=aws.max_attempts,
+        quota_code_cache=aws.quota_code_cache,
+    )
 
 
 def _local_tool_runner() -> Any:
@@ -145,12 +106,6 @@ def _local_tool_runner() -> Any:
     from .lifecycle_local import default_run_tool
 
     return default_run_tool
-
-
-def _quietly(job: Any) -> None:
-    # Failures are memoized: the check that needs the fact meets it and says UNKNOWN.
-    with suppress(Exception):
-        job()
 
 
 def connect(
@@ -202,7 +157,9 @@ def plan_with_live_types(
                 described = facts.instance_types(names)
             else:
                 fut = pool.submit(facts.instance_types, names)
-                done, _ = wait([fut], timeout=max(0.0, deadline - time.monotonic()))
+                # At most half of the time left: a silent EC2 must not hold the checks of
+                # every other service (they are judged on the catalog's figures instead).
+                done, _ = wait([fut], timeout=max(0.0, deadline - time.monotonic()) / 2)
                 if not done:
                     notes.append(
                         "instance types sized from the built-in catalog: "

@@ -209,6 +209,33 @@ class KmsGrant:
     constraints: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ToolRun:
+    """What running ``name --version`` (or its equivalent) gave: ``path`` None when the
+    tool is not on PATH; ``error`` when it could not be run or did not finish."""
+
+    name: str
+    path: str | None
+    output: str = ""
+    returncode: int | None = None
+    error: str = ""
+
+    @property
+    def found(self) -> bool:
+        return self.path is not None
+
+
+@dataclass(frozen=True)
+class KubeSnapshot:
+    """What was read from the Kubernetes API: DaemonSets as (namespace, name) and CRD names,
+    each None with the reason when it could not be read."""
+
+    daemonsets: tuple[tuple[str, str], ...] | None
+    crds: tuple[str, ...] | None
+    daemonsets_error: str = ""
+    crds_error: str = ""
+
+
 # -- a live HyperPod cluster's lifecycle logs (see facts/cluster.py for the source) -------
 def cluster_id(cluster_arn: str) -> str:
     """The id at the end of a HyperPod cluster ARN (``arn:…:cluster/<id>``)."""

@@ -1,12 +1,14 @@
-"""The check contract: the registry of checks under stable ids, and the context a check
-reads.
+"""The check contract: the registry of checks under stable ids, the facts a check declares,
+and the context a check reads.
 
-A check is a function of a context that returns (or yields)
-:class:`~hyperpod_preflight.models.Outcome` objects, one per resource judged. It does no I/O
-of its own: account checks read through ``ctx.aws`` (the facts layer), host checks through
-``ctx.host``. A check declares the reads it needs (``reads=``, names from
-``hyperpod_preflight.facts.prefetch``); the run starts every declared read of the selected
-checks at once, before the checks run.
+A check is a judge: a function of a context that returns (or yields)
+:class:`~hyperpod_preflight.models.Outcome` objects, one per resource judged. It does no I/O.
+Beside it, ``needs(spec, plan)`` returns the fact requests it will read: :class:`Need`
+(a reader of the facts layer and its arguments, e.g. ``need("vpc", vpc_id)``) and
+:class:`Then` (requests that depend on facts already gathered: the NAT gateways that the
+route tables name). The run gathers every request of the selected checks at once, then calls
+each judge with ``ctx.aws``, a read-only view that answers exactly what its check declared
+and raises :class:`UndeclaredRead` on anything else. Host checks read ``ctx.host``.
 """
 
 from __future__ import annotations
@@ -14,15 +16,80 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .models import CheckInfo, Outcome, Severity
 
 if TYPE_CHECKING:
-    from .facts import AwsFacts
+    from .facts.aws import AwsFacts
+    from .facts.local import LocalFacts
     from .host.models import HostFacts
     from .planner import ClusterPlan
+    from .runs.view import FactsView
     from .spec import ClusterSpec
+
+    class FactsReaders(AwsFacts, LocalFacts):  # type: ignore[misc]  # (mixins: see facts.aws)
+        """What a judge reads through ``ctx.aws`` (a view: only what it declared)."""
+
+
+def _canon(value: Any) -> Any:
+    """A hashable, order-free form of a reader argument: a list, tuple, set or generator of
+    ids means the same batch in any order."""
+    if isinstance(value, str | bytes | int | float | bool | type(None)):
+        return value
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _canon(v)) for k, v in value.items()))
+    if isinstance(value, Iterable):
+        return ("*", tuple(sorted({repr(_canon(v)) for v in value})))
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class Need:
+    """One read a check will make: ``reader`` (a method of the facts layer) with ``args``."""
+
+    reader: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Identifies the read whatever the order of a batch's ids (two checks asking for the
+        same subnets share one read)."""
+        return (self.reader, tuple(_canon(a) for a in self.args), _canon(dict(self.kwargs)))
+
+    def __str__(self) -> str:
+        shown = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs]
+        return f"{self.reader}({', '.join(shown)})"
+
+
+def need(reader: str, *args: Any, **kwargs: Any) -> Need:
+    """``Need(reader, args)``; batches of ids are frozen into tuples (a generator is read
+    once)."""
+    frozen = tuple(
+        tuple(a) if isinstance(a, Iterable) and not isinstance(a, str | bytes | dict) else a
+        for a in args
+    )
+    return Need(reader, frozen, tuple(sorted(kwargs.items())))
+
+
+@dataclass(frozen=True)
+class Then:
+    """Requests that depend on facts gathered before them, or on the run's options:
+    ``follow`` is called with the check's context, whose ``aws`` is a read-only view of what
+    the check's earlier requests gathered (a read that failed raises there as it would in the
+    judge; the requests it would have named are then not made). The judge's own helpers
+    (which take a context) can so name what they will read."""
+
+    follow: Callable[[Any], Iterable[Need | Then]]
+
+
+Request = Need | Then
+NeedsFn = Callable[["ClusterSpec", "ClusterPlan"], Iterable[Request]]
+
+
+class UndeclaredRead(RuntimeError):
+    """A judge read a fact its ``needs`` did not declare (a defect of the check)."""
 
 
 class NeedsAwsError(RuntimeError):
@@ -35,11 +102,12 @@ class RunContext:
     host."""
 
     options: dict[str, Any] = field(default_factory=dict)
-    facts: AwsFacts | None = None
+    facts: AwsFacts | FactsView | None = None
 
     @property
     def offline(self) -> bool:
-        return self.facts is None
+        """No AWS access: no facts, or a view of a run without them."""
+        return self.facts is None or getattr(self.facts, "offline", False) is True
 
 
 @dataclass(kw_only=True)
@@ -50,11 +118,11 @@ class CheckContext(RunContext):
     plan: ClusterPlan
 
     @property
-    def aws(self) -> AwsFacts:
-        """The facts layer; only for checks registered with ``needs_aws`` (the default)."""
+    def aws(self) -> FactsReaders:
+        """The facts the check declared (a read-only view during a run)."""
         if self.facts is None:
             raise NeedsAwsError("this check needs AWS facts (run without --offline)")
-        return self.facts
+        return cast("FactsReaders", self.facts)
 
 
 @dataclass(kw_only=True)
@@ -80,16 +148,23 @@ AREAS = (
     "tools",
     "host",
     "cluster",
+    "vpc",
 )
 DOCS_BASE = "docs/checks.md"
 _ID_RE = re.compile(r"^[a-z][a-z0-9]*\.[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def no_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    """The needs of a check that reads no facts (config checks, host checks)."""
+    return []
 
 
 @dataclass(frozen=True)
 class Check:
     info: CheckInfo
     fn: CheckFn
-    reads: tuple[str, ...] = ()
+    needs: NeedsFn = no_needs
+    declares_needs: bool = False  # registered with ``needs=`` (the declared-facts test)
 
     @property
     def check_id(self) -> str:
@@ -111,18 +186,22 @@ def check(
     severity: Severity,
     *,
     needs_aws: bool = True,
+    needs: NeedsFn | None = None,
     reads: Iterable[str] = (),
     docs_url: str = "",
 ) -> Callable[[F], F]:
-    """Register ``fn`` as check ``check_id`` (``area.kebab-name``); ``reads`` names the
-    facts it needs (started before any check runs)."""
+    """Register ``fn`` as check ``check_id`` (``area.kebab-name``); ``needs(spec, plan)``
+    returns the fact requests it reads (gathered before any check is judged).
+
+    ``reads`` (names of the old prefetch table) is accepted and ignored while branches that
+    still pass it are merged; ``needs`` replaces it."""
 
     if not _ID_RE.match(check_id):
         raise ValueError(f"check id {check_id!r} is not of the form area.kebab-name")
     area = check_id.split(".", 1)[0]
     if area not in AREAS:
         raise ValueError(f"check id {check_id!r} has unknown area {area!r}")
-    declared = tuple(reads)
+    del reads
 
     def register(fn: F) -> F:
         if check_id in _REGISTRY and _REGISTRY[check_id].fn is not fn:
@@ -136,7 +215,9 @@ def check(
             needs_aws=needs_aws,
             docs_url=docs_url or f"{DOCS_BASE}#{anchor}",
         )
-        _REGISTRY[check_id] = Check(info=info, fn=fn, reads=declared)
+        _REGISTRY[check_id] = Check(
+            info=info, fn=fn, needs=needs or no_needs, declares_needs=needs is not None
+        )
         return fn
 
     return register
@@ -155,6 +236,7 @@ CLUSTER_CHECK_MODULES = (
     "hyperpod_preflight.checks.features",
     "hyperpod_preflight.checks.eks",
     "hyperpod_preflight.checks.tools",
+    "hyperpod_preflight.checks.vpc",
 )
 HOST_CHECK_MODULES = ("hyperpod_preflight.host.checks",)
 # Checks of a live cluster (area ``cluster``): only ``hp-preflight diagnose`` runs them,
@@ -164,26 +246,40 @@ LIVE_AREA = "cluster"
 
 
 def _load(modules: Iterable[str]) -> None:
-    import importlib
+    from .dynamic import import_module
 
     for name in modules:
-        importlib.import_module(name)
+        import_module(name)
 
 
 def all_checks(kind: str = "cluster") -> list[Check]:
     """Every registered check of ``kind``, ordered by id: ``cluster`` (the pre-flight of a
-    config), ``diagnose`` (those and the live-cluster checks) or ``host``."""
+    config), ``diagnose`` (those and the live-cluster checks), ``vpc`` (the VPC audit) or
+    ``host``."""
 
     if kind == "host":
         _load(HOST_CHECK_MODULES)
-        chosen = [c for c in _REGISTRY.values() if c.info.area == "host"]
     else:
         _load(CLUSTER_CHECK_MODULES)
-        areas_out = {"host"} if kind == "diagnose" else {"host", LIVE_AREA}
         if kind == "diagnose":
             _load(LIVE_CLUSTER_CHECK_MODULES)
-        chosen = [c for c in _REGISTRY.values() if c.info.area not in areas_out]
+    if kind == "diagnose":
+        chosen = [c for c in _REGISTRY.values() if kind_of(c.info.area) == "cluster"]
+    elif kind == "cluster":
+        chosen = [
+            c
+            for c in _REGISTRY.values()
+            if kind_of(c.info.area) == "cluster" and c.info.area != LIVE_AREA
+        ]
+    else:
+        chosen = [c for c in _REGISTRY.values() if kind_of(c.info.area) == kind]
     return sorted(chosen, key=lambda c: c.check_id)
+
+
+def kind_of(area: str) -> str:
+    """The kind of run whose checks are of ``area``: ``host``, ``vpc`` (the VPC audit), else
+    ``cluster``."""
+    return area if area in ("host", "vpc") else "cluster"
 
 
 def get(check_id: str) -> Check:
@@ -200,8 +296,3 @@ def get(check_id: str) -> Check:
 
 def describe(kind: str = "cluster") -> list[CheckInfo]:
     return [c.info for c in all_checks(kind)]
-
-
-def declared_reads(checks: Iterable[Check]) -> list[str]:
-    """The reads the given checks declare, each once, in first-declared order."""
-    return list(dict.fromkeys(r for c in checks for r in c.reads))

@@ -14,6 +14,7 @@ callable handed a :class:`Progress` at most once a second while checks are still
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import time
@@ -21,12 +22,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from . import __version__
 from .errors import FactUnavailable, InputError
-from .models import Finding, Outcome, Report, Severity, Status, Summary
+from .facts.local import LocalFacts
+from .models import Finding, Outcome, Severity, Status, Summary
 from .registry import Check, CheckContext, HostContext, RunContext, all_checks
+from .runs.gather import FactSources, Gatherer
 from .workers import DaemonPool
 
 __all__ = [
@@ -36,7 +38,6 @@ __all__ = [
     "ProgressCallback",
     "RunContext",
     "Selection",
-    "build_report",
 ]
 
 log = logging.getLogger("hyperpod_preflight")
@@ -123,9 +124,33 @@ def _to_finding(check: Check, outcome: Outcome) -> Finding:
     )
 
 
+def gather_and_judge(check: Check, ctx: RunContext, gatherer: Gatherer) -> list[Finding]:
+    """Gather what ``check`` declares (waiting only for its own reads), then judge it with a
+    view holding exactly that; a defect in its needs is an internal error like one in its
+    judge."""
+    if check.info.needs_aws and ctx.offline:
+        return run_one(check, ctx)
+    try:
+        allowed = gatherer.gather_for(check, ctx)
+    except FactUnavailable as exc:
+        return [_to_finding(check, _unavailable(exc))]
+    except Exception as exc:
+        log.error("needs of %s raised %s", check.check_id, type(exc).__name__, exc_info=exc)
+        return [_to_finding(check, _internal_error(exc))]
+    view = gatherer.view(check.check_id, allowed)
+    return run_one(check, dataclasses.replace(ctx, facts=view))
+
+
+def gatherer_for(ctx: RunContext, selection: Selection | None = None) -> Gatherer:
+    """The reads of one run: its AWS facts (None offline) and this machine's."""
+    per_service = selection.concurrency if selection is not None else 16
+    local = LocalFacts.from_options(ctx.options)
+    return Gatherer(FactSources(aws=ctx.facts, local=local, per_service=per_service))
+
+
 def run_one(check: Check, ctx: RunContext) -> list[Finding]:
-    """Run one check; what it raises becomes one UNKNOWN finding after the outcomes it had
-    produced."""
+    """Run one check's judge; what it raises becomes one UNKNOWN finding after the outcomes
+    it had produced."""
     if check.info.needs_aws and ctx.offline:
         return [
             _to_finding(
@@ -216,25 +241,27 @@ def run_checks(
     *,
     deadline: float | None = None,
     progress: ProgressCallback | None = None,
+    gatherer: Gatherer | None = None,
 ) -> list[Finding]:
-    """Run ``checks`` with up to ``selection.concurrency`` at once, in stable order.
+    """Gather every selected check's facts at once and judge each as soon as its own reads
+    are in, in stable order.
 
-    ``deadline`` (a ``time.monotonic()`` instant): a check still running or waiting then is
-    one UNKNOWN "timed out after N s"; its thread is left behind (a daemon thread: it never
-    keeps the process alive) and the report is built from what finished.
+    Each check waits on its own daemon thread for its reads (queued per service, at most
+    ``selection.concurrency`` at once per service), so one silent endpoint holds only the
+    checks that read it. ``deadline`` (a ``time.monotonic()`` instant): a check still
+    waiting then is one UNKNOWN "timed out after N s"; reads not started are cancelled, and
+    threads still in a call are daemon threads that never keep the process alive.
     ``progress``: see the module docstring.
     """
-    workers = max(1, min(selection.concurrency, len(checks) or 1))
-    if deadline is None and workers == 1 and progress is None:
-        results = [run_one(c, ctx) for c in checks]
-    else:
-        started: dict[str, float] = {}  # check id → when a worker began it
+    gatherer = gatherer or gatherer_for(ctx, selection)
+    started: dict[str, float] = {}  # check id → when its thread began
 
-        def timed(check: Check) -> list[Finding]:
-            started[check.check_id] = time.monotonic()
-            return run_one(check, ctx)
+    def timed(check: Check) -> list[Finding]:
+        started[check.check_id] = time.monotonic()
+        return gather_and_judge(check, ctx, gatherer)
 
-        with DaemonPool(workers, name="check") as pool:
+    try:
+        with DaemonPool(max(1, len(checks)), name="check") as pool:
             futures: list[Future[list[Finding]]] = [pool.submit(timed, c) for c in checks]
             if progress is None:
                 remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -242,10 +269,12 @@ def run_checks(
             else:
                 _wait_reporting(checks, futures, started, deadline, progress)
             pool.shutdown(cancel_pending=True)
-        results = [
-            fut.result() if fut.done() and not fut.cancelled() else _timed_out(c, selection)
-            for c, fut in zip(checks, futures, strict=True)
-        ]
+    finally:
+        gatherer.close()
+    results = [
+        fut.result() if fut.done() and not fut.cancelled() else _timed_out(c, selection)
+        for c, fut in zip(checks, futures, strict=True)
+    ]
     findings = [f for group in results for f in group]
     return apply_ignores(findings, selection)
 
@@ -290,40 +319,6 @@ def _timed_out(check: Check, selection: Selection) -> list[Finding]:
         details={"reason": "timeout", "timeout_s": selection.timeout_s},
     )
     return [_to_finding(check, outcome)]
-
-
-def build_report(
-    kind: str,
-    ctx: RunContext,
-    selection: Selection,
-    *,
-    target: str = "",
-    facts_summary: dict[str, Any] | None = None,
-    deadline: float | None = None,
-    progress: ProgressCallback | None = None,
-) -> Report:
-    """Select and run the checks of ``kind`` and wrap their findings in a :class:`Report`.
-
-    ``deadline`` (``time.monotonic()``) defaults to now + ``selection.timeout_s``;
-    ``progress`` is told about long waits (see the module docstring)."""
-    started = time.perf_counter()
-    if deadline is None and selection.timeout_s is not None:
-        deadline = time.monotonic() + selection.timeout_s
-    checks = select_checks(kind, selection)
-    findings = run_checks(checks, ctx, selection, deadline=deadline, progress=progress)
-    facts = ctx.facts
-    return Report(
-        tool_version=__version__,
-        kind=kind,
-        target=target,
-        region=getattr(facts, "region", None),
-        account=getattr(facts, "account", None),
-        duration_s=round(time.perf_counter() - started, 3),
-        api_calls=getattr(facts, "call_count", None),
-        results=findings,
-        summary=summarize(findings, selection.fail_on),
-        facts=facts_summary or {},
-    )
 
 
 def worst(findings: Iterable[Finding]) -> Severity | None:

@@ -57,6 +57,11 @@ class DaemonPool:
                 except BaseException as exc:  # handed to whoever waits on the future
                     fut.set_exception(exc)
 
+    def map(self, fn: Callable[[Any], T], items: list[Any]) -> list[T]:
+        """``[fn(i) for i in items]`` on the pool's threads, in order (the first failure
+        raises, as ``Executor.map`` does)."""
+        return [f.result() for f in [self.submit(fn, i) for i in items]]
+
     def shutdown(self, *, cancel_pending: bool = True) -> None:
         """Stop taking work; cancel what has not started (``cancel_pending``); never wait."""
         with self._lock:

@@ -426,12 +426,13 @@ def run(check_id: str, spec: Any, facts: Any, plan: Any = None, **options: Any) 
     import hyperpod_preflight.checks.network  # noqa: F401  (registers the checks)
     from hyperpod_preflight.planner import build_plan
     from hyperpod_preflight.registry import get
-    from hyperpod_preflight.runner import CheckContext, run_one
+    from hyperpod_preflight.runner import CheckContext, gather_and_judge, gatherer_for
 
     ctx = CheckContext(
         spec=spec, plan=plan if plan is not None else build_plan(spec), facts=facts, options=options
     )
-    return run_one(get(check_id), ctx)
+    # As in a run: the check's declared facts gathered, then its judge with only those.
+    return gather_and_judge(get(check_id), ctx, gatherer_for(ctx))
 
 
 def by_resource(findings: Iterable[Any]) -> dict[str, Any]:

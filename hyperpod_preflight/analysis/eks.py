@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..records import KubeSnapshot
+
 # -- data with sources ----------------------------------------------------------------------
 # "SageMaker HyperPod supports Kubernetes versions 1.28, 1.29, 1.30, 1.31, 1.32, 1.33 and 1.34"
 # (read 2026-12; older copies of the page list fewer: the list only ever grew).
@@ -196,17 +198,6 @@ CHART_COMPONENTS: tuple[ChartComponent, ...] = (
         required=False,
     ),
 )
-
-
-@dataclass(frozen=True)
-class KubeSnapshot:
-    """What was read from the Kubernetes API: DaemonSets as (namespace, name) and CRD names,
-    each None with the reason when it could not be read."""
-
-    daemonsets: tuple[tuple[str, str], ...] | None
-    crds: tuple[str, ...] | None
-    daemonsets_error: str = ""
-    crds_error: str = ""
 
 
 def component_present(component: ChartComponent, snapshot: KubeSnapshot) -> bool | None:

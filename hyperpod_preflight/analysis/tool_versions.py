@@ -21,22 +21,6 @@ from dataclasses import dataclass
 Version = tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class ToolRun:
-    """What running ``name --version`` (or its equivalent) gave: ``path`` None when the
-    tool is not on PATH; ``error`` when it could not be run or did not finish."""
-
-    name: str
-    path: str | None
-    output: str = ""
-    returncode: int | None = None
-    error: str = ""
-
-    @property
-    def found(self) -> bool:
-        return self.path is not None
-
-
 _TRIPLE = re.compile(r"(?<![\w.])v?(\d+)\.(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 
 

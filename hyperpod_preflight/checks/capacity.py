@@ -12,14 +12,16 @@ import shlex
 from typing import TYPE_CHECKING, Any
 
 from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
-from ..registry import check
+from ..registry import Request, check, need
 from ..shell import arg
+from . import _needs
 from ._common import could_not_tell
 
 if TYPE_CHECKING:
+    from ..planner import ClusterPlan
     from ..records import ZoneMap
     from ..registry import CheckContext
-    from ..spec import InstanceGroup
+    from ..spec import ClusterSpec, InstanceGroup
 
 CAPACITY_FAILURE = (
     "We currently do not have sufficient capacity for the requested instance type(s) / "
@@ -43,10 +45,22 @@ def _labels(zones: ZoneMap, ids: Any) -> str:
     return ", ".join(zones.label(z) for z in sorted(ids)) or "none"
 
 
+def _offered_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    types = tuple(dict.fromkeys(t for g in spec.instance_groups if g.types for t in g.ec2_types))
+    if not types:
+        return []
+    return [
+        need("instance_type_offerings", types),
+        need("availability_zones"),
+        *_needs.subnets(spec),
+    ]
+
+
 @check(
     "capacity.instance-type-offered",
     "Each instance type is offered in the availability zone of its group's subnets",
     Severity.HIGH,
+    needs=_offered_needs,
 )
 def instance_type_offered(ctx: CheckContext) -> list[Outcome]:
     """Each group's type is offered in its subnets' AZ ids; not offered is a FAIL."""
@@ -215,10 +229,21 @@ def _plan_problems(
     return fails, warns
 
 
+def _plan_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    arns = list(
+        dict.fromkeys(str(g.training_plan_arn) for g in spec.instance_groups if g.training_plan_arn)
+    )
+    if not arns:
+        return []
+    reads = [need("training_plan", arn) for arn in arns]
+    return [*reads, need("availability_zones"), *_needs.subnets(spec)]
+
+
 @check(
     "capacity.training-plan",
     "Each group's training plan exists, is active and covers the group",
     Severity.CRITICAL,
+    needs=_plan_needs,
 )
 def training_plan(ctx: CheckContext) -> list[Outcome]:
     """Each group's training plan exists, is Active, and reserves its type, count and AZ."""

@@ -28,13 +28,17 @@ from ..errors import FactUnavailable
 from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ..planner import (
     EBS_QUOTA,
+    ClusterPlan,
     NeedKind,
     QuotaNeed,
     increase_command,
     request_hint,
     sagemaker_quota_needs,
 )
-from ..registry import CheckContext, check
+from ..registry import CheckContext, Request, Then, check
+from ..registry import need as ask
+from ..spec import ClusterSpec
+from . import _needs
 from ._common import read_egress_paths
 
 ENI_SERVICE, ENI_CODE = "vpc", "L-DF5E4CA3"
@@ -109,9 +113,6 @@ def judge_sagemaker_need(ctx: CheckContext, need: QuotaNeed) -> Outcome:
 def _read_quota(ctx: CheckContext, need: QuotaNeed) -> Any:
     """The quota (with a value), or the UNKNOWN saying why it is not known."""
     resource = need.quota_name
-    if need.shared:
-        # The quota listings and the usage of existing clusters, read side by side.
-        ctx.aws.warm_sagemaker_quota_reads()
     try:
         quota = ctx.aws.sagemaker_quota(need.quota_name, *need.aliases)
     except FactUnavailable as exc:
@@ -239,6 +240,23 @@ def _flexible_count(ctx: CheckContext, need: QuotaNeed) -> int:
     return sum(g.count for g in ctx.spec.instance_groups if g.name in flexible)
 
 
+def _kind_needs(*kinds: NeedKind) -> Any:
+    """The SageMaker quotas of ``kinds`` the config needs, beside the HyperPod usage of
+    existing clusters when a quota is shared between clusters (all read at once)."""
+
+    def needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+        worst_case = "instance-type" in kinds
+        found = [
+            n
+            for n in sagemaker_quota_needs(spec, plan, flexible_worst_case=worst_case)
+            if n.kind in kinds
+        ]
+        reads: list[Request] = [ask("sagemaker_quota", n.quota_name, *n.aliases) for n in found]
+        return reads + ([ask("hyperpod_usage")] if any(n.shared for n in found) else [])
+
+    return needs
+
+
 def _judge_kind(ctx: CheckContext, *kinds: NeedKind) -> list[Outcome]:
     worst_case = "instance-type" in kinds
     needs = [
@@ -253,7 +271,7 @@ def _judge_kind(ctx: CheckContext, *kinds: NeedKind) -> list[Outcome]:
     "quotas.instance-type",
     "Instance-type quota (ml.<type> for cluster usage) covers existing clusters plus this config",
     Severity.CRITICAL,
-    reads=("sagemaker.quotas-and-usage",),
+    needs=_kind_needs("instance-type"),
 )
 def instance_type_quota(ctx: CheckContext) -> list[Outcome]:
     """Each 'ml.<type> for cluster usage' quota covers existing clusters plus this config."""
@@ -264,7 +282,7 @@ def instance_type_quota(ctx: CheckContext) -> list[Outcome]:
     "quotas.instances-per-cluster",
     "Instances per HyperPod cluster quota covers this config",
     Severity.CRITICAL,
-    reads=("sagemaker.cluster-quotas",),
+    needs=_kind_needs("per-cluster"),
 )
 def instances_per_cluster_quota(ctx: CheckContext) -> list[Outcome]:
     """The per-cluster instance quota covers this config's instance count."""
@@ -275,7 +293,7 @@ def instances_per_cluster_quota(ctx: CheckContext) -> list[Outcome]:
     "quotas.instances-total",
     "Instances across all HyperPod clusters quota covers existing clusters plus this config",
     Severity.CRITICAL,
-    reads=("sagemaker.quotas-and-usage",),
+    needs=_kind_needs("total"),
 )
 def instances_total_quota(ctx: CheckContext) -> list[Outcome]:
     """The across-clusters instance quota covers existing clusters plus this config."""
@@ -286,7 +304,7 @@ def instances_total_quota(ctx: CheckContext) -> list[Outcome]:
     "quotas.ebs-volume-size",
     "EBS volume size quota per HyperPod cluster instance covers the largest volume",
     Severity.CRITICAL,
-    reads=("sagemaker.cluster-quotas",),
+    needs=_kind_needs("ebs-volume-size"),
 )
 def ebs_volume_size_quota(ctx: CheckContext) -> list[Outcome]:
     """The largest EBS volume of the config fits the per-instance EBS size quota."""
@@ -296,6 +314,42 @@ def ebs_volume_size_quota(ctx: CheckContext) -> list[Outcome]:
 
 
 # -- advisory: network interfaces, Elastic IPs, EC2 vCPUs ----------------------------------
+def _usable_quota(aws: Any, service: str, code: str) -> Any:
+    """The quota when it was read with a value, else None (the judge says why)."""
+    try:
+        quota = aws.quota_by_code(service, code)
+    except FactUnavailable:
+        return None
+    return quota if quota is not None and quota.value is not None else None
+
+
+def _eni_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    """The ENI quota, then the region's interfaces counted up to the room it leaves."""
+    if not spec.all_subnets or plan.enis_needed is None:
+        return []
+    needed = plan.enis_needed
+
+    def count(ctx: CheckContext) -> list[Request]:
+        quota = _usable_quota(ctx.aws, ENI_SERVICE, ENI_CODE)
+        if quota is None:
+            return []
+        return [ask("network_interface_count", stop_after=max(int(quota.value) - needed, 0))]
+
+    return [ask("quota_by_code", ENI_SERVICE, ENI_CODE), Then(count)]
+
+
+def _eip_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    """The subnets' egress, the Elastic IP quota, then the addresses in use."""
+    if not spec.all_subnets:
+        return []
+
+    def in_use(ctx: CheckContext) -> list[Request]:
+        quota = _usable_quota(ctx.aws, EIP_SERVICE, EIP_CODE)
+        return [ask("elastic_ip_count")] if quota is not None else []
+
+    return [*_needs.egress(spec), ask("quota_by_code", EIP_SERVICE, EIP_CODE), Then(in_use)]
+
+
 def _quota_by_code(ctx: CheckContext, service: str, code: str, resource: str) -> Any:
     """The quota, or an UNKNOWN Outcome explaining why not."""
     try:
@@ -315,7 +369,7 @@ def _quota_by_code(ctx: CheckContext, service: str, code: str, resource: str) ->
     "quotas.network-interfaces",
     "Network interfaces per Region quota leaves room for the cluster's interfaces (advisory)",
     Severity.MEDIUM,
-    reads=("vpc.network-interfaces-quota",),
+    needs=lambda spec, plan: _eni_needs(spec, plan),
 )
 def network_interfaces_quota(ctx: CheckContext) -> list[Outcome]:
     """Network interfaces per Region leave room for the cluster's ENIs (advisory)."""
@@ -390,7 +444,7 @@ def network_interfaces_quota(ctx: CheckContext) -> list[Outcome]:
     "Elastic IP quota leaves one address per NAT gateway the cluster's subnets still need "
     "(advisory)",
     Severity.LOW,
-    reads=("ec2.egress", "ec2.elastic-ips"),
+    needs=lambda spec, plan: _eip_needs(spec, plan),
 )
 def elastic_ips_quota(ctx: CheckContext) -> list[Outcome]:
     """The Elastic IP quota has an address for each NAT gateway still needed (advisory)."""
@@ -478,6 +532,7 @@ def elastic_ips_quota(ctx: CheckContext) -> list[Outcome]:
     "quotas.ec2-vcpus",
     "EC2 On-Demand vCPU quotas vs this config's instances (advisory; HyperPod does not use them)",
     Severity.INFO,
+    needs=lambda spec, plan: [ask("quota_by_code", "ec2", n.quota_code) for n in plan.vcpus],
 )
 def ec2_vcpu_quotas(ctx: CheckContext) -> list[Outcome]:
     """EC2 On-Demand vCPU quotas vs the config's vCPUs (advisory: HyperPod does not use them)."""

@@ -18,7 +18,6 @@ botocore and boto3 are imported by the command that needs them.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from typing import Any, NoReturn
 import click
 
 from .. import __version__
+from ..dynamic import import_module
 from ..errors import InputError, PreflightError
 from .audit import audit_cmd, audit_options, run_audit
 from .check import check_cmd
@@ -90,7 +90,7 @@ class PreflightGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in LAZY_COMMANDS:
             module_name, attr = LAZY_COMMANDS[cmd_name][0].split(":")
-            command: click.Command = getattr(importlib.import_module(module_name), attr)
+            command: click.Command = getattr(import_module(module_name), attr)
             return command
         return super().get_command(ctx, cmd_name)
 

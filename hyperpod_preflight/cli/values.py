@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from ..errors import shown
+
 _ID_FORMS = {
     "vpc": (re.compile(r"vpc-[0-9a-f]{8,17}"), "vpc-0123456789abcdef0"),
     "subnet": (re.compile(r"subnet-[0-9a-f]{8,17}"), "subnet-0123456789abcdef0"),
@@ -31,7 +33,7 @@ class ResourceId(click.ParamType[str]):
         pattern, example = _ID_FORMS[self.kind]
         text = str(value).strip()
         if not pattern.fullmatch(text):
-            self.fail(f"{text!r} is not a {self.kind} id ({example})", param, ctx)
+            self.fail(f"{shown(text)} is not a {self.kind} id ({example})", param, ctx)
         return text
 
 
@@ -45,7 +47,9 @@ class InstanceType(click.ParamType[str]):
 
         text = str(value).strip()
         if not is_hyperpod_instance_type(text):
-            self.fail(describe_invalid_type(text), param, ctx)
+            self.fail(
+                describe_invalid_type(text if len(text) <= 100 else text[:80] + "…"), param, ctx
+            )
         return text
 
 
@@ -57,7 +61,7 @@ class Region(click.ParamType[str]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value).strip()
         if not REGION_RE.fullmatch(text):
-            self.fail(f"{text!r} is not a region name (us-west-2)", param, ctx)
+            self.fail(f"{shown(text)} is not a region name (us-west-2)", param, ctx)
         return text
 
 
@@ -69,7 +73,7 @@ class KubernetesVersion(click.ParamType[str]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value).strip().removeprefix("v")
         if not K8S_VERSION_RE.fullmatch(text):
-            self.fail(f"{value!r} is not a Kubernetes version (1.31)", param, ctx)
+            self.fail(f"{shown(value)} is not a Kubernetes version (1.31)", param, ctx)
         return text
 
 
@@ -80,7 +84,7 @@ class Seconds(click.FloatRange):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         number = super().convert(value, param, ctx)
         if isinstance(number, float) and math.isnan(number):
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+            self.fail(f"{shown(value)} is not a number of seconds", param, ctx)
         return number
 
 

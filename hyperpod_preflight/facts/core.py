@@ -146,6 +146,12 @@ def endpoint_host(endpoint: str) -> str:
     return urlsplit(endpoint).netloc or endpoint
 
 
+class RunClosed(botocore.exceptions.BotoCoreError):  # type: ignore[misc]
+    """A request after the run ended (its deadline passed, or it was interrupted)."""
+
+    fmt = "the run ended before this request was sent"
+
+
 def error_code(exc: BaseException) -> str:
     if isinstance(exc, botocore.exceptions.ClientError):
         return str(exc.response.get("Error", {}).get("Code", ""))
@@ -225,6 +231,7 @@ class FactsCore:
         self.caller_arn: str | None = None  # GetCallerIdentity's Arn, set by verify_identity
         # Read and learn Service Quotas codes through the per-user cache (facts/quotas.py).
         self.quota_code_cache = quota_code_cache
+        self._closed = threading.Event()  # set by close(): no request leaves after it
 
     # -- clients ---------------------------------------------------------------------------
     def client(self, service: str, *, attempts: int | None = None) -> Any:
@@ -245,8 +252,20 @@ class FactsCore:
                     )
                 client = protocol.install(self.session.client(service, config=config))
                 client.meta.events.register("before-call", self._count_call)
+                client.meta.events.register("before-send", self._refuse_when_closed)
                 self._clients[key] = client
             return self._clients[key]
+
+    def close(self) -> None:
+        """End the run's I/O: every request not yet sent (a read still queued on a thread, a
+        retry) fails instead of leaving the process. The threads of a run that ended at its
+        deadline, or was interrupted, can so never reach an endpoint afterwards (a sandbox's
+        in-process account is gone by then: they would reach the real AWS)."""
+        self._closed.set()
+
+    def _refuse_when_closed(self, **_: Any) -> None:
+        if self._closed.is_set():
+            raise RunClosed()
 
     def _count_call(self, model: Any, **_: Any) -> None:
         name = f"{model.service_model.service_name}:{model.name}"

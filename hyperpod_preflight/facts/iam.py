@@ -16,12 +16,12 @@ them encoded).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..analysis.iam_requirements import MANAGED_POLICY_NAME, managed_policy_document
 from ..errors import FactUnavailable
 from ..records import RolePolicies, SimulatedDecision
+from ..workers import DaemonPool
 from .core import FactsCore, memoized
 
 SERVICE_LINKED_ROLE_NAME = "AWSServiceRoleForSageMakerHyperPod"
@@ -73,7 +73,7 @@ class IamFacts(FactsCore):
         ]
         if not names:
             return {}
-        with ThreadPoolExecutor(max_workers=min(_POOL, len(names))) as pool:
+        with DaemonPool(min(_POOL, len(names)), name="iam-inline") as pool:
             docs = pool.map(
                 lambda n: self.call("iam", "GetRolePolicy", RoleName=name, PolicyName=n)[
                     "PolicyDocument"
@@ -91,7 +91,7 @@ class IamFacts(FactsCore):
         if role is None:
             return None
         boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-        with ThreadPoolExecutor(max_workers=_POOL) as pool:
+        with DaemonPool(_POOL, name="iam-policies") as pool:
             inline = pool.submit(self.inline_role_policies, name)  # beside the managed chain
             arns = self.attached_role_policies(name)
             wanted = list(dict.fromkeys([*arns, *([boundary_arn] if boundary_arn else [])]))

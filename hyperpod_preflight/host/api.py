@@ -15,7 +15,8 @@ from typing import Any
 from ..errors import InputError
 from ..models import Report
 from ..registry import HostContext
-from ..runner import FailOn, Selection, build_report
+from ..runner import FailOn, Selection
+from ..runs import pipeline
 from .facts import AUTO, CollectOptions, collect_host_facts
 from .instance_types import IMDS_BASE, expectation
 from .profiles import DEFAULT_PROFILE, add_deep_requirements, apply_overrides, load_profile
@@ -61,15 +62,7 @@ def run_host_preflight(
     Raises :class:`InputError` for an unknown profile, requirement or check id, or a root
     that is not a directory.
     """
-    if not Path(root).is_dir():
-        raise InputError(f"--root {root}: not a directory")
-    for path in [*paths, *shared_mounts]:
-        if not path.startswith("/"):
-            raise InputError(f"{path!r}: give an absolute path")
-    if dcgm_level is not None and dcgm_level not in (1, 2, 3):
-        raise InputError(f"--dcgm-level {dcgm_level}: choose 1, 2 or 3")
-    if deep_seconds <= 0:
-        raise InputError(f"--deep-seconds {deep_seconds:g}: give a positive number of seconds")
+    _check_inputs(root, [*paths, *shared_mounts], dcgm_level, deep_seconds)
     dcgm = dcgm or dcgm_level is not None
     base = load_profile(profile)
     if deep:
@@ -91,28 +84,51 @@ def run_host_preflight(
         fail_on=fail_on,
         concurrency=4,
     )
-    # Validate ids before reading the machine (a typo should not cost a GPU probe).
-    from ..runner import select_checks
-
-    select_checks("host", selection)
-    facts = collect_host_facts(
-        chosen,
-        CollectOptions(
-            root=root,
-            instance_type=instance_type,
-            paths=list(paths),
-            shared_mounts=list(shared_mounts),
-            measure_bandwidth=measure_bandwidth,
-            dcgm=dcgm,
-            dcgm_level=dcgm_level or 1,
-            deep=deep,
-            deep_seconds=deep_seconds,
-            deep_progress=deep_progress,
-            imds=imds,
-            imds_url=imds_url,
-            nvml=nvml,
-        ),
+    options = CollectOptions(
+        root=root,
+        instance_type=instance_type,
+        paths=list(paths),
+        shared_mounts=list(shared_mounts),
+        measure_bandwidth=measure_bandwidth,
+        dcgm=dcgm,
+        dcgm_level=dcgm_level or 1,
+        deep=deep,
+        deep_seconds=deep_seconds,
+        deep_progress=deep_progress,
+        imds=imds,
+        imds_url=imds_url,
+        nvml=nvml,
     )
+    # Ids are validated (the pipeline's one select) before the machine is read: a typo
+    # should not cost a GPU probe.
+    return pipeline.run(
+        "host",
+        selection,
+        lambda checks, deadline: _prepare_host(chosen, options, paths, shared_mounts),
+    )
+
+
+def _check_inputs(
+    root: str, paths: Sequence[str], dcgm_level: int | None, deep_seconds: float
+) -> None:
+    """Bad input is exit 2 before the machine is read."""
+    if not Path(root).is_dir():
+        raise InputError(f"--root {root}: not a directory")
+    for path in paths:
+        if not path.startswith("/"):
+            raise InputError(f"{path!r}: give an absolute path")
+    if dcgm_level is not None and dcgm_level not in (1, 2, 3):
+        raise InputError(f"--dcgm-level {dcgm_level}: choose 1, 2 or 3")
+    if deep_seconds <= 0:
+        raise InputError(f"--deep-seconds {deep_seconds:g}: give a positive number of seconds")
+
+
+def _prepare_host(
+    chosen: Any, options: CollectOptions, paths: Sequence[str], shared_mounts: Sequence[str]
+) -> pipeline.Prepared:
+    """Read the node, then the context its checks judge."""
+    facts = collect_host_facts(chosen, options)
+    measure_bandwidth, dcgm, deep = options.measure_bandwidth, options.dcgm, options.deep
     expect = expectation(facts.instance_type) if facts.instance_type else None
     ctx = HostContext(
         host=facts,
@@ -132,9 +148,4 @@ def run_host_preflight(
         "expectation": expect.model_dump() if expect else None,
         **facts.summary(),
     }
-    report = build_report(
-        "host", ctx, selection, target=facts.hostname or "localhost", facts_summary=summary
-    )
-    # The run's time is mostly reading the node: count it, not only the judging.
-    report.duration_s = round(report.duration_s + (facts.collect_seconds or 0.0), 3)
-    return report
+    return pipeline.Prepared(ctx, target=facts.hostname or "localhost", facts_summary=summary)

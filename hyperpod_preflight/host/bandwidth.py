@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ..dynamic import first_importable
 from .models import BandwidthFacts, BandwidthResult, GpuInfo
 
 COPY_BYTES = 256 * 1024 * 1024
@@ -93,18 +94,8 @@ def measure(
         return BandwidthFacts(reason="no GPU to measure")
     # Number CUDA devices like NVML does (by PCI bus id), so gpuN means the same GPU.
     os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
-    backend: str | None = None
-    module: Any = None
-    errors = []
-    for name in ("torch", "cupy"):
-        try:
-            module = __import__(name)
-        except Exception as exc:  # ImportError, or a broken CUDA install raising at import
-            errors.append(f"{name}: {type(exc).__name__}")
-            continue
-        backend = name
-        break
-    if backend is None:
+    backend, module, errors = first_importable("torch", "cupy")
+    if backend is None or module is None:
         return BandwidthFacts(
             reason="neither torch nor cupy is importable (" + ", ".join(errors) + "); "
             "install one (pip install torch) to measure host-to-device bandwidth"

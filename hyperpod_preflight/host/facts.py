@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..workers import DaemonPool
 from . import sysfs
 from .commands import CommandResult, probe_tools, run_command
 from .deep.models import DeepFacts
@@ -161,101 +162,18 @@ def collect_host_facts(profile: Profile, opts: CollectOptions | None = None) -> 
     names, versions = _needed_tools(profile, opts)
     checks = {item.check for item in profile.requirements}
 
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="facts") as pool:
+    with DaemonPool(4, name="facts") as pool:
         tools_future = pool.submit(probe_tools, names, root, versions=versions)
-
-        facts.hostname = sysfs.hostname(root)
-        facts.kernel_release = sysfs.kernel_release(root)
-        facts.os_release = sysfs.os_release(root)
-        facts.cpu = sysfs.cpu_info(root)
-        mem = sysfs.meminfo(root)
-        facts.mem_total_bytes = mem.get("MemTotal")
-        facts.mem_available_bytes = mem.get("MemAvailable")
-        loaded = sysfs.modules(root)
-        if loaded is not None:
-            facts.modules = sorted(set(loaded) | sysfs.builtin_modules(root))
-        facts.cmdline = sysfs.cmdline(root)
-        facts.iommu_group_count = sysfs.iommu_group_count(root)
-        devices, facts.pci_error = sysfs.pci_scan(root)
-        facts.pci_devices = devices or []
-        facts.infiniband_devices = sysfs.infiniband_devices(root)
-        facts.uverbs_devices = sysfs.uverbs_devices(root)
-        facts.cgroup = sysfs.cgroup(root)
-        facts.memlock = sysfs.memlock(root)
-        facts.user = sysfs.user(root)
-        facts.kvm = sysfs.kvm(root)
-        mount_table = sysfs.mounts(root)
-        disk_paths = list(opts.paths)
-        if not disk_paths:
-            for item in profile.for_check("host.disk-free"):
-                disk_paths.extend(str(p) for p in item.params.get("paths", []))
-        for path in dict.fromkeys([*disk_paths, *opts.shared_mounts]):
-            facts.disks.append(sysfs.disk(root, path, mount_table))
-
-        facts.resource_config = read_resource_config(root, facts.hostname)
-        if opts.instance_type:
-            facts.instance_type, facts.instance_type_source = opts.instance_type, "--instance-type"
-        elif facts.resource_config and facts.resource_config.instance_type:
-            facts.instance_type = facts.resource_config.instance_type
-            facts.instance_type_source = "resource_config.json"
-        elif opts.imds:
-            found = imds_instance_type(opts.imds_url)
-            if found:
-                facts.instance_type, facts.instance_type_source = found, "instance metadata"
-            else:
-                facts.notes.append("--imds: the instance metadata service did not answer")
-
+        _read_system(root, facts)
+        _read_disks(root, profile, opts, facts)
+        _read_instance_type(root, opts, facts)
         tools = tools_future.result()
         facts.tools = tools
-        futures: dict[str, Future[Any]] = {}
-        if "host.fabric-manager" in checks:
-            futures["fm"] = pool.submit(
-                _fabric_manager,
-                root,
-                tools.get("systemctl") or ToolInfo(name="systemctl"),
-                opts.run,
-            )
-        scontrol = tools.get("scontrol")
-        if "host.slurm-gres" in checks and scontrol is not None and scontrol.path:
-            node = (facts.hostname or "").split(".")[0]
-            futures["slurm"] = pool.submit(_slurm_node, scontrol.path, node, opts.run)
-        smi = tools.get("nvidia-smi")
-        if "host.nvidia-smi" in checks and smi is not None and smi.path:
-            futures["smi"] = pool.submit(opts.run, [smi.path, "-L"], 10.0)
-        if opts.dcgm and tools.get("dcgmi") and tools["dcgmi"].path:
-            from .dcgm import run_diag
-
-            futures["dcgm"] = pool.submit(
-                run_diag, tools["dcgmi"].path, opts.run, level=opts.dcgm_level
-            )
-        if opts.deep:
-            from .deep.xid import read_xids
-
-            futures["xid"] = pool.submit(read_xids, root, tools, opts.run)
-
+        futures = _start_probes(pool, root, opts, facts, checks)
         facts.gpu = _read_gpus(root, opts, tools, want_nvlink="host.nvlink" in checks)
         if not facts.gpu.readable and not facts.gpu.permission_denied:
             _kernel_driver(root, facts)
-
-        if "fm" in futures:
-            facts.fabric_manager = futures["fm"].result()
-        if "slurm" in futures:
-            facts.slurm = futures["slurm"].result()
-        if "smi" in futures:
-            result: CommandResult = futures["smi"].result()
-            info = tools["nvidia-smi"]
-            info.ran, info.exit_code = True, result.exit_code
-            text = (result.stdout + "\n" + result.stderr).strip()
-            info.output = "\n".join(text.splitlines()[:8])[:600]
-            info.error = result.error or (
-                None if result.exit_code == 0 else f"exited with {result.exit_code}"
-            )
-        if "dcgm" in futures:
-            facts.dcgm = futures["dcgm"].result()
-        elif opts.dcgm:
-            from .models import DcgmFacts
-
-            facts.dcgm = DcgmFacts(error="dcgmi not found on PATH")
+        _finish_probes(futures, opts, facts)
         xids = futures["xid"].result() if "xid" in futures else None
 
     if "host.apptainer-nv" in checks:
@@ -274,6 +192,109 @@ def collect_host_facts(profile: Profile, opts: CollectOptions | None = None) -> 
         facts.deep.xid = xids
     facts.collect_seconds = round(time.perf_counter() - started, 3)
     return facts
+
+
+def _read_system(root: Path, facts: HostFacts) -> None:
+    """The kernel, OS, CPU, memory, modules, PCI and InfiniBand devices, limits."""
+    facts.hostname = sysfs.hostname(root)
+    facts.kernel_release = sysfs.kernel_release(root)
+    facts.os_release = sysfs.os_release(root)
+    facts.cpu = sysfs.cpu_info(root)
+    mem = sysfs.meminfo(root)
+    facts.mem_total_bytes = mem.get("MemTotal")
+    facts.mem_available_bytes = mem.get("MemAvailable")
+    loaded = sysfs.modules(root)
+    if loaded is not None:
+        facts.modules = sorted(set(loaded) | sysfs.builtin_modules(root))
+    facts.cmdline = sysfs.cmdline(root)
+    facts.iommu_group_count = sysfs.iommu_group_count(root)
+    devices, facts.pci_error = sysfs.pci_scan(root)
+    facts.pci_devices = devices or []
+    facts.infiniband_devices = sysfs.infiniband_devices(root)
+    facts.uverbs_devices = sysfs.uverbs_devices(root)
+    facts.cgroup = sysfs.cgroup(root)
+    facts.memlock = sysfs.memlock(root)
+    facts.user = sysfs.user(root)
+    facts.kvm = sysfs.kvm(root)
+
+
+def _read_disks(root: Path, profile: Profile, opts: CollectOptions, facts: HostFacts) -> None:
+    """The asked paths (else the profile's) and the shared mounts."""
+    mount_table = sysfs.mounts(root)
+    disk_paths = list(opts.paths)
+    if not disk_paths:
+        for item in profile.for_check("host.disk-free"):
+            disk_paths.extend(str(p) for p in item.params.get("paths", []))
+    for path in dict.fromkeys([*disk_paths, *opts.shared_mounts]):
+        facts.disks.append(sysfs.disk(root, path, mount_table))
+
+
+def _read_instance_type(root: Path, opts: CollectOptions, facts: HostFacts) -> None:
+    """--instance-type, else HyperPod's resource_config.json, else (--imds) the metadata."""
+    facts.resource_config = read_resource_config(root, facts.hostname)
+    if opts.instance_type:
+        facts.instance_type, facts.instance_type_source = opts.instance_type, "--instance-type"
+    elif facts.resource_config and facts.resource_config.instance_type:
+        facts.instance_type = facts.resource_config.instance_type
+        facts.instance_type_source = "resource_config.json"
+    elif opts.imds:
+        found = imds_instance_type(opts.imds_url)
+        if found:
+            facts.instance_type, facts.instance_type_source = found, "instance metadata"
+        else:
+            facts.notes.append("--imds: the instance metadata service did not answer")
+
+
+def _start_probes(
+    pool: DaemonPool, root: Path, opts: CollectOptions, facts: HostFacts, checks: set[str]
+) -> dict[str, Future[Any]]:
+    """The slow command probes the checks need, started beside the GPU read."""
+    tools = facts.tools
+    futures: dict[str, Future[Any]] = {}
+    if "host.fabric-manager" in checks:
+        systemctl = tools.get("systemctl") or ToolInfo(name="systemctl")
+        futures["fm"] = pool.submit(_fabric_manager, root, systemctl, opts.run)
+    scontrol = tools.get("scontrol")
+    if "host.slurm-gres" in checks and scontrol is not None and scontrol.path:
+        node = (facts.hostname or "").split(".")[0]
+        futures["slurm"] = pool.submit(_slurm_node, scontrol.path, node, opts.run)
+    smi = tools.get("nvidia-smi")
+    if "host.nvidia-smi" in checks and smi is not None and smi.path:
+        futures["smi"] = pool.submit(opts.run, [smi.path, "-L"], 10.0)
+    if opts.dcgm and tools.get("dcgmi") and tools["dcgmi"].path:
+        from .dcgm import run_diag
+
+        futures["dcgm"] = pool.submit(
+            run_diag, tools["dcgmi"].path, opts.run, level=opts.dcgm_level
+        )
+    if opts.deep:
+        from .deep.xid import read_xids
+
+        futures["xid"] = pool.submit(read_xids, root, tools, opts.run)
+    return futures
+
+
+def _finish_probes(futures: dict[str, Future[Any]], opts: CollectOptions, facts: HostFacts) -> None:
+    """What the probes found, into ``facts`` (the XIDs are the deep step's)."""
+    if "fm" in futures:
+        facts.fabric_manager = futures["fm"].result()
+    if "slurm" in futures:
+        facts.slurm = futures["slurm"].result()
+    if "smi" in futures:
+        result: CommandResult = futures["smi"].result()
+        info = facts.tools["nvidia-smi"]
+        info.ran, info.exit_code = True, result.exit_code
+        text = (result.stdout + "\n" + result.stderr).strip()
+        info.output = "\n".join(text.splitlines()[:8])[:600]
+        info.error = result.error or (
+            None if result.exit_code == 0 else f"exited with {result.exit_code}"
+        )
+    if "dcgm" in futures:
+        facts.dcgm = futures["dcgm"].result()
+    elif opts.dcgm:
+        from .models import DcgmFacts
+
+        facts.dcgm = DcgmFacts(error="dcgmi not found on PATH")
 
 
 def _deep(root: Path, opts: CollectOptions, facts: HostFacts) -> DeepFacts:

@@ -236,7 +236,10 @@ def run_sandbox(
     from ..spec import load_spec
 
     config = copy.deepcopy(config if config is not None else example_config())
-    skip = checked_selection(only, skip, ignore)
+    # The tools area judges this machine (aws, session-manager-plugin, kubectl), not the
+    # sandbox account: `hp-preflight tools` runs it. Asked for by name, it still runs.
+    if not any(s == LOCAL_AREA or s.startswith(LOCAL_AREA + ".") for s in only):
+        skip = (*skip, LOCAL_AREA)
     blueprint = blueprint_with(defects)
     user_files = read_lifecycle_dir(lifecycle_dir) if lifecycle_dir is not None else None
     started = time.perf_counter()

@@ -159,3 +159,37 @@ def test_denied_security_groups_suggest_no_new_group(world: Any, lifted_endpoint
     assert "no security group allows" not in placement.message
     assert report.vpc_audit is not None
     assert not any("create-security-group" in f.command for f in report.vpc_audit.fix_first)
+
+
+def test_skip_vpc_placement_omits_the_placement_findings(world: Any, lifted_endpoint: None) -> None:
+    """The audit's findings are registered checks: --skip drops one kind, the rest stay."""
+    whole, _ = audit(world)
+    assert by(whole, "vpc.placement")
+    skipped, _ = audit(world, skip=["vpc.placement"])
+    assert not by(skipped, "vpc.placement")
+    assert {f.check_id for f in skipped.results} == {f.check_id for f in whole.results} - {
+        "vpc.placement"
+    }
+    assert skipped.vpc_audit is not None and skipped.vpc_audit.placements  # the typed audit stays
+
+
+def test_cli_vpc_skip_vpc_placement(
+    world: Any, lifted_endpoint: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hp-preflight --region R --vpc vpc-x --skip vpc.placement` omits the placement
+    findings (the documented shortcut of the audit)."""
+    import json
+
+    from hyperpod_preflight.cli import main
+
+    _, net, _ = world
+    argv = ["--region", REGION, "--vpc", net.vpc, "--instance-type", "ml.p5.48xlarge"]
+    for extra, present in (([], True), (["--skip", "vpc.placement"], False)):
+        with pytest.raises(SystemExit):
+            main([*argv, *extra, "--output", "json"])
+        out = capsys.readouterr()
+        assert out.out.strip(), out.err
+        report = json.loads(out.out)
+        ids = {r["check_id"] for r in report["results"]}
+        assert ("vpc.placement" in ids) is present, ids
+        assert report["kind"] == "vpc" and "vpc.subnet" in ids

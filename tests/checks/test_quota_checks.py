@@ -38,7 +38,7 @@ import hyperpod_preflight.checks.quotas  # noqa: F401  (registers the checks)
 from hyperpod_preflight.models import Severity, Status
 from hyperpod_preflight.planner import build_plan
 from hyperpod_preflight.registry import get
-from hyperpod_preflight.runner import CheckContext, run_one
+from hyperpod_preflight.runner import CheckContext, gather_and_judge, gatherer_for
 from hyperpod_preflight.spec import load_spec
 
 P5_QUOTA = f"{P5} for cluster usage"
@@ -102,7 +102,7 @@ def run_check(check_id: str, spec: Any, fake: ServiceQuotasFake | None, facts: A
     if fake is not None:
         fake.attach(facts)
     ctx = CheckContext(spec=spec, plan=build_plan(spec), facts=facts)
-    return by_resource(run_one(get(check_id), ctx))
+    return by_resource(gather_and_judge(get(check_id), ctx, gatherer_for(ctx)))
 
 
 # -- quotas.instance-type -----------------------------------------------------------------

@@ -16,13 +16,39 @@ from ...analysis.cluster_health import (
 )
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
+from ...planner import ClusterPlan
 from ...records import lifecycle_log_group, lifecycle_log_stream
-from ...registry import CheckContext, check
+from ...registry import CheckContext, Request, Then, check, need
+from ...spec import ClusterSpec
 
 # ClusterStatus values (botocore's model): the cluster is on its way, not broken.
 IN_PROGRESS = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"})
 STREAMS_PER_RUN = 5  # lifecycle logs of at most this many failed instances
 EVENT_DETAILS = 5  # DescribeClusterEvent for at most this many error events
+
+
+def _described_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    return [need("describe_cluster", spec.name)]
+
+
+def _nodes_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    return [need("live_cluster_nodes", spec.name)]
+
+
+def _events_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    def details(ctx: CheckContext) -> list[Request]:
+        events = ctx.aws.live_cluster_events(spec.name).items
+        return [need("live_cluster_event", spec.name, e) for e in _error_event_ids(events)]
+
+    return [need("live_cluster_events", spec.name), Then(details)]
+
+
+def _logs_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    def logs(ctx: CheckContext) -> list[Request]:
+        group, streams = _log_streams(ctx)
+        return [need("lifecycle_log_lines", group, streams)] if streams else []
+
+    return [*_described_needs(spec, plan), *_nodes_needs(spec, plan), Then(logs)]
 
 
 def _cause_text(found: list[Symptom], *, full: bool = False) -> str:
@@ -50,7 +76,7 @@ def _described(ctx: CheckContext) -> dict[str, Any]:
     return described
 
 
-@check("cluster.status", "The cluster is InService", Severity.CRITICAL)
+@check("cluster.status", "The cluster is InService", Severity.CRITICAL, needs=_described_needs)
 def cluster_status(ctx: CheckContext) -> list[Outcome]:
     """The cluster's ClusterStatus: Failed is a FAIL with its FailureMessage and known cause."""
     described = _described(ctx)
@@ -118,7 +144,7 @@ def _group_outcome(group: GroupNodes) -> Outcome:
     return passed(group.group, f"instance group {group.group}: all {group.total} nodes Running")
 
 
-@check("cluster.nodes", "Every node of the cluster is Running", Severity.HIGH)
+@check("cluster.nodes", "Every node of the cluster is Running", Severity.HIGH, needs=_nodes_needs)
 def cluster_nodes(ctx: CheckContext) -> list[Outcome]:
     """Each instance group's nodes (ListClusterNodes): Failure is a FAIL, Pending a WARN."""
     listing = ctx.aws.live_cluster_nodes(ctx.spec.name)
@@ -137,7 +163,12 @@ def cluster_nodes(ctx: CheckContext) -> list[Outcome]:
     return outcomes
 
 
-@check("cluster.events", "The cluster's recent events hold no errors", Severity.MEDIUM)
+@check(
+    "cluster.events",
+    "The cluster's recent events hold no errors",
+    Severity.MEDIUM,
+    needs=_events_needs,
+)
 def cluster_events(ctx: CheckContext) -> list[Outcome]:
     """Recent events (ListClusterEvents) by level and group; Error and Warn events are WARNs
     naming the known cause."""
@@ -181,16 +212,25 @@ def cluster_events(ctx: CheckContext) -> list[Outcome]:
     return outcomes
 
 
-def _error_event_details(ctx: CheckContext, events: Any) -> dict[str, Any]:
-    """``DescribeClusterEvent`` of the most recent Error event of each group (at most
-    ``EVENT_DETAILS``), by group; a detail that cannot be read says why instead."""
+def _latest_errors(events: Any) -> dict[str, str]:
+    """The id of the most recent Error event of each group (at most ``EVENT_DETAILS``)."""
     latest: dict[str, str] = {}
     for event in events:
         group = str(event.get("InstanceGroupName") or "(cluster)")
         if event.get("EventLevel") == "Error" and group not in latest and event.get("EventId"):
             latest[group] = str(event["EventId"])
+    return dict(list(latest.items())[:EVENT_DETAILS])
+
+
+def _error_event_ids(events: Any) -> list[str]:
+    return list(_latest_errors(events).values())
+
+
+def _error_event_details(ctx: CheckContext, events: Any) -> dict[str, Any]:
+    """``DescribeClusterEvent`` of the most recent Error event of each group (at most
+    ``EVENT_DETAILS``), by group; a detail that cannot be read says why instead."""
     out: dict[str, Any] = {}
-    for group, event_id in list(latest.items())[:EVENT_DETAILS]:
+    for group, event_id in _latest_errors(events).items():
         try:
             detail = ctx.aws.live_cluster_event(ctx.spec.name, event_id)
         except FactUnavailable as exc:
@@ -201,6 +241,14 @@ def _error_event_details(ctx: CheckContext, events: Any) -> dict[str, Any]:
     return out
 
 
+def _log_streams(ctx: CheckContext) -> tuple[str, tuple[str, ...]]:
+    """The lifecycle log group and the streams of the failed instances (at most
+    ``STREAMS_PER_RUN``)."""
+    described = _described(ctx)
+    group_name = lifecycle_log_group(ctx.spec.name, str(described.get("ClusterArn") or ""))
+    return group_name, tuple(lifecycle_log_stream(g, i) for g, i in _failed_streams(ctx))
+
+
 def _failed_streams(ctx: CheckContext) -> list[tuple[str, str]]:
     """(group, instance id) of failed nodes, at most STREAMS_PER_RUN."""
     groups = nodes_by_group(ctx.aws.live_cluster_nodes(ctx.spec.name).items)
@@ -208,15 +256,17 @@ def _failed_streams(ctx: CheckContext) -> list[tuple[str, str]]:
     return pairs[:STREAMS_PER_RUN]
 
 
-@check("cluster.lifecycle-logs", "Failed instances' lifecycle logs name the error", Severity.HIGH)
+@check(
+    "cluster.lifecycle-logs",
+    "Failed instances' lifecycle logs name the error",
+    Severity.HIGH,
+    needs=_logs_needs,
+)
 def lifecycle_logs(ctx: CheckContext) -> list[Outcome]:
     """The last error line of each failed instance's lifecycle log (CloudWatch Logs), masked."""
-    described = _described(ctx)
-    pairs = _failed_streams(ctx)
-    if not pairs:
+    group_name, streams = _log_streams(ctx)
+    if not streams:
         return [skipped(ctx.spec.name, "no instance is in Failure")]
-    group_name = lifecycle_log_group(ctx.spec.name, str(described.get("ClusterArn") or ""))
-    streams = tuple(lifecycle_log_stream(g, i) for g, i in pairs)
     tail = ctx.aws.lifecycle_log_lines(group_name, streams)
     if tail.group_missing:
         return [

@@ -14,6 +14,7 @@ from ...spec import (
     ClusterSpec,
     InstanceGroup,
 )
+from .. import _needs
 from ._common import from_flags, no_groups
 
 MANAGED_POLICY = "AmazonSageMakerClusterInstanceRolePolicy"
@@ -162,6 +163,7 @@ def _lifecycle_outcome(spec: ClusterSpec, group: InstanceGroup) -> Outcome:
     "Lifecycle bucket is named sagemaker-* (readable under the managed policy)",
     Severity.MEDIUM,
     needs_aws=False,
+    needs=_needs.execution_role_policies,
 )
 def check_lifecycle_bucket_name(ctx: CheckContext) -> list[Outcome]:
     """The lifecycle bucket is named sagemaker-*, or IAM shows the roles' own read grant."""

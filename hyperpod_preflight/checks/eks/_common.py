@@ -3,11 +3,14 @@ once), and the outcomes for a config that names none (no check is registered her
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ...models import Outcome, skipped
-from ...registry import CheckContext
+from ...planner import ClusterPlan
+from ...registry import CheckContext, NeedsFn, Request, Then, need
+from ...spec import ClusterSpec
 from ...spec.forms import EKS_CLUSTER_ARN_RE
 
 
@@ -63,6 +66,35 @@ def described_cluster(
         out.append(skipped(target.arn, "the EKS cluster does not exist (see eks.cluster)"))
         return None
     return target, cluster
+
+
+After = Callable[[CheckContext, EksTarget, dict[str, Any]], list[Request]]
+
+
+def cluster_needs(after: After | None = None, *, also: NeedsFn | None = None) -> NeedsFn:
+    """The needs of an EKS check: the caller's account, then ``DescribeCluster`` of the
+    named cluster when it is in this run's region and account, then what ``after`` asks
+    for about the described cluster; ``also``: needs that do not depend on it."""
+
+    def needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+        if spec.orchestrator != "eks":
+            return []
+        extra = list(also(spec, plan)) if also is not None else []
+        return [need("identity_arn"), Then(cluster), *extra]
+
+    def cluster(ctx: CheckContext) -> list[Request]:
+        target = eks_target(ctx)
+        if isinstance(target, Outcome):
+            return []
+        if target.region != ctx.aws.region or target.account != caller_account(ctx):
+            return []
+        return [need("eks_cluster", target.name), *([Then(described)] if after else [])]
+
+    def described(ctx: CheckContext) -> list[Request]:
+        found = described_cluster(ctx, [])
+        return after(ctx, *found) if found is not None and after is not None else []
+
+    return needs
 
 
 def vpc_config(cluster: dict[str, Any]) -> dict[str, Any]:

@@ -3,11 +3,13 @@ entry for their IAM role or user (not the ``assumed-role/…`` session) that gra
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...analysis.eks import Principal, principal
 from ...models import Outcome, Severity, passed, skipped, unknown, warned
-from ...registry import CheckContext, check
+from ...registry import CheckContext, Request, Then, check, need
 from ...shell import command
-from ._common import EksTarget, described_cluster
+from ._common import EksTarget, cluster_needs, described_cluster
 
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
@@ -55,11 +57,37 @@ def _commands(ctx: CheckContext, target: EksTarget, who: Principal, *, create: b
     return "; ".join(steps) + note
 
 
+def _entries_needs(
+    ctx: CheckContext, target: EksTarget, described: dict[str, Any]
+) -> list[Request]:
+    """The access entries where the check lists them (the cluster uses access entries and the
+    caller is a principal an entry can name), then the caller's entry and its policies."""
+    if (described.get("accessConfig") or {}).get("authenticationMode") == "CONFIG_MAP":
+        return []
+    who = principal(ctx.aws.caller_identity()["Arn"])
+    if who is None:
+        return []
+
+    def entry(ctx: CheckContext) -> list[Request]:
+        entries = ctx.aws.eks_access_entries(target.name)
+        match = next(
+            (e for e in entries if (p := principal(e)) is not None and p.same_as(who)), None
+        )
+        if match is None:
+            return []
+        return [
+            need("eks_access_entry", target.name, match),
+            need("eks_access_policies", target.name, match),
+        ]
+
+    return [need("eks_access_entries", target.name), Then(entry)]
+
+
 @check(
     "eks.caller-access",
     "You have an access entry on the EKS cluster (kubectl will work)",
     Severity.MEDIUM,
-    reads=("eks.access-entries",),
+    needs=cluster_needs(lambda ctx, target, described: _entries_needs(ctx, target, described)),
 )
 def caller_access(ctx: CheckContext) -> list[Outcome]:
     """An access entry for the caller's role or user exists and grants something; else WARN."""

@@ -15,18 +15,18 @@ from ...analysis.eks import (
     supported_range,
 )
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
-from ...registry import CheckContext, check
+from ...registry import CheckContext, check, need
 from ...shell import command
-from ._common import caller_account, described_cluster, eks_target, vpc_config
+from ._common import caller_account, cluster_needs, described_cluster, eks_target, vpc_config
 
-READS = ("eks.cluster",)
+READS = cluster_needs()
 
 
 @check(
     "eks.cluster",
     "The EKS cluster exists, is ACTIVE, in this region and account",
     Severity.CRITICAL,
-    reads=READS,
+    needs=READS,
 )
 def cluster(ctx: CheckContext) -> list[Outcome]:
     """Orchestrator.Eks.ClusterArn names an ACTIVE cluster in this run's region and account."""
@@ -96,7 +96,7 @@ def cluster(ctx: CheckContext) -> list[Outcome]:
     "eks.kubernetes-version",
     "The EKS cluster runs a Kubernetes version HyperPod supports",
     Severity.CRITICAL,
-    reads=READS,
+    needs=READS,
 )
 def kubernetes_version(ctx: CheckContext) -> list[Outcome]:
     """The cluster's Kubernetes version is in HyperPod's list; newer is WARN, older FAIL."""
@@ -147,7 +147,9 @@ def kubernetes_version(ctx: CheckContext) -> list[Outcome]:
     "eks.vpc",
     "The EKS cluster is in the VPC of the HyperPod subnets",
     Severity.CRITICAL,
-    reads=(*READS, "ec2.subnets"),
+    needs=cluster_needs(
+        also=lambda spec, plan: [need("subnets", spec.all_subnets)] if spec.all_subnets else []
+    ),
 )
 def vpc(ctx: CheckContext) -> list[Outcome]:
     """Each HyperPod subnet is in the EKS cluster's VPC (resourcesVpcConfig.vpcId)."""
@@ -199,7 +201,7 @@ def vpc(ctx: CheckContext) -> list[Outcome]:
     "eks.authentication-mode",
     "The EKS cluster's authentication mode includes access entries (API)",
     Severity.CRITICAL,
-    reads=READS,
+    needs=READS,
 )
 def authentication_mode(ctx: CheckContext) -> list[Outcome]:
     """accessConfig.authenticationMode is API or API_AND_CONFIG_MAP; CONFIG_MAP is a FAIL."""
@@ -248,7 +250,7 @@ def authentication_mode(ctx: CheckContext) -> list[Outcome]:
     "eks.vpc-cni-version",
     "The vpc-cni add-on is at least 1.18.3",
     Severity.CRITICAL,
-    reads=("eks.vpc-cni",),
+    needs=cluster_needs(lambda ctx, target, cluster: [need("eks_addon", target.name, "vpc-cni")]),
 )
 def vpc_cni_version(ctx: CheckContext) -> list[Outcome]:
     """The vpc-cni EKS add-on is 1.18.3 or later; self-managed CNI is UNKNOWN with how to check."""

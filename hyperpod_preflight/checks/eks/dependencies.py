@@ -3,17 +3,24 @@
 
 from __future__ import annotations
 
-from ... import kube_facts
 from ...analysis.eks import (
     CHART_COMPONENTS,
     HELM_CHART_DOCS,
     HELM_INSTALL,
-    KubeSnapshot,
     component_present,
 )
+from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
-from ...registry import CheckContext, check
+from ...planner import ClusterPlan
+from ...registry import CheckContext, Need, check, need
+from ...spec import ClusterSpec
 from ._common import eks_target
+
+
+def _needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Need]:
+    """The Kubernetes listing, for an EKS config."""
+    return [need("kube_snapshot")] if spec.orchestrator == "eks" else []
+
 
 ENABLE = (
     "pip install 'hyperpod-preflight[kube]' and pass --kube-context CONTEXT (a context of your "
@@ -26,23 +33,19 @@ ENABLE = (
     "The HyperPod dependencies Helm chart is installed on the EKS cluster",
     Severity.CRITICAL,
     needs_aws=False,
+    needs=lambda spec, plan: _needs(spec, plan),
 )
 def hyperpod_dependencies(ctx: CheckContext) -> list[Outcome]:
     """The chart's agent DaemonSet and operator CRDs exist (needs --kube-context and [kube])."""
     target = eks_target(ctx)
     if isinstance(target, Outcome):
         return [target]
-    snapshot = ctx.options.get("kube_snapshot")
-    if not isinstance(snapshot, KubeSnapshot):
-        context = ctx.options.get("kube_context")
-        if not context:
-            return [skipped(target.arn, f"not read without --kube-context: {ENABLE}")]
-        if not kube_facts.client_installed():
-            return [skipped(target.arn, f"the kubernetes client is not installed: {ENABLE}")]
-        try:
-            snapshot = kube_facts.read_snapshot(str(context), ctx.options.get("kubeconfig"))
-        except kube_facts.KubeUnavailable as exc:
-            return [unknown(target.arn, f"could not tell: {exc}", ENABLE)]
+    try:
+        snapshot = ctx.aws.kube_snapshot()
+    except FactUnavailable as exc:
+        return [unknown(target.arn, f"could not tell: {exc.describe()}", ENABLE)]
+    if isinstance(snapshot, str):  # why nothing was read
+        return [skipped(target.arn, f"{snapshot}: {ENABLE}")]
     out: list[Outcome] = []
     for component in CHART_COMPONENTS:
         where = f"{component.kind}/{component.name}"

@@ -16,9 +16,10 @@ from ...analysis.network import (
     subnet_network,
 )
 from ...models import Outcome, Severity, Status, failed, passed, skipped, unknown, warned
-from ...registry import CheckContext, check
+from ...registry import CheckContext, Request, check, need
 from ...shell import command
-from ._common import EksTarget, described_cluster, vpc_config
+from .. import _needs
+from ._common import EksTarget, cluster_needs, described_cluster, vpc_config
 
 
 def _private_fix(ctx: CheckContext, target: EksTarget) -> str:
@@ -35,6 +36,25 @@ def _private_fix(ctx: CheckContext, target: EksTarget) -> str:
     )
 
 
+def _control_ids(described: dict[str, Any]) -> list[str]:
+    """The cluster security group and the additional groups DescribeCluster names."""
+    config = vpc_config(described)
+    return [
+        str(g)
+        for g in dict.fromkeys(
+            [config.get("clusterSecurityGroupId"), *config.get("securityGroupIds", [])]
+        )
+        if g
+    ]
+
+
+def _control_groups(
+    ctx: CheckContext, target: EksTarget, described: dict[str, Any]
+) -> list[Request]:
+    ids = _control_ids(described)
+    return [need("security_groups", ids)] if ids else []
+
+
 def _in_cidrs(ip: str, cidrs: list[str]) -> bool:
     try:
         address = ipaddress.ip_address(ip)
@@ -47,7 +67,7 @@ def _in_cidrs(ip: str, cidrs: list[str]) -> bool:
     "eks.api-endpoint-access",
     "HyperPod subnets can reach the EKS API server endpoint",
     Severity.CRITICAL,
-    reads=("eks.cluster",),  # egress is read only for a public-only endpoint
+    needs=cluster_needs(also=lambda spec, plan: _needs.egress(spec)),
 )
 def api_endpoint_access(ctx: CheckContext) -> list[Outcome]:
     """Each subnet reaches the API: private access on, or public access via its egress."""
@@ -179,7 +199,7 @@ def _public_judgement(
     "eks.cluster-sg-admits-nodes",
     "The EKS cluster security group admits HyperPod nodes on TCP 443",
     Severity.CRITICAL,
-    reads=("eks.cluster", "ec2.subnets"),
+    needs=cluster_needs(_control_groups, also=lambda spec, plan: _needs.subnets(spec)),
 )
 def cluster_sg_admits_nodes(ctx: CheckContext) -> list[Outcome]:
     """The cluster's security groups allow TCP 443 (or all) from each HyperPod group."""

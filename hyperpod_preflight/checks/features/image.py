@@ -16,9 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...models import Outcome, Severity, failed, passed, skipped, warned
-from ...registry import CheckContext, check
+from ...planner import ClusterPlan
+from ...registry import CheckContext, Request, check, need
 from ...shell import arg
-from ...spec import strip_ml
+from ...spec import ClusterSpec, strip_ml
 from ...spec.raw import raw_groups
 
 DOCS = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ClusterInstanceGroupSpecification.html"
@@ -76,10 +77,28 @@ def image_problems(
     return fails, warns
 
 
+def _ami_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    """The custom AMIs, the config's instance types (the run's own read) and the caller."""
+    images = [
+        str(raw["ImageId"])
+        for _, raw in raw_groups(spec)
+        if raw.get("ImageId") not in (None, "", "default")
+    ]
+    if not images:
+        return []
+    types = tuple(dict.fromkeys(t for g in spec.instance_groups for t in g.ec2_types))
+    return [
+        need("images", images),
+        need("identity_arn"),
+        *([need("instance_types", types)] if types else []),
+    ]
+
+
 @check(
     "capacity.custom-ami",
     "Each group's custom AMI exists, is available, fits its instance types and HyperPod's rules",
     Severity.CRITICAL,
+    needs=_ami_needs,
 )
 def custom_ami(ctx: CheckContext) -> list[Outcome]:
     """Each ImageId exists, is available, matches the group's types and HyperPod's rules."""

@@ -15,8 +15,9 @@ from typing import Any
 
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped
-from ...registry import CheckContext, check
+from ...registry import CheckContext, Request, check, need
 from ...shell import arg
+from ...spec import ClusterSpec
 from ...spec.raw import raw_groups
 from .._common import could_not_tell
 
@@ -77,10 +78,16 @@ def scheduled_update(ctx: CheckContext) -> list[Outcome]:
     return out
 
 
+def _alarm_needs(spec: ClusterSpec) -> list[Request]:
+    names = [name for _, raw in raw_groups(spec) for _, name in rollback_alarms(raw)]
+    return [need("alarms", names)] if names else []
+
+
 @check(
     "capacity.rollback-alarms",
     "Every CloudWatch alarm an AMI update rolls back on exists",
     Severity.MEDIUM,
+    needs=lambda spec, plan: _alarm_needs(spec),
 )
 def rollback_alarms_exist(ctx: CheckContext) -> list[Outcome]:
     """Each rollback alarm of ScheduledUpdateConfig/AutoPatchConfig exists in CloudWatch."""

@@ -9,8 +9,9 @@ from typing import Any
 
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
-from ...registry import CheckContext, check
+from ...registry import CheckContext, Request, check, need
 from ...shell import command
+from ...spec import ClusterSpec
 from .._common import could_not_tell
 
 
@@ -63,10 +64,18 @@ def judge_window(
     )
 
 
+def _plan_needs(spec: ClusterSpec) -> list[Request]:
+    arns = dict.fromkeys(
+        str(g.training_plan_arn) for g in spec.instance_groups if g.training_plan_arn
+    )
+    return [need("training_plan", arn) for arn in arns]
+
+
 @check(
     "capacity.training-plan-window",
     "Each group's training plan window covers now (or says when it starts)",
     Severity.HIGH,
+    needs=lambda spec, plan: _plan_needs(spec),
 )
 def training_plan_window(ctx: CheckContext) -> list[Outcome]:
     """Each group's training plan window covers now; a future start is a WARN with its date."""

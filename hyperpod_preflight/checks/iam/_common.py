@@ -15,13 +15,44 @@ from ...analysis.iam_requirements import (
 from ...analysis.iam_roles import ConfigRole, caller_principal, config_roles
 from ...errors import FactUnavailable
 from ...models import Outcome, skipped, unknown
-from ...registry import CheckContext
+from ...planner import ClusterPlan
+from ...registry import CheckContext, NeedsFn, Request, Then, need
+from ...spec import ClusterSpec
 from .._common import could_not_tell
 
 T = TypeVar("T")
 
 MANAGED_POLICY_QUOTA = 10  # IAM "Managed policies per role" default (adjustable up to 20)
 IAM_QUOTAS_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
+
+
+def per_role_needs(*readers: str, existing: tuple[str, ...] = ()) -> NeedsFn:
+    """The needs of a per-role check: the caller's account, then ``readers`` of each role
+    of the config in it, then ``existing`` readers of each role that exists."""
+
+    def needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+        return [need("identity_arn"), Then(each)] if config_roles(spec) else []
+
+    def names(ctx: CheckContext) -> list[str]:
+        account = caller_account(ctx)
+        return list(dict.fromkeys(r.name for r in roles(ctx) if r.account == account))
+
+    def each(ctx: CheckContext) -> list[Request]:
+        out: list[Request] = [need(reader, name) for name in names(ctx) for reader in readers]
+        return out + ([Then(found)] if existing else [])
+
+    def found(ctx: CheckContext) -> list[Request]:
+        out: list[Request] = []
+        for name in names(ctx):
+            try:
+                if ctx.aws.role(name) is None:
+                    continue
+            except FactUnavailable:
+                continue
+            out += [need(reader, name) for reader in existing]
+        return out
+
+    return needs
 
 
 def roles(ctx: CheckContext) -> list[ConfigRole]:

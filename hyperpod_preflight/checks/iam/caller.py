@@ -18,8 +18,9 @@ from ...analysis.iam_roles import (
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import SimulatedDecision
-from ...registry import CheckContext, check
+from ...registry import CheckContext, Request, Then, check, need
 from ...shell import command
+from ...spec import ClusterSpec
 from ._common import compact, minimal_policy
 
 SIMULATOR_DOC = (
@@ -75,11 +76,43 @@ def _principal_arn(ctx: CheckContext, caller: CallerPrincipal) -> tuple[str, str
     )
 
 
+def _caller_needs(spec: ClusterSpec) -> list[Request]:
+    """The caller's identity, its role (for the real ARN, with its path) beside whether
+    HyperPod's service-linked role exists, then one simulation per action."""
+
+    def first(ctx: CheckContext) -> list[Request]:
+        caller = caller_principal(ctx.aws.identity_arn())
+        if caller.kind == "root":
+            return []
+        out: list[Request] = [need("service_linked_role_exists")]
+        if caller.kind in ("role", "user"):
+            out.append(Then(simulations))
+        assumed = caller.kind == "role" and ":assumed-role/" in caller.identity_arn
+        if assumed and caller.account == ctx.aws.account:
+            out.insert(0, need("role", caller.name))
+        return out
+
+    def simulations(ctx: CheckContext) -> list[Request]:
+        caller = caller_principal(ctx.aws.identity_arn())
+        try:
+            slr_exists = ctx.aws.service_linked_role_exists()
+        except FactUnavailable:
+            slr_exists = False
+        principal_arn, _ = _principal_arn(ctx, caller)
+        batches = simulation_batches(caller_needs(ctx.spec, caller, ctx.aws.region, slr_exists))
+        return [
+            need("simulate_principal_policy", principal_arn, [action], resources, context)
+            for (action, context), resources in batches.items()
+        ]
+
+    return [need("identity_arn"), Then(first)]
+
+
 @check(
     "iam.caller-permissions",
     "The caller may create the cluster (CreateCluster, PassRole, service-linked role)",
     Severity.CRITICAL,
-    reads=("iam.caller",),
+    needs=lambda spec, plan: _caller_needs(spec),
 )
 def caller_permissions(ctx: CheckContext) -> list[Outcome]:
     """The caller may CreateCluster, PassRole and create the SLR; no CreateCluster at all: WARN."""

@@ -24,9 +24,11 @@ from ...analysis.kms_lifecycle import (
 from ...analysis.s3_lifecycle import LifecycleObject, lifecycle_objects
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
+from ...planner import ClusterPlan
 from ...records import KmsKey, RolePolicies
-from ...registry import CheckContext, check
+from ...registry import CheckContext, Request, Then, UndeclaredRead, check, need
 from ...shell import command
+from ...spec import ClusterSpec
 from .._common import could_not_tell
 from ._common import caller_account, compact, missing, other_account, roles, unreadable
 
@@ -60,11 +62,84 @@ class _Keys:
     unjudged: int = 0  # missing objects whose bucket's default encryption is unreadable
 
 
+def _kms_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    """What the judge reads, stage by stage: each bucket's location, then each object's
+    ``HeadObject``, the bucket default encryption of a missing object, then each key and
+    the policies of the execution roles reading it, then the key policies and the grants
+    (``ListGrants``, which the judge reads only when the policies do not allow Decrypt)."""
+    objects = lifecycle_objects(spec)
+    if not objects:
+        return []
+
+    def heads(ctx: CheckContext) -> list[Request]:
+        out: list[Request] = [
+            need("head_object", o.bucket, o.key)
+            for o in objects
+            if not _bucket_missing(ctx, o.bucket)
+        ]
+        return [*out, Then(defaults)]
+
+    def defaults(ctx: CheckContext) -> list[Request]:
+        out: list[Request] = []
+        for o in objects:
+            try:
+                if (
+                    not _bucket_missing(ctx, o.bucket)
+                    and ctx.aws.head_object(o.bucket, o.key) is None
+                ):
+                    out.append(need("bucket_default_encryption", o.bucket))
+            except FactUnavailable:
+                continue
+        return [*out, Then(keys)]
+
+    def keys(ctx: CheckContext) -> list[Request]:
+        found = _key_references(ctx, objects)
+        if not found.by_ref:
+            return []
+        account = caller_account(ctx)
+        readers = execution_roles_reading(
+            roles(ctx), [o for objs in found.by_ref.values() for o in objs]
+        )
+        names = dict.fromkeys(r.name for r in readers if r.account == account)
+        return [
+            *(need("key", ref) for ref in found.by_ref),
+            *(need("role_policies", name) for name in names),
+            Then(policies),
+        ]
+
+    def policies(ctx: CheckContext) -> list[Request]:
+        found = _key_references(ctx, objects)
+        account = caller_account(ctx)
+        out: list[Request] = []
+        for ref in found.by_ref:
+            try:
+                key = ctx.aws.key(ref)
+            except FactUnavailable:
+                continue
+            if key is not None and needs_key_policy(key, account):
+                out.append(need("key_policy", key.arn))
+        return [*out, Then(grants)]
+
+    def grants(ctx: CheckContext) -> list[Request]:
+        """``ListGrants`` where the judge reads it: a dry run of each (role, key) judgement
+        over what was gathered names the grants it would read."""
+        out: list[Request] = []
+        for judge, key_policy in _judgements(ctx, objects):
+            try:
+                judge.outcome(key_policy)
+            except UndeclaredRead:
+                out.append(need("key_grants", judge.key.arn, judge.role_arn))
+        return out
+
+    bucket_reads = [need("bucket_location", b) for b in dict.fromkeys(o.bucket for o in objects)]
+    return [need("identity_arn"), *bucket_reads, Then(heads)]
+
+
 @check(
     "iam.lifecycle-kms",
     "Execution roles may decrypt SSE-KMS lifecycle objects (IAM and key policy)",
     Severity.CRITICAL,
-    reads=("kms.lifecycle-keys",),
+    needs=lambda spec, plan: _kms_needs(spec, plan),
 )
 def lifecycle_kms(ctx: CheckContext) -> list[Outcome]:
     """Roles may kms:Decrypt each SSE-KMS lifecycle object's key, by IAM and the key policy."""
@@ -132,6 +207,40 @@ def lifecycle_kms(ctx: CheckContext) -> list[Outcome]:
                 judge = _Judge(ctx, role, policies, key, mine, account)
                 outcomes.append(judge.outcome(policies_of_key.get(key.arn)))
     return outcomes
+
+
+def _judgements(
+    ctx: CheckContext, objects: list[LifecycleObject]
+) -> list[tuple[_Judge, str | FactUnavailable | None]]:
+    """Each (role, enabled key) pair the judge decides, with the key's policy as read."""
+    found = _key_references(ctx, objects)
+    account = caller_account(ctx)
+    usable: dict[str, tuple[KmsKey, list[LifecycleObject]]] = {}
+    policies_of_key: dict[str, str | FactUnavailable] = {}
+    for ref, objs in found.by_ref.items():
+        try:
+            key = ctx.aws.key(ref)
+            if key is not None and needs_key_policy(key, account):
+                policies_of_key.setdefault(key.arn, ctx.aws.key_policy(key.arn))
+        except FactUnavailable:
+            continue
+        if key is not None and key.enabled:
+            usable.setdefault(key.arn, (key, []))[1].extend(objs)
+    pairs: list[tuple[_Judge, str | FactUnavailable | None]] = []
+    every = [o for objs in found.by_ref.values() for o in objs]
+    for role in execution_roles_reading(roles(ctx), every):
+        if role.account != account:
+            continue
+        try:
+            held = ctx.aws.role_policies(role.name)
+        except FactUnavailable:
+            continue
+        for key, objs in usable.values() if held is not None else ():
+            mine = [o for o in objs if set(o.groups).intersection(role.groups)]
+            if mine and held is not None:
+                judge = _Judge(ctx, role, held, key, mine, account)
+                pairs.append((judge, policies_of_key.get(key.arn)))
+    return pairs
 
 
 def _key_references(ctx: CheckContext, objects: list[LifecycleObject]) -> _Keys:

@@ -21,6 +21,7 @@ from ._common import (
     compact,
     minimal_policy,
     per_role,
+    per_role_needs,
 )
 
 INLINE_POLICY_NAME = "hyperpod-cluster-needs"
@@ -31,7 +32,7 @@ _SHOWN = 8  # missing grants listed in a message before "and N more"
     "iam.execution-role-permissions",
     "Roles' policies (managed, inline, boundary) allow what HyperPod needs",
     Severity.CRITICAL,
-    reads=("iam.role-policies",),
+    needs=per_role_needs("role_policies"),
 )
 def execution_role_permissions(ctx: CheckContext) -> list[Outcome]:
     """Each role's policies allow every action AWS's pages require; optional ones WARN."""

@@ -17,6 +17,7 @@ from ._common import (
     MANAGED_POLICY_QUOTA,
     compact,
     per_role,
+    per_role_needs,
     trust_document,
     trust_requirement,
 )
@@ -55,7 +56,7 @@ def _create_fix(role: ConfigRole) -> str:
     "iam.execution-role-exists",
     "Every execution role (and ClusterRole) exists",
     Severity.CRITICAL,
-    reads=("iam.roles",),
+    needs=per_role_needs("role"),
 )
 def execution_role_exists(ctx: CheckContext) -> list[Outcome]:
     """Each ExecutionRole and the ClusterRole exist, under the exact ARN the config gives."""
@@ -88,7 +89,7 @@ def execution_role_exists(ctx: CheckContext) -> list[Outcome]:
     "iam.execution-role-trust",
     "Roles trust the HyperPod service principal (sts:AssumeRole)",
     Severity.CRITICAL,
-    reads=("iam.roles",),
+    needs=per_role_needs("role"),
 )
 def execution_role_trust(ctx: CheckContext) -> list[Outcome]:
     """ExecutionRole trusts sagemaker.amazonaws.com, ClusterRole hyperpod.sagemaker.amazonaws.com"""
@@ -148,7 +149,7 @@ def _trust_outcome(role: ConfigRole, document: object) -> Outcome:
     "iam.managed-policy-count",
     "Roles have room under the managed-policies-per-role quota",
     Severity.MEDIUM,
-    reads=("iam.attached-policies",),
+    needs=per_role_needs("role", existing=("attached_role_policies",)),
 )
 def managed_policy_count(ctx: CheckContext) -> list[Outcome]:
     """Roles are not at or near the quota of 10 attached managed policies (WARN)."""

@@ -13,7 +13,10 @@ from ...analysis.s3_lifecycle import (
 )
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, Status, passed, skipped, unknown
-from ...registry import CheckContext, check
+from ...planner import ClusterPlan
+from ...registry import CheckContext, Need, Request, Then, UndeclaredRead, check, need
+from ...spec import ClusterSpec
+from .. import _needs
 from .._common import read_egress_paths
 
 PROVISIONING_RULES = frozenset({"provisioning-field", "provisioning-groups", "provisioning-fsx"})
@@ -162,11 +165,55 @@ def _provisioning_direct(ctx: CheckContext, where: LifecyclePrefix) -> list[Lint
     return list(checked.findings)
 
 
+def _prefix_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    """Each prefix's listing, then the files the lint reaches, level by level: the entry
+    scripts, then what they name, until nothing new is reached (the lint is pure, so a dry
+    run over what was fetched so far names the next files)."""
+    found = lifecycle_prefixes(spec)
+    if not found:
+        return []
+    listings = [need("prefix_listing", w.bucket, w.prefix) for w in found]
+    return [*listings, Then(lambda ctx: _reached(ctx, found))]
+
+
+def _reached(ctx: CheckContext, found: list[LifecyclePrefix]) -> list[Request]:
+    wanted: list[Need] = []
+    for where in found:
+        try:
+            listing = ctx.aws.prefix_listing(where.bucket, where.prefix)
+        except FactUnavailable:
+            continue
+
+        def fetch(path: str, where: LifecyclePrefix = where) -> bytes | None:
+            asked = need("object_head_bytes", where.bucket, where.prefix + path, DEFAULT_MAX_BYTES)
+            try:
+                data: bytes | None = ctx.aws.object_head_bytes(*asked.args)
+            except UndeclaredRead:
+                wanted.append(asked)
+                return None
+            except FactUnavailable:
+                return None
+            return data
+
+        groups = {g.name: g.slurm_node_type for g in ctx.spec.instance_groups if not g.restricted}
+        lint(
+            where.entries,
+            listing.sizes,
+            fetch,
+            instance_groups=groups,
+            region=ctx.aws.region,
+            check_provisioning=needs_provisioning_parameters(ctx.spec),
+        )
+        if PROVISIONING_PARAMETERS in listing.sizes:
+            fetch(PROVISIONING_PARAMETERS)
+    return [*wanted, Then(lambda c: _reached(c, found))] if wanted else []
+
+
 @check(
     "lifecycle.scripts",
     "Lifecycle scripts run on a node as written (line endings, syntax, files, secrets)",
     Severity.CRITICAL,
-    reads=("ec2.egress", "s3.lifecycle-prefix"),
+    needs=lambda spec, plan: [*_needs.egress(spec), *_prefix_needs(spec, plan)],
 )
 def scripts(ctx: CheckContext) -> list[Outcome]:
     """The entry scripts and every file they reach lint clean: CRLF, syntax, missing files."""
@@ -177,7 +224,7 @@ def scripts(ctx: CheckContext) -> list[Outcome]:
     "lifecycle.provisioning-parameters",
     "provisioning_parameters.json is valid and names exactly the config's groups (Slurm)",
     Severity.CRITICAL,
-    reads=("s3.lifecycle-prefix",),
+    needs=lambda spec, plan: [*_needs.egress(spec), *_prefix_needs(spec, plan)],
 )
 def provisioning_parameters(ctx: CheckContext) -> list[Outcome]:
     """The Slurm provisioning_parameters.json parses and matches the config's groups."""

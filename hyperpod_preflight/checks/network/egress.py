@@ -22,9 +22,12 @@ from ...analysis.network import (
 )
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
+from ...planner import ClusterPlan
 from ...records import SubnetRouteTable
-from ...registry import CheckContext, check
+from ...registry import CheckContext, Request, check, need
 from ...shell import arg, command
+from ...spec import ClusterSpec
+from .. import _needs
 from .._common import read_egress_paths
 from ._common import (
     BASE_INTERFACE_SERVICES,
@@ -99,7 +102,7 @@ class EgressSetting:
     "network.egress",
     "Subnets reach AWS services through a NAT gateway or interface endpoints",
     Severity.HIGH,
-    reads=("ec2.egress",),
+    needs=lambda spec, plan: egress_needs(spec, plan),
 )
 def egress(ctx: CheckContext) -> list[Outcome]:
     """Each subnet reaches AWS services: NAT gateway, or endpoints open on 443 (WARN through
@@ -417,6 +420,21 @@ def _endpoint_security_groups(
     egress rely on, in one batched (memoized) read; (groups, None), or ({}, the
     FactUnavailable) when they cannot be read."""
 
+    ids = _endpoint_group_ids(ctx, subnets, paths, needed)
+    if not ids:
+        return {}, None
+    try:
+        return ctx.aws.security_groups(ids), None
+    except FactUnavailable as exc:
+        return {}, exc
+
+
+def _endpoint_group_ids(
+    ctx: CheckContext,
+    subnets: dict[str, dict[str, Any]],
+    paths: dict[str, EgressPath],
+    needed: tuple[str, ...],
+) -> list[str]:
     ids: list[str] = []
     for sid, subnet in subnets.items():
         path = paths.get(sid)
@@ -426,19 +444,37 @@ def _endpoint_security_groups(
         for service in needed:
             if service in usable:
                 ids += [str(g["GroupId"]) for g in usable[service].get("Groups", [])]
-    if not ids:
-        return {}, None
-    try:
-        return ctx.aws.security_groups(ids), None
-    except FactUnavailable as exc:
-        return {}, exc
+    return ids
+
+
+def _endpoints(ctx: CheckContext, vpc_ids: list[str]) -> list[Request]:
+    return [need("vpc_endpoints", v) for v in vpc_ids]
+
+
+def egress_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    """The subnets' egress paths, their VPCs' endpoints, then the security groups of the
+    interface endpoints that subnets without internet egress rely on."""
+
+    def endpoint_groups(ctx: CheckContext) -> list[Request]:
+        ids = ctx.spec.all_subnets
+        subnets = ctx.aws.subnets(ids)
+        paths = read_egress_paths(ctx, ids)
+        found = _endpoint_group_ids(ctx, subnets, paths, _needed_services(ctx))
+        return [need("security_groups", found)] if found else []
+
+    if not spec.all_subnets:
+        return []
+    return [
+        *_needs.vpc_ids_of_subnets(spec, _endpoints),
+        *_needs.egress(spec, then=endpoint_groups),
+    ]
 
 
 @check(
     "network.s3-gateway-endpoint",
     "An S3 gateway endpoint is attached to every cluster subnet's route table",
     Severity.HIGH,
-    reads=("ec2.egress", "ec2.vpc-endpoints"),
+    needs=lambda spec, plan: [*_needs.egress(spec), *_needs.vpc_ids_of_subnets(spec, _endpoints)],
 )
 def s3_gateway_endpoint(ctx: CheckContext) -> list[Outcome]:
     """Each subnet's route table uses an S3 gateway endpoint (WARN with other egress, else FAIL)."""

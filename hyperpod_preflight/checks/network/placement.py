@@ -13,8 +13,9 @@ from ...analysis.network import (
 )
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown
-from ...registry import CheckContext, check
+from ...registry import CheckContext, check, need
 from ...spec import InstanceGroup
+from .. import _needs
 from ._common import (
     EFA_FAILURE,
     LIFECYCLE_FAILURE,
@@ -47,6 +48,13 @@ def efa_support(ctx: CheckContext, groups: Iterable[InstanceGroup]) -> dict[str,
     "network.efa-single-az",
     "Each group of an EFA instance type stays in one availability zone",
     Severity.CRITICAL,
+    needs=lambda spec, plan: [
+        *_needs.subnets(spec),
+        need(
+            "instance_types",
+            tuple(dict.fromkeys(t for g in spec.instance_groups for t in g.ec2_types)),
+        ),
+    ],
 )
 def efa_single_az(ctx: CheckContext) -> list[Outcome]:
     """Every subnet of a group of an EFA type is in one AZ (by AZ id); several is a FAIL."""

@@ -24,8 +24,9 @@ from ...analysis.security_groups import (
 )
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
-from ...registry import CheckContext, check
+from ...registry import CheckContext, check, need
 from ...shell import arg
+from .. import _needs
 from ._common import (
     EFA_FAILURE,
     LIFECYCLE_FAILURE,
@@ -44,7 +45,10 @@ from ._common import (
     "network.sg-exists",
     "Each security group exists and is in the cluster's VPC",
     Severity.CRITICAL,
-    reads=("ec2.security-groups",),
+    needs=lambda spec, plan: [
+        *_needs.security_groups(spec),
+        need("cluster_vpc_id", spec.all_subnets, spec.vpc_id),
+    ],
 )
 def sg_exists(ctx: CheckContext) -> list[Outcome]:
     """Each security group exists and is in the cluster's VPC; missing or elsewhere is a FAIL."""
@@ -127,7 +131,7 @@ def _self_rule_check(ctx: CheckContext, direction: str) -> list[Outcome]:
     "network.sg-efa-self-ingress",
     "Each security group allows all inbound traffic from itself (EFA)",
     Severity.CRITICAL,
-    reads=("ec2.security-groups",),
+    needs=lambda spec, plan: _needs.security_groups(spec),
 )
 def sg_efa_self_ingress(ctx: CheckContext) -> list[Outcome]:
     """Each group has an all-traffic inbound rule from itself (any rule, any pair)."""
@@ -138,7 +142,7 @@ def sg_efa_self_ingress(ctx: CheckContext) -> list[Outcome]:
     "network.sg-efa-self-egress",
     "Each security group allows all outbound traffic to itself (EFA)",
     Severity.CRITICAL,
-    reads=("ec2.security-groups",),
+    needs=lambda spec, plan: _needs.security_groups(spec),
 )
 def sg_efa_self_egress(ctx: CheckContext) -> list[Outcome]:
     """Each group has an all-traffic outbound rule to itself (any rule, any pair)."""
@@ -149,7 +153,7 @@ def sg_efa_self_egress(ctx: CheckContext) -> list[Outcome]:
     "network.sg-egress-open-only",
     "Outbound rules are not only 0.0.0.0/0",
     Severity.MEDIUM,
-    reads=("ec2.security-groups",),
+    needs=lambda spec, plan: _needs.security_groups(spec),
 )
 def sg_egress_open_only(ctx: CheckContext) -> list[Outcome]:
     """Outbound rules are not only 0.0.0.0/0, which can fail the EFA health check (WARN)."""
@@ -260,7 +264,10 @@ def rules_per_group_limit(ctx: CheckContext) -> RuleLimit:
     "network.sg-rule-count",
     "Security groups are not near the rules-per-direction quota (IPv4 and IPv6 each)",
     Severity.INFO,
-    reads=("ec2.security-groups", "vpc.rules-per-group-quota"),
+    needs=lambda spec, plan: [
+        *_needs.security_groups(spec),
+        need("quota_by_code", *RULES_PER_SG_QUOTA),
+    ],
 )
 def sg_rule_count(ctx: CheckContext) -> list[Outcome]:
     """Each group's rules per direction (IPv4, IPv6) stay under the account's quota."""
@@ -310,7 +317,7 @@ def sg_rule_count(ctx: CheckContext) -> list[Outcome]:
     "network.sg-fsx-lustre",
     "Security groups allow FSx for Lustre traffic (TCP 988, 1018-1023) within the group",
     Severity.HIGH,
-    reads=("ec2.security-groups",),
+    needs=lambda spec, plan: [*_needs.security_groups(spec), *_needs.subnets(spec)],
 )
 def sg_fsx_lustre(ctx: CheckContext) -> list[Outcome]:
     """With --fsx, the groups admit TCP 988 and 1018-1023 from the cluster."""

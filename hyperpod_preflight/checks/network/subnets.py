@@ -12,7 +12,9 @@ from ...analysis.network import (
 )
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from ...registry import need as ask
 from ...shell import arg, command
+from .. import _needs
 from ._common import (
     _missing_subnet,
     _no_subnets,
@@ -25,7 +27,15 @@ from ._common import (
 
 
 # -- subnets ------------------------------------------------------------------------------
-@check("network.subnet-exists", "Each subnet exists and is in the cluster's VPC", Severity.CRITICAL)
+@check(
+    "network.subnet-exists",
+    "Each subnet exists and is in the cluster's VPC",
+    Severity.CRITICAL,
+    needs=lambda spec, plan: [
+        *_needs.subnets(spec),
+        ask("cluster_vpc_id", spec.all_subnets, spec.vpc_id),
+    ],
+)
 def subnet_exists(ctx: CheckContext) -> list[Outcome]:
     """Each subnet exists and is in the cluster's VPC; missing or elsewhere is a FAIL."""
     subnet_ids = ctx.spec.all_subnets
@@ -91,6 +101,9 @@ def _usable(prefix: int) -> int:
     "network.subnet-capacity",
     "Each subnet has enough free IP addresses for the nodes placed in it",
     Severity.CRITICAL,
+    needs=lambda spec, plan: _needs.subnets(
+        spec, spec.all_subnets or [n.subnet_id for n in plan.subnets]
+    ),
 )
 def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
     """Each subnet's free addresses hold every node the plan places there, with headroom."""
@@ -183,7 +196,7 @@ def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
     "network.subnet-private",
     "Subnets are private (no public IPs, no route to an internet gateway)",
     Severity.HIGH,
-    reads=("ec2.route-tables",),
+    needs=lambda spec, plan: _needs.route_tables(spec),
 )
 def subnet_private(ctx: CheckContext) -> list[Outcome]:
     """Subnets map no public IP and route to no internet gateway (FAIL on EKS, else WARN)."""

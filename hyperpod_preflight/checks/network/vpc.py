@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...models import Outcome, Severity, failed, passed, skipped
-from ...registry import CheckContext, check
+from ...registry import CheckContext, check, need
 from ...shell import arg, command
+from .. import _needs
 from ._common import (
     _no_vpc,
     cluster_vpc_id,
@@ -14,7 +15,12 @@ from ._common import (
 
 
 # -- VPC ----------------------------------------------------------------------------------
-@check("network.vpc-exists", "The cluster's VPC exists", Severity.CRITICAL)
+@check(
+    "network.vpc-exists",
+    "The cluster's VPC exists",
+    Severity.CRITICAL,
+    needs=lambda spec, plan: _needs.cluster_vpc(spec, lambda aws, v: [need("vpc", v)]),
+)
 def vpc_exists(ctx: CheckContext) -> list[Outcome]:
     """The cluster's VPC (--vpc, else its subnets' VPC) exists."""
     vpc_id = cluster_vpc_id(ctx)
@@ -39,7 +45,17 @@ def vpc_exists(ctx: CheckContext) -> list[Outcome]:
     ]
 
 
-@check("network.vpc-dns", "The VPC has DNS support and DNS hostnames on", Severity.HIGH)
+@check(
+    "network.vpc-dns",
+    "The VPC has DNS support and DNS hostnames on",
+    Severity.HIGH,
+    needs=lambda spec, plan: _needs.cluster_vpc(
+        spec,
+        lambda aws, v: [
+            need("vpc_attribute", v, a) for a in ("enableDnsSupport", "enableDnsHostnames")
+        ],
+    ),
+)
 def vpc_dns(ctx: CheckContext) -> list[Outcome]:
     """The VPC has enableDnsSupport and enableDnsHostnames on; either off is a FAIL."""
     vpc_id = cluster_vpc_id(ctx)

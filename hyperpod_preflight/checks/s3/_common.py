@@ -7,9 +7,11 @@ from collections.abc import Callable
 from ...analysis.s3_lifecycle import lifecycle_groups, split_uri
 from ...errors import FactUnavailable
 from ...models import Outcome, Status, skipped
+from ...planner import ClusterPlan
 from ...records import BucketLocation
-from ...registry import CheckContext
-from ...spec import InstanceGroup
+from ...registry import CheckContext, NeedsFn, Then, need
+from ...registry import Request as FactRequest
+from ...spec import ClusterSpec, InstanceGroup
 
 LIFECYCLE_FAILURE = (
     "Lifecycle scripts did not run successfully. Ensure the scripts exist in provided S3 "
@@ -20,6 +22,31 @@ LIFECYCLE_FAILURE = (
 def buckets(ctx: CheckContext) -> dict[str, list[InstanceGroup]]:
     """The lifecycle buckets of the config, each with the groups that use it."""
     return lifecycle_groups(ctx.spec)
+
+
+def bucket_needs(
+    *readers: str, after: Callable[[CheckContext, str], list[FactRequest]] | None = None
+) -> NeedsFn:
+    """Each lifecycle bucket's location, then ``readers`` of each bucket that exists (or
+    whose location could not be read: the judge goes on), then ``after(ctx, bucket)``."""
+
+    def needs(spec: ClusterSpec, plan: ClusterPlan) -> list[FactRequest]:
+        named = list(lifecycle_groups(spec))
+        if not named:
+            return []
+        return [*(need("bucket_location", b) for b in named), Then(each(named))]
+
+    def each(named: list[str]) -> Callable[[CheckContext], list[FactRequest]]:
+        def follow(ctx: CheckContext) -> list[FactRequest]:
+            there = [b for b in named if location(ctx, b) is not None]
+            out: list[FactRequest] = [need(r, b) for b in there for r in readers]
+            if after is not None:
+                out.append(Then(lambda c: [n for b in there for n in after(c, b)]))
+            return out
+
+        return follow
+
+    return needs
 
 
 def no_buckets() -> Outcome:

@@ -19,6 +19,7 @@ from ...registry import CheckContext, check
 from ...shell import command
 from ...spec import ARN_PARTITION_RE, InstanceGroup
 from ._common import (
+    bucket_needs,
     cannot_tell,
     each_bucket,
     first_prefix,
@@ -44,7 +45,7 @@ REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
     "s3.lifecycle-bucket-access",
     "The lifecycle bucket lets the execution roles read it",
     Severity.HIGH,
-    reads=("s3.lifecycle-bucket",),
+    needs=bucket_needs("bucket_policy"),
 )
 def lifecycle_bucket_access(ctx: CheckContext) -> list[Outcome]:
     """The bucket is this account's or its policy grants the roles read; a Deny is a FAIL."""

@@ -9,6 +9,7 @@ from ...shell import command
 from ...spec import InstanceGroup
 from ._common import (
     LIFECYCLE_FAILURE,
+    bucket_needs,
     cannot_tell,
     each_bucket,
     first_prefix,
@@ -18,14 +19,14 @@ from ._common import (
     uri_paths,
 )
 
-READS = ("s3.lifecycle-bucket",)
+READS = bucket_needs()
 
 
 @check(
     "s3.lifecycle-bucket-exists",
     "The lifecycle bucket exists",
     Severity.CRITICAL,
-    reads=READS,
+    needs=READS,
 )
 def lifecycle_bucket_exists(ctx: CheckContext) -> list[Outcome]:
     """Each bucket named by a SourceS3Uri exists (NoSuchBucket is a FAIL; 403 is UNKNOWN)."""
@@ -61,7 +62,7 @@ def _exists(ctx: CheckContext, bucket: str, groups: list[InstanceGroup]) -> Outc
     "s3.lifecycle-bucket-region",
     "The lifecycle bucket is in the cluster's region",
     Severity.HIGH,
-    reads=READS,
+    needs=READS,
 )
 def lifecycle_bucket_region(ctx: CheckContext) -> list[Outcome]:
     """Each lifecycle bucket is in the cluster's region (GetBucketLocation; None: us-east-1)."""

@@ -9,8 +9,10 @@ from ...analysis.s3_lifecycle import PROVISIONING_PARAMETERS, LifecycleObject, l
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, warned
 from ...records import S3ObjectHead
-from ...registry import CheckContext, check
+from ...registry import CheckContext, Then, check, need
+from ...registry import Request as FactRequest
 from ...shell import command
+from ...spec import ClusterSpec
 from ._common import LIFECYCLE_FAILURE, cannot_tell, location, missing_bucket
 
 TEMPLATE = "lifecycle/provisioning_parameters.slurm-p5.json"
@@ -20,7 +22,7 @@ TEMPLATE = "lifecycle/provisioning_parameters.slurm-p5.json"
     "s3.lifecycle-objects",
     "Every lifecycle file the config names exists and is not empty",
     Severity.CRITICAL,
-    reads=("s3.lifecycle-objects",),
+    needs=lambda spec, plan: _objects_needs(spec),
 )
 def lifecycle_objects_exist(ctx: CheckContext) -> list[Outcome]:
     """OnCreate, OnInitComplete (and Slurm's provisioning_parameters.json) exist, non-empty."""
@@ -51,6 +53,24 @@ def lifecycle_objects_exist(ctx: CheckContext) -> list[Outcome]:
                 continue
             outcomes.append(_judge(obj, head, default))
     return outcomes
+
+
+def _objects_needs(spec: ClusterSpec) -> list[FactRequest]:
+    """Each bucket's location, then the default encryption and one HeadObject per object of
+    each bucket that may exist."""
+    objects = lifecycle_objects(spec)
+    if not objects:
+        return []
+    named = list(dict.fromkeys(o.bucket for o in objects))
+
+    def heads(ctx: CheckContext) -> list[FactRequest]:
+        there = {b for b in named if location(ctx, b) is not None}
+        return [
+            *(need("bucket_default_encryption", b) for b in named if b in there),
+            *(need("head_object", o.bucket, o.key) for o in objects if o.bucket in there),
+        ]
+
+    return [*(need("bucket_location", b) for b in named), Then(heads)]
 
 
 def _default_encryption(ctx: CheckContext, bucket: str) -> dict[str, Any]:

@@ -7,10 +7,11 @@ from ...analysis.iam_policy import PolicyKind, PublicGrant, parse_policy, public
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import BucketLocation, PublicAccessBlock
-from ...registry import CheckContext, check
+from ...registry import CheckContext, check, need
+from ...registry import Request as FactRequest
 from ...shell import command
 from ...spec import InstanceGroup
-from ._common import cannot_tell, each_bucket, location, missing_bucket
+from ._common import bucket_needs, cannot_tell, each_bucket, location, missing_bucket
 
 BLOCK_ALL = (
     "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
@@ -21,11 +22,26 @@ BLOCK_ALL = (
     "s3.lifecycle-bucket-public",
     "The lifecycle bucket is not public",
     Severity.MEDIUM,
-    reads=("s3.lifecycle-bucket",),
+    needs=bucket_needs(
+        "bucket_policy", "bucket_public_access_block", after=lambda ctx, b: _account_needs(ctx, b)
+    ),
 )
 def lifecycle_bucket_public(ctx: CheckContext) -> list[Outcome]:
     """A policy granting * is a FAIL; Block Public Access not all on is a WARN."""
     return each_bucket(ctx, _judge_bucket)
+
+
+def _account_needs(ctx: CheckContext, bucket: str) -> list[FactRequest]:
+    """The account's Block Public Access, read only where the judge needs it: the bucket's
+    own is not all on, and this account owns the bucket."""
+    found = location(ctx, bucket)
+    try:
+        block = ctx.aws.bucket_public_access_block(bucket)
+    except FactUnavailable:
+        return []
+    if block.off and isinstance(found, BucketLocation) and found.owned is True:
+        return [need("account_public_access_block")]
+    return []
 
 
 def _judge_bucket(ctx: CheckContext, bucket: str, _groups: list[InstanceGroup]) -> Outcome:

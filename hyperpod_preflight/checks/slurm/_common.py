@@ -31,7 +31,9 @@ from ...analysis.s3_lifecycle import (
 from ...analysis.security_groups import FSX_LUSTRE_PORT_RANGES
 from ...errors import FactUnavailable
 from ...models import Outcome, skipped, unknown
-from ...registry import CheckContext
+from ...planner import ClusterPlan
+from ...registry import CheckContext, NeedsFn, Request, Then, need
+from ...spec import ClusterSpec
 from ...spec.raw import raw_groups
 from .._common import could_not_tell
 
@@ -164,7 +166,7 @@ def _uploaded_copy(ctx: CheckContext, where: LifecyclePrefix) -> ParamsCopy | No
 def parameter_sources(ctx: CheckContext) -> ParamsSources:
     """The uploaded copies (Slurm configs, when AWS is read) and the local one."""
     local, given = _local_copy(ctx)
-    if ctx.spec.orchestrator != "slurm" or ctx.facts is None:
+    if ctx.spec.orchestrator != "slurm" or ctx.offline:
         return ParamsSources(local=local, local_given=given)
     uploaded: list[ParamsCopy] = []
     unreadable: list[tuple[str, FactUnavailable]] = []
@@ -285,6 +287,110 @@ def described(
             out.append(skipped(ref.resource, "the file system does not exist (slurm.fsx-exists)"))
             continue
         yield ref, fs
+
+
+def parameters_needs(spec: ClusterSpec, plan: ClusterPlan, then: Any = None) -> list[Request]:
+    """Slurm: each lifecycle prefix listed, then its ``provisioning_parameters.json`` (the
+    copy the nodes read; the bucket's region when a listing fails, to tell a missing bucket
+    from an unreadable one), as :func:`parameter_sources` reads them; then ``then`` (a
+    follow-up that reads those copies)."""
+    after: list[Request] = [Then(then)] if then is not None else []
+    if spec.orchestrator != "slurm":
+        return after
+    prefixes = list(lifecycle_prefixes(spec))
+
+    def objects(ctx: CheckContext) -> list[Request]:
+        return [r for where in prefixes for r in _parameters_of(where, ctx)] + after
+
+    return [*(need("prefix_listing", w.bucket, w.prefix) for w in prefixes), Then(objects)]
+
+
+def _parameters_of(where: LifecyclePrefix, ctx: CheckContext) -> list[Request]:
+    try:
+        listing = ctx.aws.prefix_listing(where.bucket, where.prefix)
+    except FactUnavailable:
+        return [need("bucket_location", where.bucket)]
+    if PROVISIONING_PARAMETERS not in listing.sizes:
+        return []
+    key = where.prefix + PROVISIONING_PARAMETERS
+    return [need("object_head_bytes", where.bucket, key, LIFECYCLE_MAX_BYTES)]
+
+
+def fsx_needs(
+    *,
+    cluster_subnets: bool = False,
+    cluster_vpc: bool = False,
+    fs_subnets: bool = False,
+    interfaces: bool = False,
+    vpc_links: bool = False,
+) -> NeedsFn:
+    """The needs of an FSx check: each referenced file system, then (as asked) the
+    cluster's subnets or VPC, the file systems' subnets, their network interfaces with
+    those interfaces' security groups, and (``vpc_links``) the peering connections and
+    transit gateways that could link a file system's other VPC to the cluster's."""
+
+    def needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+        base: list[Request] = []
+        if cluster_subnets and spec.all_subnets:
+            base.append(need("subnets", spec.all_subnets))
+        if cluster_vpc:
+            base.append(need("cluster_vpc_id", spec.all_subnets, spec.vpc_id))
+        return [*base, *parameters_needs(spec, plan, then=file_systems)]
+
+    def file_systems(ctx: CheckContext) -> list[Request]:
+        ids = [r.file_system_id for r in fsx_references(ctx) if r.file_system_id]
+        if not ids:
+            return []
+        return [*(need("file_system", i) for i in ids), Then(around)]
+
+    def around(ctx: CheckContext) -> list[Request]:
+        out: list[Request] = []
+        for ref in fsx_references(ctx):
+            if not ref.file_system_id:
+                continue
+            try:
+                fs = ctx.aws.file_system(ref.file_system_id)
+            except FactUnavailable:
+                continue
+            if fs is None:
+                continue
+            ids = [str(s) for s in fs.get("SubnetIds") or ()]
+            if fs_subnets and ids:
+                out.append(need("subnets", ids))
+            if vpc_links:
+                out.append(Then(links_of(fs)))
+            enis = [str(e) for e in fs.get("NetworkInterfaceIds") or ()]
+            if interfaces and enis:
+                out += [need("network_interfaces", enis), Then(groups_of(enis))]
+        return out
+
+    def links_of(fs: dict[str, Any]) -> Any:
+        def links(ctx: CheckContext) -> list[Request]:
+            cluster = ctx.aws.cluster_vpc_id(ctx.spec.all_subnets, ctx.spec.vpc_id)
+            own = {str(fs["VpcId"])} if fs.get("VpcId") else set()
+            ids = [str(s) for s in fs.get("SubnetIds") or ()]
+            described = ctx.aws.subnets(ids) if ids else {}
+            own |= {str(s["VpcId"]) for s in described.values() if s.get("VpcId")}
+            if cluster is None or len(own) != 1 or cluster in own:
+                return []
+            other = own.pop()
+            return [
+                need("vpc_peerings", cluster),
+                need("vpc_transit_gateways", cluster),
+                need("vpc_transit_gateways", other),
+            ]
+
+        return links
+
+    def groups_of(enis: list[str]) -> Any:
+        def groups(ctx: CheckContext) -> list[Request]:
+            found = ctx.aws.network_interfaces(enis)
+            sgs = sorted({str(g["GroupId"]) for e in found.values() for g in e.get("Groups", [])})
+            return [need("security_groups", sgs)] if sgs else []
+
+        return groups
+
+    return needs
 
 
 def fs_subnets(ctx: CheckContext, fs: dict[str, Any]) -> dict[str, dict[str, Any]]:

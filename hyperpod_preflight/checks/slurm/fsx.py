@@ -31,6 +31,7 @@ from ._common import (
     FsxRef,
     described,
     fs_subnets,
+    fsx_needs,
     fsx_start,
     ports_text,
     read_file_systems,
@@ -47,6 +48,7 @@ BAD_LIFECYCLES = frozenset({"FAILED", "DELETING", "MISCONFIGURED", "MISCONFIGURE
     "Each FSx file system the cluster mounts exists, is AVAILABLE and of the configured type",
     Severity.CRITICAL,
     reads=READS,
+    needs=fsx_needs(),
 )
 def fsx_exists(ctx: CheckContext) -> list[Outcome]:
     """Each mounted FSx file system exists in the region, is AVAILABLE and of its type."""
@@ -147,6 +149,7 @@ def _fs_vpc(ctx: CheckContext, fs: dict[str, Any]) -> str | None:
     "Each mounted FSx file system is in the cluster's VPC",
     Severity.CRITICAL,
     reads=(*READS, "ec2.subnets"),
+    needs=fsx_needs(cluster_vpc=True, fs_subnets=True, vpc_links=True),
 )
 def fsx_vpc(ctx: CheckContext) -> list[Outcome]:
     """Each mounted FSx file system is in the cluster's VPC (found through its subnets)."""
@@ -246,6 +249,7 @@ def _zone_ids(subnets: Iterable[dict[str, Any]]) -> set[str]:
     "Each mounted FSx file system is in the zone of the groups that mount it",
     Severity.LOW,
     reads=(*READS, "ec2.subnets"),
+    needs=fsx_needs(cluster_subnets=True, fs_subnets=True),
 )
 def fsx_zone(ctx: CheckContext) -> list[Outcome]:
     """Groups mounting an FSx file system from another AZ are told the cross-AZ cost."""
@@ -339,6 +343,7 @@ def fsx_zone(ctx: CheckContext) -> list[Outcome]:
     "The FSx for Lustre mount name in the config matches the file system's",
     Severity.HIGH,
     reads=READS,
+    needs=fsx_needs(),
 )
 def fsx_mount_name(ctx: CheckContext) -> list[Outcome]:
     """The Lustre mount name given (config or fsx_mountname) is the file system's own."""
@@ -391,6 +396,7 @@ def fsx_mount_name(ctx: CheckContext) -> list[Outcome]:
     "The FSx file system's groups admit the cluster (Lustre TCP 988, 1018-1023; OpenZFS 2049)",
     Severity.HIGH,
     reads=(*READS, "ec2.subnets"),
+    needs=fsx_needs(cluster_subnets=True, interfaces=True),
 )
 def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
     """The FSx network interfaces' groups admit its client port from each cluster group."""

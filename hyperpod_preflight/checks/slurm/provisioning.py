@@ -19,7 +19,13 @@ from ...analysis.lifecycle_models import LintLevel
 from ...analysis.provisioning import cross_check, differing_fields
 from ...models import Outcome, Severity, failed, passed, skipped, warned
 from ...registry import CheckContext, check
-from ._common import ParamsCopy, ParamsSources, parameter_sources, unread_parameters
+from ._common import (
+    ParamsCopy,
+    ParamsSources,
+    parameter_sources,
+    parameters_needs,
+    unread_parameters,
+)
 
 Problems = dict[str, list[tuple[LintLevel, str, str]]]
 
@@ -29,7 +35,7 @@ Problems = dict[str, list[tuple[LintLevel, str, str]]]
     "SlurmConfig node types and partitions agree with provisioning_parameters.json",
     Severity.HIGH,
     needs_aws=False,
-    reads=("s3.provisioning-parameters",),
+    needs=parameters_needs,
 )
 def provisioning_agrees(ctx: CheckContext) -> list[Outcome]:
     """SlurmConfig node types and partitions agree with provisioning_parameters.json."""
@@ -60,7 +66,7 @@ def provisioning_agrees(ctx: CheckContext) -> list[Outcome]:
 def _nothing_read(ctx: CheckContext, sources: ParamsSources) -> str:
     if sources.local_given:
         return "the --lifecycle-dir holds no readable provisioning_parameters.json"
-    if ctx.facts is None:
+    if ctx.offline:
         return "no provisioning_parameters.json read offline (pass --lifecycle-dir)"
     return "no lifecycle prefix holds a provisioning_parameters.json"
 

@@ -6,20 +6,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ...analysis.tool_versions import TOOLS, ToolRun, ToolSpec, Version, dotted
+from ...analysis.tool_versions import TOOLS, ToolSpec, Version, dotted
 from ...models import Outcome, passed, skipped, unknown, warned
 from ...models import failed as failed_outcome
-from ...registry import CheckContext
-from ...tools_local import DEFAULT_TIMEOUT_S, ToolProbe
+from ...planner import ClusterPlan
+from ...records import ToolRun
+from ...registry import CheckContext, Need, NeedsFn, need
+from ...spec import ClusterSpec
 
 
-def probe(ctx: CheckContext) -> ToolProbe:
-    """The run's one prober (``options['tool_probe']``), made on first use."""
-    found = ctx.options.get("tool_probe")
-    if isinstance(found, ToolProbe):
-        return found
-    made = ToolProbe(float(ctx.options.get("tool_timeout_s", DEFAULT_TIMEOUT_S)))
-    return ctx.options.setdefault("tool_probe", made)  # type: ignore[no-any-return]
+def tool_needs(name: str) -> NeedsFn:
+    """The needs of the check of tool ``name``: its one run, unless the config does not
+    use it (an EKS tool on a Slurm config)."""
+
+    def needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Need]:
+        tool = TOOLS[name]
+        if tool.needed_by == "eks" and spec.orchestrator != "eks":
+            return []
+        return [need("tool_run", name, tool.args)]
+
+    return needs
 
 
 def not_needed(ctx: CheckContext, spec: ToolSpec) -> Outcome | None:
@@ -35,7 +41,7 @@ def read(ctx: CheckContext, name: str) -> tuple[ToolSpec, ToolRun, Version | Non
     skip = not_needed(ctx, spec)
     if skip is not None:
         return spec, ToolRun(name, None), None, skip
-    run = probe(ctx).run(name, spec.args)
+    run = ctx.aws.tool_run(name, spec.args)
     if not run.found:
         why = f"{name} is not installed (not on PATH); it is used for {spec.purpose}"
         hint = f"Install it: {spec.install}"

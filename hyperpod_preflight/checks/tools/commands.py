@@ -8,9 +8,11 @@ from ...analysis.eks import kubectl_skew_ok, minor_version
 from ...analysis.tool_versions import dotted
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, unknown, warned
-from ...registry import CheckContext, check
+from ...planner import ClusterPlan
+from ...registry import CheckContext, Request, Then, check, need
+from ...spec import ClusterSpec
 from ...spec.forms import EKS_CLUSTER_ARN_RE
-from ._common import MajorFloor, judge_tool, read
+from ._common import MajorFloor, judge_tool, read, tool_needs
 
 AWS_CLI_V2 = MajorFloor(
     major=2,
@@ -26,7 +28,13 @@ HELM_3 = MajorFloor(
 )
 
 
-@check("tools.aws-cli", "The AWS CLI v2 is installed", Severity.HIGH, needs_aws=False)
+@check(
+    "tools.aws-cli",
+    "The AWS CLI v2 is installed",
+    Severity.HIGH,
+    needs_aws=False,
+    needs=tool_needs("aws"),
+)
 def aws_cli(ctx: CheckContext) -> list[Outcome]:
     """aws is on PATH and is v2 (at least 2.17.1); v1 or an older v2 is a WARN."""
     return judge_tool(ctx, "aws", AWS_CLI_V2)
@@ -37,6 +45,7 @@ def aws_cli(ctx: CheckContext) -> list[Outcome]:
     "The Session Manager plugin is installed (node access)",
     Severity.MEDIUM,
     needs_aws=False,
+    needs=tool_needs("session-manager-plugin"),
 )
 def session_manager_plugin(ctx: CheckContext) -> list[Outcome]:
     """session-manager-plugin is on PATH (aws ssm start-session needs it)."""
@@ -67,11 +76,29 @@ def _cluster_version(ctx: CheckContext) -> tuple[str | None, str]:
     return str(described["version"]), f"EKS cluster {match['name']}"
 
 
+def kubectl_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    """kubectl's run, and DescribeCluster when the cluster is in this run's region and
+    account and --kubernetes-version does not name the version."""
+    match = EKS_CLUSTER_ARN_RE.fullmatch(spec.eks_cluster_arn or "")
+
+    def cluster(ctx: CheckContext) -> list[Request]:
+        if ctx.options.get("kubernetes_version") or ctx.offline or match is None:
+            return []
+        if match["region"] != ctx.aws.region:
+            return []
+        if ctx.aws.account is not None and match["account"] != ctx.aws.account:
+            return []
+        return [need("eks_cluster", match["name"])]
+
+    return [*tool_needs("kubectl")(spec, plan), Then(cluster)]
+
+
 @check(
     "tools.kubectl",
     "kubectl is installed, within one minor version of the cluster",
     Severity.HIGH,
     needs_aws=False,
+    needs=kubectl_needs,
 )
 def kubectl(ctx: CheckContext) -> list[Outcome]:
     """kubectl is on PATH (EKS) and within one minor version of the cluster's Kubernetes."""
@@ -124,20 +151,36 @@ def kubectl(ctx: CheckContext) -> list[Outcome]:
 
 
 @check(
-    "tools.helm", "Helm 3 is installed (for the dependencies chart)", Severity.HIGH, needs_aws=False
+    "tools.helm",
+    "Helm 3 is installed (for the dependencies chart)",
+    Severity.HIGH,
+    needs_aws=False,
+    needs=tool_needs("helm"),
 )
 def helm(ctx: CheckContext) -> list[Outcome]:
     """helm is on PATH (EKS) and is Helm 3 or later; Helm 2 cannot install the chart."""
     return judge_tool(ctx, "helm", HELM_3)
 
 
-@check("tools.eksctl", "eksctl is installed (optional)", Severity.LOW, needs_aws=False)
+@check(
+    "tools.eksctl",
+    "eksctl is installed (optional)",
+    Severity.LOW,
+    needs_aws=False,
+    needs=tool_needs("eksctl"),
+)
 def eksctl(ctx: CheckContext) -> list[Outcome]:
     """eksctl is on PATH (optional, EKS): missing is a WARN with the install hint."""
     return judge_tool(ctx, "eksctl")
 
 
-@check("tools.hyp", "The HyperPod CLI (hyp) is installed (optional)", Severity.LOW, needs_aws=False)
+@check(
+    "tools.hyp",
+    "The HyperPod CLI (hyp) is installed (optional)",
+    Severity.LOW,
+    needs_aws=False,
+    needs=tool_needs("hyp"),
+)
 def hyp(ctx: CheckContext) -> list[Outcome]:
     """hyp, the SageMaker HyperPod CLI, is on PATH (optional, EKS): missing is a WARN."""
     return judge_tool(ctx, "hyp")

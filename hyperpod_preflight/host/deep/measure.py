@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ...dynamic import first_importable
 from ..models import GpuInfo, PciDevice
 from .models import DeepFacts, GpuDeep, NcclDeep, PairDeep, StepTime
 
@@ -528,15 +529,7 @@ def _cupy_ms(cupy: Any, fn: Callable[[], Any], seconds: float) -> float:
 
 
 def _import_backend() -> tuple[str | None, Any, list[str]]:
-    errors = []
-    for name in ("torch", "cupy"):
-        try:
-            module = __import__(name)
-        except Exception as exc:  # ImportError, or a broken CUDA install raising at import
-            errors.append(f"{name}: {type(exc).__name__}")
-            continue
-        return name, module, errors
-    return None, None, errors
+    return first_importable("torch", "cupy")
 
 
 def run_deep(

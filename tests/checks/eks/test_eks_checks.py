@@ -387,7 +387,7 @@ def test_kubectl_skew_is_judged_against_the_described_cluster(
     from tool_fakes import kubectl_json, write_tool
 
     import hyperpod_preflight.checks.tools  # noqa: F401
-    from hyperpod_preflight.tools_local import ToolProbe
+    from hyperpod_preflight.facts.local import ToolProbe
 
     write_tool(tmp_path, "kubectl", kubectl_json("v1.33.0"))
     probe = ToolProbe(path=str(tmp_path))

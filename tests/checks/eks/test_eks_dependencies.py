@@ -10,7 +10,8 @@ import pytest
 from aws_world import ACCOUNT, REGION, by_resource, run
 
 import hyperpod_preflight.checks.eks  # noqa: F401  (registers the checks)
-from hyperpod_preflight.analysis.eks import CHART_COMPONENTS, KubeSnapshot
+from hyperpod_preflight.analysis.eks import CHART_COMPONENTS
+from hyperpod_preflight.records import KubeSnapshot
 from hyperpod_preflight.spec import ClusterSpec, InstanceGroup
 
 ARN = f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/ml"

@@ -19,7 +19,7 @@ from hyperpod_preflight.spec import ClusterSpec, InstanceGroup
 
 pytest.importorskip("kubernetes")
 
-from hyperpod_preflight.kube_facts import KubeUnavailable, read_snapshot
+from hyperpod_preflight.facts.local import KubeUnavailable, read_snapshot
 
 DAEMONSETS = "/apis/apps/v1/daemonsets"
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"

@@ -18,8 +18,6 @@ from conftest import moto_env
 from iam_stubs import document, healthy_execution_role, make_role, statement
 
 import hyperpod_preflight.checks.iam  # noqa: F401  (registers the checks)
-from hyperpod_preflight.facts.prefetch import prefetch_jobs
-from hyperpod_preflight.registry import get
 from hyperpod_preflight.spec import ClusterSpec, InstanceGroup
 
 CHECK = "iam.lifecycle-kms"
@@ -290,30 +288,16 @@ def test_a_missing_object_is_judged_by_the_bucket_default_key(
     assert found.resource == f"{w.alias_key} (no-kms)"  # the alias resolved to its key
 
 
-def test_reads_once_per_key_and_role_and_prefetch_adds_no_call(
-    w: SimpleNamespace, lifted_endpoint: None
-) -> None:
+def test_reads_once_per_key_and_role(w: SimpleNamespace, lifted_endpoint: None) -> None:
     cluster = spec(
         ("decrypts", "default"), ("no-kms", "default"), ("decrypts", "closed"), ("no-kms", "plain")
     )
 
-    def calls(prefetch: bool) -> dict[str, int]:
-        facts = new_facts()
-        facts.verify_identity()
-        if prefetch:
-            for job in prefetch_jobs(facts, cluster, get(CHECK).reads):
-                job()
-            before = dict(facts.calls)
-        findings = by_resource(run(CHECK, cluster, facts))
-        assert sorted(f.status.value for f in findings.values()) == ["FAIL", "FAIL", "PASS"]
-        if prefetch:
-            # Only the lazy ListGrants (no-kms on the default key; decrypts on closed).
-            extra = {k: v - before.get(k, 0) for k, v in facts.calls.items()}
-            assert {k: v for k, v in extra.items() if v} == {"kms:ListGrants": 2}
-        return dict(facts.calls)
-
-    cold = calls(False)
-    assert cold == calls(True)
+    facts = new_facts()
+    facts.verify_identity()
+    findings = by_resource(run(CHECK, cluster, facts))
+    assert sorted(f.status.value for f in findings.values()) == ["FAIL", "FAIL", "PASS"]
+    cold = dict(facts.calls)
     assert {k: v for k, v in cold.items() if k.startswith(("kms:", "s3:"))} == {
         "s3:GetBucketLocation": 1,
         "s3:HeadObject": 3,

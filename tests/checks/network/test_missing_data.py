@@ -7,14 +7,15 @@ from plain_facts import PlainFacts, context, subnet, table
 
 from hyperpod_preflight import registry
 from hyperpod_preflight.models import Status
-from hyperpod_preflight.runner import run_one
+from hyperpod_preflight.runner import gather_and_judge, gatherer_for
 
 NAT_ROUTE = {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1", "State": "active"}
 
 
 def judge(check_id: str, facts: PlainFacts, *subnets: str, sgs: tuple[str, ...] = ()) -> dict:
     registry.all_checks()
-    findings = run_one(registry.get(check_id), context(facts, *subnets, sgs=sgs))
+    ctx = context(facts, *subnets, sgs=sgs)
+    findings = gather_and_judge(registry.get(check_id), ctx, gatherer_for(ctx))
     return {f.resource: f for f in findings}
 
 

@@ -23,8 +23,7 @@ from aws_world import (
 )
 from conftest import moto_env
 
-from hyperpod_preflight.planner import build_plan
-from hyperpod_preflight.runner import CheckContext, Selection, build_report
+from hyperpod_preflight.preflight import run_cluster_preflight
 from hyperpod_preflight.spec import load_spec
 
 # What the healthy example costs: one read per kind of fact, whatever the account holds.
@@ -92,8 +91,9 @@ def preflight(w: SimpleNamespace, facts: Any) -> list[tuple[str, str, str, str]]
     spec = load_spec(slurm_config(w.net.subnets["a"], w.net.sgs["efa"]))
     described = facts.instance_types(tuple(t for g in spec.instance_groups for t in g.ec2_types))
     assert "p5.48xlarge" in described
-    ctx = CheckContext(spec=spec, plan=build_plan(spec), facts=facts, options={"fsx": True})
-    report = build_report("cluster", ctx, Selection(only=["network", "capacity"]))
+    report = run_cluster_preflight(
+        spec, facts=facts, only=["network", "capacity"], options={"fsx": True}
+    )
     return sorted((f.check_id, f.resource, f.status.value, f.message) for f in report.results)
 
 

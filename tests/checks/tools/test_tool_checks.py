@@ -18,8 +18,8 @@ from tool_fakes import (
 )
 
 import hyperpod_preflight.checks.tools  # noqa: F401  (registers the checks)
+from hyperpod_preflight.facts.local import ToolProbe
 from hyperpod_preflight.spec import ClusterSpec, InstanceGroup
-from hyperpod_preflight.tools_local import ToolProbe
 
 GROUPS = (InstanceGroup(name="g", instance_type="ml.g5.8xlarge", count=1),)
 EKS = ClusterSpec(
@@ -154,10 +154,11 @@ def test_the_default_probe_reads_path_and_runs_each_tool_once(
     options: dict[str, object] = {}
     from hyperpod_preflight.planner import build_plan
     from hyperpod_preflight.registry import get
-    from hyperpod_preflight.runner import CheckContext, run_one
+    from hyperpod_preflight.runner import CheckContext, gather_and_judge, gatherer_for
 
     ctx = CheckContext(spec=EKS, plan=build_plan(EKS), facts=None, options=options)
+    gatherer = gatherer_for(ctx)  # one run: its tool reads made once
     for _ in range(3):
-        (finding,) = run_one(get("tools.aws-cli"), ctx)
+        (finding,) = gather_and_judge(get("tools.aws-cli"), ctx, gatherer)
         assert finding.status.value == "PASS"
     assert log.read_text().count("x") == 1

@@ -1,0 +1,31 @@
+"""The one place that imports modules by name at run time.
+
+Everything else imports statically, so the layering test (``tests/test_layers.py``) can see
+every edge; an import it cannot see would be a way around its rules. The names imported here
+are all listed in code (the registry's check packages, the CLI's lazy subcommands, optional
+GPU backends), never taken from input.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+
+def import_module(name: str) -> ModuleType:
+    """``importlib.import_module(name)``."""
+    return importlib.import_module(name)
+
+
+def first_importable(*names: str) -> tuple[str | None, ModuleType | None, list[str]]:
+    """The first of ``names`` that imports (an optional backend such as torch or cupy), and
+    why each one before it did not (``ImportError``, or a broken install raising at import)."""
+    errors: list[str] = []
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+        except Exception as exc:
+            errors.append(f"{name}: {type(exc).__name__}")
+            continue
+        return name, module, errors
+    return None, None, errors

@@ -1,0 +1,219 @@
+"""Gather the facts the selected checks declared: every request at once, reads queued per
+service, each check's follow-up requests (:class:`~hyperpod_preflight.registry.Then`) as soon
+as what they depend on is in.
+
+Reads run on :class:`~hyperpod_preflight.workers.DaemonPool` threads, one pool per service: a
+silent EC2 endpoint fills EC2's queue and no other (IAM, S3 and Service Quotas reads go on),
+and nothing here ever keeps the process alive past the run's deadline. Two checks asking for
+the same read share it (the readers' memo is single-flight too).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Future, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import FactUnavailable
+from ..registry import Check, Need, Request, Then, UndeclaredRead
+from ..workers import DaemonPool
+from .view import ATTRIBUTES, PURE, FactsView, _implied, covers
+
+# The service whose endpoint a reader mixin of the facts layer calls (its queue).
+SERVICE_OF_MIXIN = {
+    "Ec2Facts": "ec2",
+    "CapacityFacts": "ec2",
+    "FsxFacts": "fsx",
+    "FeatureFacts": "ec2",
+    "EksFacts": "eks",
+    "IamFacts": "iam",
+    "KmsFacts": "kms",
+    "QuotaFacts": "service-quotas",
+    "SageMakerFacts": "sagemaker",
+    "S3Facts": "s3",
+    "LocalFacts": "local",
+}
+# Readers that call another service than their mixin's.
+SERVICE_OF_READER = {
+    "alarms": "cloudwatch",
+    "training_plan": "sagemaker",
+    "elastic_ip_count": "ec2",
+    "network_interface_count": "ec2",
+    "identity_arn": "sts",
+    "hyperpod_usage": "sagemaker",
+    "account_public_access_block": "s3control",
+}
+
+
+def _batch(arg: Any) -> bool:
+    return isinstance(arg, tuple | list | set | frozenset)
+
+
+@dataclass
+class FactSources:
+    """Where readers live: ``aws`` (an ``AwsFacts``; None offline) and ``local`` (this
+    machine's tools and Kubernetes context)."""
+
+    aws: Any | None
+    local: Any | None = None
+    per_service: int = 16
+
+    def reader(self, name: str) -> tuple[Any, str]:
+        """The bound reader ``name`` and the queue it runs on."""
+        for source in (self.local, self.aws):
+            if source is None:
+                continue
+            for cls in type(source).__mro__:
+                if name in cls.__dict__:
+                    service = SERVICE_OF_READER.get(name, SERVICE_OF_MIXIN.get(cls.__name__, "aws"))
+                    return getattr(source, name), service
+        if self.aws is None:
+            raise FactUnavailable(
+                name, "error", "needs AWS access: this run is offline (--offline)"
+            )
+        raise UndeclaredRead(f"no reader {name!r} in the facts layer")
+
+    def attributes(self) -> dict[str, Any]:
+        if self.aws is None:
+            return {"region": None, "account": None, "caller_arn": None}
+        return {a: getattr(self.aws, a, None) for a in ATTRIBUTES}
+
+    def pure(self) -> dict[str, Any]:
+        found = {p: getattr(self.aws, p, None) for p in PURE}
+        return {p: f for p, f in found.items() if f is not None}
+
+
+@dataclass
+class Gatherer:
+    """One run's reads: started at once, queued per service, each made once."""
+
+    sources: FactSources
+    _reads: dict[tuple[Any, ...], Future[Any]] = field(default_factory=dict)
+    _pools: dict[str, DaemonPool] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _closed: bool = False
+
+    def read(self, asked: Need) -> Future[Any]:
+        """The read ``asked``, started (or joined) now."""
+        with self._lock:
+            fut = self._reads.get(asked.key)
+            if fut is not None:
+                return fut
+            try:
+                method, service = self.sources.reader(asked.reader)
+            except Exception as exc:
+                fut = Future()
+                fut.set_exception(exc)
+                self._reads[asked.key] = fut
+                return fut
+            pool = self._pools.get(service)
+            if pool is None:
+                pool = DaemonPool(self.sources.per_service, name=f"read-{service}")
+                self._pools[service] = pool
+            if self._closed:
+                fut = Future()
+                fut.cancel()
+            else:
+                fut = pool.submit(method, *asked.args, **dict(asked.kwargs))
+            self._reads[asked.key] = fut
+            return fut
+
+    def answer(self, asked: Need) -> Any:
+        """What the gathered read ``asked`` gave (or raised); readers computed from other
+        readers (:func:`~hyperpod_preflight.runs.view._implied`) are computed here."""
+        if _implied(asked.reader, asked.args, dict(asked.kwargs)) is not None:
+            method, _ = self.sources.reader(asked.reader)
+            return method(*asked.args, **dict(asked.kwargs))
+        fut = self._reads.get(asked.key)
+        if fut is not None:
+            return self._result(asked, fut)
+        batches = [a for a in asked.args if _batch(a)]
+        if batches and not any(batches):  # an empty batch of ids: nothing to read
+            return {}
+        for key, held in list(self._reads.items()):  # a part of a gathered batch
+            if covers(key, asked.key):
+                whole = self._result(asked, held)
+                if isinstance(whole, dict):
+                    wanted = {str(i) for a in asked.args if _batch(a) for i in a}
+                    return {k: v for k, v in whole.items() if k in wanted}
+        raise UndeclaredRead(f"{asked} was not gathered")
+
+    @staticmethod
+    def _result(asked: Need, fut: Future[Any]) -> Any:
+        if not fut.done():  # only after the deadline: a judge waits for its reads
+            raise FactUnavailable(asked.reader, "unreachable", "no answer before the run deadline")
+        if fut.cancelled():
+            raise FactUnavailable(asked.reader, "error", "not read: the run ended first")
+        return fut.result()
+
+    def gathered(self) -> frozenset[tuple[Any, ...]]:
+        """Every read made so far (done or not)."""
+        with self._lock:
+            return frozenset(self._reads)
+
+    def view(self, owner: str, allowed: Iterable[tuple[Any, ...]]) -> FactsView:
+        return FactsView(
+            self.answer,
+            allowed,
+            owner=owner,
+            attributes=self.sources.attributes(),
+            pure=self.sources.pure(),
+            offline=self.sources.aws is None,
+        )
+
+    def gather_for(self, check: Check, ctx: Any) -> frozenset[tuple[Any, ...]]:
+        """Gather what ``check`` declares for ``ctx`` (its spec, plan and options), stage by
+        stage; returns what it may read. Blocks the calling (daemon) thread until its reads
+        are in."""
+        allowed: set[tuple[Any, ...]] = set()
+        spec, plan = getattr(ctx, "spec", None), getattr(ctx, "plan", None)
+        pending: list[Request] = (
+            list(check.needs(spec, plan)) if spec is not None and plan is not None else []
+        )
+        while pending:
+            needs = [r for r in pending if isinstance(r, Need)]
+            thens = [r for r in pending if isinstance(r, Then)]
+            reads: list[Need] = []
+            for n in needs:  # a computed reader (cluster_vpc_id) is answered by what it uses
+                implied = _implied(n.reader, n.args, dict(n.kwargs))
+                reads += [n] if implied is None else implied
+            allowed.update(n.key for n in (*needs, *reads))
+            wait([self.read(n) for n in reads])
+            pending = []
+            for then in thens:
+                try:
+                    view = self.view(check.check_id, allowed)
+                    pending += list(then.follow(dataclasses.replace(ctx, facts=view)))
+                except FactUnavailable:
+                    continue  # the judge meets the same failure and says UNKNOWN
+        return frozenset(allowed)
+
+    def prime(self, checks: Iterable[Check], ctx: Any) -> None:
+        """Start the first requests of ``checks`` now (before the run's live plan is ready:
+        ``ctx`` holds the catalog plan; only counts and sizes decide which quotas a check
+        needs, so both plans name the same reads). Follow-ups wait for the real gathering;
+        a check whose needs raise here is judged (and reported) then."""
+        spec, plan = getattr(ctx, "spec", None), getattr(ctx, "plan", None)
+        if spec is None or plan is None or self.sources.aws is None:
+            return
+        for check in checks:
+            if not check.info.needs_aws:
+                continue
+            try:
+                first = [r for r in check.needs(spec, plan) if isinstance(r, Need)]
+            except Exception:
+                continue
+            for n in first:
+                if _implied(n.reader, n.args, dict(n.kwargs)) is None:
+                    self.read(n)
+
+    def close(self) -> None:
+        """Start nothing more; cancel what has not started (never waits)."""
+        with self._lock:
+            self._closed = True
+            pools = list(self._pools.values())
+        for pool in pools:
+            pool.shutdown(cancel_pending=True)
