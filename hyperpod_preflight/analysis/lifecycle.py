@@ -90,7 +90,7 @@ from .lifecycle_models import EgressInfo, LintFinding, LintLevel, RunTool, ToolR
 from .lifecycle_python import scan_python
 from .lifecycle_words import Fetch
 from .secret_scan import redact, scan_secrets
-from .shell_scan import Reference, join_in, scan_shell
+from .shell_scan import ParseTimeout, Reference, join_in, scan_shell
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -393,7 +393,17 @@ class _Linter:
                 self.shellcheck_missing = self.shellcheck_missing or path
             else:
                 self.findings.extend(shellcheck_findings(path, result))
-        scan = scan_shell(lf_body, path)
+        try:
+            scan = scan_shell(lf_body, path)
+        except ParseTimeout:
+            self.add(
+                "lint-error",
+                LintLevel.UNKNOWN,
+                path,
+                None,
+                f"{path} could not be parsed in time: the files it runs were not followed",
+            )
+            return
         self.proxy_seen = self.proxy_seen or scan.sets_proxy
         if role is Role.ENTRY and scan.errexit_line is None:
             self.findings.append(no_errexit_finding(path))

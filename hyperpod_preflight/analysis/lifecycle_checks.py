@@ -22,6 +22,7 @@ LIFECYCLE_CONFIG_DOC = (
     "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ClusterLifeCycleConfig.html"
 )
 MAX_TOOL_FINDINGS = 25
+FULL_COMPILE_BYTES = 256 * 1024  # larger Python files are parsed, not compiled (time bound)
 SNIFF_BYTES = 8192
 UTF16_32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -464,7 +465,8 @@ def compile_python(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(data, filename=path)
-            compile(tree, path, "exec", dont_inherit=True)
+            if len(data) <= FULL_COMPILE_BYTES:  # the rest of compile's checks, on usual sizes
+                compile(tree, path, "exec", dont_inherit=True)
         return tree, []
     except SyntaxError as e:
         msg = str(e.msg)

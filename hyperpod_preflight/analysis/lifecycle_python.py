@@ -35,6 +35,7 @@ from .shell_scan import (
     Cwd,
     How,
     MadeFiles,
+    ParseTimeout,
     Reference,
     join_in,
     reference,
@@ -340,7 +341,10 @@ class _Walker:
     def shell_string(self, text: str | None, line: int, cwd: Cwd, cond: str | None) -> None:
         if text is None or len(text) > MAX_SHELL_STRING or cwd is None:
             return
-        inner = scan_shell(text, self.path, line - 1, start=cwd)
+        try:
+            inner = scan_shell(text, self.path, line - 1, start=cwd)
+        except ParseTimeout:
+            return
         for ref in inner.references:
             self.scan.references.append(dataclasses.replace(ref, condition=cond or ref.condition))
         self.scan.fetches.extend(inner.fetches)

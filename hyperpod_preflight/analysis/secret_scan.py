@@ -29,10 +29,12 @@ import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
-from tree_sitter import Node
+import tree_sitter_bash
+from tree_sitter import Language, Node, Query
 
-from .shell_scan import parse_shell
+from .shell_scan import ParseTimeout, nodes_of, parse_shell
 
 _ACCESS_KEY_ID = re.compile(rb"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
 # A secret access key: 40 characters of base64's alphabet, standing alone.
@@ -193,8 +195,12 @@ def _is_password_name(name: str) -> bool:
 
 
 # -- per language ----------------------------------------------------------------------------------
-def _shell_literal(node: Node) -> str | None:
-    text = (node.text or b"").decode("utf-8", "replace")
+def _node_text(m: _Masker, node: Node) -> str:
+    return bytes(m.data[node.start_byte : node.end_byte]).decode("utf-8", "replace")
+
+
+def _shell_literal(m: _Masker, node: Node) -> str | None:
+    text = _node_text(m, node)
     if node.type in {"word", "number"}:
         return text
     if node.type == "raw_string":
@@ -204,20 +210,23 @@ def _shell_literal(node: Node) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _password_query() -> Query:
+    language = Language(tree_sitter_bash.language())
+    return Query(language, "[(variable_assignment) (command) (heredoc_body)] @n")
+
+
 def _shell_passwords(m: _Masker) -> None:
-    tree = parse_shell(bytes(m.data))
-    todo = [tree.root_node]
-    while todo:
-        node = todo.pop()
-        todo.extend(node.children)
+    try:
+        tree = parse_shell(bytes(m.data))
+    except ParseTimeout:
+        _text_passwords(m, 0, len(m.data))
+        return
+    for node in nodes_of(_password_query(), tree.root_node):
         if node.type == "variable_assignment":
             name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
-            if (
-                name is not None
-                and value is not None
-                and _is_password_name((name.text or b"").decode("utf-8", "replace"))
-            ):
-                literal = _shell_literal(value)
+            if name is not None and value is not None and _is_password_name(_node_text(m, name)):
+                literal = _shell_literal(m, value)
                 if literal is not None:
                     _password(m, value.start_byte, value.end_byte, literal)
         elif node.type == "command":
@@ -228,19 +237,19 @@ def _shell_passwords(m: _Masker) -> None:
 
 def _shell_arguments(m: _Masker, command: Node) -> None:
     name = command.child_by_field_name("name")
-    tool = (name.text or b"").decode("utf-8", "replace").rsplit("/", 1)[-1] if name else ""
+    tool = _node_text(m, name).rsplit("/", 1)[-1] if name else ""
     if tool in _PATTERN_TOOLS:
         return
     args = command.children_by_field_name("argument")
     for i, arg in enumerate(args):
-        literal = _shell_literal(arg)
+        literal = _shell_literal(m, arg)
         if literal is None or not literal.startswith("--") or not _is_password_name(literal):
             continue
         flag, _, value = literal.partition("=")
         if _:
             _password(m, arg.start_byte + len(flag) + 1, arg.end_byte, value)
         elif i + 1 < len(args):
-            following = _shell_literal(args[i + 1])
+            following = _shell_literal(m, args[i + 1])
             if following is not None:
                 _password(m, args[i + 1].start_byte, args[i + 1].end_byte, following)
 
@@ -320,7 +329,9 @@ def scan_secrets(data: bytes, kind: str) -> tuple[list[SecretHit], bytes]:
     with each of them masked."""
     m = _Masker(data)
     _credentials(m)
-    if kind == "shell":
+    if b"passw" not in data.lower():
+        pass  # no password can be named: nothing to parse
+    elif kind == "shell":
         _shell_passwords(m)
     elif kind == "python":
         _python_passwords(m)

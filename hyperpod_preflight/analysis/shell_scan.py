@@ -17,6 +17,7 @@ grammar are never re-read with regular expressions.
 from __future__ import annotations
 
 import posixpath
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -51,6 +52,7 @@ __all__ = [
 ]
 
 MAX_DEPTH = 400  # syntax-tree depth walked; deeper nesting is not followed
+MAX_QUERY_DEPTH = 48  # function definitions (and password assignments) looked for down to here
 _SHELLS = {"bash", "sh", "dash", "zsh", "ksh"}
 _TESTS = {"test", "[", "[["}
 _PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "pip_index_url"}
@@ -86,8 +88,14 @@ class ShellScan:
     too_deep: bool = False
 
 
+MAX_PATH = 1024  # longer paths are not looked up (and cannot grow without bound)
+
+
 def join_in(base: str, rel: str) -> str | None:
-    """``rel`` from prefix directory ``base`` ("" is the root); None when it leaves the prefix."""
+    """``rel`` from prefix directory ``base`` ("" is the root); None when it leaves the prefix
+    (or is longer than any key the lint looks up)."""
+    if len(base) + len(rel) > MAX_PATH:
+        return None
     p = posixpath.normpath(posixpath.join(base, rel) if base else rel)
     if p == ".":
         return ""
@@ -101,12 +109,44 @@ def _parser() -> tree_sitter.Parser:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
 
 
-def parse_shell(source: bytes) -> tree_sitter.Tree:
-    return _parser().parse(source)
+PARSE_BUDGET_S = 0.5  # tree-sitter's error recovery can be slow on junk: give up, say so
 
 
-def _text(node: tree_sitter.Node) -> str:
-    return (node.text or b"").decode("utf-8", errors="replace")
+class ParseTimeout(Exception):
+    """The shell parser ran past :data:`PARSE_BUDGET_S`."""
+
+
+def parse_shell(source: bytes, budget_s: float = PARSE_BUDGET_S) -> tree_sitter.Tree:
+    """The syntax tree of ``source``; :class:`ParseTimeout` past ``budget_s`` seconds."""
+    deadline = time.monotonic() + budget_s
+
+    def read(offset: int, _point: tuple[int, int]) -> bytes:
+        return source[offset : offset + 65536]
+
+    def late(_offset: int, _has_error: bool) -> bool:
+        return time.monotonic() > deadline
+
+    try:
+        tree = _parser().parse(read, progress_callback=late)
+    except ValueError:  # cancelled by the progress callback
+        tree = None
+    if tree is None:
+        raise ParseTimeout(f"the shell parser gave up after {budget_s} s")
+    return tree
+
+
+@lru_cache(maxsize=1)
+def _function_query() -> tree_sitter.Query:
+    language = tree_sitter.Language(tree_sitter_bash.language())
+    return tree_sitter.Query(language, "(function_definition) @f")
+
+
+def nodes_of(query: tree_sitter.Query, root: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The nodes a one-capture query finds (in C, not by walking the tree in Python)."""
+    cursor = tree_sitter.QueryCursor(query)
+    cursor.set_max_start_depth(MAX_QUERY_DEPTH)  # deep junk makes the query engine slow
+    captures = cursor.captures(root)
+    return [n for nodes in captures.values() for n in nodes]
 
 
 def _line(node: tree_sitter.Node) -> int:
@@ -252,6 +292,21 @@ class _Walker:
         self.calling: list[str] = []
         self.stopped: str | None = None  # a conditional exit 0 seen: what follows may not run
 
+    def text(self, node: tree_sitter.Node) -> str:
+        """A node's source (sliced here: ``node.text`` re-reads a tree parsed from chunks)."""
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+    def is_test(self, node: tree_sitter.Node) -> bool:
+        node = _unwrap(node)
+        if node.type == "negated_command":
+            return any(self.is_test(c) for c in node.named_children)
+        if node.type == "test_command":
+            return True
+        if node.type == "command":
+            name = node.child_by_field_name("name")
+            return name is not None and self.text(name) in _TESTS
+        return False
+
     # -- entry ---------------------------------------------------------------------------------
     def run(self, root: tree_sitter.Node) -> ShellScan:
         self.collect_functions(root)
@@ -264,14 +319,10 @@ class _Walker:
         return self.scan
 
     def collect_functions(self, root: tree_sitter.Node) -> None:
-        todo = [root]
-        while todo:
-            node = todo.pop()
-            if node.type == "function_definition":
-                name = node.child_by_field_name("name")
-                if name is not None:
-                    self.functions.setdefault(_text(name), node)
-            todo.extend(node.children)
+        for node in sorted(nodes_of(_function_query(), root), key=lambda n: n.start_byte):
+            name = node.child_by_field_name("name")
+            if name is not None:
+                self.functions.setdefault(self.text(name), node)
 
     # -- statements ----------------------------------------------------------------------------
     def block(self, nodes: list[tree_sitter.Node], cond: str | None, depth: int) -> None:
@@ -384,7 +435,7 @@ class _Walker:
         line = _line(op) + self.offset
         if op.type == "||":
             why: str | None = f"after '||' on line {line}, when the command before it fails"
-        elif _is_test(left):
+        elif self.is_test(left):
             why = f"after the test on line {line}"
         else:
             why = None
@@ -421,9 +472,9 @@ class _Walker:
         """The literal a word stands for, or None when it depends on the run."""
         t = node.type
         if t in {"word", "number"}:
-            return _unescape(_text(node))
+            return _unescape(self.text(node))
         if t == "raw_string":
-            return _text(node)[1:-1]
+            return self.text(node)[1:-1]
         if t == "string":
             return self.string(node)
         if t == "concatenation":
@@ -441,7 +492,7 @@ class _Walker:
         for child in node.named_children:
             out.append(self.source[pos : child.start_byte].decode("utf-8", errors="replace"))
             if child.type == "string_content":
-                out.append(_unescape(_text(child)))
+                out.append(_unescape(self.text(child)))
             else:
                 part = self.value(child)
                 if part is None:
@@ -459,12 +510,12 @@ class _Walker:
         if sub:
             inner = sub[0].child_by_field_name("name")
             index = sub[0].child_by_field_name("index")
-            if inner is not None and _text(inner) == "BASH_SOURCE" and index is not None:
-                return SELF if _text(index) == "0" else None
+            if inner is not None and self.text(inner) == "BASH_SOURCE" and index is not None:
+                return SELF if self.text(index) == "0" else None
             return None
         if len(names) != 1 or len(node.named_children) != 1:
             return None  # ${X:-default}, ${#X}, ${X/a/b}: depends on the run
-        name = _text(names[0])
+        name = self.text(names[0])
         if name in {"0", "BASH_SOURCE"}:
             return SELF
         return self.state.variables.get(name)
@@ -509,7 +560,7 @@ class _Walker:
         value_node = node.child_by_field_name("value")
         if name_node is None:
             return
-        name = _text(name_node)
+        name = self.text(name_node)
         if name.lower() in _PROXY_VARS:
             self.scan.sets_proxy = True
         if value_node is not None:
@@ -527,7 +578,7 @@ class _Walker:
         for child in node.named_children:
             if child.type == "variable_assignment":
                 name = child.child_by_field_name("name")
-                if name is not None and _text(name).lower() in _PROXY_VARS:
+                if name is not None and self.text(name).lower() in _PROXY_VARS:
                     self.scan.sets_proxy = True
         raw = self.words(node)
         words = effective_words(raw)
@@ -604,7 +655,10 @@ class _Walker:
         inner = _Walker(words[2].encode(), self.path, line - 1)
         inner.state = self.state.copy()
         inner.made = self.made
-        tree = parse_shell(inner.source)
+        try:
+            tree = parse_shell(inner.source)
+        except ParseTimeout:
+            return
         inner.collect_functions(tree.root_node)
         inner.block(tree.root_node.children, why, 1)
         self.scan.references.extend(inner.scan.references)
@@ -623,8 +677,8 @@ class _Walker:
         for index, target, kind, direct in references_of(words):
             node_index = index + shift - 1  # raw[0] is the command name, not an argument
             via = None
-            if 0 <= node_index < len(args) and "$" in _text(args[node_index]):
-                via = _text(args[node_index])[:200]
+            if 0 <= node_index < len(args) and "$" in self.text(args[node_index]):
+                via = self.text(args[node_index])[:200]
             where = (self.here, self.state.cwd, self.made)
             ref = reference(target, kind, line, where, How(direct, why, via))
             if ref is not None:
@@ -652,18 +706,6 @@ def _unwrap(node: tree_sitter.Node) -> tree_sitter.Node:
             break
         node = body
     return node
-
-
-def _is_test(node: tree_sitter.Node) -> bool:
-    node = _unwrap(node)
-    if node.type == "negated_command":
-        return any(_is_test(c) for c in node.named_children)
-    if node.type == "test_command":
-        return True
-    if node.type == "command":
-        name = node.child_by_field_name("name")
-        return name is not None and _text(name) in _TESTS
-    return False
 
 
 def scan_shell(

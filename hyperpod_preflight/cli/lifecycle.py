@@ -53,7 +53,7 @@ def lint_cmd(
     lines: list[str] = []
     documents: list[dict[str, object]] = []
     failing = False
-    for root, wanted in _roots(paths, entries):
+    for root, wanted in _expand(_roots(paths, entries)):
         listing, fetch = local_source(root)
         chosen = wanted or _default_entries(listing)
         if not chosen:
@@ -92,6 +92,29 @@ def _roots(paths: tuple[str, ...], entries: tuple[str, ...]) -> list[tuple[Path,
         else:
             raise InputError(f"{raw}: no such file or folder")
     return [(root, tuple(dict.fromkeys(names))) for root, names in found.items()]
+
+
+def _expand(roots: list[tuple[Path, tuple[str, ...]]]) -> list[tuple[Path, tuple[str, ...]]]:
+    """A folder given without ``--entry`` and without an entry script of its own, that holds
+    lifecycle folders (``on_create.sh``, the documented default, one or two levels down, as
+    this project's ``lifecycle/slurm`` and ``lifecycle/eks``): each of those folders."""
+    out: list[tuple[Path, tuple[str, ...]]] = []
+    for root, wanted in roots:
+        has_entry = any(root.glob("on_*.sh"))
+        found = (
+            []
+            if wanted or has_entry
+            else sorted(
+                p.parent
+                for pattern in ("*/on_create.sh", "*/*/on_create.sh")
+                for p in root.glob(pattern)
+            )
+        )
+        if found:
+            out.extend((folder, ()) for folder in found)
+        else:
+            out.append((root, wanted))
+    return out
 
 
 def _default_entries(listing: dict[str, int]) -> tuple[str, ...]:
