@@ -55,6 +55,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
+from tree_sitter import Tree
 
 from . import provisioning
 from .lifecycle_checks import (
@@ -64,6 +65,7 @@ from .lifecycle_checks import (
     UTF8_BOM,
     UTF16_32_BOMS,
     Kind,
+    ParsedPython,
     Role,
     bash_syntax_findings,
     binary_finding,
@@ -89,8 +91,8 @@ from .lifecycle_fixes import SOURCE_URI_PLACEHOLDER, shown, upload
 from .lifecycle_models import EgressInfo, LintFinding, LintLevel, RunTool, ToolResult
 from .lifecycle_python import scan_python
 from .lifecycle_words import Fetch
-from .secret_scan import redact, scan_secrets
-from .shell_scan import ParseTimeout, Reference, join_in, scan_shell
+from .secret_scan import PYTHON_PARSE_BYTES, redact, scan_file
+from .shell_scan import MAX_STATEMENTS, ParseTimeout, Reference, join_in, scan_shell
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -345,8 +347,9 @@ class _Linter:
         shebang = shebang_of(first.decode("utf-8", errors="replace"))
         kind = kind_of(path, role, shebang)
         # Secrets are masked here, where the file is read: nothing below sees them.
-        hits, data = scan_secrets(data, "other" if b"\x00" in data else kind.value)
-        self.findings.extend(secret_findings(path, hits))
+        secrets = scan_file(data, "other" if b"\x00" in data else kind.value)
+        data = secrets.data
+        self.findings.extend(secret_findings(path, secrets.hits))
         body = data[len(UTF8_BOM) :] if has_bom else data
         try:
             text = body.decode("utf-8")
@@ -369,9 +372,9 @@ class _Linter:
         if bad_line is not None:
             self.findings.extend(invalid_utf8_findings(path, kind, bad_line))
         if kind is Kind.SHELL:
-            self.shell(path, role, body, text)
+            self.shell(path, role, body, text, secrets.shell_tree if body is data else None)
         elif kind is Kind.PYTHON:
-            self.python(path, role, data, text, bad_line)
+            self.python(path, role, data, text, bad_line, secrets.python_tree)
         elif kind is Kind.JSON:
             if role is Role.DATA:
                 self.provisioning(path, data)
@@ -382,7 +385,10 @@ class _Linter:
             self.findings.append(no_shebang_finding(path, kind))
 
     # -- shell --------------------------------------------------------------------------------
-    def shell(self, path: str, role: Role, body: bytes, text: str) -> None:
+    def shell(
+        self, path: str, role: Role, body: bytes, text: str, tree: Tree | None = None
+    ) -> None:
+        """``tree``: ``body`` already parsed (by the secret scan), or None."""
         self.findings.extend(crlf_findings(path, body))
         lf_body = body.replace(b"\r\n", b"\n")
         findings, parsed = bash_syntax_findings(path, self.tool(["bash", "-n"], lf_body))
@@ -394,7 +400,7 @@ class _Linter:
             else:
                 self.findings.extend(shellcheck_findings(path, result))
         try:
-            scan = scan_shell(lf_body, path)
+            scan = scan_shell(lf_body, path, tree=tree if len(lf_body) == len(body) else None)
         except ParseTimeout:
             self.add(
                 "lint-error",
@@ -415,6 +421,15 @@ class _Linter:
                 None,
                 f"{path} is nested too deeply: references past the deepest level were not read",
             )
+        if scan.stopped_at is not None:
+            self.add(
+                "lint-error",
+                LintLevel.UNKNOWN,
+                path,
+                scan.stopped_at,
+                f"{path} has more than {MAX_STATEMENTS:,} commands: the lint stopped on line "
+                f"{scan.stopped_at}; what it runs from there on was not followed",
+            )
         for ref in scan.references:
             self.follow(path, ref)
         self.internet(path, scan.fetches, scan.sets_proxy)
@@ -428,10 +443,29 @@ class _Linter:
             return ToolResult(returncode=-1, stderr=f"{type(e).__name__}: {e}")
 
     # -- python -------------------------------------------------------------------------------
-    def python(self, path: str, role: Role, data: bytes, text: str, bad_line: int | None) -> None:
+    def python(
+        self,
+        path: str,
+        role: Role,
+        data: bytes,
+        text: str,
+        bad_line: int | None,
+        parsed: ParsedPython | None,
+    ) -> None:
+        """``parsed``: the tree the secret scan built (None: the file is too large for one)."""
         self.findings.extend(python_crlf_findings(path, role, text, shebang_of(text)))
-        tree, findings = compile_python(path, data, bad_line)
+        tree, findings = compile_python(path, data, bad_line, parsed)
         self.findings.extend(findings)
+        if parsed is None and not findings:
+            self.add(
+                "lint-error",
+                LintLevel.UNKNOWN,
+                path,
+                None,
+                f"{path} is over {PYTHON_PARSE_BYTES // 1024} KiB of Python: its syntax and "
+                "secrets were checked, but what it runs was not followed",
+                "keep lifecycle scripts small; move data out of the script",
+            )
         if tree is None:
             return
         scan = scan_python(tree, path)
@@ -442,6 +476,15 @@ class _Linter:
                 if local is not None and local in self.listing and local != path:
                     self.enqueue(local, Role.PYTHON, self.condition)
                     break
+        if scan.stopped_at is not None:
+            self.add(
+                "lint-error",
+                LintLevel.UNKNOWN,
+                path,
+                scan.stopped_at,
+                f"{path} has more than {MAX_STATEMENTS:,} statements: the lint stopped on line "
+                f"{scan.stopped_at}; what it runs from there on was not followed",
+            )
         for ref in scan.references:
             self.follow(path, ref)
         self.internet(path, scan.fetches, False)

@@ -453,10 +453,17 @@ def python_crlf_findings(
     ]
 
 
+ParsedPython = ast.Module | SyntaxError | ValueError | RecursionError
+
+
 def compile_python(
-    path: str, data: bytes, bad_line: int | None
+    path: str, data: bytes, bad_line: int | None, parsed: ParsedPython | None = None
 ) -> tuple[ast.Module | None, list[LintFinding]]:
     """Parse and compile (nothing runs); the tree when it compiles, else why not.
+
+    ``parsed``: the tree already parsed from ``data`` (or the parser's error), so that a file
+    is parsed once; None for a file too large to build a tree of: it is compiled straight
+    from the source (its syntax is checked, no tree comes back).
 
     This is the Python running the lint: a script using syntax newer than the node's
     ``python3`` still passes here.
@@ -464,10 +471,14 @@ def compile_python(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(data, filename=path)
+            if parsed is None:
+                compile(data, path, "exec", dont_inherit=True)
+                return None, []
+            if not isinstance(parsed, ast.Module):
+                raise parsed
             if len(data) <= FULL_COMPILE_BYTES:  # the rest of compile's checks, on usual sizes
-                compile(tree, path, "exec", dont_inherit=True)
-        return tree, []
+                compile(parsed, path, "exec", dont_inherit=True)
+        return parsed, []
     except SyntaxError as e:
         msg = str(e.msg)
         if "codec can't decode" in msg or "unicode error" in msg:

@@ -73,6 +73,8 @@ _NOT_COMMANDS = {
 }
 _SCRIPT_SUFFIXES = (".sh", ".bash", ".py", ".json")
 MAX_SHELL_STRING = 10_000
+MAX_STATEMENTS = 20_000  # statements walked per file (a real lifecycle script has hundreds)
+_BODIES = ("body", "orelse", "finalbody")
 
 
 @dataclass
@@ -80,6 +82,7 @@ class PythonScan:
     references: list[Reference] = field(default_factory=list)
     fetches: list[Fetch] = field(default_factory=list)
     modules: list[tuple[str, int]] = field(default_factory=list)  # local imports: (name, line)
+    stopped_at: int | None = None  # over MAX_STATEMENTS: the line where the walk stopped
 
 
 def _str(node: ast.expr | None) -> str | None:
@@ -133,17 +136,33 @@ class _Walker:
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.walked: dict[str, set[bool]] = {}
         self.calling: list[str] = []
+        self.statements = 0
 
     def run(self) -> PythonScan:
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                self.functions.setdefault(node.name, node)
+        self.collect_functions(self.tree.body)
         self.body(self.tree.body, None)
         for name, node in self.functions.items():
             if name not in self.walked:
                 self.walked[name] = {True}
                 self.function(name, node, f"in {name}(), which the lint does not see called")
         return self.scan
+
+    def collect_functions(self, statements: list[ast.stmt]) -> None:
+        """Every ``def``, found through statement bodies only (a def is a statement: the
+        expressions, most of the tree, need not be visited)."""
+        stack = [statements]
+        while stack:
+            for stmt in stack.pop():
+                if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                    self.functions.setdefault(stmt.name, stmt)
+                for name in _BODIES:
+                    inner = getattr(stmt, name, None)
+                    if inner:
+                        stack.append(inner)
+                for handler in getattr(stmt, "handlers", ()):
+                    stack.append(handler.body)
+                for case in getattr(stmt, "cases", ()):
+                    stack.append(case.body)
 
     # -- statements ----------------------------------------------------------------------------
     def body(self, statements: list[ast.stmt], cond: str | None) -> None:
@@ -152,6 +171,11 @@ class _Walker:
 
     def statement(self, stmt: ast.stmt, cond: str | None) -> None:
         line = stmt.lineno
+        self.statements += 1
+        if self.statements > MAX_STATEMENTS:
+            if self.scan.stopped_at is None:
+                self.scan.stopped_at = line
+            return
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             if isinstance(stmt, ast.ClassDef):
                 self.body([s for s in stmt.body if not _is_def(s)], cond)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import tree_sitter_bash
-from tree_sitter import Language, Node, Query
+from tree_sitter import Language, Node, Query, Tree
 
 from .shell_scan import ParseTimeout, nodes_of, parse_shell
 
@@ -48,11 +48,31 @@ _PRIVATE_KEY = re.compile(
 )
 _PRIVATE_KEY_END = re.compile(rb"-----END [A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 _TOKENS = (
-    ("GitHub token", re.compile(rb"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36}(?![A-Za-z0-9_])")),
-    ("GitHub token", re.compile(rb"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{82}(?!\w)")),
-    ("GitLab token", re.compile(rb"(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20}(?![A-Za-z0-9_-])")),
-    ("Slack token", re.compile(rb"(?<![A-Za-z0-9])xox[abposr]-[0-9]{6,20}-[A-Za-z0-9-]{10,200}")),
-    ("Hugging Face token", re.compile(rb"(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{34}(?![A-Za-z0-9_])")),
+    (
+        "GitHub token",
+        b"gh",
+        re.compile(rb"(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36}(?![A-Za-z0-9_])"),
+    ),
+    (
+        "GitHub token",
+        b"github_pat_",
+        re.compile(rb"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{82}(?!\w)"),
+    ),
+    (
+        "GitLab token",
+        b"glpat-",
+        re.compile(rb"(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20}(?![A-Za-z0-9_-])"),
+    ),
+    (
+        "Slack token",
+        b"xox",
+        re.compile(rb"(?<![A-Za-z0-9])xox[abposr]-[0-9]{6,20}-[A-Za-z0-9-]{10,200}"),
+    ),
+    (
+        "Hugging Face token",
+        b"hf_",
+        re.compile(rb"(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{34}(?![A-Za-z0-9_])"),
+    ),
 )
 # password = "literal" / password: 'literal' in any text (tool output, other files).
 _QUOTED_PASSWORD = re.compile(
@@ -63,6 +83,9 @@ _BARE_PASSWORD = re.compile(r"(?i)(?:password|passwd)=(?P<v>[^\s\"'$`;&|()<>]{1,
 _JSON_STRING = re.compile(rb'"(?:[^"\\\n]|\\.){0,4096}"')
 _PATTERN_TOOLS = {"grep", "egrep", "fgrep", "rg", "sed", "awk", "gawk", "jq", "yq", "perl", "cut"}
 MASK = ord("X")
+_MASK_ALL = bytes([MASK]) * 256
+_MASK_KEEP = bytes(c if c in b"\n\r\"'\\" else MASK for c in range(256))
+PRIVATE_KEY_SPAN = 65536  # bytes masked after a BEGIN line when no END line follows
 MAX_HITS = 100  # secrets reported per file (all of them are masked)
 
 
@@ -125,10 +148,10 @@ class _Masker:
     def mask(self, start: int, end: int, *, everything: bool = False) -> None:
         """Mask bytes [start, end) keeping line breaks, quotes and backslashes (all of them
         with ``everything``: inside a JSON string, where an escape must stay valid)."""
-        keep = b"" if everything else b"\n\r\"'\\"
-        for i in range(start, min(end, len(self.data))):
-            if self.data[i] not in keep:
-                self.data[i] = MASK
+        end = min(end, len(self.data))
+        if start < end:
+            table = _MASK_ALL if everything else _MASK_KEEP
+            self.data[start:end] = self.data[start:end].translate(table)
 
     def hit(self, pos: int, kind: str, what: str, fail: bool) -> None:
         if len(self.hits) < MAX_HITS:
@@ -136,10 +159,19 @@ class _Masker:
 
 
 def _credentials(m: _Masker) -> None:
+    """Known credential formats. Each pattern runs only when its literal prefix is in the file
+    (a substring test in C), and the loose 40-character search only beside a key id."""
     data = bytes(m.data)
-    key_ids = [k for k in _ACCESS_KEY_ID.finditer(data) if not k.group().endswith(b"EXAMPLE")]
-    keyed = [k for k in _KEYED_SECRET.finditer(data) if b"EXAMPLE" not in k.group("v")]
-    loose = [c for c in _SECRET_CANDIDATE.finditer(data) if _is_secret_shaped(c.group())]
+    lower = data.lower()
+    key_ids = []
+    if b"AKIA" in data or b"ASIA" in data:
+        key_ids = [k for k in _ACCESS_KEY_ID.finditer(data) if not k.group().endswith(b"EXAMPLE")]
+    keyed = []
+    if b"aws_secret_access_key" in lower:
+        keyed = [k for k in _KEYED_SECRET.finditer(data) if b"EXAMPLE" not in k.group("v")]
+    loose = []
+    if key_ids or keyed:  # a secret key is looked for (and masked) only beside a key id
+        loose = [c for c in _SECRET_CANDIDATE.finditer(data) if _is_secret_shaped(c.group())]
     for k in keyed:
         m.hit(
             k.start("v"),
@@ -148,17 +180,17 @@ def _credentials(m: _Masker) -> None:
             True,
         )
         m.mask(k.start("v"), k.end("v"))
+    loose_line = m.line(loose[0].start()) if loose else 0
     for k in key_ids:
         shown = mask_key_id(k.group().decode())
         if keyed:
             pass
         elif loose:
-            line = m.line(loose[0].start())
             m.hit(
                 k.start(),
                 "aws-access-key",
                 f"AWS access key id {shown} with a 40-character "
-                f"secret access key (masked) on line {line}",
+                f"secret access key (masked) on line {loose_line}",
                 True,
             )
         else:
@@ -169,14 +201,20 @@ def _credentials(m: _Masker) -> None:
                 False,
             )
         m.mask(k.start() + 4, k.end())
-    if key_ids or keyed:
-        for c in loose:
-            m.mask(c.start(), c.end())
-    for k in _PRIVATE_KEY.finditer(data):
-        m.hit(k.start(), "private-key", "a private key block", True)
-        end = _PRIVATE_KEY_END.search(data, k.end(), k.end() + 65536)
-        m.mask(k.end(), end.start() if end else min(len(data), k.end() + 65536))
-    for name, pattern in _TOKENS:
+    for c in loose:
+        m.mask(c.start(), c.end())
+    if b"PRIVATE KEY" in data:
+        masked_to = 0  # a BEGIN line inside a block already masked starts nothing new
+        for k in _PRIVATE_KEY.finditer(data):
+            if k.start() < masked_to:
+                continue
+            m.hit(k.start(), "private-key", "a private key block", True)
+            end = _PRIVATE_KEY_END.search(data, k.end(), k.end() + PRIVATE_KEY_SPAN)
+            masked_to = end.start() if end else min(len(data), k.end() + PRIVATE_KEY_SPAN)
+            m.mask(k.end(), masked_to)
+    for name, prefix, pattern in _TOKENS:
+        if prefix not in data:
+            continue
         for k in pattern.finditer(data):
             m.hit(k.start(), "token", f"a {name} (masked)", True)
             m.mask(k.start() + 4, k.end())
@@ -216,13 +254,16 @@ def _password_query() -> Query:
     return Query(language, "[(variable_assignment) (command) (heredoc_body)] @n")
 
 
-def _shell_passwords(m: _Masker) -> None:
+def _shell_passwords(m: _Masker) -> Tree | None:
+    """Password literals of a shell script; the syntax tree it parsed (None: parsed too
+    slowly, and read with the text pattern instead)."""
     try:
         tree = parse_shell(bytes(m.data))
+        nodes = nodes_of(_password_query(), tree.root_node)
     except ParseTimeout:
         _text_passwords(m, 0, len(m.data))
-        return
-    for node in nodes_of(_password_query(), tree.root_node):
+        return None
+    for node in nodes:
         if node.type == "variable_assignment":
             name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
             if name is not None and value is not None and _is_password_name(_node_text(m, name)):
@@ -233,6 +274,7 @@ def _shell_passwords(m: _Masker) -> None:
             _shell_arguments(m, node)
         elif node.type == "heredoc_body":
             _text_passwords(m, node.start_byte, node.end_byte)
+    return tree
 
 
 def _shell_arguments(m: _Masker, command: Node) -> None:
@@ -254,13 +296,31 @@ def _shell_arguments(m: _Masker, command: Node) -> None:
                 _password(m, args[i + 1].start_byte, args[i + 1].end_byte, following)
 
 
-def _python_passwords(m: _Masker) -> None:
+PYTHON_PARSE_BYTES = 256 * 1024
+"""Python files up to this size are parsed (once, here; the lint reuses the tree). Building
+``ast`` objects costs about 1.5 s of CPU per MiB of dense code: a larger file is compiled for
+its syntax only, its passwords are read with the text pattern, and the lint says that the
+files it runs were not followed."""
+
+
+def parse_python(data: bytes) -> ast.Module | SyntaxError | ValueError | RecursionError:
+    """The module's syntax tree, or why ``ast.parse`` refused it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(bytes(m.data))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return
+            return ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError) as e:
+        return e
+    except MemoryError as e:
+        return RecursionError(str(e))
+
+
+def _python_passwords(m: _Masker) -> ast.Module | SyntaxError | ValueError | RecursionError:
+    """Password literals of a Python file, judged on its syntax tree; the tree (password
+    constants masked in it too), or why it did not parse."""
+    tree = parse_python(bytes(m.data))
+    if not isinstance(tree, ast.Module) or b"passw" not in bytes(m.data).lower():
+        return tree
     offsets = m.line_starts
     for name, value in _python_assignments(tree):
         if not _is_password_name(name) or value.end_lineno is None:
@@ -271,8 +331,10 @@ def _python_passwords(m: _Masker) -> None:
         end = offsets[value.end_lineno - 1] + value.end_col_offset
         span = bytes(m.data[start:end])
         quote = min((i for i in (span.find(b'"'), span.find(b"'")) if i >= 0), default=-1)
-        if quote >= 0:  # the letters of a prefix (r"", u"") stay
+        if quote >= 0 and not placeholder(value.value):  # the letters of a prefix (r"") stay
             _password(m, start + quote + 1, end - 1, value.value)
+            value.value = "X" * len(value.value)  # nothing reading the tree sees it either
+    return tree
 
 
 def _python_assignments(tree: ast.Module) -> Iterator[tuple[str, ast.Constant]]:
@@ -324,17 +386,32 @@ def _text_passwords(m: _Masker, start: int, end: int) -> None:
         _password(m, start + k.start("v"), start + k.end("v"), k.group("v"))
 
 
-def scan_secrets(data: bytes, kind: str) -> tuple[list[SecretHit], bytes]:
-    """Secrets in ``data`` (a file of ``kind``: shell, python, json or other), and ``data``
-    with each of them masked."""
+@dataclass
+class SecretScan:
+    """The secrets of one file, the file masked, and the syntax tree parsed on the way (of
+    the masked file: the lint reuses it rather than parsing twice)."""
+
+    hits: list[SecretHit]
+    data: bytes
+    shell_tree: Tree | None = None
+    python_tree: ast.Module | SyntaxError | ValueError | RecursionError | None = None
+
+
+def scan_file(data: bytes, kind: str) -> SecretScan:
+    """Secrets in ``data`` (a file of ``kind``: shell, python, json or other), ``data`` with
+    each of them masked, and the tree parsed to judge passwords (shell: only when the file
+    names one; Python: whenever it is at most :data:`PYTHON_PARSE_BYTES`)."""
     m = _Masker(data)
     _credentials(m)
-    if b"passw" not in data.lower():
+    named = b"passw" in data.lower()
+    shell_tree: Tree | None = None
+    python_tree: ast.Module | SyntaxError | ValueError | RecursionError | None = None
+    if kind == "python" and len(data) <= PYTHON_PARSE_BYTES:
+        python_tree = _python_passwords(m)
+    elif not named:
         pass  # no password can be named: nothing to parse
     elif kind == "shell":
-        _shell_passwords(m)
-    elif kind == "python":
-        _python_passwords(m)
+        shell_tree = _shell_passwords(m)
     elif kind == "json":
         _json_passwords(m)
     else:
@@ -345,7 +422,14 @@ def scan_secrets(data: bytes, kind: str) -> tuple[list[SecretHit], bytes]:
         if (hit.line, hit.kind) not in seen:
             seen.add((hit.line, hit.kind))
             hits.append(hit)
-    return hits, bytes(m.data)
+    return SecretScan(hits, bytes(m.data), shell_tree, python_tree)
+
+
+def scan_secrets(data: bytes, kind: str) -> tuple[list[SecretHit], bytes]:
+    """Secrets in ``data`` (a file of ``kind``: shell, python, json or other), and ``data``
+    with each of them masked."""
+    scan = scan_file(data, kind)
+    return scan.hits, scan.data
 
 
 def redact(text: str) -> str:

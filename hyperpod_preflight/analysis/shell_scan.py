@@ -17,6 +17,7 @@ grammar are never re-read with regular expressions.
 from __future__ import annotations
 
 import posixpath
+import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -52,7 +53,9 @@ __all__ = [
 ]
 
 MAX_DEPTH = 400  # syntax-tree depth walked; deeper nesting is not followed
+MAX_STATEMENTS = 20_000  # statements walked per script (a real one has a few hundred)
 MAX_QUERY_DEPTH = 48  # function definitions (and password assignments) looked for down to here
+_FUNCTION_HINT = re.compile(rb"\(\s{0,64}\)|function")
 _SHELLS = {"bash", "sh", "dash", "zsh", "ksh"}
 _TESTS = {"test", "[", "[["}
 _PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "pip_index_url"}
@@ -86,6 +89,7 @@ class ShellScan:
     errexit_line: int | None = None
     sets_proxy: bool = False
     too_deep: bool = False
+    stopped_at: int | None = None  # over MAX_STATEMENTS: the line where the walk stopped
 
 
 MAX_PATH = 1024  # longer paths are not looked up (and cannot grow without bound)
@@ -117,14 +121,15 @@ class ParseTimeout(Exception):
 
 
 def parse_shell(source: bytes, budget_s: float = PARSE_BUDGET_S) -> tree_sitter.Tree:
-    """The syntax tree of ``source``; :class:`ParseTimeout` past ``budget_s`` seconds."""
-    deadline = time.monotonic() + budget_s
+    """The syntax tree of ``source``; :class:`ParseTimeout` past ``budget_s`` seconds of this
+    thread's CPU time (not wall time: the answer must not depend on the machine's load)."""
+    deadline = time.thread_time() + budget_s
 
     def read(offset: int, _point: tuple[int, int]) -> bytes:
         return source[offset : offset + 65536]
 
     def late(_offset: int, _has_error: bool) -> bool:
-        return time.monotonic() > deadline
+        return time.thread_time() > deadline
 
     try:
         tree = _parser().parse(read, progress_callback=late)
@@ -141,10 +146,31 @@ def _function_query() -> tree_sitter.Query:
     return tree_sitter.Query(language, "(function_definition) @f")
 
 
+MAX_SPINE = 1000
+"""Nesting depth past which a tree is not queried: tree-sitter's query engine takes time that
+grows with the square of the depth, whatever the start depth (a cancelling progress callback
+crashes py-tree-sitter 0.26, so the depth is probed first)."""
+
+
+def too_deep_to_query(root: tree_sitter.Node) -> bool:
+    """Whether the chain of largest children from ``root`` is more than :data:`MAX_SPINE`
+    deep (deep junk, ``$($($(``… or a long ``a && b && …`` chain, is one such chain)."""
+    node, depth = root, 0
+    while node.child_count:
+        depth += 1
+        if depth > MAX_SPINE:
+            return True
+        node = max(node.children, key=lambda c: c.end_byte - c.start_byte)
+    return False
+
+
 def nodes_of(query: tree_sitter.Query, root: tree_sitter.Node) -> list[tree_sitter.Node]:
-    """The nodes a one-capture query finds (in C, not by walking the tree in Python)."""
+    """The nodes a one-capture query finds (in C, not by walking the tree in Python);
+    :class:`ParseTimeout` for a tree too deep to query in time (:func:`too_deep_to_query`)."""
+    if too_deep_to_query(root):
+        raise ParseTimeout(f"the syntax tree is nested more than {MAX_SPINE} deep")
     cursor = tree_sitter.QueryCursor(query)
-    cursor.set_max_start_depth(MAX_QUERY_DEPTH)  # deep junk makes the query engine slow
+    cursor.set_max_start_depth(MAX_QUERY_DEPTH)
     captures = cursor.captures(root)
     return [n for nodes in captures.values() for n in nodes]
 
@@ -291,6 +317,7 @@ class _Walker:
         self.walked: dict[str, set[bool]] = {}
         self.calling: list[str] = []
         self.stopped: str | None = None  # a conditional exit 0 seen: what follows may not run
+        self.statements = 0
 
     def text(self, node: tree_sitter.Node) -> str:
         """A node's source (sliced here: ``node.text`` re-reads a tree parsed from chunks)."""
@@ -319,7 +346,14 @@ class _Walker:
         return self.scan
 
     def collect_functions(self, root: tree_sitter.Node) -> None:
-        for node in sorted(nodes_of(_function_query(), root), key=lambda n: n.start_byte):
+        if _FUNCTION_HINT.search(self.source) is None:
+            return  # no '()' and no 'function' keyword: no definition to look for
+        try:
+            found = nodes_of(_function_query(), root)
+        except ParseTimeout:
+            self.scan.too_deep = True  # the functions of this junk are not known
+            return
+        for node in sorted(found, key=lambda n: n.start_byte):
             name = node.child_by_field_name("name")
             if name is not None:
                 self.functions.setdefault(self.text(name), node)
@@ -336,6 +370,11 @@ class _Walker:
     def statement(self, node: tree_sitter.Node, cond: str | None, depth: int) -> None:
         if depth > MAX_DEPTH:
             self.scan.too_deep = True
+            return
+        self.statements += 1
+        if self.statements > MAX_STATEMENTS:
+            if self.scan.stopped_at is None:
+                self.scan.stopped_at = _line(node) + self.offset
             return
         t, d = node.type, depth + 1
         if t == "command":
@@ -713,10 +752,11 @@ def scan_shell(
     path: str = "script.sh",
     line_offset: int = 0,
     start: tuple[str, ...] | None = None,
+    tree: tree_sitter.Tree | None = None,
 ) -> ShellScan:
     """References, downloads, ``set -e`` and proxy settings of one shell script at ``path``
     (prefix-relative); ``start``: the directories it may start in (default: the prefix root
-    or its own folder)."""
+    or its own folder); ``tree``: ``text`` already parsed (it is parsed here otherwise)."""
     source = text.encode("utf-8", errors="replace") if isinstance(text, str) else text
     first = source.split(b"\n", 1)[0]
     walker = _Walker(source, path, line_offset)
@@ -726,4 +766,4 @@ def scan_shell(
         w.startswith(b"-") and not w.startswith(b"--") and b"e" in w for w in first.split()[1:]
     ):
         walker.scan.errexit_line = 1
-    return walker.run(parse_shell(source).root_node)
+    return walker.run((tree or parse_shell(source)).root_node)
