@@ -2,7 +2,8 @@
 
 Every regular expression of the lint has bounded repetition or a literal prefix, shell is read
 by tree-sitter and Python by ``ast``, so the time grows linearly with the size; each case must
-lint in under a second (``tests/analysis/test_lifecycle_lint_perf.py`` holds a looser bound).
+lint in under a second of CPU time (``tests/analysis/test_lifecycle_lint_perf.py`` holds a
+looser bound). The table gives CPU and wall seconds; the exit status is 1 when a case is over.
 
     python bench/lifecycle_lint_bench.py          # 1 MiB cases
     python bench/lifecycle_lint_bench.py 262144   # another size
@@ -52,23 +53,36 @@ def cases(size: int) -> dict[str, tuple[str, bytes]]:
     }
 
 
-def time_case(name: str, content: bytes, entry: str) -> float:
+LIMIT_S = 1.0
+
+
+def time_case(name: str, content: bytes, entry: str) -> tuple[float, float]:
+    """(CPU seconds of this process, wall seconds) to lint ``content`` as ``entry``. CPU time
+    is the figure to judge on a shared machine: wall time grows with other processes' load."""
     listing = {entry: len(content)}
-    start = time.perf_counter()
+    cpu, wall = time.process_time(), time.perf_counter()
     lint([entry], listing, {entry: content}.get, run_tool=None, max_bytes=max(MIB, len(content)))
-    return time.perf_counter() - start
+    return time.process_time() - cpu, time.perf_counter() - wall
 
 
-def run(size: int, report: Callable[[str], None] = print) -> dict[str, float]:
+def run(size: int, report: Callable[[str], None] = print) -> dict[str, tuple[float, float]]:
+    """Each case's (CPU, wall) seconds, reported as a table row with PASS / over 1 s (CPU)."""
+    report(f"{'case':34} {'bytes':>9}  {'cpu s':>6}  {'wall s':>6}  vs {LIMIT_S:g} s (cpu)")
     times = {}
     for name, (entry, content) in cases(size).items():
-        times[name] = time_case(name, content, entry)
-        report(f"{name:34} {len(content):>9,} bytes  {times[name]:6.3f} s")
+        cpu, wall = times[name] = time_case(name, content, entry)
+        flag = "PASS" if cpu < LIMIT_S else "over"
+        report(f"{name:34} {len(content):>9,}  {cpu:6.3f}  {wall:6.3f}  {flag}")
     return times
 
 
 if __name__ == "__main__":
     size = int(sys.argv[1]) if len(sys.argv) > 1 else MIB
     results = run(size)
-    worst = max(results.values())
-    print(f"worst {worst:.3f} s for {size:,} bytes ({'OK' if worst < 1 else 'over 1 s'})")
+    worst = max(cpu for cpu, _ in results.values())
+    worst_wall = max(wall for _, wall in results.values())
+    print(
+        f"worst {worst:.3f} s CPU ({worst_wall:.3f} s wall) for {size:,} bytes: "
+        + ("PASS" if worst < LIMIT_S else f"over {LIMIT_S:g} s")
+    )
+    sys.exit(0 if worst < LIMIT_S else 1)

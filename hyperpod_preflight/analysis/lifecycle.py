@@ -427,7 +427,7 @@ class _Linter:
                 LintLevel.UNKNOWN,
                 path,
                 scan.stopped_at,
-                f"{path} has more than {MAX_STATEMENTS:,} commands: the lint stopped on line "
+                f"{path} has more than {MAX_STATEMENTS:,} statements: the lint stopped on line "
                 f"{scan.stopped_at}; what it runs from there on was not followed",
             )
         for ref in scan.references:

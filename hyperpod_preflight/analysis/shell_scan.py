@@ -55,6 +55,26 @@ __all__ = [
 MAX_DEPTH = 400  # syntax-tree depth walked; deeper nesting is not followed
 MAX_STATEMENTS = 20_000  # statements walked per script (a real one has a few hundred)
 MAX_QUERY_DEPTH = 48  # function definitions (and password assignments) looked for down to here
+MAX_CONTAINER_NODES = 300_000
+_CONTAINERS = {
+    "program",
+    "compound_statement",
+    "if_statement",
+    "elif_clause",
+    "else_clause",
+    "while_statement",
+    "for_statement",
+    "c_style_for_statement",
+    "do_group",
+    "case_statement",
+    "case_item",
+    "subshell",
+    "function_definition",
+    "redirected_statement",
+    "list",
+    "negated_command",
+    "ERROR",
+}
 _FUNCTION_HINT = re.compile(rb"\(\s{0,64}\)|function")
 _SHELLS = {"bash", "sh", "dash", "zsh", "ksh"}
 _TESTS = {"test", "[", "[["}
@@ -140,21 +160,23 @@ def parse_shell(source: bytes, budget_s: float = PARSE_BUDGET_S) -> tree_sitter.
     return tree
 
 
-@lru_cache(maxsize=1)
-def _function_query() -> tree_sitter.Query:
-    language = tree_sitter.Language(tree_sitter_bash.language())
-    return tree_sitter.Query(language, "(function_definition) @f")
-
-
 MAX_SPINE = 1000
 """Nesting depth past which a tree is not queried: tree-sitter's query engine takes time that
 grows with the square of the depth, whatever the start depth (a cancelling progress callback
 crashes py-tree-sitter 0.26, so the depth is probed first)."""
 
 
+QUERY_ERROR_BYTES = 64 * 1024
+"""A tree with a syntax error over this size is not queried either: on error trees (``$(``
+repeated and never closed) the engine is as slow whatever the visible depth."""
+
+
 def too_deep_to_query(root: tree_sitter.Node) -> bool:
     """Whether the chain of largest children from ``root`` is more than :data:`MAX_SPINE`
-    deep (deep junk, ``$($($(``… or a long ``a && b && …`` chain, is one such chain)."""
+    deep (deep junk, ``$($($(``… or a long ``a && b && …`` chain, is one such chain), or the
+    tree is a large one with a syntax error."""
+    if root.has_error and root.end_byte > QUERY_ERROR_BYTES:
+        return True
     node, depth = root, 0
     while node.child_count:
         depth += 1
@@ -346,13 +368,25 @@ class _Walker:
         return self.scan
 
     def collect_functions(self, root: tree_sitter.Node) -> None:
+        """Every function definition, found through the statements that can hold one (down
+        to :data:`MAX_QUERY_DEPTH`, at most :data:`MAX_CONTAINER_NODES` nodes looked at)."""
         if _FUNCTION_HINT.search(self.source) is None:
             return  # no '()' and no 'function' keyword: no definition to look for
-        try:
-            found = nodes_of(_function_query(), root)
-        except ParseTimeout:
-            self.scan.too_deep = True  # the functions of this junk are not known
-            return
+        found, stack, seen = [], [(root, 0)], 0
+        while stack:
+            node, depth = stack.pop()
+            if node.type == "function_definition":
+                found.append(node)
+            if depth >= MAX_QUERY_DEPTH:
+                self.scan.too_deep = True
+                continue
+            for child in node.children:
+                seen += 1
+                if child.type in _CONTAINERS:
+                    stack.append((child, depth + 1))
+            if seen > MAX_CONTAINER_NODES:
+                self.scan.too_deep = True  # the functions of this junk are not all known
+                break
         for node in sorted(found, key=lambda n: n.start_byte):
             name = node.child_by_field_name("name")
             if name is not None:
