@@ -386,9 +386,14 @@ class _Linter:
 
     # -- shell --------------------------------------------------------------------------------
     def shell(
-        self, path: str, role: Role, body: bytes, text: str, tree: Tree | None = None
+        self,
+        path: str,
+        role: Role,
+        body: bytes,
+        text: str,
+        tree: Tree | ParseTimeout | None = None,
     ) -> None:
-        """``tree``: ``body`` already parsed (by the secret scan), or None."""
+        """``tree``: ``body`` already parsed by the secret scan (or its parser's timeout)."""
         self.findings.extend(crlf_findings(path, body))
         lf_body = body.replace(b"\r\n", b"\n")
         findings, parsed = bash_syntax_findings(path, self.tool(["bash", "-n"], lf_body))
@@ -400,7 +405,10 @@ class _Linter:
             else:
                 self.findings.extend(shellcheck_findings(path, result))
         try:
-            scan = scan_shell(lf_body, path, tree=tree if len(lf_body) == len(body) else None)
+            same = len(lf_body) == len(body)  # the secret scan parsed these very bytes
+            if same and isinstance(tree, ParseTimeout):
+                raise tree
+            scan = scan_shell(lf_body, path, tree=tree if same and isinstance(tree, Tree) else None)
         except ParseTimeout:
             self.add(
                 "lint-error",

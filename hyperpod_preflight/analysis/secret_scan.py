@@ -254,15 +254,19 @@ def _password_query() -> Query:
     return Query(language, "[(variable_assignment) (command) (heredoc_body)] @n")
 
 
-def _shell_passwords(m: _Masker) -> Tree | None:
-    """Password literals of a shell script; the syntax tree it parsed (None: parsed too
-    slowly, and read with the text pattern instead)."""
+def _shell_passwords(m: _Masker) -> Tree | ParseTimeout:
+    """Password literals of a shell script; the syntax tree it parsed, or the parser's
+    timeout (the script was then read with the text pattern)."""
     try:
         tree = parse_shell(bytes(m.data))
+    except ParseTimeout as e:
+        _text_passwords(m, 0, len(m.data))
+        return e  # the lint need not try again
+    try:
         nodes = nodes_of(_password_query(), tree.root_node)
     except ParseTimeout:
         _text_passwords(m, 0, len(m.data))
-        return None
+        return tree
     for node in nodes:
         if node.type == "variable_assignment":
             name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
@@ -393,7 +397,7 @@ class SecretScan:
 
     hits: list[SecretHit]
     data: bytes
-    shell_tree: Tree | None = None
+    shell_tree: Tree | ParseTimeout | None = None
     python_tree: ast.Module | SyntaxError | ValueError | RecursionError | None = None
 
 
@@ -404,7 +408,7 @@ def scan_file(data: bytes, kind: str) -> SecretScan:
     m = _Masker(data)
     _credentials(m)
     named = b"passw" in data.lower()
-    shell_tree: Tree | None = None
+    shell_tree: Tree | ParseTimeout | None = None
     python_tree: ast.Module | SyntaxError | ValueError | RecursionError | None = None
     if kind == "python" and len(data) <= PYTHON_PARSE_BYTES:
         python_tree = _python_passwords(m)
