@@ -39,8 +39,10 @@ What it reports, per file (rule ids are stable):
                                    INFO when egress is unknown)
 ``no-errexit``                     a shell entry script without ``set -e`` (INFO)
 ``too-large``, ``unreadable``      a file not fetched or not readable (UNKNOWN)
-``lint-error``, ``too-many-files`` a file too deeply nested to lint, over 500 files
-``too-many-references``            reached, or over 200 references in one file (UNKNOWN)
+``lint-error``, ``too-many-files`` a file too deeply nested to lint, over 20,000 statements,
+``too-many-references``            Python over 256 KiB (compiled, not followed), over 500
+                                   files reached, or over 200 references in one file
+                                   (UNKNOWN)
 ``provisioning-*``                 ``-pp`` files, see :mod:`.provisioning`
 =================================  =====================================================
 
