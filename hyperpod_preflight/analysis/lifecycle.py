@@ -1,18 +1,24 @@
 """Lint of a HyperPod lifecycle prefix: the entry scripts and every file they reach.
 
 ``lint`` starts from the entry scripts a ``LifeCycleConfig`` names (``OnCreate``,
-``OnInitComplete``) and follows what they run, source or read by a relative name
-(``bash x.sh``, ``./x.sh``, ``source x``, ``python3 x.py``, ``-pp params.json``, and relative
-script names in Python string literals) into those files, transitively. It fetches only the
-files reached, each at most once, and none larger than ``max_bytes``: the same code serves a
-local directory and an S3 prefix (the caller passes a listing with sizes and a ``fetch``).
+``OnInitComplete``) and follows what they run, source or read, transitively. Each file is read
+in its language: shell with a parser (:mod:`.shell_scan`, tree-sitter-bash), Python with
+``ast`` (:mod:`.lifecycle_python`), JSON with ``json``. A reference resolves against the
+directory the script is in at that line and through the variables it assigned; files the
+script makes itself are not asked of the prefix. It fetches only the files reached, each at
+most once, and none larger than ``max_bytes``: the same code serves a local directory and an
+S3 prefix (the caller passes a listing with sizes and a ``fetch``). Secrets are masked where
+a file is read, so no message or fix can print one; every value in a fix command is quoted.
 
 What it reports, per file (rule ids are stable):
 
 =================================  =====================================================
 ``missing-entry``                  an entry script is not in the prefix (FAIL)
-``missing-reference``              a file a script runs or reads is not there (FAIL; WARN
-                                   when it may be made at run time or is named in Python)
+``missing-reference``              a file a script runs or reads is not there (FAIL when
+                                   it runs whenever the entry does; WARN, saying why, when
+                                   only under a condition, only named by Python code, or
+                                   outside the prefix; INFO when it may come from an
+                                   archive the script unpacks)
 ``crlf``                           Windows line endings in a shell script (FAIL)
 ``bom``                            a byte-order mark (UTF-8: FAIL in shell, in JSON and
                                    before a ``#!`` line; UTF-16/32: FAIL)
@@ -22,17 +28,21 @@ What it reports, per file (rule ids are stable):
 ``empty``                          an empty entry script or JSON (FAIL; WARN otherwise)
 ``no-shebang``                     an entry script without ``#!`` (WARN)
 ``bash-syntax``                    ``bash -n`` fails (FAIL; UNKNOWN without bash)
-``shellcheck``                     ``shellcheck`` warnings and errors (WARN)
+``shellcheck``                     ``shellcheck`` warnings and errors (INFO: advice on
+                                   style and robustness, not a failure of the node)
 ``python-syntax``                  ``compile()`` fails (FAIL)
 ``json-syntax``                    a JSON file does not parse (FAIL)
-``secret``                         AWS keys, private keys, password literals (FAIL)
+``secret``                         AWS key pairs, private keys, known tokens (FAIL); an
+                                   access key id alone or a password literal (WARN)
 ``internet-fetch-without-egress``  a download while the subnets have no internet egress
                                    (FAIL for a literal public URL or PyPI, else WARN;
                                    INFO when egress is unknown)
 ``no-errexit``                     a shell entry script without ``set -e`` (INFO)
 ``too-large``, ``unreadable``      a file not fetched or not readable (UNKNOWN)
-``lint-error``, ``too-many-files`` a file too deeply nested to lint, over 500 files
-``too-many-references``            reached, or over 200 references in one file (UNKNOWN)
+``lint-error``, ``too-many-files`` a file too deeply nested to lint, over 20,000 statements,
+``too-many-references``            Python over 256 KiB (compiled, not followed), over 500
+                                   files reached, or over 200 references in one file
+                                   (UNKNOWN)
 ``provisioning-*``                 ``-pp`` files, see :mod:`.provisioning`
 =================================  =====================================================
 
@@ -41,14 +51,13 @@ Pure: the only effects are the caller's ``fetch`` and ``run_tool``.
 
 from __future__ import annotations
 
-import ast
 import difflib
 import posixpath
-import re
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
+from tree_sitter import Tree
 
 from . import provisioning
 from .lifecycle_checks import (
@@ -58,6 +67,7 @@ from .lifecycle_checks import (
     UTF8_BOM,
     UTF16_32_BOMS,
     Kind,
+    ParsedPython,
     Role,
     bash_syntax_findings,
     binary_finding,
@@ -79,9 +89,12 @@ from .lifecycle_checks import (
     shellcheck_findings,
     utf16_finding,
 )
+from .lifecycle_fixes import SOURCE_URI_PLACEHOLDER, shown, upload
 from .lifecycle_models import EgressInfo, LintFinding, LintLevel, RunTool, ToolResult
-from .secret_scan import redact
-from .shell_scan import SCRIPT_DIR, Fetch, mentions, python_fetches, scan_shell
+from .lifecycle_python import scan_python
+from .lifecycle_words import Fetch
+from .secret_scan import PYTHON_PARSE_BYTES, redact, scan_file
+from .shell_scan import MAX_STATEMENTS, ParseTimeout, Reference, join_in, scan_shell
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -100,9 +113,6 @@ MAX_FILES = 500
 MAX_REFERENCES_PER_FILE = 200  # a real lifecycle script names a few dozen files at most
 MAX_GUESSES = 50  # "did you mean" look-ups per lint (difflib over the whole listing)
 GUESS_LISTING_LIMIT = 2000
-_PY_REF = re.compile(r"(?:\./)?(?:[\w.-]+/)*[\w-][\w.-]*\.(?:sh|bash|py|json)")
-_MAY_BE_MADE = " (the script may create it, or change directory, before this line)"
-_IN_PYTHON = " (named in Python code: it may be optional, or made at run time)"
 _HOW = {
     Role.RUN: "runs",
     Role.DIRECT: "runs",
@@ -157,6 +167,7 @@ class _Linter:
         instance_groups: Mapping[str, str | None] | None,
         region: str | None,
         check_provisioning: bool,
+        source_uri: str,
     ) -> None:
         self.listing: dict[str, int] = {}
         for key, size in listing.items():
@@ -171,8 +182,11 @@ class _Linter:
         self.region = region
         self.check_provisioning = check_provisioning
         self.findings: list[LintFinding] = []
-        self.queue: deque[tuple[str, Role]] = deque()
-        self.queued: set[str] = set()
+        self.queue: deque[str] = deque()
+        self.queued: dict[str, tuple[Role, str | None]] = {}  # path -> (role, condition)
+        self.visited: set[str] = set()
+        self.source_uri = source_uri
+        self.condition: str | None = None  # of the file being linted: why it may not run
         self.reached: list[str] = []
         self.fetched: list[str] = []
         self.provisioning_files: list[str] = []
@@ -209,28 +223,31 @@ class _Linter:
                     LintLevel.FAIL,
                     entry,
                     None,
-                    f"entry script {entry} is not in the lifecycle prefix{hint}: HyperPod reports "
+                    f"entry script {shown(entry)} is not in the lifecycle prefix{hint}: HyperPod "
+                    "reports "
                     "'Lifecycle scripts did not run successfully. Ensure the scripts exist in "
                     "provided S3 path'",
-                    f"upload it: aws s3 cp {entry} <SourceS3Uri>{entry}, or correct the name "
-                    "in LifeCycleConfig",
+                    f"upload it: {upload(entry, self.source_uri)}, or correct the name in "
+                    "LifeCycleConfig",
                 )
                 continue
-            self.enqueue(norm, Role.ENTRY)
+            self.enqueue(norm, Role.ENTRY, None)
         visited = 0
         while self.queue:
             if visited >= MAX_FILES:
-                rest = ", ".join(p for p, _ in list(self.queue)[:5])
+                rest = ", ".join(shown(p, 80) for p in list(self.queue)[:5])
                 self.add(
                     "too-many-files",
                     LintLevel.UNKNOWN,
-                    self.queue[0][0],
+                    self.queue[0],
                     None,
                     f"stopped after {MAX_FILES} files; not linted: {rest} …",
                 )
                 break
-            path, role = self.queue.popleft()
+            path = self.queue.popleft()
+            role, self.condition = self.queued[path]
             visited += 1
+            self.visited.add(path)
             self.reached.append(path)
             self.lint_file(path, role)
         if self.shellcheck_missing is not None:
@@ -250,10 +267,13 @@ class _Linter:
             provisioning_files=tuple(self.provisioning_files),
         )
 
-    def enqueue(self, path: str, role: Role) -> None:
+    def enqueue(self, path: str, role: Role, condition: str | None) -> None:
+        """Queue ``path``; one reached whenever the entry runs wins over a conditional one."""
         if path not in self.queued:
-            self.queued.add(path)
-            self.queue.append((path, role))
+            self.queued[path] = (role, condition)
+            self.queue.append(path)
+        elif condition is None and path not in self.visited:
+            self.queued[path] = (self.queued[path][0], None)
 
     def guess(self, name: str, cutoff: float) -> str | None:
         """The closest path of the listing, within a bounded number of look-ups."""
@@ -325,6 +345,13 @@ class _Linter:
             self.findings.append(binary_finding(path, role, data))
             return
         has_bom = data.startswith(UTF8_BOM)
+        first = data[len(UTF8_BOM) if has_bom else 0 :].split(b"\n", 1)[0][:SNIFF_BYTES]
+        shebang = shebang_of(first.decode("utf-8", errors="replace"))
+        kind = kind_of(path, role, shebang)
+        # Secrets are masked here, where the file is read: nothing below sees them.
+        secrets = scan_file(data, "other" if b"\x00" in data else kind.value)
+        data = secrets.data
+        self.findings.extend(secret_findings(path, secrets.hits))
         body = data[len(UTF8_BOM) :] if has_bom else data
         try:
             text = body.decode("utf-8")
@@ -332,8 +359,6 @@ class _Linter:
         except UnicodeDecodeError as e:
             text = body.decode("utf-8", errors="replace")
             bad_line = line_of_byte(body, e.start)
-        shebang = shebang_of(text)
-        kind = kind_of(path, role, shebang)
         if b"\x00" in data:  # a script with a binary payload (self-extracting installer)
             self.add(
                 "binary",
@@ -342,18 +367,16 @@ class _Linter:
                 None,
                 f"{path} is a script with a binary payload: only its secrets were checked",
             )
-            self.findings.extend(secret_findings(path, text, kind))
             return
         executed = role in {Role.ENTRY, Role.DIRECT}
         if has_bom and (kind in {Kind.SHELL, Kind.JSON} or (executed and shebang is not None)):
             self.findings.append(bom_finding(path, kind))
         if bad_line is not None:
             self.findings.extend(invalid_utf8_findings(path, kind, bad_line))
-        self.findings.extend(secret_findings(path, text, kind))
         if kind is Kind.SHELL:
-            self.shell(path, role, body, text)
+            self.shell(path, role, body, text, secrets.shell_tree if body is data else None)
         elif kind is Kind.PYTHON:
-            self.python(path, role, data, text, bad_line)
+            self.python(path, role, data, text, bad_line, secrets.python_tree)
         elif kind is Kind.JSON:
             if role is Role.DATA:
                 self.provisioning(path, data)
@@ -364,7 +387,15 @@ class _Linter:
             self.findings.append(no_shebang_finding(path, kind))
 
     # -- shell --------------------------------------------------------------------------------
-    def shell(self, path: str, role: Role, body: bytes, text: str) -> None:
+    def shell(
+        self,
+        path: str,
+        role: Role,
+        body: bytes,
+        text: str,
+        tree: Tree | ParseTimeout | None = None,
+    ) -> None:
+        """``tree``: ``body`` already parsed by the secret scan (or its parser's timeout)."""
         self.findings.extend(crlf_findings(path, body))
         lf_body = body.replace(b"\r\n", b"\n")
         findings, parsed = bash_syntax_findings(path, self.tool(["bash", "-n"], lf_body))
@@ -375,33 +406,42 @@ class _Linter:
                 self.shellcheck_missing = self.shellcheck_missing or path
             else:
                 self.findings.extend(shellcheck_findings(path, result))
-        scan = scan_shell(text.replace("\r\n", "\n"))
+        try:
+            same = len(lf_body) == len(body)  # the secret scan parsed these very bytes
+            if same and isinstance(tree, ParseTimeout):
+                raise tree
+            scan = scan_shell(lf_body, path, tree=tree if same and isinstance(tree, Tree) else None)
+        except ParseTimeout:
+            self.add(
+                "lint-error",
+                LintLevel.UNKNOWN,
+                path,
+                None,
+                f"{path} could not be parsed in time: the files it runs were not followed",
+            )
+            return
         self.proxy_seen = self.proxy_seen or scan.sets_proxy
         if role is Role.ENTRY and scan.errexit_line is None:
             self.findings.append(no_errexit_finding(path))
-        refs = scan.references[: MAX_REFERENCES_PER_FILE + 1]
-        code = "\n".join(line for _, line in scan.code)
-        counted: dict[str, int] = {}
-
-        def mentioned(name: str) -> int:
-            if name not in counted:
-                rough = code.count(name)  # an upper bound, cheap: the regex only when it matters
-                counted[name] = mentions([(0, code)], name) if rough > 1 else rough
-            return counted[name]
-
-        for ref in refs:
-            ref_role = Role.DIRECT if ref.direct else ROLE_OF[ref.kind]
-            uncertain = scan.uncertain_from is not None and ref.line >= scan.uncertain_from
-            target = ref.target
-            base = posixpath.basename(target)
-            same = [r for r in refs if posixpath.basename(r.target) == base]
-            made_here = mentioned(base) > len(same)
-            head = target.removeprefix(SCRIPT_DIR + "/").removeprefix("./").split("/", 1)
-            if len(head) > 1 and head[0] not in {".", ".."}:
-                heads = [r for r in refs if head[0] in r.target]
-                made_here = made_here or mentioned(head[0]) > len(heads)
-            why = _MAY_BE_MADE if (uncertain or made_here) else None
-            self.follow(path, ref.line, target, ref_role, why)
+        if scan.too_deep:
+            self.add(
+                "lint-error",
+                LintLevel.UNKNOWN,
+                path,
+                None,
+                f"{path} is nested too deeply: references past the deepest level were not read",
+            )
+        if scan.stopped_at is not None:
+            self.add(
+                "lint-error",
+                LintLevel.UNKNOWN,
+                path,
+                scan.stopped_at,
+                f"{path} has more than {MAX_STATEMENTS:,} statements: the lint stopped on line "
+                f"{scan.stopped_at}; what it runs from there on was not followed",
+            )
+        for ref in scan.references:
+            self.follow(path, ref)
         self.internet(path, scan.fetches, scan.sets_proxy)
 
     def tool(self, argv: list[str], stdin: bytes) -> ToolResult | None:
@@ -413,26 +453,51 @@ class _Linter:
             return ToolResult(returncode=-1, stderr=f"{type(e).__name__}: {e}")
 
     # -- python -------------------------------------------------------------------------------
-    def python(self, path: str, role: Role, data: bytes, text: str, bad_line: int | None) -> None:
+    def python(
+        self,
+        path: str,
+        role: Role,
+        data: bytes,
+        text: str,
+        bad_line: int | None,
+        parsed: ParsedPython | None,
+    ) -> None:
+        """``parsed``: the tree the secret scan built (None: the file is too large for one)."""
         self.findings.extend(python_crlf_findings(path, role, text, shebang_of(text)))
-        tree, findings = compile_python(path, data, bad_line)
+        tree, findings = compile_python(path, data, bad_line, parsed)
         self.findings.extend(findings)
-        if tree is not None:
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                    self.python_string(path, getattr(node, "lineno", 1), node.value)
-        self.internet(path, python_fetches(text), False)
-
-    def python_string(self, path: str, line: int, value: str) -> None:
-        """Follow a relative script name, or the scripts a shell command string runs."""
-        if _PY_REF.fullmatch(value):
-            if value.endswith(".json") and not self.resolve(path, value):
-                return  # output files are named the same way: only follow what exists
-            self.follow(path, line, value, Role.PY_REF, _IN_PYTHON)
-        elif " " in value and len(value) < 1000 and "\n" not in value:
-            for ref in scan_shell(value).references:
-                role = Role.DIRECT if ref.direct else ROLE_OF[ref.kind]
-                self.follow(path, line, ref.target, role, _IN_PYTHON)
+        if parsed is None and not findings:
+            self.add(
+                "lint-error",
+                LintLevel.UNKNOWN,
+                path,
+                None,
+                f"{path} is over {PYTHON_PARSE_BYTES // 1024} KiB of Python: its syntax and "
+                "secrets were checked, but what it runs was not followed",
+                "keep lifecycle scripts small; move data out of the script",
+            )
+        if tree is None:
+            return
+        scan = scan_python(tree, path)
+        for module, _line in scan.modules:
+            name = module.replace(".", "/") + ".py"
+            for base in dict.fromkeys(["", posixpath.dirname(path)]):
+                local = join_in(base, name)
+                if local is not None and local in self.listing and local != path:
+                    self.enqueue(local, Role.PYTHON, self.condition)
+                    break
+        if scan.stopped_at is not None:
+            self.add(
+                "lint-error",
+                LintLevel.UNKNOWN,
+                path,
+                scan.stopped_at,
+                f"{path} has more than {MAX_STATEMENTS:,} statements: the lint stopped on line "
+                f"{scan.stopped_at}; what it runs from there on was not followed",
+            )
+        for ref in scan.references:
+            self.follow(path, ref)
+        self.internet(path, scan.fetches, False)
 
     # -- json ---------------------------------------------------------------------------------
     def provisioning(self, path: str, data: bytes) -> None:
@@ -448,20 +513,9 @@ class _Linter:
         self.findings.extend(f for f in check.findings if f.rule not in {"bom", "invalid-utf8"})
 
     # -- references ---------------------------------------------------------------------------
-    def resolve(self, origin: str, target: str) -> str | None:
-        here = posixpath.dirname(origin)
-        if target.startswith(SCRIPT_DIR):
-            candidates = [posixpath.join(here, target[len(SCRIPT_DIR) :].lstrip("/"))]
-        else:
-            candidates = [target, posixpath.join(here, target)]
-        for candidate in candidates:
-            norm = normalize_path(candidate)
-            if norm is not None and norm in self.listing:
-                return norm
-        return None
-
-    def follow(self, origin: str, line: int, target: str, role: Role, soft: str | None) -> None:
-        """Queue the file ``target`` names, or report it missing (WARN with ``soft``'s reason)."""
+    def follow(self, origin: str, ref: Reference) -> None:
+        """Queue the file ``ref`` names, or report it missing: FAIL when it runs whenever the
+        entry does, WARN (saying why) when it runs only under a condition or is only named."""
         self.references_left -= 1
         if self.references_left < 0:
             if self.references_left == -1:
@@ -469,39 +523,74 @@ class _Linter:
                     "too-many-references",
                     LintLevel.UNKNOWN,
                     origin,
-                    line,
+                    ref.line,
                     f"{origin} names more than {MAX_REFERENCES_PER_FILE} files: the rest, from "
-                    f"line {line} on, were not followed",
+                    f"line {ref.line} on, were not followed",
                 )
             return
-        found = self.resolve(origin, target)
+        role = Role.DIRECT if ref.direct else ROLE_OF[ref.kind]
+        where = f"{origin}:{ref.line}"
+        condition = ref.condition and f"{ref.condition} ({origin})"
+        if ref.named_only:
+            condition = condition or f"where {origin}:{ref.line} names it"
+        found = next((c for c in ref.candidates if c in self.listing), None)
         if found is not None:
-            self.enqueue(found, role)
+            self.enqueue(found, role, condition or self.condition)
             return
-        shown = target.replace(SCRIPT_DIR, '$(dirname "$0")')
-        rel = target.removeprefix(SCRIPT_DIR).lstrip("/")
-        if target.startswith(SCRIPT_DIR):
-            rel = posixpath.join(posixpath.dirname(origin), rel)
-        norm = normalize_path(rel)
-        if norm is None:
-            soft = " (it points outside the prefix, which is all HyperPod downloads)"
-        level = LintLevel.WARN if soft else LintLevel.FAIL
-        why = soft or ""
-        guess = self.guess(norm or shown, 0.75)
+        if ref.made:
+            return
+        target = shown(ref.target) + (f" (from {shown(ref.via, 80)})" if ref.via else "")
+        if ref.maybe_made:
+            self.add(
+                "missing-reference",
+                LintLevel.INFO,
+                origin,
+                ref.line,
+                f"{where} {_HOW[role]} {target}, which is not in the lifecycle prefix: it "
+                f"{ref.maybe_made}",
+            )
+            return
+        self.missing(origin, ref, role, target, condition or self.condition)
+
+    def missing(
+        self, origin: str, ref: Reference, role: Role, target: str, condition: str | None
+    ) -> None:
+        where = f"{origin}:{ref.line}"
+        if ref.outside:
+            why = " (it points outside the prefix, which is all HyperPod downloads)"
+            fix = (
+                "copy what it needs into the prefix and refer to it by a relative name on "
+                f"line {ref.line}"
+            )
+            self.add(
+                "missing-reference",
+                LintLevel.WARN,
+                origin,
+                ref.line,
+                f"{where} {_HOW[role]} {target}, which is not in the lifecycle prefix{why}",
+                fix,
+            )
+            return
+        norm = ref.candidates[0]
+        if ref.named_only:
+            why = (
+                f"; it is only named there, as {ref.named_only}: the lint cannot tell "
+                "whether that runs it"
+            )
+        elif condition:
+            why = f"; it is used only {condition}"
+        else:
+            why = ": the node's set-up stops there"
+        guess = self.guess(norm, 0.75)
         self.add(
             "missing-reference",
-            level,
+            LintLevel.WARN if (condition or ref.named_only) else LintLevel.FAIL,
             origin,
-            line,
-            f"{origin}:{line} {_HOW[role]} {shown}, which is not in the lifecycle prefix{why}",
-            (f"did you mean {guess}? " if guess else "")
-            + (
-                f"upload it to the prefix (aws s3 cp {norm} <SourceS3Uri>{norm}) or fix "
-                f"the name on line {line}"
-                if norm
-                else f"copy what it needs into the prefix and refer to it by a relative name "
-                f"on line {line}"
-            ),
+            ref.line,
+            f"{where} {_HOW[role]} {target}, which is not in the lifecycle prefix{why}",
+            (f"did you mean {shown(guess)}? " if guess else "")
+            + f"upload it to the prefix ({upload(norm, self.source_uri)}) or fix the name on "
+            f"line {ref.line}",
         )
 
     # -- internet -----------------------------------------------------------------------------
@@ -560,6 +649,7 @@ def lint(
     instance_groups: Mapping[str, str | None] | None = None,
     region: str | None = None,
     check_provisioning: bool = True,
+    source_uri: str = SOURCE_URI_PLACEHOLDER,
 ) -> LintReport:
     """Lint the lifecycle prefix from its entry scripts.
 
@@ -572,6 +662,7 @@ def lint(
     given, ``-pp`` files are cross-checked with them (see :mod:`.provisioning`).
     ``check_provisioning``: validate ``-pp`` files as Slurm provisioning parameters (turn off
     for a prefix that uses ``-pp`` for something else); otherwise they are only parsed.
+    ``source_uri``: the prefix's ``s3://`` URI, used in the fix commands.
     """
     linter = _Linter(
         listing,
@@ -582,5 +673,6 @@ def lint(
         instance_groups=instance_groups,
         region=region,
         check_provisioning=check_provisioning,
+        source_uri=source_uri,
     )
     return linter.run(entries)

@@ -13,19 +13,20 @@ import re
 import warnings
 from enum import StrEnum
 
+from .lifecycle_fixes import command, quote, shown, upload
 from .lifecycle_models import LintFinding, LintLevel, ToolResult
-from .secret_scan import find_secrets, redact
-from .shell_scan import RefKind
+from .lifecycle_words import RefKind
+from .secret_scan import SecretHit, redact
 
 LIFECYCLE_CONFIG_DOC = (
     "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ClusterLifeCycleConfig.html"
 )
 MAX_TOOL_FINDINGS = 25
+FULL_COMPILE_BYTES = 256 * 1024  # larger Python files are parsed, not compiled (time bound)
 SNIFF_BYTES = 8192
 UTF16_32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
 UTF8_BOM = b"\xef\xbb\xbf"
 _SHELL_NAMES = re.compile(r"(?:^|/|\s)(?:ba|da|k|z)?sh(?:\s|$)")
-_REUPLOAD = "upload the file again: aws s3 cp {0} <SourceS3Uri>{0}"
 
 
 class Role(StrEnum):
@@ -60,9 +61,14 @@ ROLE_OF = {
 def finding(
     rule: str, level: LintLevel, file: str, line: int | None, message: str, fix: str = ""
 ) -> LintFinding:
+    """One finding; control characters in the message are escaped (a file name may hold them)."""
     return LintFinding(
-        rule=rule, level=level, file=file, line=line, message=message, remediation=fix
+        rule=rule, level=level, file=file, line=line, message=shown(message, 4000), remediation=fix
     )
+
+
+def _reupload(path: str) -> str:
+    return "upload the file again: " + upload(path)
 
 
 def shebang_of(text: str) -> str | None:
@@ -113,7 +119,8 @@ def utf16_finding(path: str) -> LintFinding:
         1,
         f"{path} is saved as UTF-16 or UTF-32 (a byte-order mark and NUL bytes): neither bash, "
         "Python nor JSON readers take it",
-        f"iconv -f UTF-16 -t UTF-8 {path} > {path}.utf8 && mv {path}.utf8 {path}",
+        f"{command('iconv', '-f', 'UTF-16', '-t', 'UTF-8', path)} > {quote(path + '.utf8')} && "
+        f"{command('mv', path + '.utf8', path)}",
     )
 
 
@@ -126,7 +133,7 @@ def empty_finding(path: str, role: Role) -> LintFinding:
             None,
             f"entry script {path} is empty: the node is created without any set-up "
             "(an interrupted upload?)",
-            _REUPLOAD.format(path),
+            _reupload(path),
         )
     if role is Role.DATA or path.endswith(".json"):
         return finding(
@@ -135,7 +142,7 @@ def empty_finding(path: str, role: Role) -> LintFinding:
             path,
             None,
             f"{path} is empty: reading it as JSON fails",
-            _REUPLOAD.format(path),
+            _reupload(path),
         )
     return finding(
         "empty",
@@ -143,7 +150,7 @@ def empty_finding(path: str, role: Role) -> LintFinding:
         path,
         None,
         f"{path} is empty: running it does nothing",
-        _REUPLOAD.format(path),
+        _reupload(path),
     )
 
 
@@ -191,14 +198,15 @@ def bom_finding(path: str, kind: Kind) -> LintFinding:
         path,
         1,
         f"{path} starts with a UTF-8 byte-order mark: {effect}",
-        f"sed -i '1s/^\\xEF\\xBB\\xBF//' {path}  (save as UTF-8 without BOM)",
+        f"sed -i '1s/^\\xEF\\xBB\\xBF//' -- {quote(path)}  (save as UTF-8 without BOM)",
     )
 
 
 def _iconv(path: str) -> str:
     return (
-        f"iconv -f LATIN1 -t UTF-8 {path} > {path}.utf8 && mv {path}.utf8 {path}  "
-        "(if it was saved as Latin-1), or retype the character"
+        f"{command('iconv', '-f', 'LATIN1', '-t', 'UTF-8', path)} > {quote(path + '.utf8')} && "
+        f"{command('mv', path + '.utf8', path)}  (if it was saved as Latin-1), or retype the "
+        "character"
     )
 
 
@@ -223,26 +231,32 @@ def invalid_utf8_findings(path: str, kind: Kind, line: int) -> list[LintFinding]
     ]
 
 
-def secret_findings(path: str, text: str, kind: Kind) -> list[LintFinding]:
+def secret_findings(path: str, hits: list[SecretHit]) -> list[LintFinding]:
     out = []
-    for hit in find_secrets(text, shell=kind is Kind.SHELL):
+    where = quote(path)
+    for hit in hits:
         if hit.kind.startswith("aws-access-key"):
             fix = (
-                f"delete it from {path} and from the bucket (old object versions too), "
+                f"delete it from {where} and from the bucket (old object versions too), "
                 "deactivate and rotate the key now (aws iam update-access-key --access-key-id "
                 "<id> --status Inactive), and grant what the script needs to the instance "
                 "group's execution role: nodes get its credentials already"
             )
-        else:
+        elif hit.kind == "password":
             fix = (
-                f"delete it from {path} and from the bucket (old object versions too), rotate "
+                f"delete it from {where} and from the bucket (old object versions too), rotate "
                 "it, and read it at run time from AWS Secrets Manager (aws secretsmanager "
                 "get-secret-value) or an SSM SecureString parameter"
+            )
+        else:
+            fix = (
+                f"delete it from {where} and from the bucket (old object versions too), revoke "
+                "it where it was issued, and read it at run time from AWS Secrets Manager"
             )
         out.append(
             finding(
                 "secret",
-                LintLevel.WARN if hit.kind == "aws-access-key-id" else LintLevel.FAIL,
+                LintLevel.FAIL if hit.fail else LintLevel.WARN,
                 path,
                 hit.line,
                 f"{path}:{hit.line} holds {hit.what}; every node and anyone who can read the "
@@ -268,8 +282,8 @@ def crlf_findings(path: str, body: bytes) -> list[LintFinding]:
             f"{path} has Windows (CRLF) line endings on {count} line(s), first on line {first}: "
             "bash reads the carriage return as part of each command and fails with "
             "\"$'\\r': command not found\"",
-            f"sed -i 's/\\r$//' {path}  (or: dos2unix {path}); add '*.sh text eol=lf' to "
-            ".gitattributes so it does not come back",
+            f"sed -i 's/\\r$//' -- {quote(path)}  (or: {command('dos2unix', '--', path)}); add "
+            "'*.sh text eol=lf' to .gitattributes so it does not come back",
         )
     ]
 
@@ -312,7 +326,7 @@ def bash_syntax_findings(path: str, result: ToolResult | None) -> tuple[list[Lin
                 path,
                 None,
                 f"{path}: syntax not checked: bash is not available here",
-                f"install bash, or run: bash -n {path}",
+                f"install bash, or run: {command('bash', '-n', '--', path)}",
             )
         ], True
     if result.timed_out or result.returncode < 0:
@@ -331,7 +345,7 @@ def bash_syntax_findings(path: str, result: ToolResult | None) -> tuple[list[Lin
                 path,
                 line,
                 f"{path} has a syntax error (bash -n): {first_line(stderr)}",
-                f"bash -n {path}  shows the error; fix the line it names",
+                f"{command('bash', '-n', '--', path)}  shows the error; fix the line it names",
             )
         ], False
     if "warning" in stderr:
@@ -342,7 +356,7 @@ def bash_syntax_findings(path: str, result: ToolResult | None) -> tuple[list[Lin
                 path,
                 line,
                 f"{path}: bash -n warns: {first_line(stderr)}",
-                f"bash -n {path}",
+                command("bash", "-n", "--", path),
             )
         ], True
     return [], True
@@ -396,7 +410,7 @@ def shellcheck_findings(path: str, result: ToolResult) -> list[LintFinding]:
     out = [
         finding(
             "shellcheck",
-            LintLevel.WARN,
+            LintLevel.INFO,  # style and robustness advice: not a failure of the node's set-up
             path,
             line,
             f"{path}:{line} SC{code}: {redact(message)}",
@@ -412,7 +426,7 @@ def shellcheck_findings(path: str, result: ToolResult) -> list[LintFinding]:
                 path,
                 None,
                 f"{path}: {len(comments) - MAX_TOOL_FINDINGS} more shellcheck findings",
-                f"shellcheck {path}",
+                command("shellcheck", "--", path),
             )
         )
     return out
@@ -434,15 +448,22 @@ def python_crlf_findings(
             1,
             f"the '#!' line of {path} ends in a carriage return (CRLF line endings): executing "
             "it fails with \"/usr/bin/env: 'python3\\r': No such file or directory\"",
-            f"sed -i 's/\\r$//' {path}  (or: dos2unix {path})",
+            f"sed -i 's/\\r$//' -- {quote(path)}  (or: {command('dos2unix', '--', path)})",
         )
     ]
 
 
+ParsedPython = ast.Module | SyntaxError | ValueError | RecursionError
+
+
 def compile_python(
-    path: str, data: bytes, bad_line: int | None
+    path: str, data: bytes, bad_line: int | None, parsed: ParsedPython | None = None
 ) -> tuple[ast.Module | None, list[LintFinding]]:
     """Parse and compile (nothing runs); the tree when it compiles, else why not.
+
+    ``parsed``: the tree already parsed from ``data`` (or the parser's error), so that a file
+    is parsed once; None for a file too large to build a tree of: it is compiled straight
+    from the source (its syntax is checked, no tree comes back).
 
     This is the Python running the lint: a script using syntax newer than the node's
     ``python3`` still passes here.
@@ -450,9 +471,14 @@ def compile_python(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(data, filename=path)
-            compile(tree, path, "exec", dont_inherit=True)
-        return tree, []
+            if parsed is None:
+                compile(data, path, "exec", dont_inherit=True)
+                return None, []
+            if not isinstance(parsed, ast.Module):
+                raise parsed
+            if len(data) <= FULL_COMPILE_BYTES:  # the rest of compile's checks, on usual sizes
+                compile(parsed, path, "exec", dont_inherit=True)
+        return parsed, []
     except SyntaxError as e:
         msg = str(e.msg)
         if "codec can't decode" in msg or "unicode error" in msg:
@@ -475,7 +501,7 @@ def compile_python(
                 e.lineno or None,
                 f"{path} does not compile: {redact(msg)}"
                 + (f" (line {e.lineno})" if e.lineno else ""),
-                f"python3 -m py_compile {path}  shows the error",
+                f"{command('python3', '-m', 'py_compile', path)}  shows the error",
             )
         ]
     except ValueError as e:
@@ -486,7 +512,7 @@ def compile_python(
                 path,
                 None,
                 f"{path} does not compile: {e}",
-                f"python3 -m py_compile {path}",
+                command("python3", "-m", "py_compile", path),
             )
         ]
     except (RecursionError, MemoryError):
@@ -512,7 +538,7 @@ def json_findings(path: str, text: str) -> list[LintFinding]:
                 path,
                 e.lineno,
                 f"{path} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
-                f"python3 -m json.tool {path}  shows the error",
+                f"{command('python3', '-m', 'json.tool', path)}  shows the error",
             )
         ]
     except RecursionError:

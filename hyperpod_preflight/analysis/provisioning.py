@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import shlex
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -137,7 +138,7 @@ def _decode(data: bytes, file: str) -> tuple[str | None, list[LintFinding]]:
                 1,
                 "starts with a UTF-8 byte-order mark: Python's json module rejects it "
                 "('Unexpected UTF-8 BOM'), so the lifecycle script cannot read the file",
-                f"sed -i '1s/^\\xEF\\xBB\\xBF//' {file}",
+                f"sed -i '1s/^\\xEF\\xBB\\xBF//' -- {shlex.quote(file)}",
                 "bom",
             )
         ]
@@ -152,7 +153,8 @@ def _decode(data: bytes, file: str) -> tuple[str | None, list[LintFinding]]:
                 line,
                 f"is not valid UTF-8 (byte 0x{data[e.start]:02x} on line {line}): JSON must be "
                 "UTF-8",
-                f"iconv -f LATIN1 -t UTF-8 {file} > {file}.utf8 && mv {file}.utf8 {file}  "
+                f"iconv -f LATIN1 -t UTF-8 -- {shlex.quote(file)} > {shlex.quote(file + '.utf8')} "
+                f"&& mv -- {shlex.quote(file + '.utf8')} {shlex.quote(file)}  "
                 "(if it was saved as Latin-1), or retype the character",
                 "invalid-utf8",
             )
@@ -225,7 +227,7 @@ def _load_json(text: str, file: str) -> tuple[Any, list[LintFinding]]:
                 e.lineno,
                 f"is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
                 f"fix the JSON at {file}:{e.lineno}:{e.colno}; check it with "
-                f"`python3 -m json.tool {file}`",
+                f"`python3 -m json.tool {shlex.quote(file)}`",
                 "json-syntax",
             )
         ]

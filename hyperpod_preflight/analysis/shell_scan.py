@@ -1,454 +1,803 @@
-"""A shallow reading of shell scripts: the commands on each line, what they run or read.
+"""Shell scripts read with a real parser (tree-sitter-bash): what each command runs or reads.
 
-This is not a shell parser. It reads what a lifecycle script plainly says (``bash x.sh``,
-``./x.sh``, ``source x``, ``python3 x.py -pp params.json``, ``curl https://...``) and stays
-silent on what it cannot read plainly (variables, ``eval``, quoting it cannot split). Callers
-treat what it finds as evidence for a finding, never its absence as proof.
+The script is parsed into a syntax tree and walked in the order it runs. The walk keeps what
+a reader of the script would: the directory each command runs in (``cd``, ``pushd``,
+``popd``, ``$(dirname "$0")``), the variables assigned a literal earlier
+(``PP=params.json`` then ``-pp $PP``), the files the script makes itself (``curl -o``,
+``wget -O``, ``git clone``, ``mkdir``, redirections, ``cp``; ``unzip`` and ``tar -x`` make
+files whose names it cannot see) and whether a command runs whenever the script runs or only
+under a condition (``if``, ``||``, ``case``, a loop, a function nobody calls, a test before
+``&&``, or after a conditional ``exit 0``). Function bodies are walked where they are called.
 
-Comments, here-document bodies and line continuations are handled; a line whose quoting does
-not close is split on blanks instead.
+What it cannot read plainly (a variable read at run time, ``eval``) gives no reference:
+callers treat what it finds as evidence, never its absence as proof. Words parsed by the
+grammar are never re-read with regular expressions.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import posixpath
 import re
-import shlex
+import time
 from dataclasses import dataclass, field
-from enum import StrEnum
-from urllib.parse import urlsplit
+from functools import lru_cache
 
-SCRIPT_DIR = "@SCRIPT_DIR@"
-"""Stands for ``$(dirname "$0")`` and its spellings: the directory of the running script."""
+import tree_sitter
+import tree_sitter_bash
 
-_SCRIPT_DIR_FORMS = re.compile(
-    r"""\$\(\s*(?:cd\s+)?["']?\$\(\s*dirname\s+(?:--\s+)?["']?\$(?:0|\{0\}|\{BASH_SOURCE\[0\]\}|\{BASH_SOURCE\})["']?\s*\)["']?(?:\s*(?:&&|;)\s*pwd(?:\s+-P)?)?\s*\)"""
-    r"""|\$\(\s*dirname\s+(?:--\s+)?["']?\$(?:0|\{0\}|\{BASH_SOURCE\[0\]\}|\{BASH_SOURCE\})["']?\s*\)""",
+from .lifecycle_words import (
+    SCRIPT_DIR,
+    SELF,
+    UNKNOWN_WORD,
+    Fetch,
+    RefKind,
+    effective_words,
+    fetch_of,
+    is_errexit,
+    is_public_host,
+    made_by,
+    plain_path,
+    references_of,
 )
-_HEREDOC = re.compile(r"(?<!<)<<(-?)\s*(['\"]?)([A-Za-z_][\w-]*)\2")
-_OPERATOR_CHARS = set(";&|()")
-_REDIRECT_CHARS = set("<>&")
-_KEYWORDS = {"if", "then", "do", "else", "elif", "while", "until", "!", "{", "}", "time"}
-_ASSIGNMENT = re.compile(r"^[A-Za-z_]\w*(?:\[[^\]]*\])?\+?=")
+
+__all__ = [
+    "SCRIPT_DIR",
+    "Fetch",
+    "RefKind",
+    "Reference",
+    "ShellScan",
+    "is_public_host",
+    "join_in",
+    "parse_shell",
+    "scan_shell",
+]
+
+MAX_DEPTH = 400  # syntax-tree depth walked; deeper nesting is not followed
+MAX_STATEMENTS = 20_000  # statements walked per script (a real one has a few hundred)
+MAX_QUERY_DEPTH = 48  # function definitions (and password assignments) looked for down to here
+MAX_CONTAINER_NODES = 300_000
+_CONTAINERS = {
+    "program",
+    "compound_statement",
+    "if_statement",
+    "elif_clause",
+    "else_clause",
+    "while_statement",
+    "for_statement",
+    "c_style_for_statement",
+    "do_group",
+    "case_statement",
+    "case_item",
+    "subshell",
+    "function_definition",
+    "redirected_statement",
+    "list",
+    "negated_command",
+    "ERROR",
+}
+_FUNCTION_HINT = re.compile(rb"\(\s{0,64}\)|function")
 _SHELLS = {"bash", "sh", "dash", "zsh", "ksh"}
-_PYTHON = re.compile(r"^(?:.*/)?python(?:\d+(?:\.\d+)?)?$")
-_PP_FLAGS = {"-pp", "--provisioning-parameters", "--provisioning_parameters"}
-_UNKNOWN_PRODUCERS = {"tar", "unzip", "7z", "rsync", "cpio", "bsdtar", "gunzip"}
-_URL = re.compile(r"(?i)\b(?:https?|ftp)://[^\s'\"`)<>]+")
-_GIT_URL = re.compile(r"^(?:https?://|git://|ssh://|git@)")
-
-
-class RefKind(StrEnum):
-    RUN = "run"  # bash x.sh / sh x.sh / ./x.sh
-    SOURCE = "source"  # source x / . x
-    PYTHON = "python"  # python3 x.py
-    DATA = "data"  # -pp params.json
+_TESTS = {"test", "[", "[["}
+_PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "pip_index_url"}
 
 
 @dataclass(frozen=True)
 class Reference:
-    """A file the script names by a relative path, on ``line``, and how it uses it."""
+    """A file a script runs or reads by a relative name, on ``line``.
 
-    target: str
+    ``candidates`` are the prefix paths it may name (the directory it runs in is not always
+    known exactly: a script started from the prefix root or from its own folder).
+    """
+
+    target: str  # as the script names it, variables resolved
     kind: RefKind
     line: int
-    direct: bool = False  # executed as a program (./x.sh), so its shebang matters
-
-
-@dataclass(frozen=True)
-class Fetch:
-    """A download on ``line``; ``certain`` when a literal public URL or index is named."""
-
-    line: int
-    tool: str
-    certain: bool
-    detail: str
-
-
-@dataclass(frozen=True)
-class Command:
-    line: int
-    words: tuple[str, ...]  # after keywords, assignments and wrappers (sudo, env …)
+    candidates: tuple[str, ...] = ()
+    direct: bool = False  # executed as a program (./x.sh): its '#!' line matters
+    condition: str | None = None  # why it may not run; None when it runs whenever the script does
+    made: str | None = None  # the script makes it itself before this line (how)
+    maybe_made: str | None = None  # it may come from an archive or tree the script unpacks
+    outside: bool = False  # it names a file outside the prefix
+    named_only: str | None = None  # only named (Python: an argument of this call)
+    via: str | None = None  # the variable it came through, as written
 
 
 @dataclass
 class ShellScan:
-    commands: list[Command] = field(default_factory=list)
-    code: list[tuple[int, str]] = field(default_factory=list)  # comment-free logical lines
     references: list[Reference] = field(default_factory=list)
     fetches: list[Fetch] = field(default_factory=list)
-    redirect_targets: set[str] = field(default_factory=set)
-    uncertain_from: int | None = None  # first `cd` or archive extraction: paths shift after
     errexit_line: int | None = None
     sets_proxy: bool = False
+    too_deep: bool = False
+    stopped_at: int | None = None  # over MAX_STATEMENTS: the line where the walk stopped
 
 
-def strip_comment(line: str) -> str:
-    """``line`` without a trailing ``# comment`` (a ``#`` that starts a word, outside quotes)."""
-    quote = ""
-    i = 0
-    while i < len(line):
-        c = line[i]
-        if quote:
-            if c == "\\" and quote == '"':
-                i += 2
-                continue
-            if c == quote:
-                quote = ""
-        elif c == "\\":
-            i += 2
-            continue
-        elif c in "'\"":
-            quote = c
-        elif c == "#" and (i == 0 or line[i - 1].isspace() or line[i - 1] in ";&|()"):
-            return line[:i]
-        i += 1
-    return line
+MAX_PATH = 1024  # longer paths are not looked up (and cannot grow without bound)
 
 
-def logical_lines(text: str) -> list[tuple[int, str]]:
-    """(first physical line number, code) for each logical line outside here-documents."""
-    out: list[tuple[int, str]] = []
-    pending: list[tuple[bool, str]] = []  # here-documents still to skip: (strip tabs, word)
-    buffer = ""
-    start = 0
-    for number, raw in enumerate(text.split("\n"), start=1):
-        if pending:
-            strip_tabs, word = pending[0]
-            if (raw.lstrip("\t") if strip_tabs else raw).rstrip("\r") == word:
-                pending.pop(0)
-            continue
-        code = strip_comment(raw.rstrip("\r"))
-        if not buffer:
-            start = number
-        if code.endswith("\\") and not code.endswith("\\\\"):
-            buffer += code[:-1] + " "
-            continue
-        logical = buffer + code
-        buffer = ""
-        pending.extend((m.group(1) == "-", m.group(3)) for m in _HEREDOC.finditer(logical))
-        if logical.strip():
-            out.append((start, logical))
-    if buffer.strip():
-        out.append((start, buffer))
-    return out
-
-
-def _tokens(code: str) -> list[str]:
-    lexer = shlex.shlex(code, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    try:
-        return list(lexer)
-    except ValueError:  # unbalanced quotes: split on blanks and operators, strip quotes
-        return [t.strip("'\"") for t in re.findall(r"[;&|()<>]+|[^\s;&|()<>]+", code)]
-
-
-def _commands(code: str) -> tuple[list[list[str]], list[str]]:
-    """Split one logical line into commands (lists of words) and its redirection targets."""
-    commands: list[list[str]] = [[]]
-    targets: list[str] = []
-    tokens = _tokens(code)
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        punct = bool(token) and set(token) <= _OPERATOR_CHARS | _REDIRECT_CHARS
-        if punct and ("<" in token or ">" in token) and not set(token) & set("();|"):
-            following = tokens[i + 1] if i + 1 < len(tokens) else ""
-            if following and not set(following) <= _OPERATOR_CHARS | _REDIRECT_CHARS:
-                if ">" in token and not (token.endswith("&") and following.isdigit()):
-                    targets.append(following)
-                i += 1
-        elif punct:
-            commands.append([])
-        else:
-            commands[-1].append(token)
-        i += 1
-    return [c for c in commands if c], targets
-
-
-def _skip_options(words: list[str], i: int, with_arg: set[str]) -> int:
-    while i < len(words) and words[i].startswith("-") and words[i] != "-":
-        if words[i] == "--":
-            return i + 1
-        i += 2 if words[i] in with_arg else 1
-    return i
-
-
-def effective_words(words: list[str]) -> list[str]:
-    """The command after leading keywords, assignments and wrappers (sudo, env, nohup …)."""
-    i = 0
-    while i < len(words):
-        w = words[i]
-        if w in _KEYWORDS or _ASSIGNMENT.match(w):
-            i += 1
-        elif w == "sudo":
-            i = _skip_options(words, i + 1, {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"})
-        elif w == "env":
-            i = _skip_options(words, i + 1, {"-u", "-C", "-S"})
-        elif w in {"exec", "nohup", "command", "builtin"}:
-            i = _skip_options(words, i + 1, {"-a"})
-        elif w == "nice":
-            i = _skip_options(words, i + 1, {"-n"})
-        elif w == "timeout":
-            i = _skip_options(words, i + 1, {"-k", "-s", "--signal", "--kill-after"}) + 1
-        elif w == "stdbuf":
-            i = _skip_options(words, i + 1, set())
-        else:
-            break
-    return words[i:]
-
-
-def _plain_path(word: str) -> bool:
-    """A relative path the lint can look up: no expansion, globbing or home directory."""
-    if not word or word == "-" or word.startswith(("/", "~", "-")):
-        return False
-    if word.startswith(SCRIPT_DIR):
-        return not re.search(r"[$`*?\[{~]", word[len(SCRIPT_DIR) :])
-    return not re.search(r"[$`*?\[{~=]", word)
-
-
-def _shell_script_arg(args: list[str]) -> str | None:
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a == "--":
-            return args[i + 1] if i + 1 < len(args) else None
-        if a.startswith(("-", "+")) and len(a) > 1:
-            if not a.startswith("--") and ("c" in a[1:] or "s" in a[1:]):
-                return None  # -c 'inline' / -s (stdin)
-            i += 2 if a in {"-o", "+o", "-O", "+O", "--rcfile", "--init-file"} else 1
-            continue
-        return a
-    return None
-
-
-def _python_script_arg(args: list[str]) -> str | None:
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a in {"-m", "-c"} or (a.startswith("-") and not a.startswith("--") and "c" in a[1:]):
-            return None
-        if a.startswith("-") and a != "-":
-            i += 2 if a in {"-W", "-X", "--check-hash-based-pycs"} else 1
-            continue
-        return a if a != "-" else None
-    return None
-
-
-def _pp_args(args: list[str]) -> list[str]:
-    out = []
-    for i, a in enumerate(args):
-        if a in _PP_FLAGS and i + 1 < len(args):
-            out.append(args[i + 1])
-        elif "=" in a and a.split("=", 1)[0] in _PP_FLAGS:
-            out.append(a.split("=", 1)[1])
-    return out
-
-
-def references_of(words: list[str], line: int) -> list[Reference]:
-    """What one command runs, sources or reads by a relative path."""
-    if not words:
-        return []
-    cmd, args = words[0], words[1:]
-    refs: list[Reference] = []
-    script: str | None = None
-    kind = RefKind.RUN
-    direct = False
-    if cmd in _SHELLS:
-        script = _shell_script_arg(args)
-    elif cmd in {"source", "."}:
-        script, kind = (args[0] if args else None), RefKind.SOURCE
-    elif _PYTHON.match(cmd):
-        script, kind = _python_script_arg(args), RefKind.PYTHON
-    elif "/" in cmd and _plain_path(cmd):
-        script, direct = cmd, True
-    if script is not None and _plain_path(script):
-        refs.append(Reference(script, kind, line, direct))
-    refs.extend(Reference(p, RefKind.DATA, line) for p in _pp_args(args) if _plain_path(p))
-    return refs
-
-
-def is_public_host(host: str) -> bool:
-    """True for a host on the internet; False for private, link-local and AWS names."""
-    host = host.lower().strip("[]")
-    if not host or "$" in host:
-        return False
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return not (
-            host == "localhost"
-            or host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".internal", ".local"))
-            or "." not in host
-        )
-    return ip.is_global
-
-
-def _public_urls(text: str) -> list[str]:
-    out = []
-    for url in _URL.findall(text):
-        try:
-            host = urlsplit(url).hostname or ""
-        except ValueError:
-            continue
-        if is_public_host(host):
-            out.append(url)
-    return out
-
-
-def _git_host(url: str) -> str:
-    if url.startswith("git@"):
-        return url[4:].split(":", 1)[0]
-    try:
-        return urlsplit(url).hostname or ""
-    except ValueError:
+def join_in(base: str, rel: str) -> str | None:
+    """``rel`` from prefix directory ``base`` ("" is the root); None when it leaves the prefix
+    (or is longer than any key the lint looks up)."""
+    if len(base) + len(rel) > MAX_PATH:
+        return None
+    p = posixpath.normpath(posixpath.join(base, rel) if base else rel)
+    if p == ".":
         return ""
+    if p == ".." or p.startswith(("../", "/")):
+        return None
+    return p
 
 
-def fetch_of(words: list[str], line: int) -> Fetch | None:
-    """The download one command makes, if it plainly makes one."""
-    if not words:
-        return None
-    cmd, args = words[0].rsplit("/", 1)[-1], words[1:]
-    if cmd in {"curl", "wget"}:
-        urls = [a for a in args if _URL.match(a)]
-        public = _public_urls(" ".join(urls))
-        if public:
-            return Fetch(line, cmd, True, public[0])
-        if not urls and any("$" in a for a in args):
-            return Fetch(line, cmd, False, "a URL held in a variable")
-        return None
-    if cmd == "git" and args[:1] == ["clone"]:
-        urls = [a for a in args[1:] if _GIT_URL.match(a)]
-        if any(is_public_host(_git_host(u)) for u in urls):
-            return Fetch(line, "git clone", True, next(u for u in urls))
-        if not urls and any("$" in a for a in args):
-            return Fetch(line, "git clone", False, "a repository URL held in a variable")
-        return None
-    pip_args: list[str] | None = None
-    if re.fullmatch(r"pip(?:\d+(?:\.\d+)?)?", cmd) and args[:1] == ["install"]:
-        pip_args = args[1:]
-    elif _PYTHON.match(cmd) and args[:3] == ["-m", "pip", "install"]:
-        pip_args = args[3:]
-    if pip_args is not None:
-        return _pip_fetch(pip_args, line)
-    if cmd in {"apt-get", "apt", "yum", "dnf", "zypper"} and (
-        {"install", "update", "upgrade"} & set(args)
-    ):
-        return Fetch(line, cmd, False, "package repositories, unless a mirror is configured")
-    if cmd in {"conda", "mamba", "micromamba"} and {"install", "create"} & set(args):
-        return Fetch(line, cmd, False, "conda channels, unless a mirror is configured")
-    return None
+@lru_cache(maxsize=1)
+def _parser() -> tree_sitter.Parser:
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
 
 
-def _pip_fetch(args: list[str], line: int) -> Fetch | None:
-    joined = " ".join(args)
-    if re.search(r"(?:^|\s)(?:--no-index|--index-url|-i|--find-links|-f)(?:[\s=]|$)", joined):
-        return None
-    packages = [a for a in args if not a.startswith("-")]
-    local = [a for a in packages if a.startswith((".", "/")) or a.endswith((".whl", ".tar.gz"))]
-    if packages and len(local) == len(packages):
-        return None
-    if not packages and "-r" not in args and "--requirement" not in args:
-        return None
-    return Fetch(line, "pip install", True, "the Python Package Index")
+PARSE_BUDGET_S = 0.5  # tree-sitter's error recovery can be slow on junk: give up, say so
 
 
-def _errexit(words: list[str]) -> bool:
-    if not words or words[0] != "set":
-        return False
-    args = words[1:]
-    for i, a in enumerate(args):
-        if re.fullmatch(r"-[A-Za-z]*e[A-Za-z]*", a):
+class ParseTimeout(Exception):
+    """The shell parser ran past :data:`PARSE_BUDGET_S`."""
+
+
+def parse_shell(source: bytes, budget_s: float = PARSE_BUDGET_S) -> tree_sitter.Tree:
+    """The syntax tree of ``source``; :class:`ParseTimeout` past ``budget_s`` seconds of this
+    thread's CPU time (not wall time: the answer must not depend on the machine's load)."""
+    deadline = time.thread_time() + budget_s
+
+    def read(offset: int, _point: tuple[int, int]) -> bytes:
+        return source[offset : offset + 65536]
+
+    def late(_offset: int, _has_error: bool) -> bool:
+        return time.thread_time() > deadline
+
+    try:
+        tree = _parser().parse(read, progress_callback=late)
+    except ValueError:  # cancelled by the progress callback
+        tree = None
+    if tree is None:
+        raise ParseTimeout(f"the shell parser gave up after {budget_s} s")
+    return tree
+
+
+MAX_SPINE = 1000
+"""Nesting depth past which a tree is not queried: tree-sitter's query engine takes time that
+grows with the square of the depth, whatever the start depth (a cancelling progress callback
+crashes py-tree-sitter 0.26, so the depth is probed first)."""
+
+
+QUERY_ERROR_BYTES = 64 * 1024
+"""A tree with a syntax error over this size is not queried either: on error trees (``$(``
+repeated and never closed) the engine is as slow whatever the visible depth."""
+
+
+def too_deep_to_query(root: tree_sitter.Node) -> bool:
+    """Whether the chain of largest children from ``root`` is more than :data:`MAX_SPINE`
+    deep (deep junk, ``$($($(``… or a long ``a && b && …`` chain, is one such chain), or the
+    tree is a large one with a syntax error."""
+    if root.has_error and root.end_byte > QUERY_ERROR_BYTES:
+        return True
+    node, depth = root, 0
+    while node.child_count:
+        depth += 1
+        if depth > MAX_SPINE:
             return True
-        if a == "-o" and i + 1 < len(args) and args[i + 1] == "errexit":
-            return True
+        node = max(node.children, key=lambda c: c.end_byte - c.start_byte)
     return False
 
 
-_PROXY = re.compile(
-    r"(?i)(?:\b(?:https?|all)_proxy\s*=|\bPIP_INDEX_URL\s*=|pip3?\s+config\s+set\s+global\.index-url"
-    r"|--proxy[\s=])"
-)
+def nodes_of(query: tree_sitter.Query, root: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The nodes a one-capture query finds (in C, not by walking the tree in Python);
+    :class:`ParseTimeout` for a tree too deep to query in time (:func:`too_deep_to_query`)."""
+    if too_deep_to_query(root):
+        raise ParseTimeout(f"the syntax tree is nested more than {MAX_SPINE} deep")
+    cursor = tree_sitter.QueryCursor(query)
+    cursor.set_max_start_depth(MAX_QUERY_DEPTH)
+    captures = cursor.captures(root)
+    return [n for nodes in captures.values() for n in nodes]
 
 
-def scan_shell(text: str) -> ShellScan:
-    """Commands, references, downloads and ``set -e`` of one shell script."""
-    scan = ShellScan()
-    first = text.split("\n", 1)[0]
-    if first.startswith("#!") and re.search(r"\s-[A-Za-z]*e", first):
-        scan.errexit_line = 1
-    dir_vars: set[str] = set()
-    for line, code in logical_lines(text):
-        scan.code.append((line, code))
-        if _PROXY.search(code):
-            scan.sets_proxy = True
-        code = _SCRIPT_DIR_FORMS.sub(SCRIPT_DIR, code)
-        for var in dir_vars:
-            code = re.sub(r"\$(?:\{" + var + r"\}|" + var + r"(?!\w))", SCRIPT_DIR, code)
-        commands, targets = _commands(code)
-        scan.redirect_targets.update(targets)
-        for raw in commands:
-            for w in raw:
-                m = re.fullmatch(r"([A-Za-z_]\w*)=" + re.escape(SCRIPT_DIR) + "/?", w)
-                if m:
-                    dir_vars.add(m.group(1))
-            words = effective_words(raw)
-            if not words:
+def _line(node: tree_sitter.Node) -> int:
+    return node.start_point[0] + 1
+
+
+def _unescape(word: str) -> str:
+    if "\\" not in word:
+        return word
+    out, i = [], 0
+    while i < len(word):
+        if word[i] == "\\" and i + 1 < len(word):
+            i += 1
+        out.append(word[i])
+        i += 1
+    return "".join(out)
+
+
+Cwd = tuple[str, ...] | None  # candidate prefix directories; None: outside it, or not known
+
+
+@dataclass
+class _State:
+    cwd: Cwd
+    variables: dict[str, str]
+    stack: list[Cwd]
+
+    def copy(self) -> _State:
+        return _State(self.cwd, dict(self.variables), list(self.stack))
+
+
+@dataclass
+class MadeFiles:
+    """What a script made itself so far: files, directories, and unpacked trees."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    dirs: dict[str, str] = field(default_factory=dict)
+    unpacked: dict[str, str] = field(default_factory=dict)  # names unknown: archives, trees
+
+    def why(self, path: str) -> tuple[str | None, str | None]:
+        """(how it was made, how it may have been made) for one prefix path."""
+        if path in self.files:
+            return self.files[path], None
+        for table, sure in ((self.dirs, True), (self.unpacked, False)):
+            for d, how in table.items():
+                if d == "" or path == d or path.startswith(d + "/"):
+                    return (how, None) if sure else (None, how)
+        return None, None
+
+    def add(self, value: str, how: str, kind: str, here: str, cwd: Cwd) -> None:
+        """Record ``value`` (as the script names it, from ``cwd``) as made; kind: file, dir,
+        unpacked."""
+        if value.startswith(SCRIPT_DIR):
+            bases: tuple[str, ...] = (here,)
+            value = value[len(SCRIPT_DIR) :].lstrip("/") or "."
+        elif cwd is None or not plain_path(value, allow_dot=True):
+            return
+        else:
+            bases = cwd
+        for base in bases:
+            path = join_in(base, value)
+            if path is None:
                 continue
-            scan.commands.append(Command(line, tuple(words)))
-            name = words[0]
-            moves = name in {"cd", "pushd"} and words[1:2] != [SCRIPT_DIR]
-            shifts = moves or name in _UNKNOWN_PRODUCERS or _copies_tree(words)
-            if shifts and scan.uncertain_from is None:
-                scan.uncertain_from = line
-            if scan.errexit_line is None and _errexit(words):
-                scan.errexit_line = line
-            scan.references.extend(references_of(words, line))
-            fetch = fetch_of(words, line)
-            if fetch is not None:
-                scan.fetches.append(fetch)
-    return scan
+            if kind == "unpacked":
+                self.unpacked.setdefault(path, how)
+            else:
+                self.files.setdefault(path, how)
+                if kind == "dir":
+                    self.dirs.setdefault(path, how)
 
 
-def _copies_tree(words: list[str]) -> bool:
-    """Commands that create files whose names the script does not spell out."""
-    name, args = words[0], words[1:]
-    if name == "git" and args[:1] == ["clone"]:
-        return True
-    if name == "aws" and args[:1] == ["s3"] and (args[1:2] == ["sync"] or "--recursive" in args):
-        return True
-    return name in {"cp", "mv"} and any(
-        re.fullmatch(r"-[A-Za-z]*[rRa][A-Za-z]*", a) or a in {"--recursive", "--archive"}
-        for a in args
+def start_directory(path: str) -> tuple[str, ...]:
+    """Where a script may run from: the prefix root (HyperPod's copy) or its own folder."""
+    return tuple(dict.fromkeys(["", posixpath.dirname(path)]))
+
+
+def locate(target: str, here: str, cwd: Cwd) -> tuple[str, tuple[str, ...]] | None:
+    """(the name as shown, the prefix paths it may be); None when it is not under the prefix
+    or runs in a directory that cannot be told."""
+    if target.startswith(SCRIPT_DIR):
+        rest = target[len(SCRIPT_DIR) :].lstrip("/")
+        found = join_in(here, rest)
+        return '$(dirname "$0")/' + rest, (found,) if found else ()
+    if cwd is None or target.startswith("/"):
+        return None
+    candidates = [join_in(base, target) for base in cwd]
+    return target, tuple(dict.fromkeys(c for c in candidates if c))
+
+
+@dataclass(frozen=True)
+class How:
+    """How a reference is used: executed directly, under which condition, through what."""
+
+    direct: bool = False
+    condition: str | None = None
+    via: str | None = None
+    named_only: str | None = None
+
+
+def reference(
+    target: str, kind: RefKind, line: int, where: tuple[str, Cwd, MadeFiles], how: How
+) -> Reference | None:
+    """A :class:`Reference` for ``target`` named on ``line`` (where: the script's folder,
+    the directory it runs in, what it made)."""
+    here, cwd, made_files = where
+    found = locate(target, here, cwd)
+    if found is None:
+        return None
+    shown, candidates = found
+    made = maybe = None
+    for c in candidates:
+        made, maybe = made_files.why(c)
+        if made or maybe:
+            break
+    return Reference(
+        target=shown,
+        kind=kind,
+        line=line,
+        candidates=candidates,
+        made=made,
+        maybe_made=maybe,
+        outside=not candidates,
+        direct=how.direct,
+        condition=how.condition,
+        via=how.via,
+        named_only=how.named_only,
     )
 
 
-_PY_FETCH = re.compile(
-    r"(?:\bcurl\b|\bwget\b|\bgit\b[\"',\s]+clone\b|\burlopen\(|\burlretrieve\(|\brequests\.(?:get|post)\("
-    r"|\bpip3?\b[\"',\s]+install\b)"
-)
+class _Walker:
+    """One walk of one script's syntax tree."""
+
+    def __init__(self, source: bytes, path: str, line_offset: int = 0) -> None:
+        self.source = source
+        self.path = path
+        self.here = posixpath.dirname(path)
+        self.offset = line_offset
+        self.scan = ShellScan()
+        self.state = _State(start_directory(path), {}, [])
+        self.made = MadeFiles()
+        self.functions: dict[str, tree_sitter.Node] = {}
+        self.walked: dict[str, set[bool]] = {}
+        self.calling: list[str] = []
+        self.stopped: str | None = None  # a conditional exit 0 seen: what follows may not run
+        self.statements = 0
+
+    def text(self, node: tree_sitter.Node) -> str:
+        """A node's source (sliced here: ``node.text`` re-reads a tree parsed from chunks)."""
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+    def is_test(self, node: tree_sitter.Node) -> bool:
+        node = _unwrap(node)
+        if node.type == "negated_command":
+            return any(self.is_test(c) for c in node.named_children)
+        if node.type == "test_command":
+            return True
+        if node.type == "command":
+            name = node.child_by_field_name("name")
+            return name is not None and self.text(name) in _TESTS
+        return False
+
+    # -- entry ---------------------------------------------------------------------------------
+    def run(self, root: tree_sitter.Node) -> ShellScan:
+        self.collect_functions(root)
+        self.block(root.children, None, 0)
+        for name, node in self.functions.items():
+            if name not in self.walked:
+                why = f"in function {name}(), which this script does not call"
+                self.walked[name] = {True}
+                self.function_body(name, node, why, 0)
+        return self.scan
+
+    def collect_functions(self, root: tree_sitter.Node) -> None:
+        """Every function definition, found through the statements that can hold one (down
+        to :data:`MAX_QUERY_DEPTH`, at most :data:`MAX_CONTAINER_NODES` nodes looked at)."""
+        if _FUNCTION_HINT.search(self.source) is None:
+            return  # no '()' and no 'function' keyword: no definition to look for
+        found, stack, seen = [], [(root, 0)], 0
+        while stack:
+            node, depth = stack.pop()
+            if node.type == "function_definition":
+                found.append(node)
+            if depth >= MAX_QUERY_DEPTH:
+                self.scan.too_deep = True
+                continue
+            for child in node.children:
+                seen += 1
+                if child.type in _CONTAINERS:
+                    stack.append((child, depth + 1))
+            if seen > MAX_CONTAINER_NODES:
+                self.scan.too_deep = True  # the functions of this junk are not all known
+                break
+        for node in sorted(found, key=lambda n: n.start_byte):
+            name = node.child_by_field_name("name")
+            if name is not None:
+                self.functions.setdefault(self.text(name), node)
+
+    # -- statements ----------------------------------------------------------------------------
+    def block(self, nodes: list[tree_sitter.Node], cond: str | None, depth: int) -> None:
+        for node in nodes:
+            if node.is_named:
+                self.statement(node, cond, depth)
+
+    def effective(self, cond: str | None) -> str | None:
+        return cond or self.stopped
+
+    def statement(self, node: tree_sitter.Node, cond: str | None, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            self.scan.too_deep = True
+            return
+        self.statements += 1
+        if self.statements > MAX_STATEMENTS:
+            if self.scan.stopped_at is None:
+                self.scan.stopped_at = _line(node) + self.offset
+            return
+        t, d = node.type, depth + 1
+        if t == "command":
+            self.command(node, cond, d)
+        elif t == "variable_assignment":
+            self.assign(node, cond, d)
+        elif t == "declaration_command":
+            for child in node.named_children:
+                if child.type == "variable_assignment":
+                    self.assign(child, cond, d)
+        elif t == "redirected_statement":
+            self.redirected(node, cond, d)
+        elif t == "list":
+            self.and_or(node, cond, d)
+        elif t == "pipeline":
+            for child in node.named_children:
+                self.isolated([child], cond, d)
+        elif t in {"subshell", "command_substitution", "process_substitution"}:
+            self.isolated(node.named_children, cond, d)
+        elif t == "if_statement":
+            self.if_statement(node, cond, d)
+        elif t in {"while_statement", "for_statement", "c_style_for_statement"}:
+            self.loop(node, cond, d)
+        elif t == "case_statement":
+            self.case(node, cond, d)
+        elif t == "function_definition":
+            return  # walked where it is called
+        elif t in {"compound_statement", "program", "negated_command", "do_group", "ERROR"}:
+            self.block(node.children, cond, d)
+        else:
+            self.nested(node, cond, d)
+
+    def nested(self, node: tree_sitter.Node, cond: str | None, depth: int) -> None:
+        """Commands inside words: ``$(...)`` and ``<(...)`` run where the word is expanded."""
+        if depth > MAX_DEPTH:
+            self.scan.too_deep = True
+            return
+        for child in node.named_children:
+            if child.type in {"command_substitution", "process_substitution"}:
+                self.isolated(child.named_children, cond, depth + 1)
+            elif child.child_count:
+                self.nested(child, cond, depth + 1)
+
+    def isolated(self, nodes: list[tree_sitter.Node], cond: str | None, depth: int) -> None:
+        """A subshell: directory and variable changes inside do not reach the script."""
+        saved, stopped = self.state.copy(), self.stopped
+        self.block(nodes, cond, depth)
+        self.state, self.stopped = saved, stopped
+
+    def guarded(self, nodes: list[tree_sitter.Node], why: str, depth: int) -> None:
+        """Statements that may not run: a directory change inside leaves the directory unknown."""
+        before = self.state.cwd
+        self.block(nodes, why, depth)
+        if self.state.cwd != before:
+            self.state.cwd = None
+
+    def if_statement(self, node: tree_sitter.Node, cond: str | None, depth: int) -> None:
+        guard = f"under the if on line {_line(node) + self.offset}"
+        in_body = False
+        body: list[tree_sitter.Node] = []
+        for child in node.children:
+            if child.type == "then":
+                in_body = True
+            elif not in_body:
+                if child.is_named:
+                    self.statement(child, cond, depth)
+            elif child.type in {"elif_clause", "else_clause"}:
+                body.extend(c for c in child.children if c.is_named)
+            elif child.is_named:
+                body.append(child)
+        self.guarded(body, cond or guard, depth)
+
+    def loop(self, node: tree_sitter.Node, cond: str | None, depth: int) -> None:
+        for i, child in enumerate(node.children):
+            if node.field_name_for_child(i) == "condition" and child.is_named:
+                self.statement(child, cond, depth)
+            elif node.field_name_for_child(i) == "value":
+                self.nested(child, cond, depth)
+        body = node.child_by_field_name("body")
+        if body is not None:
+            why = cond or f"in the loop on line {_line(node) + self.offset}"
+            self.guarded(body.children, why, depth)
+
+    def case(self, node: tree_sitter.Node, cond: str | None, depth: int) -> None:
+        why = cond or f"in a branch of the case on line {_line(node) + self.offset}"
+        items = [c for c in node.named_children if c.type == "case_item"]
+        for item in items:
+            self.guarded([c for c in item.named_children if _is_statement(c)], why, depth)
+
+    def and_or(self, node: tree_sitter.Node, cond: str | None, depth: int) -> None:
+        parts = node.children
+        if len(parts) != 3:
+            self.block(parts, cond, depth)
+            return
+        left, op, right = parts
+        self.statement(left, cond, depth)
+        line = _line(op) + self.offset
+        if op.type == "||":
+            why: str | None = f"after '||' on line {line}, when the command before it fails"
+        elif self.is_test(left):
+            why = f"after the test on line {line}"
+        else:
+            why = None
+        if why is None:
+            self.statement(right, cond, depth)
+        else:
+            self.guarded([right], cond or why, depth)
+
+    def redirected(self, node: tree_sitter.Node, cond: str | None, depth: int) -> None:
+        body = node.child_by_field_name("body")
+        if body is not None:
+            self.statement(body, cond, depth)
+        for redirect in node.children_by_field_name("redirect"):
+            self.redirect(redirect, cond, depth)
+
+    def redirect(self, node: tree_sitter.Node, cond: str | None, depth: int) -> None:
+        if node.type == "heredoc_redirect":
+            for inner in node.children_by_field_name("redirect"):
+                self.redirect(inner, cond, depth)
+            return
+        op = next((c.type for c in node.children if not c.is_named), "")
+        dest = node.child_by_field_name("destination")
+        if dest is None:
+            return
+        self.nested(node, cond, depth)
+        if ">" in op and dest.type != "number":
+            value = self.value(dest)
+            if value is not None:
+                how = f"written by the redirection on line {_line(node) + self.offset}"
+                self.made.add(value, how, "file", self.here, self.state.cwd)
+
+    # -- words ---------------------------------------------------------------------------------
+    def value(self, node: tree_sitter.Node) -> str | None:
+        """The literal a word stands for, or None when it depends on the run."""
+        t = node.type
+        if t in {"word", "number"}:
+            return _unescape(self.text(node))
+        if t == "raw_string":
+            return self.text(node)[1:-1]
+        if t == "string":
+            return self.string(node)
+        if t == "concatenation":
+            parts = [self.value(c) for c in node.children]
+            return None if any(p is None for p in parts) else "".join(p or "" for p in parts)
+        if t in {"simple_expansion", "expansion"}:
+            return self.expansion(node)
+        if t == "command_substitution":
+            return self.substitution(node)
+        return None
+
+    def string(self, node: tree_sitter.Node) -> str | None:
+        out: list[str] = []
+        pos = node.start_byte + 1
+        for child in node.named_children:
+            out.append(self.source[pos : child.start_byte].decode("utf-8", errors="replace"))
+            if child.type == "string_content":
+                out.append(_unescape(self.text(child)))
+            else:
+                part = self.value(child)
+                if part is None:
+                    return None
+                out.append(part)
+            pos = child.end_byte
+        out.append(self.source[pos : max(pos, node.end_byte - 1)].decode("utf-8", "replace"))
+        return "".join(out)
+
+    def expansion(self, node: tree_sitter.Node) -> str | None:
+        names = [
+            c for c in node.named_children if c.type in {"variable_name", "special_variable_name"}
+        ]
+        sub = [c for c in node.named_children if c.type == "subscript"]
+        if sub:
+            inner = sub[0].child_by_field_name("name")
+            index = sub[0].child_by_field_name("index")
+            if inner is not None and self.text(inner) == "BASH_SOURCE" and index is not None:
+                return SELF if self.text(index) == "0" else None
+            return None
+        if len(names) != 1 or len(node.named_children) != 1:
+            return None  # ${X:-default}, ${#X}, ${X/a/b}: depends on the run
+        name = self.text(names[0])
+        if name in {"0", "BASH_SOURCE"}:
+            return SELF
+        return self.state.variables.get(name)
+
+    def substitution(self, node: tree_sitter.Node) -> str | None:
+        inner = [c for c in node.named_children if _is_statement(c)]
+        if len(inner) != 1:
+            return None
+        stmt = _unwrap(inner[0])
+        if stmt.type == "command":
+            words = self.words(stmt)
+            if len(words) >= 2 and words[0] == "dirname":
+                arg = [w for w in words[1:] if w != "--"]
+                return SCRIPT_DIR if arg == [SELF] else None
+            if len(words) >= 2 and words[0] in {"realpath", "readlink"} and words[-1] == SELF:
+                return SELF
+            return None
+        if stmt.type == "list" and len(stmt.children) == 3 and stmt.children[1].type == "&&":
+            left, right = _unwrap(stmt.children[0]), _unwrap(stmt.children[2])
+            if left.type == right.type == "command" and self.words(right)[:1] == ["pwd"]:
+                words = self.words(left)
+                if words[:1] == ["cd"]:
+                    args = [w for w in words[1:] if not w.startswith("-")]
+                    if len(args) == 1 and args[0].startswith(SCRIPT_DIR):
+                        return args[0]
+        return None
+
+    def words(self, command: tree_sitter.Node) -> list[str]:
+        out = []
+        name = command.child_by_field_name("name")
+        if name is not None:
+            first = name.named_children[0] if name.named_children else name
+            out.append(self.value(first) or UNKNOWN_WORD)
+        for arg in command.children_by_field_name("argument"):
+            v = self.value(arg)
+            out.append(UNKNOWN_WORD if v is None else v)
+        return out
+
+    # -- assignments ---------------------------------------------------------------------------
+    def assign(self, node: tree_sitter.Node, cond: str | None, depth: int) -> None:
+        name_node = node.child_by_field_name("name")
+        value_node = node.child_by_field_name("value")
+        if name_node is None:
+            return
+        name = self.text(name_node)
+        if name.lower() in _PROXY_VARS:
+            self.scan.sets_proxy = True
+        if value_node is not None:
+            self.nested(node, cond, depth)
+        value = "" if value_node is None else self.value(value_node)
+        known = self.state.variables.get(name)
+        if value is None or (self.effective(cond) and known != value):
+            self.state.variables.pop(name, None)
+        else:
+            self.state.variables[name] = value
+
+    # -- commands ------------------------------------------------------------------------------
+    def command(self, node: tree_sitter.Node, cond: str | None, depth: int) -> None:
+        self.nested(node, cond, depth)
+        for child in node.named_children:
+            if child.type == "variable_assignment":
+                name = child.child_by_field_name("name")
+                if name is not None and self.text(name).lower() in _PROXY_VARS:
+                    self.scan.sets_proxy = True
+        raw = self.words(node)
+        words = effective_words(raw)
+        if not words:
+            return
+        line = _line(node) + self.offset
+        why = self.effective(cond)
+        program = words[0]
+        if program in self.functions and program not in self.calling:
+            self.call(program, why, depth)
+            return
+        if self.scan.errexit_line is None and is_errexit(words):
+            self.scan.errexit_line = line
+        success = words[1:2] in ([], ["0"]) or UNKNOWN_WORD in words[1:2]
+        if program in {"cd", "pushd", "popd"}:
+            self.change_directory(words)
+        elif program in {"exit", "return"} and why and not self.calling and success:
+            self.stopped = self.stopped or f"when the script does not stop on line {line}"
+        if "--proxy" in words or words[:4] == ["pip", "config", "set", "global.index-url"]:
+            self.scan.sets_proxy = True
+        args = node.children_by_field_name("argument")
+        self.add_references(words, raw, args, line, why)
+        fetch = fetch_of(words, line)
+        if fetch is not None:
+            self.scan.fetches.append(fetch)
+        self.inline_shell(words, line, why)
+        for path, how, kind in made_by(words, line):
+            self.made.add(path, how, kind, self.here, self.state.cwd)
+
+    def call(self, name: str, why: str | None, depth: int) -> None:
+        done = self.walked.setdefault(name, set())
+        if (why is not None) in done:
+            return
+        done.add(why is not None)
+        self.function_body(name, self.functions[name], why, depth)
+
+    def function_body(self, name: str, node: tree_sitter.Node, why: str | None, depth: int) -> None:
+        body = node.child_by_field_name("body")
+        if body is None:
+            return
+        self.calling.append(name)
+        try:
+            if body.type == "subshell":
+                self.isolated(body.named_children, why, depth + 1)
+            else:
+                self.block(body.children, why, depth + 1)
+        finally:
+            self.calling.pop()
+
+    def change_directory(self, words: list[str]) -> None:
+        name, args = words[0], [w for w in words[1:] if not w.startswith("-") or w == "-"]
+        if name == "popd":
+            self.state.cwd = self.state.stack.pop() if self.state.stack else None
+            return
+        if name == "pushd":
+            self.state.stack.append(self.state.cwd)
+        self.state.cwd = self.directory(args[0] if args else "~")
+
+    def directory(self, target: str) -> Cwd:
+        if target.startswith(SCRIPT_DIR):
+            found = join_in(self.here, target[len(SCRIPT_DIR) :].lstrip("/"))
+            return None if found is None else (found,)
+        if not plain_path(target) or self.state.cwd is None:
+            return None  # absolute, home, a variable: not a directory of the prefix
+        dirs = [join_in(base, target) for base in self.state.cwd]
+        kept = tuple(dict.fromkeys(d for d in dirs if d is not None))
+        return kept or None
+
+    def inline_shell(self, words: list[str], line: int, why: str | None) -> None:
+        if words[0] not in _SHELLS or len(words) < 3 or words[1] != "-c":
+            return
+        if words[2] == UNKNOWN_WORD or len(words[2]) > 10_000:
+            return
+        inner = _Walker(words[2].encode(), self.path, line - 1)
+        inner.state = self.state.copy()
+        inner.made = self.made
+        try:
+            tree = parse_shell(inner.source)
+        except ParseTimeout:
+            return
+        inner.collect_functions(tree.root_node)
+        inner.block(tree.root_node.children, why, 1)
+        self.scan.references.extend(inner.scan.references)
+        self.scan.fetches.extend(inner.scan.fetches)
+
+    # -- references and made files -------------------------------------------------------------
+    def add_references(
+        self,
+        words: list[str],
+        raw: list[str],
+        args: list[tree_sitter.Node],
+        line: int,
+        why: str | None,
+    ) -> None:
+        shift = len(raw) - len(words)
+        for index, target, kind, direct in references_of(words):
+            node_index = index + shift - 1  # raw[0] is the command name, not an argument
+            via = None
+            if 0 <= node_index < len(args) and "$" in self.text(args[node_index]):
+                via = self.text(args[node_index])[:200]
+            where = (self.here, self.state.cwd, self.made)
+            ref = reference(target, kind, line, where, How(direct, why, via))
+            if ref is not None:
+                self.scan.references.append(ref)
 
 
-def python_fetches(text: str) -> list[Fetch]:
-    """Downloads a Python script plainly makes: a fetching call and a public URL on one line."""
-    out = []
-    for number, raw in enumerate(text.split("\n"), start=1):
-        code = raw.split("#", 1)[0] if raw.lstrip().startswith("#") else raw
-        m = _PY_FETCH.search(code)
-        if not m:
-            continue
-        public = _public_urls(code)
-        if public:
-            tool = re.sub(r"[\"',\s(]+", " ", m.group()).strip()
-            out.append(Fetch(number, tool, True, public[0]))
-        elif re.search(r"\bpip3?\b[\"',\s]+install\b", code):
-            out.append(Fetch(number, "pip install", False, "the Python Package Index"))
-    return out
+def _is_statement(node: tree_sitter.Node) -> bool:
+    return node.is_named and node.type not in {
+        "word",
+        "string",
+        "raw_string",
+        "concatenation",
+        "extglob_pattern",
+        "simple_expansion",
+        "expansion",
+        "number",
+        "comment",
+    }
 
 
-def mentions(code: list[tuple[int, str]], name: str) -> int:
-    """How often ``name`` appears as a word (or part of a path or URL) in the code lines."""
-    pattern = re.compile(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])")
-    return sum(len(pattern.findall(line)) for _, line in code)
+def _unwrap(node: tree_sitter.Node) -> tree_sitter.Node:
+    while node.type == "redirected_statement":
+        body = node.child_by_field_name("body")
+        if body is None:
+            break
+        node = body
+    return node
+
+
+def scan_shell(
+    text: str | bytes,
+    path: str = "script.sh",
+    line_offset: int = 0,
+    start: tuple[str, ...] | None = None,
+    tree: tree_sitter.Tree | None = None,
+) -> ShellScan:
+    """References, downloads, ``set -e`` and proxy settings of one shell script at ``path``
+    (prefix-relative); ``start``: the directories it may start in (default: the prefix root
+    or its own folder); ``tree``: ``text`` already parsed (it is parsed here otherwise)."""
+    source = text.encode("utf-8", errors="replace") if isinstance(text, str) else text
+    first = source.split(b"\n", 1)[0]
+    walker = _Walker(source, path, line_offset)
+    if start is not None:
+        walker.state.cwd = start
+    if first.startswith(b"#!") and any(
+        w.startswith(b"-") and not w.startswith(b"--") and b"e" in w for w in first.split()[1:]
+    ):
+        walker.scan.errexit_line = 1
+    return walker.run((tree or parse_shell(source)).root_node)

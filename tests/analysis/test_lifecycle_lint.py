@@ -167,7 +167,7 @@ def test_crlf_fails_with_the_sed_fix() -> None:
     [crlf] = only(report, "crlf")
     assert (crlf.level, crlf.line) == (LintLevel.FAIL, 1)
     assert "command not found" in crlf.message
-    assert "sed -i 's/\\r$//' on_create.sh" in crlf.remediation
+    assert "sed -i 's/\\r$//' -- on_create.sh" in crlf.remediation
     assert levels(report, "bash-syntax") == []  # the syntax itself is fine once LF
 
 
@@ -334,7 +334,9 @@ def fake_tools(shellcheck_stdout: str | None) -> Callable[[list[str], bytes], To
     return run
 
 
-def test_shellcheck_json_findings_are_warnings() -> None:
+def test_shellcheck_json_findings_are_advice_not_warnings() -> None:
+    # shellcheck judges style and robustness (SC2155, SC2034 …), not whether the node's
+    # set-up fails: the public base-config scripts carry dozens of them and work.
     out = json.dumps(
         {
             "comments": [
@@ -345,7 +347,7 @@ def test_shellcheck_json_findings_are_warnings() -> None:
     )
     report = lint_fixture("shebang", "with_shebang.sh", run_tool=fake_tools(out))
     [finding] = only(report, "shellcheck")
-    assert (finding.level, finding.line) == (LintLevel.WARN, 3)
+    assert (finding.level, finding.line) == (LintLevel.INFO, 3)
     assert "SC2164" in finding.message
     assert finding.remediation == "https://www.shellcheck.net/wiki/SC2164"
 
@@ -353,7 +355,7 @@ def test_shellcheck_json_findings_are_warnings() -> None:
 def test_shellcheck_gcc_output_is_read_too() -> None:
     out = "-:2:1: warning: Use 'cd ... || exit'. [SC2164]\n-:3:6: note: Double quote. [SC2086]\n"
     report = lint_fixture("shebang", "with_shebang.sh", run_tool=fake_tools(out))
-    assert [(f.line, f.level) for f in only(report, "shellcheck")] == [(2, LintLevel.WARN)]
+    assert [(f.line, f.level) for f in only(report, "shellcheck")] == [(2, LintLevel.INFO)]
 
 
 def test_shellcheck_absent_is_said_once() -> None:
@@ -374,17 +376,17 @@ def test_real_shellcheck_finds_an_unguarded_cd() -> None:
 def test_missing_references_fail_naming_file_and_line_unless_uncertain() -> None:
     report = lint_fixture("refs", "on_create.sh", "runs_python.sh", run_tool=None)
     found = {(f.file, f.line, f.level) for f in only(report, "missing-reference")}
-    fail, warn = LintLevel.FAIL, LintLevel.WARN
+    fail, warn, info = LintLevel.FAIL, LintLevel.WARN, LintLevel.INFO
     assert found == {
         ("on_create.sh", 4, fail),  # bash ./gone.sh
         ("on_create.sh", 5, fail),  # source lib/missing_lib.sh
         ("on_create.sh", 6, fail),  # python3 absent.py
         ("sub/runner.sh", 4, fail),  # "$(dirname "$0")/no_sibling.sh", next to the script
-        ("on_create.sh", 9, warn),  # downloaded by curl on line 8
+        # line 9: fetched.sh is made by curl -o on line 8: not asked of the prefix
         ("on_create.sh", 10, warn),  # guarded by [ -f optional.sh ]
         ("on_create.sh", 11, warn),  # ../outside.sh is outside the prefix
-        ("on_create.sh", 19, warn),  # after tar xzf
-        ("steps.py", 4, warn),  # a command string in Python
+        ("on_create.sh", 19, info),  # may come from what tar unpacks on line 18
+        ("steps.py", 4, fail),  # subprocess.run("bash ./py_missing.sh", shell=True), always
     }
     messages = " ".join(f.message for f in only(report, "missing-reference"))
     assert "on_create.sh:4 runs ./gone.sh" in messages
@@ -427,8 +429,8 @@ PRIVATE_KEY = (
         (f"aws configure set aws_secret_access_key {SECRET}\n", 3, "FAIL"),
         (f"cat > /root/.aws/credentials <<EOF\naws_secret_access_key = {SECRET}\nEOF\n", 4, "FAIL"),
         (f"echo '{PRIVATE_KEY}' > /root/.ssh/id_rsa\n", 3, "FAIL"),
-        ('DB_PASSWORD="hunter2-long"\n', 3, "FAIL"),
-        ("mysql --password=hunter2long -e 'select 1'\n", 3, "FAIL"),
+        ('DB_PASSWORD="hunter2-long"\n', 3, "WARN"),
+        ("mysql --password=hunter2long -e 'select 1'\n", 3, "WARN"),
         (f"# key id {KEY_ID} without its secret\n", 3, "WARN"),
         ('PASSWORD="$(aws secretsmanager get-secret-value --secret-id db)"\n', None, None),
         (f"# {KEY_ID}\ngit checkout 3f2a9c4b1d0e8f7a6b5c4d3e2f1a0b9c8d7e6f5a\n", 3, "WARN"),

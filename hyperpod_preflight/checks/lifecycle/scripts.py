@@ -59,6 +59,7 @@ def lint_prefix(ctx: CheckContext, where: LifecyclePrefix) -> LintReport:
         instance_groups=groups,
         region=ctx.aws.region,
         check_provisioning=needs_provisioning_parameters(ctx.spec),
+        source_uri=where.uri,  # fixes name the real destination, not <SourceS3Uri>
     )
     if not listing.truncated:
         return report

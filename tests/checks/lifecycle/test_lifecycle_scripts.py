@@ -104,6 +104,9 @@ def test_crlf_a_missing_script_and_a_ghost_group_fail_naming_object_and_line(fac
     assert "sed -i" in crlf.remediation or "dos2unix" in crlf.remediation
     missing = found["s3://sagemaker-crlf/lc/on_create.sh:2"]
     assert missing.status.value == "FAIL" and "absent.sh" in missing.message
+    # the upload fix names the prefix the config gives, not a placeholder
+    assert "aws s3 cp absent.sh s3://sagemaker-crlf/lc/absent.sh" in missing.remediation
+    assert "SourceS3Uri" not in missing.remediation
     params = run("lifecycle.provisioning-parameters", spec("sagemaker-crlf"), facts)
     assert any(f.status.value == "FAIL" and "ghosts" in f.message for f in params), params
 
