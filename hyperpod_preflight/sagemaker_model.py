@@ -49,13 +49,18 @@ def sagemaker_service_model() -> Any:
     return full_sagemaker_service_model()
 
 
-@cache
 def full_sagemaker_service_model() -> Any:
-    """The whole SageMaker ``ServiceModel`` as botocore's loader finds it."""
+    """The whole SageMaker ``ServiceModel`` as botocore's loader finds it (with the
+    ``AWS_DATA_PATH`` of now)."""
+    return _full_model(os.environ.get("AWS_DATA_PATH"))
+
+
+@cache
+def _full_model(data_path: str | None) -> Any:
     from botocore.loaders import create_loader
     from botocore.model import ServiceModel
 
-    loader = create_loader(os.environ.get("AWS_DATA_PATH"))
+    loader = create_loader(data_path)
     description = loader.load_service_model(_SERVICE, "service-2")
     return ServiceModel(description, service_name=_SERVICE)
 
@@ -186,18 +191,19 @@ def _partial_model(description: dict[str, Any]) -> Any:
     from botocore.model import NoShapeFoundError, OperationNotFoundError, ServiceModel
 
     class PartialServiceModel(ServiceModel):  # type: ignore[misc]
-        """The kept part; anything outside it comes from the whole model."""
+        """The kept part; anything outside it comes from the whole model (only made without
+        ``AWS_DATA_PATH``: see :func:`_model_file`)."""
 
         def shape_for(self, shape_name: str, member_traits: Any = None) -> Any:
             try:
                 return super().shape_for(shape_name, member_traits)
             except NoShapeFoundError:
-                return full_sagemaker_service_model().shape_for(shape_name, member_traits)
+                return _full_model(None).shape_for(shape_name, member_traits)
 
         def operation_model(self, operation_name: str) -> Any:
             try:
                 return super().operation_model(operation_name)
             except OperationNotFoundError:
-                return full_sagemaker_service_model().operation_model(operation_name)
+                return _full_model(None).operation_model(operation_name)
 
     return PartialServiceModel(description, service_name=_SERVICE)

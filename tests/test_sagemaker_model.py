@@ -90,3 +90,25 @@ def test_extra_model_folders_use_the_whole_model(
     model = sm.sagemaker_service_model()
     assert type(model).__name__ == "ServiceModel"
     assert not sm.cached_model_path().exists()
+
+
+def test_the_fallback_never_uses_a_model_read_through_aws_data_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model from AWS_DATA_PATH read earlier in the process (a test, a plug-in) is not what
+    the cached part falls back to once the variable is gone."""
+    real = sm.full_sagemaker_service_model()
+    folder = tmp_path / "models" / "sagemaker" / real.api_version
+    folder.mkdir(parents=True)
+    fake = {
+        "version": "2.0",
+        "metadata": real.metadata,
+        "operations": {},
+        "shapes": {"TrainingJobName": {"type": "integer"}},
+    }
+    (folder / "service-2.json").write_text(json.dumps(fake))
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path / "models"))
+    assert sm.full_sagemaker_service_model().shape_for("TrainingJobName").type_name == "integer"
+    monkeypatch.delenv("AWS_DATA_PATH")
+    sm.sagemaker_service_model.cache_clear()
+    assert sm.sagemaker_service_model().shape_for("TrainingJobName").type_name == "string"
