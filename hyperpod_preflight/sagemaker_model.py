@@ -7,100 +7,203 @@ validation) must work with a broken ``~/.aws/config`` or an unknown ``AWS_PROFIL
 ``AWS_DATA_PATH`` (extra model directories, an environment variable) is honoured, as botocore
 itself does.
 
+Decoding botocore's whole SageMaker model (several MB of JSON) costs more than the rest of an
+offline run, and the project reads one operation of it. So the shapes reachable from
+``CreateCluster`` (plus :data:`_KEPT_SHAPES`) are kept in the user cache directory
+(``$XDG_CACHE_HOME/hyperpod-preflight/``), keyed by botocore's version, the model file's path,
+size and modification time and this module's :data:`_FORMAT`: a new or changed botocore never
+uses a stale copy. A shape or operation outside the copy is read from the whole model (loaded
+then). Without a writable cache, with ``AWS_DATA_PATH`` or a ``~/.aws/models/sagemaker``
+folder (models botocore would prefer), the whole model is read as before.
+
 A leaf module: both :mod:`.spec` and :mod:`.catalog` import it, so neither imports the other
 to reach the model. botocore is imported on first use: ``hp-preflight --help`` must not pay.
-
-Only ``CreateCluster`` and the shapes it reaches are used here, and decoding the whole
-SageMaker model (megabytes of JSON) is most of an offline check's time: that part of the
-model, cut from botocore's own description, is kept in the per-user cache under a key of the
-botocore version and the model file's path, size and modification time, so a new or patched
-model is read again. Without a writable cache the whole model is read each time.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-OPERATIONS = ("CreateCluster",)
+# Bump when the kept part changes: an older copy is then rebuilt.
+_FORMAT = 1
+_KEPT_OPERATIONS = ("CreateCluster",)
+_KEPT_SHAPES = ("ClusterInstanceType", "ClusterInstanceCount")
+_SERVICE = "sagemaker"
 
 
 @cache
 def sagemaker_service_model() -> Any:
-    """botocore's SageMaker ``ServiceModel``, ``CreateCluster`` and its shapes (loaded once per
-    process)."""
+    """botocore's SageMaker ``ServiceModel`` (loaded once per process): the cached part when
+    it is valid for the installed botocore, else the whole model."""
+    key = _cache_key()
+    if key is not None:
+        description = _read_cached(key) or _write_cached(key)
+        if description is not None:
+            return _partial_model(description)
+    return full_sagemaker_service_model()
+
+
+def full_sagemaker_service_model() -> Any:
+    """The whole SageMaker ``ServiceModel`` as botocore's loader finds it (with the
+    ``AWS_DATA_PATH`` of now)."""
+    return _full_model(os.environ.get("AWS_DATA_PATH"))
+
+
+@cache
+def _full_model(data_path: str | None) -> Any:
     from botocore.loaders import create_loader
     from botocore.model import ServiceModel
 
-    loader = create_loader(os.environ.get("AWS_DATA_PATH"))
-    cached = _cache_file(loader)
-    if cached is not None:
-        try:
-            description = json.loads(cached.read_text(encoding="utf-8"))
-            return ServiceModel(description, service_name="sagemaker")
-        except (OSError, ValueError):
-            pass
-    description = _subset(loader.load_service_model("sagemaker", "service-2"))
-    if cached is not None:
-        _write(cached, description)
-    return ServiceModel(description, service_name="sagemaker")
+    loader = create_loader(data_path)
+    description = loader.load_service_model(_SERVICE, "service-2")
+    return ServiceModel(description, service_name=_SERVICE)
 
 
-def _cache_file(loader: Any) -> Path | None:
-    """Where the cut model of the file botocore would read is cached; None when unknown."""
+def cached_model_path() -> Path:
+    """Where the kept part of the model is stored (one file per botocore version)."""
     import botocore
 
     from .cache import cache_dir
 
-    try:
-        version = loader.determine_latest_version("sagemaker", "service-2")
-        for base in loader.search_paths:
-            for name in ("service-2.json", "service-2.json.gz"):
-                source = Path(base) / "sagemaker" / version / name
-                if source.is_file():
-                    stat = source.stat()
-                    key = f"{botocore.__version__}|{source}|{stat.st_mtime_ns}|{stat.st_size}"
-                    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-                    return cache_dir() / f"sagemaker-create-cluster-{digest}.json"
-    except Exception:
+    return cache_dir() / f"sagemaker-model-{botocore.__version__}.json"
+
+
+def _model_file() -> Path | None:
+    """The ``service-2`` file botocore's loader reads for SageMaker, when only botocore's own
+    data folder can hold it (else None: the cache is not used)."""
+    import botocore
+
+    if os.environ.get("AWS_DATA_PATH"):
         return None
+    if (Path(os.path.expanduser("~")) / ".aws" / "models" / _SERVICE).exists():
+        return None
+    folder = Path(botocore.__file__).parent / "data" / _SERVICE
+    try:
+        versions = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    except OSError:
+        return None
+    if not versions:
+        return None
+    for name in ("service-2.json.gz", "service-2.json"):
+        path = folder / versions[-1] / name
+        if path.is_file():
+            return path
     return None
 
 
-def _subset(description: dict[str, Any]) -> dict[str, Any]:
-    """``description`` with only :data:`OPERATIONS` and the shapes they reach."""
-    shapes = description["shapes"]
-    operations = {name: description["operations"][name] for name in OPERATIONS}
-    pending = [
-        ref["shape"]
-        for op in operations.values()
-        for ref in (op.get("input"), op.get("output"), *op.get("errors", ()))
-        if ref
-    ]
+def _cache_key() -> dict[str, Any] | None:
+    import botocore
+
+    path = _model_file()
+    if path is None:
+        return None
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return {
+        "format": _FORMAT,
+        "botocore": botocore.__version__,
+        "file": str(path),
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "operations": list(_KEPT_OPERATIONS),
+        "shapes": list(_KEPT_SHAPES),
+    }
+
+
+def _read_cached(key: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        with open(cached_model_path(), encoding="utf-8") as fh:
+            stored = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("key") != key:
+        return None
+    description = stored.get("description")
+    return description if isinstance(description, dict) else None
+
+
+def _write_cached(key: dict[str, Any]) -> dict[str, Any] | None:
+    """Derive the kept part from the whole model and store it; None when the file botocore
+    read is not the one the key names (then the cache is not used)."""
+    from botocore.loaders import create_loader
+
+    loader = create_loader(None)
+    api_version = loader.determine_latest_version(_SERVICE, "service-2")
+    full, path = loader.load_data_with_path(f"{_SERVICE}/{api_version}/service-2")
+    if not str(key["file"]).startswith(path):
+        return None
+    description = kept_description(full, _KEPT_OPERATIONS, _KEPT_SHAPES)
+    target = cached_model_path()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".sagemaker-model-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"key": key, "description": description}, fh, separators=(",", ":"))
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass  # not writable: this run uses the derived part all the same
+    return description
+
+
+def kept_description(
+    full: dict[str, Any], operations: Iterable[str], shapes: Iterable[str]
+) -> dict[str, Any]:
+    """``full`` reduced to ``operations`` and every shape reachable from them or ``shapes``."""
+    all_shapes: dict[str, Any] = full["shapes"]
+    ops = {name: full["operations"][name] for name in operations}
+    pending = list(shapes)
+    for op in ops.values():
+        for part in ("input", "output"):
+            if isinstance(op.get(part), dict):
+                pending.append(op[part]["shape"])
+        pending += [e["shape"] for e in op.get("errors", [])]
     kept: dict[str, Any] = {}
     while pending:
         name = pending.pop()
-        if name in kept:
+        if name in kept or name not in all_shapes:
             continue
-        shape = kept[name] = shapes[name]
-        refs = [m for m in shape.get("members", {}).values()]
-        refs += [shape[k] for k in ("member", "key", "value") if k in shape]
-        pending += [ref["shape"] for ref in refs]
-    return {**description, "operations": operations, "shapes": kept}
+        shape = kept[name] = all_shapes[name]
+        refs = [*shape.get("members", {}).values()]
+        refs += [shape[k] for k in ("member", "key", "value") if isinstance(shape.get(k), dict)]
+        pending += [r["shape"] for r in refs if "shape" in r]
+    return {
+        "version": full.get("version"),
+        "metadata": full["metadata"],
+        "operations": ops,
+        "shapes": kept,
+        "documentation": "",
+    }
 
 
-def _write(path: Path, description: dict[str, Any]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp"
-        ) as fh:
-            json.dump(description, fh)
-        os.replace(fh.name, path)
-    except OSError:
-        pass  # read-only home: the whole model is read next time too
+def _partial_model(description: dict[str, Any]) -> Any:
+    from botocore.model import NoShapeFoundError, OperationNotFoundError, ServiceModel
+
+    class PartialServiceModel(ServiceModel):  # type: ignore[misc]
+        """The kept part; anything outside it comes from the whole model (only made without
+        ``AWS_DATA_PATH``: see :func:`_model_file`)."""
+
+        def shape_for(self, shape_name: str, member_traits: Any = None) -> Any:
+            try:
+                return super().shape_for(shape_name, member_traits)
+            except NoShapeFoundError:
+                return _full_model(None).shape_for(shape_name, member_traits)
+
+        def operation_model(self, operation_name: str) -> Any:
+            try:
+                return super().operation_model(operation_name)
+            except OperationNotFoundError:
+                return _full_model(None).operation_model(operation_name)
+
+    return PartialServiceModel(description, service_name=_SERVICE)
