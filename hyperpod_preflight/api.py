@@ -300,6 +300,7 @@ def run_audit(opts: AuditOptions) -> Report:
         region=opts.aws.region,
         retry_mode=opts.aws.retry_mode,
         max_attempts=opts.aws.max_attempts or 10,
+        timeout_s=DEFAULT_TIMEOUT_S if opts.timeout_s is None else opts.timeout_s,
     )
     return _finish(report, opts.selection, started)
 

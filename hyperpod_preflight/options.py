@@ -145,6 +145,7 @@ class AuditOptions:
     orchestrator: Orchestrator | None = None
     ip_headroom: int = 1
     fsx: bool = False
+    timeout_s: float | None = None  # the whole run's deadline; None: DEFAULT_TIMEOUT_S
 
 
 @dataclass(frozen=True)

@@ -242,7 +242,6 @@ REFUSED = [
         "mars",
     ),
     (["audit", "--vpc", "vpc-0abc1234", "--instance-type", "ml.p5.48xl"], "ml.p5.48xlarge"),
-    (["audit", "--vpc", "vpc-0abc1234", "--skip", "vpc.placement"], "--skip"),
     (["tools", "--kubernetes-version", "131"], "--kubernetes-version"),
     (["tools", "--timeout", "5"], "--timeout"),
     (["check", "--config", str(SLURM), "--verbose", "--quiet"], "--quiet"),

@@ -21,7 +21,7 @@ from .build import (
 )
 from .options import REPORT_FORMATS, _in_order, ip_headroom_option
 from .outputs import emit, open_outputs, output_options, output_plan
-from .values import VPC_ID
+from .values import VPC_ID, Seconds
 
 audit_options = _in_order(
     click.option("--vpc", type=VPC_ID, help="The VPC to audit (vpc-...)."),
@@ -36,6 +36,15 @@ audit_options = _in_order(
     click.option("--orchestrator", type=click.Choice(["slurm", "eks"]), default=None),
     ip_headroom_option("Spare nodes per group to keep addresses for (node replacement)."),
     click.option("--fsx", is_flag=True, help="The cluster mounts FSx for Lustre."),
+    click.option(
+        "--timeout",
+        "timeout_s",
+        type=Seconds(1, 3600),
+        default=None,
+        metavar="SECONDS",
+        help="The whole run's deadline: reads still waiting then are UNKNOWN (timed out), "
+        "and the process ends.  [default: 120]",
+    ),
     click.option(
         "--suggest-config",
         is_flag=True,
@@ -65,6 +74,7 @@ def run_audit(params: dict[str, Any]) -> int:
             orchestrator=params["orchestrator"],
             ip_headroom=params["ip_headroom"],
             fsx=params["fsx"],
+            timeout_s=params["timeout_s"],
         )
         report = audit(opts)
         if not params["suggest_config"]:

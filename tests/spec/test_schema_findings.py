@@ -19,8 +19,7 @@ from hp_configs import ROLE, SG, SUBNET_A, cluster, group
 
 from hyperpod_preflight.cli import main
 from hyperpod_preflight.models import Status
-from hyperpod_preflight.planner import build_plan
-from hyperpod_preflight.runner import CheckContext, Selection, build_report
+from hyperpod_preflight.preflight import run_cluster_preflight
 from hyperpod_preflight.spec import load_spec
 
 
@@ -132,8 +131,7 @@ def test_a_bad_cluster_name_does_not_stop_the_network_checks(
     )
     config["VpcConfig"]["SecurityGroupIds"] = [world.net.sgs["efa"]]
     spec = load_spec(config)
-    ctx = CheckContext(spec=spec, plan=build_plan(spec), facts=new_facts(), options={})
-    report = build_report("cluster", ctx, Selection(only=["config.schema", "network"]))
+    report = run_cluster_preflight(spec, facts=new_facts(), only=["config.schema", "network"])
     schema = [f for f in report.results if f.check_id == "config.schema"]
     assert [(f.resource, f.status) for f in schema] == [("ClusterName", Status.FAIL)]
     network = [f for f in report.results if f.area == "network"]

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hp_configs import EXAMPLES
@@ -66,39 +65,3 @@ def test_catalog_reaches_the_model_without_importing_spec() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
-
-
-def test_the_cut_model_is_cached_and_equals_botocores(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The per-user cache holds CreateCluster's part of the model; read back, it gives the
-    same input shape as botocore's whole model."""
-    import botocore.loaders
-
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    from hyperpod_preflight.cache import cache_dir
-    from hyperpod_preflight.sagemaker_model import sagemaker_service_model
-
-    sagemaker_service_model.cache_clear()
-    first = sagemaker_service_model()
-    cached = list(cache_dir().glob("sagemaker-create-cluster-*.json"))
-    assert len(cached) == 1
-    sagemaker_service_model.cache_clear()
-    again = sagemaker_service_model()  # from the cache file
-    whole = botocore.loaders.create_loader().load_service_model("sagemaker", "service-2")
-    from botocore.model import ServiceModel
-
-    reference = ServiceModel(whole, service_name="sagemaker")
-
-    def members(model: Any) -> dict[str, Any]:
-        shape = model.operation_model("CreateCluster").input_shape
-        return {name: member.name for name, member in shape.members.items()}
-
-    assert members(first) == members(again) == members(reference)
-    assert (
-        again.shape_for("ClusterInstanceType").enum
-        == reference.shape_for("ClusterInstanceType").enum
-    )
-    cached[0].write_text("{not json")  # a damaged cache is read again from botocore
-    sagemaker_service_model.cache_clear()
-    assert members(sagemaker_service_model()) == members(reference)
