@@ -37,6 +37,9 @@ class ResourceId(click.ParamType[str]):
         return text
 
 
+_TYPE_FORM = re.compile(r"(ml\.)?[a-z][a-z0-9-]*\.[0-9a-z]+")
+
+
 class InstanceType(click.ParamType[str]):
     """A HyperPod instance type (``ml.p5.48xlarge``); the message names the closest."""
 
@@ -46,7 +49,13 @@ class InstanceType(click.ParamType[str]):
         from ..catalog import describe_invalid_type, is_hyperpod_instance_type
 
         text = str(value).strip()
-        if not is_hyperpod_instance_type(text):
+        try:
+            valid = is_hyperpod_instance_type(text)
+        except ImportError:
+            # A GPU node may have no botocore (the `host` extra does not need it): the model's
+            # ClusterInstanceType enum cannot be read there, so only the name's form is judged.
+            valid = bool(_TYPE_FORM.fullmatch(text))
+        if not valid:
             self.fail(
                 describe_invalid_type(text if len(text) <= 100 else text[:80] + "…"), param, ctx
             )

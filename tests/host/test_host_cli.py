@@ -368,3 +368,39 @@ def test_aggregate_reads_the_report_written_on_the_real_h100(
     assert first.startswith("vm ") and "3 FAIL" in first
     assert "1 GPUs (others have up to 8)" in first
     assert "driver" not in first.split("GPUs (others")[1]  # same driver: no outlier
+
+
+# A GPU node often has no boto3/botocore (the `host` command needs neither): run the command
+# in a fresh interpreter where importing them fails.
+_NO_BOTOCORE = """
+import sys
+class _Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("botocore", "boto3"):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return None
+sys.meta_path.insert(0, _Block())
+from hyperpod_preflight.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_host_with_an_instance_type_runs_without_botocore(tmp_path: Path) -> None:
+    """On a real GPU node without botocore, `--instance-type` crashed (exit 3, "No module
+    named 'botocore'") once the option was validated against botocore's model."""
+    import subprocess
+    import sys
+
+    root = gpu_tree(tmp_path)
+    argv = ["host", "--root", str(root), "--instance-type", "ml.p5e.48xlarge", "-o", "json"]
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_BOTOCORE, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "botocore" not in done.stderr
+    report = json.loads(done.stdout)
+    assert any("ml.p5e.48xlarge has 8" in f["message"] for f in report["results"])
