@@ -187,21 +187,16 @@ def check(
     *,
     needs_aws: bool = True,
     needs: NeedsFn | None = None,
-    reads: Iterable[str] = (),
     docs_url: str = "",
 ) -> Callable[[F], F]:
     """Register ``fn`` as check ``check_id`` (``area.kebab-name``); ``needs(spec, plan)``
-    returns the fact requests it reads (gathered before any check is judged).
-
-    ``reads`` (names of the old prefetch table) is accepted and ignored while branches that
-    still pass it are merged; ``needs`` replaces it."""
+    returns the fact requests it reads (gathered before any check is judged)."""
 
     if not _ID_RE.match(check_id):
         raise ValueError(f"check id {check_id!r} is not of the form area.kebab-name")
     area = check_id.split(".", 1)[0]
     if area not in AREAS:
         raise ValueError(f"check id {check_id!r} has unknown area {area!r}")
-    del reads
 
     def register(fn: F) -> F:
         if check_id in _REGISTRY and _REGISTRY[check_id].fn is not fn:

@@ -431,18 +431,23 @@ class _Linter:
                 None,
                 f"{path} is nested too deeply: references past the deepest level were not read",
             )
-        if scan.stopped_at is not None:
-            self.add(
-                "lint-error",
-                LintLevel.UNKNOWN,
-                path,
-                scan.stopped_at,
-                f"{path} has more than {MAX_STATEMENTS:,} statements: the lint stopped on line "
-                f"{scan.stopped_at}; what it runs from there on was not followed",
-            )
+        self.stopped(path, scan.stopped_at)
         for ref in scan.references:
             self.follow(path, ref)
         self.internet(path, scan.fetches, scan.sets_proxy)
+
+    def stopped(self, path: str, line: int | None) -> None:
+        """UNKNOWN where a walk hit the statement cap (what follows was not read)."""
+        if line is None:
+            return
+        self.add(
+            "lint-error",
+            LintLevel.UNKNOWN,
+            path,
+            line,
+            f"{path} has more than {MAX_STATEMENTS:,} statements: the lint stopped on line "
+            f"{line}; what it runs from there on was not followed",
+        )
 
     def tool(self, argv: list[str], stdin: bytes) -> ToolResult | None:
         if self.run_tool is None:
@@ -486,15 +491,7 @@ class _Linter:
                 if local is not None and local in self.listing and local != path:
                     self.enqueue(local, Role.PYTHON, self.condition)
                     break
-        if scan.stopped_at is not None:
-            self.add(
-                "lint-error",
-                LintLevel.UNKNOWN,
-                path,
-                scan.stopped_at,
-                f"{path} has more than {MAX_STATEMENTS:,} statements: the lint stopped on line "
-                f"{scan.stopped_at}; what it runs from there on was not followed",
-            )
+        self.stopped(path, scan.stopped_at)
         for ref in scan.references:
             self.follow(path, ref)
         self.internet(path, scan.fetches, False)

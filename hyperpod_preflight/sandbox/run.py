@@ -190,20 +190,6 @@ def lifecycle_note(directory: Path | None, spec: ClusterSpec) -> str:
     )
 
 
-def checked_selection(
-    only: Sequence[str], skip: Sequence[str], ignore: Sequence[str]
-) -> tuple[str, ...]:
-    """``skip`` with the tools area added unless asked for: it judges this machine (aws,
-    session-manager-plugin, kubectl), not the sandbox account (`hp-preflight tools` runs
-    it). The selection is checked before anything is built: bad ids are exit 2 at once."""
-    from ..runner import Selection, select_checks
-
-    if not any(s == LOCAL_AREA or s.startswith(LOCAL_AREA + ".") for s in only):
-        skip = (*skip, LOCAL_AREA)
-    select_checks("cluster", Selection(only=list(only), skip=list(skip), ignore=list(ignore)))
-    return tuple(skip)
-
-
 def run_sandbox(
     config: dict[str, Any] | None = None,
     *,

@@ -37,8 +37,6 @@ from ._common import (
     read_file_systems,
 )
 
-# The uploaded provisioning_parameters.json (facts/prefetch.py) names file systems too.
-READS = ("s3.provisioning-parameters",)
 LUSTRE_ONLY: tuple[FsxKind, ...] = ("lustre",)
 BAD_LIFECYCLES = frozenset({"FAILED", "DELETING", "MISCONFIGURED", "MISCONFIGURED_UNAVAILABLE"})
 
@@ -47,7 +45,6 @@ BAD_LIFECYCLES = frozenset({"FAILED", "DELETING", "MISCONFIGURED", "MISCONFIGURE
     "slurm.fsx-exists",
     "Each FSx file system the cluster mounts exists, is AVAILABLE and of the configured type",
     Severity.CRITICAL,
-    reads=READS,
     needs=fsx_needs(),
 )
 def fsx_exists(ctx: CheckContext) -> list[Outcome]:
@@ -148,7 +145,6 @@ def _fs_vpc(ctx: CheckContext, fs: dict[str, Any]) -> str | None:
     "slurm.fsx-vpc",
     "Each mounted FSx file system is in the cluster's VPC",
     Severity.CRITICAL,
-    reads=(*READS, "ec2.subnets"),
     needs=fsx_needs(cluster_vpc=True, fs_subnets=True, vpc_links=True),
 )
 def fsx_vpc(ctx: CheckContext) -> list[Outcome]:
@@ -248,7 +244,6 @@ def _zone_ids(subnets: Iterable[dict[str, Any]]) -> set[str]:
     "slurm.fsx-zone",
     "Each mounted FSx file system is in the zone of the groups that mount it",
     Severity.LOW,
-    reads=(*READS, "ec2.subnets"),
     needs=fsx_needs(cluster_subnets=True, fs_subnets=True),
 )
 def fsx_zone(ctx: CheckContext) -> list[Outcome]:
@@ -342,7 +337,6 @@ def fsx_zone(ctx: CheckContext) -> list[Outcome]:
     "slurm.fsx-mount-name",
     "The FSx for Lustre mount name in the config matches the file system's",
     Severity.HIGH,
-    reads=READS,
     needs=fsx_needs(),
 )
 def fsx_mount_name(ctx: CheckContext) -> list[Outcome]:
@@ -395,7 +389,6 @@ def fsx_mount_name(ctx: CheckContext) -> list[Outcome]:
     "slurm.fsx-security-groups",
     "The FSx file system's groups admit the cluster (Lustre TCP 988, 1018-1023; OpenZFS 2049)",
     Severity.HIGH,
-    reads=(*READS, "ec2.subnets"),
     needs=fsx_needs(cluster_subnets=True, interfaces=True),
 )
 def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
