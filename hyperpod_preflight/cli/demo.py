@@ -35,8 +35,15 @@ def list_defects_text(fmt: str) -> str:
 
 
 def _say(text: str) -> None:
-    """One message on stderr, wrapped to the terminal."""
-    for line in textwrap.wrap(text, width=terminal_width(), subsequent_indent="  "):
+    """One message on stderr, wrapped to the terminal between words: a path or a command is
+    never cut inside, so it can still be copied whole."""
+    for line in textwrap.wrap(
+        text,
+        width=terminal_width(),
+        subsequent_indent="  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    ):
         click.echo(line, err=True)
 
 
