@@ -257,6 +257,7 @@ def run_sandbox_build(opts: SandboxOptions) -> SandboxRun:
         timeout_s=opts.timeout_s if opts.timeout_s is not None else DEFAULT_TIMEOUT_S,
         retry_mode=opts.retry_mode,
         max_attempts=opts.max_attempts,
+        with_tools=opts.with_tools,
     )
     run.report = _finish(run.report, opts.selection, started)
     return run

@@ -206,13 +206,15 @@ def run_sandbox(
     timeout_s: float | None = 120,
     retry_mode: str = "standard",
     max_attempts: int = 10,
+    with_tools: bool = False,
 ) -> SandboxRun:
     """Build a sandbox account for ``config`` (default: the bundled Slurm example) with
     ``defects`` planted, and run the pre-flight on it through the normal code path.
 
     ``lifecycle_dir``: the user's lifecycle scripts, uploaded under each lifecycle prefix
     (else the bundled reference scripts); ``timeout_s``, ``retry_mode`` and ``max_attempts``
-    are the pre-flight's own (run deadline, botocore retries)."""
+    are the pre-flight's own (run deadline, botocore retries); ``with_tools``: also judge this
+    machine's command-line tools (the ``tools`` area), as ``check --with-tools`` does."""
     require_moto()
     import boto3
     from moto import mock_aws
@@ -224,7 +226,7 @@ def run_sandbox(
     config = copy.deepcopy(config if config is not None else example_config())
     # The tools area judges this machine (aws, session-manager-plugin, kubectl), not the
     # sandbox account: `hp-preflight tools` runs it. Asked for by name, it still runs.
-    if not any(s == LOCAL_AREA or s.startswith(LOCAL_AREA + ".") for s in only):
+    if not with_tools and not any(s == LOCAL_AREA or s.startswith(LOCAL_AREA + ".") for s in only):
         skip = (*skip, LOCAL_AREA)
     blueprint = blueprint_with(defects)
     user_files = read_lifecycle_dir(lifecycle_dir) if lifecycle_dir is not None else None

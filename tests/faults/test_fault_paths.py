@@ -61,9 +61,11 @@ def _finding(**lifecycle: str) -> Any:
         ("SourceS3Uri", "s3://sagemaker-bucket/../lifecycle/"),
     ],
 )
-def test_dot_dot_segments_fail_naming_the_field(field: str, value: str) -> None:
+def test_dot_dot_segments_warn_naming_the_field(field: str, value: str) -> None:
+    # A WARN, not a FAIL: S3 keys are literal, so an object uploaded under ".." is found; no
+    # AWS page forbids the segment. s3.lifecycle-objects judges whether the object is there.
     finding = _finding(**{field: value})
-    assert finding.status is Status.FAIL, finding.message
+    assert finding.status is Status.WARN, finding.message
     assert f"InstanceGroups[0].LifeCycleConfig.{field} " in finding.message
     assert "'..'" in finding.message and "leaves the lifecycle prefix" in finding.message
     assert "API_ClusterLifeCycleConfig" in finding.message

@@ -276,3 +276,15 @@ def test_a_wheel_carries_the_example_and_the_scripts(tmp_path: Path) -> None:
         "policies/execution-role-trust.json",
     ):
         assert prefix + name in names
+
+
+@pytest.mark.parametrize("with_tools", [False, True], ids=["default", "with-tools"])
+def test_with_tools_judges_this_machines_tools_in_the_sandbox_too(
+    with_tools: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `--with-tools` was accepted by `demo`/`check --sandbox` and then dropped.
+    args = ["demo", "-o", "json", *(["--with-tools"] if with_tools else [])]
+    _, out, _ = run_cli(args, capsys)
+    areas = {r["check_id"].split(".")[0] for r in json.loads(out)["results"]}
+    assert ("tools" in areas) is with_tools
+    assert "network" in areas

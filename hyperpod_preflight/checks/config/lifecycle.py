@@ -31,7 +31,10 @@ EXAMPLE_LIFECYCLE = (
 # are flat ("The Amazon S3 data model is a flat structure ... There is no hierarchy of
 # subbuckets or subfolders", https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html),
 # so "s3://b/src/../etc" is the literal prefix "src/../etc/", and the same ".." in a file
-# name leaves the folder the scripts are fetched into on the node.
+# name leaves the folder the scripts are fetched into on the node. Neither the API's patterns
+# (S3Uri "(https|s3)://([^/]+)/?(.*)", ClusterLifeCycleConfigFileName "[\S\s]+") nor the page
+# forbid it, and an object uploaded under that literal key would be found: a WARN, not a FAIL.
+# Whether the object is there is s3.lifecycle-objects' verdict (a HEAD of the literal key).
 LIFECYCLE_DOC = (
     "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ClusterLifeCycleConfig.html"
 )
@@ -43,7 +46,7 @@ def _dot_dot(path: str) -> bool:
 
 
 def _leaves_the_prefix(group: InstanceGroup, path: str) -> Outcome | None:
-    """A FAIL naming the first LifeCycleConfig field with a ``..`` segment, else None."""
+    """A WARN naming the first LifeCycleConfig field with a ``..`` segment, else None."""
     uri = group.lifecycle_source_s3_uri or ""
     key = uri.split("://", 1)[-1].partition("/")[2]
     fields = (
@@ -64,16 +67,18 @@ def _leaves_the_prefix(group: InstanceGroup, path: str) -> Outcome | None:
             if field == "SourceS3Uri"
             else "it must be a file name under SourceS3Uri"
         )
-        return failed(
+        return warned(
             group.name,
             f"{path}.{field} {shown(value)} has a '..' segment that leaves the lifecycle "
-            f"prefix: {where} ({LIFECYCLE_DOC})",
+            f"prefix: {where} ({LIFECYCLE_DOC}); unless the scripts were uploaded under "
+            "that literal key, the nodes will not find them",
             f"Set {path}.{field} without '..': "
             + (
                 'e.g. "s3://sagemaker-<bucket>/lifecycle/".'
                 if field == "SourceS3Uri"
                 else 'the script\'s name relative to SourceS3Uri, e.g. "on_create.sh".'
             ),
+            severity=Severity.HIGH,
             field=field,
         )
     return None
