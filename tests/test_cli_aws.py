@@ -136,14 +136,25 @@ def test_a_group_without_self_rules_fails_naming_it_and_the_fix(
 ) -> None:
     ec2, net = world
     bare = make_sg(ec2, net.vpc, "no-self-rules", self_ingress=False, self_egress=False)
-    config = config_for(tmp_path, net, [net.sgs["efa"], bare])
-    code, report = run_json(["check", "--config", config, "--only", "network"], capsys)
+    # Beside a group with both self rules, the bare one is no FAIL: "the EFA must be a member
+    # of a security group that allows all inbound and outbound traffic to and from the
+    # security group itself" (EC2 create-efa page).
+    beside = config_for(tmp_path, net, [net.sgs["efa"], bare])
+    code, report = run_json(["check", "--config", beside, "--only", "network"], capsys)
     ingress = {
         r["resource"]: r
         for r in report["results"]
         if r["check_id"] == "network.sg-efa-self-ingress"
     }
     assert ingress[net.sgs["efa"]]["status"] == "PASS"
+    assert ingress[bare]["status"] == "PASS"
+    config = config_for(tmp_path, net, [bare])
+    code, report = run_json(["check", "--config", config, "--only", "network"], capsys)
+    ingress = {
+        r["resource"]: r
+        for r in report["results"]
+        if r["check_id"] == "network.sg-efa-self-ingress"
+    }
     assert ingress[bare]["status"] == "FAIL"
     assert bare in ingress[bare]["remediation"]
     assert code == 1

@@ -12,7 +12,7 @@ from ...analysis.network import (
     egress_paths,
 )
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, skipped, unknown
+from ...models import Outcome, Severity, passed, skipped, unknown, warned
 from ...registry import CheckContext, check, need
 from ...spec import InstanceGroup
 from .. import _needs
@@ -57,7 +57,8 @@ def efa_support(ctx: CheckContext, groups: Iterable[InstanceGroup]) -> dict[str,
     ],
 )
 def efa_single_az(ctx: CheckContext) -> list[Outcome]:
-    """Every subnet of a group of an EFA type is in one AZ (by AZ id); several is a FAIL."""
+    """A group of an EFA type inheriting VpcConfig is in one AZ (HyperPod picks one subnet);
+    an OverrideVpcConfig whose subnets span several AZs (by AZ id) is a WARN."""
     groups = list(ctx.spec.instance_groups)
     if not groups or not ctx.spec.all_subnets:
         return [skipped("-", "no instance groups with subnets")]
@@ -72,6 +73,15 @@ def efa_single_az(ctx: CheckContext) -> list[Outcome]:
         flags = [efa.get(t) for t in group.ec2_types]
         if flags and all(f is False for f in flags):
             out.append(skipped(group.name, f"{', '.join(group.types)} has no EFA"))
+            continue
+        if group.override_vpc is None:
+            out.append(
+                passed(
+                    group.name,
+                    f"group {group.name} inherits VpcConfig: HyperPod selects one subnet of it "
+                    f"and all instance groups inherit its AZ ({MULTI_AZ_DOC})",
+                )
+            )
             continue
         zones: dict[str, list[str]] = {}
         unplaced: list[str] = []  # not described, or described without a zone id
@@ -118,18 +128,34 @@ def efa_single_az(ctx: CheckContext) -> list[Outcome]:
                 )
             )
             continue
-        out.append(
-            failed(
-                group.name,
-                f"EFA group {group.name} ({', '.join(group.types)}) spans zones {spread}: EFA "
-                f'traffic cannot cross zones. Expect: "{EFA_FAILURE}"',
-                f"Give {group.name} subnets of one zone only, through its OverrideVpcConfig "
-                "(InstanceGroups[].OverrideVpcConfig.Subnets), or trim VpcConfig.Subnets to "
-                "one zone.",
-                zones={z: s for z, s in zones.items()},
-            )
-        )
+        out.append(_spread_outcome(group, spread, zones))
     return out
+
+
+# https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-hyperpod-prerequisites.html
+# ("Setting up SageMaker HyperPod clusters across multiple AZs"): "when VpcConfig is provided,
+# HyperPod selects a subnet from the provided VpcConfig's subnet list. All instance groups
+# inherit the subnet's AZ." Multi-AZ through OverrideVpcConfig is documented and supported;
+# "Elastic Fabric Adapter (EFA) traffic cannot cross AZs or VPCs." So a cluster VpcConfig
+# listing several zones is no problem, and an override spanning zones is a WARN: no page says
+# the cluster then fails, only that EFA traffic cannot cross the zones it lands in.
+MULTI_AZ_DOC = (
+    "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-hyperpod-prerequisites.html"
+)
+
+
+def _spread_outcome(group: InstanceGroup, spread: str, zones: dict[str, list[str]]) -> Outcome:
+    """An EFA group whose OverrideVpcConfig subnets span several zones: a WARN."""
+    return warned(
+        group.name,
+        f"EFA group {group.name} ({', '.join(group.types)}) has an OverrideVpcConfig whose "
+        f"subnets span zones {spread}: EFA traffic cannot cross AZs ({MULTI_AZ_DOC}), so "
+        "nodes placed in different zones talk over IP only",
+        f"Give {group.name} subnets of one zone only, in "
+        "InstanceGroups[].OverrideVpcConfig.Subnets, unless it is meant to span zones.",
+        severity=Severity.HIGH,
+        zones={z: s for z, s in zones.items()},
+    )
 
 
 __all__ = [

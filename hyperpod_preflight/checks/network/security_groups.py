@@ -24,20 +24,22 @@ from ...analysis.security_groups import (
 )
 from ...errors import FactUnavailable
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
-from ...registry import CheckContext, check, need
+from ...planner import ClusterPlan
+from ...registry import CheckContext, Request, check, need
 from ...shell import arg
+from ...spec import ClusterSpec
 from .. import _needs
 from ._common import (
     EFA_FAILURE,
     LIFECYCLE_FAILURE,
     MAX_SGS_PER_VPC_CONFIG,
-    _groups_using,
     _no_sgs,
     _no_vpc_config,
     _vpc_settings,
     cluster_vpc_id,
     existing_groups,
 )
+from .placement import efa_support
 
 
 # -- security groups ----------------------------------------------------------------------
@@ -101,51 +103,144 @@ def sg_exists(ctx: CheckContext) -> list[Outcome]:
     return out
 
 
+# https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-hyperpod-prerequisites.html: "For
+# HyperPod clusters using Elastic Fabric Adapter (EFA)-enabled instances, configure the security
+# group to allow all inbound and outbound traffic to and from the security group itself."
+# https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/create-efa.html: "the EFA must be a member
+# of a security group that allows all inbound and outbound traffic to and from the security group
+# itself." So the rules are asked of the groups of EFA instances, and one such group per node
+# is enough: a controller's or an admin group without them is no FAIL.
+EFA_SG_DOC = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/create-efa.html"
+
+
+def _self_rule_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+    types = tuple(dict.fromkeys(t for g in spec.instance_groups for t in g.ec2_types))
+    return [*_needs.security_groups(spec), *([need("instance_types", types)] if types else [])]
+
+
+def _both_self_rules(group: dict[str, Any], sg_id: str) -> bool:
+    return all(
+        self_all_traffic(group.get(PERMISSIONS_KEY[d], []), sg_id) for d in ("ingress", "egress")
+    )
+
+
+@dataclass(frozen=True)
+class _Users:
+    """The instance groups using one security group, by whether their types have EFA."""
+
+    efa: list[str]  # EFA types, and no other group of theirs has both self rules
+    covered: dict[str, str]  # EFA group -> its other security group that has both rules
+    unknown: list[str]  # EFA support could not be told
+    plain: list[str]  # no EFA (e.g. the controller's ml.t3.medium)
+
+
+def _users(ctx: CheckContext, sg_id: str, described: dict[str, Any]) -> _Users:
+    efa = efa_support(ctx, ctx.spec.instance_groups)
+    users = _Users([], {}, [], [])
+    for group in ctx.spec.instance_groups:
+        vpc = ctx.spec.vpc_for(group)
+        if vpc is None or sg_id not in vpc.security_group_ids:
+            continue
+        flags = [efa.get(t) for t in group.ec2_types]
+        if flags and all(f is False for f in flags):
+            users.plain.append(f"{group.name} ({', '.join(group.types)})")
+            continue
+        ready = [
+            other
+            for other in vpc.security_group_ids
+            if other != sg_id and other in described and _both_self_rules(described[other], other)
+        ]
+        if ready:
+            users.covered[group.name] = ready[0]
+        elif any(f is True for f in flags):
+            users.efa.append(group.name)
+        else:
+            users.unknown.append(group.name)
+    return users
+
+
 def _self_rule_check(ctx: CheckContext, direction: str) -> list[Outcome]:
     word = "inbound traffic from" if direction == "ingress" else "outbound traffic to"
     out: list[Outcome] = []
-    for sg_id, group in existing_groups(ctx, out):
+    described = dict(existing_groups(ctx, out))
+    for sg_id, group in described.items():
         permissions = group.get(PERMISSIONS_KEY[direction], [])
         if self_all_traffic(permissions, sg_id):
             out.append(passed(sg_id, f"{sg_id} allows all {word} itself"))
             continue
-        near = self_rule_near_misses(permissions, sg_id)
+        out.append(_without_self_rule(ctx, sg_id, direction, described))
+    return out
+
+
+def _without_self_rule(
+    ctx: CheckContext, sg_id: str, direction: str, described: dict[str, Any]
+) -> Outcome:
+    """The verdict on ``sg_id``, which lacks the all-traffic rule ``direction`` itself: FAIL
+    only where an EFA group has no other group with both rules."""
+    word = "inbound traffic from" if direction == "ingress" else "outbound traffic to"
+    users = _users(ctx, sg_id, described)
+    if users.efa:
+        near = self_rule_near_misses(described[sg_id].get(PERMISSIONS_KEY[direction], []), sg_id)
         hint = (
             f" (its self rules cover only {', '.join(near)}: EFA needs protocol -1, all "
             "traffic; port ranges do not count)"
             if near
             else ""
         )
-        out.append(
-            failed(
-                sg_id,
-                f'{sg_id} does not allow all {word} itself{hint}. Expect: "{EFA_FAILURE}"',
-                self_rule_command(direction, sg_id),
-                groups=_groups_using(ctx, sg=sg_id),
-            )
+        return failed(
+            sg_id,
+            f"{sg_id} does not allow all {word} itself{hint}, and the EFA group(s) "
+            f"{', '.join(users.efa)} have no other security group that does: an EFA must be "
+            f'in a group allowing all traffic to and from itself ({EFA_SG_DOC}). Expect: "'
+            f'{EFA_FAILURE}"',
+            self_rule_command(direction, sg_id),
+            groups=users.efa,
         )
-    return out
+    if users.unknown:
+        return unknown(
+            sg_id,
+            f"could not tell whether {sg_id} needs the all-traffic {word} itself rule: "
+            f"whether {', '.join(users.unknown)} use EFA could not be read",
+            "Allow ec2:DescribeInstanceTypes, then run again.",
+            groups=users.unknown,
+        )
+    if users.covered:
+        via = ", ".join(f"{g} through {other}" for g, other in users.covered.items())
+        return passed(
+            sg_id,
+            f"{sg_id} does not allow all {word} itself, but every EFA group using it is in a "
+            f"group that allows all traffic to and from itself ({via})",
+        )
+    if users.plain:
+        return skipped(
+            sg_id,
+            f"{sg_id} is used only by groups without EFA ({'; '.join(users.plain)}): the "
+            "self rules are asked for EFA-enabled instances",
+        )
+    return skipped(sg_id, f"no instance group uses {sg_id}")
 
 
 @check(
     "network.sg-efa-self-ingress",
-    "Each security group allows all inbound traffic from itself (EFA)",
+    "Each security group of EFA instances allows all inbound traffic from itself",
     Severity.CRITICAL,
-    needs=lambda spec, plan: _needs.security_groups(spec),
+    needs=_self_rule_needs,
 )
 def sg_efa_self_ingress(ctx: CheckContext) -> list[Outcome]:
-    """Each group has an all-traffic inbound rule from itself (any rule, any pair)."""
+    """Each group has an all-traffic inbound rule from itself (any rule, any pair), where an
+    EFA instance group needs it."""
     return _self_rule_check(ctx, "ingress")
 
 
 @check(
     "network.sg-efa-self-egress",
-    "Each security group allows all outbound traffic to itself (EFA)",
+    "Each security group of EFA instances allows all outbound traffic to itself",
     Severity.CRITICAL,
-    needs=lambda spec, plan: _needs.security_groups(spec),
+    needs=_self_rule_needs,
 )
 def sg_efa_self_egress(ctx: CheckContext) -> list[Outcome]:
-    """Each group has an all-traffic outbound rule to itself (any rule, any pair)."""
+    """Each group has an all-traffic outbound rule to itself (any rule, any pair), where an
+    EFA instance group needs it."""
     return _self_rule_check(ctx, "egress")
 
 

@@ -192,6 +192,20 @@ def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
     return out
 
 
+# https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-hyperpod-eks-prerequisites.html
+# (Requirements, Networking): "The type of the subnet in your VPC must be private for HyperPod
+# clusters." https://docs.aws.amazon.com/vpc/latest/userguide/configure-subnets.html#subnet-types:
+# "Public subnet - The subnet has a direct route to an internet gateway ... Private subnet - The
+# subnet does not have a direct route to an internet gateway." A route to an internet gateway is
+# the FAIL on EKS; MapPublicIpOnLaunch alone does not make a subnet public: a WARN.
+EKS_PRIVATE_DOC = (
+    "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-hyperpod-eks-prerequisites.html"
+)
+SUBNET_TYPES_DOC = (
+    "https://docs.aws.amazon.com/vpc/latest/userguide/configure-subnets.html#subnet-types"
+)
+
+
 @check(
     "network.subnet-private",
     "Subnets are private (no public IPs, no route to an internet gateway)",
@@ -199,7 +213,8 @@ def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
     needs=lambda spec, plan: _needs.route_tables(spec),
 )
 def subnet_private(ctx: CheckContext) -> list[Outcome]:
-    """Subnets map no public IP and route to no internet gateway (FAIL on EKS, else WARN)."""
+    """Subnets route to no internet gateway (FAIL on EKS, else WARN) and map no public IP
+    (WARN)."""
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets(ctx)]
@@ -253,12 +268,25 @@ def subnet_private(ctx: CheckContext) -> list[Outcome]:
                 )
         message = f"subnet {sid} is public: {'; '.join(reasons)}"
         remediation = "Use a private subnet, or make this one private: " + "; ".join(fixes)
-        if eks:
+        routed = table is not None and any("internet gateway" in r for r in reasons)
+        if eks and routed:
             out.append(
                 failed(
                     sid,
-                    message + " (EKS-orchestrated HyperPod requires private subnets)",
+                    message + " (EKS-orchestrated HyperPod requires private subnets: "
+                    f"{EKS_PRIVATE_DOC})",
                     remediation,
+                )
+            )
+        elif eks:
+            out.append(
+                warned(
+                    sid,
+                    f"subnet {sid} maps public IPs on launch (MapPublicIpOnLaunch is true) but "
+                    "routes to no internet gateway, so it is private by the VPC definition "
+                    f"({SUBNET_TYPES_DOC}); turn the attribute off to keep it that way",
+                    remediation,
+                    severity=Severity.MEDIUM,
                 )
             )
         else:

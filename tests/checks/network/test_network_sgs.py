@@ -120,18 +120,17 @@ def test_sg_exists(w: SimpleNamespace, facts: Any) -> None:
 def test_efa_self_rules_every_group_every_pair(
     w: SimpleNamespace, facts: Any, check_id: str
 ) -> None:
-    findings = by_resource(
-        run(check_id, spec(w, w.good, w.multi, w.lacking, w.ports, MISSING_SG), facts)
-    )
+    # No group of the EFA workers has both self rules: each one lacking a rule FAILs.
+    assert statuses(run(check_id, spec(w, w.multi), facts)) == {w.multi: "PASS"}
+    findings = by_resource(run(check_id, spec(w, w.lacking, w.ports, MISSING_SG), facts))
     assert {r: f.status.value for r, f in findings.items()} == {
-        w.good: "PASS",
-        w.multi: "PASS",
         w.lacking: "FAIL",
         w.ports: "FAIL",
         MISSING_SG: "SKIP",
     }
     lacking = findings[w.lacking]
     assert EFA_FAILURE in lacking.message
+    assert "create-efa.html" in lacking.message and lacking.details["groups"] == ["workers"]
     direction = "ingress" if check_id.endswith("ingress") else "egress"
     assert lacking.remediation == (
         f"aws ec2 authorize-security-group-{direction} --group-id {w.lacking} "
@@ -140,8 +139,64 @@ def test_efa_self_rules_every_group_every_pair(
     assert "tcp 0-65535" in findings[w.ports].message  # a port range does not count
 
 
+@pytest.mark.parametrize("check_id", ["network.sg-efa-self-ingress", "network.sg-efa-self-egress"])
+def test_one_group_with_both_self_rules_is_enough_for_an_efa_node(
+    w: SimpleNamespace, facts: Any, check_id: str
+) -> None:
+    # "the EFA must be a member of a security group that allows all inbound and outbound
+    # traffic to and from the security group itself" (EC2 create-efa page): an admin group
+    # beside it needs no self rules. This FAILed before (every group was judged alone).
+    found = by_resource(run(check_id, spec(w, w.good, w.lacking), facts))
+    assert {r: f.status.value for r, f in found.items()} == {w.good: "PASS", w.lacking: "PASS"}
+    assert f"workers through {w.good}" in found[w.lacking].message
+
+
+@pytest.mark.parametrize("check_id", ["network.sg-efa-self-ingress", "network.sg-efa-self-egress"])
+def test_a_group_used_only_without_efa_needs_no_self_rules(
+    w: SimpleNamespace, facts: Any, check_id: str
+) -> None:
+    # The documented layout: the controller (ml.t3.medium) and login (ml.m5) in their own
+    # group; the HyperPod page asks for the self rules "For HyperPod clusters using ... EFA-
+    # enabled instances". This FAILed before.
+    plain = VpcSettings(subnets=(w.az1,), security_group_ids=(w.lacking,))
+    groups = (
+        InstanceGroup(name="controller", instance_type="ml.t3.medium", count=1, override_vpc=plain),
+        InstanceGroup(name="login", instance_type="ml.m5.xlarge", count=1, override_vpc=plain),
+        InstanceGroup(name="workers", instance_type="ml.p5.48xlarge", count=2),
+    )
+    found = by_resource(run(check_id, spec(w, w.good, groups=groups), facts))
+    assert {r: f.status.value for r, f in found.items()} == {w.good: "PASS", w.lacking: "SKIP"}
+    assert "controller (ml.t3.medium)" in found[w.lacking].message
+
+
+def test_efa_support_unread_is_unknown_not_fail(w: SimpleNamespace, facts: Any) -> None:
+    # DescribeInstanceTypes denied and the plan does not know the type: nothing to judge by.
+    groups = (InstanceGroup(name="odd", instance_type="ml.zz9.large", count=1),)
+    denied("DescribeInstanceTypes").attach(facts.client("ec2"))
+    found = by_resource(
+        run("network.sg-efa-self-ingress", spec(w, w.lacking, groups=groups), facts)
+    )
+    assert found[w.lacking].status.value == "UNKNOWN", found[w.lacking].message
+    assert "ec2:DescribeInstanceTypes" in found[w.lacking].remediation
+
+
 def test_two_groups_one_lacking_fails_only_that_one(w: SimpleNamespace, facts: Any) -> None:
-    found = statuses(run("network.sg-efa-self-ingress", spec(w, w.good, w.lacking), facts))
+    # Two EFA groups, each with one security group: the one lacking the rule FAILs.
+    groups = (
+        InstanceGroup(
+            name="a",
+            instance_type="ml.p5.48xlarge",
+            count=1,
+            override_vpc=VpcSettings(subnets=(w.az1,), security_group_ids=(w.good,)),
+        ),
+        InstanceGroup(
+            name="b",
+            instance_type="ml.p5.48xlarge",
+            count=1,
+            override_vpc=VpcSettings(subnets=(w.az1,), security_group_ids=(w.lacking,)),
+        ),
+    )
+    found = statuses(run("network.sg-efa-self-ingress", spec(w, w.good, groups=groups), facts))
     assert found == {w.good: "PASS", w.lacking: "FAIL"}
 
 
@@ -296,22 +351,38 @@ def test_fsx_lustre_cidr_rules_count_only_when_they_cover_the_cluster_subnets(
     assert found[vpc_wide].status.value == "PASS"
 
 
+def _override(w: SimpleNamespace, *subnets: str) -> VpcSettings:
+    return VpcSettings(subnets=subnets, security_group_ids=(w.good,))
+
+
 def test_efa_single_az(w: SimpleNamespace, facts: Any) -> None:
     groups = (
-        InstanceGroup(name="spread", instance_type="ml.p5.48xlarge", count=2),
+        InstanceGroup(name="inherits", instance_type="ml.p5.48xlarge", count=2),
         InstanceGroup(name="cpu", instance_type="ml.m5.xlarge", count=2),
         InstanceGroup(
             name="pinned",
             instance_type="ml.p5.48xlarge",
             count=2,
-            override_vpc=VpcSettings(subnets=(w.az1, w.az1b), security_group_ids=(w.good,)),
+            override_vpc=_override(w, w.az1, w.az1b),
+        ),
+        InstanceGroup(
+            name="spread",
+            instance_type="ml.p5.48xlarge",
+            count=2,
+            override_vpc=_override(w, w.az1, w.az2),
         ),
     )
     cfg = spec(w, w.good, subnets=(w.az1, w.az2), groups=groups)
     found = by_resource(run("network.efa-single-az", cfg, facts))
-    assert found["spread"].status.value == "FAIL"
+    # "when VpcConfig is provided, HyperPod selects a subnet from the provided VpcConfig's
+    # subnet list. All instance groups inherit the subnet's AZ." (HyperPod prerequisites):
+    # a VpcConfig listing two zones is documented, and was a false FAIL.
+    assert found["inherits"].status.value == "PASS"
+    assert "inherit its AZ" in found["inherits"].message
+    # An override spanning zones is documented too (multi-AZ); EFA cannot cross: a WARN.
+    assert found["spread"].status.value == "WARN"
+    assert found["spread"].severity is Severity.HIGH
     assert "usw2-az1" in found["spread"].message and "usw2-az2" in found["spread"].message
-    assert EFA_FAILURE in found["spread"].message
     assert found["cpu"].status.value == "SKIP"
     assert found["pinned"].status.value == "PASS"
 
@@ -320,9 +391,17 @@ def test_efa_single_az_falls_back_to_the_plan_when_types_unreadable(
     w: SimpleNamespace, facts: Any
 ) -> None:
     denied("DescribeInstanceTypes").attach(facts.client("ec2"))
-    cfg = spec(w, w.good, subnets=(w.az1, w.az2))
+    groups = (
+        InstanceGroup(
+            name="workers",
+            instance_type="ml.p5.48xlarge",
+            count=1,
+            override_vpc=_override(w, w.az1, w.az2),
+        ),
+    )
     # p5.48xlarge is in the built-in catalog: EFA is known without the API.
-    assert statuses(run("network.efa-single-az", cfg, facts)) == {"workers": "FAIL"}
+    cfg = spec(w, w.good, groups=groups)
+    assert statuses(run("network.efa-single-az", cfg, facts)) == {"workers": "WARN"}
 
 
 @pytest.mark.parametrize(
@@ -345,7 +424,15 @@ def test_denied_is_unknown(w: SimpleNamespace, facts: Any, check_id: str) -> Non
 
 def test_efa_single_az_denied_subnets_is_unknown(w: SimpleNamespace, facts: Any) -> None:
     denied("DescribeSubnets").attach(facts.client("ec2"))
-    findings = run("network.efa-single-az", spec(w, w.good, subnets=(w.az1, w.az2)), facts)
+    groups = (
+        InstanceGroup(
+            name="workers",
+            instance_type="ml.p5.48xlarge",
+            count=1,
+            override_vpc=_override(w, w.az1, w.az2),
+        ),
+    )
+    findings = run("network.efa-single-az", spec(w, w.good, groups=groups), facts)
     assert [f.status.value for f in findings] == ["UNKNOWN"]
     assert "ec2:DescribeSubnets" in findings[0].message
 
@@ -353,16 +440,21 @@ def test_efa_single_az_denied_subnets_is_unknown(w: SimpleNamespace, facts: Any)
 def test_efa_single_az_with_a_subnet_ec2_does_not_describe_is_unknown_not_pass(
     w: SimpleNamespace, facts: Any
 ) -> None:
-    """The group's second subnet is not in the account: its zone is not known, so "one
+    """The override's second subnet is not in the account: its zone is not known, so "one
     zone" is not proven (it was a PASS, the unseen subnet silently left out)."""
     unseen = "subnet-0123456789abcdef0"
-    found = by_resource(
-        run("network.efa-single-az", spec(w, w.good, subnets=(w.az1, unseen)), facts)
-    )
+
+    def one(*subnets: str) -> Any:
+        group = InstanceGroup(
+            name="workers",
+            instance_type="ml.p5.48xlarge",
+            count=1,
+            override_vpc=_override(w, *subnets),
+        )
+        return by_resource(run("network.efa-single-az", spec(w, w.good, groups=(group,)), facts))
+
+    found = one(w.az1, unseen)
     assert found["workers"].status.value == "UNKNOWN", found["workers"].message
     assert unseen in found["workers"].message
-    # Two zones among the subnets that were described: a FAIL whatever the unseen one is.
-    spread = by_resource(
-        run("network.efa-single-az", spec(w, w.good, subnets=(w.az1, w.az2, unseen)), facts)
-    )
-    assert spread["workers"].status.value == "FAIL"
+    # Two zones among the subnets that were described: a WARN whatever the unseen one is.
+    assert one(w.az1, w.az2, unseen)["workers"].status.value == "WARN"
