@@ -24,6 +24,7 @@ from ._common import (
     each_bucket,
     first_prefix,
     located,
+    policy_file_commands,
     sagemaker_name,
     uri_paths,
 )
@@ -146,22 +147,8 @@ def _outcome(
 
 
 def _policy_edit(bucket: str) -> str:
-    """The commands that read the bucket policy into a file and write it back."""
-    get = command(
-        "aws",
-        "s3api",
-        "get-bucket-policy",
-        "--bucket",
-        bucket,
-        "--query",
-        "Policy",
-        "--output",
-        "text",
-    )
-    put = command(
-        "aws", "s3api", "put-bucket-policy", "--bucket", bucket, "--policy", "file://policy.json"
-    )
-    return f"`{get} > policy.json`, edit policy.json, then `{put}`"
+    save, put = policy_file_commands(bucket)
+    return f"`{save}`, edit policy.json, then `{put}`"
 
 
 def _grant_or_copy(bucket: str, groups: list[InstanceGroup], roles: list[str], edit: str) -> str:
