@@ -42,8 +42,6 @@ def subnet_exists(ctx: CheckContext) -> list[Outcome]:
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets(ctx)]
-    if not subnet_ids:
-        return [_no_subnets(ctx)]
     subnets = ctx.aws.subnets(subnet_ids)
     vpc_id = cluster_vpc_id(ctx)
     out = []
