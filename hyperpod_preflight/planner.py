@@ -397,7 +397,7 @@ def spot_groups(spec: ClusterSpec) -> set[str]:
 
 
 def sagemaker_quota_needs(
-    spec: Any, plan: Any, *, flexible_worst_case: bool = False
+    spec: ClusterSpec, plan: ClusterPlan, *, flexible_worst_case: bool = False
 ) -> list[QuotaNeed]:
     """Every SageMaker quota ``spec`` needs, from the plan's instance counts and EBS size.
 
@@ -405,24 +405,49 @@ def sagemaker_quota_needs(
     types) in full against every one of its types' quotas, the worst case of where it may
     land (``quotas.instance-type`` does; a quota request asks only for what is certain)."""
     on_spot = spot_groups(spec)
-    on_demand: Counter[str] = Counter({t: int(n) for t, n in plan.instances_by_type.items()})
-    spot: Counter[str] = Counter()
-    groups_of: dict[tuple[str, bool], list[str]] = {}
-    flexible_of: dict[tuple[str, bool], list[str]] = {}
+    counts = _count_by_type(spec, plan, on_spot, flexible_worst_case)
+    needs = [*_instance_type_needs(counts), *_cluster_count_needs(spec, plan, on_spot)]
+    ebs = _ebs_need(spec, plan)
+    if ebs is not None:
+        needs.append(ebs)
+    return needs
+
+
+@dataclass
+class _TypeCounts:
+    """Instances per type, on demand and on Spot, and the groups behind each count
+    (key: type and whether on Spot); ``flexible_of``: the groups counted at their worst case."""
+
+    on_demand: Counter[str]
+    spot: Counter[str] = field(default_factory=Counter)
+    groups_of: dict[tuple[str, bool], list[str]] = field(default_factory=dict)
+    flexible_of: dict[tuple[str, bool], list[str]] = field(default_factory=dict)
+
+
+def _count_by_type(
+    spec: ClusterSpec, plan: ClusterPlan, on_spot: set[str], flexible_worst_case: bool
+) -> _TypeCounts:
+    """The plan's instances per type, with the Spot groups' moved to the Spot counts."""
+    counts = _TypeCounts(Counter({t: int(n) for t, n in plan.instances_by_type.items()}))
+    on_demand, spot = counts.on_demand, counts.spot
     for group in spec.instance_groups:
         is_spot = group.name in on_spot
         for t in group.types:
-            groups_of.setdefault((t, is_spot), []).append(group.name)
+            counts.groups_of.setdefault((t, is_spot), []).append(group.name)
         if is_spot and group.instance_type:
             spot[group.instance_type] += group.count
             on_demand[group.instance_type] = max(0, on_demand[group.instance_type] - group.count)
         if flexible_worst_case and not group.instance_type and group.count > 0:
             for t in dict.fromkeys(group.types):
                 (spot if is_spot else on_demand)[t] += group.count
-                flexible_of.setdefault((t, is_spot), []).append(group.name)
+                counts.flexible_of.setdefault((t, is_spot), []).append(group.name)
+    return counts
 
+
+def _instance_type_needs(counts: _TypeCounts) -> list[QuotaNeed]:
+    """One need per instance type with instances, on demand first, then Spot."""
     needs: list[QuotaNeed] = []
-    for table, is_spot in ((on_demand, False), (spot, True)):
+    for table, is_spot in ((counts.on_demand, False), (counts.spot, True)):
         for instance_type in sorted(table):
             if table[instance_type] <= 0:
                 continue
@@ -434,24 +459,30 @@ def sagemaker_quota_needs(
                     shared=True,
                     spot=is_spot,
                     instance_type=instance_type,
-                    groups=tuple(groups_of.get((instance_type, is_spot), ())),
-                    flexible_groups=tuple(flexible_of.get((instance_type, is_spot), ())),
+                    groups=tuple(counts.groups_of.get((instance_type, is_spot), ())),
+                    flexible_groups=tuple(counts.flexible_of.get((instance_type, is_spot), ())),
                 )
             )
+    return needs
+
+
+def _cluster_count_needs(
+    spec: ClusterSpec, plan: ClusterPlan, on_spot: set[str]
+) -> list[QuotaNeed]:
+    """The instance counts of the cluster as a whole: per cluster, in total, on Spot."""
     total = int(plan.total_instances)
-    all_groups = tuple(g.name for g in spec.instance_groups)
-    needs.append(
+    needs = [
         QuotaNeed(
             kind="per-cluster",
             quota_name=PER_CLUSTER_QUOTA,
             aliases=ALIASES.get(PER_CLUSTER_QUOTA, ()),
             needed=total,
             shared=False,
-            groups=all_groups,
+            groups=tuple(g.name for g in spec.instance_groups),
         )
-    )
-    # The fixed-type spot groups (not sum(spot.values()): a flexible group is in there once
-    # per type it may land on).
+    ]
+    # The fixed-type spot groups (not the Spot counts per type: a flexible group is in there
+    # once per type it may land on).
     spot_total = sum(g.count for g in spec.instance_groups if g.name in on_spot and g.instance_type)
     needs.append(
         QuotaNeed(
@@ -473,22 +504,23 @@ def sagemaker_quota_needs(
                 groups=tuple(g.name for g in spec.instance_groups if g.name in on_spot),
             )
         )
-    if plan.max_ebs_gb:
-        largest = int(plan.max_ebs_gb)
-        needs.append(
-            QuotaNeed(
-                kind="ebs-volume-size",
-                quota_name=EBS_QUOTA,
-                aliases=ALIASES.get(EBS_QUOTA, ()),
-                needed=largest,
-                shared=False,
-                groups=tuple(
-                    g.name for g in spec.instance_groups if largest in g.ebs_volume_sizes_gb
-                ),
-                unit="GB",
-            )
-        )
     return needs
+
+
+def _ebs_need(spec: ClusterSpec, plan: ClusterPlan) -> QuotaNeed | None:
+    """The largest EBS volume any group asks for, against the per-volume size quota."""
+    if not plan.max_ebs_gb:
+        return None
+    largest = int(plan.max_ebs_gb)
+    return QuotaNeed(
+        kind="ebs-volume-size",
+        quota_name=EBS_QUOTA,
+        aliases=ALIASES.get(EBS_QUOTA, ()),
+        needed=largest,
+        shared=False,
+        groups=tuple(g.name for g in spec.instance_groups if largest in g.ebs_volume_sizes_gb),
+        unit="GB",
+    )
 
 
 def increase_command(service_code: str, quota_code: str, desired: int, region: str) -> str:

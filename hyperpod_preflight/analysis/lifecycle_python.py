@@ -31,17 +31,9 @@ from .lifecycle_words import (
     public_urls,
     references_of,
 )
-from .shell_scan import (
-    Cwd,
-    How,
-    MadeFiles,
-    ParseTimeout,
-    Reference,
-    join_in,
-    reference,
-    scan_shell,
-    start_directory,
-)
+from .shell_parse import ParseTimeout
+from .shell_refs import Cwd, How, MadeFiles, Reference, join_in, reference, start_directory
+from .shell_scan import scan_shell
 
 __all__ = ["PythonScan", "scan_python"]
 

@@ -34,7 +34,7 @@ from functools import lru_cache
 import tree_sitter_bash
 from tree_sitter import Language, Node, Query, Tree
 
-from .shell_scan import ParseTimeout, nodes_of, parse_shell
+from .shell_parse import ParseTimeout, nodes_of, parse_shell
 
 _ACCESS_KEY_ID = re.compile(rb"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
 # A secret access key: 40 characters of base64's alphabet, standing alone.

@@ -12,18 +12,18 @@ under a condition (``if``, ``||``, ``case``, a loop, a function nobody calls, a 
 What it cannot read plainly (a variable read at run time, ``eval``) gives no reference:
 callers treat what it finds as evidence, never its absence as proof. Words parsed by the
 grammar are never re-read with regular expressions.
+
+Parsing within a time budget lives in :mod:`.shell_parse`; where a named file lies in the
+prefix, and what the script made itself, in :mod:`.shell_refs` (the Python scan shares both).
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import tree_sitter
-import tree_sitter_bash
 
 from .lifecycle_words import (
     SCRIPT_DIR,
@@ -39,10 +39,14 @@ from .lifecycle_words import (
     plain_path,
     references_of,
 )
+from .shell_parse import MAX_QUERY_DEPTH, ParseTimeout, parse_shell
+from .shell_refs import Cwd, How, MadeFiles, Reference, join_in, reference, start_directory
 
 __all__ = [
+    "MAX_STATEMENTS",
     "SCRIPT_DIR",
     "Fetch",
+    "ParseTimeout",
     "RefKind",
     "Reference",
     "ShellScan",
@@ -54,7 +58,6 @@ __all__ = [
 
 MAX_DEPTH = 400  # syntax-tree depth walked; deeper nesting is not followed
 MAX_STATEMENTS = 20_000  # statements walked per script (a real one has a few hundred)
-MAX_QUERY_DEPTH = 48  # function definitions (and password assignments) looked for down to here
 MAX_CONTAINER_NODES = 300_000
 _CONTAINERS = {
     "program",
@@ -81,27 +84,6 @@ _TESTS = {"test", "[", "[["}
 _PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "pip_index_url"}
 
 
-@dataclass(frozen=True)
-class Reference:
-    """A file a script runs or reads by a relative name, on ``line``.
-
-    ``candidates`` are the prefix paths it may name (the directory it runs in is not always
-    known exactly: a script started from the prefix root or from its own folder).
-    """
-
-    target: str  # as the script names it, variables resolved
-    kind: RefKind
-    line: int
-    candidates: tuple[str, ...] = ()
-    direct: bool = False  # executed as a program (./x.sh): its '#!' line matters
-    condition: str | None = None  # why it may not run; None when it runs whenever the script does
-    made: str | None = None  # the script makes it itself before this line (how)
-    maybe_made: str | None = None  # it may come from an archive or tree the script unpacks
-    outside: bool = False  # it names a file outside the prefix
-    named_only: str | None = None  # only named (Python: an argument of this call)
-    via: str | None = None  # the variable it came through, as written
-
-
 @dataclass
 class ShellScan:
     references: list[Reference] = field(default_factory=list)
@@ -110,91 +92,6 @@ class ShellScan:
     sets_proxy: bool = False
     too_deep: bool = False
     stopped_at: int | None = None  # over MAX_STATEMENTS: the line where the walk stopped
-
-
-MAX_PATH = 1024  # longer paths are not looked up (and cannot grow without bound)
-
-
-def join_in(base: str, rel: str) -> str | None:
-    """``rel`` from prefix directory ``base`` ("" is the root); None when it leaves the prefix
-    (or is longer than any key the lint looks up)."""
-    if len(base) + len(rel) > MAX_PATH:
-        return None
-    p = posixpath.normpath(posixpath.join(base, rel) if base else rel)
-    if p == ".":
-        return ""
-    if p == ".." or p.startswith(("../", "/")):
-        return None
-    return p
-
-
-@lru_cache(maxsize=1)
-def _parser() -> tree_sitter.Parser:
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
-
-
-PARSE_BUDGET_S = 0.5  # tree-sitter's error recovery can be slow on junk: give up, say so
-
-
-class ParseTimeout(Exception):
-    """The shell parser ran past :data:`PARSE_BUDGET_S`."""
-
-
-def parse_shell(source: bytes, budget_s: float = PARSE_BUDGET_S) -> tree_sitter.Tree:
-    """The syntax tree of ``source``; :class:`ParseTimeout` past ``budget_s`` seconds of this
-    thread's CPU time (not wall time: the answer must not depend on the machine's load)."""
-    deadline = time.thread_time() + budget_s
-
-    def read(offset: int, _point: tuple[int, int]) -> bytes:
-        return source[offset : offset + 65536]
-
-    def late(_offset: int, _has_error: bool) -> bool:
-        return time.thread_time() > deadline
-
-    try:
-        tree = _parser().parse(read, progress_callback=late)
-    except ValueError:  # cancelled by the progress callback
-        tree = None
-    if tree is None:
-        raise ParseTimeout(f"the shell parser gave up after {budget_s} s")
-    return tree
-
-
-MAX_SPINE = 1000
-"""Nesting depth past which a tree is not queried: tree-sitter's query engine takes time that
-grows with the square of the depth, whatever the start depth (a cancelling progress callback
-crashes py-tree-sitter 0.26, so the depth is probed first)."""
-
-
-QUERY_ERROR_BYTES = 64 * 1024
-"""A tree with a syntax error over this size is not queried either: on error trees (``$(``
-repeated and never closed) the engine is as slow whatever the visible depth."""
-
-
-def too_deep_to_query(root: tree_sitter.Node) -> bool:
-    """Whether the chain of largest children from ``root`` is more than :data:`MAX_SPINE`
-    deep (deep junk, ``$($($(``… or a long ``a && b && …`` chain, is one such chain), or the
-    tree is a large one with a syntax error."""
-    if root.has_error and root.end_byte > QUERY_ERROR_BYTES:
-        return True
-    node, depth = root, 0
-    while node.child_count:
-        depth += 1
-        if depth > MAX_SPINE:
-            return True
-        node = max(node.children, key=lambda c: c.end_byte - c.start_byte)
-    return False
-
-
-def nodes_of(query: tree_sitter.Query, root: tree_sitter.Node) -> list[tree_sitter.Node]:
-    """The nodes a one-capture query finds (in C, not by walking the tree in Python);
-    :class:`ParseTimeout` for a tree too deep to query in time (:func:`too_deep_to_query`)."""
-    if too_deep_to_query(root):
-        raise ParseTimeout(f"the syntax tree is nested more than {MAX_SPINE} deep")
-    cursor = tree_sitter.QueryCursor(query)
-    cursor.set_max_start_depth(MAX_QUERY_DEPTH)
-    captures = cursor.captures(root)
-    return [n for nodes in captures.values() for n in nodes]
 
 
 def _line(node: tree_sitter.Node) -> int:
@@ -213,9 +110,6 @@ def _unescape(word: str) -> str:
     return "".join(out)
 
 
-Cwd = tuple[str, ...] | None  # candidate prefix directories; None: outside it, or not known
-
-
 @dataclass
 class _State:
     cwd: Cwd
@@ -224,104 +118,6 @@ class _State:
 
     def copy(self) -> _State:
         return _State(self.cwd, dict(self.variables), list(self.stack))
-
-
-@dataclass
-class MadeFiles:
-    """What a script made itself so far: files, directories, and unpacked trees."""
-
-    files: dict[str, str] = field(default_factory=dict)
-    dirs: dict[str, str] = field(default_factory=dict)
-    unpacked: dict[str, str] = field(default_factory=dict)  # names unknown: archives, trees
-
-    def why(self, path: str) -> tuple[str | None, str | None]:
-        """(how it was made, how it may have been made) for one prefix path."""
-        if path in self.files:
-            return self.files[path], None
-        for table, sure in ((self.dirs, True), (self.unpacked, False)):
-            for d, how in table.items():
-                if d == "" or path == d or path.startswith(d + "/"):
-                    return (how, None) if sure else (None, how)
-        return None, None
-
-    def add(self, value: str, how: str, kind: str, here: str, cwd: Cwd) -> None:
-        """Record ``value`` (as the script names it, from ``cwd``) as made; kind: file, dir,
-        unpacked."""
-        if value.startswith(SCRIPT_DIR):
-            bases: tuple[str, ...] = (here,)
-            value = value[len(SCRIPT_DIR) :].lstrip("/") or "."
-        elif cwd is None or not plain_path(value, allow_dot=True):
-            return
-        else:
-            bases = cwd
-        for base in bases:
-            path = join_in(base, value)
-            if path is None:
-                continue
-            if kind == "unpacked":
-                self.unpacked.setdefault(path, how)
-            else:
-                self.files.setdefault(path, how)
-                if kind == "dir":
-                    self.dirs.setdefault(path, how)
-
-
-def start_directory(path: str) -> tuple[str, ...]:
-    """Where a script may run from: the prefix root (HyperPod's copy) or its own folder."""
-    return tuple(dict.fromkeys(["", posixpath.dirname(path)]))
-
-
-def locate(target: str, here: str, cwd: Cwd) -> tuple[str, tuple[str, ...]] | None:
-    """(the name as shown, the prefix paths it may be); None when it is not under the prefix
-    or runs in a directory that cannot be told."""
-    if target.startswith(SCRIPT_DIR):
-        rest = target[len(SCRIPT_DIR) :].lstrip("/")
-        found = join_in(here, rest)
-        return '$(dirname "$0")/' + rest, (found,) if found else ()
-    if cwd is None or target.startswith("/"):
-        return None
-    candidates = [join_in(base, target) for base in cwd]
-    return target, tuple(dict.fromkeys(c for c in candidates if c))
-
-
-@dataclass(frozen=True)
-class How:
-    """How a reference is used: executed directly, under which condition, through what."""
-
-    direct: bool = False
-    condition: str | None = None
-    via: str | None = None
-    named_only: str | None = None
-
-
-def reference(
-    target: str, kind: RefKind, line: int, where: tuple[str, Cwd, MadeFiles], how: How
-) -> Reference | None:
-    """A :class:`Reference` for ``target`` named on ``line`` (where: the script's folder,
-    the directory it runs in, what it made)."""
-    here, cwd, made_files = where
-    found = locate(target, here, cwd)
-    if found is None:
-        return None
-    shown, candidates = found
-    made = maybe = None
-    for c in candidates:
-        made, maybe = made_files.why(c)
-        if made or maybe:
-            break
-    return Reference(
-        target=shown,
-        kind=kind,
-        line=line,
-        candidates=candidates,
-        made=made,
-        maybe_made=maybe,
-        outside=not candidates,
-        direct=how.direct,
-        condition=how.condition,
-        via=how.via,
-        named_only=how.named_only,
-    )
 
 
 class _Walker:

@@ -349,6 +349,110 @@ def _subnet_rank(s: SubnetAudit) -> tuple[int, int]:
     return (0 if s.s3_gateway_endpoint else 1, -(s.free_addresses or 0))
 
 
+@dataclass
+class _SubnetFit:
+    """The candidate subnets sorted by whether ``needed`` addresses fit, best first."""
+
+    fits: list[SubnetAudit] = field(default_factory=list)
+    elsewhere: list[SubnetAudit] = field(default_factory=list)  # room, but type not offered there
+    unsure: list[SubnetAudit] = field(default_factory=list)  # free addresses or egress not told
+
+
+def _fit_subnets(itype: str, subnets: list[SubnetAudit], needed: int) -> _SubnetFit:
+    fit = _SubnetFit()
+    for s in sorted(subnets, key=_subnet_rank):
+        if s.candidate is False:
+            continue
+        if s.offered.get(itype) is False:
+            if s.candidate and (s.free_addresses or 0) >= needed:
+                fit.elsewhere.append(s)
+            continue
+        if s.free_addresses is not None and s.free_addresses < needed:
+            continue
+        if s.free_addresses is None or s.candidate is None:
+            fit.unsure.append(s)
+            continue
+        fit.fits.append(s)
+    return fit
+
+
+def _efa_groups(groups: list[GroupAudit]) -> list[GroupAudit]:
+    """The groups EFA traffic can use, those with the fewest problems first."""
+    return sorted(
+        (g for g in groups if g.efa_ready), key=lambda g: (g.egress_open_only, len(g.problems))
+    )
+
+
+def _take_best(placement: Placement, fits: list[SubnetAudit], ips: int) -> None:
+    best = fits[0]
+    placement.subnet_id, placement.zone_id = best.subnet_id, best.zone_id
+    placement.holds = (best.free_addresses or 0) // ips
+    placement.alternatives = [s.subnet_id for s in fits[1:4]]
+
+
+def _no_room_reason(
+    itype: str,
+    elsewhere: list[SubnetAudit],
+    inventory: VpcInventory,
+    request: AuditRequest,
+    ips: int,
+    needed: int,
+) -> str:
+    """Why no subnet holds the nodes: the type is not offered where there is room, or no room."""
+    if elsewhere:
+        zones = sorted((inventory.offerings or {}).get(itype.removeprefix("ml."), frozenset()))
+        roomy = ", ".join(sorted({s.zone_id for s in elsewhere}))
+        return (
+            f"{itype} is not offered in zone {roomy}"
+            f" of the subnets with room (offered in: {', '.join(zones) or 'no zone'})"
+        )
+    return (
+        f"no private subnet with egress has {needed} free addresses ({request.nodes} + "
+        f"{request.ip_headroom} nodes × {ips} IPs, {request.orchestrator})"
+    )
+
+
+def _explain_groups(
+    placement: Placement, efa_groups: list[GroupAudit], inventory: VpcInventory
+) -> None:
+    if inventory.security_groups is None:
+        placement.reasons.append(
+            "the VPC's security groups could not be read (ec2:DescribeSecurityGroups)"
+        )
+    elif not efa_groups:
+        placement.reasons.append("no security group allows all traffic to and from itself (EFA)")
+        placement.fixes.append(_new_group_commands(inventory.vpc_id))
+
+
+def _explain_unknowns(
+    placement: Placement, fit: _SubnetFit, inventory: VpcInventory, needed: int
+) -> None:
+    """Reasons without a fix: they come last, as fix_first pairs reasons[i] with fixes[i]."""
+    if inventory.subnets is None:
+        placement.reasons.append("the VPC's subnets could not be read (ec2:DescribeSubnets)")
+    elif fit.unsure and not fit.fits:
+        placement.reasons.append(
+            "could not tell whether "
+            + ", ".join(s.subnet_id for s in fit.unsure)
+            + f" can hold them: its way out or free addresses could not be told ({needed} needed)"
+        )
+    if inventory.dns_support is False or inventory.dns_hostnames is False:
+        placement.reasons.append("the VPC's DNS support or DNS hostnames are off")
+
+
+def _readiness(
+    placement: Placement, fit: _SubnetFit, has_efa_group: bool, inventory: VpcInventory
+) -> bool | None:
+    """True: a subnet and a group with nothing against them; None: could not tell."""
+    if fit.fits and has_efa_group and not placement.reasons:
+        return True
+    if ((fit.unsure or inventory.subnets is None) and not fit.fits) or (
+        inventory.security_groups is None
+    ):
+        return None
+    return False
+
+
 def place(
     itype: str,
     subnets: list[SubnetAudit],
@@ -367,72 +471,20 @@ def place(
     ips = ips_per_node(info, request.orchestrator)
     needed = (request.nodes + request.ip_headroom) * ips
     placement.ips_per_node, placement.addresses_needed = ips, needed
-    fits: list[SubnetAudit] = []
-    elsewhere: list[SubnetAudit] = []  # would fit, but the type is not offered in its zone
-    unsure: list[SubnetAudit] = []  # might fit: free addresses or egress could not be told
-    for s in sorted(subnets, key=_subnet_rank):
-        if s.candidate is False:
-            continue
-        if s.offered.get(itype) is False:
-            if s.candidate and (s.free_addresses or 0) >= needed:
-                elsewhere.append(s)
-            continue
-        if s.free_addresses is not None and s.free_addresses < needed:
-            continue
-        if s.free_addresses is None or s.candidate is None:
-            unsure.append(s)
-            continue
-        fits.append(s)
-    efa_groups = sorted(
-        (g for g in groups if g.efa_ready), key=lambda g: (g.egress_open_only, len(g.problems))
-    )
+    fit = _fit_subnets(itype, subnets, needed)
+    efa_groups = _efa_groups(groups)
     if efa_groups:
         placement.security_group_id = efa_groups[0].group_id
-    if fits:
-        best = fits[0]
-        placement.subnet_id, placement.zone_id = best.subnet_id, best.zone_id
-        placement.holds = (best.free_addresses or 0) // ips
-        placement.alternatives = [s.subnet_id for s in fits[1:4]]
-    elif inventory.subnets is not None and not unsure:
-        zones = sorted((inventory.offerings or {}).get(itype.removeprefix("ml."), frozenset()))
-        if elsewhere:
-            roomy = ", ".join(sorted({s.zone_id for s in elsewhere}))
-            placement.reasons.append(
-                f"{itype} is not offered in zone {roomy}"
-                f" of the subnets with room (offered in: {', '.join(zones) or 'no zone'})"
-            )
-        else:
-            placement.reasons.append(
-                f"no private subnet with egress has {needed} free addresses ({request.nodes} + "
-                f"{request.ip_headroom} nodes × {ips} IPs, {request.orchestrator})"
-            )
+    if fit.fits:
+        _take_best(placement, fit.fits, ips)
+    elif inventory.subnets is not None and not fit.unsure:
+        placement.reasons.append(
+            _no_room_reason(itype, fit.elsewhere, inventory, request, ips, needed)
+        )
         placement.fixes.append(_new_subnet_command(itype, needed, subnets, inventory))
-    if inventory.security_groups is None:
-        placement.reasons.append(
-            "the VPC's security groups could not be read (ec2:DescribeSecurityGroups)"
-        )
-    elif not efa_groups:
-        placement.reasons.append("no security group allows all traffic to and from itself (EFA)")
-        placement.fixes.append(_new_group_commands(inventory.vpc_id))
-    # reasons without a fix come last: fix_first pairs reasons[i] with fixes[i]
-    if inventory.subnets is None:
-        placement.reasons.append("the VPC's subnets could not be read (ec2:DescribeSubnets)")
-    elif unsure and not fits:
-        placement.reasons.append(
-            "could not tell whether "
-            + ", ".join(s.subnet_id for s in unsure)
-            + f" can hold them: its way out or free addresses could not be told ({needed} needed)"
-        )
-    if inventory.dns_support is False or inventory.dns_hostnames is False:
-        placement.reasons.append("the VPC's DNS support or DNS hostnames are off")
-    if fits and efa_groups and not placement.reasons:
-        placement.ready = True
-    elif ((unsure or inventory.subnets is None) and not fits) or (
-        inventory.security_groups is None
-    ):
-        placement.ready = None
-    else:
-        placement.ready = False
+    _explain_groups(placement, efa_groups, inventory)
+    _explain_unknowns(placement, fit, inventory, needed)
+    placement.ready = _readiness(placement, fit, bool(efa_groups), inventory)
     return placement
 
 

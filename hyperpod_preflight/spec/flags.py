@@ -3,7 +3,7 @@ for a quick check without a config file.
 
 Each flag has one validator in :data:`_FLAGS` that checks it and returns its normalized value;
 an error names the flag. The few rules between flags (``--eks-cluster-arn`` implies EKS) come
-after, in :func:`spec_from_flags`.
+after, in :meth:`_ValidFlags.of`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ..catalog import describe_invalid_type, is_hyperpod_instance_type
 from ..errors import InputError
@@ -196,59 +196,87 @@ def spec_from_flags(
         "name": name,
         "instance_groups": instance_groups,
     }
-    flags = {key: validate(given[key]) for key, validate in _FLAGS.items()}
-    subnet_ids: tuple[str, ...] = flags["subnets"]
-    sg_ids: tuple[str, ...] = flags["security_groups"]
-    groups: tuple[_GroupFlag, ...] = flags["instance_groups"]
-    arn: str | None = flags["eks_cluster_arn"]
-    role: str | None = flags["execution_role"]
-    lifecycle: str | None = flags["lifecycle_uri"]
-    cluster_name: str | None = flags["name"]
-
-    orch = flags["orchestrator"] or ("eks" if arn else "slurm")
-    if arn is not None and orch != "eks":
-        raise InputError("--eks-cluster-arn: given with --orchestrator slurm")
-
-    vpc_settings = VpcSettings(security_group_ids=sg_ids, subnets=subnet_ids)
-    raw_groups: list[dict[str, Any]] = []
-    for group in groups:
-        raw_group: dict[str, Any] = {
-            "InstanceGroupName": group.name,
-            "InstanceType": group.instance_type,
-            "InstanceCount": group.count,
-        }
-        if role:
-            raw_group["ExecutionRole"] = role
-        if lifecycle:
-            raw_group["LifeCycleConfig"] = {"SourceS3Uri": lifecycle}
-        raw_groups.append(raw_group)
-
-    raw: dict[str, Any] = {}
-    if cluster_name:
-        raw["ClusterName"] = cluster_name
-    if raw_groups:
-        raw["InstanceGroups"] = raw_groups
-    if subnet_ids or sg_ids:
-        raw["VpcConfig"] = {"SecurityGroupIds": list(sg_ids), "Subnets": list(subnet_ids)}
-    if orch == "eks":
-        raw["Orchestrator"] = {"Eks": {"ClusterArn": arn}} if arn else {}
+    flags = _ValidFlags.of({key: validate(given[key]) for key, validate in _FLAGS.items()})
+    vpc_settings = VpcSettings(security_group_ids=flags.sg_ids, subnets=flags.subnet_ids)
     return ClusterSpec(
-        name=cluster_name or "unnamed",
-        orchestrator="eks" if orch == "eks" else "slurm",
-        eks_cluster_arn=arn,
+        name=flags.cluster_name or "unnamed",
+        orchestrator=flags.orchestrator,
+        eks_cluster_arn=flags.arn,
         instance_groups=tuple(
             InstanceGroup(
                 name=group.name,
                 instance_type=group.instance_type,
                 count=group.count,
-                execution_role=role,
-                lifecycle_source_s3_uri=lifecycle,
+                execution_role=flags.role,
+                lifecycle_source_s3_uri=flags.lifecycle,
                 json_path=f"InstanceGroups[{i}]",
             )
-            for i, group in enumerate(groups)
+            for i, group in enumerate(flags.groups)
         ),
-        vpc_config=vpc_settings if (subnet_ids or sg_ids) else None,
-        vpc_id=flags["vpc"],
+        vpc_config=vpc_settings if (flags.subnet_ids or flags.sg_ids) else None,
+        vpc_id=flags.vpc,
         source="flags",
-        raw=raw,
+        raw=_create_cluster_request(flags),
     )
+
+
+@dataclass(frozen=True)
+class _ValidFlags:
+    """The flags' validated values, and the rules between them applied."""
+
+    vpc: str | None
+    subnet_ids: tuple[str, ...]
+    sg_ids: tuple[str, ...]
+    groups: tuple[_GroupFlag, ...]
+    orchestrator: Literal["slurm", "eks"]
+    arn: str | None
+    role: str | None
+    lifecycle: str | None
+    cluster_name: str | None
+
+    @classmethod
+    def of(cls, flags: dict[str, Any]) -> _ValidFlags:
+        arn: str | None = flags["eks_cluster_arn"]
+        orch = flags["orchestrator"] or ("eks" if arn else "slurm")
+        if arn is not None and orch != "eks":
+            raise InputError("--eks-cluster-arn: given with --orchestrator slurm")
+        return cls(
+            vpc=flags["vpc"],
+            subnet_ids=flags["subnets"],
+            sg_ids=flags["security_groups"],
+            groups=flags["instance_groups"],
+            orchestrator="eks" if orch == "eks" else "slurm",
+            arn=arn,
+            role=flags["execution_role"],
+            lifecycle=flags["lifecycle_uri"],
+            cluster_name=flags["name"],
+        )
+
+
+def _create_cluster_request(flags: _ValidFlags) -> dict[str, Any]:
+    """The CreateCluster request the flags stand for (the spec's ``raw``)."""
+    raw_groups: list[dict[str, Any]] = []
+    for group in flags.groups:
+        raw_group: dict[str, Any] = {
+            "InstanceGroupName": group.name,
+            "InstanceType": group.instance_type,
+            "InstanceCount": group.count,
+        }
+        if flags.role:
+            raw_group["ExecutionRole"] = flags.role
+        if flags.lifecycle:
+            raw_group["LifeCycleConfig"] = {"SourceS3Uri": flags.lifecycle}
+        raw_groups.append(raw_group)
+    raw: dict[str, Any] = {}
+    if flags.cluster_name:
+        raw["ClusterName"] = flags.cluster_name
+    if raw_groups:
+        raw["InstanceGroups"] = raw_groups
+    if flags.subnet_ids or flags.sg_ids:
+        raw["VpcConfig"] = {
+            "SecurityGroupIds": list(flags.sg_ids),
+            "Subnets": list(flags.subnet_ids),
+        }
+    if flags.orchestrator == "eks":
+        raw["Orchestrator"] = {"Eks": {"ClusterArn": flags.arn}} if flags.arn else {}
+    return raw

@@ -441,75 +441,18 @@ class _Judge:
         )
 
     def _fix(self, decision: Decision) -> str:
-        via = {"StringEquals": {"kms:ViaService": f"s3.{self.key.region}.amazonaws.com"}}
+        """A step for each policy that lacks the Allow, or one grant that does it all."""
         steps: list[str] = []
         lacking = decision.not_allowed_by
         if any(label.startswith("identity") for label in lacking):
-            document = {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "kms:Decrypt",
-                        "Resource": self.key.arn,
-                        "Condition": via,
-                    }
-                ],
-            }
-            steps.append(
-                command(
-                    "aws",
-                    "iam",
-                    "put-role-policy",
-                    "--role-name",
-                    self.role.name,
-                    "--policy-name",
-                    INLINE_POLICY_NAME,
-                    "--policy-document",
-                    compact(document),
-                )
-            )
+            steps.append(self._role_policy_step())
         if any(label.startswith("permissions boundary") for label in lacking):
             steps.append(
                 f"allow kms:Decrypt on {self.key.arn} in the permissions boundary "
                 f"{self.policies.boundary_arn}"
             )
         if any("resource policy" in label for label in lacking):
-            statement = {
-                "Sid": "HyperPodLifecycleDecrypt",
-                "Effect": "Allow",
-                "Principal": {"AWS": self.role_arn},
-                "Action": "kms:Decrypt",
-                "Resource": "*",
-                "Condition": via,
-            }
-            steps.append(
-                f"add {compact(statement)} to the key policy ("
-                + command(
-                    "aws",
-                    "kms",
-                    "get-key-policy",
-                    "--key-id",
-                    self.key.arn,
-                    "--policy-name",
-                    "default",
-                    "--output",
-                    "text",
-                )
-                + " > key.json; edit key.json; "
-                + command(
-                    "aws",
-                    "kms",
-                    "put-key-policy",
-                    "--key-id",
-                    self.key.arn,
-                    "--policy-name",
-                    "default",
-                    "--policy",
-                    "file://key.json",
-                )
-                + ")"
-            )
+            steps.append(self._key_policy_step())
         if self.key.account != self.account:
             steps.append(
                 f"let the key policy (account {self.key.account}) allow {self.role_arn} kms:Decrypt"
@@ -529,6 +472,70 @@ class _Judge:
             return f"Grant it: {grant}"
         # no full stop after a command: it would stick to its last argument
         return f"Grant it: {'; and '.join(steps)}; or, in one step: {grant}"
+
+    def _via_s3(self) -> dict[str, dict[str, str]]:
+        """The condition that keeps the Allow to S3's requests for the nodes."""
+        return {"StringEquals": {"kms:ViaService": f"s3.{self.key.region}.amazonaws.com"}}
+
+    def _role_policy_step(self) -> str:
+        """An inline policy on the role that allows kms:Decrypt with the key through S3."""
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": self.key.arn,
+                    "Condition": self._via_s3(),
+                }
+            ],
+        }
+        return command(
+            "aws",
+            "iam",
+            "put-role-policy",
+            "--role-name",
+            self.role.name,
+            "--policy-name",
+            INLINE_POLICY_NAME,
+            "--policy-document",
+            compact(document),
+        )
+
+    def _key_policy_step(self) -> str:
+        """A statement to add to the key policy, and the commands that read and write it."""
+        statement = {
+            "Sid": "HyperPodLifecycleDecrypt",
+            "Effect": "Allow",
+            "Principal": {"AWS": self.role_arn},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": self._via_s3(),
+        }
+        read = command(
+            "aws",
+            "kms",
+            "get-key-policy",
+            "--key-id",
+            self.key.arn,
+            "--policy-name",
+            "default",
+            "--output",
+            "text",
+        )
+        write = command(
+            "aws",
+            "kms",
+            "put-key-policy",
+            "--key-id",
+            self.key.arn,
+            "--policy-name",
+            "default",
+            "--policy",
+            "file://key.json",
+        )
+        edit = f"{read} > key.json; edit key.json; {write}"
+        return f"add {compact(statement)} to the key policy ({edit})"
 
     def _aws_managed(self) -> Outcome:
         """An AWS managed key (aws/s3): its policy lets principals of its own account use

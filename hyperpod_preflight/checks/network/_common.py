@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ...analysis.network import (
     InterfaceEndpoints,
     interface_endpoints,
 )
+from ...errors import FactUnavailable
 from ...models import Outcome, skipped, unknown
 from ...registry import CheckContext
 from ...shell import arg
-from ...spec import VpcSettings
+from ...spec import InstanceGroup, VpcSettings
 
 EFA_FAILURE = (
     "EFA health checks did not run successfully. Ensure that your VPC and security groups "
@@ -174,3 +175,23 @@ def existing_groups(ctx: CheckContext, out: list[Outcome]) -> Iterator[tuple[str
             out.append(_missing_sg(sg_id))
         else:
             yield sg_id, group
+
+
+def efa_support(ctx: CheckContext, groups: Iterable[InstanceGroup]) -> dict[str, bool | None]:
+    """EC2 type → supports EFA (None when it cannot be told): from
+    ``DescribeInstanceTypes``, else from the plan's figures."""
+
+    names = tuple(dict.fromkeys(t for g in groups for t in g.ec2_types))
+    result: dict[str, bool | None] = dict.fromkeys(names)
+    try:
+        described = ctx.aws.instance_types(names)
+        for name in names:
+            if name in described:
+                result[name] = bool(described[name].get("NetworkInfo", {}).get("EfaSupported"))
+    except FactUnavailable:
+        pass
+    for plan_group in ctx.plan.groups:
+        ec2_name = (plan_group.instance_type or "").removeprefix("ml.")
+        if result.get(ec2_name) is None and plan_group.efa_interfaces is not None:
+            result[ec2_name] = plan_group.efa_interfaces > 0
+    return result

@@ -259,13 +259,41 @@ def _judge_unverified_route(
 def _create_endpoint(
     ctx: CheckContext, setting: EgressSetting, service: str, subnet: dict[str, Any], sid: str
 ) -> str:
-    return (
-        f"aws ec2 create-vpc-endpoint --vpc-id {shlex.quote(str(subnet['VpcId']))} "
-        f"--vpc-endpoint-type Interface --service-name "
-        f"{shlex.quote(ctx.aws.endpoint_service_name(service))} --subnet-ids "
-        f"{shlex.quote(sid)} --security-group-ids {shlex.quote(setting.cluster_sg)} "
-        "--private-dns-enabled"
+    """An interface endpoint for ``service`` in the subnet, open to the cluster's group."""
+    return _new_endpoint(
+        str(subnet["VpcId"]),
+        "Interface",
+        ctx.aws.endpoint_service_name(service),
+        "--subnet-ids",
+        sid,
+        "--security-group-ids",
+        setting.cluster_sg,
+        "--private-dns-enabled",
     )
+
+
+# One builder per endpoint command, for the interface and the S3 gateway endpoints alike.
+def _new_endpoint(vpc_id: str, kind: str, service_name: str, *where: str) -> str:
+    return command(
+        "aws",
+        "ec2",
+        "create-vpc-endpoint",
+        "--vpc-id",
+        vpc_id,
+        "--vpc-endpoint-type",
+        kind,
+        "--service-name",
+        service_name,
+        *where,
+    )
+
+
+def _modify_endpoint(ep_id: str, *change: str) -> str:
+    return command("aws", "ec2", "modify-vpc-endpoint", "--vpc-endpoint-id", ep_id, *change)
+
+
+def _delete_endpoint(ep_id: str) -> str:
+    return command("aws", "ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", ep_id)
 
 
 def _judge_endpoints_only(
@@ -341,17 +369,15 @@ def _endpoint_fixes(
         for a in review.blocked
     ]
     for service, ep in review.unusable.items():
-        ep_id = shlex.quote(str(ep.get("VpcEndpointId")))
+        ep_id = str(ep.get("VpcEndpointId"))
         state = endpoint_state(ep).lower()
         if is_available(ep):
-            fixes.append(
-                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {ep_id} --private-dns-enabled"
-            )
+            fixes.append(_modify_endpoint(ep_id, "--private-dns-enabled"))
         elif state in ("deleted", "deleting"):
             fixes.append(_create_endpoint(ctx, setting, service, subnet, sid))
         elif not is_pending(ep):
             fixes.append(
-                f"aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {ep_id} (it is {state}), "
+                f"{_delete_endpoint(ep_id)} (it is {state}), "
                 f"then {_create_endpoint(ctx, setting, service, subnet, sid)}"
             )
     return fixes
@@ -560,31 +586,14 @@ def _s3_endpoint_fix(
 ) -> tuple[str, str]:
     """(what is wrong, the command that fixes it) when no usable endpoint is attached."""
     s3_name = ctx.aws.endpoint_service_name("s3")
-    create = command(
-        "aws",
-        "ec2",
-        "create-vpc-endpoint",
-        "--vpc-id",
-        vpc_id,
-        "--vpc-endpoint-type",
-        "Gateway",
-        "--service-name",
-        s3_name,
-        "--route-table-ids",
-        rtb,
-    )
+    create = _new_endpoint(vpc_id, "Gateway", s3_name, "--route-table-ids", rtb)
     if attached:
         # Attached, but rejected, failed, deleting, deleted …: present, not usable.
         ep_id, state = attached[0]["VpcEndpointId"], endpoint_state(attached[0])
         what = f"S3 gateway endpoint {ep_id} on route table {rtb} of {sid} is {state}, not usable"
         if state.lower() in ("deleted", "deleting"):
             return what, create
-        return (
-            what,
-            "Replace it: "
-            + command("aws", "ec2", "delete-vpc-endpoints", "--vpc-endpoint-ids", ep_id)
-            + f"; {create}",
-        )
+        return what, f"Replace it: {_delete_endpoint(ep_id)}; {create}"
     live = sorted(
         (ep for ep in gateways if is_available(ep) or is_pending(ep)),
         key=lambda e: not is_available(e),
@@ -594,14 +603,6 @@ def _s3_endpoint_fix(
         state = "" if is_available(live[0]) else f" ({endpoint_state(live[0])})"
         return (
             f"S3 gateway endpoint {ep_id}{state} is not attached to route table {rtb} of {sid}",
-            command(
-                "aws",
-                "ec2",
-                "modify-vpc-endpoint",
-                "--vpc-endpoint-id",
-                ep_id,
-                "--add-route-table-ids",
-                rtb,
-            ),
+            _modify_endpoint(ep_id, "--add-route-table-ids", rtb),
         )
     return f"VPC {vpc_id} has no gateway endpoint for {s3_name} (needed by {sid})", create

@@ -5,13 +5,11 @@ AZ id).
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable
 
 from ...analysis.network import (
     EgressPath,
     egress_paths,
 )
-from ...errors import FactUnavailable
 from ...models import Outcome, Severity, passed, skipped, unknown, warned
 from ...registry import CheckContext, check, need
 from ...spec import InstanceGroup
@@ -20,30 +18,11 @@ from ._common import (
     EFA_FAILURE,
     LIFECYCLE_FAILURE,
     cluster_vpc_id,
+    efa_support,
 )
 
 
 # -- placement ----------------------------------------------------------------------------
-def efa_support(ctx: CheckContext, groups: Iterable[InstanceGroup]) -> dict[str, bool | None]:
-    """EC2 type → supports EFA (None when it cannot be told): from
-    ``DescribeInstanceTypes``, else from the plan's figures."""
-
-    names = tuple(dict.fromkeys(t for g in groups for t in g.ec2_types))
-    result: dict[str, bool | None] = dict.fromkeys(names)
-    try:
-        described = ctx.aws.instance_types(names)
-        for name in names:
-            if name in described:
-                result[name] = bool(described[name].get("NetworkInfo", {}).get("EfaSupported"))
-    except FactUnavailable:
-        pass
-    for plan_group in ctx.plan.groups:
-        ec2_name = (plan_group.instance_type or "").removeprefix("ml.")
-        if result.get(ec2_name) is None and plan_group.efa_interfaces is not None:
-            result[ec2_name] = plan_group.efa_interfaces > 0
-    return result
-
-
 @check(
     "network.efa-single-az",
     "Each group of an EFA instance type stays in one availability zone",

@@ -37,9 +37,9 @@ from ._common import (
     _no_vpc_config,
     _vpc_settings,
     cluster_vpc_id,
+    efa_support,
     existing_groups,
 )
-from .placement import efa_support
 
 
 # -- security groups ----------------------------------------------------------------------

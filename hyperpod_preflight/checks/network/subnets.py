@@ -11,6 +11,8 @@ from ...analysis.network import (
     public_reasons,
 )
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
+from ...planner import SubnetNeed
+from ...records import SubnetRouteTable
 from ...registry import CheckContext, check
 from ...registry import need as ask
 from ...shell import arg, command
@@ -39,8 +41,6 @@ from ._common import (
 def subnet_exists(ctx: CheckContext) -> list[Outcome]:
     """Each subnet exists and is in the cluster's VPC; missing or elsewhere is a FAIL."""
     subnet_ids = ctx.spec.all_subnets
-    if not subnet_ids:
-        return [_no_subnets(ctx)]
     if not subnet_ids:
         return [_no_subnets(ctx)]
     subnets = ctx.aws.subnets(subnet_ids)
@@ -118,78 +118,81 @@ def subnet_capacity(ctx: CheckContext) -> list[Outcome]:
         subnet = subnets.get(need.subnet_id)
         if subnet is None:
             out.append(_missing_subnet(need.subnet_id))
-            continue
-        if subnet.get("AvailableIpAddressCount") is None:
-            out.append(
-                unknown(
-                    need.subnet_id,
-                    f"could not tell: DescribeSubnets gave no AvailableIpAddressCount for "
-                    f"subnet {need.subnet_id}; it needs {need.total_needed} addresses",
-                    f"Check it with `aws ec2 describe-subnets --subnet-ids {arg(need.subnet_id)} "
-                    "--query 'Subnets[].AvailableIpAddressCount'`, then run again.",
-                    needed=need.total_needed,
-                )
-            )
-            continue
-        free = int(subnet["AvailableIpAddressCount"])
-        cidr = str(subnet.get("CidrBlock", ""))
-        size = ipaddress.ip_network(cidr).prefixlen if cidr else None
-        figures: dict[str, Any] = {
-            "needed": need.total_needed,
-            "free": free,
-            "nodes": need.nodes,
-            "headroom": need.headroom_addresses,
-            "min_prefix": need.min_prefix,
-            "cidr": cidr,
-            "groups": list(need.groups),
-        }
-        counted = (
-            f"{need.total_needed} addresses ({need.addresses_needed} for {need.nodes} nodes of "
-            f"{', '.join(need.groups)} + {need.headroom_addresses} headroom)"
-        )
-        if free < need.total_needed:
-            too_small = size is not None and _usable(size) < need.total_needed
-            why = (
-                f"even empty, a /{size} holds only {_usable(size)} usable addresses"
-                if too_small and size is not None
-                else "the rest is in use"
-            )
-            out.append(
-                failed(
-                    need.subnet_id,
-                    f"subnet {need.subnet_id} ({cidr}) needs {counted} but has {free} free "
-                    f"({why}); a /{need.min_prefix} or larger fits "
-                    f"({_usable(need.min_prefix)} usable)",
-                    f"A subnet's size cannot change. Create a /{need.min_prefix} (or larger) in "
-                    f"zone {subnet.get('AvailabilityZoneId')}: `aws ec2 create-subnet --vpc-id "
-                    f"{arg(subnet.get('VpcId', '<vpc-id>'))} --availability-zone-id "
-                    f"{arg(subnet.get('AvailabilityZoneId'))} "
-                    f"--cidr-block <free /{need.min_prefix} block of the VPC>` and use it in "
-                    "VpcConfig.Subnets (or the group's OverrideVpcConfig); or lower InstanceCount.",
-                    **figures,
-                )
-            )
-        elif need.unsized_groups:
-            out.append(
-                warned(
-                    need.subnet_id,
-                    f"subnet {need.subnet_id} has {free} free for {counted}, but groups "
-                    f"{', '.join(need.unsized_groups)} could not be sized (instance type unknown) "
-                    "and are not counted",
-                    "Run with AWS access to ec2:DescribeInstanceTypes so every type is sized.",
-                    severity=Severity.MEDIUM,
-                    **figures,
-                )
-            )
+        elif subnet.get("AvailableIpAddressCount") is None:
+            out.append(_free_count_unknown(need))
         else:
-            out.append(
-                passed(
-                    need.subnet_id,
-                    f"{free} free addresses cover the {counted}",
-                    **figures,
-                )
-            )
+            out.append(_capacity(need, subnet))
     return out
+
+
+def _free_count_unknown(need: SubnetNeed) -> Outcome:
+    return unknown(
+        need.subnet_id,
+        f"could not tell: DescribeSubnets gave no AvailableIpAddressCount for "
+        f"subnet {need.subnet_id}; it needs {need.total_needed} addresses",
+        f"Check it with `aws ec2 describe-subnets --subnet-ids {arg(need.subnet_id)} "
+        "--query 'Subnets[].AvailableIpAddressCount'`, then run again.",
+        needed=need.total_needed,
+    )
+
+
+def _capacity(need: SubnetNeed, subnet: dict[str, Any]) -> Outcome:
+    """The subnet's free addresses against what the plan places there."""
+    free = int(subnet["AvailableIpAddressCount"])
+    cidr = str(subnet.get("CidrBlock", ""))
+    figures: dict[str, Any] = {
+        "needed": need.total_needed,
+        "free": free,
+        "nodes": need.nodes,
+        "headroom": need.headroom_addresses,
+        "min_prefix": need.min_prefix,
+        "cidr": cidr,
+        "groups": list(need.groups),
+    }
+    counted = (
+        f"{need.total_needed} addresses ({need.addresses_needed} for {need.nodes} nodes of "
+        f"{', '.join(need.groups)} + {need.headroom_addresses} headroom)"
+    )
+    if free < need.total_needed:
+        return _too_few_free(need, subnet, counted, figures)
+    if need.unsized_groups:
+        return warned(
+            need.subnet_id,
+            f"subnet {need.subnet_id} has {free} free for {counted}, but groups "
+            f"{', '.join(need.unsized_groups)} could not be sized (instance type unknown) "
+            "and are not counted",
+            "Run with AWS access to ec2:DescribeInstanceTypes so every type is sized.",
+            severity=Severity.MEDIUM,
+            **figures,
+        )
+    return passed(need.subnet_id, f"{free} free addresses cover the {counted}", **figures)
+
+
+def _too_few_free(
+    need: SubnetNeed, subnet: dict[str, Any], counted: str, figures: dict[str, Any]
+) -> Outcome:
+    """Too few free addresses: why (too small even empty, or in use), and a larger subnet."""
+    free, cidr = figures["free"], figures["cidr"]
+    size = ipaddress.ip_network(cidr).prefixlen if cidr else None
+    too_small = size is not None and _usable(size) < need.total_needed
+    why = (
+        f"even empty, a /{size} holds only {_usable(size)} usable addresses"
+        if too_small and size is not None
+        else "the rest is in use"
+    )
+    return failed(
+        need.subnet_id,
+        f"subnet {need.subnet_id} ({cidr}) needs {counted} but has {free} free "
+        f"({why}); a /{need.min_prefix} or larger fits "
+        f"({_usable(need.min_prefix)} usable)",
+        f"A subnet's size cannot change. Create a /{need.min_prefix} (or larger) in "
+        f"zone {subnet.get('AvailabilityZoneId')}: `aws ec2 create-subnet --vpc-id "
+        f"{arg(subnet.get('VpcId', '<vpc-id>'))} --availability-zone-id "
+        f"{arg(subnet.get('AvailabilityZoneId'))} "
+        f"--cidr-block <free /{need.min_prefix} block of the VPC>` and use it in "
+        "VpcConfig.Subnets (or the group's OverrideVpcConfig); or lower InstanceCount.",
+        **figures,
+    )
 
 
 # https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-hyperpod-eks-prerequisites.html
@@ -237,66 +240,78 @@ def subnet_private(ctx: CheckContext) -> list[Outcome]:
             )
             out.append(passed(sid, f"subnet {sid} is private ({where}: no internet gateway route)"))
             continue
-        fixes = []
-        if subnet.get("MapPublicIpOnLaunch"):
+        out.append(_public_outcome(sid, subnet, table, reasons, eks=eks))
+    return out
+
+
+def _private_fixes(
+    sid: str, subnet: dict[str, Any], table: SubnetRouteTable | None, reasons: list[str]
+) -> list[str]:
+    """The commands that make ``sid`` private: the attribute off, a private route table."""
+    fixes = []
+    if subnet.get("MapPublicIpOnLaunch"):
+        fixes.append(
+            command(
+                "aws",
+                "ec2",
+                "modify-subnet-attribute",
+                "--subnet-id",
+                sid,
+                "--no-map-public-ip-on-launch",
+            )
+        )
+    if table is not None and any("internet gateway" in r for r in reasons):
+        if table.implicit:
+            fixes.append(
+                command("aws", "ec2", "associate-route-table", "--subnet-id", sid)
+                + " --route-table-id <private route table with a NAT gateway route>"
+            )
+        else:
             fixes.append(
                 command(
                     "aws",
                     "ec2",
-                    "modify-subnet-attribute",
-                    "--subnet-id",
-                    sid,
-                    "--no-map-public-ip-on-launch",
+                    "replace-route-table-association",
+                    "--association-id",
+                    table.association_id,
                 )
+                + " --route-table-id <private route table with a NAT gateway route>"
             )
-        if table is not None and any("internet gateway" in r for r in reasons):
-            if table.implicit:
-                fixes.append(
-                    command("aws", "ec2", "associate-route-table", "--subnet-id", sid)
-                    + " --route-table-id <private route table with a NAT gateway route>"
-                )
-            else:
-                fixes.append(
-                    command(
-                        "aws",
-                        "ec2",
-                        "replace-route-table-association",
-                        "--association-id",
-                        table.association_id,
-                    )
-                    + " --route-table-id <private route table with a NAT gateway route>"
-                )
-        message = f"subnet {sid} is public: {'; '.join(reasons)}"
-        remediation = "Use a private subnet, or make this one private: " + "; ".join(fixes)
-        routed = table is not None and any("internet gateway" in r for r in reasons)
-        if eks and routed:
-            out.append(
-                failed(
-                    sid,
-                    message + " (EKS-orchestrated HyperPod requires private subnets: "
-                    f"{EKS_PRIVATE_DOC})",
-                    remediation,
-                )
-            )
-        elif eks:
-            out.append(
-                warned(
-                    sid,
-                    f"subnet {sid} maps public IPs on launch (MapPublicIpOnLaunch is true) but "
-                    "routes to no internet gateway, so it is private by the VPC definition "
-                    f"({SUBNET_TYPES_DOC}); turn the attribute off to keep it that way",
-                    remediation,
-                    severity=Severity.MEDIUM,
-                )
-            )
-        else:
-            out.append(
-                warned(
-                    sid,
-                    message + " (HyperPod nodes get no public IP here, so they have no internet "
-                    "access through it)",
-                    remediation,
-                    severity=Severity.MEDIUM,
-                )
-            )
-    return out
+    return fixes
+
+
+def _public_outcome(
+    sid: str,
+    subnet: dict[str, Any],
+    table: SubnetRouteTable | None,
+    reasons: list[str],
+    *,
+    eks: bool,
+) -> Outcome:
+    """A subnet with public ``reasons``: FAIL on EKS for an internet gateway route, else WARN."""
+    fixes = _private_fixes(sid, subnet, table, reasons)
+    message = f"subnet {sid} is public: {'; '.join(reasons)}"
+    remediation = "Use a private subnet, or make this one private: " + "; ".join(fixes)
+    routed = table is not None and any("internet gateway" in r for r in reasons)
+    if eks and routed:
+        return failed(
+            sid,
+            message + f" (EKS-orchestrated HyperPod requires private subnets: {EKS_PRIVATE_DOC})",
+            remediation,
+        )
+    if eks:
+        return warned(
+            sid,
+            f"subnet {sid} maps public IPs on launch (MapPublicIpOnLaunch is true) but routes "
+            "to no internet gateway, so it is private by the VPC definition "
+            f"({SUBNET_TYPES_DOC}); turn the attribute off to keep it that way",
+            remediation,
+            severity=Severity.MEDIUM,
+        )
+    return warned(
+        sid,
+        message + " (HyperPod nodes get no public IP here, so they have no internet access "
+        "through it)",
+        remediation,
+        severity=Severity.MEDIUM,
+    )

@@ -11,6 +11,7 @@ from ...planner import ClusterPlan
 from ...records import BucketLocation
 from ...registry import CheckContext, NeedsFn, Then, need
 from ...registry import Request as FactRequest
+from ...shell import command
 from ...spec import ClusterSpec, InstanceGroup
 
 LIFECYCLE_FAILURE = (
@@ -119,3 +120,22 @@ def first_prefix(groups: list[InstanceGroup]) -> str:
         if where is not None:
             return where[1]
     return ""
+
+
+def policy_file_commands(bucket: str) -> tuple[str, str]:
+    """(the command that saves the bucket policy to policy.json, the one that puts it back)."""
+    get = command(
+        "aws",
+        "s3api",
+        "get-bucket-policy",
+        "--bucket",
+        bucket,
+        "--query",
+        "Policy",
+        "--output",
+        "text",
+    )
+    put = command(
+        "aws", "s3api", "put-bucket-policy", "--bucket", bucket, "--policy", "file://policy.json"
+    )
+    return f"{get} > policy.json", put

@@ -24,6 +24,7 @@ from ._common import (
     each_bucket,
     first_prefix,
     located,
+    policy_file_commands,
     sagemaker_name,
     uri_paths,
 )
@@ -106,21 +107,7 @@ def _outcome(
     conditional = _lines(decisions, {DecisionStatus.CONDITIONAL})
     unresolved = _lines(decisions, {DecisionStatus.UNRESOLVED})
     roles = list(decisions)
-    get = command(
-        "aws",
-        "s3api",
-        "get-bucket-policy",
-        "--bucket",
-        bucket,
-        "--query",
-        "Policy",
-        "--output",
-        "text",
-    )
-    put = command(
-        "aws", "s3api", "put-bucket-policy", "--bucket", bucket, "--policy", "file://policy.json"
-    )
-    edit = f"`{get} > policy.json`, edit policy.json, then `{put}`"
+    edit = _policy_edit(bucket)
     if explicit:
         return failed(
             bucket,
@@ -129,9 +116,6 @@ def _outcome(
             denied=explicit,
         )
     if implicit:
-        grant = json.dumps(_grant_statement(bucket, roles), separators=(",", ":"))
-        name = sagemaker_name(bucket, "lifecycle")
-        prefix = first_prefix(groups)
         whose = "another account" if not found.owned else "this account, the role to another,"
         return failed(
             bucket,
@@ -139,11 +123,7 @@ def _outcome(
             + ("its policy does not grant" if has_policy else "has no bucket policy granting")
             + " the execution role read: "
             + "; ".join(implicit),
-            f"Ask the bucket owner to add {grant} to its bucket policy ({edit}), or copy the "
-            f"scripts to a bucket of this account: `{command('aws', 's3', 'mb', f's3://{name}')}`"
-            " and `"
-            + command("aws", "s3", "sync", f"s3://{bucket}/{prefix}", f"s3://{name}/{prefix}")
-            + f"`, then point {uri_paths(groups)} at s3://{name}/{prefix}.",
+            _grant_or_copy(bucket, groups, roles, edit),
             not_granted=implicit,
         )
     if unresolved:
@@ -163,6 +143,31 @@ def _outcome(
             f"it names), or relax it: {edit}.",
             conditional=conditional,
         )
+    return _readable(bucket, found, has_policy, roles)
+
+
+def _policy_edit(bucket: str) -> str:
+    save, put = policy_file_commands(bucket)
+    return f"`{save}`, edit policy.json, then `{put}`"
+
+
+def _grant_or_copy(bucket: str, groups: list[InstanceGroup], roles: list[str], edit: str) -> str:
+    """The fix for a bucket that does not grant the roles read: the owner grants it, or the
+    scripts move to a bucket of this account."""
+    grant = json.dumps(_grant_statement(bucket, roles), separators=(",", ":"))
+    name = sagemaker_name(bucket, "lifecycle")
+    prefix = first_prefix(groups)
+    return (
+        f"Ask the bucket owner to add {grant} to its bucket policy ({edit}), or copy the "
+        f"scripts to a bucket of this account: `{command('aws', 's3', 'mb', f's3://{name}')}`"
+        " and `"
+        + command("aws", "s3", "sync", f"s3://{bucket}/{prefix}", f"s3://{name}/{prefix}")
+        + f"`, then point {uri_paths(groups)} at s3://{name}/{prefix}."
+    )
+
+
+def _readable(bucket: str, found: BucketLocation, has_policy: bool, roles: list[str]) -> Outcome:
+    """Nothing in the bucket policy stops the roles: a PASS that says why."""
     if found.owned:
         how = "its policy denies them nothing" if has_policy else "it has no bucket policy"
         return passed(

@@ -11,7 +11,14 @@ from ...registry import CheckContext, check, need
 from ...registry import Request as FactRequest
 from ...shell import command
 from ...spec import InstanceGroup
-from ._common import bucket_needs, cannot_tell, each_bucket, location, missing_bucket
+from ._common import (
+    bucket_needs,
+    cannot_tell,
+    each_bucket,
+    location,
+    missing_bucket,
+    policy_file_commands,
+)
 
 BLOCK_ALL = (
     "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
@@ -131,33 +138,13 @@ def _public_policy(
         if restricted
         else ""
     )
+    save, put = policy_file_commands(bucket)
     return failed(
         bucket,
         f"the bucket policy of {bucket} grants everyone (*) access without a condition: "
         f"{shown}{note}",
-        "Remove those statements (as the bucket owner): `"
-        + command(
-            "aws",
-            "s3api",
-            "get-bucket-policy",
-            "--bucket",
-            bucket,
-            "--query",
-            "Policy",
-            "--output",
-            "text",
-        )
-        + " > policy.json`, delete them, then `"
-        + command(
-            "aws",
-            "s3api",
-            "put-bucket-policy",
-            "--bucket",
-            bucket,
-            "--policy",
-            "file://policy.json",
-        )
-        + f"` (or `{command('aws', 's3api', 'delete-bucket-policy', '--bucket', bucket)}` "
+        f"Remove those statements (as the bucket owner): `{save}`, delete them, then `{put}`"
+        + f" (or `{command('aws', 's3api', 'delete-bucket-policy', '--bucket', bucket)}` "
         f"when nothing else is in it); then `{_block_all(bucket)}`.",
         severity=Severity.HIGH,
         statements=[str(g.statement) for g in grants],

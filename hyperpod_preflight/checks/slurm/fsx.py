@@ -11,7 +11,6 @@ A node that cannot mount the file system fails its lifecycle script (Slurm) or i
 from __future__ import annotations
 
 import ipaddress
-import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +38,27 @@ from ._common import (
 
 LUSTRE_ONLY: tuple[FsxKind, ...] = ("lustre",)
 BAD_LIFECYCLES = frozenset({"FAILED", "DELETING", "MISCONFIGURED", "MISCONFIGURED_UNAVAILABLE"})
+
+
+def _describe_file_system(fs_id: str, query: str) -> str:
+    """The command that shows the field of the file system a finding could not read."""
+    return command(
+        "aws", "fsx", "describe-file-systems", "--file-system-ids", fs_id, "--query", query
+    )
+
+
+def _fix_subnet_ids(undescribed: dict[str, list[str]]) -> str:
+    """The fix when EC2 does not describe some groups' subnets (group → subnets)."""
+    unseen = (s for subnets in undescribed.values() for s in subnets)
+    return (
+        "Fix the subnet ids ("
+        + command("aws", "ec2", "describe-subnets", "--subnet-ids", *unseen)
+        + ")"
+    )
+
+
+def _cluster_subnets(ctx: CheckContext) -> dict[str, dict[str, Any]]:
+    return ctx.aws.subnets(ctx.spec.all_subnets) if ctx.spec.all_subnets else {}
 
 
 @check(
@@ -94,15 +114,7 @@ def _judge_state(ref: FsxRef, fs: dict[str, Any]) -> Outcome:
             fs_id,
             f"could not tell whether {fs_id} is AVAILABLE: the DescribeFileSystems answer has "
             "no Lifecycle",
-            command(
-                "aws",
-                "fsx",
-                "describe-file-systems",
-                "--file-system-ids",
-                fs_id,
-                "--query",
-                "FileSystems[0].Lifecycle",
-            ),
+            _describe_file_system(fs_id, "FileSystems[0].Lifecycle"),
         )
     if state == "AVAILABLE":
         return passed(fs_id, f"{fs_id} exists and is AVAILABLE", lifecycle=state)
@@ -120,15 +132,7 @@ def _judge_state(ref: FsxRef, fs: dict[str, Any]) -> Outcome:
         fs_id,
         f"{text}: nodes that start before it is AVAILABLE fail to mount it",
         "Wait until `"
-        + command(
-            "aws",
-            "fsx",
-            "describe-file-systems",
-            "--file-system-ids",
-            fs_id,
-            "--query",
-            "FileSystems[0].Lifecycle",
-        )
+        + _describe_file_system(fs_id, "FileSystems[0].Lifecycle")
         + "` says AVAILABLE.",
         lifecycle=state,
     )
@@ -165,15 +169,7 @@ def fsx_vpc(ctx: CheckContext) -> list[Outcome]:
                     f"could not tell the VPC of {fs_id}: the answer has no VpcId and its "
                     f"subnets ({', '.join(fs.get('SubnetIds') or ()) or 'none'}) could not be "
                     "read in this account",
-                    command(
-                        "aws",
-                        "fsx",
-                        "describe-file-systems",
-                        "--file-system-ids",
-                        fs_id,
-                        "--query",
-                        "FileSystems[0].[VpcId,SubnetIds]",
-                    ),
+                    _describe_file_system(fs_id, "FileSystems[0].[VpcId,SubnetIds]"),
                 )
             )
         elif vpc == cluster_vpc:
@@ -218,9 +214,14 @@ def _judge_other_vpc(ctx: CheckContext, fs_id: str, vpc: str, cluster_vpc: str) 
             f"{fs_id} is in {vpc}, the cluster in {cluster_vpc}, linked by {', '.join(links)}: "
             "the nodes reach it only if the route tables and security groups on both sides let "
             "TCP 988 and 1018-1023 through (not verified)",
-            "Check the routes to the file system's subnets from the cluster's route tables "
-            "(aws ec2 describe-route-tables --filters "
-            + shlex.quote(f"Name=vpc-id,Values={cluster_vpc}")
+            "Check the routes to the file system's subnets from the cluster's route tables ("
+            + command(
+                "aws",
+                "ec2",
+                "describe-route-tables",
+                "--filters",
+                f"Name=vpc-id,Values={cluster_vpc}",
+            )
             + ")",
             links=links,
             **figures,
@@ -251,86 +252,76 @@ def fsx_zone(ctx: CheckContext) -> list[Outcome]:
     refs, out = fsx_start(ctx)
     if not refs:
         return out
-    cluster_subnets = ctx.aws.subnets(ctx.spec.all_subnets) if ctx.spec.all_subnets else {}
-    by_name = {g.name: g for g in ctx.spec.instance_groups}
+    cluster_subnets = _cluster_subnets(ctx)
     for ref, fs in described(ctx, refs, out):
-        fs_id = ref.resource
         fs_zones = _zone_ids(fs_subnets(ctx, fs).values())
         if not fs_zones:
             out.append(
                 unknown(
-                    fs_id,
-                    f"could not tell the zone of {fs_id}: its subnets could not be read",
-                    command(
-                        "aws",
-                        "fsx",
-                        "describe-file-systems",
-                        "--file-system-ids",
-                        fs_id,
-                        "--query",
-                        "FileSystems[0].SubnetIds",
-                    ),
+                    ref.resource,
+                    f"could not tell the zone of {ref.resource}: its subnets could not be read",
+                    _describe_file_system(ref.resource, "FileSystems[0].SubnetIds"),
                 )
             )
             continue
-        elsewhere: dict[str, list[str]] = {}
-        undescribed: dict[str, list[str]] = {}  # group → its subnets EC2 did not describe
-        for name in ref.groups:
-            vpc = ctx.spec.vpc_for(by_name[name]) if name in by_name else None
-            zones = _zone_ids(
-                cluster_subnets[s] for s in (vpc.subnets if vpc else ()) if s in cluster_subnets
-            )
-            if zones - fs_zones:
-                elsewhere[name] = sorted(zones - fs_zones)
-            unseen = [s for s in (vpc.subnets if vpc else ()) if s not in cluster_subnets]
-            if unseen:
-                undescribed[name] = unseen
-        figures: dict[str, Any] = {
-            "file_system_zones": sorted(fs_zones),
-            "groups_elsewhere": elsewhere,
-        }
-        if not elsewhere and undescribed:
-            out.append(
-                unknown(
-                    fs_id,
-                    f"could not tell whether the groups that mount {fs_id} are in its zone "
-                    f"({', '.join(sorted(fs_zones))}): EC2 does not describe the subnets "
-                    + "; ".join(f"{g}: {', '.join(s)}" for g, s in undescribed.items()),
-                    "Fix the subnet ids ("
-                    + command(
-                        "aws",
-                        "ec2",
-                        "describe-subnets",
-                        "--subnet-ids",
-                        *(s for ss in undescribed.values() for s in ss),
-                    )
-                    + ")",
-                    **figures,
-                )
-            )
-            continue
-        if not elsewhere:
-            out.append(
-                passed(
-                    fs_id,
-                    f"{fs_id} is in {', '.join(sorted(fs_zones))}, with the groups that mount it",
-                    **figures,
-                )
-            )
-            continue
-        groups = "; ".join(f"{g} in {', '.join(z)}" for g, z in elsewhere.items())
-        out.append(
-            warned(
-                fs_id,
-                f"{fs_id} is in {', '.join(sorted(fs_zones))}, but groups mount it from other "
-                f"zones ({groups}): that traffic crosses zones, is billed per GB in each "
-                "direction and adds latency to every I/O",
-                "Place those groups in the file system's zone (OverrideVpcConfig.Subnets), or "
-                "accept the inter-AZ data transfer cost.",
-                **figures,
-            )
-        )
+        placed = _mounting_zones(ctx, ref, cluster_subnets, fs_zones)
+        out.append(_judge_zone(ref.resource, fs_zones, placed))
     return out
+
+
+@dataclass
+class MountingZones:
+    """Where the groups that mount one file system run, against the file system's zones."""
+
+    elsewhere: dict[str, list[str]] = field(default_factory=dict)  # group → zones not its
+    undescribed: dict[str, list[str]] = field(default_factory=dict)  # group → unread subnets
+
+
+def _mounting_zones(
+    ctx: CheckContext, ref: FsxRef, cluster_subnets: dict[str, dict[str, Any]], fs_zones: set[str]
+) -> MountingZones:
+    by_name = {g.name: g for g in ctx.spec.instance_groups}
+    found = MountingZones()
+    for name in ref.groups:
+        vpc = ctx.spec.vpc_for(by_name[name]) if name in by_name else None
+        zones = _zone_ids(
+            cluster_subnets[s] for s in (vpc.subnets if vpc else ()) if s in cluster_subnets
+        )
+        if zones - fs_zones:
+            found.elsewhere[name] = sorted(zones - fs_zones)
+        unseen = [s for s in (vpc.subnets if vpc else ()) if s not in cluster_subnets]
+        if unseen:
+            found.undescribed[name] = unseen
+    return found
+
+
+def _judge_zone(fs_id: str, fs_zones: set[str], placed: MountingZones) -> Outcome:
+    zones = ", ".join(sorted(fs_zones))
+    figures: dict[str, Any] = {
+        "file_system_zones": sorted(fs_zones),
+        "groups_elsewhere": placed.elsewhere,
+    }
+    if not placed.elsewhere and placed.undescribed:
+        return unknown(
+            fs_id,
+            f"could not tell whether the groups that mount {fs_id} are in its zone "
+            f"({zones}): EC2 does not describe the subnets "
+            + "; ".join(f"{g}: {', '.join(s)}" for g, s in placed.undescribed.items()),
+            _fix_subnet_ids(placed.undescribed),
+            **figures,
+        )
+    if not placed.elsewhere:
+        return passed(fs_id, f"{fs_id} is in {zones}, with the groups that mount it", **figures)
+    groups = "; ".join(f"{g} in {', '.join(z)}" for g, z in placed.elsewhere.items())
+    return warned(
+        fs_id,
+        f"{fs_id} is in {zones}, but groups mount it from other "
+        f"zones ({groups}): that traffic crosses zones, is billed per GB in each "
+        "direction and adds latency to every I/O",
+        "Place those groups in the file system's zone (OverrideVpcConfig.Subnets), or "
+        "accept the inter-AZ data transfer cost.",
+        **figures,
+    )
 
 
 @check(
@@ -354,15 +345,7 @@ def fsx_mount_name(ctx: CheckContext) -> list[Outcome]:
                     fs_id,
                     f"could not tell the mount name of {fs_id}: the answer has no "
                     "LustreConfiguration.MountName",
-                    command(
-                        "aws",
-                        "fsx",
-                        "describe-file-systems",
-                        "--file-system-ids",
-                        fs_id,
-                        "--query",
-                        "FileSystems[0].LustreConfiguration.MountName",
-                    ),
+                    _describe_file_system(fs_id, "FileSystems[0].LustreConfiguration.MountName"),
                 )
             )
             continue
@@ -396,7 +379,7 @@ def fsx_security_groups(ctx: CheckContext) -> list[Outcome]:
     refs, out = fsx_start(ctx)
     if not refs:
         return out
-    subnets = ctx.aws.subnets(ctx.spec.all_subnets) if ctx.spec.all_subnets else {}
+    subnets = _cluster_subnets(ctx)
     for ref, fs in described(ctx, refs, out):
         nodes = _mounting_nodes(ctx, ref, subnets)
         if not nodes.security_groups:
@@ -466,8 +449,7 @@ def _file_system_groups(ctx: CheckContext, fs_id: str, fs: dict[str, Any]) -> Fs
             fs_id,
             f"could not tell which security groups guard {fs_id}: the answer names no "
             "NetworkInterfaceIds",
-            f"aws fsx describe-file-systems --file-system-ids {fs_id} --query "
-            "'FileSystems[0].NetworkInterfaceIds'",
+            _describe_file_system(fs_id, "FileSystems[0].NetworkInterfaceIds"),
         )
     enis = ctx.aws.network_interfaces(eni_ids)
     fs_sgs = sorted({str(g["GroupId"]) for e in enis.values() for g in e.get("Groups", [])})
@@ -476,7 +458,9 @@ def _file_system_groups(ctx: CheckContext, fs_id: str, fs: dict[str, Any]) -> Fs
             fs_id,
             f"could not read the security groups of {fs_id}'s network interfaces "
             f"({', '.join(eni_ids)})",
-            "aws ec2 describe-network-interfaces --network-interface-ids " + " ".join(eni_ids),
+            command(
+                "aws", "ec2", "describe-network-interfaces", "--network-interface-ids", *eni_ids
+            ),
         )
     groups = ctx.aws.security_groups(fs_sgs)
     unreadable = [g for g in fs_sgs if g not in groups]
@@ -533,9 +517,7 @@ def _judge_ports(
             + "; ".join(f"{g} (subnets {', '.join(s)})" for g, s in closed.untold.items())
             + ": EC2 does not describe those subnets, so a rule by address range "
             "cannot be judged",
-            "Fix the subnet ids (aws ec2 describe-subnets --subnet-ids "
-            + " ".join(s for ss in closed.untold.values() for s in ss)
-            + ")",
+            _fix_subnet_ids(closed.untold),
             **figures,
         )
     if not shut:
@@ -546,10 +528,14 @@ def _judge_ports(
             **figures,
         )
     fixes = "; ".join(
-        f"aws ec2 authorize-security-group-ingress --group-id {shlex.quote(fs_sgs[0])} "
-        "--ip-permissions "
-        + shlex.quote(
-            f"IpProtocol=tcp,FromPort={low},ToPort={high},UserIdGroupPairs=[{{GroupId={sgs[0]}}}]"
+        command(
+            "aws",
+            "ec2",
+            "authorize-security-group-ingress",
+            "--group-id",
+            fs_sgs[0],
+            "--ip-permissions",
+            f"IpProtocol=tcp,FromPort={low},ToPort={high},UserIdGroupPairs=[{{GroupId={sgs[0]}}}]",
         )
         for sgs in shut
         for low, high in closed.missing[sgs]
