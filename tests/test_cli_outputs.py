@@ -289,7 +289,7 @@ def test_the_demo_shows_both_fails_and_fixes_in_15_lines_of_100_columns(tmp_path
     pytest.importorskip("moto")
     env = {**os.environ, "COLUMNS": "100", "PYTHONPATH": str(REPO)}
     report = tmp_path / "demo.json"
-    argv = ["demo", "--defects", "no-nat,crlf-script", "--json", str(report)]
+    argv = ["demo", "--defects", "sg-no-self-ingress,crlf-script", "--json", str(report)]
     proc = subprocess.run(
         [sys.executable, "-m", "hyperpod_preflight.cli", *argv],
         capture_output=True,
@@ -303,7 +303,7 @@ def test_the_demo_shows_both_fails_and_fixes_in_15_lines_of_100_columns(tmp_path
     preface = proc.stderr.split("next:")[0]
     lines = (preface + proc.stdout).splitlines()
     head = "\n".join(lines[:15])
-    for check_id in ("network.egress", "lifecycle.scripts"):
+    for check_id in ("network.sg-efa-self-ingress", "lifecycle.scripts"):
         assert f"FAIL  {check_id}" in head, head
     assert head.count("fix: ") == 2, head
     assert all(len(line) <= 100 for line in lines + proc.stderr.splitlines())

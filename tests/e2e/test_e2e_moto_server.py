@@ -186,7 +186,8 @@ def test_clean_account_over_http_passes(
 
 
 @pytest.mark.parametrize(
-    "name", ["sg-no-self-ingress", "no-nat", "role-missing-trust", "crlf-script", "quota-too-low"]
+    "name",
+    ["sg-no-self-ingress", "small-subnet", "role-missing-trust", "crlf-script", "quota-too-low"],
 )
 def test_planted_defect_over_http_fails(
     name: str, moto_server: str, quota_server: QuotaServer, tmp_path: Path

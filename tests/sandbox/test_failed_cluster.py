@@ -32,10 +32,11 @@ def test_demo_failed_cluster_diagnoses_the_planted_defects(
     assert ("cluster.lifecycle-logs", "FAIL") in found
     # the pre-flight names the planted causes, with their fixes
     assert ("lifecycle.scripts", "FAIL") in found  # crlf-script
-    assert ("network.egress", "FAIL") in found  # no-nat
+    # no-nat: a WARN (no HyperPod page requires interface endpoints; S3 has its endpoint)
+    assert ("network.egress", "WARN") in found
     status = next(f for f in report["results"] if f["check_id"] == "cluster.status")
     assert "Lifecycle scripts did not run successfully" in status["message"]
-    assert {"lifecycle.scripts", "network.egress"} <= set(status["details"]["likely_causes"])
+    assert "lifecycle.scripts" in status["details"]["likely_causes"]
     logs = next(f for f in report["results"] if f["check_id"] == "cluster.lifecycle-logs")
     assert "command not found" in logs["message"]
     scripts = next(
@@ -50,7 +51,6 @@ def test_demo_failed_cluster_diagnoses_the_planted_defects(
         "cluster.nodes",
         "cluster.lifecycle-logs",
         "lifecycle.scripts",
-        "network.egress",
     }
     assert not other, other
 

@@ -76,7 +76,7 @@ GROUPS = [
 
 # What a defect also breaks, truly: a public subnet has no NAT and its nodes no public address
 # (no egress); an OnCreate that was never uploaded cannot be linted either.
-CONSEQUENCES = {"public-subnet": {"network.egress"}, "missing-script": {"lifecycle.scripts"}}
+CONSEQUENCES = {"missing-script": {"lifecycle.scripts"}}
 
 
 def test_the_groups_cover_every_defect() -> None:

@@ -105,8 +105,8 @@ class EgressSetting:
     needs=lambda spec, plan: egress_needs(spec, plan),
 )
 def egress(ctx: CheckContext) -> list[Outcome]:
-    """Each subnet reaches AWS services: NAT gateway, or endpoints open on 443 (WARN through
-    a transit gateway or appliance, whose onward path is not read)."""
+    """Each subnet reaches AWS services: NAT gateway, or interface endpoints open on 443 (WARN
+    without either, and through a transit gateway or appliance, whose onward path is not read)."""
     subnet_ids = ctx.spec.all_subnets
     if not subnet_ids:
         return [_no_subnets(ctx)]
@@ -383,6 +383,17 @@ def _endpoint_fixes(
     return fixes
 
 
+# https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-hyperpod-prerequisites.html names
+# one endpoint: "Establish Amazon Simple Storage Service (Amazon S3) connectivity for
+# VPC-deployed SageMaker HyperPod instance groups by creating a VPC endpoint. Without internet
+# access, instance groups cannot store or retrieve lifecycle scripts". No HyperPod page lists
+# interface endpoints (ssm, logs, sts, ecr ...) a cluster without internet access must have, so
+# their absence is a WARN; S3 is network.s3-gateway-endpoint's FAIL.
+HYPERPOD_VPC_DOC = (
+    "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-hyperpod-prerequisites.html"
+)
+
+
 def _no_egress(
     ctx: CheckContext,
     setting: EgressSetting,
@@ -418,11 +429,13 @@ def _no_egress(
         for a in review.blocked
     ]
     extra: dict[str, Any] = {"blocked_endpoints": blocked} if blocked else {}
-    return failed(
+    return warned(
         sid,
         f"subnet {sid} has no egress: {'; '.join(path.notes)}; and "
-        f"{'; and '.join(problems)}. Expect: "
-        f'"{LIFECYCLE_FAILURE}"',
+        f"{'; and '.join(problems)}. HyperPod's page asks only for the S3 endpoint "
+        f"(network.s3-gateway-endpoint, {HYPERPOD_VPC_DOC}), but nodes here cannot reach "
+        "these services, and lifecycle scripts that download from the internet (apt, pip, "
+        "git, curl) fail",
         "Route 0.0.0.0/0 to a NAT gateway in a public subnet: `aws ec2 create-route "
         f"--route-table-id {rtb} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id "
         "<nat-id>` (create one with `aws ec2 create-nat-gateway --subnet-id "
@@ -432,6 +445,7 @@ def _no_egress(
         missing_endpoints=review.missing,
         unusable_endpoints=review.unusable_details,
         notes=list(path.notes),
+        severity=Severity.HIGH,
         **extra,
     )
 
@@ -568,12 +582,38 @@ def _judge_s3_endpoint(
             fix,
             severity=Severity.MEDIUM,
         )
+    interface = _s3_interface_endpoint(ctx, vpc_id)
+    if interface is not None:
+        # The page asks for "a VPC endpoint" for S3, not a gateway one: an interface endpoint
+        # with private DNS answers the default S3 names inside the VPC.
+        return warned(
+            sid,
+            f"{what}, and the subnet has no internet egress; S3 interface endpoint "
+            f"{interface} (private DNS on) serves S3 in the VPC if its security groups admit "
+            "TCP 443 from the nodes",
+            fix,
+            severity=Severity.MEDIUM,
+            endpoint=interface,
+        )
     return failed(
         sid,
         f"{what}, and the subnet has no internet egress: nodes cannot fetch the "
-        f'lifecycle scripts. Expect: "{LIFECYCLE_FAILURE}"',
+        f'lifecycle scripts ({HYPERPOD_VPC_DOC}). Expect: "{LIFECYCLE_FAILURE}"',
         fix,
     )
+
+
+def _s3_interface_endpoint(ctx: CheckContext, vpc_id: str) -> str | None:
+    """An available S3 interface endpoint of the VPC with private DNS on, else None."""
+    for ep in ctx.aws.vpc_endpoints(vpc_id):
+        if (
+            ep.get("VpcEndpointType") == "Interface"
+            and service_suffix(str(ep.get("ServiceName", "")), ctx.aws.region) == "s3"
+            and ep.get("PrivateDnsEnabled")
+            and is_available(ep)
+        ):
+            return str(ep.get("VpcEndpointId"))
+    return None
 
 
 def _s3_endpoint_fix(

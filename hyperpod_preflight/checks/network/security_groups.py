@@ -189,12 +189,11 @@ def _without_self_rule(
         )
         return failed(
             sg_id,
-            f"{sg_id} does not allow all {word} itself{hint}, and the EFA group(s) "
-            f"{', '.join(users.efa)} have no other security group that does: an EFA must be "
-            f'in a group allowing all traffic to and from itself ({EFA_SG_DOC}). Expect: "'
-            f'{EFA_FAILURE}"',
+            f"{sg_id} does not allow all {word} itself{hint}, nor does another group of "
+            f'{", ".join(users.efa)} (EFA). Expect: "{EFA_FAILURE}"',
             self_rule_command(direction, sg_id),
             groups=users.efa,
+            docs=EFA_SG_DOC,
         )
     if users.unknown:
         return unknown(

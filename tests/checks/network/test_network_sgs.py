@@ -130,7 +130,9 @@ def test_efa_self_rules_every_group_every_pair(
     }
     lacking = findings[w.lacking]
     assert EFA_FAILURE in lacking.message
-    assert "create-efa.html" in lacking.message and lacking.details["groups"] == ["workers"]
+    assert "nor does another group of workers (EFA)" in lacking.message
+    assert lacking.details["groups"] == ["workers"]
+    assert "create-efa.html" in lacking.details["docs"]
     direction = "ingress" if check_id.endswith("ingress") else "egress"
     assert lacking.remediation == (
         f"aws ec2 authorize-security-group-{direction} --group-id {w.lacking} "
