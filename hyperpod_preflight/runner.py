@@ -27,7 +27,15 @@ from typing import Literal
 from .errors import FactUnavailable, InputError
 from .facts.local import LocalFacts
 from .models import Finding, Outcome, Severity, Status, Summary
-from .registry import Check, CheckContext, HostContext, RunContext, all_checks
+from .registry import (
+    Check,
+    CheckContext,
+    HostContext,
+    RunContext,
+    all_checks,
+    known_checks,
+    load_for,
+)
 from .runs.gather import FactSources, Gatherer
 from .workers import DaemonPool
 
@@ -38,6 +46,7 @@ __all__ = [
     "ProgressCallback",
     "RunContext",
     "Selection",
+    "all_checks",
 ]
 
 log = logging.getLogger("hyperpod_preflight")
@@ -99,7 +108,9 @@ def _matches(check: Check, ids: Sequence[str]) -> bool:
 
 
 def select_checks(kind: str, selection: Selection) -> list[Check]:
-    checks = all_checks(kind)
+    """The checks of ``kind`` that ``selection`` runs; no check module is imported here
+    (:func:`run_checks` imports those of the checks that will be judged)."""
+    checks = known_checks(kind)
     known = [c.check_id for c in checks]
     _validate_ids(selection.only, known, "--only")
     _validate_ids(selection.skip, known, "--skip")
@@ -254,6 +265,11 @@ def run_checks(
     ``progress``: see the module docstring.
     """
     gatherer = gatherer or gatherer_for(ctx, selection)
+    # Import the modules of the checks that will be judged here, before the threads start
+    # (offline, a check that needs AWS is only reported as skipped: its module stays out).
+    judged = [c for c in checks if not (c.info.needs_aws and ctx.offline)]
+    real = {id(c): r for c, r in zip(judged, load_for(judged), strict=True)}
+    checks = [real.get(id(c), c) for c in checks]
     started: dict[str, float] = {}  # check id → when its thread began
 
     def timed(check: Check) -> list[Finding]:
