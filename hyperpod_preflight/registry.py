@@ -220,7 +220,8 @@ def check(
     return register
 
 
-# Packages holding cluster (account) checks; importing them registers their checks.
+# Packages (and modules) holding cluster (account) checks; importing every module under
+# them registers their checks.
 CLUSTER_CHECK_MODULES = (
     "hyperpod_preflight.checks.config",
     "hyperpod_preflight.checks.network",
@@ -248,6 +249,15 @@ def _load(modules: Iterable[str]) -> None:
     with _LOADING:
         for name in modules:
             import_module(name)
+
+
+def _load_all(packages: Iterable[str]) -> None:
+    """Every module of ``packages`` (their ``__init__`` imports none)."""
+    from .dynamic import import_submodules
+
+    with _LOADING:
+        for name in packages:
+            import_submodules(name)
 
 
 # Check modules are imported in the main thread before a run's threads start (see
@@ -330,11 +340,11 @@ def all_checks(kind: str = "cluster") -> list[Check]:
     ``host``. Imports every check module of the kind (:func:`known_checks` does not)."""
 
     if kind == "host":
-        _load(HOST_CHECK_MODULES)
+        _load_all(HOST_CHECK_MODULES)
     else:
-        _load(CLUSTER_CHECK_MODULES)
+        _load_all(CLUSTER_CHECK_MODULES)
         if kind == "diagnose":
-            _load(LIVE_CLUSTER_CHECK_MODULES)
+            _load_all(LIVE_CLUSTER_CHECK_MODULES)
     return _of_kind(_REGISTRY.values(), kind)
 
 
@@ -367,11 +377,11 @@ def get(check_id: str) -> Check:
         if check_id in CHECK_INDEX:
             _load((CHECK_INDEX[check_id][0],))
         elif check_id.startswith("host."):
-            _load(HOST_CHECK_MODULES)
+            _load_all(HOST_CHECK_MODULES)
         elif check_id.startswith(LIVE_AREA + "."):
-            _load(LIVE_CLUSTER_CHECK_MODULES)
+            _load_all(LIVE_CLUSTER_CHECK_MODULES)
         else:
-            _load(CLUSTER_CHECK_MODULES)
+            _load_all(CLUSTER_CHECK_MODULES)
     return _REGISTRY[check_id]
 
 
@@ -382,7 +392,7 @@ def describe(kind: str = "cluster") -> list[CheckInfo]:
 def index_entries() -> dict[str, tuple[str, str, str, bool, str, bool]]:
     """What ``check_index.py`` must hold: every check the package registers (all its check
     modules imported first), as ``CHECK_INDEX`` rows."""
-    _load((*CLUSTER_CHECK_MODULES, *LIVE_CLUSTER_CHECK_MODULES, *HOST_CHECK_MODULES))
+    _load_all((*CLUSTER_CHECK_MODULES, *LIVE_CLUSTER_CHECK_MODULES, *HOST_CHECK_MODULES))
     rows = {}
     for check_id in sorted(_REGISTRY):
         c = _REGISTRY[check_id]
