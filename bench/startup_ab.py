@@ -8,8 +8,12 @@ run, alternating, so that load on the machine hits both alike.
 hyperpod_preflight.cli`` with ``PYTHONPATH`` at the checkout, ``.pyc`` files compiled first
 (``PYTHONDONTWRITEBYTECODE`` is dropped for the children), fake credentials and no network
 use. Prints, per command and checkout, the median wall time and the median CPU (user + sys of
-the child, from ``getrusage(RUSAGE_CHILDREN)`` deltas), the after/before ratios, and the
-modules a run imported (boto3, botocore, pydantic: yes/no; the number of check modules).
+the child, from ``getrusage(RUSAGE_CHILDREN)`` deltas) and the least CPU of any run (the
+figure least disturbed by other load), the after/before ratios, and the
+modules a run imported (boto3, botocore, pydantic: yes/no; the number of check modules), and
+the floors under them: ``python -c pass``, ``import click``, click with pydantic and one model
+class, and that with yaml and ``botocore.model``/``validate`` (what the CreateCluster
+validation imports).
 
 Commands: ``check --config examples/slurm-p5-cluster.json --offline``, ``lifecycle lint
 lifecycle/slurm``, ``--help`` and ``host`` (on a machine without GPUs the host checks say
@@ -50,6 +54,20 @@ PROBE = (
 )
 
 
+# What any command pays before its own code: the floors the targets sit on.
+FLOORS: dict[str, str] = {
+    "python -c pass": "pass",
+    "import click": "import click",
+    "click + pydantic + one model class": (
+        "import click\nfrom pydantic import BaseModel\nclass A(BaseModel):\n    x: int\n"
+    ),
+    "... + yaml + botocore.model/validate": (
+        "import click, yaml\nfrom pydantic import BaseModel\nclass A(BaseModel):\n    x: int\n"
+        "import botocore.model, botocore.validate\n"
+    ),
+}
+
+
 def _env(checkout: Path) -> dict[str, str]:
     env = {
         k: v
@@ -66,11 +84,12 @@ def _env(checkout: Path) -> dict[str, str]:
     return env
 
 
-def _once(checkout: Path, args: list[str]) -> tuple[float, float]:
+def _once(checkout: Path, args: list[str], code: str | None = None) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
+    argv = ["-c", code] if code is not None else ["-m", "hyperpod_preflight.cli", *args]
     subprocess.run(
-        [sys.executable, "-m", "hyperpod_preflight.cli", *args],
+        [sys.executable, *argv],
         cwd=checkout,  # `python -m`/`-c` put the working directory first on sys.path
         env=_env(checkout),
         stdout=subprocess.DEVNULL,
@@ -106,20 +125,11 @@ def main() -> int:
     sides = {"before": args.before.resolve(), "after": args.after.resolve()}
     for checkout in sides.values():
         compileall.compile_dir(str(checkout / "hyperpod_preflight"), quiet=1)
-    python = [sys.executable, "-c", "pass"]
-    base: list[tuple[float, float]] = []
+    floors: dict[str, list[tuple[float, float]]] = {}
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for _ in range(args.reps):
-        b0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        subprocess.run(python, check=True)
-        b1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        base.append(
-            (
-                time.perf_counter() - t0,
-                b1.ru_utime - b0.ru_utime + b1.ru_stime - b0.ru_stime,
-            )
-        )
+        for name, code in FLOORS.items():
+            floors.setdefault(name, []).append(_once(sides["after"], [], code))
         for name in args.only:
             for side, checkout in sides.items():
                 results.setdefault((name, side), []).append(_once(checkout, COMMANDS[name]))
@@ -128,21 +138,27 @@ def main() -> int:
         f"{args.reps} runs each, alternating; load average {load[0]:.1f} {load[1]:.1f} "
         f"{load[2]:.1f} on {os.cpu_count()} cores; Python {sys.version.split()[0]}"
     )
-    print(
-        f"python -c pass: wall {statistics.median(w for w, _ in base):.3f} s, "
-        f"CPU {statistics.median(c for _, c in base):.3f} s"
-    )
+    for name, runs in floors.items():
+        wall = statistics.median(w for w, _ in runs)
+        cpu = statistics.median(c for _, c in runs)
+        least = min(c for _, c in runs)
+        print(f"floor, {name}: wall {wall:.3f} s, CPU {cpu:.3f} s (least {least:.3f})")
     print(
         "| command | wall before (s) | wall after (s) | CPU before (s) | CPU after (s) "
-        "| CPU after/before |"
+        "| CPU after/before | least CPU before (s) | least CPU after (s) | ratio |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in args.only:
         wb = statistics.median(w for w, _ in results[(name, "before")])
         wa = statistics.median(w for w, _ in results[(name, "after")])
         cb = statistics.median(c for _, c in results[(name, "before")])
         ca = statistics.median(c for _, c in results[(name, "after")])
-        print(f"| `{name}` | {wb:.3f} | {wa:.3f} | {cb:.3f} | {ca:.3f} | {ca / cb:.2f} |")
+        lb = min(c for _, c in results[(name, "before")])
+        la = min(c for _, c in results[(name, "after")])
+        print(
+            f"| `{name}` | {wb:.3f} | {wa:.3f} | {cb:.3f} | {ca:.3f} | {ca / cb:.2f} "
+            f"| {lb:.3f} | {la:.3f} | {la / lb:.2f} |"
+        )
     for name in args.only:
         for side, checkout in sides.items():
             print(f"{side:6s} {name}: {_imported(checkout, COMMANDS[name])}")
