@@ -15,11 +15,17 @@ from hyperpod_preflight.check_index import CHECK_INDEX
 from hyperpod_preflight.models import Outcome, Severity, passed
 from hyperpod_preflight.registry import CheckContext, check, known_checks, load_for
 
+REGENERATE = (
+    "hyperpod_preflight/check_index.py is stale (a check was added, removed, moved or retitled): "
+    "python -c 'import hyperpod_preflight.registry as r; r.write_index()' && "
+    "ruff format hyperpod_preflight/check_index.py"
+)
+
 
 def test_the_index_matches_the_registry() -> None:
-    # Regenerate: python -c 'import hyperpod_preflight.registry as r; r.write_index()'
-    # then ruff format hyperpod_preflight/check_index.py
-    assert registry.index_entries() == CHECK_INDEX
+    entries = registry.index_entries()
+    stale = sorted(k for k in {*entries, *CHECK_INDEX} if entries.get(k) != CHECK_INDEX.get(k))
+    assert stale == [], f"{REGENERATE}; differing: {', '.join(stale)}"
 
 
 def test_known_checks_are_all_checks_with_the_same_info() -> None:
