@@ -9,12 +9,24 @@ GPU backends), never taken from input.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from types import ModuleType
 
 
 def import_module(name: str) -> ModuleType:
     """``importlib.import_module(name)``."""
     return importlib.import_module(name)
+
+
+def import_submodules(package: str) -> list[str]:
+    """Import ``package`` and every module under it (the registry's check packages, whose
+    ``__init__`` imports none of its modules); their names."""
+    root = importlib.import_module(package)
+    names = [package]
+    for info in pkgutil.walk_packages(getattr(root, "__path__", []), prefix=f"{package}."):
+        importlib.import_module(info.name)
+        names.append(info.name)
+    return names
 
 
 def first_importable(*names: str) -> tuple[str | None, ModuleType | None, list[str]]:

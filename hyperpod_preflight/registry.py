@@ -14,10 +14,12 @@ and raises :class:`UndeclaredRead` on anything else. Host checks read ``ctx.host
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from .check_index import CHECK_INDEX
 from .models import CheckInfo, Outcome, Severity
 
 if TYPE_CHECKING:
@@ -218,7 +220,8 @@ def check(
     return register
 
 
-# Packages holding cluster (account) checks; importing them registers their checks.
+# Packages (and modules) holding cluster (account) checks; importing every module under
+# them registers their checks.
 CLUSTER_CHECK_MODULES = (
     "hyperpod_preflight.checks.config",
     "hyperpod_preflight.checks.network",
@@ -243,32 +246,123 @@ LIVE_AREA = "cluster"
 def _load(modules: Iterable[str]) -> None:
     from .dynamic import import_module
 
-    for name in modules:
-        import_module(name)
+    with _LOADING:
+        for name in modules:
+            import_module(name)
+
+
+def _load_all(packages: Iterable[str]) -> None:
+    """Every module of ``packages`` (their ``__init__`` imports none)."""
+    from .dynamic import import_submodules
+
+    with _LOADING:
+        for name in packages:
+            import_submodules(name)
+
+
+# Check modules are imported in the main thread before a run's threads start (see
+# :func:`load_for`); a judge's first call on a thread imports under this lock, so that two
+# threads never import check modules at once (a concurrent circular import would hand one of
+# them a half-initialized module).
+_LOADING = threading.RLock()
+
+
+def _indexed_info(check_id: str) -> CheckInfo:
+    _module, title, severity, needs_aws, docs_url, _declares = CHECK_INDEX[check_id]
+    return CheckInfo(
+        check_id=check_id,
+        area=check_id.split(".", 1)[0],
+        title=title,
+        severity=Severity(severity),
+        needs_aws=needs_aws,
+        docs_url=docs_url,
+    )
+
+
+class _Deferred:
+    """The judge or ``needs`` of a check whose module is not imported yet (known from
+    :data:`~hyperpod_preflight.check_index.CHECK_INDEX`): the first call imports it."""
+
+    __slots__ = ("attr", "check_id")
+
+    def __init__(self, check_id: str, attr: str) -> None:
+        self.check_id = check_id
+        self.attr = attr
+
+    def _real(self) -> Any:
+        check = _REGISTRY.get(self.check_id)
+        if check is None:
+            _load((CHECK_INDEX[self.check_id][0],))
+            check = _REGISTRY.get(self.check_id)
+        if check is None:  # the index is stale (tests/test_check_index.py catches this)
+            raise LookupError(
+                f"{self.check_id} is not registered by {CHECK_INDEX[self.check_id][0]}"
+            )
+        return getattr(check, self.attr)
+
+    def __call__(self, *args: Any) -> Any:
+        return self._real()(*args)
+
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        doc: str | None = self._real().__doc__
+        return doc
+
+
+def _indexed(check_id: str) -> Check:
+    """The registered check, or one standing for it until its module is imported."""
+    registered = _REGISTRY.get(check_id)
+    if registered is not None:
+        return registered
+    return Check(
+        info=_indexed_info(check_id),
+        fn=_Deferred(check_id, "fn"),
+        needs=_Deferred(check_id, "needs"),
+        declares_needs=CHECK_INDEX[check_id][5],
+    )
+
+
+def _of_kind(checks: Iterable[Check], kind: str) -> list[Check]:
+    if kind == "diagnose":
+        chosen = [c for c in checks if kind_of(c.info.area) == "cluster"]
+    elif kind == "cluster":
+        chosen = [
+            c for c in checks if kind_of(c.info.area) == "cluster" and c.info.area != LIVE_AREA
+        ]
+    else:
+        chosen = [c for c in checks if kind_of(c.info.area) == kind]
+    return sorted(chosen, key=lambda c: c.check_id)
 
 
 def all_checks(kind: str = "cluster") -> list[Check]:
     """Every registered check of ``kind``, ordered by id: ``cluster`` (the pre-flight of a
     config), ``diagnose`` (those and the live-cluster checks), ``vpc`` (the VPC audit) or
-    ``host``."""
+    ``host``. Imports every check module of the kind (:func:`known_checks` does not)."""
 
     if kind == "host":
-        _load(HOST_CHECK_MODULES)
+        _load_all(HOST_CHECK_MODULES)
     else:
-        _load(CLUSTER_CHECK_MODULES)
+        _load_all(CLUSTER_CHECK_MODULES)
         if kind == "diagnose":
-            _load(LIVE_CLUSTER_CHECK_MODULES)
-    if kind == "diagnose":
-        chosen = [c for c in _REGISTRY.values() if kind_of(c.info.area) == "cluster"]
-    elif kind == "cluster":
-        chosen = [
-            c
-            for c in _REGISTRY.values()
-            if kind_of(c.info.area) == "cluster" and c.info.area != LIVE_AREA
-        ]
-    else:
-        chosen = [c for c in _REGISTRY.values() if kind_of(c.info.area) == kind]
-    return sorted(chosen, key=lambda c: c.check_id)
+            _load_all(LIVE_CLUSTER_CHECK_MODULES)
+    return _of_kind(_REGISTRY.values(), kind)
+
+
+def known_checks(kind: str = "cluster") -> list[Check]:
+    """Every check of ``kind`` as :func:`all_checks` lists them, without importing a check
+    module: a check not imported yet stands in from the index (its info is exact; its judge
+    and needs import their module when first called, or by :func:`load_for`)."""
+    ids = dict.fromkeys([*CHECK_INDEX, *_REGISTRY])
+    return _of_kind((_indexed(i) for i in ids), kind)
+
+
+def load_for(checks: Iterable[Check]) -> list[Check]:
+    """``checks`` with the modules of those standing in from the index imported (in this
+    thread), each replaced by the check its module registered."""
+    given = list(checks)
+    lazy = [c.check_id for c in given if isinstance(c.fn, _Deferred)]
+    _load(dict.fromkeys(CHECK_INDEX[i][0] for i in lazy if i not in _REGISTRY))
+    return [_REGISTRY.get(c.check_id, c) if isinstance(c.fn, _Deferred) else c for c in given]
 
 
 def kind_of(area: str) -> str:
@@ -278,16 +372,55 @@ def kind_of(area: str) -> str:
 
 
 def get(check_id: str) -> Check:
-    """The check ``check_id``; its kind's modules are imported first if nothing has yet."""
+    """The check ``check_id``; its module is imported first if nothing has yet."""
     if check_id not in _REGISTRY:
-        if check_id.startswith("host."):
-            _load(HOST_CHECK_MODULES)
+        if check_id in CHECK_INDEX:
+            _load((CHECK_INDEX[check_id][0],))
+        elif check_id.startswith("host."):
+            _load_all(HOST_CHECK_MODULES)
         elif check_id.startswith(LIVE_AREA + "."):
-            _load(LIVE_CLUSTER_CHECK_MODULES)
+            _load_all(LIVE_CLUSTER_CHECK_MODULES)
         else:
-            _load(CLUSTER_CHECK_MODULES)
+            _load_all(CLUSTER_CHECK_MODULES)
     return _REGISTRY[check_id]
 
 
 def describe(kind: str = "cluster") -> list[CheckInfo]:
     return [c.info for c in all_checks(kind)]
+
+
+def index_entries() -> dict[str, tuple[str, str, str, bool, str, bool]]:
+    """What ``check_index.py`` must hold: every check the package registers (all its check
+    modules imported first), as ``CHECK_INDEX`` rows."""
+    _load_all((*CLUSTER_CHECK_MODULES, *LIVE_CLUSTER_CHECK_MODULES, *HOST_CHECK_MODULES))
+    rows = {}
+    for check_id in sorted(_REGISTRY):
+        c = _REGISTRY[check_id]
+        module = str(getattr(c.fn, "__module__", ""))
+        if module.startswith("hyperpod_preflight."):  # not one a test registered
+            i = c.info
+            rows[check_id] = (
+                module,
+                i.title,
+                i.severity.value,
+                i.needs_aws,
+                i.docs_url,
+                c.declares_needs,
+            )
+    return rows
+
+
+def write_index() -> None:
+    """Rewrite ``check_index.py`` from the registry (then run ``ruff format`` on it)."""
+    from pathlib import Path
+
+    head = (
+        '"""Every check: id → (module, title, severity, needs_aws, docs_url, declares needs).\n\n'
+        "Generated from the registry: ``python -c 'import hyperpod_preflight.registry as r;\n"
+        "r.write_index()'`` then ``ruff format``; tests/test_check_index.py fails when it\n"
+        "differs. Runs read it to select and list checks without importing every check\n"
+        'module (``registry.known_checks``).\n"""\n\n# ruff: noqa: E501\n\n'
+    )
+    body = "".join(f"    {k!r}: {v!r},\n" for k, v in index_entries().items())
+    text = f"{head}CHECK_INDEX: dict[str, tuple[str, str, str, bool, str, bool]] = {{\n{body}}}\n"
+    Path(__file__).with_name("check_index.py").write_text(text, encoding="utf-8")

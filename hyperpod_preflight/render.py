@@ -7,7 +7,6 @@ registry of formats: a format is one line there.
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -171,6 +170,8 @@ def _markdown(report: Report) -> str:
 
 
 def _junit(report: Report) -> str:
+    import xml.etree.ElementTree as ET  # only for JUnit output
+
     suites = ET.Element("testsuites", name=f"hp-preflight {report.kind}")
     for area, findings in _by_area(report.results).items():
         suite = ET.SubElement(

@@ -27,7 +27,15 @@ from typing import Literal
 from .errors import FactUnavailable, InputError
 from .facts.local import LocalFacts
 from .models import Finding, Outcome, Severity, Status, Summary
-from .registry import Check, CheckContext, HostContext, RunContext, all_checks
+from .registry import (
+    Check,
+    CheckContext,
+    HostContext,
+    RunContext,
+    all_checks,
+    known_checks,
+    load_for,
+)
 from .runs.gather import FactSources, Gatherer
 from .workers import DaemonPool
 
@@ -38,6 +46,7 @@ __all__ = [
     "ProgressCallback",
     "RunContext",
     "Selection",
+    "all_checks",
 ]
 
 log = logging.getLogger("hyperpod_preflight")
@@ -99,7 +108,9 @@ def _matches(check: Check, ids: Sequence[str]) -> bool:
 
 
 def select_checks(kind: str, selection: Selection) -> list[Check]:
-    checks = all_checks(kind)
+    """The checks of ``kind`` that ``selection`` runs; no check module is imported here
+    (:func:`run_checks` imports those of the checks that will be judged)."""
+    checks = known_checks(kind)
     known = [c.check_id for c in checks]
     _validate_ids(selection.only, known, "--only")
     _validate_ids(selection.skip, known, "--skip")
@@ -254,6 +265,11 @@ def run_checks(
     ``progress``: see the module docstring.
     """
     gatherer = gatherer or gatherer_for(ctx, selection)
+    # Offline, a check that needs AWS is only reported as skipped, here: no thread, and its
+    # module is never imported. The modules of the checks judged are imported before the
+    # threads start.
+    where = [i for i, c in enumerate(checks) if not (c.info.needs_aws and ctx.offline)]
+    judged = load_for(checks[i] for i in where)
     started: dict[str, float] = {}  # check id → when its thread began
 
     def timed(check: Check) -> list[Finding]:
@@ -261,20 +277,21 @@ def run_checks(
         return gather_and_judge(check, ctx, gatherer)
 
     try:
-        with DaemonPool(max(1, len(checks)), name="check") as pool:
-            futures: list[Future[list[Finding]]] = [pool.submit(timed, c) for c in checks]
+        with DaemonPool(max(1, len(judged)), name="check") as pool:
+            futures: list[Future[list[Finding]]] = [pool.submit(timed, c) for c in judged]
             if progress is None:
                 remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
                 wait(futures, timeout=remaining)
             else:
-                _wait_reporting(checks, futures, started, deadline, progress)
+                _wait_reporting(judged, futures, started, deadline, progress)
             pool.shutdown(cancel_pending=True)
     finally:
         gatherer.close()
-    results = [
-        fut.result() if fut.done() and not fut.cancelled() else _timed_out(c, selection)
-        for c, fut in zip(checks, futures, strict=True)
-    ]
+    done = {
+        i: fut.result() if fut.done() and not fut.cancelled() else _timed_out(c, selection)
+        for i, c, fut in zip(where, judged, futures, strict=True)
+    }
+    results = [done[i] if i in done else run_one(c, ctx) for i, c in enumerate(checks)]
     findings = [f for group in results for f in group]
     return apply_ignores(findings, selection)
 

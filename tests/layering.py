@@ -44,6 +44,7 @@ LAYER_OF: dict[str, str] = {
     f"{ROOT}.planner": "planner",
     f"{ROOT}.analysis": "analysis",
     f"{ROOT}.registry": "registry",
+    f"{ROOT}.check_index": "registry",
     f"{ROOT}.docs": "registry",
     f"{ROOT}.checks": "checks",
     f"{ROOT}.facts": "facts",

@@ -15,25 +15,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..records import RolePolicies
 from ..spec import ROLE_ARN_RE, ClusterSpec, InstanceGroup
-from .iam_policy import Decision, evaluate_requests
-from .iam_requirements import (
-    Orchestrator,
-    Requirement,
-    RequirementTarget,
-    caller_requirements,
-    cluster_role_requirements,
-    execution_role_requirements,
-)
 from .s3_lifecycle import (
     PROVISIONING_PARAMETERS,
     needs_provisioning_parameters,
     object_key,
     split_uri,
 )
+
+if TYPE_CHECKING:
+    from .iam_policy import Decision
+    from .iam_requirements import Requirement, RequirementTarget
+
+# ``iam_policy`` and ``iam_requirements`` (their models and patterns) are imported by the
+# functions that evaluate: ``config_roles`` also serves checks that run offline.
 
 RoleKind = Literal["ExecutionRole", "ClusterRole"]
 
@@ -127,6 +125,8 @@ def requirement_targets(
 ) -> list[RequirementTarget]:
     """The targets of one role: one per lifecycle bucket its groups read (one without a
     bucket when none does)."""
+    from .iam_requirements import Orchestrator, RequirementTarget
+
     used_by = [g for g in spec.instance_groups if g.name in role.groups]
     buckets: dict[str, list[str]] = {}
     has_vpc = False
@@ -156,6 +156,8 @@ def requirement_targets(
 
 def role_needs(spec: ClusterSpec, role: ConfigRole, region: str) -> list[Requirement]:
     """What ``role`` needs for this config, each (action, resource) once."""
+    from .iam_requirements import cluster_role_requirements, execution_role_requirements
+
     build = cluster_role_requirements if role.kind == "ClusterRole" else execution_role_requirements
     found: dict[tuple[str, str], Requirement] = {}
     for target in requirement_targets(spec, role, region):
@@ -174,6 +176,8 @@ def evaluate_role(
     ``{name: document}``) and its permissions boundary. S3 ARNs name no account: they are
     judged as a bucket of the role's own account (the bucket's owner and bucket policy are
     the S3 area's to read)."""
+    from .iam_policy import evaluate_requests
+
     boundary = (policies.boundary_arn, policies.boundary) if policies.boundary_arn else None
     identity: dict[str, Any] = {**policies.identity_policies(), **(extra or {})}
     return evaluate_requests(
@@ -230,6 +234,8 @@ def caller_needs(
     spec: ClusterSpec, caller: CallerPrincipal, region: str, service_linked_role_exists: bool
 ) -> list[Requirement]:
     """What the caller of ``CreateCluster`` needs for this config."""
+    from .iam_requirements import RequirementTarget, caller_requirements
+
     named = config_roles(spec)
     execution = tuple(r.arn for r in named if r.kind == "ExecutionRole")
     cluster_role = next((r.arn for r in named if r.kind == "ClusterRole"), None)

@@ -90,7 +90,14 @@ from .lifecycle_checks import (
     utf16_finding,
 )
 from .lifecycle_fixes import SOURCE_URI_PLACEHOLDER, shown, upload
-from .lifecycle_models import EgressInfo, LintFinding, LintLevel, RunTool, ToolResult
+from .lifecycle_models import (
+    DEFAULT_MAX_BYTES,
+    EgressInfo,
+    LintFinding,
+    LintLevel,
+    RunTool,
+    ToolResult,
+)
 from .lifecycle_python import scan_python
 from .lifecycle_words import Fetch
 from .secret_scan import PYTHON_PARSE_BYTES, redact, scan_file
@@ -108,7 +115,6 @@ __all__ = [
     "lint",
 ]
 
-DEFAULT_MAX_BYTES = 1 << 20
 MAX_FILES = 500
 MAX_REFERENCES_PER_FILE = 200  # a real lifecycle script names a few dozen files at most
 MAX_GUESSES = 50  # "did you mean" look-ups per lint (difflib over the whole listing)

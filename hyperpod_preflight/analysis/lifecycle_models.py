@@ -35,6 +35,9 @@ class LintLevel(StrEnum):
         return _LEVEL_STATUS[self]
 
 
+# The most bytes of one lifecycle file read (a ranged GET; a local file likewise).
+DEFAULT_MAX_BYTES = 1 << 20
+
 _LEVEL_RANK = {LintLevel.INFO: 0, LintLevel.UNKNOWN: 1, LintLevel.WARN: 2, LintLevel.FAIL: 3}
 _LEVEL_STATUS = {
     LintLevel.FAIL: Status.FAIL,

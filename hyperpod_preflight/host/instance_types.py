@@ -9,8 +9,6 @@ knows the type, else from the small table below (FACTS.md figures).
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -160,6 +158,9 @@ def read_resource_config(root: Path, hostname: str | None) -> ResourceConfigFact
 def imds_instance_type(base_url: str = IMDS_BASE, timeout: float = 1.0) -> str | None:
     """The EC2 instance type from IMDSv2 (a token, then one read). Only called with
     ``--imds``; returns None on any failure."""
+    import urllib.error  # only with --imds: a plain host run does not pay for http and ssl
+    import urllib.request
+
     try:
         token_request = urllib.request.Request(
             f"{base_url}/latest/api/token",

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import csv
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from .commands import CommandResult
 from .models import GpuFacts, GpuInfo
 from .nvml import normalize_bus_id
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 QUERY_FIELDS = (
     "index",
@@ -178,6 +181,8 @@ def _xml_set(gpu: GpuInfo, attr: str, raw: str | None, kind: str) -> None:
 
 def parse_query_xml(text: str) -> GpuFacts:
     """Parse ``nvidia-smi -q -x`` (the nvsmi_device DTD, v12/v13)."""
+    import xml.etree.ElementTree as ET  # only when the CSV query failed
+
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:

@@ -20,7 +20,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ...analysis.lifecycle import DEFAULT_MAX_BYTES as LIFECYCLE_MAX_BYTES
+from ...analysis.lifecycle_models import DEFAULT_MAX_BYTES as LIFECYCLE_MAX_BYTES
 from ...analysis.provisioning import ProvisioningParameters, parse_provisioning_parameters
 from ...analysis.s3_lifecycle import (
     PROVISIONING_PARAMETERS,
