@@ -422,5 +422,9 @@ def write_index() -> None:
         'module (``registry.known_checks``).\n"""\n\n# ruff: noqa: E501\n\n'
     )
     body = "".join(f"    {k!r}: {v!r},\n" for k, v in index_entries().items())
-    text = f"{head}CHECK_INDEX: dict[str, tuple[str, str, str, bool, str, bool]] = {{\n{body}}}\n"
+    text = (
+        f"{head}# fmt: off\n"
+        f"CHECK_INDEX: dict[str, tuple[str, str, str, bool, str, bool]] = {{\n{body}}}\n"
+        "# fmt: on\n"
+    )
     Path(__file__).with_name("check_index.py").write_text(text, encoding="utf-8")
