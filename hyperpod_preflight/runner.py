@@ -276,6 +276,13 @@ def run_checks(
         started[check.check_id] = time.monotonic()
         return gather_and_judge(check, ctx, gatherer)
 
+    if deadline is not None and time.monotonic() >= deadline:
+        # The deadline passed before judging began (while the run was prepared): every check
+        # is "timed out", none is started, so the verdicts never depend on a race.
+        gatherer.close()
+        late = {i: _timed_out(c, selection) for i, c in zip(where, judged, strict=True)}
+        results = [late[i] if i in late else run_one(c, ctx) for i, c in enumerate(checks)]
+        return apply_ignores([f for group in results for f in group], selection)
     try:
         with DaemonPool(max(1, len(judged)), name="check") as pool:
             futures: list[Future[list[Finding]]] = [pool.submit(timed, c) for c in judged]
