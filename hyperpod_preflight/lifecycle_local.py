@@ -16,8 +16,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from .analysis.lifecycle import DEFAULT_MAX_BYTES
-from .analysis.lifecycle_models import ToolResult
+from .records import LIFECYCLE_MAX_BYTES as DEFAULT_MAX_BYTES
+from .records import ToolResult
 
 TOOL_TIMEOUT_S = 20.0
 MAX_LISTED_FILES = 10_000

@@ -59,6 +59,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pydantic import BaseModel, ConfigDict
 from tree_sitter import Tree
 
+from ..records import LIFECYCLE_MAX_BYTES
 from . import provisioning
 from .lifecycle_checks import (
     LIFECYCLE_CONFIG_DOC,
@@ -108,7 +109,7 @@ __all__ = [
     "lint",
 ]
 
-DEFAULT_MAX_BYTES = 1 << 20
+DEFAULT_MAX_BYTES = LIFECYCLE_MAX_BYTES
 MAX_FILES = 500
 MAX_REFERENCES_PER_FILE = 200  # a real lifecycle script names a few dozen files at most
 MAX_GUESSES = 50  # "did you mean" look-ups per lint (difflib over the whole listing)

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..models import Status
+from ..records import ToolResult
 
 
 class LintLevel(StrEnum):
@@ -68,17 +69,6 @@ class LintFinding(BaseModel):
     @property
     def status(self) -> Status:
         return self.level.status
-
-
-class ToolResult(BaseModel):
-    """What running an external tool (``bash -n``, ``shellcheck``) gave."""
-
-    model_config = ConfigDict(frozen=True)
-
-    returncode: int
-    stdout: str = ""
-    stderr: str = ""
-    timed_out: bool = False
 
 
 RunTool = Callable[[list[str], bytes], ToolResult | None]
