@@ -12,7 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..models import Status
-from ..records import ToolResult
+from ..records import ToolResult as ToolResult  # re-exported: the lint's tool results
 
 
 class LintLevel(StrEnum):
