@@ -85,7 +85,21 @@ class VpcAuditRun:
     offline: bool = False  # refused (after the selection is checked): the audit reads AWS
 
 
-S = TypeVar("S", ClusterRun, VpcAuditRun)
+@dataclass(frozen=True)
+class CapacityRun:
+    """The region scan (``hp-preflight capacity``): ``regions`` are names, ``"all"``
+    (botocore's partition data) or empty (the session's region); ``workers``: regions read
+    at once."""
+
+    aws: AwsAccess = AwsAccess(quota_code_cache=False)
+    choice: Choice = Choice()
+    regions: Sequence[str] | str | None = None
+    orchestrator: str = "slurm"
+    vpc: str | None = None
+    workers: int = 8
+
+
+S = TypeVar("S", ClusterRun, VpcAuditRun, CapacityRun)
 
 
 def with_fields(settings: S, fields: Mapping[str, Any]) -> S:
