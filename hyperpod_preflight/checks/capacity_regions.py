@@ -35,6 +35,7 @@ from ..registry import CheckContext, Need, Request, Then, check, need
 from ..spec import ClusterSpec
 
 KIND = "capacity"
+DOCS = "README.md#where-to-run-it-hp-preflight-capacity"  # not a kind of docs/checks.md
 STATUS = {
     "ready": (Status.PASS, "ready now"),
     "quota": (Status.WARN, "needs a quota increase"),
@@ -146,6 +147,7 @@ def anywhere_outcome(found: CapacityScan) -> Outcome:
     Severity.HIGH,
     needs=scan_needs,
     kind=KIND,
+    docs_url=DOCS,
 )
 def region(ctx: CheckContext) -> list[Outcome]:
     """Each region: ready now, short of quota, needing a reservation, or could not tell."""
@@ -159,6 +161,7 @@ def region(ctx: CheckContext) -> list[Outcome]:
     Severity.HIGH,
     needs=scan_needs,
     kind=KIND,
+    docs_url=DOCS,
 )
 def anywhere(ctx: CheckContext) -> list[Outcome]:
     """Some region can run the nodes now; else the closest region and its fix."""
