@@ -210,8 +210,9 @@ class RegionReads:
         return read
 
 
-def region_reads(request: CapacityRequest, region: str) -> list[tuple[str, tuple[Any, ...]]]:
-    """The reads of one region needed before its offerings can be asked: (reader, args)."""
+def region_reads(request: CapacityRequest) -> list[tuple[str, tuple[Any, ...]]]:
+    """The first reads of each region, side by side (its offerings follow once its model's
+    searchable types are in): (reader, args)."""
     return [
         ("training_plan_instance_types", ()),
         ("instance_type_offerings", ((request.ec2_name,),)),
@@ -234,7 +235,7 @@ def every_read(request: CapacityRequest) -> list[tuple[str, str, tuple[Any, ...]
     (when its model lets the type be searched), the VPC's in the home region."""
     out: list[tuple[str, str, tuple[Any, ...]]] = []
     for region in request.regions:
-        reads = region_reads(request, region)
+        reads = region_reads(request)
         reads += offering_reads(request, frozenset({request.instance_type}))
         out += [(region, reader, args) for reader, args in reads]
     room = request.room_region

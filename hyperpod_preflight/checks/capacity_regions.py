@@ -31,7 +31,7 @@ from ..analysis.vpc_inventory import inventory_reads
 from ..audit_models import CapacityScan
 from ..models import Outcome, Severity, Status
 from ..planner import ClusterPlan
-from ..registry import CheckContext, Need, Request, Then, check, need
+from ..registry import CheckContext, Request, Then, check, need
 from ..spec import ClusterSpec
 
 KIND = "capacity"
@@ -50,7 +50,7 @@ def capacity_request(ctx: CheckContext) -> CapacityRequest | None:
     return given if isinstance(given, CapacityRequest) else None
 
 
-def _in(region: str, reads: Iterable[tuple[str, tuple[object, ...]]]) -> list[Need]:
+def _in(region: str, reads: Iterable[tuple[str, tuple[object, ...]]]) -> list[Request]:
     return [need("in_region", region, reader, *args) for reader, args in reads]
 
 
@@ -64,7 +64,7 @@ def scan_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
             return []
         out: list[Request] = []
         for region in request.regions:
-            out += _in(region, region_reads(request, region))
+            out += _in(region, region_reads(request))
             out.append(Then(_offerings_of(request, region)))
         room = request.room_region
         if room is not None and request.vpc:
@@ -80,7 +80,7 @@ def _offerings_of(request: CapacityRequest, region: str) -> Callable[[CheckConte
 
     def follow(ctx: CheckContext) -> list[Request]:
         searchable = ctx.aws.in_region(region, "training_plan_instance_types")
-        return list(_in(region, offering_reads(request, searchable)))
+        return _in(region, offering_reads(request, searchable))
 
     return follow
 
