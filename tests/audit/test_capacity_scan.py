@@ -317,3 +317,21 @@ def test_the_run_deadline_holds_a_silent_region(account: None, lifted_endpoint: 
     assert all("timed out after 1 s" in f.message for f in report.results)
     assert report.capacity is not None
     assert report.capacity.regions[0].status == "unknown"
+
+
+def test_the_regions_reader_routes_only_read_only_readers(
+    account: None, lifted_endpoint: None
+) -> None:
+    """The scan reaches each region through ``in_region``: a reader of the list, in a region
+    of the run; never a mutating call (a quota request) nor a region it did not open."""
+    from hyperpod_preflight.errors import FactUnavailable
+    from hyperpod_preflight.facts.regions import RegionalFacts
+
+    make = world({"us-west-2": 32}, denied=set())
+    regional = RegionalFacts({"us-west-2": make("us-west-2")}, home_region="us-west-2")
+    assert regional.in_region("us-west-2", "sagemaker_quota", QUOTA).limit == 32
+    with pytest.raises(FactUnavailable, match="not a reader"):
+        regional.in_region("us-west-2", "request_quota_increase", "sagemaker", "L-1", 99)
+    with pytest.raises(FactUnavailable, match="not a region of this run"):
+        regional.in_region("eu-west-1", "sagemaker_quota", QUOTA)
+    assert regional.region == "us-west-2" and regional.call_count > 0
