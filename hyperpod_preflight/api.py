@@ -27,13 +27,13 @@ from .options import (
     QuotasOptions,
     SandboxOptions,
     Selection,
-    Suppression,
     ToolsOptions,
 )
 
 if TYPE_CHECKING:
     from boto3 import Session
 
+    from .facts.aws import AwsFacts
     from .models import Report
     from .quota_requests import QuotaRequestPlan, QuotaRequestResult
     from .runner import ProgressCallback
@@ -306,28 +306,34 @@ def run_audit(opts: AuditOptions) -> Report:
     return _finish(report, opts.selection, started)
 
 
-def run_capacity(opts: CapacityOptions) -> Report:
+def run_capacity(opts: CapacityOptions, *, progress: ProgressCallback | None = None) -> Report:
     """Regions ranked for ``count`` × ``instance_type``: quota headroom, zones, plans."""
     from .capacity_run import run_capacity_scan
+    from .runs.settings import AwsAccess, CapacityRun, Choice
 
     started = time.perf_counter()
     regions = opts.regions if opts.regions is None or opts.regions == "all" else list(opts.regions)
-    report = run_capacity_scan(
-        opts.instance_type,
-        opts.count,
+    settings = CapacityRun(
+        aws=AwsAccess(
+            profile=opts.aws.profile,
+            region=opts.aws.region,
+            retry_mode=opts.aws.retry_mode,
+            max_attempts=opts.aws.max_attempts or 10,
+            quota_code_cache=False,
+        ),
+        choice=Choice(
+            only=opts.selection.only,
+            skip=opts.selection.skip,
+            ignore=opts.selection.ignore,
+            fail_on=opts.selection.fail_on,
+            timeout_s=DEFAULT_TIMEOUT_S if opts.timeout_s is None else opts.timeout_s,
+        ),
         regions=regions,
         orchestrator=opts.orchestrator,
         vpc=opts.vpc,
-        fail_on=opts.selection.fail_on,
-        profile=opts.aws.profile,
-        region=opts.aws.region,
-        retry_mode=opts.aws.retry_mode,
-        max_attempts=opts.aws.max_attempts or 10,
     )
-    # the scan has no --ignore of its own: the ids become suppressions with that reason
-    ignored = tuple(Suppression(i, "--ignore") for i in opts.selection.ignore)
-    sel = replace(opts.selection, suppressions=(*opts.selection.suppressions, *ignored))
-    return _finish(report, sel, started)
+    report = run_capacity_scan(opts.instance_type, opts.count, settings, progress=progress)
+    return _finish(report, opts.selection, started)
 
 
 # -- this machine -------------------------------------------------------------------------------
@@ -403,30 +409,31 @@ def run_lifecycle_lint(opts: LintOptions) -> Report:
 # -- quotas -------------------------------------------------------------------------------------
 def run_quotas_plan(opts: QuotasOptions) -> list[QuotaRequestPlan]:
     """The quota increases the cluster needs (read-only)."""
-    from .preflight import connect, plan_with_live_types
+    from .preflight import plan_with_live_types
     from .quota_requests import plan_quota_requests
 
     spec = cluster_spec(opts.cluster)
-    facts = _connect(opts, connect)
+    facts = _connect(opts)
     cluster_plan, _ = plan_with_live_types(spec, facts, opts.cluster.ip_headroom)
     return plan_quota_requests(spec, cluster_plan, facts, headroom=opts.headroom)
 
 
 def run_quotas_request(opts: QuotasOptions) -> list[QuotaRequestResult]:
     """Plan the increases and, with ``submit``, submit them (never while one is open)."""
-    from .preflight import connect
     from .quota_requests import submit_quota_requests
 
     plans = run_quotas_plan(opts)
     if not opts.submit:
         raise InputError("run_quotas_request: set submit=True (run_quotas_plan is the dry run)")
-    facts = _connect(opts, connect)
+    facts = _connect(opts)
     return submit_quota_requests(
         plans, facts, wait=opts.wait, timeout_s=opts.wait_timeout_s, poll_s=opts.poll_s
     )
 
 
-def _connect(opts: QuotasOptions, connect: Callable[..., object]) -> object:
+def _connect(opts: QuotasOptions) -> AwsFacts:
+    from .preflight import connect
+
     return connect(
         profile=opts.aws.profile,
         region=opts.aws.region,

@@ -6,10 +6,9 @@ the typed audit (tables, ranked fixes, a suggested ``VpcConfig``) is ``Report.vp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from .analysis.vpc_audit import DEFAULT_AUDIT_TYPES, AuditRequest, VpcInventory, audit_vpc
+from .analysis.vpc_audit import DEFAULT_AUDIT_TYPES, AuditRequest, audit_vpc
 from .analysis.vpc_inventory import inventory_from
 from .errors import InputError
 from .models import Report
@@ -77,20 +76,3 @@ def run_vpc_audit(
         )
 
     return pipeline.run("vpc", selection, prepare, progress=progress)
-
-
-def read_inventory(facts: Any, vpc_id: str, instance_types: Sequence[str]) -> VpcInventory:
-    """The audit's reads of ``vpc_id`` made at once on ``facts``, as an inventory (for the
-    capacity scan, which judges one VPC per region without a run of its own)."""
-    from .planner import build_plan
-    from .registry import get
-
-    request = AuditRequest(instance_types=tuple(instance_types) or DEFAULT_AUDIT_TYPES)
-    spec = ClusterSpec(name=vpc_id, vpc_id=vpc_id)
-    ctx = CheckContext(spec=spec, plan=build_plan(spec), facts=facts, options={"audit": request})
-    gatherer = gatherer_for(ctx)
-    try:
-        allowed = gatherer.gather_for(get("vpc.exists"), ctx)
-    finally:
-        gatherer.close()
-    return inventory_from(gatherer.view("vpc inventory", allowed), vpc_id, request)

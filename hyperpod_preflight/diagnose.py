@@ -14,12 +14,17 @@ them.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import InputError
 from .models import Report
 from .options import DEFAULT_TIMEOUT_S, DiagnoseOptions
 from .runner import ProgressCallback
+
+if TYPE_CHECKING:
+    from boto3 import Session
+
+    from .facts.aws import AwsFacts
 
 # DescribeCluster's ClusterName: a name or a cluster ARN (botocore's model pattern).
 _NAME_OR_ARN = re.compile(
@@ -42,8 +47,8 @@ def validate_cluster_name(value: str) -> str:
 def run_diagnosis(
     opts: DiagnoseOptions,
     *,
-    session: Any = None,
-    facts: Any = None,
+    session: Session | None = None,
+    facts: AwsFacts | None = None,
     progress: ProgressCallback | None = None,
 ) -> Report:
     """Read the cluster, rebuild its spec and run the ``diagnose`` checks on it.

@@ -16,7 +16,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from .analysis.lifecycle_models import DEFAULT_MAX_BYTES, ToolResult
+from .records import LIFECYCLE_MAX_BYTES as DEFAULT_MAX_BYTES
+from .records import ToolResult
 
 TOOL_TIMEOUT_S = 20.0
 MAX_LISTED_FILES = 10_000

@@ -159,6 +159,7 @@ class CapacityOptions:
     regions: tuple[str, ...] | Literal["all"] | None = None  # None: --region's
     orchestrator: Orchestrator = "slurm"
     vpc: str | None = None
+    timeout_s: float | None = None  # the whole run's deadline; None: DEFAULT_TIMEOUT_S
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from concurrent.futures import wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models import Report
 from .planner import build_plan
@@ -18,6 +18,12 @@ from .runs.settings import DEFAULT_TIMEOUT_S, AwsAccess, ClusterRun, with_fields
 from .spec import ClusterSpec
 from .spec.trace import trace_findings
 from .workers import DaemonPool
+
+if TYPE_CHECKING:
+    from boto3 import Session
+
+    from .facts.aws import AwsFacts
+    from .planner import ClusterPlan
 
 __all__ = ["DEFAULT_TIMEOUT_S", "connect", "plan_with_live_types", "run_cluster_preflight"]
 
@@ -89,7 +95,7 @@ def run_cluster_preflight(
     return report
 
 
-def connect_with(aws: AwsAccess) -> Any:
+def connect_with(aws: AwsAccess) -> AwsFacts:
     """The facts of ``aws``'s session (or profile and region), identity verified."""
     return connect(
         aws.session,
@@ -109,17 +115,17 @@ def _local_tool_runner() -> Any:
 
 
 def connect(
-    session: Any = None,
+    session: Session | None = None,
     *,
     profile: str | None = None,
     region: str | None = None,
     retry_mode: str = "standard",
     max_attempts: int = 10,
     quota_code_cache: bool = False,
-) -> Any:
+) -> AwsFacts:
     """An :class:`~hyperpod_preflight.facts.AwsFacts` for one run, its identity verified
     (``CannotRunError`` when there are no credentials or the endpoint cannot be reached)."""
-    from .facts import AwsFacts
+    from .facts.aws import AwsFacts
 
     facts = AwsFacts(
         session,
@@ -135,12 +141,12 @@ def connect(
 
 def plan_with_live_types(
     spec: ClusterSpec,
-    facts: Any,
+    facts: AwsFacts | None,
     ip_headroom: int,
     *,
     pool: DaemonPool | None = None,
     deadline: float | None = None,
-) -> tuple[Any, list[str]]:
+) -> tuple[ClusterPlan, list[str]]:
     """Plan with EC2's own instance-type figures when AWS is reachable, else the catalog
     (also when ``DescribeInstanceTypes`` has not answered by ``deadline``, read on ``pool``)."""
     from .catalog import from_ec2_description

@@ -21,15 +21,39 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .cache import exclusive_lock
 from .errors import FactUnavailable
 from .facts.quotas import RESOLVED_STATUSES, QuotaChangeRequest, SubmissionUncertain
-from .planner import QuotaNeed, increase_command, sagemaker_quota_needs
+from .models import CheckInfo, Outcome, Severity
+from .planner import ClusterPlan, QuotaNeed, increase_command, sagemaker_quota_needs
+from .registry import Check, CheckContext, Request, Then
+from .registry import need as ask
+from .runner import gatherer_for
 from .shell import command
+from .spec import ClusterSpec
+
+if TYPE_CHECKING:
+    from .facts.aws import AwsFacts
+    from .facts.quotas import QuotaValue
+    from .facts.sagemaker import HyperPodUsage
+
+
+class QuotaReads(Protocol):
+    """What working out a plan reads: the facts layer, or a view of what was gathered."""
+
+    def sagemaker_quota(self, name: str, *aliases: str) -> QuotaValue | None: ...
+
+    def hyperpod_usage(self) -> HyperPodUsage: ...
+
+    def open_quota_requests(
+        self, service_code: str, quota_code: str
+    ) -> list[QuotaChangeRequest]: ...
+
 
 PlanAction = Literal["submit", "already-pending", "sufficient", "unknown"]
 ResultAction = Literal[
@@ -95,38 +119,102 @@ class QuotaRequestResult(BaseModel):
 
 
 def plan_quota_requests(
-    spec: Any,
-    plan: Any,
-    facts: Any,
+    spec: ClusterSpec,
+    plan: ClusterPlan,
+    facts: AwsFacts,
     *,
     headroom: int = 0,
     include_history: bool = True,
 ) -> list[QuotaRequestPlan]:
     """One :class:`QuotaRequestPlan` per SageMaker quota ``spec`` needs.
 
-    Reads quotas, HyperPod usage and (``include_history``) each insufficient quota's request
-    history through ``facts``; what cannot be read becomes ``action="unknown"`` with the
-    reason, never a guess.
+    The reads (quotas, HyperPod usage and, with ``include_history``, the request history of
+    each quota that would be submitted) are declared like a check's needs and gathered by
+    the run pipeline's gatherer, all at once; the plan is worked out from a read-only view of
+    what was gathered. What cannot be read becomes ``action="unknown"`` with the reason,
+    never a guess.
     """
     if headroom < 0:
         raise ValueError("headroom must be >= 0")
-    usage: Any = None
-    usage_error: FactUnavailable | None = None
     needs = sagemaker_quota_needs(spec, plan)
-    if any(n.shared for n in needs):
-        # every quota (by cached code, else the listings) and the usage side by side
-        facts.warm_sagemaker_quota_reads(*[(n.quota_name, *n.aliases) for n in needs])
-        try:
-            usage = facts.hyperpod_usage()
-        except FactUnavailable as exc:
-            usage_error = exc
-    return [_plan_one(need, facts, usage, usage_error, headroom, include_history) for need in needs]
+    view = _gathered(spec, plan, facts, PlanReads(needs, headroom, include_history))
+    usage, usage_error = _usage(view, needs)
+    return [_plan_one(need, view, usage, usage_error, headroom, include_history) for need in needs]
+
+
+@dataclass(frozen=True)
+class PlanReads:
+    """The reads a quota request plan declares: every quota and the usage at once, then the
+    history of each quota the plan would submit."""
+
+    needs: Sequence[QuotaNeed]
+    headroom: int
+    include_history: bool
+
+    def __call__(self, spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
+        reads: list[Request] = [
+            ask("sagemaker_quota", n.quota_name, *n.aliases) for n in self.needs
+        ]
+        if any(n.shared for n in self.needs):
+            reads.append(ask("hyperpod_usage"))
+        if self.include_history:
+            reads.append(Then(self.histories))
+        return reads
+
+    def histories(self, ctx: CheckContext) -> list[Request]:
+        """The history of each quota whose plan, without it, is to submit."""
+        usage, usage_error = _usage(ctx.aws, self.needs)
+        out: list[Request] = []
+        for need in self.needs:
+            first = _plan_one(need, ctx.aws, usage, usage_error, self.headroom, False)
+            if first.action == "submit" and first.quota_code:
+                out.append(ask("open_quota_requests", first.service_code, first.quota_code))
+        return out
+
+
+PLAN_READS_INFO = CheckInfo(
+    check_id="quotas.request-plan",
+    area="quotas",
+    title="The reads of a quota request plan",
+    severity=Severity.INFO,
+    needs_aws=True,
+)
+
+
+def _gathered(
+    spec: ClusterSpec, plan: ClusterPlan, facts: AwsFacts, reads: PlanReads
+) -> QuotaReads:
+    """A read-only view of what ``reads`` declared, gathered on ``facts``."""
+    ctx = CheckContext(spec=spec, plan=plan, facts=facts)
+    declared = Check(info=PLAN_READS_INFO, fn=_no_judge, needs=reads, declares_needs=True)
+    gatherer = gatherer_for(ctx)
+    try:
+        allowed = gatherer.gather_for(declared, ctx)
+    finally:
+        gatherer.close()
+    return gatherer.view(PLAN_READS_INFO.check_id, allowed)
+
+
+def _no_judge(ctx: CheckContext) -> list[Outcome]:
+    return []
+
+
+def _usage(
+    reads: QuotaReads, needs: Sequence[QuotaNeed]
+) -> tuple[HyperPodUsage | None, FactUnavailable | None]:
+    """The HyperPod usage (when a shared quota needs it), or why it could not be read."""
+    if not any(n.shared for n in needs):
+        return None, None
+    try:
+        return reads.hyperpod_usage(), None
+    except FactUnavailable as exc:
+        return None, exc
 
 
 def _plan_one(
     need: QuotaNeed,
-    facts: Any,
-    usage: Any,
+    facts: QuotaReads,
+    usage: HyperPodUsage | None,
     usage_error: FactUnavailable | None,
     headroom: int,
     include_history: bool,
@@ -211,7 +299,7 @@ def _pending(req: QuotaChangeRequest) -> dict[str, Any]:
 
 def submit_quota_requests(
     plans: Sequence[QuotaRequestPlan],
-    facts: Any,
+    facts: AwsFacts,
     *,
     wait: bool = False,
     timeout_s: float = 900,
@@ -250,7 +338,7 @@ def _result(p: QuotaRequestPlan, action: ResultAction, **fields: Any) -> QuotaRe
     )
 
 
-def _submit_one(p: QuotaRequestPlan, facts: Any) -> QuotaRequestResult:
+def _submit_one(p: QuotaRequestPlan, facts: AwsFacts) -> QuotaRequestResult:
     if p.action == "already-pending":
         return _result(
             p,
@@ -305,7 +393,7 @@ def _submit_one(p: QuotaRequestPlan, facts: Any) -> QuotaRequestResult:
 
 
 def _after_uncertain(
-    p: QuotaRequestPlan, facts: Any, exc: FactUnavailable, before: set[str]
+    p: QuotaRequestPlan, facts: AwsFacts, exc: FactUnavailable, before: set[str]
 ) -> QuotaRequestResult:
     """The submission failed in a way that does not prove it was not received: read the
     history again and report what is really there; never submit again on a guess."""
@@ -364,7 +452,7 @@ def _after_uncertain(
 
 def _wait(
     results: list[QuotaRequestResult],
-    facts: Any,
+    facts: AwsFacts,
     *,
     timeout_s: float,
     poll_s: float,

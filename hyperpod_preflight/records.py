@@ -248,3 +248,17 @@ def lifecycle_log_group(cluster_name: str, cluster_arn: str) -> str:
 
 def lifecycle_log_stream(group_name: str, instance_id: str) -> str:
     return f"LifecycleConfig/{group_name}/{instance_id}"
+
+
+# The most bytes of one lifecycle file read (locally or from S3) and linted.
+LIFECYCLE_MAX_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What running an external tool on this machine (``bash -n``, ``shellcheck``) gave."""
+
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+    timed_out: bool = False

@@ -25,12 +25,13 @@ from .models import CheckInfo, Outcome, Severity
 if TYPE_CHECKING:
     from .facts.aws import AwsFacts
     from .facts.local import LocalFacts
+    from .facts.regions import RegionalFacts
     from .host.models import HostFacts
     from .planner import ClusterPlan
     from .runs.view import FactsView
     from .spec import ClusterSpec
 
-    class FactsReaders(AwsFacts, LocalFacts):  # type: ignore[misc]  # (mixins: see facts.aws)
+    class FactsReaders(AwsFacts, LocalFacts, RegionalFacts):  # type: ignore[misc]  # (mixins: see facts.aws)
         """What a judge reads through ``ctx.aws`` (a view: only what it declared)."""
 
 
@@ -104,7 +105,7 @@ class RunContext:
     host."""
 
     options: dict[str, Any] = field(default_factory=dict)
-    facts: AwsFacts | FactsView | None = None
+    facts: AwsFacts | RegionalFacts | FactsView | None = None
 
     @property
     def offline(self) -> bool:
@@ -167,6 +168,12 @@ class Check:
     fn: CheckFn
     needs: NeedsFn = no_needs
     declares_needs: bool = False  # registered with ``needs=`` (the declared-facts test)
+    kind: str = ""  # the kind of run it belongs to ("": its area's, see kind_of)
+
+    @property
+    def run_kind(self) -> str:
+        """The kind of run that selects this check."""
+        return self.kind or kind_of(self.info.area)
 
     @property
     def check_id(self) -> str:
@@ -190,9 +197,11 @@ def check(
     needs_aws: bool = True,
     needs: NeedsFn | None = None,
     docs_url: str = "",
+    kind: str = "",
 ) -> Callable[[F], F]:
     """Register ``fn`` as check ``check_id`` (``area.kebab-name``); ``needs(spec, plan)``
-    returns the fact requests it reads (gathered before any check is judged)."""
+    returns the fact requests it reads (gathered before any check is judged); ``kind``: the
+    kind of run that selects it, when not its area's (``capacity``: the region scan)."""
 
     if not _ID_RE.match(check_id):
         raise ValueError(f"check id {check_id!r} is not of the form area.kebab-name")
@@ -213,7 +222,11 @@ def check(
             docs_url=docs_url or f"{DOCS_BASE}#{anchor}",
         )
         _REGISTRY[check_id] = Check(
-            info=info, fn=fn, needs=needs or no_needs, declares_needs=needs is not None
+            info=info,
+            fn=fn,
+            needs=needs or no_needs,
+            declares_needs=needs is not None,
+            kind=kind,
         )
         return fn
 
@@ -237,6 +250,8 @@ CLUSTER_CHECK_MODULES = (
     "hyperpod_preflight.checks.vpc",
 )
 HOST_CHECK_MODULES = ("hyperpod_preflight.host.checks",)
+# The region scan (``hp-preflight capacity``): checks of area ``capacity``, kind ``capacity``.
+CAPACITY_CHECK_MODULES = ("hyperpod_preflight.checks.capacity_regions",)
 # Checks of a live cluster (area ``cluster``): only ``hp-preflight diagnose`` runs them,
 # together with every cluster check.
 LIVE_CLUSTER_CHECK_MODULES = ("hyperpod_preflight.checks.cluster",)
@@ -324,23 +339,24 @@ def _indexed(check_id: str) -> Check:
 
 def _of_kind(checks: Iterable[Check], kind: str) -> list[Check]:
     if kind == "diagnose":
-        chosen = [c for c in checks if kind_of(c.info.area) == "cluster"]
+        chosen = [c for c in checks if c.run_kind == "cluster"]
     elif kind == "cluster":
-        chosen = [
-            c for c in checks if kind_of(c.info.area) == "cluster" and c.info.area != LIVE_AREA
-        ]
+        chosen = [c for c in checks if c.run_kind == "cluster" and c.info.area != LIVE_AREA]
     else:
-        chosen = [c for c in checks if kind_of(c.info.area) == kind]
+        chosen = [c for c in checks if c.run_kind == kind]
     return sorted(chosen, key=lambda c: c.check_id)
 
 
 def all_checks(kind: str = "cluster") -> list[Check]:
     """Every registered check of ``kind``, ordered by id: ``cluster`` (the pre-flight of a
-    config), ``diagnose`` (those and the live-cluster checks), ``vpc`` (the VPC audit) or
-    ``host``. Imports every check module of the kind (:func:`known_checks` does not)."""
+    config), ``diagnose`` (those and the live-cluster checks), ``vpc`` (the VPC audit),
+    ``capacity`` (the region scan) or ``host``. Imports every check module of the kind
+    (:func:`known_checks` does not)."""
 
     if kind == "host":
         _load_all(HOST_CHECK_MODULES)
+    elif kind == "capacity":
+        _load(CAPACITY_CHECK_MODULES)
     else:
         _load_all(CLUSTER_CHECK_MODULES)
         if kind == "diagnose":
@@ -351,7 +367,10 @@ def all_checks(kind: str = "cluster") -> list[Check]:
 def known_checks(kind: str = "cluster") -> list[Check]:
     """Every check of ``kind`` as :func:`all_checks` lists them, without importing a check
     module: a check not imported yet stands in from the index (its info is exact; its judge
-    and needs import their module when first called, or by :func:`load_for`)."""
+    and needs import their module when first called, or by :func:`load_for`). The region
+    scan's two checks are not indexed: ``capacity`` imports their module."""
+    if kind == "capacity":
+        return all_checks(kind)
     ids = dict.fromkeys([*CHECK_INDEX, *_REGISTRY])
     return _of_kind((_indexed(i) for i in ids), kind)
 
@@ -382,6 +401,8 @@ def get(check_id: str) -> Check:
             _load_all(LIVE_CLUSTER_CHECK_MODULES)
         else:
             _load_all(CLUSTER_CHECK_MODULES)
+        if check_id not in _REGISTRY:
+            _load(CAPACITY_CHECK_MODULES)
     return _REGISTRY[check_id]
 
 
@@ -397,7 +418,9 @@ def index_entries() -> dict[str, tuple[str, str, str, bool, str, bool]]:
     for check_id in sorted(_REGISTRY):
         c = _REGISTRY[check_id]
         module = str(getattr(c.fn, "__module__", ""))
-        if module.startswith("hyperpod_preflight."):  # not one a test registered
+        # Not one a test registered, nor one of a run kind of its own (the region scan's,
+        # imported by ``capacity`` only).
+        if module.startswith("hyperpod_preflight.") and not c.kind:
             i = c.info
             rows[check_id] = (
                 module,

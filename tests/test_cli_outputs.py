@@ -241,6 +241,22 @@ REFUSED = [
         ["capacity", "--instance-type", "ml.p5.48xlarge", "--count", "2", "--regions", "mars"],
         "mars",
     ),
+    (
+        [
+            "capacity",
+            "--instance-type",
+            "ml.p5.48xlarge",
+            "--count",
+            "2",
+            "--skip",
+            "capacity.regio",
+        ],
+        "capacity.region",  # the pipeline's selection: a bad id is exit 2 before any AWS call
+    ),
+    (
+        ["capacity", "--instance-type", "ml.p5.48xlarge", "--count", "2", "--timeout", "0"],
+        "--timeout",
+    ),
     (["audit", "--vpc", "vpc-0abc1234", "--instance-type", "ml.p5.48xl"], "ml.p5.48xlarge"),
     (["tools", "--kubernetes-version", "131"], "--kubernetes-version"),
     (["tools", "--timeout", "5"], "--timeout"),

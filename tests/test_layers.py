@@ -19,20 +19,9 @@ def _violations(repo: Path = REPO) -> list[str]:
     return [str(v) for v in violations(repo)]
 
 
-# Known debt, removed as the run pipeline moves (issue 17): each entry is a module prefix.
-_DEBT = (
-    "hyperpod_preflight.facts.prefetch",
-    "hyperpod_preflight.facts.local",
-    "hyperpod_preflight.facts.local",
-    "hyperpod_preflight.lifecycle_local",
-    "hyperpod_preflight.checks.eks",
-    "hyperpod_preflight.checks.tools",
-)
-
-
 def test_imports_only_point_down_the_layers() -> None:
-    found = [v for v in violations(REPO) if not v.module.startswith(_DEBT)]
-    assert [str(v) for v in found] == []
+    """No known debt is allowed: every module of the package keeps to the table."""
+    assert _violations() == []
 
 
 def test_every_module_has_a_layer() -> None:

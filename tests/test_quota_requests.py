@@ -180,3 +180,26 @@ def test_negative_headroom_is_rejected() -> None:
     _fake, facts = setup()
     with pytest.raises(ValueError):
         plan_quota_requests(SPEC, PLAN, facts, headroom=-1)
+
+
+def test_the_plan_reads_only_what_it_declares_gathered_at_once() -> None:
+    """The plan's reads go through the run pipeline's gatherer: every quota and the usage
+    are declared up front, and the request history only of the quota it would submit (the
+    short P5 quota), never of one that is sufficient; nothing is submitted."""
+    from hyperpod_preflight.planner import sagemaker_quota_needs
+    from hyperpod_preflight.quota_requests import PlanReads
+    from hyperpod_preflight.registry import Need, Then
+
+    fake, facts = setup({P5_QUOTA: 6})
+    needs = sagemaker_quota_needs(SPEC, PLAN)
+    declared = PlanReads(needs, 0, True)(SPEC, PLAN)
+    readers = [r.reader for r in declared if isinstance(r, Need)]
+    assert readers.count("sagemaker_quota") == len(needs) and "hyperpod_usage" in readers
+    assert [r for r in declared if isinstance(r, Then)]  # the histories, once quotas are in
+    plans = by_name(plan_quota_requests(SPEC, PLAN, facts))
+    assert [p.quota_name for p in plans.values() if p.action == "submit"] == [P5_QUOTA]
+    assert fake.calls("ListRequestedServiceQuotaChangeHistoryByQuota") == 1
+    assert fake.calls("RequestServiceQuotaIncrease") == 0
+    quiet, facts = setup({P5_QUOTA: 6})
+    plan_quota_requests(SPEC, PLAN, facts, include_history=False)
+    assert quiet.calls("ListRequestedServiceQuotaChangeHistoryByQuota") == 0

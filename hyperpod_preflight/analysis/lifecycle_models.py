@@ -12,6 +12,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..models import Status
+from ..records import LIFECYCLE_MAX_BYTES
+from ..records import ToolResult as ToolResult  # re-exported: the lint's tool results
 
 
 class LintLevel(StrEnum):
@@ -36,7 +38,7 @@ class LintLevel(StrEnum):
 
 
 # The most bytes of one lifecycle file read (a ranged GET; a local file likewise).
-DEFAULT_MAX_BYTES = 1 << 20
+DEFAULT_MAX_BYTES = LIFECYCLE_MAX_BYTES
 
 _LEVEL_RANK = {LintLevel.INFO: 0, LintLevel.UNKNOWN: 1, LintLevel.WARN: 2, LintLevel.FAIL: 3}
 _LEVEL_STATUS = {
@@ -71,17 +73,6 @@ class LintFinding(BaseModel):
     @property
     def status(self) -> Status:
         return self.level.status
-
-
-class ToolResult(BaseModel):
-    """What running an external tool (``bash -n``, ``shellcheck``) gave."""
-
-    model_config = ConfigDict(frozen=True)
-
-    returncode: int
-    stdout: str = ""
-    stderr: str = ""
-    timed_out: bool = False
 
 
 RunTool = Callable[[list[str], bytes], ToolResult | None]

@@ -3,6 +3,7 @@ headroom, offered zones and training-plan offerings, ranked."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 import click
@@ -10,9 +11,9 @@ import click
 from ..errors import InputError
 from ..options import CapacityOptions
 from .build import aws_from, aws_options, project, selection_from, selection_options
-from .options import REPORT_FORMATS
+from .options import REPORT_FORMATS, split_ids
 from .outputs import emit, open_outputs, output_options, output_plan
-from .values import INSTANCE_TYPE, REGION, VPC_ID
+from .values import INSTANCE_TYPE, REGION, VPC_ID, Seconds
 
 
 def _regions(text: str | None) -> tuple[str, ...] | Literal["all"] | None:
@@ -47,8 +48,17 @@ def _region(name: str) -> None:
 @click.option(
     "--vpc", type=VPC_ID, help="Also say whether a subnet of this VPC (in --region) has room."
 )
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=Seconds(1, 3600),
+    default=None,
+    metavar="SECONDS",
+    help="The whole run's deadline: regions still unread then are UNKNOWN (timed out), "
+    "and the process ends.  [default: 120]",
+)
 @aws_options
-@selection_options(only=False)
+@selection_options()
 @output_options(*REPORT_FORMATS)
 def capacity(**params: Any) -> int:
     """Rank regions for COUNT x TYPE: ready now, needs a quota request, needs a reservation.
@@ -59,13 +69,16 @@ def capacity(**params: Any) -> int:
 
     outputs = open_outputs(output_plan(params))
     proj = project(params)
+    # the project file's skip names cluster checks: only --skip applies to the scan
+    chosen = replace(selection_from(params, proj), skip=tuple(split_ids(params["skip"] or ())))
     opts = CapacityOptions(
         instance_type=params["instance_type"],
         count=params["count"],
         aws=aws_from(params, proj),
-        selection=selection_from(params, proj),
+        selection=chosen,
         regions=_regions(params["regions"]),
         orchestrator="eks" if params["orchestrator"] == "eks" else "slurm",
         vpc=params["vpc"],
+        timeout_s=params["timeout_s"],
     )
     return emit(run_capacity(opts), outputs)

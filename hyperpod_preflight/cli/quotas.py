@@ -52,7 +52,11 @@ from .outputs import output_options as report_output_options
 from .values import Seconds
 
 if TYPE_CHECKING:
-    from ..models import Status
+    from ..facts.aws import AwsFacts
+    from ..models import Finding, Status
+    from ..planner import ClusterPlan
+    from ..quota_requests import QuotaRequestPlan, QuotaRequestResult
+    from ..spec import ClusterSpec
 
 ADVISORY_CHECKS = ("quotas.network-interfaces", "quotas.elastic-ips", "quotas.ec2-vcpus")
 
@@ -161,13 +165,15 @@ def request_cmd(ctx: click.Context, /, **params: Any) -> int:
 
 
 # -- inputs ---------------------------------------------------------------------------------
-def _inputs(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any, Any]:
+def _inputs(
+    ctx: click.Context, params: dict[str, Any]
+) -> tuple[ClusterSpec, ClusterPlan, AwsFacts]:
     """(spec, plan, facts): handed in through ``ctx.obj``, else built from the options."""
     obj = ctx.find_object(dict) or {}
     spec = obj.get("spec") or cluster_spec(cluster_from(params))
     facts = obj.get("facts")
     if facts is None:
-        from ..facts import AwsFacts
+        from ..facts.aws import AwsFacts
 
         aws = aws_from(params, project(params))
         facts = AwsFacts(
@@ -184,7 +190,7 @@ def _inputs(ctx: click.Context, params: dict[str, Any]) -> tuple[Any, Any, Any]:
     return spec, plan, facts
 
 
-def _plan(spec: Any, facts: Any, ip_headroom: int) -> Any:
+def _plan(spec: ClusterSpec, facts: AwsFacts, ip_headroom: int) -> ClusterPlan:
     """The plan, sized with EC2's own instance-type figures when readable (the same
     planning as `hp-preflight check`)."""
     from ..preflight import plan_with_live_types
@@ -195,9 +201,9 @@ def _plan(spec: Any, facts: Any, ip_headroom: int) -> Any:
 
 # -- `quotas` -------------------------------------------------------------------------------
 def show_quotas(
-    spec: Any,
-    plan: Any,
-    facts: Any,
+    spec: ClusterSpec,
+    plan: ClusterPlan,
+    facts: AwsFacts,
     *,
     output: str = "table",
     output_file: str | None = None,
@@ -209,11 +215,12 @@ def show_quotas(
     docstring)."""
     from ..quota_requests import plan_quota_requests
     from ..registry import CheckContext, get
-    from ..runner import run_one
+    from ..runner import Selection, run_checks
 
     rows = plan_quota_requests(spec, plan, facts, include_history=False)
     ctx = CheckContext(spec=spec, plan=plan, facts=facts)
-    advisory = [f for cid in ADVISORY_CHECKS for f in run_one(get(cid), ctx)]
+    # the advisory checks as any run judges them: their declared facts gathered, then judged
+    advisory = run_checks([get(cid) for cid in ADVISORY_CHECKS], ctx, Selection())
     tally = QuotaTally.of(rows, advisory, fail_on)
     code = EXIT_FINDINGS if tally.failing else EXIT_OK
     summary = tally.summary()
@@ -236,7 +243,13 @@ def _files(output_file: str | None) -> tuple[str, ...]:
     return (output_file,) if output_file else ()
 
 
-def _quotas_json(spec: Any, facts: Any, rows: Any, advisory: Any, tally: QuotaTally) -> str:
+def _quotas_json(
+    spec: ClusterSpec,
+    facts: AwsFacts,
+    rows: Sequence[QuotaRequestPlan],
+    advisory: Sequence[Finding],
+    tally: QuotaTally,
+) -> str:
     document = {
         "cluster": spec.name,
         "region": facts.region,
@@ -252,7 +265,12 @@ def _quotas_json(spec: Any, facts: Any, rows: Any, advisory: Any, tally: QuotaTa
 
 
 def _quotas_rendered(
-    spec: Any, facts: Any, rows: Any, advisory: Any, tally: QuotaTally, fmt: str
+    spec: ClusterSpec,
+    facts: AwsFacts,
+    rows: Sequence[QuotaRequestPlan],
+    advisory: Sequence[Finding],
+    tally: QuotaTally,
+    fmt: str,
 ) -> str:
     """Markdown, JUnit or SARIF: the quotas as a report."""
     from ..models import Status, Summary
@@ -279,7 +297,13 @@ def _quotas_rendered(
     return render_report(report, fmt)
 
 
-def _quotas_table(spec: Any, facts: Any, rows: Any, advisory: Any, summary: str) -> str:
+def _quotas_table(
+    spec: ClusterSpec,
+    facts: AwsFacts,
+    rows: Sequence[QuotaRequestPlan],
+    advisory: Sequence[Finding],
+    summary: str,
+) -> str:
     from tabulate import tabulate
 
     short = [r for r in rows if (r.deficit or 0) > 0]
@@ -329,7 +353,9 @@ class QuotaTally:
     fail_on: str
 
     @classmethod
-    def of(cls, rows: Sequence[Any], advisory: Sequence[Any], fail_on: str) -> QuotaTally:
+    def of(
+        cls, rows: Sequence[QuotaRequestPlan], advisory: Sequence[Finding], fail_on: str
+    ) -> QuotaTally:
         from ..models import Status
 
         quota_statuses = [
@@ -378,7 +404,7 @@ class QuotaTally:
         return f"OK: {counted}"
 
 
-def _row_json(r: Any) -> dict[str, Any]:
+def _row_json(r: QuotaRequestPlan) -> dict[str, Any]:
     data: dict[str, Any] = r.model_dump(mode="json")
     data["deficit"] = r.deficit
     return data
@@ -390,19 +416,19 @@ def _num(value: float | int | None) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _value(r: Any) -> str:
+def _value(r: QuotaRequestPlan) -> str:
     if r.current_value is None:
         return "?"
     return f"{_num(r.current_value)}" + (" (default)" if r.value_source == "default" else "")
 
 
-def _deficit(r: Any) -> str:
+def _deficit(r: QuotaRequestPlan) -> str:
     if r.deficit is None:
         return "?"
     return str(r.deficit) if r.deficit else "0"
 
 
-def _request_hint(spec: Any) -> str:
+def _request_hint(spec: ClusterSpec) -> str:
     from ..planner import request_hint
 
     return request_hint(spec)
@@ -410,9 +436,9 @@ def _request_hint(spec: Any) -> str:
 
 # -- `quotas request` ------------------------------------------------------------------------
 def request_quotas(
-    spec: Any,
-    plan: Any,
-    facts: Any,
+    spec: ClusterSpec,
+    plan: ClusterPlan,
+    facts: AwsFacts,
     *,
     headroom: int = 0,
     yes: bool = False,
@@ -465,12 +491,12 @@ def request_quotas(
 
 
 def _request_text(
-    spec: Any,
-    facts: Any,
-    plans: Sequence[Any],
-    results: Sequence[Any],
-    to_submit: Sequence[Any],
-    unknown: Sequence[Any],
+    spec: ClusterSpec,
+    facts: AwsFacts,
+    plans: Sequence[QuotaRequestPlan],
+    results: Sequence[QuotaRequestResult],
+    to_submit: Sequence[QuotaRequestPlan],
+    unknown: Sequence[QuotaRequestPlan],
     headroom: int,
     yes: bool,
 ) -> str:

@@ -2,8 +2,9 @@
 with a timeout) and the Kubernetes API of ``--kube-context`` (read-only listings through the
 optional ``kubernetes`` client, ``pip install 'hyperpod-preflight[kube]'``).
 
-Readers like any other of the facts layer: checks declare ``need("tool_run", name, args)``
-or ``need("kube_snapshot")`` and judge what the run gathered.
+Readers like any other of the facts layer: checks declare ``need("tool_run", name, args)``,
+``need("lint_tool", argv, stdin)`` (the lifecycle lint's ``bash -n`` and ``shellcheck``) or
+``need("kube_snapshot")`` and judge what the run gathered.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import FactUnavailable
-from ..records import KubeSnapshot, ToolRun
+from ..records import KubeSnapshot, ToolResult, ToolRun
+
+# Runs ``argv`` with ``stdin`` on this machine; None when the tool is not installed
+# (``hyperpod_preflight.lifecycle_local.default_run_tool``).
+RunTool = Callable[[list[str], bytes], ToolResult | None]
 
 DEFAULT_TIMEOUT_S = 10.0
 MAX_OUTPUT = 8_000
@@ -135,8 +140,10 @@ class LocalFacts:
         kube_context: str | None = None,
         kubeconfig: str | None = None,
         kube_snapshot: KubeSnapshot | None = None,
+        run_tool: RunTool | None = None,
     ) -> None:
         self.probe = probe or ToolProbe()
+        self._run_tool = run_tool
         self.kube_context = kube_context
         self.kubeconfig = kubeconfig
         self._snapshot = kube_snapshot
@@ -144,7 +151,8 @@ class LocalFacts:
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> LocalFacts:
         """From the run's options: ``tool_timeout_s``, ``kube_context``, ``kubeconfig``
-        (a ``tool_probe`` or ``kube_snapshot`` given there is used as is)."""
+        (a ``tool_probe``, ``kube_snapshot`` or ``run_tool`` given there is used as is;
+        without ``run_tool`` the lint's tools are not run)."""
         probe = options.get("tool_probe")
         if not isinstance(probe, ToolProbe):
             probe = ToolProbe(float(options.get("tool_timeout_s") or DEFAULT_TIMEOUT_S))
@@ -154,11 +162,22 @@ class LocalFacts:
             kube_context=options.get("kube_context") or None,
             kubeconfig=options.get("kubeconfig") or None,
             kube_snapshot=snapshot if isinstance(snapshot, KubeSnapshot) else None,
+            run_tool=run_tool if callable(run_tool := options.get("run_tool")) else None,
         )
 
     def tool_run(self, name: str, args: tuple[str, ...]) -> ToolRun:
         """``name args`` run once on this machine's PATH (what the tool said)."""
         return self.probe.run(name, tuple(args))
+
+    def lint_tool(self, argv: tuple[str, ...], stdin: bytes) -> ToolResult | None:
+        """``argv`` (``bash -n``, ``shellcheck``) run on this machine with ``stdin``, for the
+        lifecycle lint; None when the tool is not installed or this run runs no tools."""
+        if self._run_tool is None:
+            return None
+        try:
+            return self._run_tool(list(argv), stdin)
+        except Exception as exc:  # the runner failed: said as a tool that could not run
+            return ToolResult(returncode=-1, stderr=f"{type(exc).__name__}: {exc}")
 
     def kube_snapshot(self) -> KubeSnapshot | str:
         """The DaemonSets and CRDs of ``--kube-context``; a string saying why nothing was

@@ -10,10 +10,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import InputError
 from ..runner import FailOn, Selection
+
+if TYPE_CHECKING:
+    from boto3 import Session
+
+    from ..facts.aws import AwsFacts
 
 DEFAULT_TIMEOUT_S = 120.0
 FAIL_LEVELS = ("fail", "warn", "unknown")
@@ -23,8 +28,8 @@ FAIL_LEVELS = ("fail", "warn", "unknown")
 class AwsAccess:
     """How a run reaches AWS: facts or a session handed in, else one made from these."""
 
-    session: Any = None  # a boto3.Session
-    facts: Any = None  # an AwsFacts (its own session)
+    session: Session | None = None
+    facts: AwsFacts | None = None  # its own session
     profile: str | None = None
     region: str | None = None
     retry_mode: str = "standard"
@@ -85,7 +90,21 @@ class VpcAuditRun:
     offline: bool = False  # refused (after the selection is checked): the audit reads AWS
 
 
-S = TypeVar("S", ClusterRun, VpcAuditRun)
+@dataclass(frozen=True)
+class CapacityRun:
+    """The region scan (``hp-preflight capacity``): ``regions`` are names, ``"all"``
+    (botocore's partition data) or empty (the session's region); ``workers``: regions read
+    at once."""
+
+    aws: AwsAccess = AwsAccess(quota_code_cache=False)
+    choice: Choice = Choice()
+    regions: Sequence[str] | str | None = None
+    orchestrator: str = "slurm"
+    vpc: str | None = None
+    workers: int = 8
+
+
+S = TypeVar("S", ClusterRun, VpcAuditRun, CapacityRun)
 
 
 def with_fields(settings: S, fields: Mapping[str, Any]) -> S:

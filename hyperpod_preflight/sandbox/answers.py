@@ -21,12 +21,15 @@ import xml.sax.saxutils
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, unquote, urlparse
 
 import botocore.awsrequest
 import botocore.session
 import botocore.validate
+
+if TYPE_CHECKING:
+    from boto3 import Session
 
 JSON_HEADERS = {"Content-Type": "application/x-amz-json-1.1"}
 XML_HEADERS = {"Content-Type": "text/xml"}
@@ -230,7 +233,7 @@ class SandboxAnswers:
         self._lock = threading.Lock()
 
     def attach(
-        self, session: Any, *, replacing: Callable[..., Any] | None = None
+        self, session: Session, *, replacing: Callable[..., Any] | None = None
     ) -> SandboxAnswers:
         """Answer on every client ``session`` (a ``boto3.Session``) makes from now on.
 

@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..planner import ClusterPlan
@@ -25,6 +25,9 @@ from ..spec import ClusterSpec, load_spec
 from .blueprint import Blueprint
 from .iam import build_cluster_role, build_execution_roles
 from .services import build_file_systems, build_training_plans
+
+if TYPE_CHECKING:
+    from boto3 import Session
 
 VPC_CIDR = "10.0.0.0/16"
 PUBLIC_CIDR = "10.0.0.0/24"
@@ -47,7 +50,7 @@ def bundled_json(*parts: str) -> dict[str, Any]:
 class Build:
     """One account build in progress: what to build and what was built."""
 
-    session: Any
+    session: Session
     config: dict[str, Any]
     spec: ClusterSpec
     plan: ClusterPlan
@@ -76,7 +79,7 @@ class Build:
 
 
 # -- network ----------------------------------------------------------------------------------
-def live_plan(session: Any, spec: ClusterSpec, region: str) -> ClusterPlan:
+def live_plan(session: Session, spec: ClusterSpec, region: str) -> ClusterPlan:
     """The planner's answer for ``spec`` with the endpoint's own instance-type figures (as
     the pre-flight run plans), the built-in catalog for a type it does not describe."""
     from ..catalog import from_ec2_description
@@ -395,7 +398,7 @@ def _renamed(value: Any, names: dict[str, str]) -> Any:
 
 
 def build_account(
-    session: Any,
+    session: Session,
     config: dict[str, Any],
     blueprint: Blueprint,
     lifecycle_files: dict[str, bytes] | None = None,

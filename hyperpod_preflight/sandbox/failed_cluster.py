@@ -16,10 +16,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..records import lifecycle_log_group, lifecycle_log_stream
 from .answers import Answer, SandboxAnswers, json_error, json_ok
+
+if TYPE_CHECKING:
+    from boto3 import Session
 
 # The FailureMessage HyperPod gives when lifecycle scripts fail (the AWS-maintained
 # troubleshooting guide, https://awslabs.github.io/ai-on-sagemaker-hyperpod/docs/troubleshooting).
@@ -160,7 +163,7 @@ def crlf_log_lines(on_create: str) -> list[str]:
     ]
 
 
-def write_lifecycle_logs(session: Any, live: LiveCluster, lines: Sequence[str]) -> str:
+def write_lifecycle_logs(session: Session, live: LiveCluster, lines: Sequence[str]) -> str:
     """Put ``lines`` in each node's lifecycle log stream (moto's CloudWatch Logs)."""
     logs = session.client("logs")
     group = lifecycle_log_group(live.name, str(live.described["ClusterArn"]))

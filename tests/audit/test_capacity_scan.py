@@ -19,12 +19,8 @@ from quota_stubs import ServiceQuotasFake, sagemaker_quotas
 
 from hyperpod_preflight.analysis.capacity_scan import RegionFacts, judge_region, rank
 from hyperpod_preflight.audit_models import CapacityScan, RegionCapacity
-from hyperpod_preflight.capacity_run import (
-    NOT_ENABLED_NOTE,
-    capacity_findings,
-    partition_regions,
-    run_capacity_scan,
-)
+from hyperpod_preflight.capacity_run import NOT_ENABLED_NOTE, partition_regions, run_capacity_scan
+from hyperpod_preflight.checks.capacity_regions import anywhere_outcome
 from hyperpod_preflight.models import Status
 
 P5 = "ml.p5.48xlarge"
@@ -143,6 +139,8 @@ def test_four_regions_ranked_ready_quota_reservation_unknown(
     anywhere = next(f for f in report.results if f.check_id == "capacity.anywhere")
     assert anywhere.status is Status.PASS
     assert report.summary.exit_code == 0
+    # every read was declared by the checks' needs and gathered before judging
+    assert not [f for f in report.results if f.internal_error]
 
 
 def test_no_region_ready_fails_with_the_closest_fix(account: None, lifted_endpoint: None) -> None:
@@ -246,6 +244,94 @@ def test_a_region_not_enabled_does_not_hold_back_the_fail() -> None:
         ],
     )
     scan = CapacityScan(instance_type=P5, count=16, orchestrator="slurm", regions=[short, off])
-    anywhere = capacity_findings(scan)[-1]
+    anywhere = anywhere_outcome(scan)
     assert anywhere.status is Status.FAIL
     assert "us-west-2" in anywhere.message
+
+
+def test_the_scan_runs_through_the_pipeline_once(
+    account: None, lifted_endpoint: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One selection (``--skip`` applied there), one timing: ``--skip capacity.region``
+    leaves the region findings out and keeps the verdict and the ranked scan."""
+    import hyperpod_preflight.runs.pipeline as pipeline
+
+    kinds: list[str] = []
+    real = pipeline.select_checks
+
+    def counting(kind: str, selection: Any) -> Any:
+        kinds.append(kind)
+        return real(kind, selection)
+
+    monkeypatch.setattr(pipeline, "select_checks", counting)
+    make = world({"us-west-2": 32, "us-east-1": 4}, denied=set())
+    report = run_capacity_scan(
+        P5, 16, regions=["us-west-2", "us-east-1"], facts_for=make, skip=["capacity.region"]
+    )
+    assert kinds == ["capacity"]
+    assert [f.check_id for f in report.results] == ["capacity.anywhere"]
+    assert report.results[0].status is Status.PASS
+    assert report.capacity is not None and len(report.capacity.regions) == 2
+    assert report.duration_s > 0
+    only = run_capacity_scan(
+        P5, 16, regions=["us-west-2"], facts_for=make, only=["capacity.region"]
+    )
+    assert {f.check_id for f in only.results} == {"capacity.region"}
+
+
+def test_a_bad_id_is_refused_before_any_region_is_read() -> None:
+    from hyperpod_preflight.errors import InputError
+
+    def never(region: str) -> Any:
+        raise AssertionError("no region may be opened for a bad selection")
+
+    with pytest.raises(InputError, match=r"capacity\.regions"):
+        run_capacity_scan(P5, 16, regions=["us-west-2"], facts_for=never, skip=["capacity.regions"])
+
+
+def test_the_run_deadline_holds_a_silent_region(account: None, lifted_endpoint: None) -> None:
+    """--timeout is the run's: a region whose quota listing never answers is UNKNOWN (timed
+    out) when it passes, and the report comes back."""
+    import threading
+    import time
+
+    make = world({"us-west-2": 32}, denied=set())
+    release = threading.Event()
+
+    def silent(region: str) -> Any:
+        facts = make(region)
+
+        def hang(**_: Any) -> None:
+            release.wait(10)
+
+        facts.client("service-quotas").meta.events.register("before-call", hang)
+        return facts
+
+    started = time.monotonic()
+    try:
+        report = run_capacity_scan(P5, 16, regions=["us-west-2"], facts_for=silent, timeout_s=1)
+    finally:
+        release.set()
+    assert time.monotonic() - started < 5
+    assert {f.status for f in report.results} == {Status.UNKNOWN}
+    assert all("timed out after 1 s" in f.message for f in report.results)
+    assert report.capacity is not None
+    assert report.capacity.regions[0].status == "unknown"
+
+
+def test_the_regions_reader_routes_only_read_only_readers(
+    account: None, lifted_endpoint: None
+) -> None:
+    """The scan reaches each region through ``in_region``: a reader of the list, in a region
+    of the run; never a mutating call (a quota request) nor a region it did not open."""
+    from hyperpod_preflight.errors import FactUnavailable
+    from hyperpod_preflight.facts.regions import RegionalFacts
+
+    make = world({"us-west-2": 32}, denied=set())
+    regional = RegionalFacts({"us-west-2": make("us-west-2")}, home_region="us-west-2")
+    assert regional.in_region("us-west-2", "sagemaker_quota", QUOTA).limit == 32
+    with pytest.raises(FactUnavailable, match="not a reader"):
+        regional.in_region("us-west-2", "request_quota_increase", "sagemaker", "L-1", 99)
+    with pytest.raises(FactUnavailable, match="not a region of this run"):
+        regional.in_region("eu-west-1", "sagemaker_quota", QUOTA)
+    assert regional.region == "us-west-2" and regional.call_count > 0

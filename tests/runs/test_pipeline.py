@@ -39,7 +39,7 @@ def test_every_check_that_reads_facts_declares_its_needs() -> None:
     17 among them: capacity.*, network.vpc-exists, slurm.fsx-*...)."""
     import inspect
 
-    for kind in ("cluster", "vpc"):
+    for kind in ("cluster", "vpc", "capacity"):
         for c in all_checks(kind):
             reads = "ctx.aws" in inspect.getsource(c.fn)
             if c.info.needs_aws or reads:
@@ -147,15 +147,16 @@ def test_one_select_per_host_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     assert report.duration_s >= 0
 
 
-def test_check_audit_and_host_share_the_pipeline_module() -> None:
+def test_check_audit_capacity_and_host_share_the_pipeline_module() -> None:
     """Each entry point hands the pipeline its preparation; none builds a report itself."""
     import inspect
 
     import hyperpod_preflight.audit as audit
+    import hyperpod_preflight.capacity_run as capacity_run
     import hyperpod_preflight.host.api as host_api
     import hyperpod_preflight.preflight as preflight
 
-    for module in (preflight, audit, host_api):
+    for module in (preflight, audit, capacity_run, host_api):
         source = inspect.getsource(module)
         assert "pipeline.run(" in source, module.__name__
         assert "select_checks" not in source and "Report(" not in source, module.__name__

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...analysis.lifecycle import DEFAULT_MAX_BYTES, LintReport, lint
-from ...analysis.lifecycle_models import EgressInfo, LintFinding, LintLevel
+from ...analysis.lifecycle_models import EgressInfo, LintFinding, LintLevel, ToolResult
 from ...analysis.provisioning import check_provisioning_parameters
 from ...analysis.s3_lifecycle import (
     PROVISIONING_PARAMETERS,
@@ -49,18 +49,30 @@ def lint_prefix(ctx: CheckContext, where: LifecyclePrefix) -> LintReport:
     def fetch(path: str) -> bytes | None:
         return ctx.aws.object_head_bytes(where.bucket, where.prefix + path, DEFAULT_MAX_BYTES)
 
+    undeclared: list[UndeclaredRead] = []
+
+    def run_tool(argv: list[str], stdin: bytes) -> ToolResult | None:
+        """``bash -n`` / ``shellcheck`` as this machine answered them (gathered facts)."""
+        try:
+            return ctx.aws.lint_tool(tuple(argv), stdin)
+        except UndeclaredRead as exc:  # the lint would say "could not run": a defect instead
+            undeclared.append(exc)
+            raise
+
     groups = {g.name: g.slurm_node_type for g in ctx.spec.instance_groups if not g.restricted}
     report = lint(
         where.entries,
         listing.sizes,
         fetch,
         egress=_egress(ctx),
-        run_tool=ctx.options.get("run_tool"),
+        run_tool=run_tool,
         instance_groups=groups,
         region=ctx.aws.region,
         check_provisioning=needs_provisioning_parameters(ctx.spec),
         source_uri=where.uri,  # fixes name the real destination, not <SourceS3Uri>
     )
+    if undeclared:
+        raise undeclared[0]
     if not listing.truncated:
         return report
     findings = tuple(_unlisted(f, len(listing.sizes)) for f in report.findings)
@@ -178,7 +190,23 @@ def _prefix_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
 
 
 def _reached(ctx: CheckContext, found: list[LifecyclePrefix]) -> list[Request]:
+    """The files and tool runs (``bash -n``, then ``shellcheck`` of what parsed) that a dry
+    run of the lint over what was gathered so far asks for and that were not asked yet."""
     wanted: list[Need] = []
+
+    def run_tool(argv: list[str], stdin: bytes) -> ToolResult | None:
+        asked = need("lint_tool", tuple(argv), stdin)
+        try:
+            result: ToolResult | None = ctx.aws.lint_tool(*asked.args)
+        except UndeclaredRead:
+            wanted.append(asked)
+            # not run yet: as a syntax error, so that shellcheck is asked only of a script
+            # that bash parsed (the next round, once bash -n has answered)
+            return ToolResult(returncode=2, stderr="not run yet")
+        except FactUnavailable:
+            return None
+        return result
+
     for where in found:
         try:
             listing = ctx.aws.prefix_listing(where.bucket, where.prefix)
@@ -201,6 +229,7 @@ def _reached(ctx: CheckContext, found: list[LifecyclePrefix]) -> list[Request]:
             where.entries,
             listing.sizes,
             fetch,
+            run_tool=run_tool,
             instance_groups=groups,
             region=ctx.aws.region,
             check_provisioning=needs_provisioning_parameters(ctx.spec),

@@ -176,3 +176,32 @@ def test_a_listed_object_without_its_size_is_unknown_not_missing(facts: Any) -> 
     found = run("lifecycle.scripts", spec("sagemaker-clean"), facts)
     assert [f.status.value for f in found] == ["UNKNOWN"], found
     assert "s3:ListBucket" in found[0].message and "Size" in found[0].message
+
+
+def test_the_lints_tools_are_facts_gathered_once_never_run_by_a_judge(facts: Any) -> None:
+    """``bash -n`` and ``shellcheck`` are read like any fact (``lint_tool``, declared by the
+    checks' needs and gathered before judging): the two lifecycle checks of a run share one
+    run of each tool per script, shellcheck only of a script that bash parsed; a judge given
+    a runner of its own never calls it."""
+    from hyperpod_preflight.planner import build_plan
+    from hyperpod_preflight.records import ToolResult
+    from hyperpod_preflight.registry import CheckContext, get
+    from hyperpod_preflight.runner import Selection, run_checks
+
+    runs: list[tuple[str, bytes]] = []
+
+    def counting(argv: list[str], stdin: bytes) -> ToolResult:
+        runs.append((argv[0], stdin))
+        broken = b"ready" in stdin  # setup.sh: bash says it does not parse
+        return ToolResult(returncode=2 if broken and argv[0] == "bash" else 0, stderr="x")
+
+    cluster = spec("sagemaker-clean")
+    ctx = CheckContext(spec=cluster, plan=build_plan(cluster), facts=facts)
+    ctx.options["run_tool"] = counting
+    checks = [get("lifecycle.scripts"), get("lifecycle.provisioning-parameters")]
+    found = run_checks(checks, ctx, Selection())
+    assert sorted(r[0] for r in runs) == ["bash", "bash", "shellcheck"], runs
+    assert len(set(runs)) == len(runs)  # each (tool, script) once for both checks
+    assert ("shellcheck", SETUP) not in runs  # setup.sh did not parse
+    assert any(f.status.value == "FAIL" and "setup.sh" in f.resource for f in found)
+    assert not [f for f in found if f.internal_error]
