@@ -95,6 +95,7 @@ class Gatherer:
     _pools: dict[str, DaemonPool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _closed: bool = False
+    _primer: DaemonPool | None = None
 
     def read(self, asked: Need) -> Future[Any]:
         """The read ``asked``, started (or joined) now."""
@@ -192,28 +193,39 @@ class Gatherer:
         return frozenset(allowed)
 
     def prime(self, checks: Iterable[Check], ctx: Any) -> None:
-        """Start the first requests of ``checks`` now (before the run's live plan is ready:
-        ``ctx`` holds the catalog plan; only counts and sizes decide which quotas a check
-        needs, so both plans name the same reads). Follow-ups wait for the real gathering;
-        a check whose needs raise here is judged (and reported) then."""
+        """Start gathering for ``checks`` now, follow-ups included, before the run's live
+        plan is ready: ``ctx`` holds the catalog plan; only counts and sizes decide which
+        reads a check names, so both plans name the same reads, and the real gathering
+        (:meth:`gather_for`) then joins what this started. The round trips of a run are so
+        the depth of its read graph: a role's policies, a subnet's route tables and NAT
+        gateways do not wait for ``DescribeInstanceTypes``. Never blocks; a check whose needs
+        raise here is judged (and reported) by the real gathering."""
         spec, plan = getattr(ctx, "spec", None), getattr(ctx, "plan", None)
         if spec is None or plan is None or self.sources.aws is None:
             return
-        for check in checks:
-            if not check.info.needs_aws:
-                continue
-            try:
-                first = [r for r in check.needs(spec, plan) if isinstance(r, Need)]
-            except Exception:
-                continue
-            for n in first:
-                if _implied(n.reader, n.args, dict(n.kwargs)) is None:
-                    self.read(n)
+        chosen = [c for c in checks if c.info.needs_aws or c.declares_needs]
+        if not chosen:
+            return
+        with self._lock:
+            if self._closed:
+                return
+            pool = DaemonPool(len(chosen), name="prime")
+            self._primer = pool
+        for check in chosen:
+            pool.submit(self._prime_one, check, ctx)
+
+    def _prime_one(self, check: Check, ctx: Any) -> None:
+        try:
+            self.gather_for(check, ctx)
+        except Exception:  # judged (and reported) by the real gathering
+            return
 
     def close(self) -> None:
         """Start nothing more; cancel what has not started (never waits)."""
         with self._lock:
             self._closed = True
             pools = list(self._pools.values())
+            if self._primer is not None:
+                pools.append(self._primer)
         for pool in pools:
             pool.shutdown(cancel_pending=True)
