@@ -1,0 +1,84 @@
+"""botocore's data files decoded once and kept: the same data as botocore's own loader, a
+copy that is used only while its file is unchanged, and harmless when it cannot be written."""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+from pathlib import Path
+
+import botocore.loaders
+import pytest
+
+from hyperpod_preflight.facts import data_cache
+from hyperpod_preflight.facts.core import make_session
+
+
+@pytest.fixture(autouse=True)
+def _fresh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+
+
+def _botocore_file(name: str) -> str:
+    loader = botocore.loaders.create_loader()
+    _, path = loader.load_data_with_path(name)
+    return str(path).removesuffix(".gz").removesuffix(".json")
+
+
+@pytest.mark.parametrize(
+    "name", ["ec2/2016-11-15/service-2", "endpoints", "s3/2006-03-01/paginators-1"]
+)
+def test_the_copy_holds_what_botocore_decodes(name: str) -> None:
+    plain = botocore.loaders.JSONFileLoader()
+    caching = data_cache.CachingFileLoader(plain)
+    path = _botocore_file(name)
+    first = caching.load_file(path)  # decoded, and kept
+    assert list(caching.folder.glob("*.marshal"))
+    again = caching.load_file(path)  # from the copy
+    assert first == again == plain.load_file(path)
+    assert json.dumps(again) == json.dumps(plain.load_file(path))  # order kept too
+
+
+def test_the_copy_is_read_until_its_file_changes(tmp_path: Path) -> None:
+    source = tmp_path / "data" / "thing.json"
+    source.parent.mkdir()
+    source.write_text('{"a": 1}')
+    caching = data_cache.CachingFileLoader(botocore.loaders.JSONFileLoader())
+    stem = str(source).removesuffix(".json")
+    assert caching.load_file(stem) == {"a": 1}
+    [copy] = caching.folder.glob("*.marshal")
+    key, _data = marshal.loads(copy.read_bytes())
+    copy.write_bytes(marshal.dumps((key, {"a": "from the copy"})))
+    assert caching.load_file(stem) == {"a": "from the copy"}  # the copy is what is read
+    source.write_text('{"a": 22}')  # another size and time: the copy is stale
+    assert caching.load_file(stem) == {"a": 22}
+    assert caching.load_file(stem) == {"a": 22}
+    copy.write_bytes(b"not marshal")
+    assert caching.load_file(stem) == {"a": 22}  # a broken copy is decoded again
+
+
+def test_no_writable_cache_still_loads(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    caching = data_cache.CachingFileLoader(
+        botocore.loaders.JSONFileLoader(), folder=blocker / "sub"
+    )
+    path = _botocore_file("sts/2011-06-15/service-2")
+    assert caching.load_file(path)["metadata"]["serviceId"] == "STS"
+    assert caching.load_file(str(tmp_path / "missing")) is None
+
+
+def test_the_runs_own_session_uses_it_and_its_clients_work() -> None:
+    session = make_session(None, "us-west-2")
+    loader = session._session.get_component("data_loader")
+    assert isinstance(loader.file_loader, data_cache.CachingFileLoader)
+    for _ in range(2):  # decoded, then from the copies
+        client = session.client("ec2", region_name="us-west-2")
+        assert client.can_paginate("describe_subnets")
+        assert (
+            client.meta.service_model.operation_model("DescribeSubnets").name == "DescribeSubnets"
+        )
+    assert list(data_cache.cache_folder().glob("*.marshal"))
