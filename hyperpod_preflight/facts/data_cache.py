@@ -9,6 +9,8 @@ facts layer makes itself (:func:`install`): a file is decoded once, then read ba
 version>-py<X.Y>/`` (5 to 10 times faster). The copy is keyed by the file's path, size and
 modification time and this module's :data:`_FORMAT`; a mismatching, unreadable or missing
 copy is decoded from the file again (and rewritten); an unwritable folder just means no copy.
+The list of services botocore builds by walking its data folder is kept there too, while the
+loader searches only the folders of installed packages.
 What the loader returns is the same data (plain dicts, which keep their order, instead of
 ``OrderedDict``).
 """
@@ -20,6 +22,7 @@ import marshal
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +59,7 @@ class CachingFileLoader:
         copy = self.folder / (hashlib.sha256(source.encode()).hexdigest()[:32] + ".marshal")
         try:
             with open(copy, "rb") as fh:
-                stored_key, data = marshal.load(fh)
+                stored_key, data = marshal.loads(fh.read())  # (load(fh) reads in small bits)
             if stored_key == key:
                 return data
         except (OSError, ValueError, EOFError, TypeError):
@@ -119,3 +122,51 @@ def install(session: Any) -> None:
     if inner is None or isinstance(inner, CachingFileLoader):
         return
     loader.file_loader = CachingFileLoader(inner)
+    _keep_service_listings(loader)
+
+
+def _keep_service_listings(loader: Any) -> None:
+    """botocore lists every service folder (≈ 400, each folder's versions looked into) once
+    per kind of file it loads; while the loader searches only the folders installed packages
+    ship (botocore's and boto3's ``data``: fixed for their versions), the listing is kept
+    beside the copies."""
+    try:
+        import boto3
+        import botocore.loaders
+
+        shipped = {
+            os.path.realpath(botocore.loaders.Loader.BUILTIN_DATA_PATH),
+            os.path.realpath(os.path.join(os.path.dirname(boto3.__file__), "data")),
+        }
+        paths = [os.path.realpath(p) for p in loader.search_paths if os.path.isdir(p)]
+    except Exception:  # another kind of loader: leave it as it is
+        return
+    if not paths or not set(paths) <= shipped:
+        return  # a folder of the user's (~/.aws/models, AWS_DATA_PATH) may change any time
+    original = loader.list_available_services
+    folder = cache_folder()
+    known: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def list_available_services(type_name: str) -> Any:
+        with lock:
+            if type_name in known:
+                return known[type_name]
+        key = (_FORMAT, "services", type_name, tuple(paths), boto3.__version__)
+        copy = folder / f"services-{hashlib.sha256(repr(key).encode()).hexdigest()[:16]}.marshal"
+        found: Any = None
+        try:
+            with open(copy, "rb") as fh:
+                stored_key, stored = marshal.loads(fh.read())
+            if stored_key == key and isinstance(stored, list):
+                found = stored
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+        if found is None:
+            found = list(original(type_name))
+            _store(copy, key, found)
+        with lock:
+            known[type_name] = found
+        return found
+
+    loader.list_available_services = list_available_services

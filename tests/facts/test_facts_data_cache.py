@@ -82,3 +82,23 @@ def test_the_runs_own_session_uses_it_and_its_clients_work() -> None:
             client.meta.service_model.operation_model("DescribeSubnets").name == "DescribeSubnets"
         )
     assert list(data_cache.cache_folder().glob("*.marshal"))
+
+
+def test_the_service_listing_is_kept_for_the_shipped_data_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    session = make_session(None, "us-west-2")
+    loader = session._session.get_component("data_loader")
+    listed = loader.list_available_services("service-2")
+    assert "ec2" in listed and listed == botocore.loaders.create_loader().list_available_services(
+        "service-2"
+    )
+    assert list(data_cache.cache_folder().glob("services-*.marshal"))
+    assert loader.list_available_services("service-2") == listed  # from the copy
+    # A model folder of the user's may change at any time: nothing kept then.
+    models = tmp_path / "models"
+    (models / "ec2").mkdir(parents=True)
+    monkeypatch.setenv("AWS_DATA_PATH", str(models))
+    own = make_session(None, "us-west-2")._session.get_component("data_loader")
+    assert isinstance(own.file_loader, data_cache.CachingFileLoader)
+    assert "list_available_services" not in vars(own)
