@@ -48,6 +48,10 @@ SERVICE_OF_READER = {
 }
 
 
+# Queues of readers that use no AWS client of that name.
+_NOT_A_CLIENT = frozenset({"local", "aws"})
+
+
 def _batch(arg: Any) -> bool:
     return isinstance(arg, tuple | list | set | frozenset)
 
@@ -199,20 +203,56 @@ class Gatherer:
         (:meth:`gather_for`) then joins what this started. The round trips of a run are so
         the depth of its read graph: a role's policies, a subnet's route tables and NAT
         gateways do not wait for ``DescribeInstanceTypes``. Never blocks; a check whose needs
-        raise here is judged (and reported) by the real gathering."""
+        raise here is judged (and reported) by the real gathering.
+
+        The first reads of every check go out from here, after the clients of their
+        services are made (one after the other, before any read: creating a client is CPU
+        work that would otherwise hold back reads already due); the follow-ups are walked
+        on a thread per check."""
         spec, plan = getattr(ctx, "spec", None), getattr(ctx, "plan", None)
         if spec is None or plan is None or self.sources.aws is None:
             return
         chosen = [c for c in checks if c.info.needs_aws or c.declares_needs]
         if not chosen:
             return
+        first: list[Need] = []
+        for check in chosen:
+            try:
+                asked = [r for r in check.needs(spec, plan) if isinstance(r, Need)]
+            except Exception:
+                continue
+            for n in asked:
+                implied = _implied(n.reader, n.args, dict(n.kwargs))
+                first += [n] if implied is None else implied
+        self._make_clients(first)
         with self._lock:
             if self._closed:
                 return
             pool = DaemonPool(len(chosen), name="prime")
             self._primer = pool
+        for n in first:
+            self.read(n)
         for check in chosen:
             pool.submit(self._prime_one, check, ctx)
+
+    def _make_clients(self, reads: Iterable[Need]) -> None:
+        """The AWS clients ``reads`` will use, made now (facts without ``client``: none)."""
+        make = getattr(self.sources.aws, "client", None)
+        if make is None:
+            return
+        services: dict[str, None] = {}
+        for n in reads:
+            try:
+                services[self.sources.reader(n.reader)[1]] = None
+            except Exception:
+                continue
+        for service in services:
+            if service in _NOT_A_CLIENT:
+                continue
+            try:
+                make(service)
+            except Exception:  # the read itself meets (and reports) the same failure
+                continue
 
     def _prime_one(self, check: Check, ctx: Any) -> None:
         try:
