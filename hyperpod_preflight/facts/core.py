@@ -421,7 +421,8 @@ def make_session(profile: str | None, region: str | None) -> Any:
         raise InputError(f"--region {region!r} is not a region name (e.g. us-west-2)")
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
-        data_cache.install(session)  # botocore's JSON decoded once per version
+        # botocore's JSON decoded once per version; the clients know the facts' operations
+        data_cache.install(session, keep=data_cache.OPERATIONS)
         return session
     except botocore.exceptions.ProfileNotFound as exc:
         raise InputError(f"{_profile_origin(profile)}: {exc}") from exc

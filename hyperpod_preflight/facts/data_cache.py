@@ -11,6 +11,12 @@ modification time and this module's :data:`_FORMAT`; a mismatching, unreadable o
 copy is decoded from the file again (and rewritten); an unwritable folder just means no copy.
 The list of services botocore builds by walking its data folder is kept there too, while the
 loader searches only the folders of installed packages.
+
+The run's own session also keeps, of each service's model, only the operations the facts
+layer calls (:data:`OPERATIONS`) and the shapes they reach: botocore builds a client class
+with a method per operation of the model (EC2: 700+), so a client of the trimmed model costs
+a fraction. A call outside :data:`OPERATIONS` would find no method: the test beside this
+module holds the list to the IAM policies in ``policies/``, which a test holds to the source.
 What the loader returns is the same data (plain dicts, which keep their order, instead of
 ``OrderedDict``).
 """
@@ -40,12 +46,108 @@ def cache_folder() -> Path:
     return cache_dir() / f"botocore-data-{botocore.__version__}-py{python}"
 
 
-class CachingFileLoader:
-    """A botocore file loader (``exists``/``load_file``) that keeps decoded copies."""
+# Every operation the facts layer calls, per botocore service: the IAM actions of policies/
+# (hp-preflight-readonly.json and hp-preflight-quota-requests.json), as operations
+# (tests/facts/test_facts_data_cache.py holds the two to each other and to the source). A
+# client of the run's own session knows these operations only: EC2's client class is then
+# built for 16 operations instead of 700+, SageMaker's for 7 instead of 400+.
+OPERATIONS: dict[str, frozenset[str]] = {
+    "cloudwatch": frozenset({"DescribeAlarms"}),
+    "ec2": frozenset(
+        {
+            "DescribeAddresses",
+            "DescribeAvailabilityZones",
+            "DescribeImages",
+            "DescribeInstanceTypeOfferings",
+            "DescribeInstanceTypes",
+            "DescribeInternetGateways",
+            "DescribeNatGateways",
+            "DescribeNetworkInterfaces",
+            "DescribeRouteTables",
+            "DescribeSecurityGroups",
+            "DescribeSubnets",
+            "DescribeTransitGatewayAttachments",
+            "DescribeVpcAttribute",
+            "DescribeVpcEndpoints",
+            "DescribeVpcPeeringConnections",
+            "DescribeVpcs",
+        }
+    ),
+    "eks": frozenset(
+        {
+            "DescribeAccessEntry",
+            "DescribeAddon",
+            "DescribeCluster",
+            "ListAccessEntries",
+            "ListAssociatedAccessPolicies",
+        }
+    ),
+    "fsx": frozenset({"DescribeFileSystems"}),
+    "iam": frozenset(
+        {
+            "GetPolicy",
+            "GetPolicyVersion",
+            "GetRole",
+            "GetRolePolicy",
+            "ListAttachedRolePolicies",
+            "ListRolePolicies",
+            "SimulatePrincipalPolicy",
+        }
+    ),
+    "kms": frozenset({"DescribeKey", "GetKeyPolicy", "ListGrants"}),
+    "logs": frozenset({"FilterLogEvents"}),
+    "s3": frozenset(
+        {
+            "GetBucketEncryption",
+            "GetBucketLocation",
+            "GetBucketPolicy",
+            "GetObject",
+            "GetPublicAccessBlock",
+            "HeadObject",
+            "ListObjectsV2",
+        }
+    ),
+    "s3control": frozenset({"GetPublicAccessBlock"}),
+    "sagemaker": frozenset(
+        {
+            "DescribeCluster",
+            "DescribeClusterEvent",
+            "DescribeTrainingPlan",
+            "ListClusterEvents",
+            "ListClusterNodes",
+            "ListClusters",
+            "SearchTrainingPlanOfferings",
+        }
+    ),
+    "service-quotas": frozenset(
+        {
+            "GetAWSDefaultServiceQuota",
+            "GetRequestedServiceQuotaChange",
+            "GetServiceQuota",
+            "ListAWSDefaultServiceQuotas",
+            "ListRequestedServiceQuotaChangeHistoryByQuota",
+            "ListServiceQuotas",
+            "RequestServiceQuotaIncrease",
+        }
+    ),
+    "sts": frozenset({"GetCallerIdentity"}),
+}
 
-    def __init__(self, inner: Any, folder: Path | None = None) -> None:
+
+class CachingFileLoader:
+    """A botocore file loader (``exists``/``load_file``) that keeps decoded copies; with
+    ``keep`` (service → operations), a service's ``service-2`` model holds only those
+    operations and the shapes they reach."""
+
+    def __init__(
+        self,
+        inner: Any,
+        folder: Path | None = None,
+        keep: dict[str, frozenset[str]] | None = None,
+    ) -> None:
         self.inner = inner
         self.folder = folder if folder is not None else cache_folder()
+        self.keep = keep or {}
 
     def exists(self, file_path: str) -> bool:
         return bool(self.inner.exists(file_path))
@@ -55,8 +157,11 @@ class CachingFileLoader:
         if found is None:
             return self.inner.load_file(file_path)
         source, stat = found
-        key = (_FORMAT, source, stat.st_size, stat.st_mtime_ns)
-        copy = self.folder / (hashlib.sha256(source.encode()).hexdigest()[:32] + ".marshal")
+        kept = self._kept_operations(file_path)
+        key = (_FORMAT, source, stat.st_size, stat.st_mtime_ns, kept)
+        copy = self.folder / (
+            hashlib.sha256(repr(key[1:2] + key[4:]).encode()).hexdigest()[:32] + ".marshal"
+        )
         try:
             with open(copy, "rb") as fh:
                 stored_key, data = marshal.loads(fh.read())  # (load(fh) reads in small bits)
@@ -65,9 +170,31 @@ class CachingFileLoader:
         except (OSError, ValueError, EOFError, TypeError):
             pass
         data = self.inner.load_file(file_path)
+        if data is not None and kept:
+            data = _kept_part(data, kept)
         if data is not None:
             _store(copy, key, data)
         return data
+
+    def _kept_operations(self, file_path: str) -> tuple[str, ...]:
+        """The operations kept of ``file_path`` (``<service>/<version>/service-2``); () for
+        every other file (kept whole)."""
+        parts = Path(file_path).parts
+        if len(parts) < 3 or parts[-1] != "service-2":
+            return ()
+        return tuple(sorted(self.keep.get(parts[-3], ())))
+
+
+def _kept_part(full: Any, operations: tuple[str, ...]) -> Any:
+    """``full`` (a ``service-2`` model) reduced to ``operations`` (those it has) and the
+    shapes they reach; ``full`` itself when it is not a service model."""
+    from ..sagemaker_model import kept_description
+
+    if not isinstance(full, dict) or not isinstance(full.get("operations"), dict):
+        return full
+    present = [op for op in operations if op in full["operations"]]
+    kept = kept_description(full, present, ())
+    return {**full, "operations": kept["operations"], "shapes": kept["shapes"]}
 
 
 def _source(file_path: str) -> tuple[str, os.stat_result] | None:
@@ -110,9 +237,10 @@ def _store(copy: Path, key: tuple[Any, ...], data: Any) -> None:
         pass  # not writable: this run decoded the file, the next one will too
 
 
-def install(session: Any) -> None:
+def install(session: Any, keep: dict[str, frozenset[str]] | None = None) -> None:
     """Give ``session``'s (a boto3 or botocore session) data loader a
-    :class:`CachingFileLoader`; a session whose loader cannot take one is left as it is."""
+    :class:`CachingFileLoader` (keeping only ``keep``'s operations of those services); a
+    session whose loader cannot take one is left as it is."""
     botocore_session = getattr(session, "_session", session)
     try:
         loader = botocore_session.get_component("data_loader")
@@ -121,7 +249,7 @@ def install(session: Any) -> None:
     inner = getattr(loader, "file_loader", None)
     if inner is None or isinstance(inner, CachingFileLoader):
         return
-    loader.file_loader = CachingFileLoader(inner)
+    loader.file_loader = CachingFileLoader(inner, keep=keep)
     _keep_service_listings(loader)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
@@ -196,7 +197,7 @@ class Gatherer:
                     continue  # the judge meets the same failure and says UNKNOWN
         return frozenset(allowed)
 
-    def prime(self, checks: Iterable[Check], ctx: Any) -> None:
+    def prime(self, checks: Iterable[Check], ctx: Any, *, deadline: float | None = None) -> None:
         """Start gathering for ``checks`` now, follow-ups included, before the run's live
         plan is ready: ``ctx`` holds the catalog plan; only counts and sizes decide which
         reads a check names, so both plans name the same reads, and the real gathering
@@ -208,9 +209,12 @@ class Gatherer:
         The first reads of every check go out from here, after the clients of their
         services are made (one after the other, before any read: creating a client is CPU
         work that would otherwise hold back reads already due); the follow-ups are walked
-        on a thread per check."""
+        on a thread per check. Nothing starts once ``deadline`` (``time.monotonic()``) has
+        passed: the checks then time out as they would have without it."""
         spec, plan = getattr(ctx, "spec", None), getattr(ctx, "plan", None)
         if spec is None or plan is None or self.sources.aws is None:
+            return
+        if deadline is not None and time.monotonic() >= deadline:
             return
         chosen = [c for c in checks if c.info.needs_aws or c.declares_needs]
         if not chosen:

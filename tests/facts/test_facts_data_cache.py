@@ -9,10 +9,13 @@ import os
 from pathlib import Path
 
 import botocore.loaders
+import botocore.session
 import pytest
+from conftest import policy_actions
+from test_least_privilege import IMPLICIT, actions_in_source
 
 from hyperpod_preflight.facts import data_cache
-from hyperpod_preflight.facts.core import make_session
+from hyperpod_preflight.facts.core import action_name, make_session
 
 
 @pytest.fixture(autouse=True)
@@ -102,3 +105,40 @@ def test_the_service_listing_is_kept_for_the_shipped_data_only(
     own = make_session(None, "us-west-2")._session.get_component("data_loader")
     assert isinstance(own.file_loader, data_cache.CachingFileLoader)
     assert "list_available_services" not in vars(own)
+
+
+def _actions_of(operations: dict[str, frozenset[str]]) -> set[str]:
+    """The IAM action of every operation in ``operations`` (as the facts layer names them)."""
+    loader = botocore.session.get_session()
+    found = set()
+    for service, names in operations.items():
+        model = loader.get_service_model(service)
+        prefix = model.signing_name or model.endpoint_prefix
+        found |= {action_name(service, prefix, op) for op in names}
+    return found
+
+
+def test_the_kept_operations_are_what_the_policies_grant_and_the_source_calls() -> None:
+    granted = policy_actions("hp-preflight-readonly", "hp-preflight-quota-requests")
+    kept = _actions_of(data_cache.OPERATIONS)
+    assert kept == granted - IMPLICIT  # every action granted, none more
+    assert actions_in_source() <= kept  # every call the facts layer can make
+    for service, names in data_cache.OPERATIONS.items():  # each is an operation of botocore's
+        model = botocore.session.get_session().get_service_model(service)
+        assert names <= set(model.operation_names), service
+
+
+def test_the_runs_clients_know_the_kept_operations_only() -> None:
+    session = make_session(None, "us-west-2")
+    for _ in range(2):  # trimmed, then from the copies
+        ec2 = session.client("ec2", region_name="us-west-2")
+        model = ec2.meta.service_model
+        assert set(model.operation_names) == data_cache.OPERATIONS["ec2"]
+        assert ec2.can_paginate("describe_subnets") and hasattr(ec2, "describe_vpc_attribute")
+        shape = model.operation_model("DescribeSubnets").output_shape
+        assert "Subnets" in shape.members
+        s3 = session.client("s3", region_name="us-west-2")
+        assert s3.meta.service_model.operation_model("HeadObject").name == "HeadObject"
+    # a session handed in (the sandbox's, a test's) keeps botocore's whole models
+    whole = botocore.session.get_session().create_client("ec2", region_name="us-west-2")
+    assert "RunInstances" in whole.meta.service_model.operation_names
