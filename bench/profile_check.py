@@ -90,8 +90,8 @@ KINDS = [
     ("gathering (needs, follow-ups, views)", "runs/gather.py", "(gather_for)"),
     ("pydantic model classes built", "_model_construction.py", "(__new__)"),
     ("regular expressions compiled", "re/__init__.py", "(_compile)"),
-    ("config validation (load_spec)", "spec/load.py", "(load_spec)"),
-    ("rendering the report", "hyperpod_preflight/render.py", "(render)"),
+    ("config validation (load_specs)", "spec/load.py", "(load_specs)"),
+    ("rendering the report", "hyperpod_preflight/render.py", "(render_report)"),
 ]
 
 
