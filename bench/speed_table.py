@@ -3,6 +3,7 @@ commands, `hp-preflight check` at 0 and 50 ms per AWS call, `check --offline`,
 `lifecycle lint` of the project's own lifecycle/ and the VPC audit, each as fresh processes.
 
     python bench/speed_table.py [--reps 5] [--latency-ms 50] [--filler 1050]
+        [--only check,audit,...] [--baseline DIR]
 
 Everything stays on 127.0.0.1 (the pieces are those of ``critical_path_bench.py``):
 ``moto_server`` (a subprocess on a free port) holds the account the sandbox builds for
@@ -21,6 +22,12 @@ files compiled first. Timings are medians of ``--reps`` runs, the modes interlea
 load on the machine hits each alike. CPU is user + sys of the child and everything it waited
 for (``getrusage(RUSAGE_CHILDREN)`` deltas). `hp-preflight check` runs with the quota codes
 already cached (one warm-up run first), as the targets assume.
+
+``--only`` keeps the rows whose key is named (``checklist``, ``check``, ``check-tools``,
+``offline``, ``offline-tools``, ``lint``, ``audit``, ``help``, ``python``); ``--baseline DIR``
+adds a row for each ``hp-preflight`` row run from another checkout (e.g. ``git archive`` of
+the commit before a change, unpacked in DIR), interleaved with this one: before and after in
+one run.
 """
 
 from __future__ import annotations
@@ -59,6 +66,17 @@ from critical_path_bench import (
 )
 
 CLI = [sys.executable, "-m", "hyperpod_preflight.cli"]
+ROW_KEYS = [
+    "checklist",
+    "check",
+    "check-tools",
+    "offline",
+    "offline-tools",
+    "lint",
+    "audit",
+    "help",
+    "python",
+]
 
 
 @dataclass
@@ -116,7 +134,12 @@ def seed_checklist(config: dict[str, Any], vpc_id: str) -> list[list[str]]:
 
 
 def measure(
-    commands: list[list[str]], env: dict[str, str], log: list[Request], *, ok: tuple[int, ...]
+    commands: list[list[str]],
+    env: dict[str, str],
+    log: list[Request],
+    *,
+    ok: tuple[int, ...],
+    cwd: str | Path = REPO,
 ) -> Sample:
     """Run ``commands`` one after the other (fresh processes); one sample for them all."""
     log.clear()
@@ -124,7 +147,7 @@ def measure(
     started = time.perf_counter()
     codes = []
     for cmd in commands:
-        proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
         if proc.returncode not in ok:
             raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr[-1500:]}")
         codes.append(proc.returncode)
@@ -144,14 +167,22 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=5, help="runs per command and latency")
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--filler", type=int, default=1050, help="unrelated SageMaker quotas")
+    parser.add_argument("--only", default="", help="row keys, comma-separated (see above)")
+    parser.add_argument("--baseline", type=Path, help="another checkout, run beside this one")
     args = parser.parse_args()
-    aws = shutil.which("aws")
-    if aws is None:
+    only = {k.strip() for k in args.only.split(",") if k.strip()}
+    unknown = only - set(ROW_KEYS)
+    if unknown:
+        raise SystemExit(f"--only: unknown row keys {sorted(unknown)}; known: {ROW_KEYS}")
+    aws = shutil.which("aws") or ""
+    if not aws and (not only or "checklist" in only):
         raise SystemExit("the aws CLI is not on PATH")
-    if shutil.which("pyenv"):  # the real script, not pyenv's bash shim (its own start-up)
+    if aws and shutil.which("pyenv"):  # the real script, not pyenv's bash shim (its own start-up)
         found = subprocess.run(["pyenv", "which", "aws"], capture_output=True, text=True)
         aws = found.stdout.strip() if found.returncode == 0 else aws
     compileall.compile_dir(str(REPO / "hyperpod_preflight"), quiet=1)
+    if args.baseline is not None:
+        compileall.compile_dir(str(args.baseline / "hyperpod_preflight"), quiet=1)
     work = Path(tempfile.mkdtemp(prefix="hp-speed-"))
     log: list[Request] = []
     try:
@@ -175,60 +206,81 @@ def main() -> int:
             }
             base.update(FAKE_ENV, PYTHONPATH=str(REPO), XDG_CACHE_HOME=str(work / "cache"))
 
-            def env_for(latency: float) -> dict[str, str]:
+            def env_for(latency: float, src: str) -> dict[str, str]:
                 aws_proxy, sq_proxy = proxies[latency]
                 return {
                     **base,
+                    "PYTHONPATH": src,
+                    "XDG_CACHE_HOME": str(work / ("cache" if src == str(REPO) else "cache-base")),
                     "AWS_ENDPOINT_URL": aws_proxy.url,
                     "AWS_ENDPOINT_URL_SERVICE_QUOTAS": sq_proxy.url,
                 }
 
             cfg = str(config_path)
             checklist = seed_checklist(config, vpc_id)
-            rows: list[tuple[str, list[list[str]], tuple[int, ...]]] = [
+            keyed: list[tuple[str, str, list[list[str]], tuple[int, ...]]] = [
                 (
+                    "checklist",
                     f"the seed checklist's AWS CLI commands ({len(checklist)})",
                     [[aws, *c, "--output", "json"] for c in checklist],
                     (0,),
                 ),
-                ("`hp-preflight check --config X`", [[*CLI, "check", "--config", cfg]], (0, 1)),
                 (
+                    "check",
+                    "`hp-preflight check --config X`",
+                    [[*CLI, "check", "--config", cfg]],
+                    (0, 1),
+                ),
+                (
+                    "check-tools",
                     "`hp-preflight check --config X --skip tools`",
                     [[*CLI, "check", "--config", cfg, "--skip", "tools"]],
                     (0, 1),
                 ),
                 (
+                    "offline",
                     "`hp-preflight check --config X --offline`",
                     [[*CLI, "check", "--config", cfg, "--offline"]],
                     (0, 1),
                 ),
                 (
+                    "offline-tools",
                     "`hp-preflight check --config X --offline --skip tools`",
                     [[*CLI, "check", "--config", cfg, "--offline", "--skip", "tools"]],
                     (0, 1),
                 ),
                 (
+                    "lint",
                     "`hp-preflight lifecycle lint lifecycle/slurm`",
                     [[*CLI, "lifecycle", "lint", str(REPO / "lifecycle" / "slurm")]],
                     (0, 1),
                 ),
                 (
+                    "audit",
                     f"`hp-preflight --vpc {vpc_id}` (audit)",
                     [[*CLI, "--region", REGION, "--vpc", vpc_id]],
                     (0, 1),
                 ),
-                ("`hp-preflight --help`", [[*CLI, "--help"]], (0,)),
-                ("`python -c pass`", [[sys.executable, "-c", "pass"]], (0,)),
+                ("help", "`hp-preflight --help`", [[*CLI, "--help"]], (0,)),
+                ("python", "`python -c pass`", [[sys.executable, "-c", "pass"]], (0,)),
             ]
+            assert [k for k, *_ in keyed] == ROW_KEYS
+            rows: list[tuple[str, list[list[str]], tuple[int, ...], str]] = []
+            for key, name, commands, ok in keyed:
+                if only and key not in only:
+                    continue
+                if args.baseline is not None and commands[0][:3] == CLI:
+                    rows.append((f"{name} (baseline)", commands, ok, str(args.baseline)))
+                rows.append((name, commands, ok, str(REPO)))
             # warm-up: learns the quota codes, fills the model cache and the OS page cache
             for latency in proxies:
-                for _name, commands, ok in rows:
-                    measure(commands, env_for(latency), log, ok=ok)
-            results: dict[str, Row] = {name: Row(name) for name, _, _ in rows}
+                for _name, commands, ok, src in rows:
+                    measure(commands, env_for(latency, src), log, ok=ok, cwd=src)
+            results: dict[str, Row] = {name: Row(name) for name, _, _, _ in rows}
             for _ in range(args.reps):  # interleaved
                 for latency in proxies:
-                    for name, commands, ok in rows:
-                        sample = measure(commands, env_for(latency), log, ok=ok)
+                    for name, commands, ok, src in rows:
+                        sample = measure(commands, env_for(latency, src), log, ok=ok, cwd=src)
                         results[name].samples.setdefault(int(latency), []).append(sample)
             _print(results, args, aws)
             return 0
@@ -252,11 +304,15 @@ def _vpc_of(moto: str, subnet_id: str) -> str:
 def _print(results: dict[str, Row], args: argparse.Namespace, aws: str) -> None:
     slow, fast = int(args.latency_ms), 0
     load = os.getloadavg()
+    version = (
+        subprocess.run([aws, "--version"], capture_output=True, text=True).stdout.strip()
+        if aws
+        else "not run"
+    )
     print(
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}: {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, load average {load[0]:.1f} {load[1]:.1f}; "
-        f"medians of {args.reps}; aws = {aws} "
-        f"({subprocess.run([aws, '--version'], capture_output=True, text=True).stdout.strip()})"
+        f"medians of {args.reps}; aws = {aws or '-'} ({version})"
     )
     print()
     print(
@@ -273,14 +329,15 @@ def _print(results: dict[str, Row], args: argparse.Namespace, aws: str) -> None:
             f"| {row.name} | {get(a, 'wall_s'):.2f} | {get(b, 'wall_s'):.2f} | "
             f"{get(a, 'cpu_s'):.2f} | {get(a, 'calls'):.0f} | {get(a, 'chain'):.0f} |"
         )
-    checklist = next(iter(results.values())).samples[slow]
-    tool = results["`hp-preflight check --config X --skip tools`"].samples[slow]
-    ratio = get(checklist, "wall_s") / get(tool, "wall_s")
-    print()
-    print(
-        f"seed checklist / `check --config X --skip tools` at {slow} ms: {ratio:.1f}x "
-        f"(target: at least 7x)"
-    )
+    checklist = next((r for r in results.values() if r.name.startswith("the seed")), None)
+    tool = results.get("`hp-preflight check --config X --skip tools`")
+    if checklist is not None and tool is not None:
+        ratio = get(checklist.samples[slow], "wall_s") / get(tool.samples[slow], "wall_s")
+        print()
+        print(
+            f"seed checklist / `check --config X --skip tools` at {slow} ms: {ratio:.1f}x "
+            f"(target: at least 7x)"
+        )
     print(
         "Service Quotas is answered by the sandbox's quota answers (moto_server lacks it); "
         "nothing is skipped for want of an API."

@@ -70,7 +70,7 @@ def run_cluster_preflight(
         ctx.options.setdefault("run_tool", _local_tool_runner())
         gatherer = gatherer_for(ctx, selection)
         # What needs no live instance-type figures starts beside DescribeInstanceTypes.
-        gatherer.prime(checks, ctx)
+        gatherer.prime(checks, ctx, deadline=deadline)
         plan, notes = plan_with_live_types(
             spec,
             facts,

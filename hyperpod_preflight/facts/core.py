@@ -23,7 +23,7 @@ import botocore.config
 import botocore.exceptions
 
 from ..errors import CannotRunError, FactUnavailable, InputError, one_line
-from . import protocol
+from . import data_cache, protocol
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -415,11 +415,15 @@ class FactsCore:
 
 def make_session(profile: str | None, region: str | None) -> Any:
     """One boto3 session for the run; ``AWS_ENDPOINT_URL*`` variables apply as botocore
-    defines them."""
+    defines them. Its data loader keeps decoded copies of botocore's JSON
+    (:mod:`.data_cache`)."""
     if region is not None and not _REGION_RE.match(region):
         raise InputError(f"--region {region!r} is not a region name (e.g. us-west-2)")
     try:
-        return boto3.Session(profile_name=profile, region_name=region)
+        session = boto3.Session(profile_name=profile, region_name=region)
+        # botocore's JSON decoded once per version; the clients know the facts' operations
+        data_cache.install(session, keep=data_cache.OPERATIONS)
+        return session
     except botocore.exceptions.ProfileNotFound as exc:
         raise InputError(f"{_profile_origin(profile)}: {exc}") from exc
     except botocore.exceptions.ConfigParseError as exc:

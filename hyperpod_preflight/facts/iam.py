@@ -6,7 +6,9 @@ Cost, per distinct role the config names (never per instance group): ``GetRole``
 ``ListAttachedRolePolicies`` and ``ListRolePolicies`` (one page each for normal roles),
 ``GetRolePolicy`` per inline policy, and ``GetPolicy`` + ``GetPolicyVersion`` per attached
 managed policy and for the permissions boundary. A managed policy attached to several roles
-is read once. When IAM will not return the document of the AWS managed policy
+is read once. The two listings go out beside ``GetRole`` (a role's policies are three round
+trips deep: list, ``GetPolicy``, ``GetPolicyVersion``); for a role that does not exist they
+fail and are not used. When IAM will not return the document of the AWS managed policy
 ``AmazonSageMakerClusterInstanceRolePolicy``, AWS's published copy stands in and the result
 says so (``RolePolicies.substituted``). Policy documents come back from IAM URL-encoded;
 botocore decodes them into dicts (the evaluator also accepts text, should an endpoint leave
@@ -87,15 +89,22 @@ class IamFacts(FactsCore):
         """Every policy of role ``name`` (managed, inline, boundary); None when the role does
         not exist. Raises :class:`~hyperpod_preflight.errors.FactUnavailable` when any of
         them cannot be read: a partial set could hide a Deny."""
-        role = self.role(name)
-        if role is None:
-            return None
-        boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
         with DaemonPool(_POOL, name="iam-policies") as pool:
-            inline = pool.submit(self.inline_role_policies, name)  # beside the managed chain
-            arns = self.attached_role_policies(name)
-            wanted = list(dict.fromkeys([*arns, *([boundary_arn] if boundary_arn else [])]))
+            # The policy listings go out beside GetRole (one round trip, not two); a role
+            # that does not exist makes them fail, and their answers are then not used.
+            inline = pool.submit(self.inline_role_policies, name)
+            attached = pool.submit(self.attached_role_policies, name)
+            role = self.role(name)
+            if role is None:
+                return None
+            boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+            if boundary_arn:  # its read starts beside the listing's
+                boundary = pool.submit(self._managed_or_published, boundary_arn)
+            arns = attached.result()
+            wanted = [a for a in dict.fromkeys(arns) if a != boundary_arn]
             docs = dict(zip(wanted, pool.map(self._managed_or_published, wanted), strict=True))
+            if boundary_arn:
+                docs[boundary_arn] = boundary.result()
             inline_docs = inline.result()
         substituted = tuple(arn for arn in wanted if docs[arn] is _PUBLISHED_MARK)
         docs = {

@@ -6,10 +6,12 @@ botocore parses such bodies leniently: an HTML page from an EC2 or Service Quota
 becomes ``{}`` (read as "no subnets", "no quotas"), ``<DescribeSubnetsResponse><foo/>``
 becomes "no subnets", ``{"unexpected": true}`` from SageMaker becomes "no clusters", any XML
 from S3's GetBucketLocation becomes "us-east-1", and on STS a missing result raises
-``KeyError``. The guard that :func:`install` puts on botocore's ``before-parse`` event of
-every client the facts make raises :class:`NotAwsProtocol` instead, before any reader sees
-the answer; the call is not retried (a portal answers the same way again). A server error
-(5xx) whose body is some other page is left to botocore as a bare status, which it retries.
+``KeyError``. The guard that :func:`install` puts on every client the facts make raises
+:class:`NotAwsProtocol` instead, before any reader sees the answer: on botocore's
+``before-parse`` event for the raw body, on ``after-call`` for the parsed answer (botocore's
+own parse, not a second one); the call is not retried (a portal answers the same way
+again). A server error (5xx) whose body is some other page is left to botocore as a bare
+status, which it retries.
 
 The body is judged, not the ``Content-Type`` header (moto_server answers KMS's JSON as
 ``text/html``). What counts as AWS, for a successful (2xx) answer, per protocol:
@@ -56,6 +58,11 @@ S3_REQUEST_ID_HEADERS = ("x-amz-request-id", "x-amz-id-2", "x-amzn-requestid")
 _S3_SERVICES = frozenset({"s3", "s3control"})
 _NOT_BODY = frozenset({"header", "headers", "statusCode"})
 _PAGINATORS_LOCK = threading.Lock()
+_RESULT_KEYS: dict[tuple[str, str, str], tuple[str, ...]] = {}
+# Put by a client's guard into what botocore's parser returns for an answer it must still
+# judge on the parsed result (botocore merges ``customized_response_dict`` into it); taken
+# out again before anyone else sees the answer.
+_PARSED_MARK = "__hp_preflight_judge_parsed__"
 
 
 class NotAwsProtocol(botocore.exceptions.BotoCoreError):  # type: ignore[misc]
@@ -67,26 +74,63 @@ class NotAwsProtocol(botocore.exceptions.BotoCoreError):  # type: ignore[misc]
 def problem(
     operation_model: Any, response_dict: dict[str, Any], endpoint: str | None = None
 ) -> str | None:
-    """Why this 2xx answer is not the AWS protocol, or None when it is (or is not 2xx)."""
+    """Why this 2xx answer is not the AWS protocol, or None when it is (or is not 2xx).
+
+    The whole judgement (raw body, then the answer parsed as botocore parses it); a client's
+    guard makes the second half on botocore's own parse instead (see :func:`install`)."""
+    why = _raw_problem(operation_model, response_dict)
+    if why is None and _needs_shape_check(operation_model, response_dict):
+        try:
+            protocol = _protocol(operation_model)
+            parsed = botocore.parsers.create_parser(protocol).parse(
+                dict(response_dict), operation_model.output_shape
+            )
+        except Exception as exc:  # botocore's parser raised: not its protocol
+            why = f": {type(exc).__name__} while parsing"
+        else:
+            why = _parsed_problem(operation_model, parsed, _result_keys(operation_model))
+    return None if why is None else _described(response_dict, endpoint, why)
+
+
+def _raw_problem(operation_model: Any, response_dict: dict[str, Any]) -> str | None:
+    """What is wrong with a 2xx answer before it is parsed (its S3 headers, its body for the
+    protocol), or None."""
     status = int(response_dict.get("status_code") or 0)
     if not 200 <= status < 300:
         return None
+    body = response_dict.get("body")
+    service = operation_model.service_model.service_name
+    if service in _S3_SERVICES:
+        headers = {str(k).lower() for k in (response_dict.get("headers") or {})}
+        if not any(h in headers for h in S3_REQUEST_ID_HEADERS):
+            return f", no S3 request id header ({' / '.join(S3_REQUEST_ID_HEADERS[:2])})"
+    if operation_model.has_streaming_output or not isinstance(body, bytes | bytearray):
+        return None
+    return _body_problem(operation_model, bytes(body).strip())
+
+
+def _needs_shape_check(operation_model: Any, response_dict: dict[str, Any]) -> bool:
+    """A 2xx answer with a body that botocore parses, of an operation whose output shape
+    has body members to look for."""
+    status = int(response_dict.get("status_code") or 0)
+    if not 200 <= status < 300 or operation_model.has_streaming_output:
+        return False
+    if not isinstance(response_dict.get("body"), bytes | bytearray):
+        return False
+    shape = operation_model.output_shape
+    if not _body_members(shape) or operation_model.name == "GetBucketLocation":
+        return False
+    return not shape.serialization.get("payload")  # judged by its root element
+
+
+def _described(response_dict: dict[str, Any], endpoint: str | None, why: str) -> str:
+    """One line naming what was seen (only for an answer that is refused: a page can be
+    large)."""
+    status = int(response_dict.get("status_code") or 0)
     headers = {str(k).lower(): str(v) for k, v in (response_dict.get("headers") or {}).items()}
     ctype = headers.get("content-type", "").split(";")[0].strip().lower()
     body = response_dict.get("body")
     raw = bytes(body).strip() if isinstance(body, bytes | bytearray) else b""
-    service = operation_model.service_model.service_name
-    if service in _S3_SERVICES and not any(h in headers for h in S3_REQUEST_ID_HEADERS):
-        why: str | None = f", no S3 request id header ({' / '.join(S3_REQUEST_ID_HEADERS[:2])})"
-    elif operation_model.has_streaming_output or not isinstance(body, bytes | bytearray):
-        return None
-    else:
-        why = _body_problem(operation_model, raw)
-        if why is None:
-            why = _shape_problem(operation_model, response_dict)
-    if why is None:
-        return None
-    # What was seen, described only for an answer that is refused (a page can be large).
     where = f" from {_host(endpoint)}" if endpoint else ""
     text = one_line(raw[:4096].decode("utf-8", "replace"), 80)
     seen = (
@@ -147,22 +191,16 @@ def _rest_xml_problem(operation_model: Any, text: bytes) -> str | None:
     return ": none of the operation's elements"
 
 
-def _shape_problem(operation_model: Any, response_dict: dict[str, Any]) -> str | None:
-    """The answer parsed as botocore parses it, held against the operation's output shape."""
+def _parsed_problem(
+    operation_model: Any, parsed: dict[str, Any], result_keys: tuple[str, ...]
+) -> str | None:
+    """The answer as botocore parsed it, held against the operation's output shape."""
     shape = operation_model.output_shape
     members = _body_members(shape)
-    if not members or operation_model.name == "GetBucketLocation":
-        return None
-    if shape.serialization.get("payload"):
-        return None  # judged by its root element above
     protocol = _protocol(operation_model)
-    try:
-        parsed = botocore.parsers.create_parser(protocol).parse(dict(response_dict), shape)
-    except Exception as exc:  # botocore's parser raised: not its protocol
-        return f": {type(exc).__name__} while parsing"
     present = {k for k in parsed if k in members}
     missing = [m for m in shape.required_members if m in members and m not in present]
-    lists = [k for k in _result_keys(operation_model) if k in members]
+    lists = [k for k in result_keys if k in members]
     # A list operation carries its list (S3 leaves an empty flattened list out; an operation
     # listing several kinds, like CloudWatch's alarms, carries those asked for).
     if (
@@ -193,20 +231,30 @@ def _body_members(shape: Any) -> dict[str, Any]:
     }
 
 
-def _result_keys(operation_model: Any) -> tuple[str, ...]:
+def _result_keys(operation_model: Any, loader: Any = None) -> tuple[str, ...]:
+    """Top-level result keys of the operation's paginator (none when it has none), from
+    ``loader`` (the client's own: its paginator model is then loaded once per run)."""
     service = operation_model.service_model
-    return _paginator_result_keys(service.service_name, service.api_version, operation_model.name)
+    key = (service.service_name, service.api_version, operation_model.name)
+    found = _RESULT_KEYS.get(key)
+    if found is None:
+        found = _paginator_result_keys(loader or _loader_session(), *key)
+        with _PAGINATORS_LOCK:
+            _RESULT_KEYS[key] = found
+    return found
 
 
-@functools.cache
-def _paginator_result_keys(service: str, api_version: str, operation: str) -> tuple[str, ...]:
-    """Top-level result keys of ``operation``'s paginator (none when it has none)."""
-    with _PAGINATORS_LOCK:
-        try:
-            model = _loader_session().get_paginator_model(service, api_version)
-            config = model.get_paginator(operation)
-        except Exception:  # no paginators for this service or operation
-            return ()
+def _paginator_result_keys(
+    loader: Any, service: str, api_version: str, operation: str
+) -> tuple[str, ...]:
+    try:
+        if hasattr(loader, "get_paginator_model"):  # a botocore session
+            config = loader.get_paginator_model(service, api_version).get_paginator(operation)
+        else:
+            model = loader.load_service_model(service, "paginators-1", api_version)
+            config = model["pagination"][operation]
+    except Exception:  # no paginators for this service or operation
+        return ()
     keys = config.get("result_key", ())
     keys = [keys] if isinstance(keys, str) else list(keys)
     return tuple(k for k in keys if k.isidentifier())
@@ -256,27 +304,72 @@ def _foreign_server_error(operation_model: Any, response_dict: dict[str, Any]) -
 
 class _Guard:
     """botocore ``before-parse`` handler of one client: raise :class:`NotAwsProtocol` on a
-    non-AWS answer, naming the client's endpoint."""
+    non-AWS body, naming the client's endpoint; an answer whose parsed form must still be
+    judged is marked for :class:`_ParsedGuard` (botocore parses each answer once)."""
 
     def __init__(self, endpoint: str | None) -> None:
         self.endpoint = endpoint
 
-    def __call__(self, operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
+    def __call__(
+        self,
+        operation_model: Any,
+        response_dict: dict[str, Any],
+        customized_response_dict: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> None:
         if _foreign_server_error(operation_model, response_dict):
             # botocore reads only ``<html>…`` or an empty body as a bare server error; any
             # other page (``<!DOCTYPE html>``, plain text) would end in a ResponseParserError
             # quoting the page. Without it the error is the status itself, and is retried.
             response_dict["body"] = b""
             return
-        what = problem(operation_model, response_dict, self.endpoint)
-        if what is not None:
-            raise NotAwsProtocol(service=operation_model.service_model.service_id, what=what)
+        why = _raw_problem(operation_model, response_dict)
+        if why is not None:
+            raise NotAwsProtocol(
+                service=operation_model.service_model.service_id,
+                what=_described(response_dict, self.endpoint, why),
+            )
+        if _needs_shape_check(operation_model, response_dict):
+            if customized_response_dict is None:  # an older botocore: parse it here
+                what = problem(operation_model, response_dict, self.endpoint)
+                if what is not None:
+                    raise NotAwsProtocol(
+                        service=operation_model.service_model.service_id, what=what
+                    )
+                return
+            customized_response_dict[_PARSED_MARK] = response_dict
+
+
+class _ParsedGuard:
+    """botocore ``after-call`` handler of one client: the answers :class:`_Guard` marked,
+    judged on botocore's own parse (the mark is removed first)."""
+
+    def __init__(self, endpoint: str | None, loader: Any) -> None:
+        self.endpoint = endpoint
+        self.loader = loader
+
+    def __call__(self, model: Any, parsed: Any, **_: Any) -> None:
+        if not isinstance(parsed, dict):
+            return
+        response_dict = parsed.pop(_PARSED_MARK, None)
+        if response_dict is None:
+            return
+        why = _parsed_problem(model, parsed, _result_keys(model, self.loader))
+        if why is not None:
+            raise NotAwsProtocol(
+                service=model.service_model.service_id,
+                what=_described(response_dict, self.endpoint, why),
+            )
 
 
 def install(client: Any) -> Any:
-    """Register the guard on ``client`` (idempotent) and return it."""
+    """Register the guards on ``client`` (idempotent) and return it."""
     endpoint = getattr(client.meta, "endpoint_url", None)
-    client.meta.events.register(
-        "before-parse", _Guard(endpoint), unique_id="hp-preflight-protocol-guard"
+    events = client.meta.events
+    events.register("before-parse", _Guard(endpoint), unique_id="hp-preflight-protocol-guard")
+    events.register(
+        "after-call",
+        _ParsedGuard(endpoint, getattr(client, "_loader", None)),
+        unique_id="hp-preflight-protocol-guard-parsed",
     )
     return client

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
@@ -46,6 +47,10 @@ SERVICE_OF_READER = {
     "hyperpod_usage": "sagemaker",
     "account_public_access_block": "s3control",
 }
+
+
+# Queues of readers that use no AWS client of that name.
+_NOT_A_CLIENT = frozenset({"local", "aws"})
 
 
 def _batch(arg: Any) -> bool:
@@ -95,6 +100,7 @@ class Gatherer:
     _pools: dict[str, DaemonPool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _closed: bool = False
+    _primer: DaemonPool | None = None
 
     def read(self, asked: Need) -> Future[Any]:
         """The read ``asked``, started (or joined) now."""
@@ -191,29 +197,79 @@ class Gatherer:
                     continue  # the judge meets the same failure and says UNKNOWN
         return frozenset(allowed)
 
-    def prime(self, checks: Iterable[Check], ctx: Any) -> None:
-        """Start the first requests of ``checks`` now (before the run's live plan is ready:
-        ``ctx`` holds the catalog plan; only counts and sizes decide which quotas a check
-        needs, so both plans name the same reads). Follow-ups wait for the real gathering;
-        a check whose needs raise here is judged (and reported) then."""
+    def prime(self, checks: Iterable[Check], ctx: Any, *, deadline: float | None = None) -> None:
+        """Start gathering for ``checks`` now, follow-ups included, before the run's live
+        plan is ready: ``ctx`` holds the catalog plan; only counts and sizes decide which
+        reads a check names, so both plans name the same reads, and the real gathering
+        (:meth:`gather_for`) then joins what this started. The round trips of a run are so
+        the depth of its read graph: a role's policies, a subnet's route tables and NAT
+        gateways do not wait for ``DescribeInstanceTypes``. Never blocks; a check whose needs
+        raise here is judged (and reported) by the real gathering.
+
+        The first reads of every check go out from here, after the clients of their
+        services are made (one after the other, before any read: creating a client is CPU
+        work that would otherwise hold back reads already due); the follow-ups are walked
+        on a thread per check. Nothing starts once ``deadline`` (``time.monotonic()``) has
+        passed: the checks then time out as they would have without it."""
         spec, plan = getattr(ctx, "spec", None), getattr(ctx, "plan", None)
         if spec is None or plan is None or self.sources.aws is None:
             return
-        for check in checks:
-            if not check.info.needs_aws:
-                continue
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+        chosen = [c for c in checks if c.info.needs_aws or c.declares_needs]
+        if not chosen:
+            return
+        first: list[Need] = []
+        for check in chosen:
             try:
-                first = [r for r in check.needs(spec, plan) if isinstance(r, Need)]
+                asked = [r for r in check.needs(spec, plan) if isinstance(r, Need)]
             except Exception:
                 continue
-            for n in first:
-                if _implied(n.reader, n.args, dict(n.kwargs)) is None:
-                    self.read(n)
+            for n in asked:
+                implied = _implied(n.reader, n.args, dict(n.kwargs))
+                first += [n] if implied is None else implied
+        self._make_clients(first)
+        with self._lock:
+            if self._closed:
+                return
+            pool = DaemonPool(len(chosen), name="prime")
+            self._primer = pool
+        for n in first:
+            self.read(n)
+        for check in chosen:
+            pool.submit(self._prime_one, check, ctx)
+
+    def _make_clients(self, reads: Iterable[Need]) -> None:
+        """The AWS clients ``reads`` will use, made now (facts without ``client``: none)."""
+        make = getattr(self.sources.aws, "client", None)
+        if make is None:
+            return
+        services: dict[str, None] = {}
+        for n in reads:
+            try:
+                services[self.sources.reader(n.reader)[1]] = None
+            except Exception:
+                continue
+        for service in services:
+            if service in _NOT_A_CLIENT:
+                continue
+            try:
+                make(service)
+            except Exception:  # the read itself meets (and reports) the same failure
+                continue
+
+    def _prime_one(self, check: Check, ctx: Any) -> None:
+        try:
+            self.gather_for(check, ctx)
+        except Exception:  # judged (and reported) by the real gathering
+            return
 
     def close(self) -> None:
         """Start nothing more; cancel what has not started (never waits)."""
         with self._lock:
             self._closed = True
             pools = list(self._pools.values())
+            if self._primer is not None:
+                pools.append(self._primer)
         for pool in pools:
             pool.shutdown(cancel_pending=True)

@@ -168,8 +168,10 @@ def test_the_iam_checks_read_each_role_once_whatever_runs_beside_them(
     assert dict(cold) == {
         "sts:GetCallerIdentity": 1,
         "iam:GetRole": 5,  # exec, a, gone, the service-linked role, the caller's role
-        "iam:ListAttachedRolePolicies": 2,  # exec and a (gone does not exist)
-        "iam:ListRolePolicies": 2,
+        # exec, a and gone: the listings go out beside GetRole (one round trip less);
+        # gone's fail (it does not exist) and are not used
+        "iam:ListAttachedRolePolicies": 3,
+        "iam:ListRolePolicies": 3,
         "iam:GetRolePolicy": 2,  # exec's vpc, a's one
         "iam:GetPolicy": 3,  # exec's copy, shared, a's boundary
         "iam:GetPolicyVersion": 3,
