@@ -191,7 +191,7 @@ class FactsCore:
 
     def __init__(
         self,
-        session: Any | None = None,
+        session: boto3.Session | None = None,
         *,
         profile: str | None = None,
         region: str | None = None,
@@ -443,7 +443,7 @@ def _config_file_problem(exc: Exception) -> str:
     )
 
 
-def _session_region(session: Any) -> str:
+def _session_region(session: boto3.Session) -> str:
     """The session's region; a missing profile or a broken config file is bad input (exit 2)."""
     try:
         return str(session.region_name or "")
@@ -453,7 +453,7 @@ def _session_region(session: Any) -> str:
         raise InputError(_config_file_problem(exc)) from exc
 
 
-def check_known_region(session: Any, region: str) -> None:
+def check_known_region(session: boto3.Session, region: str) -> None:
     """A region botocore does not know is a typo (exit 2). With a custom endpoint
     (``AWS_ENDPOINT_URL``, e.g. moto_server or LocalStack) that endpoint decides what regions
     mean, so only a near miss of a known region (``us-west-9``) is refused there."""

@@ -30,7 +30,11 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import boto3
+    import botocore.session
 
 _FORMAT = 1
 
@@ -237,7 +241,10 @@ def _store(copy: Path, key: tuple[Any, ...], data: Any) -> None:
         pass  # not writable: this run decoded the file, the next one will too
 
 
-def install(session: Any, keep: dict[str, frozenset[str]] | None = None) -> None:
+def install(
+    session: boto3.Session | botocore.session.Session,
+    keep: dict[str, frozenset[str]] | None = None,
+) -> None:
     """Give ``session``'s (a boto3 or botocore session) data loader a
     :class:`CachingFileLoader` (keeping only ``keep``'s operations of those services); a
     session whose loader cannot take one is left as it is."""
