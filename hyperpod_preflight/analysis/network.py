@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..records import SubnetRouteTable
+from ..shell import command
 
 ANYWHERE_V4 = "0.0.0.0/0"
 ANYWHERE_V6 = "::/0"
@@ -162,6 +163,18 @@ def route_target(route: dict[str, Any]) -> str:
         if route.get(key):
             return str(route[key])
     return ""
+
+
+def no_public_ip_command(subnet_id: str) -> str:
+    """The command that stops ``subnet_id`` mapping public IPs on launch."""
+    return command(
+        "aws",
+        "ec2",
+        "modify-subnet-attribute",
+        "--subnet-id",
+        subnet_id,
+        "--no-map-public-ip-on-launch",
+    )
 
 
 def public_reasons(subnet: dict[str, Any], table: SubnetRouteTable | None) -> list[str]:

@@ -36,6 +36,7 @@ from .network import (
     interface_endpoints,
     is_available,
     is_pending,
+    no_public_ip_command,
     public_reasons,
     service_suffix,
 )
@@ -274,16 +275,7 @@ def _subnet_problems(
     if audit.public_reasons:
         audit.problems.append("public: " + "; ".join(audit.public_reasons))
         if subnet.get("MapPublicIpOnLaunch"):
-            audit.fixes.append(
-                shell_command(
-                    "aws",
-                    "ec2",
-                    "modify-subnet-attribute",
-                    "--subnet-id",
-                    sid,
-                    "--no-map-public-ip-on-launch",
-                )
-            )
+            audit.fixes.append(no_public_ip_command(sid))
     if audit.egress in ("none", "igw"):
         audit.problems.append("no egress: " + "; ".join(audit.egress_notes or ["no way out"]))
         nat = next(

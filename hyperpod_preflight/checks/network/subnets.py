@@ -8,6 +8,7 @@ import ipaddress
 from typing import Any
 
 from ...analysis.network import (
+    no_public_ip_command,
     public_reasons,
 )
 from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
@@ -250,16 +251,7 @@ def _private_fixes(
     """The commands that make ``sid`` private: the attribute off, a private route table."""
     fixes = []
     if subnet.get("MapPublicIpOnLaunch"):
-        fixes.append(
-            command(
-                "aws",
-                "ec2",
-                "modify-subnet-attribute",
-                "--subnet-id",
-                sid,
-                "--no-map-public-ip-on-launch",
-            )
-        )
+        fixes.append(no_public_ip_command(sid))
     if table is not None and any("internet gateway" in r for r in reasons):
         if table.implicit:
             fixes.append(

@@ -357,6 +357,16 @@ def _override(w: SimpleNamespace, *subnets: str) -> VpcSettings:
     return VpcSettings(subnets=subnets, security_group_ids=(w.good,))
 
 
+def _spread_workers(w: SimpleNamespace) -> InstanceGroup:
+    """An EFA group whose OverrideVpcConfig spans two zones."""
+    return InstanceGroup(
+        name="workers",
+        instance_type="ml.p5.48xlarge",
+        count=1,
+        override_vpc=_override(w, w.az1, w.az2),
+    )
+
+
 def test_efa_single_az(w: SimpleNamespace, facts: Any) -> None:
     groups = (
         InstanceGroup(name="inherits", instance_type="ml.p5.48xlarge", count=2),
@@ -393,14 +403,7 @@ def test_efa_single_az_falls_back_to_the_plan_when_types_unreadable(
     w: SimpleNamespace, facts: Any
 ) -> None:
     denied("DescribeInstanceTypes").attach(facts.client("ec2"))
-    groups = (
-        InstanceGroup(
-            name="workers",
-            instance_type="ml.p5.48xlarge",
-            count=1,
-            override_vpc=_override(w, w.az1, w.az2),
-        ),
-    )
+    groups = (_spread_workers(w),)
     # p5.48xlarge is in the built-in catalog: EFA is known without the API.
     cfg = spec(w, w.good, groups=groups)
     assert statuses(run("network.efa-single-az", cfg, facts)) == {"workers": "WARN"}
@@ -426,14 +429,7 @@ def test_denied_is_unknown(w: SimpleNamespace, facts: Any, check_id: str) -> Non
 
 def test_efa_single_az_denied_subnets_is_unknown(w: SimpleNamespace, facts: Any) -> None:
     denied("DescribeSubnets").attach(facts.client("ec2"))
-    groups = (
-        InstanceGroup(
-            name="workers",
-            instance_type="ml.p5.48xlarge",
-            count=1,
-            override_vpc=_override(w, w.az1, w.az2),
-        ),
-    )
+    groups = (_spread_workers(w),)
     findings = run("network.efa-single-az", spec(w, w.good, groups=groups), facts)
     assert [f.status.value for f in findings] == ["UNKNOWN"]
     assert "ec2:DescribeSubnets" in findings[0].message
