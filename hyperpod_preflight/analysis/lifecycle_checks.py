@@ -16,7 +16,7 @@ from enum import StrEnum
 from .lifecycle_fixes import command, quote, shown, upload
 from .lifecycle_models import LintFinding, LintLevel, ToolResult
 from .lifecycle_words import RefKind
-from .secret_scan import SecretHit, redact
+from .secret_scan import PYTHON_AST_LOCK, SecretHit, redact
 
 LIFECYCLE_CONFIG_DOC = (
     "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ClusterLifeCycleConfig.html"
@@ -469,7 +469,7 @@ def compile_python(
     ``python3`` still passes here.
     """
     try:
-        with warnings.catch_warnings():
+        with PYTHON_AST_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if parsed is None:
                 compile(data, path, "exec", dont_inherit=True)

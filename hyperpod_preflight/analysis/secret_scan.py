@@ -26,6 +26,7 @@ import bisect
 import itertools
 import json
 import re
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -307,10 +308,18 @@ its syntax only, its passwords are read with the text pattern, and the lint says
 files it runs were not followed."""
 
 
+# CPython 3.11 converts between its C syntax tree and ``ast`` objects with a recursion
+# counter that is not thread-safe: two threads in ``ast.parse`` or ``compile(<ast>)`` at once
+# raise "SystemError: AST constructor recursion depth mismatch" (seen in the lint, whose
+# scripts are read on several threads). ``warnings.catch_warnings`` is not thread-safe either.
+# Every conversion, and its warnings filter, is made under this lock.
+PYTHON_AST_LOCK = threading.Lock()
+
+
 def parse_python(data: bytes) -> ast.Module | SyntaxError | ValueError | RecursionError:
     """The module's syntax tree, or why ``ast.parse`` refused it."""
     try:
-        with warnings.catch_warnings():
+        with PYTHON_AST_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return ast.parse(data)
     except (SyntaxError, ValueError, RecursionError) as e:

@@ -8,6 +8,7 @@ depth probe before querying. The walk (:mod:`.shell_scan`) and the secret scan
 
 from __future__ import annotations
 
+import threading
 import time
 from functools import lru_cache
 
@@ -29,8 +30,21 @@ MAX_QUERY_DEPTH = 48  # function definitions (and password assignments) looked f
 
 
 @lru_cache(maxsize=1)
+def _language() -> tree_sitter.Language:
+    return tree_sitter.Language(tree_sitter_bash.language())
+
+
+# A tree-sitter Parser is not thread-safe: two threads parsing with one parser crashed the
+# process (SIGSEGV) when the lint read scripts on several threads. One parser per thread.
+_PER_THREAD = threading.local()
+
+
 def _parser() -> tree_sitter.Parser:
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+    parser: tree_sitter.Parser | None = getattr(_PER_THREAD, "parser", None)
+    if parser is None:
+        parser = tree_sitter.Parser(_language())
+        _PER_THREAD.parser = parser
+    return parser
 
 
 PARSE_BUDGET_S = 0.5  # tree-sitter's error recovery can be slow on junk: give up, say so
