@@ -45,6 +45,12 @@ def egress(
     return [*route_tables(spec), Then(nats)]
 
 
+def instance_types(spec: ClusterSpec) -> list[Request]:
+    """DescribeInstanceTypes of every EC2 type the groups name (none: no read)."""
+    types = tuple(dict.fromkeys(t for g in spec.instance_groups for t in g.ec2_types))
+    return [need("instance_types", types)] if types else []
+
+
 def security_groups(spec: ClusterSpec) -> list[Request]:
     ids = spec.all_security_groups
     return [need("security_groups", ids)] if ids else []

@@ -21,6 +21,7 @@ from ...registry import CheckContext, Request, check, need
 from ...shell import arg
 from ...spec import ClusterSpec, strip_ml
 from ...spec.raw import raw_groups
+from .. import _needs
 
 DOCS = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ClusterInstanceGroupSpecification.html"
 BAD_STATES = frozenset({"invalid", "deregistered", "failed", "error", "disabled"})
@@ -86,12 +87,7 @@ def _ami_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
     ]
     if not images:
         return []
-    types = tuple(dict.fromkeys(t for g in spec.instance_groups for t in g.ec2_types))
-    return [
-        need("images", images),
-        need("identity_arn"),
-        *([need("instance_types", types)] if types else []),
-    ]
+    return [need("images", images), need("identity_arn"), *_needs.instance_types(spec)]
 
 
 @check(

@@ -11,7 +11,7 @@ from ...analysis.network import (
     egress_paths,
 )
 from ...models import Outcome, Severity, passed, skipped, unknown, warned
-from ...registry import CheckContext, check, need
+from ...registry import CheckContext, check
 from ...spec import InstanceGroup
 from .. import _needs
 from ._common import (
@@ -27,13 +27,7 @@ from ._common import (
     "network.efa-single-az",
     "Each group of an EFA instance type stays in one availability zone",
     Severity.CRITICAL,
-    needs=lambda spec, plan: [
-        *_needs.subnets(spec),
-        need(
-            "instance_types",
-            tuple(dict.fromkeys(t for g in spec.instance_groups for t in g.ec2_types)),
-        ),
-    ],
+    needs=lambda spec, plan: [*_needs.subnets(spec), *_needs.instance_types(spec)],
 )
 def efa_single_az(ctx: CheckContext) -> list[Outcome]:
     """A group of an EFA type inheriting VpcConfig is in one AZ (HyperPod picks one subnet);

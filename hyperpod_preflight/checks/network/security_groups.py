@@ -114,8 +114,10 @@ EFA_SG_DOC = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/create-efa.htm
 
 
 def _self_rule_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
-    types = tuple(dict.fromkeys(t for g in spec.instance_groups for t in g.ec2_types))
-    return [*_needs.security_groups(spec), *([need("instance_types", types)] if types else [])]
+    return [*_needs.security_groups(spec), *_needs.instance_types(spec)]
+
+
+WORDS = {"ingress": "inbound traffic from", "egress": "outbound traffic to"}
 
 
 def _both_self_rules(group: dict[str, Any], sg_id: str) -> bool:
@@ -124,7 +126,7 @@ def _both_self_rules(group: dict[str, Any], sg_id: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Users:
     """The instance groups using one security group, by whether their types have EFA."""
 
@@ -134,8 +136,9 @@ class _Users:
     plain: list[str]  # no EFA (e.g. the controller's ml.t3.medium)
 
 
-def _users(ctx: CheckContext, sg_id: str, described: dict[str, Any]) -> _Users:
-    efa = efa_support(ctx, ctx.spec.instance_groups)
+def _users(
+    ctx: CheckContext, sg_id: str, described: dict[str, Any], efa: dict[str, bool | None]
+) -> _Users:
     users = _Users([], {}, [], [])
     for group in ctx.spec.instance_groups:
         vpc = ctx.spec.vpc_for(group)
@@ -160,25 +163,27 @@ def _users(ctx: CheckContext, sg_id: str, described: dict[str, Any]) -> _Users:
 
 
 def _self_rule_check(ctx: CheckContext, direction: str) -> list[Outcome]:
-    word = "inbound traffic from" if direction == "ingress" else "outbound traffic to"
     out: list[Outcome] = []
     described = dict(existing_groups(ctx, out))
+    efa: dict[str, bool | None] | None = None  # read once, when a group lacks the rule
     for sg_id, group in described.items():
         permissions = group.get(PERMISSIONS_KEY[direction], [])
         if self_all_traffic(permissions, sg_id):
-            out.append(passed(sg_id, f"{sg_id} allows all {word} itself"))
+            out.append(passed(sg_id, f"{sg_id} allows all {WORDS[direction]} itself"))
             continue
-        out.append(_without_self_rule(ctx, sg_id, direction, described))
+        if efa is None:
+            efa = efa_support(ctx, ctx.spec.instance_groups)
+        users = _users(ctx, sg_id, described, efa)
+        out.append(_without_self_rule(sg_id, direction, described, users))
     return out
 
 
 def _without_self_rule(
-    ctx: CheckContext, sg_id: str, direction: str, described: dict[str, Any]
+    sg_id: str, direction: str, described: dict[str, Any], users: _Users
 ) -> Outcome:
     """The verdict on ``sg_id``, which lacks the all-traffic rule ``direction`` itself: FAIL
     only where an EFA group has no other group with both rules."""
-    word = "inbound traffic from" if direction == "ingress" else "outbound traffic to"
-    users = _users(ctx, sg_id, described)
+    word = WORDS[direction]
     if users.efa:
         near = self_rule_near_misses(described[sg_id].get(PERMISSIONS_KEY[direction], []), sg_id)
         hint = (
