@@ -270,37 +270,49 @@ def run_checks(
     # threads start.
     where = [i for i, c in enumerate(checks) if not (c.info.needs_aws and ctx.offline)]
     judged = load_for(checks[i] for i in where)
+    if deadline is not None and time.monotonic() >= deadline:
+        # The deadline passed before judging began (while the run was prepared): every check
+        # is "timed out", none is started, so the verdicts never depend on a race.
+        gatherer.close()
+        done = {i: _timed_out(c, selection) for i, c in zip(where, judged, strict=True)}
+    else:
+        futures = _judge_on_threads(judged, ctx, gatherer, deadline, progress)
+        done = {
+            i: fut.result() if fut.done() and not fut.cancelled() else _timed_out(c, selection)
+            for i, c, fut in zip(where, judged, futures, strict=True)
+        }
+    results = [done[i] if i in done else run_one(c, ctx) for i, c in enumerate(checks)]
+    findings = [f for group in results for f in group]
+    return apply_ignores(findings, selection)
+
+
+def _judge_on_threads(
+    checks: Sequence[Check],
+    ctx: RunContext,
+    gatherer: Gatherer,
+    deadline: float | None,
+    progress: ProgressCallback | None,
+) -> list[Future[list[Finding]]]:
+    """Each check gathered and judged on its own daemon thread, waited for until
+    ``deadline``; the futures (those not done by then are cancelled or left running)."""
     started: dict[str, float] = {}  # check id → when its thread began
 
     def timed(check: Check) -> list[Finding]:
         started[check.check_id] = time.monotonic()
         return gather_and_judge(check, ctx, gatherer)
 
-    if deadline is not None and time.monotonic() >= deadline:
-        # The deadline passed before judging began (while the run was prepared): every check
-        # is "timed out", none is started, so the verdicts never depend on a race.
-        gatherer.close()
-        late = {i: _timed_out(c, selection) for i, c in zip(where, judged, strict=True)}
-        results = [late[i] if i in late else run_one(c, ctx) for i, c in enumerate(checks)]
-        return apply_ignores([f for group in results for f in group], selection)
     try:
-        with DaemonPool(max(1, len(judged)), name="check") as pool:
-            futures: list[Future[list[Finding]]] = [pool.submit(timed, c) for c in judged]
+        with DaemonPool(max(1, len(checks)), name="check") as pool:
+            futures: list[Future[list[Finding]]] = [pool.submit(timed, c) for c in checks]
             if progress is None:
                 remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
                 wait(futures, timeout=remaining)
             else:
-                _wait_reporting(judged, futures, started, deadline, progress)
+                _wait_reporting(checks, futures, started, deadline, progress)
             pool.shutdown(cancel_pending=True)
     finally:
         gatherer.close()
-    done = {
-        i: fut.result() if fut.done() and not fut.cancelled() else _timed_out(c, selection)
-        for i, c, fut in zip(where, judged, futures, strict=True)
-    }
-    results = [done[i] if i in done else run_one(c, ctx) for i, c in enumerate(checks)]
-    findings = [f for group in results for f in group]
-    return apply_ignores(findings, selection)
+    return futures
 
 
 def _wait_reporting(

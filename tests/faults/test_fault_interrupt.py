@@ -49,7 +49,8 @@ SLOW_TEARDOWN = pytest.mark.xfail(
     "after_s",
     [
         1.0,
-        2.0,
+        # The faster run (issue 18) has the account built by 2 s at times: moto's teardown.
+        pytest.param(2.0, marks=SLOW_TEARDOWN),
         pytest.param(3.0, marks=SLOW_TEARDOWN),
         pytest.param(6.0, marks=SLOW_TEARDOWN),
         pytest.param(9.0, marks=SLOW_TEARDOWN),
