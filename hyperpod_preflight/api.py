@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .facts.aws import AwsFacts
     from .models import Report
     from .quota_requests import QuotaRequestPlan, QuotaRequestResult
+    from .results import RunReport
     from .runner import ProgressCallback
     from .sandbox import SandboxRun
     from .spec import ClusterSpec
@@ -95,7 +96,7 @@ def cluster_specs(cluster: ClusterInput) -> list[ClusterSpec]:
         values.update(parse_parameter(p) for p in cluster.parameters)
         specs = load_specs(cluster.config, parameters=values, resource=cluster.resource)
         if cluster.vpc:
-            return [s.model_copy(update={"vpc_id": cluster.vpc}) for s in specs]
+            return [replace(s, vpc_id=cluster.vpc) for s in specs]
         return specs
     if not clash and not cluster.vpc:
         raise InputError(
@@ -117,7 +118,7 @@ def cluster_specs(cluster: ClusterInput) -> list[ClusterSpec]:
     ]
 
 
-def merged_reports(reports: list[Report]) -> Report:
+def merged_reports(reports: list[RunReport]) -> RunReport:
     """One report of the clusters of one template or plan (each finding's location names its
     resource); the report itself when there is one."""
     if len(reports) == 1:
@@ -127,13 +128,12 @@ def merged_reports(reports: list[Report]) -> Report:
     results = [f for r in reports for f in r.results]
     first = reports[0]
     calls = [r.api_calls for r in reports if r.api_calls is not None]
-    return first.model_copy(
-        update={
-            "target": ", ".join(r.target for r in reports),
-            "results": results,
-            "summary": summarize(results, first.summary.fail_on),  # type: ignore[arg-type]
-            "api_calls": sum(calls) if calls else None,
-        }
+    return replace(
+        first,
+        target=", ".join(r.target for r in reports),
+        results=results,
+        summary=summarize(results, first.summary.fail_on),  # type: ignore[arg-type]
+        api_calls=sum(calls) if calls else None,
     )
 
 
@@ -159,41 +159,42 @@ def _provisioning_parameters(opts: CheckOptions | SandboxOptions) -> dict[str, o
     return {"provisioning_parameters": {"file": str(path), "data": data}}
 
 
-def _finish(report: Report, selection: Selection, started: float | None = None) -> Report:
+def _finish(report: RunReport, selection: Selection, started: float | None = None) -> RunReport:
     """``report`` under the project's policy (suppressions, severity threshold), timed from
     ``started`` (the whole run, config reading included)."""
     from .suppressions import apply_suppressions, restate
 
-    update: dict[str, object] = {}
     if selection.suppressions or selection.severity:
         today = datetime.now(UTC).date()
         results = apply_suppressions(report.results, selection.suppressions, today)
-        update = {"results": results, "summary": restate(report.summary, results, selection)}
+        report = replace(
+            report, results=results, summary=restate(report.summary, results, selection)
+        )
     if started is not None:
-        update["duration_s"] = round(time.perf_counter() - started, 3)
-    return report.model_copy(update=update) if update else report
+        report = replace(report, duration_s=round(time.perf_counter() - started, 3))
+    return report
 
 
 # -- check ------------------------------------------------------------------------------------
-def run_check(opts: CheckOptions, *, progress: ProgressCallback | None = None) -> Report:
+def check_record(opts: CheckOptions, *, progress: ProgressCallback | None = None) -> RunReport:
     """The account pre-flight of one cluster (needs AWS credentials unless ``offline``).
 
     ``progress`` is told, at most once a second, what a long run still waits for."""
     started = time.perf_counter()
     reports = [
-        run_check_spec(spec, opts, progress=progress) for spec in cluster_specs(opts.cluster)
+        check_spec_record(spec, opts, progress=progress) for spec in cluster_specs(opts.cluster)
     ]
     report = merged_reports(reports)
-    return report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
+    return replace(report, duration_s=round(time.perf_counter() - started, 3))
 
 
-def run_check_spec(
+def check_spec_record(
     spec: ClusterSpec,
     opts: CheckOptions,
     *,
     session: Session | None = None,
     progress: ProgressCallback | None = None,
-) -> Report:
+) -> RunReport:
     """:func:`run_check` of a spec already read (``opts.cluster`` unused), on ``session``
     when given (else one made from ``opts.aws``)."""
     from .preflight import run_cluster_preflight
@@ -265,11 +266,13 @@ def run_sandbox_build(opts: SandboxOptions) -> SandboxRun:
 
 def run_sandbox(opts: SandboxOptions) -> Report:
     """The pre-flight on a sandbox account (moto, in this process): no AWS account needed."""
-    return run_sandbox_build(opts).report
+    return _public(run_sandbox_build(opts).report)
 
 
 # -- diagnose -------------------------------------------------------------------------------
-def run_diagnose(opts: DiagnoseOptions, *, progress: ProgressCallback | None = None) -> Report:
+def diagnose_record(
+    opts: DiagnoseOptions, *, progress: ProgressCallback | None = None
+) -> RunReport:
     """Why a live cluster failed or is degraded: its status, nodes, events and lifecycle logs,
     and the pre-flight of the request it was created from (needs AWS credentials)."""
     from .diagnose import run_diagnosis
@@ -281,7 +284,7 @@ def run_diagnose(opts: DiagnoseOptions, *, progress: ProgressCallback | None = N
 
 
 # -- audit, capacity --------------------------------------------------------------------------
-def run_audit(opts: AuditOptions) -> Report:
+def audit_record(opts: AuditOptions) -> RunReport:
     """The whole-VPC audit: subnets, security groups, placements and the fixes, ranked."""
     from .audit import run_vpc_audit
 
@@ -306,7 +309,9 @@ def run_audit(opts: AuditOptions) -> Report:
     return _finish(report, opts.selection, started)
 
 
-def run_capacity(opts: CapacityOptions, *, progress: ProgressCallback | None = None) -> Report:
+def capacity_record(
+    opts: CapacityOptions, *, progress: ProgressCallback | None = None
+) -> RunReport:
     """Regions ranked for ``count`` × ``instance_type``: quota headroom, zones, plans."""
     from .capacity_run import run_capacity_scan
     from .runs.settings import AwsAccess, CapacityRun, Choice
@@ -337,7 +342,7 @@ def run_capacity(opts: CapacityOptions, *, progress: ProgressCallback | None = N
 
 
 # -- this machine -------------------------------------------------------------------------------
-def run_tools(opts: ToolsOptions) -> Report:
+def tools_record(opts: ToolsOptions) -> RunReport:
     """This machine's command-line tools (aws v2, session-manager-plugin; for EKS kubectl,
     helm, eksctl, hyp); no AWS access."""
     from .preflight import run_cluster_preflight
@@ -364,7 +369,9 @@ def run_tools(opts: ToolsOptions) -> Report:
     return _finish(report, opts.selection)
 
 
-def run_host(opts: HostOptions, *, deep_progress: Callable[[str], None] | None = None) -> Report:
+def host_record(
+    opts: HostOptions, *, deep_progress: Callable[[str], None] | None = None
+) -> RunReport:
     """This GPU node (or the tree at ``root``) against a requirement profile."""
     from .host.api import run_host_preflight
     from .host.profiles import load_profile, parse_requires
@@ -399,7 +406,7 @@ def run_host(opts: HostOptions, *, deep_progress: Callable[[str], None] | None =
     return _finish(report, sel)
 
 
-def run_lifecycle_lint(opts: LintOptions) -> Report:
+def lint_record(opts: LintOptions) -> RunReport:
     """Lint local lifecycle folders (or files in one); one finding per lint finding."""
     from .lint_report import lint_paths
 
@@ -441,3 +448,63 @@ def _connect(opts: QuotasOptions) -> AwsFacts:
         max_attempts=opts.aws.max_attempts or 10,
         quota_code_cache=opts.aws.quota_code_cache,
     )
+
+
+# -- the public functions: each run's report as the public pydantic model ----------------------
+# The command line renders the run's own record (the ``*_record`` functions above), so that a
+# table never imports pydantic; the library's callers get :class:`~.models.Report`.
+def _public(record: RunReport) -> Report:
+    from .models import Report
+
+    return Report.of(record)
+
+
+def run_check(opts: CheckOptions, *, progress: ProgressCallback | None = None) -> Report:
+    """The account pre-flight of one cluster (needs AWS credentials unless ``offline``).
+
+    ``progress`` is told, at most once a second, what a long run still waits for."""
+    return _public(check_record(opts, progress=progress))
+
+
+def run_check_spec(
+    spec: ClusterSpec,
+    opts: CheckOptions,
+    *,
+    session: Session | None = None,
+    progress: ProgressCallback | None = None,
+) -> Report:
+    """:func:`run_check` of a spec already read (``opts.cluster`` unused), on ``session``
+    when given (else one made from ``opts.aws``)."""
+    return _public(check_spec_record(spec, opts, session=session, progress=progress))
+
+
+def run_diagnose(opts: DiagnoseOptions, *, progress: ProgressCallback | None = None) -> Report:
+    """Why a live cluster failed or is degraded: its status, nodes, events and lifecycle logs,
+    and the pre-flight of the request it was created from (needs AWS credentials)."""
+    return _public(diagnose_record(opts, progress=progress))
+
+
+def run_audit(opts: AuditOptions) -> Report:
+    """The whole-VPC audit: subnets, security groups, placements and the fixes, ranked."""
+    return _public(audit_record(opts))
+
+
+def run_capacity(opts: CapacityOptions, *, progress: ProgressCallback | None = None) -> Report:
+    """Regions ranked for ``count`` × ``instance_type``: quota headroom, zones, plans."""
+    return _public(capacity_record(opts, progress=progress))
+
+
+def run_tools(opts: ToolsOptions) -> Report:
+    """This machine's command-line tools (aws v2, session-manager-plugin; for EKS kubectl,
+    helm, eksctl, hyp); no AWS access."""
+    return _public(tools_record(opts))
+
+
+def run_host(opts: HostOptions, *, deep_progress: Callable[[str], None] | None = None) -> Report:
+    """This GPU node (or the tree at ``root``) against a requirement profile."""
+    return _public(host_record(opts, deep_progress=deep_progress))
+
+
+def run_lifecycle_lint(opts: LintOptions) -> Report:
+    """Lint local lifecycle folders (or files in one); one finding per lint finding."""
+    return _public(lint_record(opts))

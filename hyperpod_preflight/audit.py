@@ -6,13 +6,14 @@ the typed audit (tables, ranked fixes, a suggested ``VpcConfig``) is ``Report.vp
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .analysis.vpc_audit import DEFAULT_AUDIT_TYPES, AuditRequest, audit_vpc
 from .analysis.vpc_inventory import inventory_from
 from .errors import InputError
-from .models import Report
 from .registry import Check, CheckContext
+from .results import RunReport
 from .runner import ProgressCallback, gatherer_for
 from .runs import pipeline
 from .runs.settings import VpcAuditRun, with_fields
@@ -34,7 +35,7 @@ def run_vpc_audit(
     *,
     progress: ProgressCallback | None = None,
     **fields: Any,
-) -> Report:
+) -> RunReport:
     """Audit ``vpc_id`` as a home for ``nodes`` × each of ``instance_types``.
 
     ``settings`` (:class:`~hyperpod_preflight.runs.settings.VpcAuditRun`) or keyword
@@ -66,10 +67,10 @@ def run_vpc_audit(
         )
         gatherer = gatherer_for(ctx, selection)
 
-        def finish(report: Report) -> Report:
+        def finish(report: RunReport) -> RunReport:
             view = gatherer.view("vpc audit", gatherer.gathered())
             audit = audit_vpc(inventory_from(view, vpc_id, request), request)
-            return report.model_copy(update={"vpc_audit": audit})
+            return replace(report, vpc_audit=audit)
 
         return pipeline.Prepared(
             ctx, target=f"{vpc_id} (from --vpc)", gatherer=gatherer, finish=finish, owns_facts=owns

@@ -14,13 +14,14 @@ so the wall time stays near the slowest region rather than the sum.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .analysis.capacity_scan import NOT_ENABLED_NOTE, CapacityRequest, every_read, scan_of
 from .errors import InputError
-from .models import Report
 from .planner import build_plan
 from .registry import Check, CheckContext, need
+from .results import RunReport
 from .runner import ProgressCallback
 from .runs import pipeline
 from .runs.gather import FactSources, Gatherer
@@ -59,7 +60,7 @@ def run_capacity_scan(
     facts_for: FactsFor | None = None,
     progress: ProgressCallback | None = None,
     **fields: Any,
-) -> Report:
+) -> RunReport:
     """Judge every region for ``count`` × ``instance_type``; a report of kind ``capacity``.
 
     ``settings`` (:class:`~hyperpod_preflight.runs.settings.CapacityRun`) or keyword
@@ -97,8 +98,8 @@ def _prepared(
     per_queue = max(1, run.workers) * READS_PER_REGION
     gatherer = Gatherer(FactSources(aws=regional, per_service=per_queue))
 
-    def finish(report: Report) -> Report:
-        return report.model_copy(update={"capacity": scan_of(gathered(gatherer, request), request)})
+    def finish(report: RunReport) -> RunReport:
+        return replace(report, capacity=scan_of(gathered(gatherer, request), request))
 
     return pipeline.Prepared(
         ctx,

@@ -14,11 +14,12 @@ them.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .errors import InputError
-from .models import Report
 from .options import DEFAULT_TIMEOUT_S, DiagnoseOptions
+from .results import RunReport
 from .runner import ProgressCallback
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def run_diagnosis(
     session: Session | None = None,
     facts: AwsFacts | None = None,
     progress: ProgressCallback | None = None,
-) -> Report:
+) -> RunReport:
     """Read the cluster, rebuild its spec and run the ``diagnose`` checks on it.
 
     Raises InputError (exit 2) for a malformed name and for a cluster that does not exist,
@@ -78,7 +79,7 @@ def run_diagnosis(
         raise InputError(f"--cluster {name!r}: no such cluster in {facts.region}")
     config = create_request_of(described)
     spec = load_spec(config)
-    spec = spec.model_copy(update={"source": f"cluster:{described.get('ClusterArn', name)}"})
+    spec = replace(spec, source=f"cluster:{described.get('ClusterArn', name)}")
     report = run_cluster_preflight(
         spec,
         facts=facts,
@@ -98,11 +99,11 @@ def run_diagnosis(
 LINKED = ("cluster.status", "cluster.lifecycle-logs")
 
 
-def link_causes(report: Report) -> Report:
+def link_causes(report: RunReport) -> RunReport:
     """Name, on each ``cluster.*`` finding that shows a known symptom, the pre-flight checks
     of this very report that FAIL among those the symptom table lists: the likely cause."""
     from .analysis.cluster_health import symptoms
-    from .models import Status
+    from .results import Status
 
     failing: dict[str, list[str]] = {}
     for finding in report.results:
@@ -117,11 +118,10 @@ def link_causes(report: Report) -> Report:
         )
         if causes:
             named = ", ".join(f"{c} ({', '.join(failing[c][:2])})" for c in causes)
-            finding = finding.model_copy(
-                update={
-                    "message": f"{finding.message} The pre-flight below FAILs: {named}.",
-                    "details": {**finding.details, "likely_causes": causes},
-                }
+            finding = replace(
+                finding,
+                message=f"{finding.message} The pre-flight below FAILs: {named}.",
+                details={**finding.details, "likely_causes": causes},
             )
         results.append(finding)
-    return report.model_copy(update={"results": results})
+    return replace(report, results=results)

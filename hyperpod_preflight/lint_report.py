@@ -12,8 +12,8 @@ from pathlib import Path
 
 from . import __version__
 from .errors import InputError
-from .models import Finding, Report, Severity, Status, Summary
 from .options import LintOptions
+from .results import Finding, RunReport, Severity, Status, Summary
 
 DEFAULT_ENTRIES = ("on_create.sh",)
 _SEVERITY = {Status.FAIL: Severity.HIGH, Status.WARN: Severity.MEDIUM}
@@ -88,7 +88,7 @@ def _findings(root: Path, opts: LintOptions, entries: tuple[str, ...]) -> list[F
     return out
 
 
-def lint_paths(opts: LintOptions) -> Report:
+def lint_paths(opts: LintOptions) -> RunReport:
     """Lint every folder ``opts.paths`` names; one report."""
     started = time.perf_counter()
     results: list[Finding] = []
@@ -104,7 +104,7 @@ def lint_paths(opts: LintOptions) -> Report:
         complete=not unknown,
         unknown_checks=len(unknown),
     )
-    return Report(
+    return RunReport(
         tool_version=__version__,
         kind="lint",
         target=", ".join(str(p) for p in opts.paths),

@@ -7,11 +7,12 @@ from __future__ import annotations
 import dataclasses
 import time
 from concurrent.futures import wait
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .models import Report
 from .planner import build_plan
 from .registry import Check, CheckContext
+from .results import RunReport
 from .runner import ProgressCallback, gatherer_for, summarize
 from .runs import pipeline
 from .runs.settings import DEFAULT_TIMEOUT_S, AwsAccess, ClusterRun, with_fields
@@ -34,7 +35,7 @@ def run_cluster_preflight(
     *,
     progress: ProgressCallback | None = None,
     **fields: Any,
-) -> Report:
+) -> RunReport:
     """Run every selected cluster check of ``spec`` through the run pipeline.
 
     ``settings`` (:class:`~hyperpod_preflight.runs.settings.ClusterRun`): AWS access
@@ -91,7 +92,7 @@ def run_cluster_preflight(
     traced = trace_findings(report.results, spec)
     if traced is not report.results:
         summary = summarize(traced, selection.fail_on)
-        report = report.model_copy(update={"results": traced, "summary": summary})
+        report = replace(report, results=traced, summary=summary)
     return report
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from . import __version__
-from .models import Finding, Report, Severity, Status, Summary
 from .quota_requests import QuotaRequestPlan
+from .results import Finding, RunReport, Severity, Status, Summary
 
 
 def _finding(row: QuotaRequestPlan, command: str) -> Finding:
@@ -45,10 +45,10 @@ def quota_report(
     region: str | None,
     command: str,
     summary: Summary,
-) -> Report:
+) -> RunReport:
     """The report of one `quotas` run; ``command`` is how to request what is short."""
     results = [*(_finding(r, command) for r in rows), *advisory]
-    return Report(
+    return RunReport(
         tool_version=__version__,
         kind="quotas",
         target=target,

@@ -29,10 +29,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from .cache import exclusive_lock
 from .errors import FactUnavailable
 from .facts.quotas import RESOLVED_STATUSES, QuotaChangeRequest, SubmissionUncertain
-from .models import CheckInfo, Outcome, Severity
 from .planner import ClusterPlan, QuotaNeed, increase_command, sagemaker_quota_needs
 from .registry import Check, CheckContext, Request, Then
 from .registry import need as ask
+from .results import CheckInfo, Outcome, Severity
 from .runner import gatherer_for
 from .shell import command
 from .spec import ClusterSpec

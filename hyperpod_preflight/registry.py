@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .check_index import CHECK_INDEX
-from .models import CheckInfo, Outcome, Severity
+from .results import CheckInfo, Outcome, Severity
 
 if TYPE_CHECKING:
     from .facts.aws import AwsFacts

@@ -12,29 +12,31 @@ from typing import Any
 
 from tabulate import tabulate
 
-from .models import Finding, Report, Status
 from .render_table import ORDER, Style, table
+from .results import Finding, RunReport, Status
 
 FORMATS = ("table", "json", "markdown", "junit", "sarif")
 _STATUS_ORDER = ORDER
 
 
-def _json(report: Report, style: Style) -> str:
-    return report.model_dump_json(indent=2) + "\n"
+def _json(report: RunReport, style: Style) -> str:
+    from .models import Report
+
+    return Report.of(report).model_dump_json(indent=2) + "\n"
 
 
-def _sarif_renderer() -> Callable[[Report], str]:
+def _sarif_renderer() -> Callable[[RunReport], str]:
     try:
         from .render_sarif import render_sarif
     except ImportError as exc:  # the module ships with the SARIF work; say so, never crash
         from .errors import InputError
 
         raise InputError("SARIF output is not available in this build (no render_sarif)") from exc
-    renderer: Callable[[Report], str] = render_sarif
+    renderer: Callable[[RunReport], str] = render_sarif
     return renderer
 
 
-def _sarif(report: Report, style: Style) -> str:
+def _sarif(report: RunReport, style: Style) -> str:
     """SARIF 2.1.0 (code scanning), from :mod:`hyperpod_preflight.render_sarif`."""
     text = _sarif_renderer()(report)
     return text if text.endswith("\n") else text + "\n"
@@ -51,7 +53,7 @@ def check_format(fmt: str) -> None:
 
 
 # One line per format: name → renderer (report, style) → text.
-RENDERERS: dict[str, Callable[[Report, Style], str]] = {
+RENDERERS: dict[str, Callable[[RunReport, Style], str]] = {
     "table": lambda report, style: _table(report, style),
     "json": _json,
     "markdown": lambda report, style: _markdown(report),
@@ -61,7 +63,7 @@ RENDERERS: dict[str, Callable[[Report, Style], str]] = {
 
 
 def render_report(
-    report: Report, fmt: str, *, color: bool = False, width: int = 100, verbosity: int = 0
+    report: RunReport, fmt: str, *, color: bool = False, width: int = 100, verbosity: int = 0
 ) -> str:
     """``report`` as ``fmt`` (one of :data:`FORMATS`); ``width`` and ``verbosity`` (-1 the
     summary only, 0 problems first and a count of the rest, 1 everything) shape the table."""
@@ -78,7 +80,7 @@ def _by_area(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
     return areas
 
 
-def summary_line(report: Report) -> str:
+def summary_line(report: RunReport) -> str:
     counts = report.summary.by_status
     parts = [f"{counts.get(s.value, 0)} {s.value}" for s in Status if counts.get(s.value)]
     extra = f" in {report.duration_s:.2f}s" if report.duration_s else ""
@@ -97,12 +99,12 @@ def summary_line(report: Report) -> str:
     return f"OK: {counted}{extra}{calls}"
 
 
-def _table(report: Report, style: Style) -> str:
+def _table(report: RunReport, style: Style) -> str:
     extra = _audit_section(report, "simple", max(40, style.width))
     return table(report, style, summary_line(report), extra)
 
 
-def _audit_section(report: Report, fmt: str, width: int | None = None) -> list[str]:
+def _audit_section(report: RunReport, fmt: str, width: int | None = None) -> list[str]:
     """The tables of a ``vpc`` or ``capacity`` report (none for other kinds)."""
     if report.vpc_audit is None and report.capacity is None:
         return []
@@ -144,7 +146,7 @@ def _md_rows(findings: Iterable[Finding]) -> str:
     return tabulate(rows, headers=["Status", "Check", "Resource", "Message"], tablefmt="github")
 
 
-def _markdown(report: Report) -> str:
+def _markdown(report: RunReport) -> str:
     """For a pull-request comment: the problems with their fixes; the rest collapsed."""
     out = [f"### hp-preflight {report.kind}: {report.target or ''}".rstrip(": ")]
     out += ["", f"**{summary_line(report)}**"]
@@ -169,7 +171,7 @@ def _markdown(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
-def _junit(report: Report) -> str:
+def _junit(report: RunReport) -> str:
     import xml.etree.ElementTree as ET  # only for JUnit output
 
     suites = ET.Element("testsuites", name=f"hp-preflight {report.kind}")
@@ -276,4 +278,13 @@ def render_plan(plan: Any, fmt: str) -> str:
 
 def report_schema() -> str:
     """JSON Schema of the JSON report (``hp-preflight schema``)."""
-    return json.dumps(Report.model_json_schema(), indent=2) + "\n"
+    from .models import Report
+
+    schema = Report.model_json_schema()
+    for model in schema.get("$defs", {}).values():
+        for prop in model.get("properties", {}).values():
+            # a field's description is its attribute docstring (results.py), wrapped there at
+            # the line length: one line here, as the schema has always written it
+            if isinstance(prop.get("description"), str):
+                prop["description"] = " ".join(prop["description"].split())
+    return json.dumps(schema, indent=2) + "\n"

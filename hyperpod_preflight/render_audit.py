@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from .audit_models import CapacityScan, VpcAudit
-from .models import Report
 from .render_table import wrap_fix, wrap_prose
+from .results import RunReport
 
 Row = Sequence[object]
 
@@ -143,7 +143,7 @@ def capacity_table(scan: CapacityScan, fmt: str = "simple", width: int | None = 
     )
 
 
-def audit_section(report: Report, fmt: str = "simple", width: int | None = None) -> str:
+def audit_section(report: RunReport, fmt: str = "simple", width: int | None = None) -> str:
     """The kind-specific tables of ``report`` ('' for kinds without any); with ``width``
     (the terminal's), every line fits it."""
     if report.vpc_audit is not None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .models import Finding, Location, Status
+from .results import Finding, Location, Status
 
 
 def location_text(location: Location | None) -> str:

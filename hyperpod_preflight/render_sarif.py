@@ -21,7 +21,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote, urlparse
 
-from .models import Finding, Location, Report, Status
+from .results import Finding, Location, RunReport, Status, jsonable
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
@@ -30,7 +30,7 @@ SARIF_SCHEMA = (
 _LEVELS = {Status.FAIL: "error", Status.WARN: "warning", Status.UNKNOWN: "note"}
 
 
-def render_sarif(report: Report) -> str:
+def render_sarif(report: RunReport) -> str:
     """``report`` as one SARIF 2.1.0 log (JSON text)."""
     alerts = [f for f in report.results if f.status in _LEVELS]
     rule_ids = list(dict.fromkeys(f.check_id for f in alerts))
@@ -56,14 +56,14 @@ def render_sarif(report: Report) -> str:
         "properties": {
             "kind": report.kind,
             "target": report.target,
-            "summary": report.summary.model_dump(mode="json"),
+            "summary": jsonable(report.summary),
         },
     }
     log = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
     return json.dumps(log, indent=2) + "\n"
 
 
-def _rule(check_id: str, report: Report) -> dict[str, Any]:
+def _rule(check_id: str, report: RunReport) -> dict[str, Any]:
     from .registry import get
 
     try:

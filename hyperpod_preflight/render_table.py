@@ -19,8 +19,8 @@ import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .models import Finding, Report, Status
 from .render_location import at_location
+from .results import Finding, RunReport, Status
 
 _COLORS = {
     Status.PASS: "\033[32m",
@@ -174,7 +174,7 @@ def _listing(findings: Iterable[Finding], style: Style) -> list[str]:
     return out
 
 
-def title(report: Report) -> str:
+def title(report: RunReport) -> str:
     head = f"hp-preflight {report.kind}"
     for part in (report.target, report.region):
         if part:
@@ -184,7 +184,7 @@ def title(report: Report) -> str:
     return head
 
 
-def table(report: Report, style: Style, summary: str, extra: list[str]) -> str:
+def table(report: RunReport, style: Style, summary: str, extra: list[str]) -> str:
     """The whole terminal report; ``extra`` (audit or capacity tables) goes before the
     summary line."""
     if style.verbosity < 0:

@@ -21,12 +21,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from .errors import FactUnavailable, InputError
 from .facts.local import LocalFacts
-from .models import Finding, Outcome, Severity, Status, Summary
 from .registry import (
     Check,
     CheckContext,
@@ -36,6 +35,7 @@ from .registry import (
     known_checks,
     load_for,
 )
+from .results import Finding, Outcome, Severity, Status, Summary
 from .runs.gather import FactSources, Gatherer
 from .workers import DaemonPool
 
@@ -218,12 +218,11 @@ def apply_ignores(findings: list[Finding], selection: Selection) -> list[Finding
         if f.status is Status.FAIL and (
             selection.ignore_all or f.check_id in selection.ignore or f.area in selection.ignore
         ):
-            f = f.model_copy(
-                update={
-                    "status": Status.WARN,
-                    "ignored": True,
-                    "message": f"{f.message} [ignored: FAIL downgraded by --ignore]",
-                }
+            f = replace(
+                f,
+                status=Status.WARN,
+                ignored=True,
+                message=f"{f.message} [ignored: FAIL downgraded by --ignore]",
             )
         out.append(f)
     return out

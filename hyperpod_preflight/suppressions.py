@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
-from .models import Finding, Severity, Status, Summary
 from .options import Selection, Suppression
+from .results import Finding, Severity, Status, Summary
 
 EXPIRED_ID = "config.suppression-expired"
 FAILING: dict[str, frozenset[Status]] = {
@@ -43,13 +44,12 @@ def apply_suppressions(
         match = next((s for s in live if _matches(s, f)), None) if f.status is Status.FAIL else None
         if match is not None:
             until = f", until {match.expires.isoformat()}" if match.expires else ""
-            f = f.model_copy(
-                update={
-                    "status": Status.WARN,
-                    "ignored": True,
-                    "message": f"{f.message} [ignored: {match.reason}{until}]",
-                    "details": {**f.details, "suppression_reason": match.reason},
-                }
+            f = replace(
+                f,
+                status=Status.WARN,
+                ignored=True,
+                message=f"{f.message} [ignored: {match.reason}{until}]",
+                details={**f.details, "suppression_reason": match.reason},
             )
         out.append(f)
     for s in suppressions:
@@ -89,12 +89,11 @@ def restate(summary: Summary, findings: Sequence[Finding], selection: Selection)
     """``summary`` recounted for ``findings`` under ``selection``'s policy."""
     counts = {s.value: sum(f.status is s for f in findings) for s in Status}
     unknown = {f.check_id for f in findings if f.status is Status.UNKNOWN}
-    return summary.model_copy(
-        update={
-            "total": len(findings),
-            "by_status": counts,
-            "exit_code": exit_code(findings, selection),
-            "complete": not unknown,
-            "unknown_checks": len(unknown),
-        }
+    return replace(
+        summary,
+        total=len(findings),
+        by_status=counts,
+        exit_code=exit_code(findings, selection),
+        complete=not unknown,
+        unknown_checks=len(unknown),
     )

@@ -11,9 +11,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import Status
 from ..records import LIFECYCLE_MAX_BYTES
 from ..records import ToolResult as ToolResult  # re-exported: the lint's tool results
+from ..results import Status
 
 
 class LintLevel(StrEnum):

@@ -6,8 +6,8 @@ from typing import Any
 
 from ..analysis.network import EgressPath, egress_paths, nat_ids
 from ..errors import FactUnavailable
-from ..models import Outcome, unknown
 from ..registry import CheckContext
+from ..results import Outcome, unknown
 
 
 def could_not_tell(resource: str, exc: FactUnavailable, about: str = "", **details: Any) -> Outcome:

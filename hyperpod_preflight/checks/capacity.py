@@ -11,8 +11,8 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING, Any
 
-from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ..registry import Request, check, need
+from ..results import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ..shell import arg
 from . import _needs
 from ._common import could_not_tell

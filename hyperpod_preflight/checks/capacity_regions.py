@@ -29,9 +29,9 @@ from ..analysis.capacity_scan import (
 )
 from ..analysis.vpc_inventory import inventory_reads
 from ..audit_models import CapacityScan
-from ..models import Outcome, Severity, Status
 from ..planner import ClusterPlan
 from ..registry import CheckContext, Request, Then, check, need
+from ..results import Outcome, Severity, Status
 from ..spec import ClusterSpec
 
 KIND = "capacity"

@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import FactUnavailable
-from ..models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ..planner import (
     EBS_QUOTA,
     ClusterPlan,
@@ -37,6 +36,7 @@ from ..planner import (
 )
 from ..registry import CheckContext, Request, Then, check
 from ..registry import need as ask
+from ..results import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ..spec import ClusterSpec
 from . import _needs
 from ._common import read_egress_paths

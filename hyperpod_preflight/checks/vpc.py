@@ -21,9 +21,9 @@ from typing import Any
 from ..analysis.vpc_audit import DEFAULT_AUDIT_TYPES, AuditRequest, audit_vpc
 from ..analysis.vpc_inventory import inventory_from, inventory_reads
 from ..audit_models import VpcAudit
-from ..models import Outcome, Severity, Status
 from ..planner import ClusterPlan
 from ..registry import CheckContext, Request, Then, check, need
+from ..results import Outcome, Severity, Status
 from ..shell import command
 from ..spec import ClusterSpec
 

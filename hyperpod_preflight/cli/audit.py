@@ -58,7 +58,7 @@ audit_options = _in_order(
 
 def run_audit(params: dict[str, Any]) -> int:
     """The audit the options describe; with ``--suggest-config`` only the config snippet."""
-    from ..api import run_audit as audit
+    from ..api import audit_record as audit
 
     if not params.get("vpc"):
         raise InputError("the VPC audit needs --vpc vpc-... (a cluster config: `check --config`)")

@@ -65,7 +65,7 @@ def capacity(**params: Any) -> int:
 
     hp-preflight capacity --instance-type ml.p5.48xlarge --count 16 --regions all
     """
-    from ..api import run_capacity
+    from ..api import capacity_record
 
     outputs = open_outputs(output_plan(params))
     proj = project(params)
@@ -81,4 +81,4 @@ def capacity(**params: Any) -> int:
         vpc=params["vpc"],
         timeout_s=params["timeout_s"],
     )
-    return emit(run_capacity(opts), outputs)
+    return emit(capacity_record(opts), outputs)

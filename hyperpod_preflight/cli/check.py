@@ -104,7 +104,7 @@ def check_cmd(ctx: click.Context, /, **params: Any) -> int:
 
 
 def _account(ctx: click.Context, params: dict[str, Any], outputs: Any) -> int:
-    from ..api import run_check
+    from ..api import check_record
     from .progress import progress_callback
 
     if params["offline"]:
@@ -132,7 +132,7 @@ def _account(ctx: click.Context, params: dict[str, Any], outputs: Any) -> int:
         timeout_s=params["timeout_s"],
     )
     quiet = outputs.plan.verbosity < 0
-    return emit(run_check(opts, progress=progress_callback(quiet=quiet)), outputs)
+    return emit(check_record(opts, progress=progress_callback(quiet=quiet)), outputs)
 
 
 def _sandbox(ctx: click.Context, params: dict[str, Any], outputs: Any) -> int:

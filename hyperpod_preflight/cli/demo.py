@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -194,5 +195,5 @@ def run_failed_cluster_demo(
     run = run_failed_cluster_diagnosis(
         config, defects=chosen, only=sel.only, skip=sel.skip, ignore=sel.ignore, fail_on=sel.fail_on
     )
-    report = run.report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
+    report = replace(run.report, duration_s=round(time.perf_counter() - started, 3))
     return emit(report, outputs)

@@ -39,7 +39,7 @@ def diagnose(**params: Any) -> int:
     Read-only and bounded: at most 5,000 nodes, the 500 most recent events and the lifecycle
     logs of 5 failed instances are read; the summary line prints the call count.
     """
-    from ..api import run_diagnose
+    from ..api import diagnose_record
     from ..diagnose import validate_cluster_name
     from .progress import progress_callback
 
@@ -53,4 +53,4 @@ def diagnose(**params: Any) -> int:
         timeout_s=params["timeout_s"],
     )
     quiet = outputs.plan.verbosity < 0
-    return emit(run_diagnose(opts, progress=progress_callback(quiet=quiet)), outputs)
+    return emit(diagnose_record(opts, progress=progress_callback(quiet=quiet)), outputs)

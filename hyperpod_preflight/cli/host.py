@@ -157,7 +157,7 @@ def host(ctx: click.Context, /, **params: Any) -> None:
                 ctx=ctx,
             )
         return
-    from ..api import run_host
+    from ..api import host_record
 
     outputs = open_outputs(output_plan(params))
     opts = HostOptions(
@@ -175,7 +175,7 @@ def host(ctx: click.Context, /, **params: Any) -> None:
         root=params["root"],
         selection=selection_from(params, project(params)),
     )
-    ctx.exit(emit(run_host(opts, deep_progress=_deep_progress()), outputs))
+    ctx.exit(emit(host_record(opts, deep_progress=_deep_progress()), outputs))
 
 
 def _deep_progress() -> Callable[[str], None] | None:

@@ -23,11 +23,12 @@ def list_checks_cmd(kind: str, output: str, output_file: str | None) -> int:
     from tabulate import tabulate
 
     from ..registry import describe
+    from ..results import jsonable
 
     kinds = ["diagnose", "host"] if kind == "all" else [kind]
     infos = [info for k in kinds for info in describe(k)]
     if output == "json":
-        text = json.dumps([i.model_dump(mode="json") for i in infos], indent=2)
+        text = json.dumps([jsonable(i) for i in infos], indent=2)
     else:
         rows = [
             [i.check_id, i.area, i.severity.value, "yes" if i.needs_aws else "no", i.title]

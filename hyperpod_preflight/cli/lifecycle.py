@@ -43,7 +43,7 @@ def lint_cmd(
     paths: tuple[str, ...], entries: tuple[str, ...], no_tools: bool, fail_on: str, **params: object
 ) -> int:
     """Lint each PATH: a lifecycle folder, or files inside one (as pre-commit passes them)."""
-    from ..api import run_lifecycle_lint
+    from ..api import lint_record
 
     outputs = open_outputs(output_plan(params))
     opts = LintOptions(
@@ -52,4 +52,4 @@ def lint_cmd(
         run_tools=not no_tools,
         fail_on="warn" if fail_on == "warn" else "fail",
     )
-    return emit(run_lifecycle_lint(opts), outputs)
+    return emit(lint_record(opts), outputs)

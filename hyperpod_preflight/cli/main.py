@@ -194,7 +194,7 @@ def _write_error_document(code: int, kind: str, message: str, output_file: str |
     """The JSON report of a run that ended in an error: no results, and why."""
     import json
 
-    from ..models import SCHEMA_VERSION
+    from ..results import SCHEMA_VERSION
 
     document = {
         "schema_version": SCHEMA_VERSION,

@@ -29,6 +29,7 @@ import click
 from click.core import ParameterSource
 
 from ..api import cluster_spec
+from ..results import jsonable
 from .build import (
     aws_from,
     aws_options,
@@ -53,9 +54,9 @@ from .values import Seconds
 
 if TYPE_CHECKING:
     from ..facts.aws import AwsFacts
-    from ..models import Finding, Status
     from ..planner import ClusterPlan
     from ..quota_requests import QuotaRequestPlan, QuotaRequestResult
+    from ..results import Finding, Status
     from ..spec import ClusterSpec
 
 ADVISORY_CHECKS = ("quotas.network-interfaces", "quotas.elastic-ips", "quotas.ec2-vcpus")
@@ -254,7 +255,7 @@ def _quotas_json(
         "cluster": spec.name,
         "region": facts.region,
         "quotas": [_row_json(r) for r in rows],
-        "advisory": [f.model_dump(mode="json") for f in advisory],
+        "advisory": [jsonable(f) for f in advisory],
         "short": sum(1 for r in rows if (r.deficit or 0) > 0),
         "unknown": tally.unknown_quotas,
         "complete": tally.complete,
@@ -273,9 +274,9 @@ def _quotas_rendered(
     fmt: str,
 ) -> str:
     """Markdown, JUnit or SARIF: the quotas as a report."""
-    from ..models import Status, Summary
     from ..quota_report import quota_report
     from ..render import render_report
+    from ..results import Status, Summary
 
     statuses = list(tally.statuses)
     summary = Summary(
@@ -356,7 +357,7 @@ class QuotaTally:
     def of(
         cls, rows: Sequence[QuotaRequestPlan], advisory: Sequence[Finding], fail_on: str
     ) -> QuotaTally:
-        from ..models import Status
+        from ..results import Status
 
         quota_statuses = [
             Status.UNKNOWN if r.deficit is None else (Status.FAIL if r.deficit > 0 else Status.PASS)
@@ -379,13 +380,13 @@ class QuotaTally:
 
     @property
     def complete(self) -> bool:
-        from ..models import Status
+        from ..results import Status
 
         return Status.UNKNOWN not in self.statuses
 
     def summary(self) -> str:
         """One line, worded like `check`'s: FAILED / INCOMPLETE / OK and the fail-on level."""
-        from ..models import Status
+        from ..results import Status
 
         clean = not self.short and self.complete
         parts = ["no quota short" if clean else f"{self.short} quota(s) short"]

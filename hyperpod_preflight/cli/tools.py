@@ -50,7 +50,7 @@ def tools(**params: Any) -> int:
 
     hp-preflight tools --orchestrator eks --kubernetes-version 1.31
     """
-    from ..api import run_tools
+    from ..api import tools_record
 
     outputs = open_outputs(output_plan(params))
     opts = ToolsOptions(
@@ -60,4 +60,4 @@ def tools(**params: Any) -> int:
         selection=selection_from(params, project(params)),
         tool_timeout_s=params["tool_timeout"],
     )
-    return emit(run_tools(opts), outputs)
+    return emit(tools_record(opts), outputs)

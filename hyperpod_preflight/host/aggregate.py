@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import InputError
-from ..models import Report, Status
+from ..results import RunReport, Status
 
 _RANK = {Status.FAIL: 4, Status.WARN: 3, Status.UNKNOWN: 2, Status.PASS: 1, Status.SKIP: 0}
 FLEET_SHARE = 0.9  # a node's figure under this share of the fleet median is an outlier
@@ -73,7 +73,7 @@ def _report_files(paths: Sequence[str]) -> list[Path]:
 
 def load_reports(
     paths: Sequence[str], warn: Callable[[str], None] | None = None
-) -> list[tuple[Path, Report]]:
+) -> list[tuple[Path, RunReport]]:
     """Host reports from files and folders (``*.json``, recursively).
 
     A file that cannot be read, is not a report, or is not a host report is skipped with one
@@ -91,9 +91,11 @@ def load_reports(
     return loaded
 
 
-def _host_report(path: Path) -> Report:
+def _host_report(path: Path) -> RunReport:
     try:
-        report = Report.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        from ..models import Report
+
+        report = Report.model_validate(json.loads(path.read_text(encoding="utf-8"))).to_run()
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read ({exc})") from exc
     except (ValueError, ValidationError) as exc:
@@ -219,7 +221,7 @@ def _fleet_outliers(rows: list[NodeRow]) -> dict[str, float]:
     return medians
 
 
-def build_fleet_view(reports: Sequence[tuple[Path, Report]]) -> FleetView:
+def build_fleet_view(reports: Sequence[tuple[Path, RunReport]]) -> FleetView:
     rows: list[NodeRow] = []
     names: Counter[str] = Counter()
     checks: set[str] = set()

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..models import Report
 from ..registry import HostContext
+from ..results import RunReport
 from ..runner import FailOn, Selection
 from ..runs import pipeline
 from .facts import AUTO, CollectOptions, collect_host_facts
@@ -53,7 +53,7 @@ def run_host_preflight(
     fail_on: FailOn = "fail",
     nvml: Any = AUTO,
     imds_url: str = IMDS_BASE,
-) -> Report:
+) -> RunReport:
     """Check this node (or the tree at ``root``) against ``profile``.
 
     ``deep`` adds the bounded GPU measurements and the Xid history (``host.deep-*``) within

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import __version__
 from ..errors import InputError
-from ..models import Report
 from ..registry import Check, RunContext
+from ..results import RunReport
 from ..runner import ProgressCallback, Selection, run_checks, select_checks, summarize
 from .gather import Gatherer
 
@@ -33,7 +33,7 @@ class Prepared:
     target: str = ""
     gatherer: Gatherer | None = None
     facts_summary: dict[str, Any] = field(default_factory=dict)
-    finish: Callable[[Report], Report] | None = None  # adds the kind's own report fields
+    finish: Callable[[RunReport], RunReport] | None = None  # adds the kind's own report fields
     owns_facts: bool = False  # the run made its facts: closed when it ends
 
 
@@ -47,7 +47,7 @@ def run(
     prepare: Prepare,
     *,
     progress: ProgressCallback | None = None,
-) -> Report:
+) -> RunReport:
     """Select → prepare → gather and judge → summarize → report, timed once."""
     started = time.perf_counter()
     deadline = None if selection.timeout_s is None else time.monotonic() + selection.timeout_s
@@ -73,7 +73,7 @@ def run(
             if close is not None:
                 close()
     facts = prepared.ctx.facts
-    report = Report(
+    report = RunReport(
         tool_version=__version__,
         kind=kind,
         target=prepared.target,
@@ -87,4 +87,4 @@ def run(
     )
     if prepared.finish is not None:
         report = prepared.finish(report)
-    return report.model_copy(update={"duration_s": round(time.perf_counter() - started, 3)})
+    return replace(report, duration_s=round(time.perf_counter() - started, 3))

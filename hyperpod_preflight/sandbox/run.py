@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CannotRunError, InputError
-from ..models import Report
 from ..planner import ClusterPlan, sagemaker_quota_needs
+from ..results import RunReport
 from ..spec import ClusterSpec
 from .answers import Quota, SandboxAnswers
 from .blueprint import Blueprint, Defect, blueprint_with
@@ -137,7 +137,7 @@ def administrator_session(root: Any) -> Any:
 class SandboxRun:
     """What a sandbox run built and found."""
 
-    report: Report
+    report: RunReport
     config: dict[str, Any]
     created: list[str]
     defects: tuple[Defect, ...]

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import Location
+from ..results import Location
 from .problems import Problem
 
 CapacityType = Literal["on-demand", "spot"]

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
-from ..models import Finding, Location, Status
+from ..results import Finding, Location, Status
 from .model import ClusterSpec
 from .usable import path_parts
 
@@ -164,17 +165,16 @@ def deferred_findings(findings: list[Finding], spec: ClusterSpec) -> list[Findin
         done.add(check_id)
         for path in needed:
             out.append(
-                finding.model_copy(
-                    update={
-                        "status": Status.SKIP,
-                        "resource": path,
-                        "message": f"known only after deploy: {path} ({spec.unknowns[path]})",
-                        "remediation": "",
-                        "details": {"path": path, "reason": spec.unknowns[path]},
-                        "ignored": False,
-                        "internal_error": False,
-                        "location": spec.locations.get(path),
-                    }
+                replace(
+                    finding,
+                    status=Status.SKIP,
+                    resource=path,
+                    message=f"known only after deploy: {path} ({spec.unknowns[path]})",
+                    remediation="",
+                    details={"path": path, "reason": spec.unknowns[path]},
+                    ignored=False,
+                    internal_error=False,
+                    location=spec.locations.get(path),
                 )
             )
     return out
@@ -242,6 +242,6 @@ def trace_findings(findings: list[Finding], spec: ClusterSpec) -> list[Finding]:
         return findings
     values = _value_paths(spec)
     return [
-        f if f.location is not None else f.model_copy(update={"location": locate(f, spec, values)})
+        f if f.location is not None else replace(f, location=locate(f, spec, values))
         for f in deferred_findings(findings, spec)
     ]

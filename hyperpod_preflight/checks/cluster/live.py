@@ -15,10 +15,10 @@ from ...analysis.cluster_health import (
     telling_line,
 )
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...planner import ClusterPlan
 from ...records import lifecycle_log_group, lifecycle_log_stream
 from ...registry import CheckContext, Request, Then, check, need
+from ...results import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...spec import ClusterSpec
 
 # ClusterStatus values (botocore's model): the cluster is on its way, not broken.

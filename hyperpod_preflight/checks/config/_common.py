@@ -4,8 +4,8 @@ flags, an instance type's figures and an ARN's partition."""
 from __future__ import annotations
 
 from ...catalog import InstanceTypeInfo, lookup
-from ...models import Outcome, skipped
 from ...planner import ClusterPlan
+from ...results import Outcome, skipped
 from ...spec import ClusterSpec
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ...models import Outcome, Severity, failed, passed, skipped
 from ...registry import CheckContext, check
+from ...results import Outcome, Severity, failed, passed, skipped
 from ...spec import (
     EKS_CLUSTER_ARN_RE,
     ClusterSpec,

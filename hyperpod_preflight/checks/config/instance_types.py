@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from ...results import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...spec import (
     ClusterSpec,
 )

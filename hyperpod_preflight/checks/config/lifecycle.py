@@ -7,8 +7,8 @@ from collections import defaultdict
 
 from ...analysis.iam_roles import caller_principal, config_roles, evaluate_role, role_needs
 from ...errors import FactUnavailable, shown
-from ...models import Outcome, Severity, failed, passed, skipped, warned
 from ...registry import CheckContext, check
+from ...results import Outcome, Severity, failed, passed, skipped, warned
 from ...spec import (
     S3_URI_RE,
     ClusterSpec,

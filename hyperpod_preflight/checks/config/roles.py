@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ...models import Outcome, Severity, failed, passed, skipped
 from ...registry import CheckContext, check
+from ...results import Outcome, Severity, failed, passed, skipped
 from ...spec import (
     ROLE_ARN_RE,
     ClusterSpec,

@@ -3,8 +3,8 @@ violation at its JSON path (the spec holds the rest, so the other checks still r
 
 from __future__ import annotations
 
-from ...models import Outcome, Severity, failed, passed, skipped, warned
 from ...registry import CheckContext, check
+from ...results import Outcome, Severity, failed, passed, skipped, warned
 from ...spec import (
     ClusterSpec,
     Problem,

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ...models import Outcome, skipped
 from ...planner import ClusterPlan
 from ...registry import CheckContext, NeedsFn, Request, Then, need
+from ...results import Outcome, skipped
 from ...spec import ClusterSpec
 from ...spec.forms import EKS_CLUSTER_ARN_RE
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...analysis.eks import Principal, principal
-from ...models import Outcome, Severity, passed, skipped, unknown, warned
 from ...registry import CheckContext, Request, Then, check, need
+from ...results import Outcome, Severity, passed, skipped, unknown, warned
 from ...shell import command
 from ._common import EksTarget, cluster_needs, described_cluster
 

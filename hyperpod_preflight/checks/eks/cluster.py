@@ -14,8 +14,8 @@ from ...analysis.eks import (
     patch_version,
     supported_range,
 )
-from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check, need
+from ...results import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...shell import command
 from ._common import caller_account, cluster_needs, described_cluster, eks_target, vpc_config
 

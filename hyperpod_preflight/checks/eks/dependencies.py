@@ -10,9 +10,9 @@ from ...analysis.eks import (
     component_present,
 )
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...planner import ClusterPlan
 from ...registry import CheckContext, Need, check, need
+from ...results import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...spec import ClusterSpec
 from ._common import eks_target
 

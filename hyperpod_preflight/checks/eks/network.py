@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ...analysis.network import (
@@ -15,8 +15,8 @@ from ...analysis.network import (
     nat_ids,
     subnet_network,
 )
-from ...models import Outcome, Severity, Status, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, Request, check, need
+from ...results import Outcome, Severity, Status, failed, passed, skipped, unknown, warned
 from ...shell import command
 from .. import _needs
 from ._common import EksTarget, cluster_needs, described_cluster, vpc_config
@@ -226,7 +226,7 @@ def cluster_sg_admits_nodes(ctx: CheckContext) -> list[Outcome]:
         ]
     control = ControlGroups.read(ctx, config)
     if isinstance(control, Outcome):
-        return [control.model_copy(update={"resource": target.arn})]
+        return [replace(control, resource=target.arn)]
     subnets = ctx.aws.subnets(ctx.spec.all_subnets)
     return [
         _judge_node_group(ctx, target.name, config, control, sg, subnets)

@@ -12,8 +12,8 @@ IAM question: it is judged with the other roles by the iam checks.
 
 from __future__ import annotations
 
-from ...models import Outcome, Severity, failed, passed, skipped
 from ...registry import CheckContext, check
+from ...results import Outcome, Severity, failed, passed, skipped
 
 DOCS = "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-hyperpod-eks-autoscaling.html"
 

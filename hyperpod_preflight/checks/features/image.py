@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...models import Outcome, Severity, failed, passed, skipped, warned
 from ...planner import ClusterPlan
 from ...registry import CheckContext, Request, check, need
+from ...results import Outcome, Severity, failed, passed, skipped, warned
 from ...shell import arg
 from ...spec import ClusterSpec, strip_ml
 from ...spec.raw import raw_groups

@@ -14,8 +14,8 @@ import re
 from typing import Any
 
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, skipped
 from ...registry import CheckContext, Request, check, need
+from ...results import Outcome, Severity, failed, passed, skipped
 from ...shell import arg
 from ...spec import ClusterSpec
 from ...spec.raw import raw_groups

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, Request, check, need
+from ...results import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...shell import command
 from ...spec import ClusterSpec
 from .._common import could_not_tell

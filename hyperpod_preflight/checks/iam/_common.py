@@ -14,9 +14,9 @@ from ...analysis.iam_requirements import (
 )
 from ...analysis.iam_roles import ConfigRole, caller_principal, config_roles
 from ...errors import FactUnavailable
-from ...models import Outcome, skipped, unknown
 from ...planner import ClusterPlan
 from ...registry import CheckContext, NeedsFn, Request, Then, need
+from ...results import Outcome, skipped, unknown
 from ...spec import ClusterSpec
 from .._common import could_not_tell
 

@@ -16,9 +16,9 @@ from ...analysis.iam_roles import (
     simulation_batches,
 )
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import SimulatedDecision
 from ...registry import CheckContext, Request, Then, check, need
+from ...results import Outcome, Severity, failed, passed, unknown, warned
 from ...shell import command
 from ...spec import ClusterSpec
 from ._common import compact, minimal_policy

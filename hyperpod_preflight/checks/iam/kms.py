@@ -23,10 +23,10 @@ from ...analysis.kms_lifecycle import (
 )
 from ...analysis.s3_lifecycle import LifecycleObject, lifecycle_objects
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...planner import ClusterPlan
 from ...records import KmsKey, RolePolicies
 from ...registry import CheckContext, Request, Then, UndeclaredRead, check, need
+from ...results import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...shell import command
 from ...spec import ClusterSpec
 from .._common import could_not_tell

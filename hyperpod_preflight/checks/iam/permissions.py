@@ -13,9 +13,9 @@ from ...analysis.iam_requirements import (
     managed_policy_document,
 )
 from ...analysis.iam_roles import ConfigRole, evaluate_role, role_needs
-from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import RolePolicies
 from ...registry import CheckContext, check
+from ...results import Outcome, Severity, failed, passed, unknown, warned
 from ...shell import command
 from ._common import (
     compact,

@@ -9,8 +9,8 @@ from typing import Any
 from ...analysis.iam_policy import DecisionStatus, trust_allows
 from ...analysis.iam_requirements import managed_policy_arn
 from ...analysis.iam_roles import ConfigRole
-from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...registry import CheckContext, check
+from ...results import Outcome, Severity, failed, passed, unknown, warned
 from ...shell import command
 from ._common import (
     IAM_QUOTAS_DOC,

@@ -12,9 +12,9 @@ from ...analysis.s3_lifecycle import (
     needs_provisioning_parameters,
 )
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, Status, passed, skipped, unknown
 from ...planner import ClusterPlan
 from ...registry import CheckContext, Need, Request, Then, UndeclaredRead, check, need
+from ...results import Outcome, Severity, Status, passed, skipped, unknown
 from ...spec import ClusterSpec
 from .. import _needs
 from .._common import read_egress_paths

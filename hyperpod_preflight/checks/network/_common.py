@@ -10,8 +10,8 @@ from ...analysis.network import (
     interface_endpoints,
 )
 from ...errors import FactUnavailable
-from ...models import Outcome, skipped, unknown
 from ...registry import CheckContext
+from ...results import Outcome, skipped, unknown
 from ...shell import arg
 from ...spec import InstanceGroup, VpcSettings
 

@@ -21,10 +21,10 @@ from ...analysis.network import (
     why_unusable,
 )
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...planner import ClusterPlan
 from ...records import SubnetRouteTable
 from ...registry import CheckContext, Request, check, need
+from ...results import Outcome, Severity, failed, passed, unknown, warned
 from ...shell import arg, command
 from ...spec import ClusterSpec
 from .. import _needs

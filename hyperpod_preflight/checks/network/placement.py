@@ -10,8 +10,8 @@ from ...analysis.network import (
     EgressPath,
     egress_paths,
 )
-from ...models import Outcome, Severity, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from ...results import Outcome, Severity, passed, skipped, unknown, warned
 from ...spec import InstanceGroup
 from .. import _needs
 from ._common import (

@@ -23,9 +23,9 @@ from ...analysis.security_groups import (
     self_rule_near_misses,
 )
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...planner import ClusterPlan
 from ...registry import CheckContext, Request, check, need
+from ...results import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...shell import arg
 from ...spec import ClusterSpec
 from .. import _needs

@@ -11,11 +11,11 @@ from ...analysis.network import (
     no_public_ip_command,
     public_reasons,
 )
-from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...planner import SubnetNeed
 from ...records import SubnetRouteTable
 from ...registry import CheckContext, check
 from ...registry import need as ask
+from ...results import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...shell import arg, command
 from .. import _needs
 from ._common import (

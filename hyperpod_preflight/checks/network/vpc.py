@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...models import Outcome, Severity, failed, passed, skipped
 from ...registry import CheckContext, check, need
+from ...results import Outcome, Severity, failed, passed, skipped
 from ...shell import arg, command
 from .. import _needs
 from ._common import (

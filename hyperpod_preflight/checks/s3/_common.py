@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 from ...analysis.s3_lifecycle import lifecycle_groups, split_uri
 from ...errors import FactUnavailable
-from ...models import Outcome, Status, skipped
 from ...planner import ClusterPlan
 from ...records import BucketLocation
 from ...registry import CheckContext, NeedsFn, Then, need
 from ...registry import Request as FactRequest
+from ...results import Outcome, Status, skipped
 from ...shell import command
 from ...spec import ClusterSpec, InstanceGroup
 

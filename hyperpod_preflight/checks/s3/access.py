@@ -13,9 +13,9 @@ import json
 from ...analysis.iam_policy import Decision, DecisionStatus, Request, evaluate_requests
 from ...analysis.s3_lifecycle import lifecycle_objects
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...records import BucketLocation
 from ...registry import CheckContext, check
+from ...results import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...shell import command
 from ...spec import ARN_PARTITION_RE, InstanceGroup
 from ._common import (

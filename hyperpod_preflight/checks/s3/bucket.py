@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ...models import Outcome, Severity, failed, passed
 from ...records import BucketLocation
 from ...registry import CheckContext, check
+from ...results import Outcome, Severity, failed, passed
 from ...shell import command
 from ...spec import InstanceGroup
 from ._common import (

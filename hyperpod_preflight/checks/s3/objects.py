@@ -7,10 +7,10 @@ from typing import Any
 
 from ...analysis.s3_lifecycle import PROVISIONING_PARAMETERS, LifecycleObject, lifecycle_objects
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, skipped, warned
 from ...records import S3ObjectHead
 from ...registry import CheckContext, Then, check, need
 from ...registry import Request as FactRequest
+from ...results import Outcome, Severity, failed, passed, skipped, warned
 from ...shell import command
 from ...spec import ClusterSpec
 from ._common import LIFECYCLE_FAILURE, cannot_tell, location, missing_bucket

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from ...analysis.iam_policy import PolicyKind, PublicGrant, parse_policy, public_grants
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...records import BucketLocation, PublicAccessBlock
 from ...registry import CheckContext, check, need
 from ...registry import Request as FactRequest
+from ...results import Outcome, Severity, failed, passed, unknown, warned
 from ...shell import command
 from ...spec import InstanceGroup
 from ._common import (

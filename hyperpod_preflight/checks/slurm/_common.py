@@ -30,9 +30,9 @@ from ...analysis.s3_lifecycle import (
 )
 from ...analysis.security_groups import FSX_LUSTRE_PORT_RANGES
 from ...errors import FactUnavailable
-from ...models import Outcome, skipped, unknown
 from ...planner import ClusterPlan
 from ...registry import CheckContext, NeedsFn, Request, Then, need
+from ...results import Outcome, skipped, unknown
 from ...spec import ClusterSpec
 from ...spec.raw import raw_groups
 from .._common import could_not_tell

@@ -17,8 +17,8 @@ from typing import Any
 
 from ...analysis.security_groups import allows_tcp_port
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import CheckContext, check
+from ...results import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...shell import command
 from .._common import could_not_tell
 from ._common import (

@@ -17,8 +17,8 @@ import shlex
 
 from ...analysis.lifecycle_models import LintLevel
 from ...analysis.provisioning import cross_check, differing_fields
-from ...models import Outcome, Severity, failed, passed, skipped, warned
 from ...registry import CheckContext, check
+from ...results import Outcome, Severity, failed, passed, skipped, warned
 from ._common import (
     ParamsCopy,
     ParamsSources,

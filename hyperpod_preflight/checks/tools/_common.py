@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...analysis.tool_versions import TOOLS, ToolSpec, Version, dotted
-from ...models import Outcome, passed, skipped, unknown, warned
-from ...models import failed as failed_outcome
 from ...planner import ClusterPlan
 from ...records import ToolRun
 from ...registry import CheckContext, Need, NeedsFn, need
+from ...results import Outcome, passed, skipped, unknown, warned
+from ...results import failed as failed_outcome
 from ...spec import ClusterSpec
 
 

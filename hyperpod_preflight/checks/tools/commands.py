@@ -7,9 +7,9 @@ from __future__ import annotations
 from ...analysis.eks import kubectl_skew_ok, minor_version
 from ...analysis.tool_versions import dotted
 from ...errors import FactUnavailable
-from ...models import Outcome, Severity, failed, passed, unknown, warned
 from ...planner import ClusterPlan
 from ...registry import CheckContext, Request, Then, check, need
+from ...results import Outcome, Severity, failed, passed, unknown, warned
 from ...spec import ClusterSpec
 from ...spec.forms import EKS_CLUSTER_ARN_RE
 from ._common import MajorFloor, judge_tool, read, tool_needs

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ...models import Outcome, Severity, failed, skipped, unknown, warned
 from ...registry import HostContext
+from ...results import Outcome, Severity, failed, skipped, unknown, warned
 from ..instance_types import Expectation
 from ..models import GpuInfo, HostFacts
 from ..profiles import Profile, Requirement

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from ...models import Outcome, Severity, passed, skipped, unknown, warned
 from ...registry import HostContext, check
+from ...results import Outcome, Severity, passed, skipped, unknown, warned
 from ...shell import command
 from ..models import HostFacts
 from ._common import (

@@ -14,8 +14,8 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import HostContext, check
+from ...results import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...shell import command
 from ..bandwidth import pcie_peak_gbps
 from ..deep.models import DeepFacts, GpuDeep, XidEvent, clock_event_names

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...models import Outcome, Severity, passed, skipped, unknown, warned
 from ...registry import HostContext, check
+from ...results import Outcome, Severity, passed, skipped, unknown, warned
 from ...shell import command
 from ..commands import version_at_least
 from ..instance_types import Expectation

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...models import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ...registry import HostContext, check
+from ...results import Outcome, Severity, failed, passed, skipped, unknown, warned
 from ..bandwidth import pcie_peak_gbps
 from ._common import REPLACE_NODE, facts, judged, requirement
 

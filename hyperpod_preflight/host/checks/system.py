@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ...models import Outcome, Severity, passed, unknown, warned
 from ...registry import HostContext, check
+from ...results import Outcome, Severity, passed, unknown, warned
 from ..commands import version_at_least, version_tuple
 from ._common import GB, facts, judged, not_in_profile, requirement, requirements
 

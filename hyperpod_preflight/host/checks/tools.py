@@ -3,8 +3,8 @@ Apptainer's GPU support."""
 
 from __future__ import annotations
 
-from ...models import Outcome, Severity, passed, skipped, unknown
 from ...registry import HostContext, check
+from ...results import Outcome, Severity, passed, skipped, unknown
 from ..commands import TOOLS, version_at_least
 from ._common import facts, judged, not_in_profile, requirement, requirements
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ...models import Outcome, Severity, passed, unknown
 from ...registry import HostContext, check
+from ...results import Outcome, Severity, passed, unknown
 from ._common import facts, judged, not_in_profile, requirement
 
 
