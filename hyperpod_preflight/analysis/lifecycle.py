@@ -55,8 +55,8 @@ import difflib
 import posixpath
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict
 from tree_sitter import Tree
 
 from . import provisioning
@@ -129,10 +129,9 @@ _HOW = {
 }
 
 
-class LintReport(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class LintReport:
     """Everything the lint found, and which files it reached and fetched."""
-
-    model_config = ConfigDict(frozen=True)
 
     entries: tuple[str, ...]
     findings: tuple[LintFinding, ...]

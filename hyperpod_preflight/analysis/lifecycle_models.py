@@ -7,9 +7,8 @@ share one finding type without importing each other.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..records import LIFECYCLE_MAX_BYTES
 from ..records import ToolResult as ToolResult  # re-exported: the lint's tool results
@@ -49,15 +48,14 @@ _LEVEL_STATUS = {
 }
 
 
-class LintFinding(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class LintFinding:
     """One problem in one file of a lifecycle prefix.
 
     ``rule`` is a stable kebab-case id (users may filter on it); ``file`` is the path relative
     to the prefix; ``line`` is 1-based, or None when the finding is about the whole file.
     ``message`` and ``remediation`` never contain a secret the lint found.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     rule: str
     level: LintLevel
@@ -79,16 +77,15 @@ RunTool = Callable[[list[str], bytes], ToolResult | None]
 """Runs ``argv`` with ``stdin`` as its standard input; None when the tool is not installed."""
 
 
-class EgressInfo(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class EgressInfo:
     """Whether the cluster's subnets reach the internet (a NAT gateway or equivalent).
 
     ``subnets_without_internet`` lists the subnets that do not; empty means all of them do.
     Pass ``None`` instead of an ``EgressInfo`` when egress is not known.
     """
 
-    model_config = ConfigDict(frozen=True)
-
-    subnets_without_internet: tuple[str, ...] = Field(default=())
+    subnets_without_internet: tuple[str, ...] = ()
 
     @property
     def has_internet(self) -> bool:

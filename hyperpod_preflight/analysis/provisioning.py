@@ -18,11 +18,12 @@ import re
 import shlex
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from .lifecycle_models import LintFinding, LintLevel
+from .provisioning_model import Problem, ProvisioningParameters, validate
+from .provisioning_model import WorkerGroup as WorkerGroup  # re-exported
 
 DEFAULT_FILE = "provisioning_parameters.json"
 _FSX_DNS = re.compile(
@@ -40,41 +41,9 @@ _WANTED = {
 _SLURM_ROLES = {"controller": "Controller", "login": "Login", "worker": "Compute"}
 
 
-class WorkerGroup(BaseModel):
-    """One entry of ``worker_groups``: an instance group and the Slurm partition it joins."""
-
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
-
-    instance_group_name: str = Field(min_length=1)
-    partition_name: str = Field(min_length=1)
-
-
-class ProvisioningParameters(BaseModel):
-    """The Slurm ``provisioning_parameters.json``; keys it does not know are kept."""
-
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
-
-    version: str = Field(min_length=1)
-    workload_manager: str = Field(min_length=1)
-    controller_group: str = Field(min_length=1)
-    login_group: str | None = Field(default=None, min_length=1)
-    worker_groups: list[WorkerGroup] = Field(min_length=1)
-    fsx_dns_name: str | None = None
-    fsx_mountname: str | None = None
-
-    def roles(self) -> list[tuple[str, str]]:
-        """(role, instance group name) for every group the file names, in file order."""
-        out = [("controller", self.controller_group)]
-        if self.login_group is not None:
-            out.append(("login", self.login_group))
-        out.extend(("worker", w.instance_group_name) for w in self.worker_groups)
-        return out
-
-
-class ProvisioningCheck(BaseModel):
+@dataclass(frozen=True)
+class ProvisioningCheck:
     """The parsed parameters (None when they could not be read) and what was found."""
-
-    model_config = ConfigDict(frozen=True)
 
     parameters: ProvisioningParameters | None
     findings: tuple[LintFinding, ...]
@@ -184,10 +153,9 @@ def parse_provisioning_parameters(
             )
         )
         return None, findings
-    try:
-        params = ProvisioningParameters.model_validate(raw)
-    except ValidationError as e:
-        return None, findings + _field_findings(e, text, file)
+    params, problems = validate(raw)
+    if params is None:
+        return None, findings + _field_findings(problems, text, file)
     if params.workload_manager != "slurm":
         findings.append(
             _finding(
@@ -250,19 +218,19 @@ def _load_json(text: str, file: str) -> tuple[Any, list[LintFinding]]:
     ]
 
 
-def _field_findings(error: ValidationError, text: str, file: str) -> list[LintFinding]:
+def _field_findings(problems: list[Problem], text: str, file: str) -> list[LintFinding]:
     """One FAIL per field the model rejects, at its line."""
     out: list[LintFinding] = []
-    for problem in error.errors():
-        loc = [p for p in problem["loc"] if isinstance(p, int | str)]
+    for problem in problems:
+        loc = list(problem.loc)
         name = _field_name(loc)
-        if problem["type"] == "missing":
+        if problem.type == "missing":
             message = f'has no "{name}", which the Slurm lifecycle scripts need'
             fix = f'add "{name}" to {file}'
         else:
-            got = _type_name(problem.get("input"))
-            message = f'field "{name}" is invalid ({got} given): {problem["msg"]}'
-            fix = f'set "{name}" in {file} to {_WANTED.get(problem["type"], "a valid value")}'
+            got = _type_name(problem.input)
+            message = f'field "{name}" is invalid ({got} given): {problem.msg}'
+            fix = f'set "{name}" in {file} to {_WANTED.get(problem.type, "a valid value")}'
             if name == "worker_groups":
                 fix = (
                     f'set "worker_groups" in {file} to a list like '

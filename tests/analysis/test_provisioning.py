@@ -64,7 +64,7 @@ def test_templates_parse_and_match_the_example_config() -> None:
 def test_extra_keys_are_kept() -> None:
     params, findings = parse_provisioning_parameters(dump(with_(custom_flag=True)))
     assert findings == []
-    assert params is not None and params.model_extra == {"custom_flag": True}
+    assert params is not None and params.extra == {"custom_flag": True}
 
 
 def test_corrupted_file_fails_with_line_and_column() -> None:
@@ -227,3 +227,84 @@ def test_differing_fields_names_top_level_keys_that_differ() -> None:
     assert differing_fields(one, one.replace(b", ", b",\n ")) == []
     assert differing_fields(b"\xef\xbb\xbf" + one, one) == []  # a BOM changes no value
     assert differing_fields(b"[1]", one) is None and differing_fields(b"{", one) is None
+
+
+# -- the validator against pydantic's strict model of the same fields ----------------------------
+# The lint validates without pydantic (start-up time of a pre-commit hook); what it reports
+# must be exactly what pydantic's strict model reports: same type, place and message.
+def _pydantic_oracle() -> Any:
+    from pydantic import BaseModel, ConfigDict, Field
+
+    class WorkerGroup(BaseModel):
+        model_config = ConfigDict(extra="allow", strict=True)
+        instance_group_name: str = Field(min_length=1)
+        partition_name: str = Field(min_length=1)
+
+    class ProvisioningParameters(BaseModel):
+        model_config = ConfigDict(extra="allow", strict=True)
+        version: str = Field(min_length=1)
+        workload_manager: str = Field(min_length=1)
+        controller_group: str = Field(min_length=1)
+        login_group: str | None = Field(default=None, min_length=1)
+        worker_groups: list[WorkerGroup] = Field(min_length=1)
+        fsx_dns_name: str | None = None
+        fsx_mountname: str | None = None
+
+    return ProvisioningParameters
+
+
+_ORACLE = _pydantic_oracle()
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["", "a", "slurm"]),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.sampled_from(["x"]), inner),
+    max_leaves=4,
+)
+_WORKER_DOCS = st.dictionaries(
+    st.sampled_from(["instance_group_name", "partition_name", "other"]), _JSON_VALUES
+)
+_DOCS = st.dictionaries(
+    st.sampled_from([*VALID, "fsx_dns_name", "fsx_mountname", "extra"]),
+    _JSON_VALUES | st.lists(_WORKER_DOCS | _JSON_VALUES, max_size=3),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_DOCS)
+def test_the_validator_reports_what_pydantics_strict_model_reports(doc: dict[str, Any]) -> None:
+    from pydantic import ValidationError
+
+    from hyperpod_preflight.analysis.provisioning_model import validate
+
+    params, problems = validate(doc)
+    try:
+        model = _ORACLE.model_validate(doc)
+    except ValidationError as e:
+        expected = [(x["type"], tuple(x["loc"]), x["msg"]) for x in e.errors()]
+        assert params is None
+        assert [(p.type, p.loc, p.msg) for p in problems] == expected
+    else:
+        assert problems == [] and params is not None
+        assert params.roles() == [
+            *[("controller", model.controller_group)],
+            *([("login", model.login_group)] if model.login_group is not None else []),
+            *[("worker", w.instance_group_name) for w in model.worker_groups],
+        ]
+        assert (params.fsx_dns_name, params.fsx_mountname) == (
+            model.fsx_dns_name,
+            model.fsx_mountname,
+        )
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {},
+        {**VALID, "worker_groups": []},
+        {**VALID, "worker_groups": "x"},
+        {**VALID, "worker_groups": [1, {"instance_group_name": ""}, {"partition_name": 2}]},
+        {**VALID, "login_group": "", "fsx_dns_name": 3, "version": True},
+        {**VALID, "login_group": None, "fsx_mountname": None},
+    ],
+)
+def test_the_validator_on_each_kind_of_problem(doc: dict[str, Any]) -> None:
+    test_the_validator_reports_what_pydantics_strict_model_reports.hypothesis.inner_test(doc)  # type: ignore[attr-defined]

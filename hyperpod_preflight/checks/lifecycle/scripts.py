@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...analysis.lifecycle import DEFAULT_MAX_BYTES, LintReport, lint
 from ...analysis.lifecycle_models import EgressInfo, LintFinding, LintLevel, ToolResult
 from ...analysis.provisioning import check_provisioning_parameters
@@ -76,19 +78,18 @@ def lint_prefix(ctx: CheckContext, where: LifecyclePrefix) -> LintReport:
     if not listing.truncated:
         return report
     findings = tuple(_unlisted(f, len(listing.sizes)) for f in report.findings)
-    return report.model_copy(update={"findings": findings})
+    return replace(report, findings=findings)
 
 
 def _unlisted(f: LintFinding, listed: int) -> LintFinding:
     """A 'not in the prefix' finding of a listing that stopped early: UNKNOWN, not FAIL."""
     if f.rule not in ABSENCE_RULES or f.level not in (LintLevel.FAIL, LintLevel.WARN):
         return f
-    return f.model_copy(
-        update={
-            "level": LintLevel.UNKNOWN,
-            "message": f"could not tell: the listing of the prefix stopped after {listed} "
-            f"objects, so this may be a file it did not reach: {f.message}",
-        }
+    return replace(
+        f,
+        level=LintLevel.UNKNOWN,
+        message=f"could not tell: the listing of the prefix stopped after {listed} "
+        f"objects, so this may be a file it did not reach: {f.message}",
     )
 
 

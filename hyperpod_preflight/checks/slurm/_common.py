@@ -18,10 +18,10 @@ import re
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ...analysis.lifecycle_models import DEFAULT_MAX_BYTES as LIFECYCLE_MAX_BYTES
-from ...analysis.provisioning import ProvisioningParameters, parse_provisioning_parameters
+from ...analysis.provisioning import parse_provisioning_parameters
 from ...analysis.s3_lifecycle import (
     PROVISIONING_PARAMETERS,
     LifecyclePrefix,
@@ -33,6 +33,9 @@ from ...errors import FactUnavailable
 from ...planner import ClusterPlan
 from ...registry import CheckContext, NeedsFn, Request, Then, need
 from ...results import Outcome, skipped, unknown
+
+if TYPE_CHECKING:
+    from ...analysis.provisioning_model import ProvisioningParameters
 from ...spec import ClusterSpec
 from ...spec.raw import raw_groups
 from .._common import could_not_tell
