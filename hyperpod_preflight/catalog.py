@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import InputError
 from .sagemaker_model import sagemaker_service_model
@@ -41,28 +40,30 @@ NVSWITCH_FAMILIES = frozenset(
 )
 
 
-class InstanceTypeInfo(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class InstanceTypeInfo:
     """What sizing and checks need to know about one EC2 instance type."""
 
-    model_config = ConfigDict(frozen=True)
-
-    name: str = Field(description="EC2 name, without the `ml.` prefix.")
+    name: str
+    """EC2 name, without the `ml.` prefix."""
     vcpus: int
     default_cores: int
-    valid_threads_per_core: tuple[int, ...] = Field(
-        default=(), description="Empty when the CPU options of the type cannot be changed."
-    )
+    valid_threads_per_core: tuple[int, ...] = ()
+    """Empty when the CPU options of the type cannot be changed."""
     accelerator: AcceleratorKind = "none"
     accelerator_name: str | None = None
     accelerator_count: int = 0
-    accelerator_memory_gib: float | None = Field(default=None, description="Per accelerator.")
-    efa_interfaces: int = Field(default=0, description="Maximum EFA interfaces; 0: no EFA.")
+    accelerator_memory_gib: float | None = None
+    """Per accelerator."""
+    efa_interfaces: int = 0
+    """Maximum EFA interfaces; 0: no EFA."""
     network_cards: int = 1
     ipv4_per_eni: int
     max_enis: int
     memory_gib: float
     nvswitch: bool = False
-    source: str = Field(description="Where the figures come from (a docs page or the EC2 API).")
+    source: str
+    """Where the figures come from (a docs page or the EC2 API)."""
 
     @property
     def family(self) -> str:
@@ -249,16 +250,16 @@ def _build_catalog() -> dict[str, InstanceTypeInfo]:
             name=name,
             vcpus=vcpus,
             default_cores=cores,
-            valid_threads_per_core=threads,
+            valid_threads_per_core=tuple(threads),
             accelerator=kind,
             accelerator_name=acc_name,
             accelerator_count=acc_count,
-            accelerator_memory_gib=acc_mem,
+            accelerator_memory_gib=None if acc_mem is None else float(acc_mem),
             efa_interfaces=efa,
             network_cards=cards,
             ipv4_per_eni=ipv4,
             max_enis=enis,
-            memory_gib=mem,
+            memory_gib=float(mem),
             nvswitch=_has_nvswitch(family, kind, acc_count),
             source=_source_for(family),
         )

@@ -86,8 +86,11 @@ class Report(ReportMethods, BaseModel):
     )
 
     @classmethod
-    def of(cls, run: RunReport) -> Report:
-        """The public report of a run's :class:`~hyperpod_preflight.results.RunReport`."""
+    def of(cls, run: RunReport | Report) -> Report:
+        """The public report of a run's :class:`~hyperpod_preflight.results.RunReport` (a
+        ``Report`` as it is)."""
+        if isinstance(run, Report):
+            return run
         return cls(**{f.name: getattr(run, f.name) for f in fields(run)})
 
     def to_run(self) -> RunReport:

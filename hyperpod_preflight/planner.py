@@ -28,8 +28,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from .catalog import InstanceTypeInfo, lookup
 from .errors import InputError
 from .shell import command
@@ -54,41 +52,49 @@ EC2_VCPU_QUOTAS: dict[str, tuple[str, str]] = {
 }
 
 
-class GroupPlan(BaseModel):
+@dataclass(kw_only=True)
+class GroupPlan:
     name: str
     instance_type: str | None
     count: int
-    ips_per_node: int | None = Field(description="None when the type cannot be sized.")
+    ips_per_node: int | None
+    """None when the type cannot be sized."""
     efa_interfaces: int | None = None
     network_cards: int | None = None
     subnets: tuple[str, ...] = ()
     availability_note: str = ""
-    instance_types: tuple[str, ...] = Field(
-        default=(), description="Every type the group may use (InstanceRequirements)."
-    )
-    headroom_nodes: int = Field(default=0, description="Replacement nodes kept room for.")
+    instance_types: tuple[str, ...] = ()
+    """Every type the group may use (InstanceRequirements)."""
+    headroom_nodes: int = 0
+    """Replacement nodes kept room for."""
     json_path: str = ""
 
 
-class SubnetNeed(BaseModel):
+@dataclass(kw_only=True)
+class SubnetNeed:
     subnet_id: str
     groups: tuple[str, ...]
     nodes: int
-    addresses_needed: int = Field(description="Addresses for every node of the groups placed here.")
-    headroom_addresses: int = Field(description="Addresses kept for replacement nodes.")
+    addresses_needed: int
+    """Addresses for every node of the groups placed here."""
+    headroom_addresses: int
+    """Addresses kept for replacement nodes."""
     total_needed: int
-    min_prefix: int = Field(description="Smallest subnet (largest prefix length) that fits.")
+    min_prefix: int
+    """Smallest subnet (largest prefix length) that fits."""
     unsized_groups: tuple[str, ...] = ()
 
 
-class VcpuNeed(BaseModel):
+@dataclass(kw_only=True)
+class VcpuNeed:
     quota_name: str
     quota_code: str
     vcpus: int
     instance_types: tuple[str, ...]
 
 
-class ClusterPlan(BaseModel):
+@dataclass(kw_only=True)
+class ClusterPlan:
     orchestrator: str
     instances_by_type: dict[str, int]
     total_instances: int
@@ -96,16 +102,14 @@ class ClusterPlan(BaseModel):
     subnets: list[SubnetNeed]
     enis_needed: int | None
     max_ebs_gb: int | None
-    vcpus: list[VcpuNeed] = Field(default_factory=list, description="Advisory EC2 equivalents.")
+    vcpus: list[VcpuNeed] = field(default_factory=list)
+    """Advisory EC2 equivalents."""
     ip_headroom_nodes: int = 1
-    notes: list[str] = Field(default_factory=list)
-    unsized_groups: list[str] = Field(
-        default_factory=list, description="Groups whose instance type could not be sized."
-    )
-    type_info: dict[str, InstanceTypeInfo] = Field(
-        default_factory=dict,
-        description="The figures used per EC2 type (catalog or describe_instance_types).",
-    )
+    notes: list[str] = field(default_factory=list)
+    unsized_groups: list[str] = field(default_factory=list)
+    """Groups whose instance type could not be sized."""
+    type_info: dict[str, InstanceTypeInfo] = field(default_factory=dict)
+    """The figures used per EC2 type (catalog or describe_instance_types)."""
 
 
 # -- pure helpers -------------------------------------------------------------------------------
@@ -358,10 +362,9 @@ def instance_type_quota_name(instance_type: str, *, spot: bool = False) -> str:
     return f"{ml_type} for cluster {'spot instance ' if spot else ''}usage"
 
 
-class QuotaNeed(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class QuotaNeed:
     """One SageMaker quota this config needs, and how much of it."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: NeedKind
     quota_name: str

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .planner import build_plan
 from .registry import Check, CheckContext
-from .results import RunReport
+from .results import RunReport, jsonable
 from .runner import ProgressCallback, gatherer_for, summarize
 from .runs import pipeline
 from .runs.settings import DEFAULT_TIMEOUT_S, AwsAccess, ClusterRun, with_fields
@@ -83,7 +83,7 @@ def run_cluster_preflight(
             dataclasses.replace(ctx, plan=plan),
             target=spec.name,
             gatherer=gatherer,
-            facts_summary={"plan": plan.model_dump(mode="json"), "notes": notes},
+            facts_summary={"plan": jsonable(plan), "notes": notes},
             owns_facts=owns,
         )
 

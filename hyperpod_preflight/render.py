@@ -13,7 +13,7 @@ from typing import Any
 from tabulate import tabulate
 
 from .render_table import ORDER, Style, table
-from .results import Finding, RunReport, Status
+from .results import Finding, RunReport, Status, jsonable
 
 FORMATS = ("table", "json", "markdown", "junit", "sarif")
 _STATUS_ORDER = ORDER
@@ -204,7 +204,7 @@ def _junit(report: RunReport) -> str:
 def render_plan(plan: Any, fmt: str) -> str:
     """A :class:`~hyperpod_preflight.planner.ClusterPlan` as tables or JSON."""
     if fmt == "json":
-        return str(plan.model_dump_json(indent=2)) + "\n"
+        return json.dumps(jsonable(plan), indent=2, ensure_ascii=False) + "\n"
     if fmt not in ("table", "markdown"):
         raise ValueError(f"plan supports --output table, markdown or json, not {fmt!r}")
     markdown = fmt == "markdown"

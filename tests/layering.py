@@ -32,6 +32,7 @@ LAYER_OF: dict[str, str] = {
     f"{ROOT}": "api",
     f"{ROOT}.errors": "base",
     f"{ROOT}.models": "base",
+    f"{ROOT}.results": "base",
     f"{ROOT}.audit_models": "base",
     f"{ROOT}.fields": "base",
     f"{ROOT}.records": "base",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import botocore.session
@@ -193,7 +194,7 @@ def test_from_ec2_description_matches_the_static_row() -> None:
     static = lookup("p5.48xlarge")
     assert static is not None
     assert live.source == FROM_EC2_API
-    assert live.model_dump(exclude={"source"}) == static.model_dump(exclude={"source"})
+    assert dataclasses.replace(live, source="") == dataclasses.replace(static, source="")
 
 
 def test_from_ec2_description_of_neuron_and_cpu_types() -> None:

@@ -187,6 +187,31 @@ def test_help_does_not_import_boto3_or_pydantic() -> None:
     assert "check" in result.stdout and "quotas" in result.stdout and "host" in result.stdout
 
 
+def _imported_by(args: list[str]) -> set[str]:
+    """Which of pydantic, boto3 and botocore a fresh ``hp-preflight ARGS`` process imports."""
+    probe = (
+        "import sys, hyperpod_preflight.cli as c\n"
+        "try:\n    c.main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write('IMPORTED ' + ' '.join(m for m in ('boto3', 'botocore', 'pydantic')"
+        " if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("IMPORTED"), result.stderr
+    return set(line.split()[1:])
+
+
+def test_the_lint_and_the_table_need_no_pydantic() -> None:
+    # The pre-commit paths (issue 18): pydantic (~0.1 s of start-up) only for the JSON report.
+    assert _imported_by(["lifecycle", "lint", "lifecycle/slurm"]) == set()
+    assert "pydantic" in _imported_by(["lifecycle", "lint", "lifecycle/slurm", "-o", "json"])
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
     lambda children: (

@@ -20,6 +20,7 @@ from aws_world import healthy_network
 from conftest import RECORDED_ACTIONS, REPO, moto_env, policy_actions
 from fsx_world import FS_OK, dns, file_systems, lustre
 from iam_stubs import IamStub, assumed_role_env, healthy_execution_role
+from pydantic import TypeAdapter
 from quota_stubs import (
     EC2_VPC_QUOTAS,
     ServiceQuotasFake,
@@ -217,7 +218,7 @@ def with_fsx_ami_and_alarm(ec2: Any, net: Any, facts: Any, workers: dict[str, An
 def report_plan(report: object) -> object:
     from hyperpod_preflight.planner import ClusterPlan
 
-    return ClusterPlan.model_validate(report.facts["plan"])  # type: ignore[attr-defined]
+    return TypeAdapter(ClusterPlan).validate_python(report.facts["plan"])
 
 
 def test_a_full_run_calls_only_granted_actions_and_covers_the_policies(

@@ -3,6 +3,8 @@ vCPU quota families, and what cannot be sized offline."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hp_configs import SG, SUBNET_A, SUBNET_B, SUBNET_C, cluster, group
 
@@ -122,7 +124,7 @@ def test_instance_types_from_ec2_override_the_catalog() -> None:
     assert plan.unsized_groups == []
     assert plan.groups[0].ips_per_node == 17
     assert plan.type_info["p6e-gb200.36xlarge"] == gb200
-    cheap_p5 = gb200.model_copy(update={"name": "p5.48xlarge", "network_cards": 2})
+    cheap_p5 = dataclasses.replace(gb200, name="p5.48xlarge", network_cards=2)
     replaced = build_plan(
         load_spec(cluster(group("w"))), instance_types={"ml.p5.48xlarge": cheap_p5}
     )

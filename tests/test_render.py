@@ -175,3 +175,17 @@ def test_schema_describes_results() -> None:
     assert "results" in schema["properties"]
     finding = schema["$defs"]["Finding"]
     assert {"check_id", "status", "remediation"} <= set(finding["properties"])
+
+
+def test_the_run_report_and_the_public_report_have_the_same_fields() -> None:
+    import dataclasses
+
+    from hyperpod_preflight.results import RunReport
+
+    run = RunReport()
+    public = Report()
+    assert [f.name for f in dataclasses.fields(RunReport)] == list(Report.model_fields)
+    for name in Report.model_fields:
+        if name != "generated_at":
+            assert getattr(run, name) == getattr(public, name), name
+    assert Report.of(run).to_run() == run

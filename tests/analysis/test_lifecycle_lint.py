@@ -22,6 +22,7 @@ from hyperpod_preflight.analysis.lifecycle import (
     lint,
 )
 from hyperpod_preflight.lifecycle_local import default_run_tool, local_source
+from hyperpod_preflight.results import jsonable
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "lifecycle"
@@ -441,7 +442,7 @@ def test_secrets_fail_and_are_never_printed(content: str, line: int | None, leve
     report = lint_files({"on_create.sh": "#!/bin/bash\nset -e\n" + content}, run_tool=None)
     findings = only(report, "secret")
     assert [(f.line, f.level.value) for f in findings] == ([(line, level)] if line else [])
-    dumped = report.model_dump_json()
+    dumped = json.dumps(jsonable(report))
     for secret in (KEY_ID, SECRET, "MIIEowIBAAKCAQEA", "hunter2"):
         assert secret not in dumped
 
@@ -454,7 +455,7 @@ def test_secrets_in_python_and_json_files_are_found() -> None:
     }
     report = lint_files(files, run_tool=None, check_provisioning=False)
     assert {(f.file, f.line) for f in only(report, "secret")} == {("x.py", 1), ("p.json", 1)}
-    assert "s3cr3t-value" not in report.model_dump_json()
+    assert "s3cr3t-value" not in json.dumps(jsonable(report))
 
 
 def test_tool_output_quoting_a_secret_is_masked() -> None:
@@ -463,8 +464,8 @@ def test_tool_output_quoting_a_secret_is_masked() -> None:
 
     report = lint_files({"on_create.sh": "#!/bin/bash\nset -e\necho x\n"}, run_tool=echoes)
     assert levels(report, "bash-syntax") == [LintLevel.FAIL]
-    assert KEY_ID not in report.model_dump_json()
-    assert SECRET not in report.model_dump_json()
+    assert KEY_ID not in json.dumps(jsonable(report))
+    assert SECRET not in json.dumps(jsonable(report))
 
 
 # -- downloads vs egress --------------------------------------------------------------------------

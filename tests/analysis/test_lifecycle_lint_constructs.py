@@ -4,6 +4,7 @@ masking at read, linear time, and the public folders themselves when a mirror is
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import time
@@ -14,6 +15,7 @@ import pytest
 
 from hyperpod_preflight.analysis.lifecycle import LintLevel, LintReport, lint
 from hyperpod_preflight.lifecycle_local import local_source
+from hyperpod_preflight.results import jsonable
 
 
 def run_lint(files: Mapping[str, str | bytes], *entries: str) -> LintReport:
@@ -129,7 +131,7 @@ KEY_ID = "AKIA" + "Q3EXAMPLZ7TESTK2"
 def test_a_key_is_masked_in_every_other_finding() -> None:
     sh = SH + f"bash ./{KEY_ID}.sh\nsetup() {KEY_ID}\n"
     report = run_lint({"on_create.sh": sh})
-    assert KEY_ID not in report.model_dump_json()
+    assert KEY_ID not in json.dumps(jsonable(report))
     assert any(f.rule == "missing-reference" for f in report.findings)
 
 

@@ -24,6 +24,7 @@ from hyperpod_preflight.cli.host import host
 from hyperpod_preflight.host import run_host_preflight
 from hyperpod_preflight.host.inventory import build_inventory, inventory_yaml
 from hyperpod_preflight.host.nvsmi import parse_query_xml
+from hyperpod_preflight.models import Report
 
 
 def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -268,7 +269,7 @@ def _report(tmp_path: Path, name: str, dump: dict[str, Any], **node: Any) -> Pat
     )
     path = tmp_path / "reports" / f"{name}.json"
     path.parent.mkdir(exist_ok=True)
-    path.write_text(report.model_dump_json())
+    path.write_text(Report.of(report).model_dump_json())
     return path
 
 

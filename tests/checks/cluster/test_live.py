@@ -23,6 +23,7 @@ from hyperpod_preflight.errors import InputError
 from hyperpod_preflight.models import Report, Status
 from hyperpod_preflight.options import DiagnoseOptions, Selection
 from hyperpod_preflight.records import lifecycle_log_group, lifecycle_log_stream
+from hyperpod_preflight.results import jsonable
 
 CONFIG: dict[str, Any] = json.loads((EXAMPLES / "slurm-p5-cluster.json").read_text())
 CRLF_LINE = "/tmp/lifecycle/on_create.sh: line 2: $'\\r': command not found"
@@ -112,7 +113,7 @@ def test_secret_in_log_line_is_masked(aws: None) -> None:
     key = "AKIAIOSFODNN7EXAMPLE"
     with_logs(live, [f"aws configure set aws_access_key_id {key} failed"])
     report = diagnose(live)
-    text = json.dumps([f.model_dump(mode="json") for f in report.results])
+    text = json.dumps(jsonable(report.results))
     assert key not in text
 
 
