@@ -177,9 +177,7 @@ def _finish(report: RunReport, selection: Selection, started: float | None = Non
 
 # -- check ------------------------------------------------------------------------------------
 def check_record(opts: CheckOptions, *, progress: ProgressCallback | None = None) -> RunReport:
-    """The account pre-flight of one cluster (needs AWS credentials unless ``offline``).
-
-    ``progress`` is told, at most once a second, what a long run still waits for."""
+    """:func:`run_check` as the run's own record (what the command line renders)."""
     started = time.perf_counter()
     reports = [
         check_spec_record(spec, opts, progress=progress) for spec in cluster_specs(opts.cluster)
@@ -195,8 +193,7 @@ def check_spec_record(
     session: Session | None = None,
     progress: ProgressCallback | None = None,
 ) -> RunReport:
-    """:func:`run_check` of a spec already read (``opts.cluster`` unused), on ``session``
-    when given (else one made from ``opts.aws``)."""
+    """:func:`run_check_spec` as the run's own record (what the command line renders)."""
     from .preflight import run_cluster_preflight
 
     sel = _without_local_tools(opts.selection, opts.with_tools)
@@ -273,8 +270,7 @@ def run_sandbox(opts: SandboxOptions) -> Report:
 def diagnose_record(
     opts: DiagnoseOptions, *, progress: ProgressCallback | None = None
 ) -> RunReport:
-    """Why a live cluster failed or is degraded: its status, nodes, events and lifecycle logs,
-    and the pre-flight of the request it was created from (needs AWS credentials)."""
+    """:func:`run_diagnose` as the run's own record (what the command line renders)."""
     from .diagnose import run_diagnosis
 
     started = time.perf_counter()
@@ -285,7 +281,7 @@ def diagnose_record(
 
 # -- audit, capacity --------------------------------------------------------------------------
 def audit_record(opts: AuditOptions) -> RunReport:
-    """The whole-VPC audit: subnets, security groups, placements and the fixes, ranked."""
+    """:func:`run_audit` as the run's own record (what the command line renders)."""
     from .audit import run_vpc_audit
 
     started = time.perf_counter()
@@ -312,7 +308,7 @@ def audit_record(opts: AuditOptions) -> RunReport:
 def capacity_record(
     opts: CapacityOptions, *, progress: ProgressCallback | None = None
 ) -> RunReport:
-    """Regions ranked for ``count`` × ``instance_type``: quota headroom, zones, plans."""
+    """:func:`run_capacity` as the run's own record (what the command line renders)."""
     from .capacity_run import run_capacity_scan
     from .runs.settings import AwsAccess, CapacityRun, Choice
 
@@ -343,8 +339,7 @@ def capacity_record(
 
 # -- this machine -------------------------------------------------------------------------------
 def tools_record(opts: ToolsOptions) -> RunReport:
-    """This machine's command-line tools (aws v2, session-manager-plugin; for EKS kubectl,
-    helm, eksctl, hyp); no AWS access."""
+    """:func:`run_tools` as the run's own record (what the command line renders)."""
     from .preflight import run_cluster_preflight
     from .spec import ClusterSpec, load_spec
 
@@ -372,7 +367,7 @@ def tools_record(opts: ToolsOptions) -> RunReport:
 def host_record(
     opts: HostOptions, *, deep_progress: Callable[[str], None] | None = None
 ) -> RunReport:
-    """This GPU node (or the tree at ``root``) against a requirement profile."""
+    """:func:`run_host` as the run's own record (what the command line renders)."""
     from .host.api import run_host_preflight
     from .host.profiles import load_profile, parse_requires
 
@@ -407,7 +402,7 @@ def host_record(
 
 
 def lint_record(opts: LintOptions) -> RunReport:
-    """Lint local lifecycle folders (or files in one); one finding per lint finding."""
+    """:func:`run_lifecycle_lint` as the run's own record (what the command line renders)."""
     from .lint_report import lint_paths
 
     return lint_paths(opts)

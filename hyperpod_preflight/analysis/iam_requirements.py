@@ -41,8 +41,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from hyperpod_preflight.analysis.iam_policy import Request
 
 __all__ = [
@@ -102,10 +100,6 @@ _PASSROLE_QUOTE = (
 )
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
 class Principal(StrEnum):
     EXECUTION_ROLE = "execution role"
     CLUSTER_ROLE = "cluster role"
@@ -117,7 +111,8 @@ class Orchestrator(StrEnum):
     EKS = "eks"
 
 
-class ActionRequirement(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class ActionRequirement:
     """One action a principal needs, with a resource template such as
     ``arn:{partition}:s3:::{bucket}/{key}``. Fields: ``partition region account cluster bucket
     key kms_key_arn volume_kms_key_arn role_arn eks_cluster_arn``; ``{key}`` and ``{role_arn}``
@@ -138,7 +133,8 @@ class ActionRequirement(_Frozen):
     context: tuple[tuple[str, str], ...] = ()
 
 
-class TrustRequirement(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class TrustRequirement:
     """A role's trust policy must let ``service_principal`` call ``action`` on it."""
 
     principal: Principal
@@ -149,7 +145,8 @@ class TrustRequirement(_Frozen):
     quote: str
 
 
-class RequirementTarget(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class RequirementTarget:
     """The facts of one cluster config that the requirements depend on."""
 
     region: str
@@ -168,7 +165,8 @@ class RequirementTarget(_Frozen):
     service_linked_role_exists: bool = False
 
 
-class Requirement(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Requirement:
     """A concrete need: who must be allowed which action on which resource, and why (with
     the page and its words); ``required`` False: a WARN when lacking, not a FAIL."""
 

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..records import RolePolicies
@@ -149,7 +149,7 @@ def requirement_targets(
     if not buckets:
         return [base]
     return [
-        base.model_copy(update={"bucket": b, "object_keys": tuple(dict.fromkeys(keys))})
+        replace(base, bucket=b, object_keys=tuple(dict.fromkeys(keys)))
         for b, keys in buckets.items()
     ]
 

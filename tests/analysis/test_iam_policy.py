@@ -24,6 +24,7 @@ from hyperpod_preflight.analysis.iam_policy import (
     summarize,
     trust_allows,
 )
+from hyperpod_preflight.results import jsonable
 
 ALLOWED = DecisionStatus.ALLOWED
 EXPLICIT = DecisionStatus.EXPLICIT_DENY
@@ -1349,7 +1350,7 @@ def test_decision_serialises_for_finding_details() -> None:
         OBJECT,
         {"p": doc(allow("s3:GetObject", "*", Condition={"StringLike": {"s3:prefix": "x/*"}}))},
     )
-    dumped = decision.model_dump(mode="json")
+    dumped = jsonable(decision)
     assert dumped["status"] == "CONDITIONAL"
     assert dumped["uncertain"][0]["conditions"][0]["key"] == "s3:prefix"
     json.dumps(dumped)

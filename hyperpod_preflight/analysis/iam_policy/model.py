@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 Document = Mapping[str, Any] | str | bytes
 """A policy document as read: a dict, JSON text, or URL-encoded JSON (as IAM's APIs return it)."""
 ContextValue = str | bool | int | Sequence[str]
@@ -51,11 +49,8 @@ class UncertaintyKind(StrEnum):
     MALFORMED = "malformed"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class Condition(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Condition:
     """One operator/key pair of a statement's ``Condition`` block (values are OR-ed)."""
 
     operator: str
@@ -67,7 +62,8 @@ class Condition(_Frozen):
         return f"{self.operator} {self.key} = {shown}"
 
 
-class StatementRef(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class StatementRef:
     """Which statement of which policy: what a message needs to point at."""
 
     policy: str
@@ -81,7 +77,8 @@ class StatementRef(_Frozen):
         return f"{_title(self.kind, self.policy)} statement #{self.index}{sid}"
 
 
-class PolicyProblem(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class PolicyProblem:
     """Something in a document that is not a valid policy; ``statement`` None: the document."""
 
     policy: str
@@ -93,7 +90,8 @@ class PolicyProblem(_Frozen):
         return f"{self.policy or '(unnamed)'!r}{where}: {self.message}"
 
 
-class Uncertainty(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Uncertainty:
     """Why a statement might or might not apply: what stops a definite answer."""
 
     policy: str
@@ -112,7 +110,8 @@ class Uncertainty(_Frozen):
         return f"{where}: {self.detail}"
 
 
-class Decision(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Decision:
     """The answer for one (action, resource) request."""
 
     action: str
@@ -139,7 +138,8 @@ class Decision(_Frozen):
         return tuple(c for u in self.uncertain for c in u.conditions)
 
 
-class Request(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Request:
     """One request to evaluate: action, resource ARN and the context keys it is known to carry."""
 
     action: str
@@ -151,7 +151,8 @@ class Request(_Frozen):
         return cls(action=action, resource=resource, context=tuple((context or {}).items()))
 
 
-class PublicGrant(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class PublicGrant:
     """A resource-policy statement that allows everyone (``*``) something."""
 
     statement: StatementRef
@@ -163,7 +164,8 @@ class PublicGrant(_Frozen):
     conditions: tuple[Condition, ...]  # empty for an unconditional grant
 
 
-class AccessSummary(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class AccessSummary:
     """Decisions grouped by outcome: what a check turns into PASS / FAIL / UNKNOWN."""
 
     allowed: tuple[Decision, ...] = ()
