@@ -24,6 +24,7 @@ from hyperpod_preflight.cli.host import host
 from hyperpod_preflight.host import run_host_preflight
 from hyperpod_preflight.host.inventory import build_inventory, inventory_yaml
 from hyperpod_preflight.host.nvsmi import parse_query_xml
+from hyperpod_preflight.models import Report
 
 
 def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -211,11 +212,9 @@ def test_inventory_lists_gpus_the_driver_cannot_see_and_warns_without_iommu(
 ) -> None:
     root = build_tree(tmp_path, Node(gpus=2, iommu=False))
     report = run_host_preflight(root=str(root), nvml=None)
-    from hyperpod_preflight.host.models import HostFacts
+    from hyperpod_preflight.host.models import HostFacts, validated
 
-    facts = HostFacts.model_validate(
-        {k: v for k, v in report.facts.items() if k in HostFacts.model_fields}
-    )
+    facts = validated(HostFacts, report.facts)
     found = build_inventory(facts)
     assert [(g.index, g.pci_address) for g in found.gpus] == [
         (None, "0000:00:06.0"),
@@ -268,7 +267,7 @@ def _report(tmp_path: Path, name: str, dump: dict[str, Any], **node: Any) -> Pat
     )
     path = tmp_path / "reports" / f"{name}.json"
     path.parent.mkdir(exist_ok=True)
-    path.write_text(report.model_dump_json())
+    path.write_text(Report.of(report).model_dump_json())
     return path
 
 
