@@ -34,7 +34,8 @@ def type_errors(value: Any, hint: Any = None, where: str = "") -> list[str]:
         return [
             e
             for k, v in value.items()
-            for e in type_errors(k, args[0], f"{where}.key") + type_errors(v, args[1], f"{where}.{k}")
+            for e in type_errors(k, args[0], f"{where}.key")
+            + type_errors(v, args[1], f"{where}.{k}")
         ]
     if is_dataclass(hint):
         if type(value) is not hint:
