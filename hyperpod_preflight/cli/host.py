@@ -193,11 +193,12 @@ def list_profiles(output: str, output_file: str | None) -> None:
     import json
 
     from ..host.profiles import load_profile, profile_names
+    from ..results import jsonable
 
     profiles = [load_profile(name) for name in profile_names()]
     summary = f"{len(profiles)} profiles listed"
     if output == "json":
-        text = json.dumps([p.model_dump(mode="json") for p in profiles], indent=2)
+        text = json.dumps([jsonable(p) for p in profiles], indent=2)
         write_output(text + "\n", output_file, summary=summary)
         return
     from tabulate import tabulate

@@ -9,6 +9,7 @@ the :class:`~hyperpod_preflight.models.Report` (``kind="host"``). Never prints, 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,7 @@ def _prepare_host(
     summary: dict[str, Any] = {
         "profile": chosen.name,
         "overrides": {r.id: r.threshold for r in chosen.requirements if r.overridden},
-        "expectation": expect.model_dump() if expect else None,
+        "expectation": asdict(expect) if expect else None,
         **facts.summary(),
     }
     return pipeline.Prepared(ctx, target=facts.hostname or "localhost", facts_summary=summary)

@@ -9,9 +9,8 @@ knows the type, else from the small table below (FACTS.md figures).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-
-from pydantic import BaseModel
 
 from . import sysfs
 from .models import ResourceConfigFacts
@@ -20,7 +19,8 @@ RESOURCE_CONFIG = "/opt/ml/config/resource_config.json"
 IMDS_BASE = "http://169.254.169.254"
 
 
-class Expectation(BaseModel):
+@dataclass(kw_only=True)
+class Expectation:
     """What the instance type promises."""
 
     instance_type: str

@@ -8,10 +8,9 @@ only here), multi-line strings such as the modprobe.d file as literal blocks.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from pydantic import BaseModel, Field
 
 from . import sysfs
 from .models import HostFacts, PciDevice
@@ -19,7 +18,8 @@ from .models import HostFacts, PciDevice
 BRIDGE_CLASS = "0x0604"
 
 
-class GroupMember(BaseModel):
+@dataclass(kw_only=True)
+class GroupMember:
     pci_address: str
     vendor_id: str | None = None
     device_id: str | None = None
@@ -27,26 +27,29 @@ class GroupMember(BaseModel):
     driver: str | None = None
 
 
-class InventoryGpu(BaseModel):
-    index: int | None = Field(default=None, description="NVML index; None: driver cannot see it.")
+@dataclass(kw_only=True)
+class InventoryGpu:
+    index: int | None = None
+    """NVML index; None: driver cannot see it."""
     name: str | None = None
     uuid: str | None = None
     pci_address: str
     vendor_id: str | None = None
     device_id: str | None = None
     iommu_group: int | None = None
-    iommu_group_members: list[GroupMember] = Field(default_factory=list)
+    iommu_group_members: list[GroupMember] = field(default_factory=list)
     driver: str | None = None
     memory_mib: int | None = None
     numa_node: int | None = None
 
 
-class Inventory(BaseModel):
+@dataclass(kw_only=True)
+class Inventory:
     host: str | None = None
     driver_version: str | None = None
     iommu_enabled: bool | None = None
     cmdline: str | None = None
-    gpus: list[InventoryGpu] = Field(default_factory=list)
+    gpus: list[InventoryGpu] = field(default_factory=list)
 
 
 def _member(root: Path, address: str) -> GroupMember:

@@ -8,23 +8,27 @@ have is named in ``not_supported`` (NVML's NotSupported), never reported as a fa
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field
-
+from ..results import jsonable
 from .deep.models import DeepFacts
 
 GpuSource = Literal["nvml", "nvidia-smi", "nvidia-smi-xml", "none"]
+T = TypeVar("T")
 
 
-class GpuInfo(BaseModel):
+@dataclass(kw_only=True)
+class GpuInfo:
     """One NVIDIA GPU as the driver sees it."""
 
     index: int
     name: str | None = None
     uuid: str | None = None
-    pci_bus_id: str | None = Field(default=None, description="`0000:00:06.0`, lower case.")
-    compute_capability: str | None = Field(default=None, description="`9.0`")
+    pci_bus_id: str | None = None
+    """`0000:00:06.0`, lower case."""
+    compute_capability: str | None = None
+    """`9.0`"""
     memory_total_mib: int | None = None
     ecc_enabled: bool | None = None
     ecc_pending_enabled: bool | None = None
@@ -41,19 +45,15 @@ class GpuInfo(BaseModel):
     pcie_width_max: int | None = None
     persistence_mode: bool | None = None
     mig_enabled: bool | None = None
-    nvlink_active: list[bool] | None = Field(
-        default=None, description="State of each NVLink (True: up); None: unknown or none."
-    )
-    fabric_state: str | None = Field(
-        default=None, description="not-supported | not-started | in-progress | completed"
-    )
+    nvlink_active: list[bool] | None = None
+    """State of each NVLink (True: up); None: unknown or none."""
+    fabric_state: str | None = None
+    """not-supported | not-started | in-progress | completed"""
     fabric_status_ok: bool | None = None
-    not_supported: list[str] = Field(
-        default_factory=list, description="Fields the GPU or driver reports as not supported."
-    )
-    errors: dict[str, str] = Field(
-        default_factory=dict, description="Fields that could not be read, with the reason."
-    )
+    not_supported: list[str] = field(default_factory=list)
+    """Fields the GPU or driver reports as not supported."""
+    errors: dict[str, str] = field(default_factory=dict)
+    """Fields that could not be read, with the reason."""
 
     @property
     def label(self) -> str:
@@ -69,35 +69,33 @@ class GpuInfo(BaseModel):
         return False, f"{field} unknown on {self.label}: not reported by {source}"
 
 
-class GpuFacts(BaseModel):
+@dataclass(kw_only=True)
+class GpuFacts:
     """GPUs and driver, from NVML or, without it, from nvidia-smi."""
 
     source: GpuSource = "none"
     driver_version: str | None = None
-    cuda_driver_version: str | None = Field(default=None, description="`13.0`")
+    cuda_driver_version: str | None = None
+    """`13.0`"""
     nvml_version: str | None = None
-    gpus: list[GpuInfo] = Field(default_factory=list)
-    error: str | None = Field(
-        default=None, description="Why no GPU could be read (driver not loaded, no tool …)."
-    )
+    gpus: list[GpuInfo] = field(default_factory=list)
+    error: str | None = None
+    """Why no GPU could be read (driver not loaded, no tool …)."""
     permission_denied: bool = False
-    driver_loaded: bool | None = Field(
-        default=None,
-        description="Without NVML or nvidia-smi: whether the nvidia kernel module is loaded "
-        "(/proc/modules, /proc/driver/nvidia); None: could not tell, or not looked at.",
-    )
-    driver_version_source: str | None = Field(
-        default=None,
-        description="Where driver_version was read when neither NVML nor nvidia-smi was "
-        "usable (`/proc/driver/nvidia/version`); None: from the GPU source.",
-    )
+    driver_loaded: bool | None = None
+    """Without NVML or nvidia-smi: whether the nvidia kernel module is loaded (/proc/modules,
+    /proc/driver/nvidia); None: could not tell, or not looked at."""
+    driver_version_source: str | None = None
+    """Where driver_version was read when neither NVML nor nvidia-smi was usable
+    (`/proc/driver/nvidia/version`); None: from the GPU source."""
 
     @property
     def readable(self) -> bool:
         return self.source != "none"
 
 
-class PciDevice(BaseModel):
+@dataclass(kw_only=True)
+class PciDevice:
     """One PCI function from /sys/bus/pci/devices."""
 
     address: str
@@ -121,29 +119,36 @@ class PciDevice(BaseModel):
         return self.vendor_id == "0x1d0f" and self.device_id.startswith("0xefa")
 
 
-class CpuFacts(BaseModel):
+@dataclass(kw_only=True)
+class CpuFacts:
     vendor: str | None = None
     model_name: str | None = None
     logical_cpus: int | None = None
     physical_cores: int | None = None
     sockets: int | None = None
-    virtualization_flag: str | None = Field(default=None, description="`vmx`, `svm` or None.")
-    hypervisor: bool | None = Field(default=None, description="Running as a virtual machine.")
+    virtualization_flag: str | None = None
+    """`vmx`, `svm` or None."""
+    hypervisor: bool | None = None
+    """Running as a virtual machine."""
 
 
-class Limit(BaseModel):
+@dataclass(kw_only=True)
+class Limit:
     """A resource limit; ``None`` means unlimited."""
 
     soft: int | None
     hard: int | None
 
 
-class CgroupFacts(BaseModel):
-    version: int | None = Field(default=None, description="2, 1, or None when unreadable.")
-    controllers: list[str] = Field(default_factory=list)
+@dataclass(kw_only=True)
+class CgroupFacts:
+    version: int | None = None
+    """2, 1, or None when unreadable."""
+    controllers: list[str] = field(default_factory=list)
 
 
-class DiskFacts(BaseModel):
+@dataclass(kw_only=True)
+class DiskFacts:
     path: str
     exists: bool
     free_bytes: int | None = None
@@ -153,7 +158,8 @@ class DiskFacts(BaseModel):
     error: str | None = None
 
 
-class ToolInfo(BaseModel):
+@dataclass(kw_only=True)
+class ToolInfo:
     """A command looked up on PATH (and its version, when the profile needs it)."""
 
     name: str
@@ -161,7 +167,8 @@ class ToolInfo(BaseModel):
     version: str | None = None
     ran: bool = False
     exit_code: int | None = None
-    output: str = Field(default="", description="First lines of what it printed.")
+    output: str = ""
+    """First lines of what it printed."""
     error: str | None = None
 
     @property
@@ -169,28 +176,33 @@ class ToolInfo(BaseModel):
         return self.path is not None
 
 
-class ServiceFacts(BaseModel):
+@dataclass(kw_only=True)
+class ServiceFacts:
     name: str
-    state: str | None = Field(
-        default=None, description="active | inactive | failed | … ; None when unknown."
-    )
-    source: str | None = Field(default=None, description="How the state was learned.")
+    state: str | None = None
+    """active | inactive | failed | … ; None when unknown."""
+    source: str | None = None
+    """How the state was learned."""
     detail: str = ""
 
 
-class KvmFacts(BaseModel):
+@dataclass(kw_only=True)
+class KvmFacts:
     exists: bool = False
     accessible: bool = False
 
 
-class UserFacts(BaseModel):
+@dataclass(kw_only=True)
+class UserFacts:
     name: str | None = None
     uid: int | None = None
     groups: list[str] | None = None
-    error: str | None = Field(default=None, description="Why the groups could not be read.")
+    error: str | None = None
+    """Why the groups could not be read."""
 
 
-class ResourceConfigFacts(BaseModel):
+@dataclass(kw_only=True)
+class ResourceConfigFacts:
     """HyperPod's /opt/ml/config/resource_config.json, when present."""
 
     path: str
@@ -198,20 +210,21 @@ class ResourceConfigFacts(BaseModel):
     cluster_name: str | None = None
     group: str | None = None
     instance_type: str | None = None
-    instance_id: str | None = Field(
-        default=None, description="This node's InstanceId (found by its address), if listed."
-    )
+    instance_id: str | None = None
+    """This node's InstanceId (found by its address), if listed."""
     error: str | None = None
 
 
-class SlurmNodeFacts(BaseModel):
+@dataclass(kw_only=True)
+class SlurmNodeFacts:
     node: str | None = None
     gres: str | None = None
     state: str | None = None
     error: str | None = None
 
 
-class BandwidthResult(BaseModel):
+@dataclass(kw_only=True)
+class BandwidthResult:
     gpu_index: int
     pci_bus_id: str | None = None
     gbps: float | None = None
@@ -220,79 +233,79 @@ class BandwidthResult(BaseModel):
     error: str | None = None
 
 
-class BandwidthFacts(BaseModel):
-    backend: str | None = Field(default=None, description="`torch` or `cupy`; None: neither.")
-    results: list[BandwidthResult] = Field(default_factory=list)
+@dataclass(kw_only=True)
+class BandwidthFacts:
+    backend: str | None = None
+    """`torch` or `cupy`; None: neither."""
+    results: list[BandwidthResult] = field(default_factory=list)
     reason: str | None = None
 
 
-class DcgmTest(BaseModel):
+@dataclass(kw_only=True)
+class DcgmTest:
     name: str
     category: str = ""
     status: str
-    messages: list[str] = Field(default_factory=list)
-    gpus: list[int] = Field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    gpus: list[int] = field(default_factory=list)
 
 
-class DcgmFacts(BaseModel):
+@dataclass(kw_only=True)
+class DcgmFacts:
     ran: bool = False
-    level: int = Field(default=1, description="The run level: dcgmi diag -r LEVEL.")
+    level: int = 1
+    """The run level: dcgmi diag -r LEVEL."""
     exit_code: int | None = None
-    tests: list[DcgmTest] = Field(default_factory=list)
+    tests: list[DcgmTest] = field(default_factory=list)
     error: str | None = None
 
 
-class HostFacts(BaseModel):
+@dataclass(kw_only=True)
+class HostFacts:
     """Everything the host checks judge, read once."""
 
     root: str = "/"
     hostname: str | None = None
     kernel_release: str | None = None
-    os_release: dict[str, str] = Field(default_factory=dict)
-    cpu: CpuFacts = Field(default_factory=CpuFacts)
+    os_release: dict[str, str] = field(default_factory=dict)
+    cpu: CpuFacts = field(default_factory=CpuFacts)
     mem_total_bytes: int | None = None
     mem_available_bytes: int | None = None
     modules: list[str] | None = None
     cmdline: str | None = None
     iommu_group_count: int | None = None
-    pci_devices: list[PciDevice] = Field(
-        default_factory=list, description="NVIDIA GPUs and Amazon EFA devices only."
-    )
-    pci_error: str | None = Field(
-        default=None,
-        description="Why /sys/bus/pci/devices could not be read (fully); pci_devices is then "
-        "empty or a lower bound. None: read.",
-    )
+    pci_devices: list[PciDevice] = field(default_factory=list)
+    """NVIDIA GPUs and Amazon EFA devices only."""
+    pci_error: str | None = None
+    """Why /sys/bus/pci/devices could not be read (fully); pci_devices is then empty or a lower
+    bound. None: read."""
     infiniband_devices: list[str] | None = None
     uverbs_devices: list[str] | None = None
-    cgroup: CgroupFacts = Field(default_factory=CgroupFacts)
+    cgroup: CgroupFacts = field(default_factory=CgroupFacts)
     memlock: Limit | None = None
-    user: UserFacts = Field(default_factory=UserFacts)
-    kvm: KvmFacts = Field(default_factory=KvmFacts)
-    disks: list[DiskFacts] = Field(default_factory=list)
-    tools: dict[str, ToolInfo] = Field(default_factory=dict)
-    gpu: GpuFacts = Field(default_factory=GpuFacts)
+    user: UserFacts = field(default_factory=UserFacts)
+    kvm: KvmFacts = field(default_factory=KvmFacts)
+    disks: list[DiskFacts] = field(default_factory=list)
+    tools: dict[str, ToolInfo] = field(default_factory=dict)
+    gpu: GpuFacts = field(default_factory=GpuFacts)
     fabric_manager: ServiceFacts | None = None
     resource_config: ResourceConfigFacts | None = None
     instance_type: str | None = None
     instance_type_source: str | None = None
     slurm: SlurmNodeFacts | None = None
-    python_version: str | None = Field(default=None, description="python3 on PATH.")
-    apptainer_nvliblist: str | None = Field(
-        default=None, description="Apptainer's nvliblist.conf (needed by --nv), if found."
-    )
-    apptainer_nvliblist_error: str | None = Field(
-        default=None,
-        description="When no nvliblist.conf was found: the places that could not be looked "
-        "at (permission denied …), so its absence is not certain.",
-    )
+    python_version: str | None = None
+    """python3 on PATH."""
+    apptainer_nvliblist: str | None = None
+    """Apptainer's nvliblist.conf (needed by --nv), if found."""
+    apptainer_nvliblist_error: str | None = None
+    """When no nvliblist.conf was found: the places that could not be looked at (permission denied
+    …), so its absence is not certain."""
     bandwidth: BandwidthFacts | None = None
     dcgm: DcgmFacts | None = None
-    deep: DeepFacts | None = Field(
-        default=None, description="What --deep measured (and the Xid history it read)."
-    )
+    deep: DeepFacts | None = None
+    """What --deep measured (and the Xid history it read)."""
     collect_seconds: float | None = None
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def pci_gpus(self) -> list[PciDevice]:
@@ -307,4 +320,15 @@ class HostFacts(BaseModel):
 
     def summary(self) -> dict[str, Any]:
         """The report's ``facts``: everything, JSON-ready."""
-        return self.model_dump(mode="json")
+        return dict(jsonable(self))
+
+
+def validated(kind: type[T], data: Any) -> T:
+    """``data`` (parsed JSON: a report's ``facts``, a ``--deep`` capture) as ``kind``, one of
+    the dataclasses above or of :mod:`.deep.models`, nested records included, checked and
+    coerced by pydantic as its models did; keys that are not fields (the report's
+    ``profile`` …) are ignored. pydantic is imported here, so only a path that parses JSON
+    into these records loads it (a host run builds them from what it reads)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(kind).validate_python(data)

@@ -9,26 +9,27 @@ data, not code.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
-
-from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import InputError
 
 DEFAULT_PROFILE = "hyperpod-node"
 
 
-class Requirement(BaseModel):
+@dataclass(kw_only=True)
+class Requirement:
     id: str
     check: str
     description: str
     level: Literal["required", "optional"] = "required"
     threshold: Any = None
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     overridden: bool = False
 
     @property
@@ -36,7 +37,8 @@ class Requirement(BaseModel):
         return self.level == "required"
 
 
-class Profile(BaseModel):
+@dataclass(kw_only=True)
+class Profile:
     name: str
     description: str
     requirements: list[Requirement]
@@ -60,13 +62,54 @@ def _profile_files() -> dict[str, str]:
     }
 
 
+_LEVELS = ("required", "optional")
+
+
+def _requirement(item: Any) -> Requirement:
+    """One requirement item of a packaged file, checked as its pydantic model did (unknown
+    keys ignored); anything else is a ValueError."""
+    if not isinstance(item, dict):
+        raise ValueError(f"a requirement is not an object: {item!r}")
+    texts = [item.get(key) for key in ("id", "check", "description")]
+    level = item.get("level", "required")
+    params = item.get("params", {})
+    overridden = item.get("overridden", False)
+    if not all(isinstance(t, str) for t in texts) or level not in _LEVELS:
+        raise ValueError(f"requirement {item.get('id')!r}: id, check, description or level")
+    if not isinstance(params, dict) or not isinstance(overridden, bool):
+        raise ValueError(f"requirement {item.get('id')!r}: params or overridden")
+    return Requirement(
+        id=item["id"],
+        check=item["check"],
+        description=item["description"],
+        level=level,
+        threshold=item.get("threshold"),
+        params=params,
+        overridden=overridden,
+    )
+
+
+def _profile(data: Any) -> Profile:
+    """A packaged profile file's JSON as a :class:`Profile` (no pydantic on the host path)."""
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    name, description, items = data.get("name"), data.get("description"), data.get("requirements")
+    if not isinstance(name, str) or not isinstance(description, str):
+        raise ValueError("name and description must be text")
+    if not isinstance(items, list):
+        raise ValueError("requirements must be a list")
+    return Profile(
+        name=name, description=description, requirements=[_requirement(i) for i in items]
+    )
+
+
 @lru_cache(maxsize=1)
 def _all_profiles() -> dict[str, Profile]:
     profiles = {}
     for name, text in _profile_files().items():
         try:
-            profile = Profile.model_validate(json.loads(text))
-        except (ValueError, ValidationError) as exc:  # a broken packaged file is our bug
+            profile = _profile(json.loads(text))
+        except ValueError as exc:  # a broken packaged file is our bug
             raise RuntimeError(f"host profile {name}.json is invalid: {exc}") from exc
         profiles[name] = profile
     return profiles
@@ -77,14 +120,14 @@ def deep_requirements() -> tuple[Requirement, ...]:
     """The items ``--deep`` adds to a profile (``host/deep/requirements.json``)."""
     folder = resources.files("hyperpod_preflight.host").joinpath("deep")
     data = json.loads(folder.joinpath("requirements.json").read_text(encoding="utf-8"))
-    return tuple(Requirement.model_validate(item) for item in data["requirements"])
+    return tuple(_requirement(item) for item in data["requirements"])
 
 
 def add_deep_requirements(profile: Profile) -> Profile:
     """``profile`` with the ``--deep`` items it does not define itself appended."""
     for item in deep_requirements():
         if profile.get(item.id) is None:
-            profile.requirements.append(item.model_copy(deep=True))
+            profile.requirements.append(copy.deepcopy(item))
     return profile
 
 
@@ -101,7 +144,7 @@ def load_profile(name: str) -> Profile:
         raise InputError(
             f"--profile: unknown profile {name!r}{hint} (choose from {', '.join(sorted(profiles))})"
         )
-    return profiles[name].model_copy(deep=True)
+    return copy.deepcopy(profiles[name])
 
 
 def known_requirements() -> dict[str, Requirement]:
@@ -175,7 +218,7 @@ def apply_overrides(profile: Profile, overrides: dict[str, str]) -> Profile:
                     f"--require: unknown requirement {key!r}{hint} "
                     "(see hp-preflight host list-profiles)"
                 )
-            item = template.model_copy(deep=True, update={"level": "required"})
+            item = replace(copy.deepcopy(template), level="required")
             profile.requirements.append(item)
         item.threshold = _coerce(value, item.threshold, key)
         item.overridden = True

@@ -212,11 +212,9 @@ def test_inventory_lists_gpus_the_driver_cannot_see_and_warns_without_iommu(
 ) -> None:
     root = build_tree(tmp_path, Node(gpus=2, iommu=False))
     report = run_host_preflight(root=str(root), nvml=None)
-    from hyperpod_preflight.host.models import HostFacts
+    from hyperpod_preflight.host.models import HostFacts, validated
 
-    facts = HostFacts.model_validate(
-        {k: v for k, v in report.facts.items() if k in HostFacts.model_fields}
-    )
+    facts = validated(HostFacts, report.facts)
     found = build_inventory(facts)
     assert [(g.index, g.pci_address) for g in found.gpus] == [
         (None, "0000:00:06.0"),

@@ -11,7 +11,7 @@ table does not know is judged only against the node's other GPUs.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ...registry import HostContext, check
@@ -527,7 +527,7 @@ def deep_xid(ctx: HostContext) -> list[Outcome]:
         )
         message = f"{listed} [{xid.source}; actions from {CATALOGUE}]"
         details: dict[str, Any] = {
-            "xids": [e.model_dump() for e in events],
+            "xids": [asdict(e) for e in events],
             "action": worst.action,
         }
         rank = ACTION_RANK.get(worst.action, 1)

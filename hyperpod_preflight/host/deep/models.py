@@ -8,7 +8,7 @@ decimal GB/s (10^9 bytes per second) for every bandwidth. ``d2d_gbps`` counts th
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from dataclasses import dataclass, field
 
 # NVML clock-event (formerly "throttle") reason bits, nvmlClocksEventReasons.
 CLOCK_EVENT_BITS: dict[int, str] = {
@@ -29,42 +29,50 @@ def clock_event_names(mask: int) -> list[str]:
     return [name for bit, name in sorted(CLOCK_EVENT_BITS.items()) if mask & bit]
 
 
-class GpuDeep(BaseModel):
+@dataclass(kw_only=True)
+class GpuDeep:
     """One GPU's figures."""
 
-    index: int = Field(description="NVML index (gpuN in every other finding).")
+    index: int
+    """NVML index (gpuN in every other finding)."""
     pci_bus_id: str | None = None
     name: str | None = None
     cuda_ordinal: int | None = None
-    numa_node: int | None = Field(default=None, description="From /sys/bus/pci/devices.")
-    matmul_tflops: dict[str, float] = Field(
-        default_factory=dict, description="Dense matmul TFLOP/s by dtype (bf16, fp16, fp8)."
-    )
-    matmul_size: int | None = Field(default=None, description="n of the n×n×n products.")
-    d2d_gbps: float | None = Field(
-        default=None, description="Device-to-device copy, bytes read + written per second."
-    )
-    h2d_gbps: float | None = Field(default=None, description="Pinned host-to-device copy.")
-    d2h_gbps: float | None = Field(default=None, description="Pinned device-to-host copy.")
-    clock_event_mask: int | None = Field(
-        default=None, description="OR of NVML's clock-event reasons sampled under load."
-    )
+    numa_node: int | None = None
+    """From /sys/bus/pci/devices."""
+    matmul_tflops: dict[str, float] = field(default_factory=dict)
+    """Dense matmul TFLOP/s by dtype (bf16, fp16, fp8)."""
+    matmul_size: int | None = None
+    """n of the n×n×n products."""
+    d2d_gbps: float | None = None
+    """Device-to-device copy, bytes read + written per second."""
+    h2d_gbps: float | None = None
+    """Pinned host-to-device copy."""
+    d2h_gbps: float | None = None
+    """Pinned device-to-host copy."""
+    clock_event_mask: int | None = None
+    """OR of NVML's clock-event reasons sampled under load."""
     clock_event_samples: int = 0
-    sm_clock_max_mhz: int | None = Field(default=None, description="Highest SM clock sampled.")
-    errors: dict[str, str] = Field(default_factory=dict, description="step → why it failed")
-    skipped: dict[str, str] = Field(default_factory=dict, description="step → why not run")
+    sm_clock_max_mhz: int | None = None
+    """Highest SM clock sampled."""
+    errors: dict[str, str] = field(default_factory=dict)
+    """step → why it failed"""
+    skipped: dict[str, str] = field(default_factory=dict)
+    """step → why not run"""
 
     @property
     def clock_events(self) -> list[str]:
         return clock_event_names(self.clock_event_mask or 0)
 
 
-class PairDeep(BaseModel):
+@dataclass(kw_only=True)
+class PairDeep:
     """Peer-to-peer copy bandwidth between two GPUs (the lower of the two directions)."""
 
     a: int
     b: int
-    link: str = Field(description="`NVLink`, `PCIe (…)`, or `unknown`.")
+    link: str
+    """`NVLink`, `PCIe (…)`, or `unknown`."""
     peer_access: bool | None = None
     gbps: float | None = None
     gbps_ab: float | None = None
@@ -72,56 +80,68 @@ class PairDeep(BaseModel):
     error: str | None = None
 
 
-class NcclDeep(BaseModel):
+@dataclass(kw_only=True)
+class NcclDeep:
     """All-reduce over every local GPU, one process per GPU (torch.distributed, NCCL)."""
 
     gpus: int
     nbytes: int = 0
     iterations: int = 0
     algbw_gbps: float | None = None
-    busbw_gbps: float | None = Field(
-        default=None, description="algbw × 2(n−1)/n, the figure nccl-tests reports."
-    )
+    busbw_gbps: float | None = None
+    """algbw × 2(n−1)/n, the figure nccl-tests reports."""
     nccl_version: str | None = None
     error: str | None = None
 
 
-class StepTime(BaseModel):
+@dataclass(kw_only=True)
+class StepTime:
     name: str
     seconds: float
-    status: str = Field(description="ran | failed | skipped")
+    status: str
+    """ran | failed | skipped"""
     note: str = ""
 
 
-class XidEvent(BaseModel):
+@dataclass(kw_only=True)
+class XidEvent:
     xid: int
-    pci_bus_id: str | None = Field(default=None, description="`0000:00:06.0` when given.")
-    text: str = Field(description="What followed the code on the kernel log line.")
+    pci_bus_id: str | None = None
+    """`0000:00:06.0` when given."""
+    text: str
+    """What followed the code on the kernel log line."""
     count: int = 1
-    action: str = Field(
-        description="none | reset-gpu | reboot-node | replace-node | unknown (not in the table)"
-    )
+    action: str
+    """none | reset-gpu | reboot-node | replace-node | unknown (not in the table)"""
     name: str = ""
 
 
-class XidFacts(BaseModel):
-    source: str | None = Field(
-        default=None, description="/dev/kmsg | dmesg | journalctl -k; None: none readable."
-    )
-    events: list[XidEvent] = Field(default_factory=list)
-    error: str | None = Field(default=None, description="Why no kernel log could be read.")
+@dataclass(kw_only=True)
+class XidFacts:
+    source: str | None = None
+    """/dev/kmsg | dmesg | journalctl -k; None: none readable."""
+    events: list[XidEvent] = field(default_factory=list)
+    error: str | None = None
+    """Why no kernel log could be read."""
 
 
-class DeepFacts(BaseModel):
-    backend: str | None = Field(default=None, description="`torch` or `cupy`; None: neither.")
+@dataclass(kw_only=True)
+class DeepFacts:
+    backend: str | None = None
+    """`torch` or `cupy`; None: neither."""
     backend_version: str | None = None
-    reason: str | None = Field(default=None, description="Why nothing could be measured.")
+    reason: str | None = None
+    """Why nothing could be measured."""
     budget_s: float = 60.0
     elapsed_s: float | None = None
-    gpus: list[GpuDeep] = Field(default_factory=list)
-    pairs: list[PairDeep] = Field(default_factory=list)
+    gpus: list[GpuDeep] = field(default_factory=list)
+    pairs: list[PairDeep] = field(default_factory=list)
     pairs_skipped: str | None = None
     nccl: NcclDeep | None = None
     nccl_skipped: str | None = None
-    steps: list[StepTime] = Field(default_factory=list)
+    steps: list[StepTime] = field(default_factory=list)
     xid: XidFacts | None = None
+
+    def __post_init__(self) -> None:
+        # --deep-seconds 40 from the library is 40.0 in the report, as pydantic wrote it
+        self.budget_s = float(self.budget_s)

@@ -8,19 +8,21 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from pydantic import BaseModel, Field
 
-
-class Peak(BaseModel):
+@dataclass(kw_only=True)
+class Peak:
     model: str
     match: list[str]
-    source: str = Field(description="A link to the data sheet the figures come from.")
-    tflops: dict[str, float | None] = Field(default_factory=dict)
+    source: str
+    """A link to the data sheet the figures come from."""
+    tflops: dict[str, float | None] = field(default_factory=dict)
     memory_gbps: float | None = None
-    nvlink_gbps: float | None = Field(default=None, description="One direction, per GPU.")
+    nvlink_gbps: float | None = None
+    """One direction, per GPU."""
 
 
 @lru_cache(maxsize=1)
@@ -28,12 +30,27 @@ def table() -> list[Peak]:
     text = resources.files(__package__).joinpath("gpu_peaks.json").read_text(encoding="utf-8")
     data = json.loads(text)
     sources: dict[str, str] = data["sources"]
-    peaks = []
-    for entry in data["models"]:
-        entry = dict(entry)
-        entry["source"] = sources[entry["source"]]
-        peaks.append(Peak.model_validate(entry))
-    return peaks
+    return [
+        Peak(
+            model=str(entry["model"]),
+            match=[str(m) for m in entry["match"]],
+            source=sources[entry["source"]],
+            tflops={str(k): _figure(v) for k, v in entry.get("tflops", {}).items()},
+            memory_gbps=_figure(entry.get("memory_gbps")),
+            nvlink_gbps=_figure(entry.get("nvlink_gbps")),
+        )
+        for entry in data["models"]
+    ]
+
+
+def _figure(value: object) -> float | None:
+    """A figure of the table as a float (``2000`` → ``2000.0``, as pydantic made it); None:
+    not published."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"gpu_peaks.json: {value!r} is not a number")
+    return float(value)
 
 
 def lookup(name: str | None) -> Peak | None:

@@ -4,7 +4,9 @@ nodes (CI has no GPU)."""
 
 from __future__ import annotations
 
+import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from hyperpod_preflight.host.deep.models import (
     XidFacts,
 )
 from hyperpod_preflight.host.deep.peaks import lookup
-from hyperpod_preflight.host.models import HostFacts, ResourceConfigFacts
+from hyperpod_preflight.host.models import HostFacts, ResourceConfigFacts, validated
 from hyperpod_preflight.host.nvml import read_nvml
 from hyperpod_preflight.host.profiles import add_deep_requirements, apply_overrides, load_profile
 from hyperpod_preflight.models import Outcome, Status
@@ -30,7 +32,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def recorded_h200() -> DeepFacts:
-    return DeepFacts.model_validate(json.loads((FIXTURES / "h200" / "deep.json").read_text()))
+    return validated(DeepFacts, json.loads((FIXTURES / "h200" / "deep.json").read_text()))
 
 
 def eight_h200(**changes: dict[str, Any]) -> tuple[HostFacts, DeepFacts]:
@@ -40,9 +42,7 @@ def eight_h200(**changes: dict[str, Any]) -> tuple[HostFacts, DeepFacts]:
     template = recorded_h200().gpus[0]
     deep = DeepFacts(backend="torch")
     for info in host.gpu.gpus:
-        gpu = template.model_copy(
-            deep=True, update={"index": info.index, "pci_bus_id": info.pci_bus_id}
-        )
+        gpu = replace(copy.deepcopy(template), index=info.index, pci_bus_id=info.pci_bus_id)
         for key, value in changes.get(f"gpu{info.index}", {}).items():
             setattr(gpu, key, value)
         deep.gpus.append(gpu)
