@@ -25,7 +25,7 @@ SCHEMA_VERSION = "1.0"
 
 # pydantic reads this from a plain dataclass: each attribute's docstring is its description in
 # the JSON schema (`hp-preflight schema`), as Field(description=...) was.
-_SCHEMA_CONFIG = {"use_attribute_docstrings": True}
+SCHEMA_CONFIG = {"use_attribute_docstrings": True}
 
 
 class Status(StrEnum):
@@ -137,7 +137,7 @@ class Location:
     """Where a value of the config sits in the file the user wrote (a CreateCluster JSON, a
     CloudFormation template or a Terraform plan)."""
 
-    __pydantic_config__ = _SCHEMA_CONFIG
+    __pydantic_config__ = SCHEMA_CONFIG
 
     file: str
     """The config file as given (`-` for stdin)."""
@@ -157,7 +157,7 @@ class Location:
 class Finding:
     """One result row of the report: one check on one resource."""
 
-    __pydantic_config__ = _SCHEMA_CONFIG
+    __pydantic_config__ = SCHEMA_CONFIG
 
     check_id: str
     """Stable id `area.name`; never changes once released."""
@@ -195,7 +195,7 @@ class CheckInfo:
 
 @dataclass
 class Summary:
-    __pydantic_config__ = _SCHEMA_CONFIG
+    __pydantic_config__ = SCHEMA_CONFIG
 
     total: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
