@@ -28,7 +28,7 @@ Everything public is importable from ``hyperpod_preflight.spec`` itself.
 
 from __future__ import annotations
 
-from ..sagemaker_model import sagemaker_service_model
+from ..sagemaker_model import botocore_version, sagemaker_service_model
 from .flags import spec_from_flags
 from .forms import (
     ARN_PARTITION_RE,
@@ -44,9 +44,9 @@ from .load import MAX_CONFIG_BYTES, load_spec, load_specs
 from .model import CapacityType, ClusterSpec, InstanceGroup, VpcSettings, strip_ml
 from .problems import Problem, format_problems
 from .schema import (
-    botocore_version,
     config_problems,
     create_cluster_shape,
+    judge_config,
     schema_problems,
 )
 
@@ -68,6 +68,7 @@ __all__ = [
     "config_problems",
     "create_cluster_shape",
     "format_problems",
+    "judge_config",
     "load_spec",
     "load_specs",
     "sagemaker_service_model",

@@ -19,7 +19,7 @@ from .build import build_spec
 from .documents import iac_clusters, json_locations, looks_like_json
 from .model import ClusterSpec
 from .problems import Problem, format_problems, kind_of, one_line, short
-from .schema import config_problems, oversize_problems
+from .schema import judge_config
 from .sourced import SourcedConfig
 from .usable import usable_config
 
@@ -266,10 +266,10 @@ def _spec_from_sourced(
     """The spec of one cluster of a template or plan."""
     config = sourced.config
     label = f"{source_name} ({sourced.label})" if sourced.label else source_name
-    oversized = oversize_problems(config)
+    oversized, problems, _ = judge_config(config, f"{source_field}#{sourced.label}")
     if oversized:
         raise InputError(format_problems(label, oversized))
-    problems, _ = config_problems(config)  # CloudFormation and awscc name a cluster themselves
+    # (the notices are dropped: CloudFormation and awscc name a cluster themselves)
     problems = [p for p in problems if not _about_unknown(p, sourced.unknowns)]
     if problems and strict:
         raise InputError(format_problems(label, problems))
@@ -302,10 +302,9 @@ def _spec_from_config(
             f"{source_name}: the config is empty ({{}}): give the create-cluster input "
             "(ClusterName, InstanceGroups, ...)"
         )
-    oversized = oversize_problems(config)
+    oversized, problems, notices = judge_config(config, source_field)
     if oversized:  # far beyond any real config: not worth judging item by item
         raise InputError(format_problems(source_name, oversized))
-    problems, notices = config_problems(config)
     problems = extra + problems
     if not problems:
         return build_spec(config, source_field, tuple(notices))

@@ -36,12 +36,6 @@ def create_cluster_shape() -> Any:
     return sagemaker_service_model().operation_model("CreateCluster").input_shape
 
 
-def botocore_version() -> str:
-    import botocore
-
-    return str(botocore.__version__)
-
-
 def schema_problems(params: Any) -> list[Problem]:
     """Everything botocore's ``CreateCluster`` model says is wrong with ``params``.
 
@@ -308,6 +302,27 @@ def config_problems(config: Any) -> tuple[list[Problem], list[str]]:
     oversized = oversize_problems(config)
     if oversized:
         return oversized, []
+    return _problems_and_notices(config)
+
+
+def judge_config(config: Any, slot: str) -> tuple[list[Problem], list[Problem], list[str]]:
+    """``config``'s oversized parts (:func:`oversize_problems`; when there are any, nothing
+    else is judged), its problems and its notices (:func:`config_problems`), kept in the
+    user cache (``slot`` names the source) for the next run given the same config: see
+    :mod:`.validation_cache`."""
+    from .validation_cache import cached_judgement
+
+    return cached_judgement(config, slot, _judged)
+
+
+def _judged(config: Any) -> tuple[list[Problem], list[Problem], list[str]]:
+    oversized = oversize_problems(config)
+    if oversized:
+        return oversized, [], []
+    return [], *_problems_and_notices(config)
+
+
+def _problems_and_notices(config: Any) -> tuple[list[Problem], list[str]]:
     notices: list[str] = []
     problems: list[Problem] = []
     for problem in schema_problems(config):
