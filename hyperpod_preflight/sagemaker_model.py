@@ -26,7 +26,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterable
 from functools import cache, lru_cache
 from pathlib import Path
@@ -202,6 +201,8 @@ def _write_cached(key: dict[str, Any]) -> dict[str, Any] | None:
     target = cached_model_path()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".sagemaker-model-")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:

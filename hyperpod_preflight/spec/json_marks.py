@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from typing import Any
 
 # The characters PyYAML (and libyaml) take as printable, less the line breaks other than
 # "\n" and the tab: with these alone, a line is "\n"-separated and a column a character count.
-_PLAIN_TEXT = re.compile(
-    "[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
-)
+# ASCII text (nearly every config) is checked with a small pattern: the whole Unicode class
+# costs ~2 ms to compile, so it is compiled only for text that needs it.
+_NOT_PLAIN_ASCII = re.compile("[^\n\x20-\x7e]")
+
+
+@cache
+def _not_plain() -> re.Pattern[str]:
+    return re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+
+
 _RISKY_ESCAPE = re.compile(r"\\/|\\u[dD][89abAB]")
 _TOKEN = re.compile(
     r"""(?P<ws>[ \n]+)
@@ -39,7 +47,8 @@ Node = tuple[str, int, int, Any]
 
 def json_nodes(text: str) -> Node | None:
     """The node tree of ``text``, or None when it is not JSON that PyYAML reads as JSON."""
-    if _PLAIN_TEXT.fullmatch(text) is None or _RISKY_ESCAPE.search(text):
+    not_plain = _NOT_PLAIN_ASCII if text.isascii() else _not_plain()
+    if not_plain.search(text) or _RISKY_ESCAPE.search(text):
         return None
     return _Parser(text).parse()
 

@@ -10,7 +10,6 @@ botocore is imported lazily (inside functions): ``hp-preflight --help`` must not
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Sequence
@@ -85,7 +84,9 @@ def _from_botocore(reason: str, name: str, additional: dict[str, Any]) -> Proble
     if reason == "unknown field":
         unknown = str(additional.get("unknown_param"))
         valid = [str(v) for v in additional.get("valid_names", [])]
-        close = difflib.get_close_matches(unknown, valid, n=1, cutoff=0.6)
+        from difflib import get_close_matches
+
+        close = get_close_matches(unknown, valid, n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return Problem(path, f"unknown key {short(unknown)}{hint}")
     if reason == "invalid type":
@@ -241,7 +242,9 @@ def _enum_message(value: str, shape_name: str, enum: Sequence[str]) -> str:
                 "(HyperPod types take the ml. prefix)"
             )
     else:
-        close = difflib.get_close_matches(value, list(enum), n=3, cutoff=0.6)
+        from difflib import get_close_matches
+
+        close = get_close_matches(value, list(enum), n=3, cutoff=0.6)
     if close:
         return f"{short(value)} is not a valid {shape_name}; closest: {', '.join(close)}"
     if len(enum) <= 8:
