@@ -28,8 +28,9 @@ Everything public is importable from ``hyperpod_preflight.spec`` itself.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..sagemaker_model import botocore_version, sagemaker_service_model
-from .flags import spec_from_flags
 from .forms import (
     ARN_PARTITION_RE,
     EKS_CLUSTER_ARN_RE,
@@ -77,3 +78,16 @@ __all__ = [
     "spec_from_flags",
     "strip_ml",
 ]
+
+if TYPE_CHECKING:
+    from .flags import spec_from_flags
+
+
+def __getattr__(name: str) -> Any:
+    """:func:`~.flags.spec_from_flags`, imported on first use: a run from a config file never
+    needs the flag parsers (their patterns and dataclasses cost ~2 ms at import)."""
+    if name == "spec_from_flags":
+        from .flags import spec_from_flags
+
+        return spec_from_flags
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
