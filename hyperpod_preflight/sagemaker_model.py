@@ -63,21 +63,36 @@ def shape_constraint(shape_name: str, name: str) -> Any:
     """One constraint of a shape of the model (``max``, ``min``, ``pattern``: what botocore
     gives as ``shape.metadata[name]``; None when the shape has none), read from the kept part
     without botocore when the shape is in it."""
-    key = _cache_key()
-    if key is not None:
-        shape = _kept_shapes(json.dumps(key, sort_keys=True)).get(shape_name)
-        if isinstance(shape, dict):
-            return shape.get(name)
+    shape = _kept().get("shapes", {}).get(shape_name)
+    if isinstance(shape, dict):
+        return shape.get(name)
     return sagemaker_service_model().shape_for(shape_name).metadata.get(name)
 
 
+def input_member_names(operation: str) -> frozenset[str]:
+    """The members of an operation's input shape, read from the kept part without botocore
+    when the operation is in it."""
+    kept = _kept()
+    found = kept.get("operations", {}).get(operation)
+    if isinstance(found, dict):
+        shape = kept.get("shapes", {}).get(found.get("input", {}).get("shape"))
+        if isinstance(shape, dict):
+            return frozenset(shape.get("members", {}))
+    return frozenset(sagemaker_service_model().operation_model(operation).input_shape.members)
+
+
+def _kept() -> dict[str, Any]:
+    """The kept part of the model valid for the installed botocore (empty when it is not
+    used)."""
+    key = _cache_key()
+    return _kept_description(json.dumps(key, sort_keys=True)) if key is not None else {}
+
+
 @lru_cache(maxsize=4)
-def _kept_shapes(key_text: str) -> dict[str, Any]:
-    """The shapes of the kept part valid for a key (as JSON text: hashable)."""
+def _kept_description(key_text: str) -> dict[str, Any]:
+    """The kept part valid for a key (given as JSON text: hashable)."""
     key = json.loads(key_text)
-    description = _read_cached(key) or _write_cached(key) or {}
-    shapes = description.get("shapes")
-    return shapes if isinstance(shapes, dict) else {}
+    return _read_cached(key) or _write_cached(key) or {}
 
 
 def full_sagemaker_service_model() -> Any:

@@ -132,3 +132,10 @@ def test_the_botocore_version_is_read_without_importing_it() -> None:
     import botocore
 
     assert sm.botocore_version() == botocore.__version__
+
+
+def test_input_members_read_from_the_kept_part_are_the_models() -> None:
+    full = sm.full_sagemaker_service_model()
+    for operation in ("CreateCluster", "DescribeCluster"):  # kept, and read from the whole
+        want = set(full.operation_model(operation).input_shape.members)
+        assert sm.input_member_names(operation) == want

@@ -223,11 +223,11 @@ def _json_error(exc: json.JSONDecodeError) -> str:
 
 def _names_create_cluster_members(config: dict[Any, Any]) -> bool:
     """Whether a YAML document reads as a CreateCluster request (a template has Resources)."""
-    from .schema import create_cluster_shape
+    from ..sagemaker_model import input_member_names
 
     if {"Resources", "AWSTemplateFormatVersion"} & set(config):
         return False
-    return bool(set(create_cluster_shape().members) & set(config))
+    return bool(input_member_names("CreateCluster") & set(config))
 
 
 def _parse_yaml(text: str, name: str) -> Any:

@@ -64,11 +64,17 @@ def _load_in_child(config: Path, package_root: Path = REPO) -> dict[str, Any]:
     return result
 
 
-@pytest.mark.parametrize("bad", [False, True], ids=["valid", "with problems"])
+@pytest.mark.parametrize("kind", ["valid", "with problems", "yaml"])
 def test_a_repeated_config_is_judged_without_botocore_to_the_same_problems(
-    tmp_path: Path, bad: bool
+    tmp_path: Path, kind: str
 ) -> None:
+    import yaml
+
+    bad = kind == "with problems"
     config = _bad_config(tmp_path) if bad else SLURM
+    if kind == "yaml":  # a CreateCluster config in YAML (--cli-input-yaml)
+        config = tmp_path / "cluster.yaml"
+        config.write_text(yaml.safe_dump(json.loads(SLURM.read_text())))
     first = _load_in_child(config)
     assert first["validated"]
     assert len(_entries()) == 1
