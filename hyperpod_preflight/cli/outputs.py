@@ -25,6 +25,8 @@ FILE_FORMATS = ("json", "junit", "sarif", "markdown", "table")
 
 @dataclass(frozen=True)
 class Destination:
+    """One place a report goes: a format, and a file (or stdout)."""
+
     fmt: str
     path: str | None  # None: stdout
 
