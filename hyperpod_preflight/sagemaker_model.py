@@ -16,6 +16,11 @@ uses a stale copy. A shape or operation outside the copy is read from the whole 
 then). Without a writable cache, with ``AWS_DATA_PATH`` or a ``~/.aws/models/sagemaker``
 folder (models botocore would prefer), the whole model is read as before.
 
+What needs only a constraint or the member names of a kept shape (:func:`shape_constraint`,
+:func:`input_member_names`) reads them from the kept part's JSON, and the key is made with
+botocore's version read from its ``__init__.py``: with the kept part (and the validation kept
+by :mod:`.spec.validation_cache`) in the cache, an offline run never imports botocore.
+
 A leaf module: both :mod:`.spec` and :mod:`.catalog` import it, so neither imports the other
 to reach the model. botocore is imported on first use: ``hp-preflight --help`` must not pay.
 """
