@@ -66,10 +66,15 @@ def load_specs(
     ``resource`` (a logical id or a plan address) keeps one. Values known only at deploy time
     are in ``spec.unknowns``, never guessed; where each value is written, in
     ``spec.locations``."""
-    if isinstance(source, dict):
+    if isinstance(source, dict):  # (a library caller's dict: its judgement is not kept)
         return [
             _spec_from_config(
-                source, source_name="<dict>", source_field="<dict>", extra=[], strict=strict
+                source,
+                source_name="<dict>",
+                source_field="<dict>",
+                extra=[],
+                strict=strict,
+                store=False,
             )
         ]
     if not isinstance(source, str | Path):
@@ -290,7 +295,13 @@ def _spec_from_sourced(
 
 
 def _spec_from_config(
-    config: Any, *, source_name: str, source_field: str, extra: list[Problem], strict: bool
+    config: Any,
+    *,
+    source_name: str,
+    source_field: str,
+    extra: list[Problem],
+    strict: bool,
+    store: bool = True,
 ) -> ClusterSpec:
     if not isinstance(config, dict):
         raise InputError(
@@ -302,7 +313,7 @@ def _spec_from_config(
             f"{source_name}: the config is empty ({{}}): give the create-cluster input "
             "(ClusterName, InstanceGroups, ...)"
         )
-    oversized, problems, notices = judge_config(config, source_field)
+    oversized, problems, notices = judge_config(config, source_field, store=store)
     if oversized:  # far beyond any real config: not worth judging item by item
         raise InputError(format_problems(source_name, oversized))
     problems = extra + problems

@@ -308,14 +308,16 @@ def config_problems(config: Any) -> tuple[list[Problem], list[str]]:
     return _problems_and_notices(config)
 
 
-def judge_config(config: Any, slot: str) -> tuple[list[Problem], list[Problem], list[str]]:
+def judge_config(
+    config: Any, slot: str, *, store: bool = True
+) -> tuple[list[Problem], list[Problem], list[str]]:
     """``config``'s oversized parts (:func:`oversize_problems`; when there are any, nothing
     else is judged), its problems and its notices (:func:`config_problems`), kept in the
-    user cache (``slot`` names the source) for the next run given the same config: see
-    :mod:`.validation_cache`."""
+    user cache (``slot`` names the source) for the next run given the same config (with
+    ``store`` False, only read from it): see :mod:`.validation_cache`."""
     from .validation_cache import cached_judgement
 
-    return cached_judgement(config, slot, _judged)
+    return cached_judgement(config, slot, _judged, store=store)
 
 
 def _judged(config: Any) -> tuple[list[Problem], list[Problem], list[str]]:

@@ -25,7 +25,9 @@ from __future__ import annotations
 import hashlib
 import marshal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -49,11 +51,26 @@ _CODE = (
 _FOLDER = "config-problems"
 
 Judgement = tuple[list[Problem], list[Problem], list[str]]
+_KEEPING: ContextVar[bool] = ContextVar("hp_preflight_keeping_judgements", default=True)
 
 
-def cached_judgement(config: Any, slot: str, judge: Callable[[Any], Judgement]) -> Judgement:
+@contextmanager
+def judgements_not_kept() -> Iterator[None]:
+    """Within it, no judgement is stored (a kept one is still read): a sandbox run leaves
+    the user cache as it found it."""
+    token = _KEEPING.set(False)
+    try:
+        yield
+    finally:
+        _KEEPING.reset(token)
+
+
+def cached_judgement(
+    config: Any, slot: str, judge: Callable[[Any], Judgement], *, store: bool = True
+) -> Judgement:
     """``judge(config)``, read from the cache when this config was judged before under the
-    same model, code and Python; else judged and stored (``slot``: the source's name)."""
+    same model, code and Python; else judged, and stored when ``store`` (``slot``: the
+    source's name)."""
     key = judgement_key(config)
     if key is None:
         return judge(config)
@@ -62,7 +79,8 @@ def cached_judgement(config: Any, slot: str, judge: Callable[[Any], Judgement]) 
     if found is not None:
         return found
     judged = judge(config)
-    write_keyed(path, key, _encoded(judged))
+    if store and _KEEPING.get():
+        write_keyed(path, key, _encoded(judged))
     return judged
 
 

@@ -209,3 +209,19 @@ def test_a_repeated_offline_check_never_imports_botocore(tmp_path: Path) -> None
         )
         ends.append(out.stderr.strip().splitlines()[-1])
     assert ends == ["EXIT 0 botocore=True", "EXIT 0 botocore=False"]
+
+
+def test_a_dict_of_a_library_caller_is_never_kept() -> None:
+    """(The sandbox builds its config as a dict: its runs leave the user cache alone.)"""
+    load_spec(json.loads(SLURM.read_text()))
+    assert _entries() == []
+
+
+def test_nothing_is_kept_within_judgements_not_kept() -> None:
+    from hyperpod_preflight.spec.validation_cache import judgements_not_kept
+
+    with judgements_not_kept():
+        load_spec(SLURM)
+    assert _entries() == []
+    load_spec(SLURM)
+    assert len(_entries()) == 1
