@@ -1,7 +1,9 @@
 """The per-user state of hp-preflight on this machine: ``$XDG_CACHE_HOME/hyperpod-preflight/``
 (else ``~/.cache/hyperpod-preflight/``). It holds lock files that serialize quota requests
 per account and region, and the quota codes learned from Service Quotas' listings
-(``quota-codes.json``); never an AWS value that a judgement would trust.
+(``quota-codes.json``); never an AWS value that a judgement would trust. It also holds keyed
+copies of what is costly to work out again (:func:`read_keyed`/:func:`write_keyed`: botocore's
+decoded data files, a config's validation), each stored with the key it is valid for.
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import marshal
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -47,6 +49,45 @@ def exclusive_lock(name: str) -> Iterator[Path]:
             yield path
         finally:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+# -- keyed copies --------------------------------------------------------------------------
+# A ``marshal`` file holding (key, data): read back only under the very key it was written
+# with, so a copy made for another input, version or format is never used.
+
+
+def read_keyed(path: Path, key: Any) -> Any:
+    """The data :func:`write_keyed` stored at ``path`` under ``key``; None when the file is
+    missing or unreadable, or was written under another key."""
+    try:
+        with open(path, "rb") as fh:
+            stored_key, data = marshal.loads(fh.read())  # (load(fh) reads in small bits)
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    return data if stored_key == key else None
+
+
+def write_keyed(path: Path, key: Any, data: Any) -> None:
+    """Store ``data`` under ``key`` at ``path`` (written whole, then renamed into place); an
+    unwritable folder, or data marshal cannot hold, just means no copy."""
+    try:
+        payload = marshal.dumps((key, data))
+    except ValueError:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
 
 
 # -- quota codes --------------------------------------------------------------------------
@@ -112,6 +153,8 @@ def save_quota_codes(
     path = quota_codes_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=f".{QUOTA_CODES_FILE}.", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -15,8 +15,7 @@ accelerator, as ``GpuInfo.Gpus[].MemoryInfo`` reports it.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -228,9 +227,8 @@ _ROWS: tuple[_Row, ...] = (
 )
 
 
-def _build_catalog() -> dict[str, InstanceTypeInfo]:
-    catalog = {}
-    for (
+def _info(row: _Row) -> InstanceTypeInfo:
+    (
         name,
         vcpus,
         cores,
@@ -244,33 +242,53 @@ def _build_catalog() -> dict[str, InstanceTypeInfo]:
         cards,
         ipv4,
         enis,
-    ) in _ROWS:
-        family = name.split(".", 1)[0]
-        catalog[name] = InstanceTypeInfo(
-            name=name,
-            vcpus=vcpus,
-            default_cores=cores,
-            valid_threads_per_core=tuple(threads),
-            accelerator=kind,
-            accelerator_name=acc_name,
-            accelerator_count=acc_count,
-            accelerator_memory_gib=None if acc_mem is None else float(acc_mem),
-            efa_interfaces=efa,
-            network_cards=cards,
-            ipv4_per_eni=ipv4,
-            max_enis=enis,
-            memory_gib=float(mem),
-            nvswitch=_has_nvswitch(family, kind, acc_count),
-            source=_source_for(family),
-        )
-    return catalog
+    ) = row
+    family = name.split(".", 1)[0]
+    return InstanceTypeInfo(
+        name=name,
+        vcpus=vcpus,
+        default_cores=cores,
+        valid_threads_per_core=tuple(threads),
+        accelerator=kind,
+        accelerator_name=acc_name,
+        accelerator_count=acc_count,
+        accelerator_memory_gib=None if acc_mem is None else float(acc_mem),
+        efa_interfaces=efa,
+        network_cards=cards,
+        ipv4_per_eni=ipv4,
+        max_enis=enis,
+        memory_gib=float(mem),
+        nvswitch=_has_nvswitch(family, kind, acc_count),
+        source=_source_for(family),
+    )
+
+
+class _Catalog(Mapping[str, InstanceTypeInfo]):
+    """EC2 name → :class:`InstanceTypeInfo` of :data:`_ROWS`, each row made into one the first
+    time it is asked for (a run sizes a few types: making all ~130 costs ~9 ms at import)."""
+
+    def __init__(self, rows: tuple[_Row, ...]) -> None:
+        self._rows = {row[0]: row for row in rows}
+        self._made: dict[str, InstanceTypeInfo] = {}
+
+    def __getitem__(self, name: str) -> InstanceTypeInfo:
+        info = self._made.get(name)
+        if info is None:
+            info = self._made[name] = _info(self._rows[name])
+        return info
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def _has_nvswitch(family: str, kind: str, accelerator_count: int) -> bool:
     return kind == "nvidia" and family in NVSWITCH_FAMILIES and accelerator_count >= 4
 
 
-CATALOG: Mapping[str, InstanceTypeInfo] = _build_catalog()
+CATALOG: Mapping[str, InstanceTypeInfo] = _Catalog(_ROWS)
 
 
 def _ec2_name(instance_type: str) -> str:
@@ -291,6 +309,8 @@ def hyperpod_instance_types() -> tuple[str, ...]:
 def closest_instance_types(instance_type: str, n: int = 3) -> list[str]:
     """The valid HyperPod names closest to ``instance_type`` (for "did you mean")."""
     valid = hyperpod_instance_types()
+    import difflib
+
     candidate = instance_type if instance_type.startswith("ml.") else f"ml.{instance_type}"
     return difflib.get_close_matches(candidate, valid, n=n, cutoff=0.6)
 

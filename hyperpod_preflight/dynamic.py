@@ -41,3 +41,13 @@ def first_importable(*names: str) -> tuple[str | None, ModuleType | None, list[s
             continue
         return name, module, errors
     return None, None, errors
+
+
+def module_file(name: str) -> str | None:
+    """The file ``import name`` would run (a package's ``__init__.py``), found without importing
+    it (``importlib.util.find_spec``; ``name`` is a top-level module); None when there is none.
+    Cache keys use it: botocore's version and dateutil's files, read without their imports."""
+    from importlib.util import find_spec
+
+    spec = find_spec(name)
+    return spec.origin if spec is not None and spec.has_location else None

@@ -6,7 +6,6 @@ API lets them propagate so a provisioning script can catch them.
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Literal
 
@@ -20,7 +19,9 @@ def one_line(text: str, limit: int = 200) -> str:
     """``text`` as one short line: markup of an HTML page dropped, whitespace (newlines
     included) collapsed, cut to ``limit`` characters with an ellipsis."""
     if "<" in text and ">" in text:
-        text = html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", text)))
+        from html import unescape
+
+        text = unescape(_TAG.sub(" ", _HIDDEN.sub(" ", text)))
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
 

@@ -21,7 +21,6 @@ Command-line flags override the file. Read with the standard library's ``tomllib
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -62,6 +61,8 @@ def find_project_config(start: Path) -> Path | None:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

@@ -164,6 +164,8 @@ def no_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
 
 @dataclass(frozen=True)
 class Check:
+    """A registered check: what it is, its function and the facts it needs."""
+
     info: CheckInfo
     fn: CheckFn
     needs: NeedsFn = no_needs

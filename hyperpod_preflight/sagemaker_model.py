@@ -16,6 +16,11 @@ uses a stale copy. A shape or operation outside the copy is read from the whole 
 then). Without a writable cache, with ``AWS_DATA_PATH`` or a ``~/.aws/models/sagemaker``
 folder (models botocore would prefer), the whole model is read as before.
 
+What needs only a constraint or the member names of a kept shape (:func:`shape_constraint`,
+:func:`input_member_names`) reads them from the kept part's JSON, and the key is made with
+botocore's version read from its ``__init__.py``: with the kept part (and the validation kept
+by :mod:`.spec.validation_cache`) in the cache, an offline run never imports botocore.
+
 A leaf module: both :mod:`.spec` and :mod:`.catalog` import it, so neither imports the other
 to reach the model. botocore is imported on first use: ``hp-preflight --help`` must not pay.
 """
@@ -24,17 +29,27 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import re
+import sys
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
+
+from .dynamic import module_file
 
 # Bump when the kept part changes: an older copy is then rebuilt.
 _FORMAT = 1
 _KEPT_OPERATIONS = ("CreateCluster",)
 _KEPT_SHAPES = ("ClusterInstanceType", "ClusterInstanceCount")
 _SERVICE = "sagemaker"
+
+
+def model_cache_key() -> dict[str, Any] | None:
+    """What the kept part of the model is valid for (botocore's version, the model file's
+    path, size and modification time, this module's format); None when the kept part is not
+    used (``AWS_DATA_PATH``, ``~/.aws/models``: models that may change at any time)."""
+    return _cache_key()
 
 
 @cache
@@ -47,6 +62,42 @@ def sagemaker_service_model() -> Any:
         if description is not None:
             return _partial_model(description)
     return full_sagemaker_service_model()
+
+
+def shape_constraint(shape_name: str, name: str) -> Any:
+    """One constraint of a shape of the model (``max``, ``min``, ``pattern``: what botocore
+    gives as ``shape.metadata[name]``; None when the shape has none), read from the kept part
+    without botocore when the shape is in it."""
+    shape = _kept().get("shapes", {}).get(shape_name)
+    if isinstance(shape, dict):
+        return shape.get(name)
+    return sagemaker_service_model().shape_for(shape_name).metadata.get(name)
+
+
+def input_member_names(operation: str) -> frozenset[str]:
+    """The members of an operation's input shape, read from the kept part without botocore
+    when the operation is in it."""
+    kept = _kept()
+    found = kept.get("operations", {}).get(operation)
+    if isinstance(found, dict):
+        shape = kept.get("shapes", {}).get(found.get("input", {}).get("shape"))
+        if isinstance(shape, dict):
+            return frozenset(shape.get("members", {}))
+    return frozenset(sagemaker_service_model().operation_model(operation).input_shape.members)
+
+
+def _kept() -> dict[str, Any]:
+    """The kept part of the model valid for the installed botocore (empty when it is not
+    used)."""
+    key = _cache_key()
+    return _kept_description(json.dumps(key, sort_keys=True)) if key is not None else {}
+
+
+@lru_cache(maxsize=4)
+def _kept_description(key_text: str) -> dict[str, Any]:
+    """The kept part valid for a key (given as JSON text: hashable)."""
+    key = json.loads(key_text)
+    return _read_cached(key) or _write_cached(key) or {}
 
 
 def full_sagemaker_service_model() -> Any:
@@ -67,23 +118,51 @@ def _full_model(data_path: str | None) -> Any:
 
 def cached_model_path() -> Path:
     """Where the kept part of the model is stored (one file per botocore version)."""
-    import botocore
-
     from .cache import cache_dir
 
-    return cache_dir() / f"sagemaker-model-{botocore.__version__}.json"
+    return cache_dir() / f"sagemaker-model-{botocore_version()}.json"
+
+
+_VERSION_LINE = re.compile(r"""^__version__ = ['"]([^'"]+)['"]""", re.MULTILINE)
+
+
+def _botocore_folder() -> Path:
+    """The folder of the botocore package an ``import botocore`` gives (found, not imported)."""
+    module = sys.modules.get("botocore")
+    origin = getattr(module, "__file__", None)
+    if origin is None:
+        origin = module_file("botocore")
+    if origin is None:
+        import botocore
+
+        origin = botocore.__file__
+    return Path(str(origin)).parent
+
+
+@cache
+def botocore_version() -> str:
+    """``botocore.__version__``, read from the package's ``__init__.py`` (the line that sets
+    it): a run that finds everything it needs in the cache never imports botocore."""
+    try:
+        text = (_botocore_folder() / "__init__.py").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    found = _VERSION_LINE.search(text)
+    if found is not None:
+        return found.group(1)
+    import botocore
+
+    return str(botocore.__version__)
 
 
 def _model_file() -> Path | None:
     """The ``service-2`` file botocore's loader reads for SageMaker, when only botocore's own
     data folder can hold it (else None: the cache is not used)."""
-    import botocore
-
     if os.environ.get("AWS_DATA_PATH"):
         return None
     if (Path(os.path.expanduser("~")) / ".aws" / "models" / _SERVICE).exists():
         return None
-    folder = Path(botocore.__file__).parent / "data" / _SERVICE
+    folder = _botocore_folder() / "data" / _SERVICE
     try:
         versions = sorted(p.name for p in folder.iterdir() if p.is_dir())
     except OSError:
@@ -98,8 +177,6 @@ def _model_file() -> Path | None:
 
 
 def _cache_key() -> dict[str, Any] | None:
-    import botocore
-
     path = _model_file()
     if path is None:
         return None
@@ -109,7 +186,7 @@ def _cache_key() -> dict[str, Any] | None:
         return None
     return {
         "format": _FORMAT,
-        "botocore": botocore.__version__,
+        "botocore": botocore_version(),
         "file": str(path),
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
@@ -144,6 +221,8 @@ def _write_cached(key: dict[str, Any]) -> dict[str, Any] | None:
     target = cached_model_path()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".sagemaker-model-")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:

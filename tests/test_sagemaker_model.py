@@ -112,3 +112,30 @@ def test_the_fallback_never_uses_a_model_read_through_aws_data_path(
     monkeypatch.delenv("AWS_DATA_PATH")
     sm.sagemaker_service_model.cache_clear()
     assert sm.sagemaker_service_model().shape_for("TrainingJobName").type_name == "string"
+
+
+def test_shape_constraints_read_from_the_kept_part_are_the_models() -> None:
+    full = sm.full_sagemaker_service_model()
+    asked = [
+        ("ClusterInstanceCount", "max"),
+        ("ClusterInstanceCount", "min"),
+        ("ClusterName", "pattern"),
+        ("ClusterName", "max"),
+        ("TrainingJobName", "max"),  # outside the kept part: read from the whole model
+    ]
+    for shape, name in asked:
+        assert sm.shape_constraint(shape, name) == full.shape_for(shape).metadata.get(name)
+    assert sm.shape_constraint("ClusterInstanceCount", "max") is not None
+
+
+def test_the_botocore_version_is_read_without_importing_it() -> None:
+    import botocore
+
+    assert sm.botocore_version() == botocore.__version__
+
+
+def test_input_members_read_from_the_kept_part_are_the_models() -> None:
+    full = sm.full_sagemaker_service_model()
+    for operation in ("CreateCluster", "DescribeCluster"):  # kept, and read from the whole
+        want = set(full.operation_model(operation).input_shape.members)
+        assert sm.input_member_names(operation) == want

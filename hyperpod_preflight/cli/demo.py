@@ -53,6 +53,7 @@ def run_sandbox_and_emit(opts: SandboxOptions, outputs: OpenOutputs, *, show_acc
     code. What is built and planted is said on stderr (unless -q), in as few lines as it takes."""
     from ..api import run_sandbox_build
     from ..sandbox import parse_defects, require_moto
+    from ..spec.validation_cache import judgements_not_kept
 
     require_moto()  # without the extra: the install command, and nothing else said
     quiet = outputs.plan.verbosity < 0
@@ -63,7 +64,8 @@ def run_sandbox_and_emit(opts: SandboxOptions, outputs: OpenOutputs, *, show_acc
             f"sandbox: building in this process (moto; nothing leaves this machine) the "
             f"account for {source}" + (f"; planted {planted}" if planted else "")
         )
-    run = run_sandbox_build(opts)
+    with judgements_not_kept():  # the sandbox leaves the user cache alone
+        run = run_sandbox_build(opts)
     if opts.cluster.config:  # whose scripts were checked is said even with -q
         for note in run.notes:
             _say(f"sandbox: {note}")

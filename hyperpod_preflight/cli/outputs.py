@@ -10,7 +10,6 @@ be written is exit 2 before any AWS call, never after a long run whose results w
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,6 +25,8 @@ FILE_FORMATS = ("json", "junit", "sarif", "markdown", "table")
 
 @dataclass(frozen=True)
 class Destination:
+    """One place a report goes: a format, and a file (or stdout)."""
+
     fmt: str
     path: str | None  # None: stdout
 
@@ -175,6 +176,8 @@ def write_stdout(text: str) -> None:
 
 def terminal_width() -> int:
     """The terminal's columns (``COLUMNS`` first, as shells set it), else 100."""
+    import shutil
+
     return shutil.get_terminal_size((100, 24)).columns
 
 

@@ -24,13 +24,13 @@ What the loader returns is the same data (plain dicts, which keep their order, i
 from __future__ import annotations
 
 import hashlib
-import marshal
 import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ..cache import cache_dir, read_keyed, write_keyed
 
 if TYPE_CHECKING:
     import boto3
@@ -43,8 +43,6 @@ def cache_folder() -> Path:
     """Where the decoded copies live (one folder per botocore and Python version: marshal's
     format belongs to the Python version)."""
     import botocore
-
-    from ..cache import cache_dir
 
     python = f"{sys.version_info[0]}.{sys.version_info[1]}"
     return cache_dir() / f"botocore-data-{botocore.__version__}-py{python}"
@@ -166,13 +164,9 @@ class CachingFileLoader:
         copy = self.folder / (
             hashlib.sha256(repr(key[1:2] + key[4:]).encode()).hexdigest()[:32] + ".marshal"
         )
-        try:
-            with open(copy, "rb") as fh:
-                stored_key, data = marshal.loads(fh.read())  # (load(fh) reads in small bits)
-            if stored_key == key:
-                return data
-        except (OSError, ValueError, EOFError, TypeError):
-            pass
+        data = read_keyed(copy, key)
+        if data is not None:
+            return data
         data = self.inner.load_file(file_path)
         if data is not None and kept:
             data = _kept_part(data, kept)
@@ -223,22 +217,7 @@ def _plain(value: Any) -> Any:
 
 
 def _store(copy: Path, key: tuple[Any, ...], data: Any) -> None:
-    try:
-        payload = marshal.dumps((key, _plain(data)))
-    except ValueError:  # something marshal cannot hold: no copy
-        return
-    try:
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=copy.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
-            os.replace(tmp, copy)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass  # not writable: this run decoded the file, the next one will too
+    write_keyed(copy, key, _plain(data))
 
 
 def install(
@@ -289,15 +268,8 @@ def _keep_service_listings(loader: Any) -> None:
                 return known[type_name]
         key = (_FORMAT, "services", type_name, tuple(paths), boto3.__version__)
         copy = folder / f"services-{hashlib.sha256(repr(key).encode()).hexdigest()[:16]}.marshal"
-        found: Any = None
-        try:
-            with open(copy, "rb") as fh:
-                stored_key, stored = marshal.loads(fh.read())
-            if stored_key == key and isinstance(stored, list):
-                found = stored
-        except (OSError, ValueError, EOFError, TypeError):
-            pass
-        if found is None:
+        found = read_keyed(copy, key)
+        if not isinstance(found, list):
             found = list(original(type_name))
             _store(copy, key, found)
         with lock:

@@ -28,8 +28,9 @@ Everything public is importable from ``hyperpod_preflight.spec`` itself.
 
 from __future__ import annotations
 
-from ..sagemaker_model import sagemaker_service_model
-from .flags import spec_from_flags
+from typing import TYPE_CHECKING, Any
+
+from ..sagemaker_model import botocore_version, sagemaker_service_model
 from .forms import (
     ARN_PARTITION_RE,
     EKS_CLUSTER_ARN_RE,
@@ -44,9 +45,9 @@ from .load import MAX_CONFIG_BYTES, load_spec, load_specs
 from .model import CapacityType, ClusterSpec, InstanceGroup, VpcSettings, strip_ml
 from .problems import Problem, format_problems
 from .schema import (
-    botocore_version,
     config_problems,
     create_cluster_shape,
+    judge_config,
     schema_problems,
 )
 
@@ -68,6 +69,7 @@ __all__ = [
     "config_problems",
     "create_cluster_shape",
     "format_problems",
+    "judge_config",
     "load_spec",
     "load_specs",
     "sagemaker_service_model",
@@ -76,3 +78,16 @@ __all__ = [
     "spec_from_flags",
     "strip_ml",
 ]
+
+if TYPE_CHECKING:
+    from .flags import spec_from_flags
+
+
+def __getattr__(name: str) -> Any:
+    """:func:`~.flags.spec_from_flags`, imported on first use: a run from a config file never
+    needs the flag parsers (their patterns and dataclasses cost ~2 ms at import)."""
+    if name == "spec_from_flags":
+        from .flags import spec_from_flags
+
+        return spec_from_flags
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

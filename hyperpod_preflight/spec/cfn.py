@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from .kinds import TEMPLATE_KEYS, is_template_data
 from .schema import create_cluster_shape
 from .sourced import SourcedConfig, join, node_location
 from .walk import NO_VALUE, Lit, NoValue, Resolved, ShapeWalk, Unknown, scalar_value
@@ -65,11 +66,8 @@ def is_template(root: Any) -> bool:
     """A CloudFormation template: a mapping with ``Resources`` or the format version."""
     if isinstance(root, yaml.MappingNode):
         keys = {k.value for k, _ in root.value if isinstance(k, yaml.ScalarNode)}
-    elif isinstance(root, Mapping):
-        keys = set(root)
-    else:
-        return False
-    return "AWSTemplateFormatVersion" in keys or "Resources" in keys
+        return any(key in keys for key in TEMPLATE_KEYS)
+    return is_template_data(root)
 
 
 def section(root: yaml.MappingNode, name: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:

@@ -6,6 +6,9 @@ YAML and JSON are composed with PyYAML (``CSafeLoader`` where libyaml is present
 nodes keep their line and column and the CloudFormation short-form tags. JSON is parsed by
 :mod:`json` first (strict: duplicate keys, NaN), so a CreateCluster JSON is judged exactly as
 before; composing it only adds locations, and a JSON that PyYAML cannot compose keeps none.
+A plain CreateCluster JSON (most configs) is located by :mod:`.json_marks` instead, to the
+same lines and columns: PyYAML is imported only for what needs it (YAML, templates, plans,
+JSON that :mod:`.json_marks` leaves to it).
 """
 
 from __future__ import annotations
@@ -14,28 +17,43 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from .cfn import TemplateError, is_template, template_clusters
+from ..models import Location
+from .json_marks import Node, json_nodes
+from .kinds import is_plan, is_template_data
 from .problems import one_line
-from .sourced import SourcedConfig, join, node_location
-from .tfplan import data_node, is_plan, plan_clusters
+from .sourced import join, node_location
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    import yaml
+
+    from .sourced import SourcedConfig
 
 
 def compose(text: str) -> yaml.Node | None:
     """The node tree of ``text`` (None for an empty document)."""
-    node: yaml.Node | None = yaml.compose(text, Loader=_Loader)
+    import yaml
+
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    node: yaml.Node | None = yaml.compose(text, Loader=loader)
     return node
 
 
 def json_locations(text: str, file: str) -> dict[str, Any]:
     """JSON path → location of every value of a JSON config (empty when PyYAML cannot
-    compose it)."""
+    compose it). Plain JSON is read by :func:`~.json_marks.json_nodes`, without PyYAML."""
+    nodes = json_nodes(text)
+    if nodes is not None:
+        return _node_locations(nodes, file)
+    return yaml_locations(text, file)
+
+
+def yaml_locations(text: str, file: str) -> dict[str, Any]:
+    """:func:`json_locations` as PyYAML's ``compose()`` gives them."""
+    import yaml
+
     try:
         root = compose(text)
     except (yaml.YAMLError, RecursionError):
@@ -56,6 +74,23 @@ def json_locations(text: str, file: str) -> dict[str, Any]:
     return found
 
 
+def _node_locations(root: Node, file: str) -> dict[str, Any]:
+    """:func:`json_locations` of a :func:`~.json_marks.json_nodes` tree, walked in the same
+    order (where a key repeats, the first one's values win, as with PyYAML's nodes)."""
+    found: dict[str, Any] = {}
+    pending: list[tuple[Node, str]] = [(root, "")]
+    while pending:
+        (kind, line, column, children), path = pending.pop()
+        found[path] = Location(
+            file=file, line=line + 1, column=column + 1, path=path, config_path=path
+        )
+        if kind == "map":
+            pending += [(v, join(path, k)) for k, v in children]
+        elif kind == "seq":
+            pending += [(v, join(path, i)) for i, v in enumerate(children)]
+    return found
+
+
 def looks_like_json(text: str) -> bool:
     return text.lstrip("\ufeff \t\r\n").startswith(("{", "["))
 
@@ -70,8 +105,13 @@ def iac_clusters(
 ) -> list[SourcedConfig] | None:
     """The clusters of a CloudFormation template or Terraform plan; None when ``data`` (the
     JSON value, or None for YAML text) is neither (a CreateCluster JSON)."""
-    if data is not None and not (is_plan(data) or is_template(data)):
+    if data is not None and not (is_plan(data) or is_template_data(data)):
         return None
+    import yaml
+
+    from .cfn import TemplateError, is_template, template_clusters
+    from .tfplan import data_node, plan_clusters
+
     try:
         root = compose(text)
     except yaml.MarkedYAMLError as exc:

@@ -98,6 +98,8 @@ def _cluster_name(value: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class _GroupFlag:
+    """One ``--instance-group NAME=ml.TYPE:COUNT``."""
+
     name: str
     instance_type: str
     count: int

@@ -19,7 +19,7 @@ from .build import build_spec
 from .documents import iac_clusters, json_locations, looks_like_json
 from .model import ClusterSpec
 from .problems import Problem, format_problems, kind_of, one_line, short
-from .schema import config_problems, oversize_problems
+from .schema import judge_config
 from .sourced import SourcedConfig
 from .usable import usable_config
 
@@ -66,10 +66,15 @@ def load_specs(
     ``resource`` (a logical id or a plan address) keeps one. Values known only at deploy time
     are in ``spec.unknowns``, never guessed; where each value is written, in
     ``spec.locations``."""
-    if isinstance(source, dict):
+    if isinstance(source, dict):  # (a library caller's dict: its judgement is not kept)
         return [
             _spec_from_config(
-                source, source_name="<dict>", source_field="<dict>", extra=[], strict=strict
+                source,
+                source_name="<dict>",
+                source_field="<dict>",
+                extra=[],
+                strict=strict,
+                store=False,
             )
         ]
     if not isinstance(source, str | Path):
@@ -223,11 +228,11 @@ def _json_error(exc: json.JSONDecodeError) -> str:
 
 def _names_create_cluster_members(config: dict[Any, Any]) -> bool:
     """Whether a YAML document reads as a CreateCluster request (a template has Resources)."""
-    from .schema import create_cluster_shape
+    from ..sagemaker_model import input_member_names
 
     if {"Resources", "AWSTemplateFormatVersion"} & set(config):
         return False
-    return bool(set(create_cluster_shape().members) & set(config))
+    return bool(input_member_names("CreateCluster") & set(config))
 
 
 def _parse_yaml(text: str, name: str) -> Any:
@@ -266,10 +271,10 @@ def _spec_from_sourced(
     """The spec of one cluster of a template or plan."""
     config = sourced.config
     label = f"{source_name} ({sourced.label})" if sourced.label else source_name
-    oversized = oversize_problems(config)
+    oversized, problems, _ = judge_config(config, f"{source_field}#{sourced.label}")
     if oversized:
         raise InputError(format_problems(label, oversized))
-    problems, _ = config_problems(config)  # CloudFormation and awscc name a cluster themselves
+    # (the notices are dropped: CloudFormation and awscc name a cluster themselves)
     problems = [p for p in problems if not _about_unknown(p, sourced.unknowns)]
     if problems and strict:
         raise InputError(format_problems(label, problems))
@@ -290,7 +295,13 @@ def _spec_from_sourced(
 
 
 def _spec_from_config(
-    config: Any, *, source_name: str, source_field: str, extra: list[Problem], strict: bool
+    config: Any,
+    *,
+    source_name: str,
+    source_field: str,
+    extra: list[Problem],
+    strict: bool,
+    store: bool = True,
 ) -> ClusterSpec:
     if not isinstance(config, dict):
         raise InputError(
@@ -302,10 +313,9 @@ def _spec_from_config(
             f"{source_name}: the config is empty ({{}}): give the create-cluster input "
             "(ClusterName, InstanceGroups, ...)"
         )
-    oversized = oversize_problems(config)
+    oversized, problems, notices = judge_config(config, source_field, store=store)
     if oversized:  # far beyond any real config: not worth judging item by item
         raise InputError(format_problems(source_name, oversized))
-    problems, notices = config_problems(config)
     problems = extra + problems
     if not problems:
         return build_spec(config, source_field, tuple(notices))

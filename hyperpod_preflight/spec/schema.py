@@ -10,7 +10,6 @@ botocore is imported lazily (inside functions): ``hp-preflight --help`` must not
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Sequence
@@ -34,12 +33,6 @@ _FAR_BEYOND_FLOOR = 100
 def create_cluster_shape() -> Any:
     """The ``CreateCluster`` input shape of the installed botocore."""
     return sagemaker_service_model().operation_model("CreateCluster").input_shape
-
-
-def botocore_version() -> str:
-    import botocore
-
-    return str(botocore.__version__)
 
 
 def schema_problems(params: Any) -> list[Problem]:
@@ -91,7 +84,9 @@ def _from_botocore(reason: str, name: str, additional: dict[str, Any]) -> Proble
     if reason == "unknown field":
         unknown = str(additional.get("unknown_param"))
         valid = [str(v) for v in additional.get("valid_names", [])]
-        close = difflib.get_close_matches(unknown, valid, n=1, cutoff=0.6)
+        from difflib import get_close_matches
+
+        close = get_close_matches(unknown, valid, n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return Problem(path, f"unknown key {short(unknown)}{hint}")
     if reason == "invalid type":
@@ -247,7 +242,9 @@ def _enum_message(value: str, shape_name: str, enum: Sequence[str]) -> str:
                 "(HyperPod types take the ml. prefix)"
             )
     else:
-        close = difflib.get_close_matches(value, list(enum), n=3, cutoff=0.6)
+        from difflib import get_close_matches
+
+        close = get_close_matches(value, list(enum), n=3, cutoff=0.6)
     if close:
         return f"{short(value)} is not a valid {shape_name}; closest: {', '.join(close)}"
     if len(enum) <= 8:
@@ -308,6 +305,29 @@ def config_problems(config: Any) -> tuple[list[Problem], list[str]]:
     oversized = oversize_problems(config)
     if oversized:
         return oversized, []
+    return _problems_and_notices(config)
+
+
+def judge_config(
+    config: Any, slot: str, *, store: bool = True
+) -> tuple[list[Problem], list[Problem], list[str]]:
+    """``config``'s oversized parts (:func:`oversize_problems`; when there are any, nothing
+    else is judged), its problems and its notices (:func:`config_problems`), kept in the
+    user cache (``slot`` names the source) for the next run given the same config (with
+    ``store`` False, only read from it): see :mod:`.validation_cache`."""
+    from .validation_cache import cached_judgement
+
+    return cached_judgement(config, slot, _judged, store=store)
+
+
+def _judged(config: Any) -> tuple[list[Problem], list[Problem], list[str]]:
+    oversized = oversize_problems(config)
+    if oversized:
+        return oversized, [], []
+    return [], *_problems_and_notices(config)
+
+
+def _problems_and_notices(config: Any) -> tuple[list[Problem], list[str]]:
     notices: list[str] = []
     problems: list[Problem] = []
     for problem in schema_problems(config):

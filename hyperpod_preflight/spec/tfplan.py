@@ -20,18 +20,13 @@ from typing import Any
 import yaml
 
 from .cfn import TemplateError
+from .kinds import is_plan
 from .schema import create_cluster_shape
 from .sourced import SourcedConfig, join, node_location
 from .walk import NO_VALUE, Resolved, ShapeWalk, Unknown, scalar_value
 
 RESOURCE_TYPE = "awscc_sagemaker_cluster"
 _CHECKED_ACTIONS = ({"create"}, {"update"}, {"delete", "create"}, {"create", "delete"})
-
-
-def is_plan(data: Any) -> bool:
-    return isinstance(data, dict) and (
-        "resource_changes" in data or ("terraform_version" in data and "planned_values" in data)
-    )
 
 
 def _child(node: yaml.MappingNode, key: str) -> yaml.Node | None:

@@ -62,54 +62,52 @@ _LIFECYCLE_CHECKS = (
     "iam.lifecycle-kms",
 )
 # A config field (JSON path without list indices) → the checks (ids or id prefixes) that read
-# it. First match wins; a field not listed here is read by config.schema only.
-FIELD_CHECKS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
-    (re.compile(pattern), checks)
-    for pattern, checks in (
-        (r"^ClusterName$", ("iam.caller-permissions", "iam.execution-role-permissions")),
-        (r"(^|\.)(VpcConfig|OverrideVpcConfig)\.Subnets$", _SUBNET_CHECKS),
+# it. First match wins; a field not listed here is read by config.schema only. (Patterns as
+# text: compiled on first use, by ``re``'s own cache, only for a config with deploy-time values.)
+FIELD_CHECKS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"^ClusterName$", ("iam.caller-permissions", "iam.execution-role-permissions")),
+    (r"(^|\.)(VpcConfig|OverrideVpcConfig)\.Subnets$", _SUBNET_CHECKS),
+    (
+        r"(^|\.)(VpcConfig|OverrideVpcConfig)\.SecurityGroupIds$",
         (
-            r"(^|\.)(VpcConfig|OverrideVpcConfig)\.SecurityGroupIds$",
-            (
-                "network.sg-",
-                "eks.cluster-sg-admits-nodes",
-                "slurm.fsx-security-groups",
-                "config.eks-vpc-config",
-            ),
+            "network.sg-",
+            "eks.cluster-sg-admits-nodes",
+            "slurm.fsx-security-groups",
+            "config.eks-vpc-config",
         ),
-        (r"(^|\.)(VpcConfig|OverrideVpcConfig)$", (*_SUBNET_CHECKS, "network.")),
-        (r"(^|\.)ExecutionRole$|^ClusterRole$", _ROLE_CHECKS),
-        (r"(^|\.)LifeCycleConfig(\.|$)", _LIFECYCLE_CHECKS),
-        (r"(^|\.)(InstanceType|InstanceRequirements)(\.|$)", _TYPE_CHECKS),
+    ),
+    (r"(^|\.)(VpcConfig|OverrideVpcConfig)$", (*_SUBNET_CHECKS, "network.")),
+    (r"(^|\.)ExecutionRole$|^ClusterRole$", _ROLE_CHECKS),
+    (r"(^|\.)LifeCycleConfig(\.|$)", _LIFECYCLE_CHECKS),
+    (r"(^|\.)(InstanceType|InstanceRequirements)(\.|$)", _TYPE_CHECKS),
+    (
+        r"(^|\.)InstanceCount$",
         (
-            r"(^|\.)InstanceCount$",
-            (
-                "quotas.",
-                "network.subnet-capacity",
-                "config.instance-count-limit",
-                "config.controller-group",
-                "capacity.training-plan",
-                _S,
-            ),
+            "quotas.",
+            "network.subnet-capacity",
+            "config.instance-count-limit",
+            "config.controller-group",
+            "capacity.training-plan",
+            _S,
         ),
+    ),
+    (
+        r"(^|\.)InstanceGroupName$",
         (
-            r"(^|\.)InstanceGroupName$",
-            (
-                "config.unique-group-names",
-                "lifecycle.provisioning-parameters",
-                "slurm.provisioning-parameters",
-                "capacity.training-plan",
-            ),
+            "config.unique-group-names",
+            "lifecycle.provisioning-parameters",
+            "slurm.provisioning-parameters",
+            "capacity.training-plan",
         ),
-        (r"^Orchestrator(\.|$)", ("eks.", "config.eks-vpc-config", "config.autoscaling")),
-        (r"(^|\.)TrainingPlanArn$", ("capacity.training-plan",)),
-        (r"(^|\.)ImageId$", ("capacity.custom-ami",)),
-        (r"(^|\.)ThreadsPerCore$", ("config.threads-per-core",)),
-        (r"(^|\.)InstanceStorageConfigs(\.|$)", ("quotas.ebs-volume-size",)),
-        (r"(^|\.)ScheduledUpdateConfig(\.|$)", ("config.scheduled-update", "capacity.rollback-")),
-        (r"(^|\.)SlurmConfig(\.|$)", ("config.controller-group", "slurm.provisioning-parameters")),
-        (r"^(AutoScaling|NodeProvisioningMode|NodeRecovery)(\.|$)", ("config.autoscaling",)),
-    )
+    ),
+    (r"^Orchestrator(\.|$)", ("eks.", "config.eks-vpc-config", "config.autoscaling")),
+    (r"(^|\.)TrainingPlanArn$", ("capacity.training-plan",)),
+    (r"(^|\.)ImageId$", ("capacity.custom-ami",)),
+    (r"(^|\.)ThreadsPerCore$", ("config.threads-per-core",)),
+    (r"(^|\.)InstanceStorageConfigs(\.|$)", ("quotas.ebs-volume-size",)),
+    (r"(^|\.)ScheduledUpdateConfig(\.|$)", ("config.scheduled-update", "capacity.rollback-")),
+    (r"(^|\.)SlurmConfig(\.|$)", ("config.controller-group", "slurm.provisioning-parameters")),
+    (r"^(AutoScaling|NodeProvisioningMode|NodeRecovery)(\.|$)", ("config.autoscaling",)),
 )
 
 
@@ -122,7 +120,7 @@ def checks_needing(path: str) -> tuple[str, ...]:
     """The check ids (or id prefixes) that read the config field at ``path``."""
     field = field_of(path)
     for pattern, checks in FIELD_CHECKS:
-        if pattern.search(field):
+        if re.search(pattern, field):
             return checks
     return ()
 

@@ -7,10 +7,8 @@ from collections import defaultdict
 
 from ...registry import CheckContext, check
 from ...results import Outcome, Severity, failed, passed, skipped, warned
-from ...spec import (
-    ClusterSpec,
-    sagemaker_service_model,
-)
+from ...sagemaker_model import shape_constraint
+from ...spec import ClusterSpec
 from ._common import no_groups
 
 # "Maximum number instances allowed per SageMaker HyperPod cluster" (Service Quotas, sagemaker,
@@ -136,7 +134,7 @@ def check_instance_count_limit(ctx: CheckContext) -> list[Outcome]:
     spec: ClusterSpec = ctx.spec
     if not spec.instance_groups:
         return no_groups()
-    model_max = sagemaker_service_model().shape_for("ClusterInstanceCount").metadata.get("max")
+    model_max = shape_constraint("ClusterInstanceCount", "max")
     outcomes: list[Outcome] = []
     for group in spec.instance_groups:
         if model_max is not None and group.count > model_max:

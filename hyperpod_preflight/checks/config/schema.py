@@ -9,7 +9,7 @@ from ...spec import (
     ClusterSpec,
     Problem,
     botocore_version,
-    config_problems,
+    judge_config,
 )
 from ._common import from_flags
 
@@ -32,7 +32,9 @@ def check_schema(ctx: CheckContext) -> list[Outcome]:
     # built some other way is validated here.
     problems, notices = (list(spec.problems), list(spec.notices))
     if not problems and spec.source_kind == "create-cluster":
-        problems, notices = config_problems(spec.raw)
+        # the judgement load_spec kept, when there is one (none is kept from here)
+        oversized, problems, notices = judge_config(spec.raw, resource, store=False)
+        problems = oversized or problems
     outcomes: list[Outcome] = [_schema_failure(p, resource, version) for p in problems]
     if not problems:
         outcomes.append(
