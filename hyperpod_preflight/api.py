@@ -96,7 +96,7 @@ def cluster_specs(cluster: ClusterInput) -> list[ClusterSpec]:
         values.update(parse_parameter(p) for p in cluster.parameters)
         specs = load_specs(cluster.config, parameters=values, resource=cluster.resource)
         if cluster.vpc:
-            return [s.model_copy(update={"vpc_id": cluster.vpc}) for s in specs]
+            return [replace(s, vpc_id=cluster.vpc) for s in specs]
         return specs
     if not clash and not cluster.vpc:
         raise InputError(

@@ -79,7 +79,7 @@ def run_diagnosis(
         raise InputError(f"--cluster {name!r}: no such cluster in {facts.region}")
     config = create_request_of(described)
     spec = load_spec(config)
-    spec = spec.model_copy(update={"source": f"cluster:{described.get('ClusterArn', name)}"})
+    spec = replace(spec, source=f"cluster:{described.get('ClusterArn', name)}")
     report = run_cluster_preflight(
         spec,
         facts=facts,

@@ -206,10 +206,13 @@ def _imported_by(args: list[str]) -> set[str]:
     return set(line.split()[1:])
 
 
-def test_the_lint_and_the_table_need_no_pydantic() -> None:
+def test_the_lint_the_offline_check_and_the_table_need_no_pydantic() -> None:
     # The pre-commit paths (issue 18): pydantic (~0.1 s of start-up) only for the JSON report.
     assert _imported_by(["lifecycle", "lint", "lifecycle/slurm"]) == set()
     assert "pydantic" in _imported_by(["lifecycle", "lint", "lifecycle/slurm", "-o", "json"])
+    offline = ["check", "--config", "examples/slurm-p5-cluster.json", "--offline"]
+    assert "pydantic" not in _imported_by(offline)
+    assert "pydantic" not in _imported_by(["plan", "examples/eks-p5-g5-cluster.json"])
 
 
 json_values = st.recursive(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ def invoke(
 ) -> tuple[int, str, ServiceQuotasFake]:
     """Run `hp-preflight ARGS` with a Service Quotas fake; (exit code, output, fake)."""
     spec = load_spec(slurm_config([], []))
-    spec = spec.model_copy(update={"source": "cluster.json"})
+    spec = replace(spec, source="cluster.json")
     applied, defaults = sagemaker_quotas(applied=default_account(changes))
     fake = ServiceQuotasFake(applied + EC2_VPC_QUOTAS, defaults, **fake_kwargs)
     facts = fresh_facts()
@@ -241,7 +242,7 @@ ALL_QUOTA_READS = (
 
 def invoke_denied(args: list[str]) -> tuple[int, str]:
     """`hp-preflight ARGS` with every Service Quotas read denied; (exit code, stdout+stderr)."""
-    spec = load_spec(slurm_config([], [])).model_copy(update={"source": "cluster.json"})
+    spec = replace(load_spec(slurm_config([], [])), source="cluster.json")
     applied, defaults = sagemaker_quotas(applied=default_account())
     fake = ServiceQuotasFake(applied + EC2_VPC_QUOTAS, defaults).deny(*ALL_QUOTA_READS)
     facts = fresh_facts()

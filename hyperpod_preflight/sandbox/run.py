@@ -14,7 +14,7 @@ import copy
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -245,7 +245,7 @@ def run_sandbox(
         build_s = time.perf_counter() - started
         spec = load_spec(build.config)
         if source:
-            spec = spec.model_copy(update={"source": source})
+            spec = replace(spec, source=source)
         report = run_cluster_preflight(
             spec,
             session=session,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..models import Location
+from ..results import Location
 from .json_marks import Node, json_nodes
 from .kinds import is_plan, is_template_data
 from .problems import one_line

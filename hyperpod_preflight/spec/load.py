@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Mapping
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,7 @@ def load_specs(
         )
         if plain_yaml:
             return [spec]
-        return [spec.model_copy(update={"locations": json_locations(text, field)})]
+        return [replace(spec, locations=json_locations(text, field))]
     return [_spec_from_sourced(c, name, field, strict) for c in clusters]
 
 
@@ -280,17 +281,15 @@ def _spec_from_sourced(
         raise InputError(format_problems(label, problems))
     usable = usable_config(config, problems, sourced.unknowns) if problems else config
     spec = build_spec(usable, source_field, tuple(sourced.notices), tuple(problems))
-    return spec.model_copy(
-        update={
-            "unknowns": dict(sourced.unknowns),
-            "locations": dict(sourced.locations),
-            "source_kind": sourced.kind,
-            "resource": sourced.label,
-            "name": config.get("ClusterName")
-            if isinstance(config.get("ClusterName"), str)
-            and not any(p.path == "ClusterName" for p in problems)
-            else sourced.label or spec.name,
-        }
+    named = config.get("ClusterName")
+    good_name = isinstance(named, str) and not any(p.path == "ClusterName" for p in problems)
+    return replace(
+        spec,
+        unknowns=dict(sourced.unknowns),
+        locations=dict(sourced.locations),
+        source_kind=sourced.kind,
+        resource=sourced.label,
+        name=named if good_name and isinstance(named, str) else sourced.label or spec.name,
     )
 
 

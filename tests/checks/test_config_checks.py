@@ -3,6 +3,7 @@ or not-applicable case, judged from what the user would read."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -54,8 +55,8 @@ def spec_of(*groups: dict[str, Any], **kwargs: Any) -> ClusterSpec:
 def direct(spec: ClusterSpec, **group_changes: Any) -> ClusterSpec:
     """The spec with its first group changed, as a library user could build it (bypassing
     load_spec's validation)."""
-    first = spec.instance_groups[0].model_copy(update=group_changes)
-    return spec.model_copy(update={"instance_groups": (first, *spec.instance_groups[1:])})
+    first = replace(spec.instance_groups[0], **group_changes)
+    return replace(spec, instance_groups=(first, *spec.instance_groups[1:]))
 
 
 VPC_ONLY = spec_from_flags(vpc="vpc-0a1b2c3d4e5f60718")
@@ -85,7 +86,7 @@ def test_schema_pass_names_the_botocore_version() -> None:
 
 def test_schema_fails_a_spec_whose_raw_config_is_invalid() -> None:
     spec = spec_of(group("w"))
-    bad = spec.model_copy(update={"raw": {**spec.raw, "ClusterName": "bad_name!"}})
+    bad = replace(spec, raw={**spec.raw, "ClusterName": "bad_name!"})
     (finding,) = run("config.schema", bad)
     assert finding.status is Status.FAIL
     assert "ClusterName: 'bad_name!' does not match" in finding.message
@@ -173,7 +174,7 @@ def test_eks_vpc_config() -> None:
     assert statuses(ok) == {EKS_ARN: Status.PASS, "VpcConfig": Status.PASS}
     no_vpc = run("config.eks-vpc-config", spec_of(group("w"), eks=True, subnets=[]))
     assert statuses(no_vpc)["VpcConfig"] is Status.FAIL
-    bad_arn = spec_of(group("w"), eks=True).model_copy(update={"eks_cluster_arn": "arn:aws:eks:x"})
+    bad_arn = replace(spec_of(group("w"), eks=True), eks_cluster_arn="arn:aws:eks:x")
     assert statuses(run("config.eks-vpc-config", bad_arn))["arn:aws:eks:x"] is Status.FAIL
 
 

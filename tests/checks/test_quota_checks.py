@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -302,10 +302,8 @@ def test_cluster_wide_quotas(
 
 def test_ebs_check_skips_without_volumes(world: World) -> None:
     cfg_spec = spec_for(world)
-    groups = tuple(
-        g.model_copy(update={"ebs_volume_sizes_gb": ()}) for g in cfg_spec.instance_groups
-    )
-    spec = cfg_spec.model_copy(update={"instance_groups": groups})
+    groups = tuple(replace(g, ebs_volume_sizes_gb=()) for g in cfg_spec.instance_groups)
+    spec = replace(cfg_spec, instance_groups=groups)
     found = run_check("quotas.ebs-volume-size", spec, account())
     assert found[EBS].status is Status.SKIP
 
@@ -383,7 +381,7 @@ def test_network_interfaces(world: World) -> None:
 
 
 def test_network_interfaces_skip_without_vpc_config(world: World) -> None:
-    spec = spec_for(world).model_copy(update={"vpc_config": None})
+    spec = replace(spec_for(world), vpc_config=None)
     found = run_check("quotas.network-interfaces", spec, account())
     assert found[ENI].status is Status.SKIP
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Iterator
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -520,10 +521,7 @@ def test_lifecycle_objects(
     )
     cluster = ClusterSpec(orchestrator=orchestrator, instance_groups=(group,))
     assert lifecycle_objects(cluster, group) == ("lcs", expected)
-    assert (
-        lifecycle_objects(cluster, group.model_copy(update={"lifecycle_source_s3_uri": "lcs/lc"}))
-        is None
-    )
+    assert lifecycle_objects(cluster, replace(group, lifecycle_source_s3_uri="lcs/lc")) is None
 
 
 def test_the_published_managed_policy_stands_in_when_iam_will_not_return_it(
@@ -553,7 +551,7 @@ def test_lifecycle_objects_name_the_keys_the_nodes_read() -> None:
         "lcs",
         ("lc/on_create.sh", "lc/provisioning_parameters.json"),
     )
-    typed = group.model_copy(update={"slurm_node_type": "Compute"})
+    typed = replace(group, slurm_node_type="Compute")
     cluster = ClusterSpec(orchestrator="slurm", instance_groups=(typed,))
     assert lifecycle_objects(cluster, typed) == ("lcs", ("lc/on_create.sh",))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -449,12 +450,11 @@ def test_eks_and_slurm_config_groups_need_no_provisioning_file(facts: Any) -> No
     found = by_resource(run("s3.lifecycle-objects", spec_for("sagemaker-empty", eks=True), facts))
     assert list(found) == ["s3://sagemaker-empty/lifecycle/on_create.sh"]
     spec = spec_for("sagemaker-empty")
-    spec = spec.model_copy(
-        update={
-            "instance_groups": tuple(
-                g.model_copy(update={"slurm_node_type": "Controller"}) for g in spec.instance_groups
-            )
-        }
+    spec = replace(
+        spec,
+        instance_groups=tuple(
+            replace(g, slurm_node_type="Controller") for g in spec.instance_groups
+        ),
     )
     assert list(by_resource(run("s3.lifecycle-objects", spec, facts))) == [
         "s3://sagemaker-empty/lifecycle/on_create.sh"
@@ -501,13 +501,12 @@ def test_objects_of_a_missing_bucket_are_skipped(facts: Any) -> None:
 # -- reads stay O(config) ---------------------------------------------------------------------
 def test_three_groups_on_one_bucket_cost_one_read_set(facts: Any) -> None:
     spec = spec_for("sagemaker-good", "sagemaker-good", "sagemaker-good")
-    spec = spec.model_copy(
-        update={
-            "instance_groups": (
-                *spec.instance_groups[:2],
-                spec.instance_groups[2].model_copy(update={"execution_role": OTHER_ROLE}),
-            )
-        }
+    spec = replace(
+        spec,
+        instance_groups=(
+            *spec.instance_groups[:2],
+            replace(spec.instance_groups[2], execution_role=OTHER_ROLE),
+        ),
     )
     report = run_cluster_preflight(spec, facts=facts, only=list(IDS))
     s3_calls = {k: v for k, v in facts.calls.items() if k.startswith("s3")}
