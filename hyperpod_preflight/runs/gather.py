@@ -155,6 +155,15 @@ class Gatherer:
             raise FactUnavailable(asked.reader, "error", "not read: the run ended first")
         return fut.result()
 
+    def answer_when_in(self, asked: Need) -> Any:
+        """:meth:`answer`, after waiting for the read (or the batch) that holds ``asked``."""
+        fut = self._reads.get(asked.key)
+        if fut is None:
+            fut = next((f for k, f in list(self._reads.items()) if covers(k, asked.key)), None)
+        if fut is not None:
+            wait([fut])
+        return self.answer(asked)
+
     def gathered(self) -> frozenset[tuple[Any, ...]]:
         """Every read made so far (done or not)."""
         with self._lock:
@@ -171,31 +180,30 @@ class Gatherer:
         )
 
     def gather_for(self, check: Check, ctx: Any) -> frozenset[tuple[Any, ...]]:
-        """Gather what ``check`` declares for ``ctx`` (its spec, plan and options), stage by
-        stage; returns what it may read. Blocks the calling (daemon) thread until its reads
-        are in."""
-        allowed: set[tuple[Any, ...]] = set()
+        """Gather what ``check`` declares for ``ctx`` (its spec, plan and options); returns
+        what it may read. Blocks the calling (daemon) thread until its reads are in.
+
+        The reads of each list of requests start at once; each follow-up (``Then``) of the
+        list then runs as soon as the reads it reads are in (its view waits for a declared
+        read still on its way), not when every read of the list is: the follow-ups of one
+        check are chains of their own (a lifecycle prefix's files do not wait for the
+        subnets' route tables), each on its own thread. A follow-up that reads what another
+        chain of the check has not declared yet is run again once every other chain is done,
+        with everything they declared (what a check declares never depends on timing)."""
         spec, plan = getattr(ctx, "spec", None), getattr(ctx, "plan", None)
         pending: list[Request] = (
             list(check.needs(spec, plan)) if spec is not None and plan is not None else []
         )
-        while pending:
-            needs = [r for r in pending if isinstance(r, Need)]
-            thens = [r for r in pending if isinstance(r, Then)]
-            reads: list[Need] = []
-            for n in needs:  # a computed reader (cluster_vpc_id) is answered by what it uses
-                implied = _implied(n.reader, n.args, dict(n.kwargs))
-                reads += [n] if implied is None else implied
-            allowed.update(n.key for n in (*needs, *reads))
-            wait([self.read(n) for n in reads])
-            pending = []
-            for then in thens:
-                try:
-                    view = self.view(check.check_id, allowed)
-                    pending += list(then.follow(dataclasses.replace(ctx, facts=view)))
-                except FactUnavailable:
-                    continue  # the judge meets the same failure and says UNKNOWN
-        return frozenset(allowed)
+        walk = _Walk(self, check.check_id, ctx)
+        walk.follow(pending)
+        for last in (False, False, True):  # the last time, an undeclared read raises
+            again = walk.undeclared()
+            if not again:
+                break
+            walk.strict = last
+            for then in again:  # one at a time: each sees what the others declared
+                walk.follow_all([then])
+        return frozenset(walk.allowed)
 
     def prime(self, checks: Iterable[Check], ctx: Any, *, deadline: float | None = None) -> None:
         """Start gathering for ``checks`` now, follow-ups included, before the run's live
@@ -273,3 +281,83 @@ class Gatherer:
                 pools.append(self._primer)
         for pool in pools:
             pool.shutdown(cancel_pending=True)
+
+
+class _Walk:
+    """One check's follow-ups, each chain on its own thread (see :meth:`Gatherer.gather_for`)."""
+
+    def __init__(self, gatherer: Gatherer, owner: str, ctx: Any) -> None:
+        self.gatherer = gatherer
+        self.owner = owner
+        self.ctx = ctx
+        self.allowed: set[tuple[Any, ...]] = set()
+        self._lock = threading.Lock()
+        self._undeclared: list[Then] = []  # read what a sibling chain had not declared yet
+        self.strict = False  # an undeclared read raises (the check's defect)
+
+    def follow(self, pending: list[Request]) -> None:
+        """Start the reads of ``pending``, then walk each of its follow-ups."""
+        needs = [r for r in pending if isinstance(r, Need)]
+        thens = [r for r in pending if isinstance(r, Then)]
+        reads: list[Need] = []
+        for n in needs:  # a computed reader (cluster_vpc_id) is answered by what it uses
+            implied = _implied(n.reader, n.args, dict(n.kwargs))
+            reads += [n] if implied is None else implied
+        with self._lock:
+            self.allowed.update(n.key for n in (*needs, *reads))
+        started = [self.gatherer.read(n) for n in reads]
+        if thens:
+            self.follow_all(thens)
+        wait(started)  # the check's reads are in when this returns
+
+    def follow_all(self, thens: list[Then]) -> None:
+        """Walk each follow-up (the first on this thread, the others on threads of their
+        own); the first failure that is not a ``FactUnavailable`` is raised."""
+        futures: list[Future[None]] = []
+        for then in thens[1:]:
+            fut: Future[None] = Future()
+            worker = threading.Thread(
+                target=self._walk_into, args=(then, fut), name="gather-then", daemon=True
+            )
+            worker.start()
+            futures.append(fut)
+        self._walk(thens[0])
+        for fut in futures:
+            fut.result()
+
+    def _walk_into(self, then: Then, fut: Future[None]) -> None:
+        try:
+            self._walk(then)
+        except BaseException as exc:  # raised by follow_all, on the check's thread
+            fut.set_exception(exc)
+        else:
+            fut.set_result(None)
+
+    def _walk(self, then: Then) -> None:
+        with self._lock:
+            allowed = frozenset(self.allowed)
+        view = FactsView(
+            self.gatherer.answer_when_in,
+            allowed,
+            owner=self.owner,
+            attributes=self.gatherer.sources.attributes(),
+            pure=self.gatherer.sources.pure(),
+            offline=self.gatherer.sources.aws is None,
+        )
+        try:
+            more = list(then.follow(dataclasses.replace(self.ctx, facts=view)))
+        except FactUnavailable:
+            return  # the judge meets the same failure and says UNKNOWN
+        except UndeclaredRead:
+            if self.strict:
+                raise
+            with self._lock:
+                self._undeclared.append(then)
+            return
+        self.follow(more)
+
+    def undeclared(self) -> list[Then]:
+        """The follow-ups that read what was not declared when they ran (taken)."""
+        with self._lock:
+            again, self._undeclared = self._undeclared, []
+        return again
