@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...analysis.lifecycle import DEFAULT_MAX_BYTES, LintReport, lint
+from ...analysis.lifecycle import DEFAULT_MAX_BYTES, LintReport, lint, normalize_path
 from ...analysis.lifecycle_models import EgressInfo, LintFinding, LintLevel, ToolResult
 from ...analysis.provisioning import check_provisioning_parameters
 from ...analysis.s3_lifecycle import (
@@ -22,6 +22,10 @@ from .._common import read_egress_paths
 PROVISIONING_RULES = frozenset({"provisioning-field", "provisioning-groups", "provisioning-fsx"})
 # Findings that a file is not in the prefix: provable only from a complete listing.
 ABSENCE_RULES = frozenset({"missing-entry", "missing-reference"})
+# Read with the listing (see ``prefetched``): the languages the lint reads, bounded.
+PREFETCH_SUFFIXES = (".sh", ".bash", ".py", ".json")
+PREFETCH_MAX_FILES = 64
+PREFETCH_MAX_BYTES = 8 * 1024 * 1024
 
 
 def _egress(ctx: CheckContext) -> EgressInfo | None:
@@ -178,15 +182,60 @@ def _provisioning_direct(ctx: CheckContext, where: LifecyclePrefix) -> list[Lint
     return list(checked.findings)
 
 
+def prefetched(entries: tuple[str, ...], sizes: dict[str, int]) -> list[str]:
+    """The files of a listing read as soon as it is in, before the lint names them: the
+    entry scripts, then every file in a language the lint reads (``PREFETCH_SUFFIXES``),
+    ``provisioning_parameters.json`` first, shallower paths before deeper ones; none over the
+    lint's size limit, at most ``PREFETCH_MAX_FILES`` files and ``PREFETCH_MAX_BYTES`` bytes.
+
+    A lifecycle prefix is a small folder whose scripts nearly all run (the reference layout's
+    ``lifecycle_script.py`` runs most of the others), so reading them at once turns the chain
+    listing → entry → what it runs → what that runs … into listing → files: one round trip
+    instead of one per level. What this leaves out (a larger prefix, a file of another kind)
+    is still read once a script names it."""
+    first = [p for p in (normalize_path(e) for e in entries) if p is not None]
+    ranked = sorted(
+        (p for p in sizes if p.endswith(PREFETCH_SUFFIXES)),
+        key=lambda p: (p != PROVISIONING_PARAMETERS, p.count("/"), p),
+    )
+    chosen: list[str] = []
+    total = 0
+    for path in dict.fromkeys([*first, *ranked]):
+        size = sizes.get(path)
+        if size is None or size > DEFAULT_MAX_BYTES or total + size > PREFETCH_MAX_BYTES:
+            continue
+        chosen.append(path)
+        total += size
+        if len(chosen) == PREFETCH_MAX_FILES:
+            break
+    return chosen
+
+
 def _prefix_needs(spec: ClusterSpec, plan: ClusterPlan) -> list[Request]:
-    """Each prefix's listing, then the files the lint reaches, level by level: the entry
-    scripts, then what they name, until nothing new is reached (the lint is pure, so a dry
-    run over what was fetched so far names the next files)."""
+    """Each prefix's listing, then its small scripts at once (:func:`prefetched`), then the
+    files the lint reaches that were not among them, level by level, until nothing new is
+    reached (the lint is pure, so a dry run over what was fetched so far names the next
+    files)."""
     found = lifecycle_prefixes(spec)
     if not found:
         return []
     listings = [need("prefix_listing", w.bucket, w.prefix) for w in found]
-    return [*listings, Then(lambda ctx: _reached(ctx, found))]
+    return [*listings, Then(lambda ctx: _prefetch(ctx, found))]
+
+
+def _prefetch(ctx: CheckContext, found: list[LifecyclePrefix]) -> list[Request]:
+    """The listed files of :func:`prefetched`, then the dry runs of :func:`_reached`."""
+    out: list[Request] = []
+    for where in found:
+        try:
+            listing = ctx.aws.prefix_listing(where.bucket, where.prefix)
+        except FactUnavailable:
+            continue
+        out += [
+            need("object_head_bytes", where.bucket, where.prefix + path, DEFAULT_MAX_BYTES)
+            for path in prefetched(where.entries, listing.sizes)
+        ]
+    return [*out, Then(lambda c: _reached(c, found))]
 
 
 def _reached(ctx: CheckContext, found: list[LifecyclePrefix]) -> list[Request]:
