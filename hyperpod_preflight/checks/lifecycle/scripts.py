@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
 from ...analysis.lifecycle import DEFAULT_MAX_BYTES, LintReport, lint, normalize_path
 from ...analysis.lifecycle_models import EgressInfo, LintFinding, LintLevel, ToolResult
 from ...analysis.provisioning import check_provisioning_parameters
@@ -242,50 +247,127 @@ def _reached(ctx: CheckContext, found: list[LifecyclePrefix]) -> list[Request]:
     """The files and tool runs (``bash -n``, then ``shellcheck`` of what parsed) that a dry
     run of the lint over what was gathered so far asks for and that were not asked yet."""
     wanted: list[Need] = []
-
-    def run_tool(argv: list[str], stdin: bytes) -> ToolResult | None:
-        asked = need("lint_tool", tuple(argv), stdin)
-        try:
-            result: ToolResult | None = ctx.aws.lint_tool(*asked.args)
-        except UndeclaredRead:
-            wanted.append(asked)
-            # not run yet: as a syntax error, so that shellcheck is asked only of a script
-            # that bash parsed (the next round, once bash -n has answered)
-            return ToolResult(returncode=2, stderr="not run yet")
-        except FactUnavailable:
-            return None
-        return result
-
     for where in found:
         try:
             listing = ctx.aws.prefix_listing(where.bucket, where.prefix)
         except FactUnavailable:
             continue
-
-        def fetch(path: str, where: LifecyclePrefix = where) -> bytes | None:
-            asked = need("object_head_bytes", where.bucket, where.prefix + path, DEFAULT_MAX_BYTES)
-            try:
-                data: bytes | None = ctx.aws.object_head_bytes(*asked.args)
-            except UndeclaredRead:
-                wanted.append(asked)
-                return None
-            except FactUnavailable:
-                return None
-            return data
-
-        groups = {g.name: g.slurm_node_type for g in ctx.spec.instance_groups if not g.restricted}
-        lint(
-            where.entries,
-            listing.sizes,
-            fetch,
-            run_tool=run_tool,
-            instance_groups=groups,
-            region=ctx.aws.region,
-            check_provisioning=needs_provisioning_parameters(ctx.spec),
-        )
-        if PROVISIONING_PARAMETERS in listing.sizes:
-            fetch(PROVISIONING_PARAMETERS)
+        wanted += _dry_run(ctx, where, listing)
     return [*wanted, Then(lambda c: _reached(c, found))] if wanted else []
+
+
+@dataclass(frozen=True)
+class _DryRun:
+    """One dry run of the lint: what it was given, what it read and got, what it asked for."""
+
+    given: tuple[Any, ...]
+    reads: tuple[tuple[Need, str, Any], ...]  # in order: the read, how it answered, its value
+    wanted: tuple[Need, ...]
+
+
+@dataclass
+class _DryRuns:
+    """The dry runs made of one listing, one at a time."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    made: list[_DryRun] = field(default_factory=list)
+
+
+# The dry runs made of a run's listing (by the listing object's id, dropped with it): the
+# lint is pure, so a dry run given the same things whose reads give the same answers asks for
+# the same files. Both lifecycle checks and both gatherings of a run (primed, then real) walk
+# the same rounds: each round's lint runs once.
+_DRY_RUNS: dict[int, _DryRuns] = {}
+_DRY_LOCK = threading.Lock()
+
+
+def _made_of(listing: Any) -> _DryRuns:
+    key = id(listing)
+    with _DRY_LOCK:
+        made = _DRY_RUNS.get(key)
+        if made is None:
+            made = _DRY_RUNS[key] = _DryRuns()
+            weakref.finalize(listing, _DRY_RUNS.pop, key, None)
+        return made
+
+
+def _answered(ctx: CheckContext, asked: Need) -> tuple[str, Any]:
+    """What the view gives for ``asked``: how it answered, and the value (the read's own
+    object: the same object again for the same read of a run)."""
+    try:
+        value = getattr(ctx.aws, asked.reader)(*asked.args)
+    except UndeclaredRead:
+        return "undeclared", None
+    except FactUnavailable:
+        return "unavailable", None
+    return "answered", value
+
+
+def _same(ctx: CheckContext, made: _DryRun) -> bool:
+    """Every read of ``made`` answers as it did, with the very same value."""
+    for asked, how, value in made.reads:
+        now, got = _answered(ctx, asked)
+        if now != how or got is not value:
+            return False
+    return True
+
+
+def _dry_run(ctx: CheckContext, where: LifecyclePrefix, listing: Any) -> list[Need]:
+    """The reads a lint of ``where`` asks for that were not declared: a dry run over what
+    was gathered so far, or the same dry run made before (see ``_DRY_RUNS``)."""
+    groups = {g.name: g.slurm_node_type for g in ctx.spec.instance_groups if not g.restricted}
+    given = (where, tuple(groups.items()), ctx.aws.region, needs_provisioning_parameters(ctx.spec))
+    runs = _made_of(listing)
+    with runs.lock:
+        for made in runs.made:
+            if made.given == given and _same(ctx, made):
+                return list(made.wanted)
+        made = _lint_dry(ctx, where, listing, given)
+        runs.made.append(made)
+    return list(made.wanted)
+
+
+def _lint_dry(
+    ctx: CheckContext, where: LifecyclePrefix, listing: Any, given: tuple[Any, ...]
+) -> _DryRun:
+    """A dry run of the lint over what the view holds: what it read, what it asks for."""
+    groups = dict(given[1])
+    reads: list[tuple[Need, str, Any]] = []
+    wanted: list[Need] = []
+
+    def read(asked: Need) -> tuple[str, Any]:
+        how, value = _answered(ctx, asked)
+        reads.append((asked, how, value))
+        if how == "undeclared":
+            wanted.append(asked)
+        return how, value
+
+    def run_tool(argv: list[str], stdin: bytes) -> ToolResult | None:
+        how, result = read(need("lint_tool", tuple(argv), stdin))
+        if how == "undeclared":
+            # not run yet: as a syntax error, so that shellcheck is asked only of a script
+            # that bash parsed (the next round, once bash -n has answered)
+            return ToolResult(returncode=2, stderr="not run yet")
+        return result if how == "answered" else None
+
+    def fetch(path: str) -> bytes | None:
+        how, data = read(
+            need("object_head_bytes", where.bucket, where.prefix + path, DEFAULT_MAX_BYTES)
+        )
+        return data if how == "answered" else None
+
+    lint(
+        where.entries,
+        listing.sizes,
+        fetch,
+        run_tool=run_tool,
+        instance_groups=groups,
+        region=ctx.aws.region,
+        check_provisioning=needs_provisioning_parameters(ctx.spec),
+    )
+    if PROVISIONING_PARAMETERS in listing.sizes:
+        fetch(PROVISIONING_PARAMETERS)
+    return _DryRun(given=given, reads=tuple(reads), wanted=tuple(wanted))
 
 
 @check(

@@ -266,3 +266,37 @@ def test_what_is_read_with_the_listing_is_bounded() -> None:
     assert "notes.md" not in chosen
     big = {f"s{i:02d}.sh": DEFAULT_MAX_BYTES for i in range(20)}
     assert len(prefetched(("s00.sh",), big)) == PREFETCH_MAX_BYTES // DEFAULT_MAX_BYTES
+
+
+def test_each_round_of_the_dry_runs_lints_once_for_both_checks(
+    facts: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both lifecycle checks and both gatherings of a run (primed, then real) walk the same
+    rounds of dry runs (the files, then bash -n, then shellcheck): the lint runs once per
+    round, plus once per judge; the findings are those of separate runs."""
+    from hyperpod_preflight.checks.lifecycle import scripts as module
+    from hyperpod_preflight.planner import build_plan
+    from hyperpod_preflight.registry import CheckContext, get
+    from hyperpod_preflight.runner import Selection, gatherer_for, run_checks
+
+    linted: list[str] = []
+    real_lint = module.lint
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        linted.append("judge" if "egress" in kwargs else "dry")
+        return real_lint(*args, **kwargs)
+
+    monkeypatch.setattr(module, "lint", counted)
+    cluster = spec("sagemaker-clean")
+    ctx = CheckContext(spec=cluster, plan=build_plan(cluster), facts=facts)
+    ctx.options["run_tool"] = default_run_tool
+    checks = [get("lifecycle.scripts"), get("lifecycle.provisioning-parameters")]
+    gatherer = gatherer_for(ctx)
+    gatherer.prime(checks, ctx)
+    found = run_checks(checks, ctx, Selection(), gatherer=gatherer)
+    assert linted.count("judge") == 2
+    assert 1 <= linted.count("dry") <= 3, linted  # the files; bash -n; shellcheck
+    alone = [f for c in checks for f in run(c.check_id, cluster, facts, run_tool=default_run_tool)]
+    assert sorted((f.resource, f.status.value) for f in found) == sorted(
+        (f.resource, f.status.value) for f in alone
+    )
