@@ -49,6 +49,13 @@ SERVICE_OF_READER = {
 }
 
 
+# The services whose readers never use the caller's account or ARN (S3 sends
+# ExpectedBucketOwner, S3 Control the account id, STS is the identity itself): their first
+# reads may go out while the identity is being verified (``Gatherer.get_ready``).
+BEFORE_IDENTITY = frozenset(
+    {"ec2", "iam", "service-quotas", "sagemaker", "fsx", "eks", "kms", "cloudwatch"}
+)
+
 # Queues of readers that use no AWS client of that name.
 _NOT_A_CLIENT = frozenset({"local", "aws"})
 
@@ -101,6 +108,8 @@ class Gatherer:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _closed: bool = False
     _primer: DaemonPool | None = None
+    # get_ready's work: (checks, ctx, the checks that read facts, their first reads)
+    _ready: tuple[list[Check], Any, list[Check], list[Need]] | None = None
 
     def read(self, asked: Need) -> Future[Any]:
         """The read ``asked``, started (or joined) now."""
@@ -205,7 +214,7 @@ class Gatherer:
                 walk.follow_all([then])
         return frozenset(walk.allowed)
 
-    def prime(self, checks: Iterable[Check], ctx: Any, *, deadline: float | None = None) -> None:
+    def prime(self, checks: list[Check], ctx: Any, *, deadline: float | None = None) -> None:
         """Start gathering for ``checks`` now, follow-ups included, before the run's live
         plan is ready: ``ctx`` holds the catalog plan; only counts and sizes decide which
         reads a check names, so both plans name the same reads, and the real gathering
@@ -219,10 +228,35 @@ class Gatherer:
         work that would otherwise hold back reads already due); the follow-ups are walked
         on a thread per check. Nothing starts once ``deadline`` (``time.monotonic()``) has
         passed: the checks then time out as they would have without it."""
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+        ready = self._ready
+        if ready is None or ready[0] is not checks or ready[1] is not ctx:
+            self.get_ready(checks, ctx)
+            ready = self._ready
+        if ready is None:
+            return
+        chosen, first = ready[2], ready[3]
+        with self._lock:
+            if self._closed:
+                return
+            pool = DaemonPool(len(chosen), name="prime")
+            self._primer = pool
+        for n in first:
+            self.read(n)
+        for check in chosen:
+            pool.submit(self._prime_one, check, ctx)
+
+    def get_ready(self, checks: list[Check], ctx: Any, *, early: bool = False) -> None:
+        """What :meth:`prime` does before its first read: work out the first reads of
+        ``checks`` and make the AWS clients they use, so that a run does it while its
+        identity is being verified (``sts:GetCallerIdentity``); ``prime`` with the same
+        ``checks`` and ``ctx`` then starts from it. ``early``: the first reads that do not
+        depend on the caller's account (:data:`BEFORE_IDENTITY`) start now too, one round
+        trip sooner; their follow-ups wait for ``prime``."""
+        self._ready = None
         spec, plan = getattr(ctx, "spec", None), getattr(ctx, "plan", None)
         if spec is None or plan is None or self.sources.aws is None:
-            return
-        if deadline is not None and time.monotonic() >= deadline:
             return
         chosen = [c for c in checks if c.info.needs_aws or c.declares_needs]
         if not chosen:
@@ -237,15 +271,15 @@ class Gatherer:
                 implied = _implied(n.reader, n.args, dict(n.kwargs))
                 first += [n] if implied is None else implied
         self._make_clients(first)
-        with self._lock:
-            if self._closed:
-                return
-            pool = DaemonPool(len(chosen), name="prime")
-            self._primer = pool
-        for n in first:
-            self.read(n)
-        for check in chosen:
-            pool.submit(self._prime_one, check, ctx)
+        self._ready = (checks, ctx, chosen, first)
+        if early:
+            for n in first:
+                try:
+                    service = self.sources.reader(n.reader)[1]
+                except Exception:
+                    continue
+                if service in BEFORE_IDENTITY:
+                    self.read(n)
 
     def _make_clients(self, reads: Iterable[Need]) -> None:
         """The AWS clients ``reads`` will use, made now (facts without ``client``: none)."""

@@ -105,3 +105,35 @@ def test_a_follow_up_may_read_what_a_sibling_chain_declares_at_its_depth() -> No
     allowed = Gatherer(FactSources(aws=Facts())).gather_for(_check(needs), _ctx(Facts()))
     assert seen == ["y2"]
     assert {need("y", "y1").key, need("y", "y2").key} <= allowed
+
+
+def test_reads_that_need_no_account_go_out_beside_the_identity_check() -> None:
+    """GetCallerIdentity is still the first call, but the first reads of services whose
+    readers never use the caller's account (EC2, IAM, Service Quotas...) no longer wait for
+    its answer; S3 (ExpectedBucketOwner) does. Bad credentials still stop the run first."""
+    import boto3
+    from conftest import moto_env
+
+    from hyperpod_preflight.preflight import run_cluster_preflight
+
+    spec = load_spec(EXAMPLES / "slurm-p5-cluster.json")
+    events: list[tuple[str, str, float]] = []
+    lock = threading.Lock()
+    with moto_env():
+        session = boto3.Session(region_name="us-west-2")
+
+        def record(model: Any, **_: Any) -> None:
+            with lock:
+                events.append((model.service_model.service_name, model.name, time.monotonic()))
+            if model.name == "GetCallerIdentity":
+                time.sleep(0.5)
+                with lock:
+                    events.append(("sts", "answered", time.monotonic()))
+
+        session.events.register("before-call", record)
+        run_cluster_preflight(spec, session=session, only=["iam", "s3", "network"])
+    answered = next(t for s, op, t in events if op == "answered")
+    assert events[0][:2] == ("sts", "GetCallerIdentity")
+    early = {s for s, op, t in events if t < answered and s != "sts"}
+    assert early & {"ec2", "iam"}, events[:10]
+    assert "s3" not in early and "s3control" not in early
