@@ -56,8 +56,10 @@ BEFORE_IDENTITY = frozenset(
     {"ec2", "iam", "service-quotas", "sagemaker", "fsx", "eks", "kms", "cloudwatch"}
 )
 
-# Queues of readers that use no AWS client of that name.
-_NOT_A_CLIENT = frozenset({"local", "aws"})
+# Queues whose clients are not made ahead: readers that use no AWS client of that name,
+# and STS (``identity_arn`` answers from what ``verify_identity`` read on a client of its
+# own; a run without it makes the client when it reads).
+_NOT_MADE_AHEAD = frozenset({"local", "aws", "sts"})
 
 
 def _batch(arg: Any) -> bool:
@@ -166,9 +168,10 @@ class Gatherer:
 
     def answer_when_in(self, asked: Need) -> Any:
         """:meth:`answer`, after waiting for the read (or the batch) that holds ``asked``."""
-        fut = self._reads.get(asked.key)
+        key = asked.key
+        fut = self._reads.get(key)
         if fut is None:
-            fut = next((f for k, f in list(self._reads.items()) if covers(k, asked.key)), None)
+            fut = next((f for k, f in list(self._reads.items()) if covers(k, key)), None)
         if fut is not None:
             wait([fut])
         return self.answer(asked)
@@ -293,7 +296,7 @@ class Gatherer:
             except Exception:
                 continue
         for service in services:
-            if service in _NOT_A_CLIENT:
+            if service in _NOT_MADE_AHEAD:
                 continue
             try:
                 make(service)

@@ -137,3 +137,23 @@ def test_reads_that_need_no_account_go_out_beside_the_identity_check() -> None:
     early = {s for s, op, t in events if t < answered and s != "sts"}
     assert early & {"ec2", "iam"}, events[:10]
     assert "s3" not in early and "s3control" not in early
+
+
+def test_one_sts_client_a_run() -> None:
+    """The identity check's client is the run's only STS client: ``identity_arn`` answers
+    from what it read, so no second one is made ahead of the reads."""
+    import boto3
+    from conftest import moto_env
+
+    from hyperpod_preflight.preflight import run_cluster_preflight
+
+    spec = load_spec(EXAMPLES / "slurm-p5-cluster.json")
+    made: list[str] = []
+    with moto_env():
+        session = boto3.Session(region_name="us-west-2")
+        session.events.register(
+            "creating-client-class", lambda class_attributes, **kw: made.append(kw["event_name"])
+        )
+        report = run_cluster_preflight(spec, session=session, only=["iam"])
+    assert not [f for f in report.results if f.internal_error]
+    assert [m for m in made if m.endswith(".sts")] == ["creating-client-class.sts"]
