@@ -110,7 +110,7 @@ class Gatherer:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _closed: bool = False
     _primer: DaemonPool | None = None
-    # get_ready's work: (checks, ctx, the checks that read facts, their first reads)
+    # get_ready's work: (checks, ctx, the checks with follow-ups, the checks' first reads)
     _ready: tuple[list[Check], Any, list[Check], list[Need]] | None = None
 
     def read(self, asked: Need) -> Future[Any]:
@@ -229,8 +229,9 @@ class Gatherer:
         The first reads of every check go out from here, after the clients of their
         services are made (one after the other, before any read: creating a client is CPU
         work that would otherwise hold back reads already due); the follow-ups are walked
-        on a thread per check. Nothing starts once ``deadline`` (``time.monotonic()``) has
-        passed: the checks then time out as they would have without it."""
+        on a thread per check that has any. Nothing starts once ``deadline``
+        (``time.monotonic()``) has passed: the checks then time out as they would have
+        without it."""
         if deadline is not None and time.monotonic() >= deadline:
             return
         ready = self._ready
@@ -239,15 +240,15 @@ class Gatherer:
             ready = self._ready
         if ready is None:
             return
-        chosen, first = ready[2], ready[3]
+        followed, first = ready[2], ready[3]
         with self._lock:
             if self._closed:
                 return
-            pool = DaemonPool(len(chosen), name="prime")
+            pool = DaemonPool(len(followed), name="prime")
             self._primer = pool
         for n in first:
             self.read(n)
-        for check in chosen:
+        for check in followed:
             pool.submit(self._prime_one, check, ctx)
 
     def get_ready(self, checks: list[Check], ctx: Any, *, early: bool = False) -> None:
@@ -265,16 +266,20 @@ class Gatherer:
         if not chosen:
             return
         first: list[Need] = []
+        followed: list[Check] = []  # those with follow-ups: walked by prime
         for check in chosen:
             try:
-                asked = [r for r in check.needs(spec, plan) if isinstance(r, Need)]
+                requests = list(check.needs(spec, plan))
             except Exception:
                 continue
-            for n in asked:
+            for n in requests:
+                if isinstance(n, Then):
+                    followed += [check] if followed[-1:] != [check] else []
+                    continue
                 implied = _implied(n.reader, n.args, dict(n.kwargs))
                 first += [n] if implied is None else implied
         self._make_clients(first)
-        self._ready = (checks, ctx, chosen, first)
+        self._ready = (checks, ctx, followed, first)
         if early:
             for n in first:
                 try:
