@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +55,9 @@ SERVICE_OF_READER = {
 BEFORE_IDENTITY = frozenset(
     {"ec2", "iam", "service-quotas", "sagemaker", "fsx", "eks", "kms", "cloudwatch"}
 )
+
+# Readers whose answer sets the facts' plain attributes (``account``, ``caller_arn``).
+_SETS_ATTRIBUTES = frozenset({"identity_arn"})
 
 # Queues whose clients are not made ahead: readers that use no AWS client of that name,
 # and STS (``identity_arn`` answers from what ``verify_identity`` read on a client of its
@@ -382,7 +385,7 @@ class _Walk:
             self.gatherer.answer_when_in,
             allowed,
             owner=self.owner,
-            attributes=self.gatherer.sources.attributes(),
+            attributes=_Attributes(self.gatherer),
             pure=self.gatherer.sources.pure(),
             offline=self.gatherer.sources.aws is None,
         )
@@ -403,3 +406,28 @@ class _Walk:
         with self._lock:
             again, self._undeclared = self._undeclared, []
         return again
+
+
+class _Attributes(Mapping[str, Any]):
+    """The facts' plain attributes (region, account, caller ARN) as a follow-up reads them:
+    when it reads them, not when its view was made, and after any identity read on its way
+    (``identity_arn`` of facts whose identity was not verified sets the account), as when
+    every read of a stage was in before its follow-ups ran."""
+
+    def __init__(self, gatherer: Gatherer) -> None:
+        self._gatherer = gatherer
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in ATTRIBUTES:
+            raise KeyError(name)
+        gatherer = self._gatherer
+        with gatherer._lock:
+            pending = [f for k, f in gatherer._reads.items() if k[0] in _SETS_ATTRIBUTES]
+        wait(pending)
+        return gatherer.sources.attributes()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(ATTRIBUTES)
+
+    def __len__(self) -> int:
+        return len(ATTRIBUTES)
