@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from concurrent.futures import wait
+from concurrent.futures import Future, wait
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -62,14 +62,25 @@ def run_cluster_preflight(
     def prepare(checks: list[Check], deadline: float | None) -> pipeline.Prepared:
         facts = run.aws.facts
         owns = not run.offline and facts is None
-        if owns:
-            facts = connect_with(run.aws)
+        identity: Future[Any] | None = None
+        if owns:  # the identity verified while the checks' first reads are worked out
+            facts = open_facts(run.aws)
+            identity = DaemonPool(1, name="identity").submit(facts.verify_identity)
         ctx = CheckContext(
             spec=spec, plan=build_plan(spec), facts=facts, options=dict(run.options or {})
         )
         ctx.options.setdefault("ip_headroom", run.ip_headroom)
         ctx.options.setdefault("run_tool", _local_tool_runner())
         gatherer = gatherer_for(ctx, selection)
+        # The first reads that need no account go out beside GetCallerIdentity.
+        gatherer.get_ready(checks, ctx, early=identity is not None)
+        if identity is not None and facts is not None:
+            try:
+                identity.result()  # CannotRunError (exit 3): nothing else is read
+            except BaseException:
+                gatherer.close()
+                facts.close()
+                raise
         # What needs no live instance-type figures starts beside DescribeInstanceTypes.
         gatherer.prime(checks, ctx, deadline=deadline)
         plan, notes = plan_with_live_types(
@@ -98,7 +109,17 @@ def run_cluster_preflight(
 
 def connect_with(aws: AwsAccess) -> AwsFacts:
     """The facts of ``aws``'s session (or profile and region), identity verified."""
-    return connect(
+    facts = open_facts(aws)
+    facts.verify_identity()
+    return facts
+
+
+def open_facts(aws: AwsAccess) -> AwsFacts:
+    """The facts of ``aws``'s session (or profile and region), identity not verified yet
+    (``verify_identity`` is then the first call)."""
+    from .facts.aws import AwsFacts
+
+    return AwsFacts(
         aws.session,
         profile=aws.profile,
         region=aws.region,

@@ -13,6 +13,7 @@ and raises :class:`UndeclaredRead` on anything else. Host checks read ``ctx.host
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -55,10 +56,10 @@ class Need:
     args: tuple[Any, ...] = ()
     kwargs: tuple[tuple[str, Any], ...] = ()
 
-    @property
+    @functools.cached_property
     def key(self) -> tuple[Any, ...]:
         """Identifies the read whatever the order of a batch's ids (two checks asking for the
-        same subnets share one read)."""
+        same subnets share one read); worked out once per need (the gathering asks often)."""
         return (self.reader, tuple(_canon(a) for a in self.args), _canon(dict(self.kwargs)))
 
     def __str__(self) -> str:

@@ -331,10 +331,10 @@ class FactsCore:
         quick = self._config.merge(short).merge(
             botocore.config.Config(retries={"mode": "standard", "total_max_attempts": first})
         )
+        with self._client_lock:  # a botocore session makes one client at a time
+            client = protocol.install(self.session.client("sts", config=quick))
         try:
-            answer: dict[str, Any] = protocol.install(
-                self.session.client("sts", config=quick)
-            ).get_caller_identity()
+            answer: dict[str, Any] = client.get_caller_identity()
             return answer
         except botocore.exceptions.ClientError as exc:
             if error_code(exc) not in THROTTLE_CODES or total <= first:
@@ -343,7 +343,8 @@ class FactsCore:
         retries = dict(self._config.retries or {})
         retries["total_max_attempts"] = total - first
         rest = self._config.merge(short).merge(botocore.config.Config(retries=retries))
-        patient = protocol.install(self.session.client("sts", config=rest))
+        with self._client_lock:
+            patient = protocol.install(self.session.client("sts", config=rest))
         again: dict[str, Any] = patient.get_caller_identity()
         return again
 

@@ -12,8 +12,9 @@ Reading
     Quota codes do not change, so with the per-user code cache on (``quota_code_cache``;
     ``--no-cache`` turns it off) a paged run learns every code of the listings into
     ``$XDG_CACHE_HOME/hyperpod-preflight/quota-codes.json`` (:mod:`hyperpod_preflight.cache`),
-    and a later run reads each name with a cached code directly: ``GetServiceQuota`` and
-    ``GetAWSDefaultServiceQuota`` side by side, one round trip, no paging. The answer is used
+    and a later run reads each name with a cached code directly: ``GetServiceQuota``, then
+    ``GetAWSDefaultServiceQuota`` only when it has no value (no paging; an applied value needs
+    no default read, and the quota reads are not the run's deepest chain). The answer is used
     only when it names the quota asked for (compared after normalization); a code that answers
     ``NoSuchResourceException`` on both, names another quota, or cannot be read sends that
     name back to the listings (and the cache is corrected). Values are never cached.
@@ -221,31 +222,27 @@ class QuotaFacts(FactsCore):
     def _quota_pair_by_code(
         self, service_code: str, quota_code: str
     ) -> tuple[QuotaValue | None, QuotaValue | None] | None:
-        """``GetServiceQuota`` and ``GetAWSDefaultServiceQuota`` of one code, side by side:
-        (applied, default), each None on ``NoSuchResourceException``; None as a whole when
-        the applied read failed or neither exists (the caller goes back to the listings)."""
+        """``GetServiceQuota`` of one code, then ``GetAWSDefaultServiceQuota`` when that has
+        no value to give (``NoSuchResourceException``: still at its default, or no value:
+        the default is reported beside it): (applied, default), each None when not read or
+        not there; None as a whole when the applied read failed or neither exists (the
+        caller goes back to the listings). An applied value needs no default read."""
         params: dict[str, Any] = {"ServiceCode": service_code, "QuotaCode": quota_code}
-        with DaemonPool(1, name="quota-default-by-code") as pool:
-            default_future = pool.submit(
-                self.call,
-                "service-quotas",
-                "GetAWSDefaultServiceQuota",
-                none_on=(NOT_FOUND,),
-                **params,
-            )
-            try:
-                applied = self.call(
-                    "service-quotas", "GetServiceQuota", none_on=(NOT_FOUND,), **params
-                )
-            except FactUnavailable:
-                return None
-            try:
-                default = default_future.result()
-            except FactUnavailable:
-                default = None
+        try:
+            applied = self.call("service-quotas", "GetServiceQuota", none_on=(NOT_FOUND,), **params)
+        except FactUnavailable:
+            return None
         applied_q = (
             _quota(applied["Quota"], "applied") if applied and applied.get("Quota") else None
         )
+        if applied_q is not None and applied_q.value is not None:
+            return applied_q, None
+        try:
+            default = self.call(
+                "service-quotas", "GetAWSDefaultServiceQuota", none_on=(NOT_FOUND,), **params
+            )
+        except FactUnavailable:
+            default = None
         default_q = (
             _quota(default["Quota"], "default") if default and default.get("Quota") else None
         )

@@ -9,7 +9,7 @@ its :class:`~hyperpod_preflight.errors.FactUnavailable` again (the check says UN
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..errors import FactUnavailable
@@ -65,7 +65,7 @@ class FactsView:
         allowed: Iterable[tuple[Any, ...]],
         *,
         owner: str,
-        attributes: dict[str, Any],
+        attributes: Mapping[str, Any],
         pure: dict[str, Callable[..., Any]],
         offline: bool = False,
     ) -> None:

@@ -98,10 +98,26 @@ def test_second_run_reads_by_code_without_paging_and_finds_the_same() -> None:
     second, facts = run(warm)
     assert second == first
     assert all(warm.calls(op) == 0 for op in LISTINGS)
-    # P5, the m5 types, per-cluster, total, EBS: one GetServiceQuota each (and its default)
+    # P5, the m5 types, per-cluster, total, EBS: one GetServiceQuota each; every one has an
+    # applied value here, so no default is read (the findings, details included, are equal)
     assert warm.calls("GetServiceQuota") == 6
-    assert warm.calls("GetAWSDefaultServiceQuota") == 6
+    assert warm.calls("GetAWSDefaultServiceQuota") == 0
     assert facts.calls["service-quotas:GetServiceQuota"] == 6
+
+
+def test_by_code_the_default_is_read_only_for_a_quota_without_an_applied_value() -> None:
+    """P5 at its default (no applied value): its GetServiceQuota says no such resource, then
+    its default is read; the five with applied values need no default read. The findings
+    are those of the listings."""
+    listed, _ = run(account({P5_QUOTA: None}), use_cache=False)
+    run(account({P5_QUOTA: None}))  # learns the codes
+    warm = account({P5_QUOTA: None})
+    by_code, _ = run(warm)
+    assert by_code == listed
+    assert warm.calls("GetServiceQuota") == 6
+    assert warm.calls("GetAWSDefaultServiceQuota") == 1
+    p5 = next(f for f in by_code if f[0] == "quotas.instance-type" and f[1] == P5_QUOTA)
+    assert "AWS default" in p5[3], p5
 
 
 def test_values_are_read_fresh_on_every_run() -> None:

@@ -3,6 +3,7 @@ listed once, only reached files are fetched (ranged), findings name the object a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -205,3 +206,97 @@ def test_the_lints_tools_are_facts_gathered_once_never_run_by_a_judge(facts: Any
     assert ("shellcheck", SETUP) not in runs  # setup.sh did not parse
     assert any(f.status.value == "FAIL" and "setup.sh" in f.resource for f in found)
     assert not [f for f in found if f.internal_error]
+
+
+def test_the_scripts_of_a_prefix_are_read_in_one_round_with_the_listing_answered(
+    w: SimpleNamespace, facts: Any
+) -> None:
+    """listing → every small script at once (not listing → entry → what it runs → what that
+    runs): the follow-up of the listing names all four files of a chain three levels deep;
+    a script nothing runs is read too (its cost: one GET), a README is not; each file is
+    read once, and the findings are those of the reached files."""
+    from hyperpod_preflight.planner import build_plan
+    from hyperpod_preflight.registry import CheckContext, Then, get
+    from hyperpod_preflight.runs.gather import FactSources, Gatherer
+
+    _prefix(
+        w.s3,
+        "sagemaker-deep",
+        on_create__sh=b"#!/bin/bash\nset -e\nbash ./a.sh\n",
+        a__sh=b"#!/bin/bash\nset -e\nbash ./b.sh\n",
+        b__sh=b"#!/bin/bash\nset -e\npython3 c.py\n",
+        c__py=b"print('ok')\n",
+        unused__sh=b"#!/bin/bash\necho never run\n",
+        README__md=b"# notes\n",
+    )
+    cluster = spec("sagemaker-deep")
+    ctx = CheckContext(spec=cluster, plan=build_plan(cluster), facts=facts)
+    gatherer = Gatherer(FactSources(aws=facts))
+    first = list(get("lifecycle.scripts").needs(cluster, ctx.plan))
+    listing = next(n for n in first if getattr(n, "reader", "") == "prefix_listing")
+    gatherer.read(listing).result()
+    (follow,) = [r for r in first if isinstance(r, Then)][-1:]
+    view = gatherer.view("lifecycle.scripts", {listing.key})
+    second = list(follow.follow(dataclasses.replace(ctx, facts=view)))
+    keys = {n.args[1] for n in second if getattr(n, "reader", "") == "object_head_bytes"}
+    assert keys == {f"lc/{f}" for f in ("on_create.sh", "a.sh", "b.sh", "c.py", "unused.sh")}
+
+    found = run("lifecycle.scripts", cluster, facts, run_tool=default_run_tool)
+    (summary,) = [f for f in found if f.resource == "s3://sagemaker-deep/lc/"]
+    assert sorted(summary.details["fetched"]) == ["a.sh", "b.sh", "c.py", "on_create.sh"]
+    assert facts.calls["s3:GetObject"] == 5  # the four reached, and unused.sh
+
+
+def test_what_is_read_with_the_listing_is_bounded() -> None:
+    """Entries first, then provisioning_parameters.json, then the shallower scripts; no file
+    over the lint's limit, at most PREFETCH_MAX_FILES files and PREFETCH_MAX_BYTES bytes."""
+    from hyperpod_preflight.analysis.lifecycle import DEFAULT_MAX_BYTES
+    from hyperpod_preflight.checks.lifecycle.scripts import (
+        PREFETCH_MAX_BYTES,
+        PREFETCH_MAX_FILES,
+        prefetched,
+    )
+
+    sizes = {f"utils/s{i:03d}.sh": 100 for i in range(200)}
+    sizes |= {"z.py": 10, "provisioning_parameters.json": 10, "start.sh": 50 * 1024 * 1024}
+    sizes |= {"notes.md": 10, "on_create.sh": 10}
+    chosen = prefetched(("./on_create.sh", "start.sh"), sizes)
+    assert chosen[:3] == ["on_create.sh", "provisioning_parameters.json", "z.py"]
+    assert len(chosen) == PREFETCH_MAX_FILES and "start.sh" not in chosen
+    assert "notes.md" not in chosen
+    big = {f"s{i:02d}.sh": DEFAULT_MAX_BYTES for i in range(20)}
+    assert len(prefetched(("s00.sh",), big)) == PREFETCH_MAX_BYTES // DEFAULT_MAX_BYTES
+
+
+def test_each_round_of_the_dry_runs_lints_once_for_both_checks(
+    facts: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both lifecycle checks and both gatherings of a run (primed, then real) walk the same
+    rounds of dry runs (the files, then bash -n, then shellcheck): the lint runs once per
+    round, plus once per judge; the findings are those of separate runs."""
+    from hyperpod_preflight.checks.lifecycle import scripts as module
+    from hyperpod_preflight.planner import build_plan
+    from hyperpod_preflight.registry import CheckContext, get
+    from hyperpod_preflight.runner import Selection, gatherer_for, run_checks
+
+    linted: list[str] = []
+    real_lint = module.lint
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        linted.append("judge" if "egress" in kwargs else "dry")
+        return real_lint(*args, **kwargs)
+
+    monkeypatch.setattr(module, "lint", counted)
+    cluster = spec("sagemaker-clean")
+    ctx = CheckContext(spec=cluster, plan=build_plan(cluster), facts=facts)
+    ctx.options["run_tool"] = default_run_tool
+    checks = [get("lifecycle.scripts"), get("lifecycle.provisioning-parameters")]
+    gatherer = gatherer_for(ctx)
+    gatherer.prime(checks, ctx)
+    found = run_checks(checks, ctx, Selection(), gatherer=gatherer)
+    assert linted.count("judge") == 2
+    assert 1 <= linted.count("dry") <= 3, linted  # the files; bash -n; shellcheck
+    alone = [f for c in checks for f in run(c.check_id, cluster, facts, run_tool=default_run_tool)]
+    assert sorted((f.resource, f.status.value) for f in found) == sorted(
+        (f.resource, f.status.value) for f in alone
+    )
