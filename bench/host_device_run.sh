@@ -31,7 +31,7 @@ cmds = {
     "host --instance-type ml.p5.48xlarge": ["-m", "hyperpod_preflight.cli", "host", "--instance-type", "ml.p5.48xlarge"],
     "host -o json": ["-m", "hyperpod_preflight.cli", "host", "-o", "json"],
 }
-probe = "import sys,runpy; sys.argv=['hp-preflight','host']\ntry: runpy.run_module('hyperpod_preflight.cli', run_name='__main__')\nexcept SystemExit: pass\nsys.stderr.write('PYDANTIC=%s\\n' % ('pydantic' in sys.modules))"
+probe = "import sys, hyperpod_preflight.cli as c\ntry: c.main(['host'])\nexcept SystemExit: pass\nsys.stderr.write('PYDANTIC=%s\\n' % ('pydantic' in sys.modules))"
 for tree, path in trees.items():
     env = {**os.environ, "PYTHONPATH": f"{site}:{path}"}
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=path)

@@ -40,15 +40,15 @@ COMMANDS: dict[str, list[str]] = {
     "host": ["host"],
 }
 PROBE = (
-    "import sys, runpy\n"
-    "sys.argv = ['hp-preflight', *sys.argv[1:]]\n"
-    "try:\n"
-    "    runpy.run_module('hyperpod_preflight.cli', run_name='__main__')\n"
+    "import sys\n"
+    "import hyperpod_preflight.cli as cli\n"
+    "try:\n"  # main(argv) returns through SystemExit (the entry point leaves with os._exit)
+    "    cli.main(sys.argv[1:])\n"
     "except SystemExit:\n"
     "    pass\n"
     "mods = sys.modules\n"
     "checks = [m for m in mods if m.startswith('hyperpod_preflight.checks.')]\n"
-    "names = ('boto3', 'botocore', 'pydantic')\n"
+    "names = ('boto3', 'botocore', 'pydantic', 'tabulate', 'yaml')\n"
     "shown = ' '.join(f'{n}={n in mods}' for n in names)\n"
     "sys.stderr.write(f'\\nIMPORTED {shown} check_modules={len(checks)}\\n')\n"
 )

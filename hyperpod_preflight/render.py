@@ -10,8 +10,6 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tabulate import tabulate
-
 from .render_table import ORDER, Style, table
 from .results import Finding, RunReport, Status, jsonable
 
@@ -133,6 +131,8 @@ _ICONS = {
 
 
 def _md_rows(findings: Iterable[Finding]) -> str:
+    from tabulate import tabulate  # ~20 ms to import: only for these tables
+
     ordered = sorted(findings, key=lambda f: (_STATUS_ORDER[f.status], f.check_id))
     rows = [
         [
@@ -203,6 +203,8 @@ def _junit(report: RunReport) -> str:
 
 def render_plan(plan: Any, fmt: str) -> str:
     """A :class:`~hyperpod_preflight.planner.ClusterPlan` as tables or JSON."""
+    from tabulate import tabulate  # ~20 ms to import: only for these tables
+
     if fmt == "json":
         return json.dumps(jsonable(plan), indent=2, ensure_ascii=False) + "\n"
     if fmt not in ("table", "markdown"):

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from tabulate import tabulate
-
 from .audit_models import CapacityScan, VpcAudit
 from .render_table import wrap_fix, wrap_prose
 from .results import RunReport
@@ -20,6 +18,8 @@ def fit_table(rows: Sequence[Row], headers: list[str], fmt: str, width: int | No
     """``rows`` as a table when it fits ``width`` (or no width is set); else one block per
     row (the first column, then ``HEADER: value`` lines), which a narrow terminal can show
     without breaking an id."""
+    from tabulate import tabulate  # ~20 ms to import: only for these tables
+
     table = tabulate(rows, headers=headers, tablefmt=fmt)
     if width is None or max((len(line) for line in table.splitlines()), default=0) <= width:
         return table
@@ -112,6 +112,8 @@ def vpc_tables(audit: VpcAudit, fmt: str = "simple", width: int | None = None) -
 
 def capacity_table(scan: CapacityScan, fmt: str = "simple", width: int | None = None) -> str:
     """The regions of a capacity scan, ranked."""
+    from tabulate import tabulate  # ~20 ms to import: only for these tables
+
     rows = []
     for r in scan.regions:
         offers = "; ".join(

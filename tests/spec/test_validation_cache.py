@@ -195,10 +195,10 @@ def test_an_unwritable_cache_judges_every_time(
 
 def test_a_repeated_offline_check_never_imports_botocore(tmp_path: Path) -> None:
     code = (
-        "import runpy, sys\n"
-        "sys.argv = ['hp-preflight', 'check', '--config', sys.argv[1], '--offline']\n"
-        "try:\n"
-        "    runpy.run_module('hyperpod_preflight.cli', run_name='__main__')\n"
+        "import sys\n"
+        "import hyperpod_preflight.cli as cli\n"
+        "try:\n"  # main(argv) exits by SystemExit (as the process's entry it leaves at once)
+        "    cli.main(['check', '--config', sys.argv[1], '--offline'])\n"
         "except SystemExit as exc:\n"
         "    sys.stderr.write(f'EXIT {exc.code} botocore={\"botocore\" in sys.modules}\\n')\n"
     )
