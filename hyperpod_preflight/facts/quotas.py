@@ -38,12 +38,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
 import botocore.exceptions
 import botocore.parsers
-from pydantic import BaseModel, ConfigDict
 
 from .. import cache
 from ..errors import FactUnavailable
@@ -75,10 +75,9 @@ def normalize_quota_name(name: str) -> str:
     return _SPACES.sub(" ", name.strip()).lower()
 
 
-class QuotaValue(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class QuotaValue:
     """One quota as Service Quotas reports it."""
-
-    model_config = ConfigDict(frozen=True)
 
     service_code: str
     quota_code: str
@@ -106,10 +105,9 @@ class QuotaValue(BaseModel):
         return f"{shown} (AWS default; no applied value)"
 
 
-class QuotaChangeRequest(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class QuotaChangeRequest:
     """One quota increase request (``RequestedServiceQuotaChange``)."""
-
-    model_config = ConfigDict(frozen=True)
 
     request_id: str
     case_id: str | None = None
@@ -127,10 +125,9 @@ class QuotaChangeRequest(BaseModel):
         return self.status not in RESOLVED_STATUSES
 
 
-class CountResult(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class CountResult:
     """A count that may have stopped early once the answer was decided."""
-
-    model_config = ConfigDict(frozen=True)
 
     count: int
     complete: bool  # False: stopped after reaching ``count`` (there may be more)
@@ -264,10 +261,10 @@ class QuotaFacts(FactsCore):
         applied, default = pair
         if applied is not None:
             if default is not None and default.value is not None:
-                return applied.model_copy(update={"default_value": default.value})
+                return replace(applied, default_value=default.value)
             return applied
         assert default is not None
-        return default.model_copy(update={"default_value": default.value})
+        return replace(default, default_value=default.value)
 
     @memoized
     def quota_by_name(self, service_code: str, *names: str) -> QuotaValue | None:
@@ -309,14 +306,14 @@ class QuotaFacts(FactsCore):
             if found is not None:
                 default = default_of(key)
                 if default is not None and default.value is not None:
-                    found = found.model_copy(update={"default_value": default.value})
+                    found = replace(found, default_value=default.value)
                 return found
         if isinstance(defaults, FactUnavailable):
             raise defaults
         for key in keys:
             found = defaults.get(key)
             if found is not None:
-                return found.model_copy(update={"default_value": found.value})
+                return replace(found, default_value=found.value)
         return None
 
     def sagemaker_quota(self, name: str, *aliases: str) -> QuotaValue | None:
@@ -344,7 +341,7 @@ class QuotaFacts(FactsCore):
         )
         if got is not None and got.get("Quota"):
             default = _quota(got["Quota"], "default")
-            return default.model_copy(update={"default_value": default.value})
+            return replace(default, default_value=default.value)
         return None
 
     # -- request history --------------------------------------------------------------------

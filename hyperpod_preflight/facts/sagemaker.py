@@ -28,9 +28,8 @@ Counting rules (documented because they decide FAIL/PASS):
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..workers import DaemonPool
 from .core import FactsCore, memoized
@@ -39,16 +38,15 @@ RELEASING_STATUSES = frozenset({"Failed", "Deleting"})
 _GONE = ("ResourceNotFound", "ResourceNotFoundException", "ValidationException")
 
 
-class ClusterUsage(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ClusterUsage:
     """The instances one existing HyperPod cluster holds (or is acquiring)."""
-
-    model_config = ConfigDict(frozen=True)
 
     name: str
     arn: str = ""
     status: str = ""
-    on_demand_by_type: dict[str, int] = Field(default_factory=dict)
-    spot_by_type: dict[str, int] = Field(default_factory=dict)
+    on_demand_by_type: dict[str, int] = field(default_factory=dict)
+    spot_by_type: dict[str, int] = field(default_factory=dict)
     on_demand_total: int = 0
     spot_total: int = 0
 
@@ -57,10 +55,9 @@ class ClusterUsage(BaseModel):
         return self.on_demand_total + self.spot_total
 
 
-class HyperPodUsage(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class HyperPodUsage:
     """Every HyperPod cluster of the region and the instances they count against quotas."""
-
-    model_config = ConfigDict(frozen=True)
 
     region: str = ""
     clusters: tuple[ClusterUsage, ...] = ()
