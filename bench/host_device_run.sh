@@ -2,7 +2,8 @@
 # Host checks on a real GPU node: host tests under the node's Python, the p5 expectations, a
 # checkpoint run with --measure-bandwidth, and start-up timing of `host` A/B: this checkout
 # against an older one unpacked in .before/ (e.g. `git archive <commit> hyperpod_preflight
-# pyproject.toml | tar -x -C .before`), interleaved. Writes $OUT/final.txt and $OUT/p5.json.
+# pyproject.toml | tar -x -C .before`), interleaved (REPS, default 11; QUICK=1 skips the bandwidth
+# run). Writes $OUT/final.txt and $OUT/p5.json.
 # The node's Python lacks pydantic, boto3, pytest, …: put their wheels (for that Python) in
 # .whl/ at the repository root (both ignored by git; carry them: carry=[".whl", ".before"]).
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 3
@@ -18,7 +19,7 @@ import json; r=json.load(open('$OUT/p5.json'))
 print(r['summary'])
 for f in r['results']:
     if f['status'] in ('FAIL','WARN','UNKNOWN'): print(f['status'], f['check_id'], f['resource'], '|', f['message'][:160])"
-  echo "## checkpoint --measure-bandwidth"; $H --profile checkpoint --measure-bandwidth | tail -8; echo "rc=$?"
+  if [ -z "$QUICK" ]; then echo "## checkpoint --measure-bandwidth"; $H --profile checkpoint --measure-bandwidth | tail -8; echo "rc=$?"; fi
   echo "## timing (A/B interleaved; wall and CPU of the child)"; python3 - <<'PY'
 import os, resource, statistics, subprocess, sys, time
 site = "/tmp/site"
@@ -37,7 +38,7 @@ for tree, path in trees.items():
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=path)
     print(tree, r.stderr.strip().splitlines()[-1])
 res = {}
-for _ in range(11):
+for _ in range(int(os.environ.get('REPS', '11'))):
     for name, args in cmds.items():
         for tree, path in trees.items():
             env = {**os.environ, "PYTHONPATH": f"{site}:{path}"}
