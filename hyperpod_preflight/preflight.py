@@ -4,7 +4,6 @@ offline), size the instance types from EC2, plan, run the checks, return the rep
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from concurrent.futures import Future, wait
 from dataclasses import replace
@@ -91,7 +90,7 @@ def run_cluster_preflight(
             deadline=deadline,
         )
         return pipeline.Prepared(
-            dataclasses.replace(ctx, plan=plan),
+            replace(ctx, plan=plan),
             target=spec.name,
             gatherer=gatherer,
             facts_summary={"plan": jsonable(plan), "notes": notes},

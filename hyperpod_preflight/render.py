@@ -203,12 +203,12 @@ def _junit(report: RunReport) -> str:
 
 def render_plan(plan: Any, fmt: str) -> str:
     """A :class:`~hyperpod_preflight.planner.ClusterPlan` as tables or JSON."""
-    from tabulate import tabulate  # ~20 ms to import: only for these tables
-
     if fmt == "json":
         return json.dumps(jsonable(plan), indent=2, ensure_ascii=False) + "\n"
     if fmt not in ("table", "markdown"):
         raise ValueError(f"plan supports --output table, markdown or json, not {fmt!r}")
+    from tabulate import tabulate  # ~20 ms to import: only for these tables
+
     markdown = fmt == "markdown"
     tablefmt = "github" if markdown else "simple"
     title = f"Cluster plan ({plan.orchestrator})"

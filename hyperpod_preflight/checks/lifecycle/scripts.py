@@ -361,8 +361,8 @@ def _lint_dry(
         fetch,
         run_tool=run_tool,
         instance_groups=groups,
-        region=ctx.aws.region,
-        check_provisioning=needs_provisioning_parameters(ctx.spec),
+        region=given[2],
+        check_provisioning=given[3],
     )
     if PROVISIONING_PARAMETERS in listing.sizes:
         fetch(PROVISIONING_PARAMETERS)
